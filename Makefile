@@ -1,0 +1,101 @@
+# sipas - build, test, run.  Plain make + pkg-config (SPEC §2).
+#
+#   make          build bin/sipas (installs missing Debian packages first)
+#   make run      build, create sipas.db with demo data, serve on 127.0.0.1:8080
+#   make test     the whole suite, normally and under ASan+UBSan
+#   make bench    benchmarks (not part of the tests)
+#   make fuzz     bounded libFuzzer runs of every parser
+#   make deps     install the Debian packages the build and tests need
+#   make clean
+
+PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode
+TEST_PKGS := libcurl
+DEBS      := libmicrohttpd-dev libsqlite3-dev libgsl-dev libjansson-dev libgnutls28-dev \
+             libqrencode-dev pkg-config
+TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+BUILD ?= build/release
+SAN   ?=
+BIN   := $(if $(SAN),$(BUILD)/sipas,bin/sipas)
+
+CC    ?= cc
+WARN  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+# Recursively expanded on purpose: pkg-config runs after `deps-ok` has
+# installed what was missing.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SAN) $(PKG_CFLAGS)
+LDLIBS   = $(PKG_LIBS) -lm -lpthread
+
+ENGINE_SRC := $(sort $(wildcard lib/*.c forms/*.c collector/*.c scoring/*.c reports/*.c))
+ENGINE_ASM := forms/builtin_data.S
+CLI_SRC    := $(sort $(wildcard cli/*.c))
+TEST_SRC   := $(sort $(wildcard tests/*.c))
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(ENGINE_ASM:%.S=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
+BUILTIN_DATA := $(wildcard forms/*.json forms/registry/*.csv)
+
+.PHONY: all run test test-one bench fuzz deps deps-ok test-deps-ok clean check-symbols
+
+all: $(BIN)
+
+deps:
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y $(DEBS) $(TEST_DEBS)
+
+deps-ok:
+	@command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKGS) || $(MAKE) --no-print-directory deps
+
+test-deps-ok: deps-ok
+	@pkg-config --exists $(TEST_PKGS) && command -v sqlite3 >/dev/null || $(MAKE) --no-print-directory deps
+
+$(BUILD)/%.o: %.c | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/forms/builtin_data.o: forms/builtin_data.S $(BUILTIN_DATA) | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+$(BIN): $(ENGINE_OBJ) $(CLI_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/run: $(ENGINE_OBJ) $(TEST_OBJ) | test-deps-ok
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS))
+
+run: $(BIN)
+	./$(BIN) init
+	./$(BIN) demo --if-empty
+	./$(BIN) serve
+
+# One pass of the suite for this BUILD/SAN; the counts go to $(BUILD)/tests/result.
+test-one: $(BIN) $(BUILD)/tests/run
+	SIPAS_BIN=$(abspath $(BIN)) SIPAS_FIXTURES=$(abspath ../shared/fixtures) \
+		$(BUILD)/tests/run | tee $(BUILD)/tests/output; \
+		status=$${PIPESTATUS[0]}; tail -n 1 $(BUILD)/tests/output > $(BUILD)/tests/result; exit $$status
+
+test: SHELL := /bin/bash
+test-one: SHELL := /bin/bash
+test:
+	@status=0; \
+	$(MAKE) --no-print-directory test-one || status=1; \
+	$(MAKE) --no-print-directory BUILD=build/asan \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		test-one || status=1; \
+	cat build/release/tests/result build/asan/tests/result 2>/dev/null | \
+		awk '{p += $$1; f += $$3} END {print "all runs (normal + ASan/UBSan):"; print p " passed, " f " failed"}'; \
+	exit $$status
+
+check-symbols: $(ENGINE_OBJ)
+	@bad=$$(nm -g --defined-only $(ENGINE_OBJ) | awk 'NF == 3 {print $$3}' | \
+		grep -Ev '^(err|strbuf|csv|utf8|period|db|store|import|progress|demo|form|registry|response|builtin|col|score|rep)_' ); \
+	if [ -n "$$bad" ]; then echo "exported symbols without a module prefix:"; echo "$$bad"; exit 1; fi
+
+clean:
+	rm -rf build bin
+
+-include $(ENGINE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

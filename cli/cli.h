@@ -1,0 +1,43 @@
+/*
+ * cli.h - what the command files in cli/ share: the command table, the
+ * --db default, and turning a `struct err` into a message and exit status
+ * (SPEC §3: 0 ok, 1 user error, 2 internal error).
+ */
+#ifndef SIPAS_CLI_H
+#define SIPAS_CLI_H
+
+#include <getopt.h>
+#include <sqlite3.h>
+
+#include "../lib/err.h"
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);  /* argv[0] is the command name */
+	const char *usage;                  /* printed by --help and `sipas help` */
+};
+
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+extern const char cmd_init_usage[], cmd_import_usage[], cmd_demo_usage[], cmd_serve_usage[];
+
+/* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
+const char *cli_db_path(const char *opt);
+
+/* Print "sipas: MESSAGE" on stderr; return the exit status for e->code. */
+int cli_fail(const struct err *e);
+
+/* Print "sipas CMD: MESSAGE" for a usage error and return 1. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print `usage` to stdout and return 0 (for --help). */
+int cli_help(const char *usage);
+
+/* Reset getopt's state before a command parses its own options, with
+ * getopt's own messages off (commands report through cli_usage_error). */
+void cli_getopt_reset(void);
+
+#endif

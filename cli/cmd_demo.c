@@ -1,0 +1,149 @@
+/*
+ * cmd_demo.c - `sipas demo`: fill an empty database with a realistic
+ * synthetic year (the last four complete quarters) for both shipped forms,
+ * or write synthetic responses as an import CSV (for benchmarks and trials).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "../forms/form_store.h"
+#include "../forms/registry.h"
+#include "../lib/db.h"
+#include "../lib/demo.h"
+#include "../lib/period.h"
+
+const char cmd_demo_usage[] =
+	"usage: sipas demo [--db PATH] [--if-empty] [--seed N]\n"
+	"   or: sipas demo --csv FILE|- --form ID --period YYYYQn --rows N [--seed N]\n"
+	"\n"
+	"Fill an empty database with synthetic responses to every stored form for\n"
+	"every agency over the last four complete quarters, so that scores, pages\n"
+	"and reports have data.  With --csv, write responses as an import CSV\n"
+	"instead of storing them.\n"
+	"\n"
+	"  --if-empty     do nothing (and succeed) when responses are already stored\n"
+	"  --seed N       random seed (default 2026); the same seed gives the same data\n"
+	"  --csv FILE     write CSV to FILE (- for standard output)\n"
+	"  --form ID      with --csv: the form to answer\n"
+	"  --period P     with --csv: the quarter, e.g. 2026Q3\n"
+	"  --rows N       with --csv: how many responses\n"
+	"  --db PATH      database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+static int write_csv(sqlite3 *db, const char *file, const char *form_id, const char *period,
+		     long rows, unsigned long seed, struct err *e)
+{
+	struct registry *reg = NULL;
+	struct form *form = NULL;
+	FILE *out = NULL;
+	int quarter, rc;
+
+	rc = period_parse_quarter(period, &quarter, e);
+	if (!rc)
+		rc = form_store_get(db, form_id, &form, e);
+	if (!rc)
+		rc = registry_read(db, &reg, e);
+	if (!rc) {
+		out = strcmp(file, "-") == 0 ? stdout : fopen(file, "wb");
+		if (!out)
+			rc = err_set(e, ERR_IO, "%s: cannot create: %m", file);
+	}
+	if (!rc)
+		rc = demo_write_csv(out, reg, form, quarter, rows, seed, e);
+	if (out && out != stdout && fclose(out) != 0 && !rc)
+		rc = err_set(e, ERR_IO, "%s: write error", file);
+	registry_free(reg);
+	form_free(form);
+	return rc;
+}
+
+static int fill(sqlite3 *db, int if_empty, unsigned long seed, struct err *e)
+{
+	struct form **forms = NULL;
+	struct registry *reg = NULL;
+	struct demo_stats stats;
+	size_t n_forms = 0;
+	long long existing = 0;
+	int rc, last = period_quarter_of_day(period_today()) - 1;
+
+	rc = db_query_int(db, "SELECT count(*) FROM responses", &existing, e);
+	if (!rc && existing && if_empty) {
+		printf("demo: the database already holds %lld responses; nothing added\n", existing);
+		return 0;
+	}
+	if (!rc)
+		rc = form_store_get_all(db, &forms, &n_forms, e);
+	if (!rc)
+		rc = registry_read(db, &reg, e);
+	if (!rc)
+		rc = demo_fill_db(db, reg, forms, n_forms, last, 4, seed, &stats, e);
+	if (!rc) {
+		struct period first, final;
+
+		period_of_quarter(last - 3, &first);
+		period_of_quarter(last, &final);
+		printf("demo: %ld responses to %zu forms from %zu agencies, %s to %s\n",
+		       stats.stored, n_forms, reg->n_agencies, first.label, final.label);
+	}
+	registry_free(reg);
+	form_store_free_all(forms, n_forms);
+	return rc;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "if-empty", no_argument, NULL, 'e' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "csv", required_argument, NULL, 'c' },
+		{ "form", required_argument, NULL, 'f' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "rows", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db_opt = NULL, *csv = NULL, *form = NULL, *period = NULL;
+	unsigned long seed = 2026;
+	long rows = -1;
+	int c, rc, if_empty = 0;
+	sqlite3 *db = NULL;
+	char *end;
+	struct err e;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db_opt = optarg; break;
+		case 'e': if_empty = 1; break;
+		case 's':
+			seed = strtoul(optarg, &end, 10);
+			if (*end || !*optarg)
+				return cli_usage_error("demo", "--seed '%s' is not a number", optarg);
+			break;
+		case 'c': csv = optarg; break;
+		case 'f': form = optarg; break;
+		case 'p': period = optarg; break;
+		case 'n':
+			rows = strtol(optarg, &end, 10);
+			if (*end || !*optarg || rows < 0)
+				return cli_usage_error("demo", "--rows '%s' is not a count", optarg);
+			break;
+		case 'h': return cli_help(cmd_demo_usage);
+		default: return cli_usage_error("demo", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+	if (csv && (!form || !period || rows < 0))
+		return cli_usage_error("demo", "--csv needs --form, --period and --rows");
+	if (!csv && (form || period || rows >= 0))
+		return cli_usage_error("demo", "--form, --period and --rows go with --csv");
+	err_clear(&e);
+	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
+	if (!rc)
+		rc = csv ? write_csv(db, csv, form, period, rows, seed, &e) : fill(db, if_empty, seed, &e);
+	db_close(db);
+	return rc ? cli_fail(&e) : 0;
+}

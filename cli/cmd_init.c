@@ -1,0 +1,145 @@
+/*
+ * cmd_init.c - `sipas init`: create or migrate the database and load the
+ * forms and registry, all in one transaction (SPEC §3).  Idempotent: running
+ * it again with the same files changes nothing.
+ */
+#include <glob.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "../forms/builtin.h"
+#include "../forms/form_store.h"
+#include "../forms/registry.h"
+#include "../lib/db.h"
+
+const char cmd_init_usage[] =
+	"usage: sipas init [--db PATH] [--registry DIR] [--forms DIR]\n"
+	"\n"
+	"Create the database (or migrate it to this version's schema) and load the\n"
+	"forms and the registry.  Idempotent.\n"
+	"\n"
+	"  --registry DIR  load agencies.csv, sectors.csv and targets.csv from DIR\n"
+	"                  (default: the registry shipped in forms/registry/)\n"
+	"  --forms DIR     load every DIR/*.json form (default: the shipped forms)\n"
+	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+static int load_builtin_forms(sqlite3 *db, int *added, struct err *e)
+{
+	for (const struct builtin_file *b = builtin_forms; b->name; b++) {
+		struct form *f = NULL;
+		int rc = form_parse(b->data, strlen(b->data), b->name, &f, e), was_added = 0;
+
+		if (!rc)
+			rc = form_store_put(db, f, &was_added, e);
+		form_free(f);
+		if (rc)
+			return rc;
+		*added += was_added;
+	}
+	return 0;
+}
+
+static int load_form_dir(sqlite3 *db, const char *dir, int *added, int *count, struct err *e)
+{
+	char pattern[4096];
+	glob_t g;
+	int rc = 0;
+
+	if ((size_t)snprintf(pattern, sizeof(pattern), "%s/*.json", dir) >= sizeof(pattern))
+		return err_set(e, ERR_INVALID, "%s: path too long", dir);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return err_set(e, ERR_NOT_FOUND, "%s: no *.json forms there", dir);
+	for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
+		struct form *f = NULL;
+		int was_added = 0;
+
+		rc = form_load_file(g.gl_pathv[i], &f, e);
+		if (!rc)
+			rc = form_store_put(db, f, &was_added, e);
+		if (rc == ERR_CONFLICT)
+			err_prefix(e, "%s", g.gl_pathv[i]);
+		form_free(f);
+		*added += was_added;
+		(*count)++;
+	}
+	globfree(&g);
+	return rc;
+}
+
+static int load_builtin_registry(sqlite3 *db, struct err *e)
+{
+	FILE *fp[3] = { NULL, NULL, NULL };
+	int rc = 0;
+
+	for (int i = 0; i < 3 && !rc; i++) {
+		fp[i] = fmemopen((void *)builtin_registry[i].data, strlen(builtin_registry[i].data), "r");
+		if (!fp[i])
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (!rc)
+		rc = registry_load(db, fp[0], builtin_registry[0].name, fp[1], builtin_registry[1].name,
+				   fp[2], builtin_registry[2].name, e);
+	for (int i = 0; i < 3; i++)
+		if (fp[i])
+			fclose(fp[i]);
+	return rc;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "registry", required_argument, NULL, 'r' },
+		{ "forms", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db_opt = NULL, *registry = NULL, *forms = NULL, *path;
+	struct err e;
+	sqlite3 *db = NULL;
+	long long n_agencies = 0, n_sectors = 0, n_targets = 0, n_forms = 0;
+	int c, rc, added = 0, count = 0;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db_opt = optarg; break;
+		case 'r': registry = optarg; break;
+		case 'f': forms = optarg; break;
+		case 'h': return cli_help(cmd_init_usage);
+		default: return cli_usage_error("init", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+	path = cli_db_path(db_opt);
+	err_clear(&e);
+	rc = db_open(path, DB_CREATE, &db, &e);
+	if (rc)
+		return cli_fail(&e);
+	rc = db_exec(db, "BEGIN IMMEDIATE", &e);
+	if (rc)
+		goto out;
+	rc = forms ? load_form_dir(db, forms, &added, &count, &e) : load_builtin_forms(db, &added, &e);
+	if (!rc)
+		rc = registry ? registry_load_dir(db, registry, &e) : load_builtin_registry(db, &e);
+	if (!rc)
+		rc = db_exec(db, "COMMIT", &e);
+	if (rc) {
+		db_exec(db, "ROLLBACK", NULL);
+		goto out;
+	}
+	if (db_query_int(db, "SELECT count(*) FROM forms", &n_forms, &e) ||
+	    db_query_int(db, "SELECT count(*) FROM agencies", &n_agencies, &e) ||
+	    db_query_int(db, "SELECT count(*) FROM sectors", &n_sectors, &e) ||
+	    db_query_int(db, "SELECT count(*) FROM targets", &n_targets, &e)) {
+		rc = e.code;
+		goto out;
+	}
+	printf("%s: schema %d, %lld forms (%d new), %lld agencies, %lld sectors, %lld targets\n",
+	       path, DB_SCHEMA_VERSION, n_forms, added, n_agencies, n_sectors, n_targets);
+out:
+	db_close(db);
+	return rc ? cli_fail(&e) : 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * main.c - the `sipas` entry point: library policy at start-up, then the
+ * command table (as git's builtin list).  Each command lives in its own file.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+	{ "init", cmd_init, cmd_init_usage },
+	{ "import", cmd_import, cmd_import_usage },
+	{ "serve", cmd_serve, cmd_serve_usage },
+	{ "demo", cmd_demo, cmd_demo_usage },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const char *cli_db_path(const char *opt)
+{
+	const char *env = getenv("SIPAS_DB");
+
+	if (opt)
+		return opt;
+	return env && *env ? env : "sipas.db";
+}
+
+int cli_fail(const struct err *e)
+{
+	fprintf(stderr, "sipas: %s\n", e->text);
+	return err_exit_status(e->code);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sipas %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'sipas %s --help')\n", cmd);
+	return 1;
+}
+
+int cli_help(const char *usage)
+{
+	fputs(usage, stdout);
+	return 0;
+}
+
+void cli_getopt_reset(void)
+{
+	optind = 0;
+	opterr = 0;
+}
+
+static void print_overview(FILE *out)
+{
+	fputs("usage: sipas COMMAND [OPTIONS]\n\n"
+	      "Citizen-satisfaction (SIPAS) survey collection and scoring.\n\n"
+	      "commands:\n", out);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const char *u = commands[i].usage;
+		const char *nl = strchr(u, '\n');
+
+		fprintf(out, "  %.*s\n", (int)(nl ? nl - u : (long)strlen(u)), u + strlen("usage: "));
+	}
+	fputs("\nEvery command takes --db PATH (default $SIPAS_DB, else ./sipas.db) and --help.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	/* GSL's default handler aborts; a server must report instead (STYLE 11). */
+	gsl_set_error_handler_off();
+	if (argc < 2) {
+		print_overview(stderr);
+		return 1;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		if (argc > 2) {
+			for (size_t i = 0; i < N_COMMANDS; i++)
+				if (strcmp(argv[2], commands[i].name) == 0)
+					return cli_help(commands[i].usage);
+		}
+		print_overview(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "sipas: '%s' is not a command (see 'sipas help')\n", argv[1]);
+	return 1;
+}

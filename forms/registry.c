@@ -1,0 +1,491 @@
+/*
+ * registry.c - loading and looking up agencies, sectors and targets (see
+ * registry.h).  Files are checked row by row with the line number of every
+ * problem; the caller's transaction makes a failed load leave no trace.
+ */
+#include "registry.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/csv.h"
+#include "../lib/db.h"
+#include "../lib/period.h"
+#include "../lib/strbuf.h"
+
+int registry_code_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > REGISTRY_MAX_CODE)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int row_fail(struct csv_reader *r, struct err *e, const char *column, const char *fmt,
+		    const char *value)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), fmt, value);
+	return err_set_field(e, ERR_INVALID, column, "%s:%ld: column %s: %s", csv_name(r),
+			     csv_line(r), column, why);
+}
+
+/* Open `r` on fp, read and map the header. */
+static int open_table(FILE *fp, const char *name, const char *const *cols, const int *required,
+		      long *col, struct csv_reader **out, struct err *e)
+{
+	struct csv_reader *r = csv_reader_new(fp, name);
+	int rc;
+
+	if (!r)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	rc = csv_read_record(r, e);
+	if (rc == 0)
+		rc = err_set(e, ERR_INVALID, "%s: empty file (a header row is required)", name);
+	if (rc == 1)
+		rc = csv_map_header(r, cols, required, col, e);
+	if (rc) {
+		csv_reader_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* The next data row, checking its field count; 1 row, 0 end, < 0 error. */
+static int next_row(struct csv_reader *r, size_t ncols, long *rows, struct err *e)
+{
+	int rc = csv_read_record(r, e);
+
+	if (rc != 1)
+		return rc;
+	if (csv_nfields(r) != ncols)
+		return err_set(e, ERR_INVALID, "%s:%ld: %zu fields, the header has %zu", csv_name(r),
+			       csv_line(r), csv_nfields(r), ncols);
+	if (++*rows > REGISTRY_MAX_ROWS)
+		return err_set(e, ERR_TOO_LARGE, "%s:%ld: more than %d rows", csv_name(r),
+			       csv_line(r), REGISTRY_MAX_ROWS);
+	return 1;
+}
+
+static int load_sectors(sqlite3 *db, FILE *fp, const char *name, struct err *e)
+{
+	static const char *const cols[] = { "code", "name", NULL };
+	static const int required[] = { 1, 1 };
+	long col[2], rows = 0;
+	struct csv_reader *r = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = open_table(fp, name, cols, required, col, &r, e);
+	if (rc)
+		return rc;
+	rc = db_prepare(db, "INSERT INTO sectors(code, name) VALUES (?1, ?2) "
+			"ON CONFLICT(code) DO UPDATE SET name = excluded.name", &st, e);
+	while (!rc && (rc = next_row(r, 2, &rows, e)) == 1) {
+		const char *code = csv_field(r, (size_t)col[0]), *nm = csv_field(r, (size_t)col[1]);
+
+		rc = 0;
+		if (!registry_code_ok(code))
+			rc = row_fail(r, e, "code", "'%s' is not a code (1 to 32 of A-Z a-z 0-9 . _ -)", code);
+		else if (!*nm)
+			rc = row_fail(r, e, "name", "empty%s", "");
+		if (rc)
+			break;
+		sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, nm, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, name);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	csv_reader_free(r);
+	return rc;
+}
+
+/* Agencies are inserted first and linked to their parents in a second pass,
+ * so a parent may come later in the file. */
+struct pending_parent {
+	long line;
+	char code[REGISTRY_MAX_CODE + 1];
+	char parent[REGISTRY_MAX_CODE + 1];
+};
+
+static int link_parents(sqlite3 *db, const char *name, const struct pending_parent *links,
+			size_t n, struct err *e)
+{
+	sqlite3_stmt *find = NULL, *set = NULL;
+	int rc = db_prepare(db, "SELECT id FROM agencies WHERE code = ?1", &find, e);
+
+	if (!rc)
+		rc = db_prepare(db, "UPDATE agencies SET parent_id = ?2 WHERE code = ?1", &set, e);
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (strcmp(links[i].code, links[i].parent) == 0) {
+			rc = err_set_field(e, ERR_INVALID, "parent",
+					   "%s:%ld: column parent: '%s' cannot be its own parent",
+					   name, links[i].line, links[i].code);
+			break;
+		}
+		sqlite3_bind_text(find, 1, links[i].parent, -1, SQLITE_STATIC);
+		if (sqlite3_step(find) != SQLITE_ROW) {
+			rc = err_set_field(e, ERR_INVALID, "parent",
+					   "%s:%ld: column parent: unknown agency '%s'",
+					   name, links[i].line, links[i].parent);
+			break;
+		}
+		sqlite3_bind_text(set, 1, links[i].code, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(set, 2, sqlite3_column_int64(find, 0));
+		if (sqlite3_step(set) != SQLITE_DONE)
+			rc = db_fail(db, e, name);
+		sqlite3_reset(find);
+		sqlite3_reset(set);
+	}
+	sqlite3_finalize(find);
+	sqlite3_finalize(set);
+	return rc;
+}
+
+static int load_agencies(sqlite3 *db, FILE *fp, const char *name, struct err *e)
+{
+	static const char *const cols[] = { "code", "name", "level", "parent", NULL };
+	static const int required[] = { 1, 1, 1, 1 };
+	long col[4], rows = 0;
+	struct csv_reader *r = NULL;
+	sqlite3_stmt *st = NULL;
+	struct pending_parent *links = NULL;
+	size_t n_links = 0, alloc = 0;
+	int rc;
+
+	rc = open_table(fp, name, cols, required, col, &r, e);
+	if (rc)
+		return rc;
+	rc = db_prepare(db, "INSERT INTO agencies(code, name, level) VALUES (?1, ?2, ?3) "
+			"ON CONFLICT(code) DO UPDATE SET name = excluded.name, level = excluded.level, "
+			"parent_id = NULL", &st, e);
+	while (!rc && (rc = next_row(r, 4, &rows, e)) == 1) {
+		const char *code = csv_field(r, (size_t)col[0]), *nm = csv_field(r, (size_t)col[1]);
+		const char *level = csv_field(r, (size_t)col[2]), *parent = csv_field(r, (size_t)col[3]);
+
+		rc = 0;
+		if (!registry_code_ok(code))
+			rc = row_fail(r, e, "code", "'%s' is not a code (1 to 32 of A-Z a-z 0-9 . _ -)", code);
+		else if (!*nm)
+			rc = row_fail(r, e, "name", "empty%s", "");
+		else if (strcmp(level, "province") && strcmp(level, "department") && strcmp(level, "commune"))
+			rc = row_fail(r, e, "level", "'%s' is not province, department or commune", level);
+		else if (*parent && !registry_code_ok(parent))
+			rc = row_fail(r, e, "parent", "'%s' is not a code", parent);
+		if (rc)
+			break;
+		sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, nm, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, level, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, name);
+		sqlite3_reset(st);
+		if (rc || !*parent)
+			continue;
+		if (n_links == alloc) {
+			struct pending_parent *p;
+
+			alloc = alloc ? alloc * 2 : 64;
+			p = realloc(links, alloc * sizeof(*links));
+			if (!p) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			links = p;
+		}
+		links[n_links].line = csv_line(r);
+		snprintf(links[n_links].code, sizeof(links[n_links].code), "%s", code);
+		snprintf(links[n_links].parent, sizeof(links[n_links].parent), "%s", parent);
+		n_links++;
+	}
+	if (!rc)
+		rc = link_parents(db, name, links, n_links, e);
+	free(links);
+	sqlite3_finalize(st);
+	csv_reader_free(r);
+	return rc;
+}
+
+static int load_targets(sqlite3 *db, FILE *fp, const char *name, struct err *e)
+{
+	static const char *const cols[] = { "scope", "code", "threshold", "from_period", NULL };
+	static const int required[] = { 1, 1, 1, 1 };
+	long col[4], rows = 0;
+	struct csv_reader *r = NULL;
+	sqlite3_stmt *st = NULL, *known = NULL;
+	int rc;
+
+	rc = open_table(fp, name, cols, required, col, &r, e);
+	if (rc)
+		return rc;
+	rc = db_exec(db, "DELETE FROM targets", e);
+	if (!rc)
+		rc = db_prepare(db, "INSERT INTO targets(scope, code, threshold, from_quarter) "
+				"VALUES (?1, ?2, ?3, ?4)", &st, e);
+	if (!rc)
+		rc = db_prepare(db, "SELECT 1 FROM agencies WHERE ?1 = 'agency' AND code = ?2 "
+				"UNION ALL SELECT 1 FROM sectors WHERE ?1 = 'sector' AND code = ?2",
+				&known, e);
+	while (!rc && (rc = next_row(r, 4, &rows, e)) == 1) {
+		const char *scope = csv_field(r, (size_t)col[0]), *code = csv_field(r, (size_t)col[1]);
+		const char *thr = csv_field(r, (size_t)col[2]), *from = csv_field(r, (size_t)col[3]);
+		int is_all = strcmp(scope, "all") == 0, quarter = 0;
+		double threshold;
+		char *end;
+
+		rc = 0;
+		errno = 0;
+		threshold = strtod(thr, &end);
+		if (!is_all && strcmp(scope, "sector") && strcmp(scope, "agency"))
+			rc = row_fail(r, e, "scope", "'%s' is not all, sector or agency", scope);
+		else if (is_all && *code)
+			rc = row_fail(r, e, "code", "must be empty for scope all, not '%s'", code);
+		else if (!is_all && !*code)
+			rc = row_fail(r, e, "code", "required for scope %s", scope);
+		else if (!*thr || *end || errno || !(threshold > 0 && threshold <= 1))
+			rc = row_fail(r, e, "threshold", "'%s' is not a proportion in (0, 1]", thr);
+		else if (period_parse_quarter(from, &quarter, NULL))
+			rc = row_fail(r, e, "from_period", "'%s' is not a quarter (YYYYQn)", from);
+		if (!rc && !is_all) {
+			sqlite3_bind_text(known, 1, scope, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(known, 2, code, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(known) != SQLITE_ROW)
+				rc = row_fail(r, e, "code", "unknown code '%s'", code);
+			sqlite3_reset(known);
+		}
+		if (rc)
+			break;
+		sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
+		if (is_all)
+			sqlite3_bind_null(st, 2);
+		else
+			sqlite3_bind_text(st, 2, code, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_double(st, 3, threshold);
+		sqlite3_bind_int(st, 4, quarter);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, name);
+		sqlite3_reset(st);
+	}
+	if (!rc) {
+		long long dups;
+
+		rc = db_query_int(db, "SELECT count(*) FROM (SELECT 1 FROM targets "
+				  "GROUP BY scope, code, from_quarter HAVING count(*) > 1)", &dups, e);
+		if (!rc && dups)
+			rc = err_set(e, ERR_INVALID, "%s: a scope and code has two targets for the same period",
+				     name);
+	}
+	sqlite3_finalize(known);
+	sqlite3_finalize(st);
+	csv_reader_free(r);
+	return rc;
+}
+
+int registry_load(sqlite3 *db, FILE *agencies, const char *agencies_name, FILE *sectors,
+		  const char *sectors_name, FILE *targets, const char *targets_name, struct err *e)
+{
+	int rc = load_agencies(db, agencies, agencies_name, e);
+
+	if (!rc)
+		rc = load_sectors(db, sectors, sectors_name, e);
+	if (!rc)
+		rc = load_targets(db, targets, targets_name, e);
+	return rc;
+}
+
+int registry_load_dir(sqlite3 *db, const char *dir, struct err *e)
+{
+	static const char *const files[3] = { "agencies.csv", "sectors.csv", "targets.csv" };
+	struct strbuf path[3];
+	FILE *fp[3] = { NULL, NULL, NULL };
+	int rc = 0;
+
+	for (int i = 0; i < 3; i++) {
+		strbuf_init(&path[i], 4096);
+		strbuf_addf(&path[i], "%s/%s", dir, files[i]);
+	}
+	for (int i = 0; i < 3 && !rc; i++) {
+		if (path[i].failed) {
+			rc = err_set(e, ERR_INVALID, "%s: path too long", dir);
+			break;
+		}
+		fp[i] = fopen(strbuf_str(&path[i]), "rb");
+		if (!fp[i])
+			rc = err_set(e, ERR_IO, "%s: cannot open: %s", strbuf_str(&path[i]), strerror(errno));
+	}
+	if (!rc)
+		rc = registry_load(db, fp[0], strbuf_str(&path[0]), fp[1], strbuf_str(&path[1]),
+				   fp[2], strbuf_str(&path[2]), e);
+	for (int i = 0; i < 3; i++) {
+		if (fp[i])
+			fclose(fp[i]);
+		strbuf_release(&path[i]);
+	}
+	return rc;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct registry_entry *)a)->code,
+		      ((const struct registry_entry *)b)->code);
+}
+
+static int read_entries(sqlite3 *db, const char *sql, struct registry_entry **out, size_t *n,
+			struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct registry_entry *v = NULL;
+	size_t alloc = 0, count = 0;
+	int rc = db_prepare(db, sql, &st, e), step;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct registry_entry *en;
+
+		if (count == alloc) {
+			struct registry_entry *p;
+
+			alloc = alloc ? alloc * 2 : 32;
+			p = realloc(v, alloc * sizeof(*v));
+			if (!p) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			v = p;
+		}
+		en = &v[count++];
+		en->id = sqlite3_column_int64(st, 0);
+		en->code = strdup((const char *)sqlite3_column_text(st, 1));
+		en->name = strdup((const char *)sqlite3_column_text(st, 2));
+		en->level = strdup((const char *)sqlite3_column_text(st, 3));
+		en->parent_id = sqlite3_column_int64(st, 4);
+		if (!en->code || !en->name || !en->level)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(db, e, "reading the registry");
+	sqlite3_finalize(st);
+	if (v)
+		qsort(v, count, sizeof(*v), cmp_entry);
+	*out = v;
+	*n = count;
+	return rc;
+}
+
+int registry_read(sqlite3 *db, struct registry **out, struct err *e)
+{
+	struct registry *reg = calloc(1, sizeof(*reg));
+	sqlite3_stmt *st = NULL;
+	size_t alloc = 0;
+	int rc, step = SQLITE_DONE;
+
+	if (!reg)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	rc = read_entries(db, "SELECT id, code, name, level, coalesce(parent_id, 0) FROM agencies",
+			  &reg->agencies, &reg->n_agencies, e);
+	if (!rc)
+		rc = read_entries(db, "SELECT id, code, name, '', 0 FROM sectors", &reg->sectors,
+				  &reg->n_sectors, e);
+	if (!rc)
+		rc = db_prepare(db, "SELECT t.scope, coalesce(a.id, s.id, 0), t.threshold, t.from_quarter "
+				"FROM targets t LEFT JOIN agencies a ON t.scope = 'agency' AND a.code = t.code "
+				"LEFT JOIN sectors s ON t.scope = 'sector' AND s.code = t.code "
+				"ORDER BY t.from_quarter", &st, e);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct registry_target *t;
+		const char *scope = (const char *)sqlite3_column_text(st, 0);
+
+		if (reg->n_targets == alloc) {
+			struct registry_target *p;
+
+			alloc = alloc ? alloc * 2 : 16;
+			p = realloc(reg->targets, alloc * sizeof(*p));
+			if (!p) {
+				rc = err_set(e, ERR_NOMEM, "out of memory");
+				break;
+			}
+			reg->targets = p;
+		}
+		t = &reg->targets[reg->n_targets++];
+		t->scope = strcmp(scope, "all") == 0 ? SCOPE_ALL
+			 : strcmp(scope, "sector") == 0 ? SCOPE_SECTOR : SCOPE_AGENCY;
+		t->ref_id = sqlite3_column_int64(st, 1);
+		t->threshold = sqlite3_column_double(st, 2);
+		t->from_quarter = sqlite3_column_int(st, 3);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(db, e, "reading targets");
+	sqlite3_finalize(st);
+	if (rc) {
+		registry_free(reg);
+		return rc;
+	}
+	*out = reg;
+	return 0;
+}
+
+static const struct registry_entry *find_code(const struct registry_entry *v, size_t n,
+					      const char *code)
+{
+	struct registry_entry key = { 0, (char *)code, NULL, NULL, 0 };
+
+	return n ? bsearch(&key, v, n, sizeof(*v), cmp_entry) : NULL;
+}
+
+static const struct registry_entry *find_id(const struct registry_entry *v, size_t n, long long id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].id == id)
+			return &v[i];
+	return NULL;
+}
+
+const struct registry_entry *registry_agency(const struct registry *reg, const char *code)
+{
+	return find_code(reg->agencies, reg->n_agencies, code);
+}
+
+const struct registry_entry *registry_sector(const struct registry *reg, const char *code)
+{
+	return find_code(reg->sectors, reg->n_sectors, code);
+}
+
+const struct registry_entry *registry_agency_by_id(const struct registry *reg, long long id)
+{
+	return find_id(reg->agencies, reg->n_agencies, id);
+}
+
+const struct registry_entry *registry_sector_by_id(const struct registry *reg, long long id)
+{
+	return find_id(reg->sectors, reg->n_sectors, id);
+}
+
+static void free_entries(struct registry_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].code);
+		free(v[i].name);
+		free(v[i].level);
+	}
+	free(v);
+}
+
+void registry_free(struct registry *reg)
+{
+	if (!reg)
+		return;
+	free_entries(reg->agencies, reg->n_agencies);
+	free_entries(reg->sectors, reg->n_sectors);
+	free(reg->targets);
+	free(reg);
+}

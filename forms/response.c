@@ -1,0 +1,264 @@
+/*
+ * response.c - field-by-field checking of a response (see response.h).
+ * Numbers are parsed strictly: "4" is an answer, " 4", "4.0" and "04x" are not.
+ */
+#include "response.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/period.h"
+#include "../lib/utf8.h"
+
+static const char *const channel_names[] = {
+	NULL, "kiosk", "phone", "paper", "interview", "online"
+};
+
+static const struct {
+	const char *name;
+	int kind;
+} fixed_fields[] = {
+	{ "response_id", FIELD_RESPONSE_ID }, { "submitted_at", FIELD_SUBMITTED_AT },
+	{ "agency", FIELD_AGENCY }, { "sector", FIELD_SECTOR }, { "channel", FIELD_CHANNEL },
+	{ "dossier_code", FIELD_DOSSIER }, { "stratum", FIELD_STRATUM }, { "psu", FIELD_PSU },
+	{ "weight", FIELD_WEIGHT }, { "comment", FIELD_COMMENT },
+};
+
+void response_init(struct response *r, const struct form *form)
+{
+	memset(r, 0, sizeof(*r));
+	r->form = form;
+	r->channel = CHANNEL_PAPER;
+	r->weight = 1.0;
+}
+
+const char *response_channel_name(int channel)
+{
+	if (channel < CHANNEL_KIOSK || channel > CHANNEL_ONLINE)
+		return NULL;
+	return channel_names[channel];
+}
+
+int response_field_lookup(const struct form *form, const char *name, struct response_field *out,
+			  struct err *e)
+{
+	long i;
+
+	for (size_t k = 0; k < sizeof(fixed_fields) / sizeof(fixed_fields[0]); k++) {
+		if (strcmp(name, fixed_fields[k].name) == 0) {
+			out->kind = fixed_fields[k].kind;
+			out->index = 0;
+			out->name = fixed_fields[k].name;
+			return 0;
+		}
+	}
+	i = form_item_index(form, name);
+	if (i >= 0) {
+		out->kind = FIELD_ANSWER;
+		out->index = (size_t)i;
+		out->name = form->items[i].id;
+		return 0;
+	}
+	i = form_choice_index(form, name);
+	if (i >= 0) {
+		out->kind = FIELD_CHOICE;
+		out->index = (size_t)i;
+		out->name = form->choices[i].id;
+		return 0;
+	}
+	return err_set_field(e, ERR_INVALID, name, "unknown field for form %s", form->id);
+}
+
+static int refuse(struct err *e, const char *field, const char *fmt, const char *value)
+{
+	char why[300];
+
+	snprintf(why, sizeof(why), fmt, value);
+	return err_set_field(e, ERR_INVALID, field, "%s", why);
+}
+
+/* Copy a code of at most `max` bytes with no control characters. */
+static int set_code(char *dst, size_t max, const char *field, const char *value, struct err *e)
+{
+	size_t n = strlen(value);
+
+	if (n > max)
+		return err_set_field(e, ERR_INVALID, field, "longer than %zu characters", max);
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return refuse(e, field, "holds a control character%s", "");
+	if (!utf8_valid(value, n))
+		return refuse(e, field, "is not valid UTF-8%s", "");
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+int response_set_answer(struct response *r, size_t item, long long value, struct err *e)
+{
+	const struct form *f = r->form;
+
+	if (!form_on_scale(f, value))
+		return err_set_field(e, ERR_INVALID, f->items[item].id, "%lld is off the scale %d..%d",
+				     value, f->scale_min, f->scale_max);
+	r->answers[item] = (uint8_t)(value - f->scale_min + 1);
+	return 0;
+}
+
+static int set_answer_text(struct response *r, size_t item, const char *value, struct err *e)
+{
+	const char *id = r->form->items[item].id;
+	long long v = 0;
+
+	if (!*value) {
+		r->answers[item] = 0;
+		return 0;
+	}
+	for (const char *p = value; *p; p++) {
+		if (*p < '0' || *p > '9' || p - value > 3)
+			return refuse(e, id, "'%.20s' is not a whole number on the scale", value);
+		v = v * 10 + (*p - '0');
+	}
+	return response_set_answer(r, item, v, e);
+}
+
+static int set_choice_text(struct response *r, size_t idx, const char *value, struct err *e)
+{
+	const struct form_choice *c = &r->form->choices[idx];
+
+	if (!*value) {
+		r->choices[idx] = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < c->n_values; i++) {
+		if (strcmp(c->values[i], value) == 0) {
+			r->choices[idx] = (uint8_t)(i + 1);
+			return 0;
+		}
+	}
+	return refuse(e, c->id, "'%.40s' is not one of the form's values", value);
+}
+
+static int set_weight(struct response *r, const char *value, struct err *e)
+{
+	char *end;
+	double w;
+
+	if (!*value) {
+		r->weight = 1.0;
+		return 0;
+	}
+	errno = 0;
+	w = strtod(value, &end);
+	if (*end || errno || !isfinite(w) || !(w > 0) || value[0] == ' ')
+		return refuse(e, "weight", "'%.40s' is not a finite number greater than 0", value);
+	r->weight = w;
+	return 0;
+}
+
+int response_set_text(struct response *r, const struct registry *reg,
+		      const struct response_field *field, const char *value, struct err *e)
+{
+	switch (field->kind) {
+	case FIELD_RESPONSE_ID:
+		if (!*value)
+			return refuse(e, "response_id", "required%s", "");
+		return set_code(r->response_id, RESPONSE_MAX_ID, "response_id", value, e);
+	case FIELD_SUBMITTED_AT:
+		if (!*value)
+			return refuse(e, "submitted_at", "required%s", "");
+		if (period_parse_timestamp(value, &r->ts, &r->day, NULL))
+			return refuse(e, "submitted_at", "'%.40s' is not a date (YYYY-MM-DD) or ISO 8601 date-time",
+				      value);
+		r->has_ts = 1;
+		return 0;
+	case FIELD_AGENCY:
+		r->agency = registry_agency(reg, value);
+		if (!r->agency)
+			return refuse(e, "agency", *value ? "unknown agency '%.40s'" : "required%s", value);
+		return 0;
+	case FIELD_SECTOR:
+		r->sector = registry_sector(reg, value);
+		if (!r->sector)
+			return refuse(e, "sector", *value ? "unknown sector '%.40s'" : "required%s", value);
+		return 0;
+	case FIELD_CHANNEL:
+		if (!*value) {
+			r->channel = CHANNEL_PAPER;
+			return 0;
+		}
+		for (int c = CHANNEL_KIOSK; c <= CHANNEL_ONLINE; c++) {
+			if (strcmp(value, channel_names[c]) == 0) {
+				r->channel = c;
+				return 0;
+			}
+		}
+		return refuse(e, "channel", "'%.40s' is not kiosk, phone, paper, interview or online",
+			      value);
+	case FIELD_DOSSIER:
+		return set_code(r->dossier, RESPONSE_MAX_CODE, "dossier_code", value, e);
+	case FIELD_STRATUM:
+		return set_code(r->stratum, RESPONSE_MAX_CODE, "stratum", value, e);
+	case FIELD_PSU:
+		return set_code(r->psu, RESPONSE_MAX_CODE, "psu", value, e);
+	case FIELD_WEIGHT:
+		return set_weight(r, value, e);
+	case FIELD_COMMENT:
+		if (!r->form->has_comment && *value)
+			return refuse(e, "comment", "form %s takes no comment", r->form->id);
+		if (strlen(value) > RESPONSE_MAX_COMMENT)
+			return err_set_field(e, ERR_INVALID, "comment", "longer than %d bytes",
+					     RESPONSE_MAX_COMMENT);
+		if (!utf8_valid(value, strlen(value)))
+			return refuse(e, "comment", "is not valid UTF-8%s", "");
+		for (const char *p = value; *p; p++)
+			if (((unsigned char)*p < 0x20 && !strchr("\t\r\n", *p)) || *p == 0x7f)
+				return refuse(e, "comment", "holds a control character%s", "");
+		memcpy(r->comment, value, strlen(value) + 1);
+		return 0;
+	case FIELD_ANSWER:
+		return set_answer_text(r, field->index, value, e);
+	case FIELD_CHOICE:
+		return set_choice_text(r, field->index, value, e);
+	default:
+		return err_set(e, ERR_INTERNAL, "unknown field kind %d", field->kind);
+	}
+}
+
+int response_check(const struct response *r, struct err *e)
+{
+	const struct form *f = r->form;
+	int answered = 0;
+
+	if (!r->response_id[0])
+		return refuse(e, "response_id", "required%s", "");
+	if (!r->has_ts)
+		return refuse(e, "submitted_at", "required%s", "");
+	if (!r->agency)
+		return refuse(e, "agency", "required%s", "");
+	if (!r->sector)
+		return refuse(e, "sector", "required%s", "");
+	for (size_t i = 0; i < f->n_items; i++)
+		answered |= r->answers[i] != 0;
+	if (!answered)
+		return refuse(e, f->items[f->overall].id, "no question is answered%s", "");
+	for (size_t i = 0; i < f->n_choices; i++) {
+		const struct form_choice *c = &f->choices[i];
+		uint8_t a;
+
+		if (c->is_demographic || !r->choices[i])
+			continue;
+		a = r->answers[c->when_item];
+		if (!a || !((c->when_mask >> (a - 1)) & 1u))
+			return err_set_field(e, ERR_INVALID, c->id, "only asked when %s is one of its trigger values",
+					     f->items[c->when_item].id);
+	}
+	return 0;
+}
+
+const char *response_stratum(const struct response *r)
+{
+	return r->stratum[0] ? r->stratum : r->agency->code;
+}

@@ -1,0 +1,82 @@
+/*
+ * response.h - one survey response checked against its form and the
+ * registry (SPEC §5), whatever it came from: a CSV row, a kiosk post, a
+ * phone form.  Values are set field by field from text or integers; every
+ * refusal names the field.  Storage is in lib/store.h.
+ */
+#ifndef SIPAS_RESPONSE_H
+#define SIPAS_RESPONSE_H
+
+#include <stdint.h>
+
+#include "../lib/err.h"
+#include "form.h"
+#include "registry.h"
+
+#define RESPONSE_MAX_ID 64
+#define RESPONSE_MAX_CODE 64        /* dossier, stratum and PSU codes */
+#define RESPONSE_MAX_COMMENT 4000   /* bytes */
+
+enum response_channel {
+	CHANNEL_KIOSK = 1, CHANNEL_PHONE, CHANNEL_PAPER, CHANNEL_INTERVIEW, CHANNEL_ONLINE
+};
+
+/* What a named field of a response is.  Answers and choices carry the index
+ * of their question in the form. */
+enum response_field_kind {
+	FIELD_RESPONSE_ID, FIELD_SUBMITTED_AT, FIELD_AGENCY, FIELD_SECTOR, FIELD_CHANNEL,
+	FIELD_DOSSIER, FIELD_STRATUM, FIELD_PSU, FIELD_WEIGHT, FIELD_COMMENT,
+	FIELD_ANSWER, FIELD_CHOICE
+};
+
+struct response_field {
+	int kind;         /* enum response_field_kind */
+	size_t index;     /* FIELD_ANSWER / FIELD_CHOICE: the question */
+	const char *name; /* borrowed: a constant or the form's id */
+};
+
+struct response {
+	const struct form *form;                 /* borrowed */
+	const struct registry_entry *agency;     /* borrowed from the registry */
+	const struct registry_entry *sector;
+	char response_id[RESPONSE_MAX_ID + 1];
+	int64_t ts;                              /* submitted_at, Unix seconds */
+	int32_t day;                             /* its date in Vietnam time */
+	int has_ts;
+	int channel;                             /* enum response_channel */
+	char dossier[RESPONSE_MAX_CODE + 1];     /* "" when none */
+	char stratum[RESPONSE_MAX_CODE + 1];     /* "" = the agency code */
+	char psu[RESPONSE_MAX_CODE + 1];         /* "" = the response is its own PSU */
+	double weight;
+	uint8_t answers[FORM_MAX_ITEMS];         /* 0 = unanswered, else value - min + 1 */
+	uint8_t choices[FORM_MAX_CHOICES];       /* 0 = empty, else value index + 1 */
+	char comment[RESPONSE_MAX_COMMENT + 1];
+};
+
+/* Reset `r` to an empty response of `form` with the defaults of SPEC §5. */
+void response_init(struct response *r, const struct form *form);
+
+/* Find the field called `name` (a response field, a question or a choice id).
+ * ERR_INVALID "unknown field" when there is none.  Can't fail otherwise. */
+int response_field_lookup(const struct form *form, const char *name, struct response_field *out,
+			  struct err *e);
+
+/* Set `field` from text, as in a CSV cell; "" leaves an optional field unset.
+ * ERR_INVALID naming the field (e->field) when the value is not acceptable. */
+int response_set_text(struct response *r, const struct registry *reg,
+		      const struct response_field *field, const char *value, struct err *e);
+
+/* Set answer `item` to the integer `value` (JSON input). */
+int response_set_answer(struct response *r, size_t item, long long value, struct err *e);
+
+/* Check what only the whole response can show: required fields present, at
+ * least one question answered, follow-ups only when their trigger holds. */
+int response_check(const struct response *r, struct err *e);
+
+/* The stratum code in effect (the agency's code by default). Can't fail. */
+const char *response_stratum(const struct response *r);
+
+/* Name of a channel value, or NULL. */
+const char *response_channel_name(int channel);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * csv.c - streaming RFC 4180 reader (see csv.h).  A byte-at-a-time state
+ * machine over a 64 KiB read buffer; fields of the current record are stored
+ * NUL-terminated, one after another, in one growable buffer.
+ */
+#include "csv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+#define CSV_READ_CHUNK 65536
+
+struct csv_reader {
+	FILE *fp;
+	char *name;
+	unsigned char in[CSV_READ_CHUNK];
+	size_t in_pos, in_end;
+	int at_eof;
+	int bom_checked;
+	uint64_t bytes;
+	long line;          /* current physical line */
+	long record_line;   /* line on which the current record starts */
+	char *data;         /* fields, each NUL-terminated */
+	size_t data_len, data_alloc;
+	size_t nfields;
+	size_t start[CSV_MAX_FIELDS];
+	size_t len[CSV_MAX_FIELDS];
+};
+
+struct csv_reader *csv_reader_new(FILE *fp, const char *name)
+{
+	struct csv_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fp = fp;
+	r->name = strdup(name ? name : "-");
+	if (!r->name) {
+		free(r);
+		return NULL;
+	}
+	r->line = 1;
+	return r;
+}
+
+void csv_reader_free(struct csv_reader *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->data);
+	free(r);
+}
+
+/* Next byte of the stream, or -1 at end of file (or on a read error, which
+ * the caller reports through ferror). */
+static int csv_getc(struct csv_reader *r)
+{
+	if (r->in_pos == r->in_end) {
+		if (r->at_eof)
+			return -1;
+		r->in_end = fread(r->in, 1, sizeof(r->in), r->fp);
+		r->in_pos = 0;
+		if (r->in_end == 0) {
+			r->at_eof = 1;
+			return -1;
+		}
+		if (!r->bom_checked) {
+			r->bom_checked = 1;
+			if (r->in_end >= 3 && r->in[0] == 0xEF && r->in[1] == 0xBB && r->in[2] == 0xBF)
+				r->in_pos = 3;
+			r->bytes += r->in_pos;
+			if (r->in_pos == r->in_end)
+				return csv_getc(r);
+		}
+	}
+	r->bytes++;
+	return r->in[r->in_pos++];
+}
+
+static int csv_peekc(struct csv_reader *r)
+{
+	int c = csv_getc(r);
+
+	if (c >= 0) {
+		r->in_pos--;
+		r->bytes--;
+	}
+	return c;
+}
+
+static int csv_fail(struct csv_reader *r, struct err *e, int code, const char *why)
+{
+	return err_set(e, code, "%s:%ld: %s", r->name, r->line, why);
+}
+
+static int csv_put(struct csv_reader *r, struct err *e, int c)
+{
+	if (r->data_len + 1 >= r->data_alloc) {
+		size_t alloc = r->data_alloc ? r->data_alloc * 2 : 4096;
+		char *p;
+
+		if (r->data_len + 1 >= CSV_MAX_RECORD)
+			return csv_fail(r, e, ERR_TOO_LARGE, "record longer than 1 MiB");
+		p = realloc(r->data, alloc);
+		if (!p)
+			return err_set(e, ERR_NOMEM, "out of memory reading %s", r->name);
+		r->data = p;
+		r->data_alloc = alloc;
+	}
+	r->data[r->data_len++] = (char)c;
+	return 0;
+}
+
+static int csv_begin_field(struct csv_reader *r, struct err *e)
+{
+	if (r->nfields == CSV_MAX_FIELDS)
+		return csv_fail(r, e, ERR_TOO_LARGE, "more than 1024 fields in a record");
+	r->start[r->nfields] = r->data_len;
+	return 0;
+}
+
+static int csv_end_field(struct csv_reader *r, struct err *e)
+{
+	size_t i = r->nfields;
+	int rc = csv_put(r, e, '\0');
+
+	if (rc)
+		return rc;
+	r->len[i] = r->data_len - 1 - r->start[i];
+	if (!utf8_valid(r->data + r->start[i], r->len[i]))
+		return err_set(e, ERR_INVALID, "%s:%ld: field %zu is not valid UTF-8",
+			       r->name, r->record_line, i + 1);
+	r->nfields++;
+	return 0;
+}
+
+/* After a line end or the closing of the last field: consume "\n" after "\r". */
+static int csv_end_line(struct csv_reader *r, struct err *e, int c)
+{
+	if (c == '\r') {
+		if (csv_getc(r) != '\n')
+			return csv_fail(r, e, ERR_INVALID, "carriage return not followed by a line feed");
+	}
+	if (c >= 0)
+		r->line++;
+	return 0;
+}
+
+static int csv_read_quoted(struct csv_reader *r, struct err *e)
+{
+	long opened = r->line;
+	int c, rc;
+
+	for (;;) {
+		c = csv_getc(r);
+		if (c < 0)
+			return err_set(e, ERR_INVALID, "%s:%ld: quoted field opened here is never closed",
+				       r->name, opened);
+		if (c == 0)
+			return csv_fail(r, e, ERR_INVALID, "NUL byte in field");
+		if (c == '"') {
+			if (csv_peekc(r) != '"')
+				return 0;
+			csv_getc(r);
+		} else if (c == '\n') {
+			r->line++;
+		}
+		rc = csv_put(r, e, c);
+		if (rc)
+			return rc;
+	}
+}
+
+int csv_read_record(struct csv_reader *r, struct err *e)
+{
+	int c, rc, quoted;
+
+	for (;;) {
+		r->nfields = 0;
+		r->data_len = 0;
+		r->record_line = r->line;
+		c = csv_peekc(r);
+		if (c < 0)
+			return ferror(r->fp) ? csv_fail(r, e, ERR_IO, "read error") : 0;
+		for (;;) {
+			rc = csv_begin_field(r, e);
+			if (rc)
+				return rc;
+			c = csv_getc(r);
+			quoted = (c == '"');
+			if (quoted) {
+				rc = csv_read_quoted(r, e);
+				if (rc)
+					return rc;
+				c = csv_getc(r);
+				if (c >= 0 && c != ',' && c != '\n' && c != '\r')
+					return csv_fail(r, e, ERR_INVALID,
+							"unexpected character after a closing quote");
+			} else {
+				while (c >= 0 && c != ',' && c != '\n' && c != '\r') {
+					if (c == '"')
+						return csv_fail(r, e, ERR_INVALID,
+								"quote inside an unquoted field");
+					if (c == 0)
+						return csv_fail(r, e, ERR_INVALID, "NUL byte in field");
+					rc = csv_put(r, e, c);
+					if (rc)
+						return rc;
+					c = csv_getc(r);
+				}
+			}
+			rc = csv_end_field(r, e);
+			if (rc)
+				return rc;
+			if (c != ',')
+				break;
+		}
+		rc = csv_end_line(r, e, c);
+		if (rc)
+			return rc;
+		if (c < 0 && ferror(r->fp))
+			return csv_fail(r, e, ERR_IO, "read error");
+		/* a blank line is one empty unquoted field: skip it */
+		if (r->nfields == 1 && r->len[0] == 0 && !quoted)
+			continue;
+		return 1;
+	}
+}
+
+size_t csv_nfields(const struct csv_reader *r)
+{
+	return r->nfields;
+}
+
+const char *csv_field(const struct csv_reader *r, size_t i)
+{
+	return r->data + r->start[i];
+}
+
+size_t csv_field_len(const struct csv_reader *r, size_t i)
+{
+	return r->len[i];
+}
+
+long csv_line(const struct csv_reader *r)
+{
+	return r->record_line;
+}
+
+uint64_t csv_bytes(const struct csv_reader *r)
+{
+	return r->bytes;
+}
+
+const char *csv_name(const struct csv_reader *r)
+{
+	return r->name;
+}
+
+int csv_map_header(const struct csv_reader *r, const char *const *names, const int *required,
+		   long *col, struct err *e)
+{
+	size_t n = 0;
+
+	while (names[n])
+		col[n++] = -1;
+	for (size_t f = 0; f < r->nfields; f++) {
+		const char *h = csv_field(r, f);
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (strcmp(h, names[i]) == 0)
+				break;
+		if (i == n)
+			return err_set_field(e, ERR_INVALID, h, "%s:%ld: column %s: unknown column",
+					     r->name, r->record_line, h);
+		if (col[i] >= 0)
+			return err_set_field(e, ERR_INVALID, h, "%s:%ld: column %s: appears twice",
+					     r->name, r->record_line, h);
+		col[i] = (long)f;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (required && required[i] && col[i] < 0)
+			return err_set_field(e, ERR_INVALID, names[i],
+					     "%s:%ld: column %s: missing from the header",
+					     r->name, r->record_line, names[i]);
+	return 0;
+}
+
+int csv_quote(struct strbuf *sb, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n"))
+		return strbuf_addstr(sb, s);
+	strbuf_addch(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			strbuf_addch(sb, '"');
+		strbuf_addch(sb, *s);
+	}
+	return strbuf_addch(sb, '"');
+}

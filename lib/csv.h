@@ -1,0 +1,59 @@
+/*
+ * csv.h - a streaming RFC 4180 reader: quoted fields, doubled quotes,
+ * embedded commas and newlines, CRLF or LF line ends, a leading UTF-8 BOM.
+ * It reads one record at a time from a FILE, so memory is bounded by the
+ * largest record, not the file.  It does not interpret the fields.
+ * Blank lines are skipped.  Every field must be valid UTF-8 without NUL.
+ */
+#ifndef SIPAS_CSV_H
+#define SIPAS_CSV_H
+
+#include <stdio.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "strbuf.h"
+
+#define CSV_MAX_RECORD (1u << 20) /* bytes in one record, quotes excluded */
+#define CSV_MAX_FIELDS 1024
+
+struct csv_reader;
+
+/* A reader over `fp` (not closed by the reader); `name` is used in messages
+ * ("FILE:LINE: ...") and copied.  Returns NULL on out of memory. */
+struct csv_reader *csv_reader_new(FILE *fp, const char *name);
+
+/* Read the next record.  Returns 1 when a record was read, 0 at end of file,
+ * or a negative err_code with "NAME:LINE: why" in `e`. */
+int csv_read_record(struct csv_reader *r, struct err *e);
+
+/* Fields of the current record: NUL-terminated, owned by the reader, valid
+ * until the next csv_read_record.  `i` must be < csv_nfields(). */
+size_t csv_nfields(const struct csv_reader *r);
+const char *csv_field(const struct csv_reader *r, size_t i);
+size_t csv_field_len(const struct csv_reader *r, size_t i);
+
+/* The line on which the current record starts (1-based). */
+long csv_line(const struct csv_reader *r);
+
+/* Bytes consumed from the stream so far (for progress). */
+uint64_t csv_bytes(const struct csv_reader *r);
+
+/* The name given to csv_reader_new. */
+const char *csv_name(const struct csv_reader *r);
+
+/* Free the reader (not its FILE).  NULL-safe. */
+void csv_reader_free(struct csv_reader *r);
+
+/* Map the current record (a header) onto `names` (NULL-terminated): col[i]
+ * gets the field index of names[i], or -1 when absent.  Unknown or repeated
+ * columns, and absent ones flagged in `required` (a parallel array), are
+ * ERR_INVALID naming the column: "NAME:LINE: column X: why". */
+int csv_map_header(const struct csv_reader *r, const char *const *names, const int *required,
+		   long *col, struct err *e);
+
+/* Append `s` to sb as one CSV field, quoted when it holds a comma, quote,
+ * CR or LF (RFC 4180).  Returns strbuf_add's result. */
+int csv_quote(struct strbuf *sb, const char *s);
+
+#endif

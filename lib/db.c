@@ -1,0 +1,191 @@
+/*
+ * db.c - connection set-up and schema migrations (see db.h).
+ *
+ * Responses keep their answers as one BLOB of one byte per question (0 = not
+ * answered, else value - scale.min + 1) so that scoring reads one row per
+ * response instead of one row per answer.  Registry codes, strata and PSUs
+ * are interned as integer ids for the same reason.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/* migrations[i] takes the schema from version i to i + 1.  Never edit an
+ * entry once released: add a new one. */
+static const char *const migrations[] = {
+	/* 0 -> 1: forms, registry, responses */
+	"CREATE TABLE forms("
+	"  id INTEGER PRIMARY KEY,"
+	"  code TEXT NOT NULL UNIQUE,"
+	"  json TEXT NOT NULL,"           /* canonical: compact, sorted keys */
+	"  loaded_at INTEGER NOT NULL);"
+	"CREATE TABLE agencies("
+	"  id INTEGER PRIMARY KEY,"
+	"  code TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  level TEXT NOT NULL CHECK (level IN ('province','department','commune')),"
+	"  parent_id INTEGER REFERENCES agencies(id));"
+	"CREATE TABLE sectors("
+	"  id INTEGER PRIMARY KEY,"
+	"  code TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL);"
+	"CREATE TABLE targets("
+	"  id INTEGER PRIMARY KEY,"
+	"  scope TEXT NOT NULL CHECK (scope IN ('all','sector','agency')),"
+	"  code TEXT,"                    /* NULL for scope 'all' */
+	"  threshold REAL NOT NULL CHECK (threshold > 0 AND threshold <= 1),"
+	"  from_quarter INTEGER NOT NULL);" /* year * 4 + quarter - 1 */
+	"CREATE TABLE strata("
+	"  id INTEGER PRIMARY KEY,"
+	"  code TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE psus("
+	"  id INTEGER PRIMARY KEY,"
+	"  stratum_id INTEGER NOT NULL REFERENCES strata(id),"
+	"  code TEXT NOT NULL,"
+	"  UNIQUE (stratum_id, code));"
+	"CREATE TABLE responses("
+	"  id INTEGER PRIMARY KEY,"
+	"  form_id INTEGER NOT NULL REFERENCES forms(id),"
+	"  response_id TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL,"          /* submitted_at, Unix seconds */
+	"  day INTEGER NOT NULL,"         /* its date in Vietnam time, days since 1970-01-01 */
+	"  agency_id INTEGER NOT NULL REFERENCES agencies(id),"
+	"  sector_id INTEGER NOT NULL REFERENCES sectors(id),"
+	"  channel INTEGER NOT NULL,"     /* enum response_channel */
+	"  dossier_code TEXT,"
+	"  stratum_id INTEGER NOT NULL REFERENCES strata(id),"
+	"  psu_id INTEGER REFERENCES psus(id),"  /* NULL: the response is its own PSU */
+	"  weight REAL NOT NULL CHECK (weight > 0),"
+	"  answers BLOB NOT NULL,"        /* one byte per question, form order */
+	"  choices BLOB NOT NULL,"        /* one byte per choice question: 0 or 1 + value index */
+	"  comment TEXT,"
+	"  digest BLOB NOT NULL,"         /* SHA-256 prefix of the content, for idempotency */
+	"  UNIQUE (form_id, response_id),"
+	"  UNIQUE (form_id, dossier_code));"
+	"CREATE INDEX responses_by_day ON responses(form_id, day);",
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+_Static_assert(N_MIGRATIONS == DB_SCHEMA_VERSION, "one migration per schema version");
+
+int db_fail(sqlite3 *db, struct err *e, const char *context)
+{
+	return err_set(e, ERR_DB, "%s: %s", context, db ? sqlite3_errmsg(db) : "no connection");
+}
+
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, struct err *e)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return db_fail(db, e, "preparing a query");
+	return 0;
+}
+
+int db_exec(sqlite3 *db, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, ERR_DB, "database: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return ERR_DB;
+	}
+	return 0;
+}
+
+int db_query_int(sqlite3 *db, const char *sql, long long *out, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, sql, &st, e);
+
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(db, e, "reading a value");
+		goto out;
+	}
+	*out = sqlite3_column_int64(st, 0);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int db_migrate(sqlite3 *db, const char *path, struct err *e)
+{
+	long long version;
+	int rc = db_query_int(db, "PRAGMA user_version", &version, e);
+
+	if (rc)
+		return rc;
+	if (version > DB_SCHEMA_VERSION)
+		return err_set(e, ERR_INVALID,
+			       "%s: schema version %lld is newer than this sipas understands (%d)",
+			       path, version, DB_SCHEMA_VERSION);
+	for (long long v = version; v < DB_SCHEMA_VERSION; v++) {
+		char bump[64];
+
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %lld", v + 1);
+		rc = db_exec(db, "BEGIN IMMEDIATE", e);
+		if (rc)
+			return rc;
+		rc = db_exec(db, migrations[v], e);
+		if (!rc)
+			rc = db_exec(db, bump, e);
+		if (!rc)
+			rc = db_exec(db, "COMMIT", e);
+		if (rc) {
+			db_exec(db, "ROLLBACK", NULL);
+			return err_prefix(e, "%s: migrating to schema version %lld", path, v + 1);
+		}
+	}
+	return 0;
+}
+
+int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
+{
+	sqlite3 *db = NULL;
+	long long version;
+	int oflags, rc;
+
+	if (!(flags & DB_CREATE) && access(path, F_OK) != 0)
+		return err_set(e, ERR_NOT_FOUND, "%s: no database here (run 'sipas init' first)", path);
+	oflags = (flags & DB_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (flags & DB_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = err_set(e, ERR_IO, "%s: cannot open database: %s", path,
+			     db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 10000);
+	rc = db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", e);
+	if (!rc && !(flags & DB_READONLY))
+		rc = db_exec(db, "PRAGMA journal_mode = WAL", e);
+	if (rc) {
+		err_prefix(e, "%s", path);
+		goto out;
+	}
+	if (flags & DB_CREATE) {
+		rc = db_migrate(db, path, e);
+	} else {
+		rc = db_query_int(db, "PRAGMA user_version", &version, e);
+		if (!rc && version != DB_SCHEMA_VERSION)
+			rc = err_set(e, ERR_INVALID,
+				     "%s: schema version %lld, this sipas needs %d (run 'sipas init')",
+				     path, version, DB_SCHEMA_VERSION);
+	}
+out:
+	if (rc) {
+		sqlite3_close(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+void db_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}

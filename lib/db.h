@@ -1,0 +1,42 @@
+/*
+ * db.h - opening the SQLite database and keeping its schema current.
+ * WAL mode, foreign keys on, synchronous=FULL (a commit is on disk when it
+ * returns), schema versioned by PRAGMA user_version with forward-only
+ * migrations.  Queries live with the modules that own the tables.
+ */
+#ifndef SIPAS_DB_H
+#define SIPAS_DB_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+
+/* The schema version this build writes and expects. */
+#define DB_SCHEMA_VERSION 1
+
+enum db_open_flags {
+	DB_CREATE = 1,   /* create the file and migrate it forward (sipas init) */
+	DB_READONLY = 2  /* open without write access */
+};
+
+/* Open `path` and set the connection's pragmas.  Without DB_CREATE the file
+ * must exist and be at DB_SCHEMA_VERSION.  On success *out is an owned
+ * connection (close with db_close); on failure *out is untouched. */
+int db_open(const char *path, int flags, sqlite3 **out, struct err *e);
+
+/* Close a connection opened by db_open; NULL-safe. */
+void db_close(sqlite3 *db);
+
+/* Prepare `sql` on db into *stmt (finalize it); ERR_DB with sqlite's text. */
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, struct err *e);
+
+/* Run SQL that returns no rows (BEGIN, COMMIT, pragmas); ERR_DB on failure. */
+int db_exec(sqlite3 *db, const char *sql, struct err *e);
+
+/* Fill e with ERR_DB, the given context and sqlite's message; returns ERR_DB. */
+int db_fail(sqlite3 *db, struct err *e, const char *context);
+
+/* Run `sql` that yields one integer; *out set on success. */
+int db_query_int(sqlite3 *db, const char *sql, long long *out, struct err *e);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * demo.h - realistic synthetic responses for the shipped registry: agencies
+ * that differ in satisfaction (a few below target), sectors that fit each
+ * agency, clustered survey days as PSUs, design weights, missing items, and
+ * a slow improvement quarter by quarter so trends show.  Deterministic for
+ * a given seed (GSL's MT19937).  Used by `sipas demo` and the benchmarks.
+ */
+#ifndef SIPAS_DEMO_H
+#define SIPAS_DEMO_H
+
+#include <stdio.h>
+#include <sqlite3.h>
+
+#include "err.h"
+#include "../forms/form.h"
+#include "../forms/registry.h"
+
+struct demo_stats {
+	long stored;   /* responses written */
+};
+
+/* Fill db with `n_quarters` quarters ending with quarter ordinal `last_quarter`
+ * for every form in `forms` and every agency of `reg`, in one transaction.
+ * ERR_CONFLICT when the database already holds responses. */
+int demo_fill_db(sqlite3 *db, const struct registry *reg, struct form *const *forms,
+		 size_t n_forms, int last_quarter, int n_quarters, unsigned long seed,
+		 struct demo_stats *stats, struct err *e);
+
+/* Write `rows` responses to `form` in quarter `quarter` as an import CSV
+ * (SPEC §5) to `out`, spread over the agencies of `reg`. */
+int demo_write_csv(FILE *out, const struct registry *reg, const struct form *form, int quarter,
+		   long rows, unsigned long seed, struct err *e);
+
+#endif

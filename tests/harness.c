@@ -1,0 +1,391 @@
+/*
+ * harness.c - the test runner and helpers (see test.h).  Each case is forked
+ * into its own process and directory, so a crash or a sanitizer report in
+ * one case fails that case only.  The last line printed is
+ * "N passed, N failed"; the exit status is non-zero when any case failed.
+ */
+#include "test.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CASE_TIMEOUT_SECONDS 120
+
+extern const struct test_case csv_tests[], period_tests[], form_tests[], registry_tests[],
+	import_tests[], db_tests[], demo_tests[], serve_tests[];
+
+static const struct {
+	const char *name;
+	const struct test_case *cases;
+} suites[] = {
+	{ "csv", csv_tests }, { "period", period_tests }, { "form", form_tests },
+	{ "registry", registry_tests }, { "import", import_tests }, { "db", db_tests },
+	{ "demo", demo_tests }, { "serve", serve_tests },
+};
+
+static int case_failed;
+
+void test_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "    %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	case_failed = 1;
+}
+
+static char *slurp_fd(int fd)
+{
+	size_t len = 0, alloc = 4096;
+	char *buf = malloc(alloc);
+	ssize_t n;
+
+	if (!buf)
+		return NULL;
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, buf + len, alloc - len - 1)) > 0) {
+		len += (size_t)n;
+		if (alloc - len < 2) {
+			char *p = realloc(buf, alloc *= 2);
+
+			if (!p) {
+				free(buf);
+				return NULL;
+			}
+			buf = p;
+		}
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+char *test_read(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char *s;
+
+	if (fd < 0)
+		return NULL;
+	s = slurp_fd(fd);
+	close(fd);
+	return s;
+}
+
+int test_write(const char *path, const char *content)
+{
+	FILE *fp = fopen(path, "wb");
+	size_t n = strlen(content);
+	int rc = 0;
+
+	if (!fp)
+		return -1;
+	if (fwrite(content, 1, n, fp) != n)
+		rc = -1;
+	if (fclose(fp) != 0)
+		rc = -1;
+	return rc;
+}
+
+const char *test_fixtures(void)
+{
+	const char *f = getenv("SIPAS_FIXTURES");
+
+	return f ? f : "../shared/fixtures";
+}
+
+static const char *sipas_bin(void)
+{
+	const char *b = getenv("SIPAS_BIN");
+
+	return b ? b : "bin/sipas";
+}
+
+static struct cmd_result last_run;
+
+const struct cmd_result *sipas_run(const char *input, ...)
+{
+	const char *argv[64];
+	int argc = 0, in_fd, out_fd, err_fd, status;
+	char in_path[] = "stdin.XXXXXX", out_path[] = "stdout.XXXXXX", err_path[] = "stderr.XXXXXX";
+	va_list ap;
+	pid_t pid;
+
+	free(last_run.out);
+	free(last_run.err);
+	memset(&last_run, 0, sizeof(last_run));
+	argv[argc++] = sipas_bin();
+	va_start(ap, input);
+	for (const char *a = va_arg(ap, const char *); a && argc < 63; a = va_arg(ap, const char *))
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	in_fd = mkstemp(in_path);
+	out_fd = mkstemp(out_path);
+	err_fd = mkstemp(err_path);
+	if (input && write(in_fd, input, strlen(input)) < 0)
+		last_run.status = -1;
+	lseek(in_fd, 0, SEEK_SET);
+	pid = fork();
+	if (pid == 0) {
+		dup2(in_fd, 0);
+		dup2(out_fd, 1);
+		dup2(err_fd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	last_run.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	last_run.out = slurp_fd(out_fd);
+	last_run.err = slurp_fd(err_fd);
+	close(in_fd);
+	close(out_fd);
+	close(err_fd);
+	unlink(in_path);
+	unlink(out_path);
+	unlink(err_path);
+	return &last_run;
+}
+
+long long test_db_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+int test_server_start(struct test_server *s, const char *db, ...)
+{
+	const char *argv[32];
+	int argc = 0, pipefd[2];
+	char line[256];
+	size_t len = 0;
+	va_list ap;
+	time_t deadline = time(NULL) + 20;
+
+	argv[argc++] = sipas_bin();
+	argv[argc++] = "serve";
+	argv[argc++] = "--db";
+	argv[argc++] = db;
+	argv[argc++] = "--listen";
+	argv[argc++] = "127.0.0.1:0";
+	va_start(ap, db);
+	for (const char *a = va_arg(ap, const char *); a && argc < 31; a = va_arg(ap, const char *))
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	if (pipe(pipefd) < 0)
+		return -1;
+	s->pid = fork();
+	if (s->pid == 0) {
+		int log = open("server.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		dup2(pipefd[1], 1);
+		if (log >= 0)
+			dup2(log, 2);
+		close(pipefd[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	/* wait for "listening on http://127.0.0.1:PORT\n" */
+	while (len < sizeof(line) - 1 && time(NULL) < deadline) {
+		ssize_t n = read(pipefd[0], line + len, 1);
+
+		if (n <= 0)
+			break;
+		len++;
+		if (line[len - 1] == '\n')
+			break;
+	}
+	line[len] = '\0';
+	close(pipefd[0]);
+	if (sscanf(line, "listening on http://127.0.0.1:%d", &s->port) != 1) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		return -1;
+	}
+	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+	return 0;
+}
+
+int test_server_stop(struct test_server *s)
+{
+	int status;
+
+	kill(s->pid, SIGTERM);
+	waitpid(s->pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct growbuf {
+	char *data;
+	size_t len;
+};
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct growbuf *b = userdata;
+	size_t n = size * nmemb;
+	char *p = realloc(b->data, b->len + n + 1);
+
+	if (!p)
+		return 0;
+	memcpy(p + b->len, ptr, n);
+	b->data = p;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+static size_t collect_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	char *h = userdata;
+	size_t n = size * nmemb, have = strlen(h);
+
+	if (have + n < 2048 - 1) {
+		memcpy(h + have, ptr, n);
+		h[have + n] = '\0';
+	}
+	return n;
+}
+
+int test_http(const char *method, const char *url, const char *body, const char *const *headers,
+	      struct http_result *out)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	struct growbuf b = { NULL, 0 };
+	CURLcode rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return -1;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, out->headers);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	for (size_t i = 0; headers && headers[i]; i++)
+		hl = curl_slist_append(hl, headers[i]);
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	out->body = b.data ? b.data : strdup("");
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Run one case in a child process inside its own directory. */
+static int run_case(const char *root, const char *suite, const struct test_case *tc)
+{
+	char dir[4096];
+	pid_t pid;
+	int status;
+
+	snprintf(dir, sizeof(dir), "%s/%s.%s", root, suite, tc->name);
+	if (mkdir(dir, 0755) != 0)
+		return 0;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		if (chdir(dir) != 0)
+			_exit(3);
+		alarm(CASE_TIMEOUT_SECONDS);
+		tc->fn();
+		free(last_run.out);
+		free(last_run.err);
+		exit(case_failed ? 1 : 0);
+	}
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		printf("ok   %s.%s\n", suite, tc->name);
+		return 1;
+	}
+	if (WIFSIGNALED(status))
+		printf("FAIL %s.%s (signal %d)\n", suite, tc->name, WTERMSIG(status));
+	else
+		printf("FAIL %s.%s\n", suite, tc->name);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char root[] = "/tmp/sipas-tests-XXXXXX";
+	const char *filter = argc > 1 ? argv[1] : NULL;
+	int passed = 0, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!mkdtemp(root)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	if (access(sipas_bin(), X_OK) != 0) {
+		fprintf(stderr, "SIPAS_BIN=%s is not an executable\n", sipas_bin());
+		return 2;
+	}
+	{
+		/* Make the binary path absolute: cases chdir. */
+		static char abs_bin[4096];
+
+		if (realpath(sipas_bin(), abs_bin))
+			setenv("SIPAS_BIN", abs_bin, 1);
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		for (const struct test_case *tc = suites[s].cases; tc->name; tc++) {
+			char full[256];
+
+			snprintf(full, sizeof(full), "%s.%s", suites[s].name, tc->name);
+			if (filter && !strstr(full, filter))
+				continue;
+			if (run_case(root, suites[s].name, tc))
+				passed++;
+			else
+				failed++;
+		}
+	}
+	curl_global_cleanup();
+	if (!getenv("SIPAS_KEEP_TEST_DIRS"))
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * test.h - the test harness: suites of named cases, CHECK macros that stop
+ * the case with file, line and a message, and helpers for what many tests
+ * do (run bin/sipas, write files, query a database, talk HTTP).
+ * Each case runs in its own process and its own empty directory.
+ */
+#ifndef SIPAS_TEST_H
+#define SIPAS_TEST_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+struct test_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Record a failure of the running case (it stops at the CHECK). */
+void test_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define CHECK(cond) do { \
+	if (!(cond)) { test_fail(__FILE__, __LINE__, "%s", #cond); return; } \
+} while (0)
+
+#define CHECK_INT(a, b) do { \
+	long long a_ = (long long)(a), b_ = (long long)(b); \
+	if (a_ != b_) { test_fail(__FILE__, __LINE__, "%s == %lld, expected %lld", #a, a_, b_); return; } \
+} while (0)
+
+#define CHECK_STR(a, b) do { \
+	const char *a_ = (a), *b_ = (b); \
+	if (!a_ || strcmp(a_, b_) != 0) { \
+		test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a, a_ ? a_ : "(null)", b_); \
+		return; } \
+} while (0)
+
+#define CHECK_CONTAINS(hay, needle) do { \
+	const char *h_ = (hay), *n_ = (needle); \
+	if (!h_ || !strstr(h_, n_)) { \
+		test_fail(__FILE__, __LINE__, "%s does not contain \"%s\": \"%s\"", #hay, n_, h_ ? h_ : "(null)"); \
+		return; } \
+} while (0)
+
+#define CHECK_NEAR(a, b, tol) do { \
+	double a_ = (a), b_ = (b); \
+	if (!(fabs(a_ - b_) <= (tol))) { \
+		test_fail(__FILE__, __LINE__, "%s == %.12g, expected %.12g (tolerance %g)", #a, a_, b_, (double)(tol)); \
+		return; } \
+} while (0)
+
+/* The result of running bin/sipas: exit status and everything it printed. */
+struct cmd_result {
+	int status;     /* exit code, or 128 + signal */
+	char *out;      /* owned by the harness until the next run */
+	char *err;
+};
+
+/* Run $SIPAS_BIN with the NULL-terminated arguments, stdin from `input`
+ * (NULL = empty).  Returns the static result of this run. */
+const struct cmd_result *sipas_run(const char *input, ...) __attribute__((sentinel));
+
+/* Write a file (creating or truncating); returns 0 or -1. */
+int test_write(const char *path, const char *content);
+
+/* Read a whole file; owned by the caller (free()), NULL on error. */
+char *test_read(const char *path);
+
+/* The fixture directory ($SIPAS_FIXTURES, e.g. ../shared/fixtures). */
+const char *test_fixtures(void);
+
+/* Run a query that yields one integer on the database at `path`; -1 on error. */
+long long test_db_int(const char *path, const char *sql);
+
+/* A running `sipas serve` on 127.0.0.1 with a free port. */
+struct test_server {
+	int pid;
+	int port;
+	char base[64];   /* "http://127.0.0.1:PORT" */
+};
+
+/* Start the collector on `db` with extra NULL-terminated arguments; 0 or -1. */
+int test_server_start(struct test_server *s, const char *db, ...) __attribute__((sentinel));
+
+/* Send SIGTERM and wait; returns the exit status. */
+int test_server_stop(struct test_server *s);
+
+/* An HTTP exchange with libcurl.  `body` NULL for GET. */
+struct http_result {
+	long status;
+	char *body;            /* owned by the caller (free()) */
+	char headers[2048];
+};
+
+int test_http(const char *method, const char *url, const char *body, const char *const *headers,
+	      struct http_result *out);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * test_csv.c - the streaming RFC 4180 reader: quoting, embedded newlines
+ * and their line numbers, CRLF, BOM, blank lines, and every error it reports.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "../lib/csv.h"
+
+/* Read all of `text`; records joined as "a|b;c|d;" into out; returns the
+ * status of the last read (0 = clean end) and leaves the error in e. */
+static int read_all(const char *text, size_t len, char *out, size_t outlen, struct err *e)
+{
+	FILE *fp = fmemopen((void *)text, len, "r");
+	struct csv_reader *r = csv_reader_new(fp, "t.csv");
+	int rc;
+
+	out[0] = '\0';
+	err_clear(e);
+	while ((rc = csv_read_record(r, e)) == 1) {
+		for (size_t i = 0; i < csv_nfields(r); i++) {
+			strncat(out, csv_field(r, i), outlen - strlen(out) - 1);
+			strncat(out, i + 1 < csv_nfields(r) ? "|" : ";", outlen - strlen(out) - 1);
+		}
+	}
+	csv_reader_free(r);
+	fclose(fp);
+	return rc;
+}
+
+static int read_str(const char *text, char *out, struct err *e)
+{
+	return read_all(text, strlen(text), out, 1024, e);
+}
+
+static void plain_records(void)
+{
+	char out[1024];
+	struct err e;
+
+	CHECK_INT(read_str("a,b,c\n1,2,3\n", out, &e), 0);
+	CHECK_STR(out, "a|b|c;1|2|3;");
+	CHECK_INT(read_str("a,b\n1,2", out, &e), 0);  /* no final newline */
+	CHECK_STR(out, "a|b;1|2;");
+	CHECK_INT(read_str(",,\n", out, &e), 0);
+	CHECK_STR(out, "||;");
+}
+
+static void quotes_commas_newlines(void)
+{
+	char out[1024];
+	struct err e;
+
+	CHECK_INT(read_str("\"a,b\",\"say \"\"hi\"\"\",\"line1\nline2\"\n", out, &e), 0);
+	CHECK_STR(out, "a,b|say \"hi\"|line1\nline2;");
+	CHECK_INT(read_str("\"\",x\n", out, &e), 0);
+	CHECK_STR(out, "|x;");
+}
+
+static void crlf_and_bom(void)
+{
+	char out[1024];
+	struct err e;
+
+	CHECK_INT(read_str("\xEF\xBB\xBFid,v\r\n1,\"a\r\nb\"\r\n2,c\r\n", out, &e), 0);
+	CHECK_STR(out, "id|v;1|a\r\nb;2|c;");
+}
+
+static void blank_lines_are_skipped(void)
+{
+	char out[1024];
+	struct err e;
+
+	CHECK_INT(read_str("a\n\n1\n\r\n2\n\n", out, &e), 0);
+	CHECK_STR(out, "a;1;2;");
+}
+
+static void line_numbers_count_embedded_newlines(void)
+{
+	const char *text = "h1,h2\n\"multi\nline\nvalue\",x\n3,4\n";
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	struct csv_reader *r = csv_reader_new(fp, "t.csv");
+	struct err e;
+
+	CHECK_INT(csv_read_record(r, &e), 1);
+	CHECK_INT(csv_line(r), 1);
+	CHECK_INT(csv_read_record(r, &e), 1);
+	CHECK_INT(csv_line(r), 2);
+	CHECK_INT(csv_read_record(r, &e), 1);
+	CHECK_INT(csv_line(r), 5);
+	CHECK_STR(csv_field(r, 1), "4");
+	CHECK_INT(csv_read_record(r, &e), 0);
+	csv_reader_free(r);
+	fclose(fp);
+}
+
+static void errors_name_file_and_line(void)
+{
+	static const struct {
+		const char *text;
+		const char *message;
+	} cases[] = {
+		{ "a\n\"open\n\nnever closed\n", "t.csv:2: quoted field opened here is never closed" },
+		{ "a,b\n\"x\"y,1\n", "t.csv:2: unexpected character after a closing quote" },
+		{ "a,b\n1,x\"y\n", "t.csv:2: quote inside an unquoted field" },
+		{ "a,b\n1,2\r3\n", "t.csv:2: carriage return not followed by a line feed" },
+		{ "a,b\n1,\xff\n", "t.csv:2: field 2 is not valid UTF-8" },
+		{ "a,b\n1,\xC0\xAF\n", "t.csv:2: field 2 is not valid UTF-8" },   /* overlong '/' */
+		{ "a,b\n1,\xED\xA0\x80\n", "t.csv:2: field 2 is not valid UTF-8" }, /* surrogate */
+	};
+	char out[1024];
+	struct err e;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(read_str(cases[i].text, out, &e) < 0);
+		CHECK_STR(e.text, cases[i].message);
+	}
+}
+
+static void nul_byte_refused(void)
+{
+	char out[1024];
+	struct err e;
+
+	CHECK(read_all("a\nx\0y\n", 6, out, sizeof(out), &e) < 0);
+	CHECK_STR(e.text, "t.csv:2: NUL byte in field");
+}
+
+static void limits(void)
+{
+	char out[1024];
+	struct err e;
+	size_t n = CSV_MAX_RECORD + 10;
+	char *big = malloc(n + 1), *wide = malloc(4 * CSV_MAX_FIELDS);
+
+	CHECK(big && wide);
+	memset(big, 'x', n);
+	big[n] = '\0';
+	CHECK(read_all(big, n, out, sizeof(out), &e) == ERR_TOO_LARGE);
+	CHECK_CONTAINS(e.text, "record longer than 1 MiB");
+	wide[0] = '\0';
+	for (int i = 0; i <= CSV_MAX_FIELDS; i++)
+		strcat(wide, "1,");
+	CHECK(read_str(wide, out, &e) == ERR_TOO_LARGE);
+	CHECK_CONTAINS(e.text, "more than 1024 fields");
+	free(big);
+	free(wide);
+}
+
+static void quote_round_trip(void)
+{
+	static const char *const values[] = { "plain", "a,b", "say \"x\"", "two\nlines", "", "cr\r\nlf" };
+	struct strbuf sb;
+	char out[1024], want[1024] = "";
+	struct err e;
+
+	strbuf_init(&sb, 0);
+	for (size_t i = 0; i < 6; i++) {
+		if (i)
+			strbuf_addch(&sb, ',');
+		csv_quote(&sb, values[i]);
+		strcat(want, values[i]);
+		strcat(want, i < 5 ? "|" : ";");
+	}
+	strbuf_addch(&sb, '\n');
+	CHECK_INT(read_str(strbuf_str(&sb), out, &e), 0);
+	CHECK_STR(out, want);
+	strbuf_release(&sb);
+}
+
+const struct test_case csv_tests[] = {
+	{ "plain_records", plain_records },
+	{ "quotes_commas_newlines", quotes_commas_newlines },
+	{ "crlf_and_bom", crlf_and_bom },
+	{ "blank_lines_are_skipped", blank_lines_are_skipped },
+	{ "line_numbers_count_embedded_newlines", line_numbers_count_embedded_newlines },
+	{ "errors_name_file_and_line", errors_name_file_and_line },
+	{ "nul_byte_refused", nul_byte_refused },
+	{ "limits", limits },
+	{ "quote_round_trip", quote_round_trip },
+	{ NULL, NULL }
+};

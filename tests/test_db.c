@@ -1,0 +1,134 @@
+/*
+ * test_db.c - `sipas init` and the schema: migration from an empty file,
+ * idempotency, refusing newer schemas, non-databases and changed forms.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "test.h"
+#include "../forms/builtin.h"
+
+static void migrates_an_empty_file(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(test_write("empty.db", ""), 0);
+	r = sipas_run(NULL, "init", "--db", "empty.db", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "empty.db: schema 1, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
+	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 1);
+	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM agencies WHERE code = 'SO-NNMT' "
+			      "AND name = 'Sở Nông nghiệp và Môi trường'"), 1);
+	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM agencies WHERE level = 'commune'"), 13);
+	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM agencies a JOIN agencies p "
+			      "ON p.id = a.parent_id WHERE p.code = 'UBND-TP'"), 24);
+	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM targets WHERE scope = 'sector' "
+			      "AND threshold = 0.9"), 5);
+}
+
+static void init_is_idempotent(void)
+{
+	const struct cmd_result *r;
+	char reg[4096];
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run(NULL, "init", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "2 forms (0 new)");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM targets"), 6);
+	/* loading another registry adds its agencies and replaces the targets */
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	r = sipas_run(NULL, "init", "--registry", reg, NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM targets"), 7);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM agencies WHERE code = 'P-TRANLIEU'"), 1);
+}
+
+static void newer_schema_and_non_databases_are_refused(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	{
+		sqlite3 *db;
+
+		CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	r = sipas_run(NULL, "init", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (1)");
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "-", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 1");
+	CHECK_INT(test_write("junk.db", "this is not a database, just some text that is long enough "
+			     "to fill a header page of sqlite, more or less, and then some more text."), 0);
+	r = sipas_run(NULL, "init", "--db", "junk.db", NULL);
+	CHECK(r->status != 0);
+	CHECK_CONTAINS(r->err, "junk.db");
+	r = sipas_run(NULL, "import", "--db", "none.db", "--form", "x", "-", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "none.db: no database here (run 'sipas init' first)");
+}
+
+static void changed_form_needs_a_new_id(void)
+{
+	const struct cmd_result *r;
+	char *changed;
+	const char *orig = builtin_forms[0].data;
+	const char *at = strstr(orig, "Nơi ngồi chờ có đủ chỗ ngồi");
+
+	CHECK(at);
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(mkdir("forms", 0755), 0);
+	/* same content, other whitespace: accepted as the same form */
+	CHECK_INT(test_write("forms/a.json", orig), 0);
+	r = sipas_run(NULL, "init", "--forms", "forms", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "(0 new)");
+	changed = strdup(orig);
+	memcpy(changed + (at - orig), "X", 1);
+	CHECK_INT(test_write("forms/a.json", changed), 0);
+	free(changed);
+	r = sipas_run(NULL, "init", "--forms", "forms", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "form 'sipas-2017' is already stored with different content "
+		       "(a changed questionnaire needs a new id)");
+	/* a bad form file names itself and its JSON path */
+	CHECK_INT(test_write("forms/a.json", "{\"id\": \"new-form\"}"), 0);
+	r = sipas_run(NULL, "init", "--forms", "forms", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "sipas: forms/a.json: $: missing 'title'");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM forms"), 2);
+}
+
+static void help_and_unknown_commands(void)
+{
+	const struct cmd_result *r = sipas_run(NULL, "help", NULL);
+
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "sipas init [--db PATH] [--registry DIR]");
+	CHECK_CONTAINS(r->out, "sipas serve");
+	r = sipas_run(NULL, "frobnicate", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "'frobnicate' is not a command");
+	r = sipas_run(NULL, "init", "--bogus", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "unknown option '--bogus'");
+	r = sipas_run(NULL, "help", "demo", NULL);
+	CHECK_CONTAINS(r->out, "usage: sipas demo");
+}
+
+const struct test_case db_tests[] = {
+	{ "migrates_an_empty_file", migrates_an_empty_file },
+	{ "init_is_idempotent", init_is_idempotent },
+	{ "newer_schema_and_non_databases_are_refused", newer_schema_and_non_databases_are_refused },
+	{ "changed_form_needs_a_new_id", changed_form_needs_a_new_id },
+	{ "help_and_unknown_commands", help_and_unknown_commands },
+	{ NULL, NULL }
+};

@@ -1,0 +1,68 @@
+/*
+ * test_demo.c - `sipas demo`: a realistic year of data for the shipped
+ * registry, only into an empty database, and its CSV mode.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "test.h"
+
+static void demo_fills_four_quarters_for_every_agency(void)
+{
+	const struct cmd_result *r;
+	long long n_agencies, below, above;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run(NULL, "demo", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "responses to 2 forms from 25 agencies");
+	n_agencies = test_db_int("sipas.db", "SELECT count(*) FROM agencies");
+	/* every agency, both forms, four distinct quarters (90-day blocks) */
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM (SELECT agency_id, form_id FROM responses "
+			      "GROUP BY 1, 2)"), 2 * n_agencies);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(DISTINCT (day + 0) / 1) > 300 FROM responses"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT min(n) >= 250 FROM (SELECT count(*) AS n FROM responses r "
+			      "JOIN forms f ON f.id = r.form_id WHERE f.code = 'sipas-2017' GROUP BY agency_id)"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT max(day) - min(day) > 300 FROM responses"), 1);
+	/* overall satisfaction differs: some agencies below 90 %, some above 95 % */
+	below = test_db_int("sipas.db", "SELECT count(*) FROM (SELECT agency_id, "
+			    "avg(unicode(substr(CAST(answers AS TEXT), 23, 1)) >= 4) AS p FROM responses r "
+			    "JOIN forms f ON f.id = r.form_id WHERE f.code = 'sipas-2017' GROUP BY 1) WHERE p < 0.90");
+	above = test_db_int("sipas.db", "SELECT count(*) FROM (SELECT agency_id, "
+			    "avg(unicode(substr(CAST(answers AS TEXT), 23, 1)) >= 4) AS p FROM responses r "
+			    "JOIN forms f ON f.id = r.form_id WHERE f.code = 'sipas-2017' GROUP BY 1) WHERE p >= 0.95");
+	CHECK(below >= 2);
+	CHECK(above >= 2);
+	/* design fields: strata per agency, several PSUs per agency and quarter */
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM psus") >= 25 * 4 * 6, 1);
+	r = sipas_run(NULL, "demo", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "the demo fills only an empty one");
+	r = sipas_run(NULL, "demo", "--if-empty", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "nothing added");
+}
+
+static void demo_csv_imports(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run(NULL, "demo", "--csv", "d.csv", "--form", "kiosk-2018", "--period", "2026Q2",
+		      "--rows", "500", NULL);
+	CHECK_INT(r->status, 0);
+	r = sipas_run(NULL, "import", "--form", "kiosk-2018", "d.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "500 rows: 500 imported");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE channel = 1"), 500);
+	r = sipas_run(NULL, "demo", "--csv", "d.csv", "--form", "kiosk-2018", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--csv needs --form, --period and --rows");
+}
+
+const struct test_case demo_tests[] = {
+	{ "demo_fills_four_quarters_for_every_agency", demo_fills_four_quarters_for_every_agency },
+	{ "demo_csv_imports", demo_csv_imports },
+	{ NULL, NULL }
+};

@@ -1,0 +1,277 @@
+/*
+ * test_import.c - `sipas import` end to end (SPEC §5): the fixture imports,
+ * re-import is a no-op, CSV edge cases, and every bad value refuses the
+ * whole file with FILE:LINE: column X, leaving the database unchanged.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+#define HEADER "response_id,submitted_at,agency,sector,channel,dossier_code,stratum,psu,weight," \
+	       "gender,e1.1,e2.1,overall,comment\n"
+#define GOOD1 "r1,2026-08-02,SO-XD,xay-dung,paper,,,,1.5,nam,4,5,4,\n"
+#define GOOD2 "r2,2026-08-03T09:15:00+07:00,SO-YT,y-te,phone,HS-1,,SO-YT-01,2,nu,3,,5,\"Tốt, nhanh\"\n"
+
+static int init_fixture_db(void)
+{
+	char reg[4096];
+
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	return sipas_run(NULL, "init", "--registry", reg, NULL)->status;
+}
+
+static long long responses(void)
+{
+	return test_db_int("sipas.db", "SELECT count(*) FROM responses");
+}
+
+static void fixture_imports_and_reimport_is_a_no_op(void)
+{
+	char csv[4096];
+	const struct cmd_result *r;
+
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	CHECK_INT(init_fixture_db(), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "2963 rows: 2963 imported, 0 already stored");
+	CHECK_INT(responses(), 2963);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(DISTINCT stratum_id) FROM responses"), 10);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE psu_id IS NULL"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE length(answers) != 23"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "2963 rows: 0 imported, 2963 already stored");
+	CHECK_INT(responses(), 2963);
+}
+
+static void values_are_stored_as_given(void)
+{
+	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_write("in.csv", HEADER GOOD1 GOOD2), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->status, 0);
+	CHECK_INT(responses(), 2);
+	/* r1: answers e1.1=4 -> byte 4, e2.1=5 -> 5, overall=4, others 0; weight 1.5 */
+	CHECK_INT(test_db_int("sipas.db", "SELECT unicode(substr(CAST(answers AS TEXT), 1, 1)) "
+			      "FROM responses WHERE response_id = 'r1'"), 4);
+	CHECK_INT(test_db_int("sipas.db", "SELECT hex(answers) = '0400000005000000000000000000000000000000000004' FROM responses WHERE response_id = 'r1'"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT weight * 10 FROM responses WHERE response_id = 'r1'"), 15);
+	CHECK_INT(test_db_int("sipas.db", "SELECT psu_id IS NULL FROM responses WHERE response_id = 'r1'"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT s.code = 'SO-XD' FROM responses r JOIN strata s "
+			      "ON s.id = r.stratum_id WHERE response_id = 'r1'"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT channel FROM responses WHERE response_id = 'r2'"), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT comment = 'Tốt, nhanh' FROM responses WHERE response_id = 'r2'"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT ts FROM responses WHERE response_id = 'r2'"), 1785723300);
+}
+
+static void csv_edge_cases_import(void)
+{
+	/* BOM, CRLF, quoted header names, columns in another order, an embedded
+	 * newline in a comment (so the next record starts two lines later). */
+	const char *csv = "\xEF\xBB\xBF\"overall\",response_id,agency,sector,submitted_at,comment\r\n"
+			  "5,a1,SO-NV,dat-dai,2026-07-01,\"dòng 1\r\ndòng 2, có dấu phẩy \"\"và ngoặc\"\"\"\r\n"
+			  "4,a2,SO-NV,dat-dai,2026-07-02,\r\n"
+			  "9,a3,SO-NV,dat-dai,2026-07-02,\r\n";
+	const struct cmd_result *r;
+
+	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_write("edge.csv", csv), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "edge.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "edge.csv:5: column overall: 9 is off the scale 1..5");
+	CHECK_INT(responses(), 0);
+	/* without the bad last row it imports, comment intact */
+	csv = "\xEF\xBB\xBF\"overall\",response_id,agency,sector,submitted_at,comment\r\n"
+	      "5,a1,SO-NV,dat-dai,2026-07-01,\"dòng 1\r\ndòng 2, có dấu phẩy \"\"và ngoặc\"\"\"\r\n"
+	      "4,a2,SO-NV,dat-dai,2026-07-02,\r\n";
+	CHECK_INT(test_write("edge.csv", csv), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "edge.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(responses(), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT comment = 'dòng 1' || char(13, 10) || "
+			      "'dòng 2, có dấu phẩy \"và ngoặc\"' FROM responses WHERE response_id = 'a1'"), 1);
+}
+
+static void standard_input_imports(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(init_fixture_db(), 0);
+	r = sipas_run(HEADER GOOD1, "import", "--form", "sipas-2017", "-", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(responses(), 1);
+}
+
+/* Each bad file: rows after a valid header and first row, and the message. */
+static const struct {
+	const char *csv;
+	const char *message;
+} bad_files[] = {
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XX,xay-dung,paper,,,,1,nam,4,5,4,\n",
+	  "in.csv:3: column agency: unknown agency 'SO-XX'" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,nope,paper,,,,1,nam,4,5,4,\n",
+	  "in.csv:3: column sector: unknown sector 'nope'" },
+	{ HEADER GOOD1 "r3,2026-08-02,,xay-dung,paper,,,,1,nam,4,5,4,\n", "in.csv:3: column agency: required" },
+	{ HEADER GOOD1 ",2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5,4,\n", "in.csv:3: column response_id: required" },
+	{ HEADER GOOD1 "r3,2026-02-30,SO-XD,xay-dung,paper,,,,1,nam,4,5,4,\n",
+	  "in.csv:3: column submitted_at: '2026-02-30' is not a date" },
+	{ HEADER GOOD1 "r3,,SO-XD,xay-dung,paper,,,,1,nam,4,5,4,\n", "in.csv:3: column submitted_at: required" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,6,5,4,\n",
+	  "in.csv:3: column e1.1: 6 is off the scale 1..5" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,0,5,4,\n",
+	  "in.csv:3: column e1.1: 0 is off the scale 1..5" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4.0,5,4,\n",
+	  "in.csv:3: column e1.1: '4.0' is not a whole number on the scale" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,-1,5,4,\n",
+	  "in.csv:3: column e1.1: '-1' is not a whole number on the scale" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam, 4,5,4,\n",
+	  "in.csv:3: column e1.1: ' 4' is not a whole number on the scale" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,0,nam,4,5,4,\n",
+	  "in.csv:3: column weight: '0' is not a finite number greater than 0" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,-2,nam,4,5,4,\n",
+	  "in.csv:3: column weight: '-2' is not a finite number greater than 0" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,nan,nam,4,5,4,\n",
+	  "in.csv:3: column weight: 'nan' is not a finite number greater than 0" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,inf,nam,4,5,4,\n",
+	  "in.csv:3: column weight: 'inf' is not a finite number greater than 0" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1kg,nam,4,5,4,\n",
+	  "in.csv:3: column weight: '1kg' is not a finite number greater than 0" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,fax,,,,1,nam,4,5,4,\n",
+	  "in.csv:3: column channel: 'fax' is not kiosk, phone, paper, interview or online" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,male,4,5,4,\n",
+	  "in.csv:3: column gender: 'male' is not one of the form's values" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,,,,\n",
+	  "in.csv:3: column overall: no question is answered" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5\n", "in.csv:3: 12 fields, the header has 14" },
+	{ HEADER GOOD1 "r1,2026-08-02,SO-XD,xay-dung,paper,,,,1.5,nam,4,5,5,\n",
+	  "in.csv:3: column response_id: response 'r1' is already stored with different content" },
+	{ HEADER GOOD2 "r9,2026-08-02,SO-XD,xay-dung,phone,HS-1,,,1,nam,4,5,5,\n",
+	  "in.csv:3: column dossier_code: dossier 'HS-1' already has a response to form sipas-2017" },
+	{ HEADER GOOD1 "r12345678901234567890123456789012345678901234567890123456789012345,2026-08-02,SO-XD,"
+	  "xay-dung,paper,,,,1,nam,4,5,4,\n", "in.csv:3: column response_id: longer than 64 characters" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5,4,\"bad \x01 byte\"\n",
+	  "in.csv:3: column comment: holds a control character" },
+	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5,4,\"never closed\n",
+	  "in.csv:3: quoted field opened here is never closed" },
+	{ "response_id,submitted_at,agency,sector,e9.9\n", "in.csv:1: column e9.9: unknown column" },
+	{ "response_id,submitted_at,agency,sector,overall,overall\n", "in.csv:1: column overall: appears twice" },
+	{ "response_id,agency,sector,overall\n", "in.csv:1: column submitted_at: missing from the header" },
+	{ "", "in.csv: empty file (a header row is required)" },
+};
+
+static void bad_values_refuse_the_whole_file(void)
+{
+	CHECK_INT(init_fixture_db(), 0);
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		const struct cmd_result *r;
+
+		CHECK_INT(test_write("in.csv", bad_files[i].csv), 0);
+		r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+		if (r->status != 1) {
+			test_fail(__FILE__, __LINE__, "case %zu: exit %d, stderr %s", i, r->status, r->err);
+			return;
+		}
+		if (bad_files[i].message)
+			CHECK_CONTAINS(r->err, bad_files[i].message);
+		CHECK_INT(responses(), 0);
+		CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM strata"), 0);
+	}
+}
+
+static void failed_import_leaves_database_unchanged(void)
+{
+	char csv[4096], before[64], after[64];
+	const struct cmd_result *r;
+
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_write("in.csv", HEADER GOOD1 GOOD2), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->status, 0);
+	snprintf(before, sizeof(before), "%lld/%lld/%lld", responses(),
+		 test_db_int("sipas.db", "SELECT count(*) FROM psus"),
+		 test_db_int("sipas.db", "SELECT sum(ts) FROM responses"));
+	/* the fixture file with one bad row at its end: 2963 good rows first */
+	{
+		char *text = test_read(csv);
+		size_t n = strlen(text);
+		char *bad = malloc(n + 200);
+
+		CHECK(text && bad);
+		memcpy(bad, text, n);
+		strcpy(bad + n, "\"X1\",\"2026-08-02\",\"SO-XD\",\"dat-dai\",\"paper\",\"SO-XD\",\"SO-XD-01\",1,"
+			"\"nam\",\"18-34\",4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,7\n");
+		CHECK_INT(test_write("big.csv", bad), 0);
+		free(text);
+		free(bad);
+	}
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "big.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "big.csv:2965: column overall: 7 is off the scale 1..5");
+	snprintf(after, sizeof(after), "%lld/%lld/%lld", responses(),
+		 test_db_int("sipas.db", "SELECT count(*) FROM psus"),
+		 test_db_int("sipas.db", "SELECT sum(ts) FROM responses"));
+	CHECK_STR(after, before);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+}
+
+static void kiosk_followups(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_write("k.csv", "response_id,submitted_at,agency,sector,channel,overall,reason\n"
+			     "k1,2026-08-03T09:15:00+07:00,P-TRANLIEU,dat-dai,kiosk,1,long-wait\n"
+			     "k2,2026-08-03T09:16:00+07:00,P-TRANLIEU,dat-dai,kiosk,3,\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "kiosk-2018", "k.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT hex(choices) = '01' FROM responses WHERE response_id = 'k1'"), 1);
+	CHECK_INT(test_write("k.csv", "response_id,submitted_at,agency,sector,channel,overall,reason\n"
+			     "k3,2026-08-03T09:17:00+07:00,P-TRANLIEU,dat-dai,kiosk,3,late-result\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "kiosk-2018", "k.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "k.csv:2: column reason: only asked when overall is one of its trigger values");
+	CHECK_INT(test_write("k.csv", "response_id,submitted_at,agency,sector,overall,e1.1\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "kiosk-2018", "k.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "k.csv:1: column e1.1: unknown column");
+	CHECK_INT(test_write("k.csv", "response_id,submitted_at,agency,sector,overall,comment\n"
+			     "k4,2026-08-03,P-TRANLIEU,dat-dai,2,hello\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "kiosk-2018", "k.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "k.csv:2: column comment: form kiosk-2018 takes no comment");
+}
+
+static void usage_errors(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(init_fixture_db(), 0);
+	r = sipas_run(NULL, "import", "x.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--form ID is required");
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "missing.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "missing.csv: cannot open");
+	CHECK_INT(test_write("in.csv", HEADER), 0);
+	r = sipas_run(NULL, "import", "--form", "nope", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "unknown form 'nope'");
+	r = sipas_run(NULL, "import", "--help", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "usage: sipas import --form ID");
+}
+
+const struct test_case import_tests[] = {
+	{ "fixture_imports_and_reimport_is_a_no_op", fixture_imports_and_reimport_is_a_no_op },
+	{ "values_are_stored_as_given", values_are_stored_as_given },
+	{ "csv_edge_cases_import", csv_edge_cases_import },
+	{ "standard_input_imports", standard_input_imports },
+	{ "bad_values_refuse_the_whole_file", bad_values_refuse_the_whole_file },
+	{ "failed_import_leaves_database_unchanged", failed_import_leaves_database_unchanged },
+	{ "kiosk_followups", kiosk_followups },
+	{ "usage_errors", usage_errors },
+	{ NULL, NULL }
+};

@@ -1,0 +1,86 @@
+/*
+ * test_registry.c - loading agencies, sectors and targets: every bad value
+ * names FILE:LINE: column, and a failed load changes nothing.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "test.h"
+
+static int write_registry(const char *agencies, const char *sectors, const char *targets)
+{
+	mkdir("reg", 0755);
+	return test_write("reg/agencies.csv", agencies) | test_write("reg/sectors.csv", sectors) |
+	       test_write("reg/targets.csv", targets);
+}
+
+#define AGENCIES "code,name,level,parent\nSO-A,Sở A,department,TP\nTP,Thành phố,province,\n"
+#define SECTORS "code,name\ndat-dai,Đất đai\n"
+#define TARGETS "scope,code,threshold,from_period\nall,,0.95,2026Q1\nsector,dat-dai,0.9,2026Q1\n"
+
+static void a_small_registry_loads(void)
+{
+	CHECK_INT(write_registry(AGENCIES, SECTORS, TARGETS), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--registry", "reg", NULL)->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT p.code = 'TP' FROM agencies a JOIN agencies p "
+			      "ON p.id = a.parent_id WHERE a.code = 'SO-A'"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT from_quarter FROM targets WHERE scope = 'all'"), 2026 * 4);
+}
+
+static const struct {
+	const char *agencies, *sectors, *targets, *message;
+} bad[] = {
+	{ "code,name,level,parent\nSO-A,Sở A,ministry,\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:2: column level: 'ministry' is not province, department or commune" },
+	{ "code,name,level,parent\nSO-A,Sở A,department,NOPE\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:2: column parent: unknown agency 'NOPE'" },
+	{ "code,name,level,parent\nSO A,Sở A,department,\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:2: column code: 'SO A' is not a code" },
+	{ "code,name,level,parent\nSO-A,,department,\n", SECTORS, TARGETS, "reg/agencies.csv:2: column name: empty" },
+	{ "code,name,level\nSO-A,A,department\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:1: column parent: missing from the header" },
+	{ "code,name,level,parent,extra\n", SECTORS, TARGETS, "reg/agencies.csv:1: column extra: unknown column" },
+	{ AGENCIES, "code,name\ndat dai,Đất đai\n", TARGETS, "reg/sectors.csv:2: column code: 'dat dai' is not a code" },
+	{ AGENCIES, SECTORS, "scope,code,threshold,from_period\nsector,y-te,0.9,2026Q1\n",
+	  "reg/targets.csv:2: column code: unknown code 'y-te'" },
+	{ AGENCIES, SECTORS, "scope,code,threshold,from_period\nall,,1.5,2026Q1\n",
+	  "reg/targets.csv:2: column threshold: '1.5' is not a proportion in (0, 1]" },
+	{ AGENCIES, SECTORS, "scope,code,threshold,from_period\nall,,0.9,2026-01\n",
+	  "reg/targets.csv:2: column from_period: '2026-01' is not a quarter (YYYYQn)" },
+	{ AGENCIES, SECTORS, "scope,code,threshold,from_period\ncity,,0.9,2026Q1\n",
+	  "reg/targets.csv:2: column scope: 'city' is not all, sector or agency" },
+	{ AGENCIES, SECTORS, "scope,code,threshold,from_period\nall,X,0.9,2026Q1\n",
+	  "reg/targets.csv:2: column code: must be empty for scope all" },
+	{ AGENCIES, SECTORS, "scope,code,threshold,from_period\nall,,0.9,2026Q1\nall,,0.8,2026Q1\n",
+	  "reg/targets.csv: a scope and code has two targets for the same period" },
+};
+
+static void bad_registries_are_refused_and_change_nothing(void)
+{
+	CHECK_INT(write_registry(AGENCIES, SECTORS, TARGETS), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--registry", "reg", NULL)->status, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const struct cmd_result *r;
+
+		CHECK_INT(write_registry(bad[i].agencies, bad[i].sectors, bad[i].targets), 0);
+		r = sipas_run(NULL, "init", "--registry", "reg", NULL);
+		if (r->status != 1) {
+			test_fail(__FILE__, __LINE__, "case %zu: exit %d", i, r->status);
+			return;
+		}
+		CHECK_CONTAINS(r->err, bad[i].message);
+		CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM agencies"), 2);
+		CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM targets"), 2);
+	}
+	CHECK_INT(test_write("reg/targets.csv", ""), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--registry", "reg", NULL)->status, 1);
+	CHECK_INT(sipas_run(NULL, "init", "--registry", "nowhere", NULL)->status, 1);
+}
+
+const struct test_case registry_tests[] = {
+	{ "a_small_registry_loads", a_small_registry_loads },
+	{ "bad_registries_are_refused_and_change_nothing", bad_registries_are_refused_and_change_nothing },
+	{ NULL, NULL }
+};
