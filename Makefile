@@ -12,7 +12,7 @@ PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode
 TEST_PKGS := libcurl
 DEBS      := libmicrohttpd-dev libsqlite3-dev libgsl-dev libjansson-dev libgnutls28-dev \
              libqrencode-dev pkg-config
-TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang
+TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BUILD ?= build/release
@@ -32,7 +32,7 @@ LDLIBS   = $(PKG_LIBS) -lm -lpthread
 ENGINE_SRC := $(sort $(wildcard lib/*.c forms/*.c collector/*.c scoring/*.c reports/*.c))
 ENGINE_ASM := forms/builtin_data.S
 CLI_SRC    := $(sort $(wildcard cli/*.c))
-TEST_SRC   := $(sort $(wildcard tests/*.c))
+TEST_SRC   := $(sort $(wildcard tests/*.c)) fuzz/targets.c
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(ENGINE_ASM:%.S=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
@@ -74,7 +74,7 @@ run: $(BIN)
 
 # One pass of the suite for this BUILD/SAN; the counts go to $(BUILD)/tests/result.
 test-one: $(BIN) $(BUILD)/tests/run
-	SIPAS_BIN=$(abspath $(BIN)) SIPAS_FIXTURES=$(abspath ../shared/fixtures) \
+	SIPAS_BIN=$(abspath $(BIN)) SIPAS_FIXTURES=$(abspath ../shared/fixtures) SIPAS_SOURCE=$(CURDIR) \
 		$(BUILD)/tests/run | tee $(BUILD)/tests/output; \
 		status=$${PIPESTATUS[0]}; tail -n 1 $(BUILD)/tests/output > $(BUILD)/tests/result; exit $$status
 
@@ -89,6 +89,27 @@ test:
 	cat build/release/tests/result build/asan/tests/result 2>/dev/null | \
 		awk '{p += $$1; f += $$3} END {print "all runs (normal + ASan/UBSan):"; print p " passed, " f " failed"}'; \
 	exit $$status
+
+# Coverage-guided libFuzzer runs, FUZZ_SECONDS each (bounded); new inputs
+# land in build/fuzz/new-NAME, crashes in build/fuzz/ (see fuzz/targets.h).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := csv form period import
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
+fuzz: | deps-ok test-deps-ok
+	@mkdir -p build/fuzz
+	clang -c forms/builtin_data.S -o build/fuzz/builtin_data.o
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		clang $(FUZZ_FLAGS) -DFUZZ_TARGET=fuzz_$$t -o build/fuzz/fuzz_$$t fuzz/libfuzzer.c fuzz/targets.c \
+			$(ENGINE_SRC) build/fuzz/builtin_data.o $(LDLIBS); \
+		mkdir -p build/fuzz/new-$$t; \
+		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build/fuzz/$$t- \
+			-print_final_stats=1 build/fuzz/new-$$t fuzz/corpus/$$t 2>&1 | tail -n 12; \
+	done
+
+bench: $(BIN)
+	@command -v /usr/bin/time >/dev/null || $(SUDO) apt-get install -y time
+	bench/run.sh
 
 check-symbols: $(ENGINE_OBJ)
 	@bad=$$(nm -g --defined-only $(ENGINE_OBJ) | awk 'NF == 3 {print $$3}' | \

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "../forms/builtin.h"
 #include "../forms/form_store.h"
+#include "../forms/form.h"
 #include "../forms/registry.h"
 #include "../lib/db.h"
 
@@ -23,22 +24,6 @@ const char cmd_init_usage[] =
 	"                  (default: the registry shipped in forms/registry/)\n"
 	"  --forms DIR     load every DIR/*.json form (default: the shipped forms)\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
-
-static int load_builtin_forms(sqlite3 *db, int *added, struct err *e)
-{
-	for (const struct builtin_file *b = builtin_forms; b->name; b++) {
-		struct form *f = NULL;
-		int rc = form_parse(b->data, strlen(b->data), b->name, &f, e), was_added = 0;
-
-		if (!rc)
-			rc = form_store_put(db, f, &was_added, e);
-		form_free(f);
-		if (rc)
-			return rc;
-		*added += was_added;
-	}
-	return 0;
-}
 
 static int load_form_dir(sqlite3 *db, const char *dir, int *added, int *count, struct err *e)
 {
@@ -64,25 +49,6 @@ static int load_form_dir(sqlite3 *db, const char *dir, int *added, int *count, s
 		(*count)++;
 	}
 	globfree(&g);
-	return rc;
-}
-
-static int load_builtin_registry(sqlite3 *db, struct err *e)
-{
-	FILE *fp[3] = { NULL, NULL, NULL };
-	int rc = 0;
-
-	for (int i = 0; i < 3 && !rc; i++) {
-		fp[i] = fmemopen((void *)builtin_registry[i].data, strlen(builtin_registry[i].data), "r");
-		if (!fp[i])
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-	}
-	if (!rc)
-		rc = registry_load(db, fp[0], builtin_registry[0].name, fp[1], builtin_registry[1].name,
-				   fp[2], builtin_registry[2].name, e);
-	for (int i = 0; i < 3; i++)
-		if (fp[i])
-			fclose(fp[i]);
 	return rc;
 }
 
@@ -121,9 +87,9 @@ int cmd_init(int argc, char **argv)
 	rc = db_exec(db, "BEGIN IMMEDIATE", &e);
 	if (rc)
 		goto out;
-	rc = forms ? load_form_dir(db, forms, &added, &count, &e) : load_builtin_forms(db, &added, &e);
+	rc = forms ? load_form_dir(db, forms, &added, &count, &e) : builtin_load_forms(db, &added, &e);
 	if (!rc)
-		rc = registry ? registry_load_dir(db, registry, &e) : load_builtin_registry(db, &e);
+		rc = registry ? registry_load_dir(db, registry, &e) : builtin_load_registry(db, &e);
 	if (!rc)
 		rc = db_exec(db, "COMMIT", &e);
 	if (rc) {

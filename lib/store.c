@@ -144,18 +144,23 @@ static int design_ids(struct store *s, const struct response *r, long long *stra
 }
 
 /* A canonical encoding of everything a response says: two responses are the
- * same submission exactly when their encodings are equal. */
+ * same submission exactly when their encodings are equal.  Numbers go in as
+ * their bytes (weights are finite and > 0, so each has one encoding). */
 static int digest_response(struct store *s, const struct response *r,
 			   uint8_t digest[STORE_DIGEST_BYTES], struct err *e)
 {
 	const struct form *f = r->form;
 	struct strbuf *sb = &s->canon;
+	int64_t ts = r->ts;
+	int32_t channel = r->channel;
 	uint8_t full[32];
 
 	strbuf_reset(sb);
-	strbuf_addf(sb, "%s\x1f%s\x1f%lld\x1f%s\x1f%s\x1f%d\x1f%s\x1f%s\x1f%s\x1f%.17g\x1f",
-		    f->id, r->response_id, (long long)r->ts, r->agency->code, r->sector->code,
-		    r->channel, r->dossier, response_stratum(r), r->psu, r->weight);
+	strbuf_addf(sb, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f", f->id, r->response_id,
+		    r->agency->code, r->sector->code, r->dossier, response_stratum(r), r->psu);
+	strbuf_add(sb, &ts, sizeof(ts));
+	strbuf_add(sb, &channel, sizeof(channel));
+	strbuf_add(sb, &r->weight, sizeof(r->weight));
 	strbuf_add(sb, r->answers, f->n_items);
 	strbuf_addch(sb, 0x1f);
 	strbuf_add(sb, r->choices, f->n_choices);
@@ -203,14 +208,7 @@ int store_put(struct store *s, const struct response *r, int *duplicate,
 
 	rc = digest_response(s, r, digest, e);
 	if (!rc)
-		rc = check_existing(s, r, digest, &found, e);
-	if (rc)
-		return rc;
-	if (found) {
-		*duplicate = 1;
-		return 0;
-	}
-	rc = design_ids(s, r, &stratum, &psu, e);
+		rc = design_ids(s, r, &stratum, &psu, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, s->form_id);
@@ -238,13 +236,20 @@ int store_put(struct store *s, const struct response *r, int *duplicate,
 		sqlite3_bind_null(st, 14);
 	sqlite3_bind_blob(st, 15, digest, STORE_DIGEST_BYTES, SQLITE_STATIC);
 	step = sqlite3_step(st);
-	if (step == SQLITE_CONSTRAINT_UNIQUE)
-		rc = err_set_field(e, ERR_CONFLICT, "dossier_code",
-				   "dossier '%s' already has a response to form %s", r->dossier, f->id);
-	else if (step != SQLITE_DONE)
-		rc = db_fail(s->db, e, "storing a response");
 	sqlite3_reset(st);
-	if (!rc)
+	if (step == SQLITE_DONE) {
 		*duplicate = 0;
-	return rc;
+		return 0;
+	}
+	if (step != SQLITE_CONSTRAINT_UNIQUE)
+		return db_fail(s->db, e, "storing a response");
+	/* Taken: the same response again, or another one with this id or dossier. */
+	rc = check_existing(s, r, digest, &found, e);
+	if (rc)
+		return rc;
+	if (!found)
+		return err_set_field(e, ERR_CONFLICT, "dossier_code",
+				     "dossier '%s' already has a response to form %s", r->dossier, f->id);
+	*duplicate = 1;
+	return 0;
 }

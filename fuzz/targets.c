@@ -1,0 +1,162 @@
+/*
+ * targets.c - the fuzz entry points (see targets.h).  Inputs are copied
+ * into exact-size buffers so the sanitizers see any read past the end.
+ */
+#include "targets.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../forms/builtin.h"
+#include "../forms/form.h"
+#include "../forms/form_store.h"
+#include "../forms/registry.h"
+#include "../lib/csv.h"
+#include "../lib/db.h"
+#include "../lib/import.h"
+#include "../lib/period.h"
+
+const struct fuzz_target fuzz_targets[] = {
+	{ "csv", fuzz_csv },
+	{ "form", fuzz_form },
+	{ "period", fuzz_period },
+	{ "import", fuzz_import },
+	{ NULL, NULL }
+};
+
+int fuzz_csv(const uint8_t *data, size_t size)
+{
+	char *copy = malloc(size + 1);
+	FILE *fp;
+	struct csv_reader *r;
+	struct err e;
+	int rc;
+
+	if (!copy)
+		return 0;
+	if (size)
+		memcpy(copy, data, size);
+	fp = fmemopen(copy, size ? size : 1, "r");
+	if (fp && size == 0)
+		fgetc(fp); /* fmemopen needs size > 0: consume the one byte to read nothing */
+	r = fp ? csv_reader_new(fp, "fuzz.csv") : NULL;
+	while (r && (rc = csv_read_record(r, &e)) == 1) {
+		for (size_t i = 0; i < csv_nfields(r); i++)
+			if (strlen(csv_field(r, i)) != csv_field_len(r, i))
+				abort();
+	}
+	csv_reader_free(r);
+	if (fp)
+		fclose(fp);
+	free(copy);
+	return 0;
+}
+
+int fuzz_form(const uint8_t *data, size_t size)
+{
+	struct form *f = NULL;
+	struct err e;
+	char *copy = malloc(size + 1);
+
+	if (!copy)
+		return 0;
+	if (size)
+		memcpy(copy, data, size);
+	if (form_parse(copy, size, "fuzz.json", &f, &e) == 0) {
+		char *canon = form_canonical_json(f);
+
+		/* a valid form's canonical text must itself be a valid form */
+		struct form *again = NULL;
+
+		if (!canon || form_parse(canon, strlen(canon), "canon", &again, &e) != 0)
+			abort();
+		form_free(again);
+		free(canon);
+	}
+	form_free(f);
+	free(copy);
+	return 0;
+}
+
+int fuzz_period(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	struct period p;
+	int64_t ts;
+	int32_t day;
+	int q;
+
+	if (!s)
+		return 0;
+	if (size)
+		memcpy(s, data, size);
+	s[size] = '\0';
+	if (period_parse(s, &p, NULL) == 0 && p.last_day < p.first_day)
+		abort();
+	period_parse_timestamp(s, &ts, &day, NULL);
+	period_parse_quarter(s, &q, NULL);
+	free(s);
+	return 0;
+}
+
+/* One in-memory database with the shipped forms and registry, reused. */
+static sqlite3 *import_db;
+static struct registry *import_reg;
+static struct form *import_form;
+
+static void import_setup(void)
+{
+	struct err e;
+	int added = 0;
+
+	if (db_open(":memory:", DB_CREATE, &import_db, &e) || builtin_load_forms(import_db, &added, &e) ||
+	    builtin_load_registry(import_db, &e) || registry_read(import_db, &import_reg, &e) ||
+	    form_store_get(import_db, "kiosk-2018", &import_form, &e)) {
+		fprintf(stderr, "fuzz_import setup: %s\n", e.text);
+		abort();
+	}
+}
+
+int fuzz_import(const uint8_t *data, size_t size)
+{
+	struct import_stats stats;
+	struct err e;
+	long long before = 0, after = 0;
+	char *copy;
+	FILE *fp;
+	int rc;
+
+	if (!import_db)
+		import_setup();
+	copy = malloc(size + 1);
+	if (!copy)
+		return 0;
+	if (size)
+		memcpy(copy, data, size);
+	fp = fmemopen(copy, size ? size : 1, "r");
+	if (fp && size == 0)
+		fgetc(fp);
+	db_query_int(import_db, "SELECT count(*) FROM responses", &before, &e);
+	rc = fp ? import_csv(import_db, import_reg, import_form, fp, "fuzz.csv", size, &stats, &e) : 0;
+	db_query_int(import_db, "SELECT count(*) FROM responses", &after, &e);
+	/* all or nothing: a refused file stores nothing */
+	if (rc && after != before)
+		abort();
+	if (!rc && after != before + stats.added)
+		abort();
+	if (fp)
+		fclose(fp);
+	free(copy);
+	return 0;
+}
+
+void fuzz_cleanup(void)
+{
+	form_free(import_form);
+	registry_free(import_reg);
+	db_close(import_db);
+	import_form = NULL;
+	import_reg = NULL;
+	import_db = NULL;
+}

@@ -1,0 +1,29 @@
+/*
+ * targets.h - one fuzz entry point per parser (STYLE 13).  Each takes any
+ * bytes, must never crash, leak or trip a sanitizer, and returns 0.  They
+ * are linked into libFuzzer binaries by `make fuzz` (fuzz/libfuzzer.c) and
+ * replayed over their corpora by the test suite (tests/test_fuzz.c).
+ */
+#ifndef SIPAS_FUZZ_TARGETS_H
+#define SIPAS_FUZZ_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int fuzz_csv(const uint8_t *data, size_t size);     /* lib/csv.c */
+int fuzz_form(const uint8_t *data, size_t size);    /* forms/form.c */
+int fuzz_period(const uint8_t *data, size_t size);  /* lib/period.c */
+int fuzz_import(const uint8_t *data, size_t size);  /* lib/import.c over a real in-memory database */
+
+struct fuzz_target {
+	const char *name;  /* also the corpus directory: fuzz/corpus/NAME */
+	int (*fn)(const uint8_t *data, size_t size);
+};
+
+/* Release what fuzz_import keeps between inputs (for leak checkers). */
+void fuzz_cleanup(void);
+
+/* All targets, ended by a NULL name. */
+extern const struct fuzz_target fuzz_targets[];
+
+#endif
