@@ -21,8 +21,10 @@ int cmd_init(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
-extern const char cmd_init_usage[], cmd_import_usage[], cmd_demo_usage[], cmd_serve_usage[];
+extern const char cmd_init_usage[], cmd_import_usage[], cmd_demo_usage[], cmd_serve_usage[],
+	cmd_score_usage[];
 
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
 const char *cli_db_path(const char *opt);

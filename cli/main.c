@@ -13,6 +13,7 @@
 static const struct cli_command commands[] = {
 	{ "init", cmd_init, cmd_init_usage },
 	{ "import", cmd_import, cmd_import_usage },
+	{ "score", cmd_score, cmd_score_usage },
 	{ "serve", cmd_serve, cmd_serve_usage },
 	{ "demo", cmd_demo, cmd_demo_usage },
 };

@@ -1,0 +1,106 @@
+/*
+ * cmd_score.c - `sipas score`: compute the SPEC §7 indices for a period and
+ * print them as JSON, CSV or a table.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "../forms/form_store.h"
+#include "../forms/registry.h"
+#include "../lib/db.h"
+#include "../reports/rep_score.h"
+#include "../scoring/score.h"
+
+const char cmd_score_usage[] =
+	"usage: sipas score --period P [--form ID] [--by agency|sector|agency,sector]\n"
+	"                   [--rake MARGINS.csv] [--format json|csv|table] [--db PATH]\n"
+	"\n"
+	"Compute satisfaction indices with 95% intervals and target verdicts for the\n"
+	"responses to one form submitted in period P (SPEC §7).\n"
+	"\n"
+	"  --period P      2026Q3, 2026, or 2026-07-01..2026-09-30 (Vietnam dates)\n"
+	"  --form ID       the questionnaire (default sipas-2017)\n"
+	"  --by KEY        groups after the whole period: agency, sector, or\n"
+	"                  agency,sector (default: every agency, then every sector)\n"
+	"  --rake FILE     rake the weights to population totals (variable,level,total)\n"
+	"  --format F      json, csv or table (default: table on a terminal, else json)\n"
+	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+int cmd_score(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "form", required_argument, NULL, 'f' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "rake", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *by_s = NULL;
+	const char *format = isatty(STDOUT_FILENO) ? "table" : "json";
+	struct score_options so = { 0, NULL };
+	struct score_result *res = NULL;
+	struct registry *reg = NULL;
+	struct form *form = NULL;
+	struct period period;
+	sqlite3 *db = NULL;
+	struct err e;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db_opt = optarg; break;
+		case 'p': period_s = optarg; break;
+		case 'f': form_id = optarg; break;
+		case 'b': by_s = optarg; break;
+		case 'r': so.rake_path = optarg; break;
+		case 'o': format = optarg; break;
+		case 'h': return cli_help(cmd_score_usage);
+		default: return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("score", "unexpected argument '%s'", argv[optind]);
+	if (!period_s)
+		return cli_usage_error("score", "--period is required");
+	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "table"))
+		return cli_usage_error("score", "--format '%s' is not json, csv or table", format);
+	err_clear(&e);
+	rc = period_parse(period_s, &period, &e);
+	if (!rc && by_s)
+		rc = score_parse_by(by_s, &so.by, &e);
+	if (!rc)
+		rc = db_open(cli_db_path(db_opt), DB_READONLY, &db, &e);
+	if (!rc)
+		rc = form_store_get(db, form_id, &form, &e);
+	if (!rc)
+		rc = registry_read(db, &reg, &e);
+	if (!rc)
+		rc = score_run(db, reg, form, &period, &so, &res, &e);
+	if (!rc) {
+		if (strcmp(format, "json") == 0) {
+			json_t *doc = rep_score_json(res);
+
+			if (!doc || json_dumpf(doc, stdout, JSON_INDENT(1)) != 0 || fputc('\n', stdout) == EOF)
+				rc = err_set(&e, ERR_IO, "writing JSON failed");
+			json_decref(doc);
+		} else if (strcmp(format, "csv") == 0) {
+			if (rep_score_csv(res, stdout))
+				rc = err_set(&e, ERR_IO, "writing CSV failed");
+		} else if (rep_score_table(res, stdout)) {
+			rc = err_set(&e, ERR_IO, "writing the table failed");
+		}
+		if (!rc && res->rows == 0)
+			fprintf(stderr, "sipas score: no responses to %s in %s\n", form_id, period.label);
+	}
+	score_result_free(res);
+	registry_free(reg);
+	form_free(form);
+	db_close(db);
+	return rc ? cli_fail(&e) : 0;
+}

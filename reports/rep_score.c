@@ -1,0 +1,188 @@
+/*
+ * rep_score.c - JSON, CSV and table renderings of a score result (see
+ * rep_score.h).  JSON and CSV keep full precision; the table rounds for
+ * reading.  Unknown values are null in JSON and empty in CSV.
+ */
+#include "rep_score.h"
+
+#include <string.h>
+
+#include "../lib/csv.h"
+#include "../lib/strbuf.h"
+
+static json_t *num_or_null(int known, double v)
+{
+	return known ? json_real(v) : json_null();
+}
+
+static json_t *estimate_json(const struct score_estimate *est, int with_n)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "est", num_or_null(est->defined, est->est));
+	json_object_set_new(o, "se", num_or_null(est->defined && est->has_se, est->se));
+	json_object_set_new(o, "lo", num_or_null(est->defined && est->has_bounds, est->lo));
+	json_object_set_new(o, "hi", num_or_null(est->defined && est->has_bounds, est->hi));
+	json_object_set_new(o, "ci", json_string(score_ci_name(est->ci)));
+	if (with_n)
+		json_object_set_new(o, "n", json_integer(est->n));
+	return o;
+}
+
+static json_t *group_json(const struct score_result *r, const struct score_group *g)
+{
+	const struct form *f = r->form;
+	json_t *o = json_object();
+	const char *status = score_status_name(g->status);
+
+	json_object_set_new(o, "agency", g->agency ? json_string(g->agency->code) : json_null());
+	json_object_set_new(o, "sector", g->sector ? json_string(g->sector->code) : json_null());
+	json_object_set_new(o, "n", json_integer(g->n));
+	json_object_set_new(o, "n_eff", json_real(g->n_eff));
+	json_object_set_new(o, "df", json_integer(g->df));
+	if (f->n_elements) {
+		json_t *elements = json_object(), *criteria = json_object();
+
+		json_object_set_new(o, "index", estimate_json(&g->index, 0));
+		for (size_t i = 0; i < f->n_elements; i++)
+			json_object_set_new(elements, f->elements[i].id, estimate_json(&g->elements[i], 0));
+		for (size_t k = 0; k < f->n_items; k++)
+			if (k != f->overall)
+				json_object_set_new(criteria, f->items[k].id, estimate_json(&g->items[k], 1));
+		json_object_set_new(o, "elements", elements);
+		json_object_set_new(o, "criteria", criteria);
+	}
+	json_object_set_new(o, "overall", estimate_json(&g->items[f->overall], 1));
+	if (!f->n_elements)
+		json_object_set_new(o, "counter", json_pack("{s:I, s:I, s:o}", "ratings", (json_int_t)g->ratings,
+			"satisfied", (json_int_t)g->satisfied,
+			"share", num_or_null(g->ratings > 0, g->ratings ? (double)g->satisfied / (double)g->ratings : 0)));
+	json_object_set_new(o, "target", num_or_null(g->has_target, g->target));
+	json_object_set_new(o, "status", status ? json_string(status) : json_null());
+	return o;
+}
+
+json_t *rep_score_json(const struct score_result *r)
+{
+	const struct form *f = r->form;
+	json_t *doc = json_object(), *sat = json_array(), *groups = json_array();
+
+	for (int v = f->scale_min; v <= f->scale_max; v++)
+		if (form_is_satisfied(f, v))
+			json_array_append_new(sat, json_integer(v));
+	json_object_set_new(doc, "period", json_string(r->period.label));
+	json_object_set_new(doc, "form", json_string(f->id));
+	json_object_set_new(doc, "weights", json_string(r->raked ? "raked" : "design"));
+	json_object_set_new(doc, "method", json_pack("{s:o, s:s, s:f}", "satisfied", sat, "ci", "logit",
+						     "level", 0.95));
+	for (size_t i = 0; i < r->n_groups; i++)
+		json_array_append_new(groups, group_json(r, &r->groups[i]));
+	json_object_set_new(doc, "groups", groups);
+	return doc;
+}
+
+static void csv_num(struct strbuf *sb, int known, double v)
+{
+	strbuf_addch(sb, ',');
+	if (known)
+		strbuf_addf(sb, "%.17g", v);
+}
+
+/* One estimate; `n` is its respondents who answered, or -1 for elements
+ * and the index (built from several questions). */
+static void csv_row(struct strbuf *sb, const struct score_group *g, const char *id,
+		    const struct score_estimate *est, long n)
+{
+	const char *status = score_status_name(g->status);
+
+	csv_quote(sb, g->agency ? g->agency->code : "");
+	strbuf_addch(sb, ',');
+	csv_quote(sb, g->sector ? g->sector->code : "");
+	strbuf_addch(sb, ',');
+	csv_quote(sb, id);
+	csv_num(sb, est->defined, est->est);
+	csv_num(sb, est->defined && est->has_se, est->se);
+	csv_num(sb, est->defined && est->has_bounds, est->lo);
+	csv_num(sb, est->defined && est->has_bounds, est->hi);
+	strbuf_addf(sb, ",%ld", g->n);
+	csv_num(sb, 1, g->n_eff);
+	strbuf_addf(sb, ",%ld,%s,", g->df, score_ci_name(est->ci));
+	if (n >= 0)
+		strbuf_addf(sb, "%ld", n);
+	csv_num(sb, g->has_target, g->target);
+	strbuf_addf(sb, ",%s\n", status ? status : "");
+}
+
+int rep_score_csv(const struct score_result *r, FILE *fp)
+{
+	const struct form *f = r->form;
+	struct strbuf sb;
+	int rc = 0;
+
+	strbuf_init(&sb, 0);
+	strbuf_addstr(&sb, "agency,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status\n");
+	for (size_t i = 0; i < r->n_groups && !rc; i++) {
+		const struct score_group *g = &r->groups[i];
+
+		for (size_t k = 0; k < f->n_items; k++)
+			csv_row(&sb, g, f->items[k].id, &g->items[k], g->items[k].n);
+		for (size_t el = 0; el < f->n_elements; el++)
+			csv_row(&sb, g, f->elements[el].id, &g->elements[el], -1);
+		if (f->n_elements)
+			csv_row(&sb, g, "index", &g->index, -1);
+		if (sb.failed || fwrite(sb.buf, 1, sb.len, fp) != sb.len)
+			rc = ERR_IO;
+		strbuf_reset(&sb);
+	}
+	strbuf_release(&sb);
+	return rc;
+}
+
+static void pct(struct strbuf *sb, const struct score_estimate *est)
+{
+	if (!est->defined) {
+		strbuf_addf(sb, "%-22s", "-");
+		return;
+	}
+	if (est->has_bounds)
+		strbuf_addf(sb, "%5.1f%% [%5.1f–%5.1f]   ", 100 * est->est, 100 * est->lo, 100 * est->hi);
+	else
+		strbuf_addf(sb, "%5.1f%% [   no CI   ]   ", 100 * est->est);
+}
+
+int rep_score_table(const struct score_result *r, FILE *fp)
+{
+	const struct form *f = r->form;
+	struct strbuf sb;
+	int rc = 0;
+
+	strbuf_init(&sb, 0);
+	strbuf_addf(&sb, "%s  %s  %s weights  %ld responses\n\n", f->id, r->period.label,
+		    r->raked ? "raked" : "design", r->rows);
+	strbuf_addf(&sb, "%-16s %-16s %7s %8s %4s  %-22s%-22s%7s  %s\n", "agency", "sector", "n", "n_eff",
+		    "df", f->n_elements ? "SIPAS index [95% CI]" : "satisfied [95% CI]",
+		    f->n_elements ? "overall [95% CI]" : "counter share", "target", "status");
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct score_group *g = &r->groups[i];
+		const char *status = score_status_name(g->status);
+
+		strbuf_addf(&sb, "%-16s %-16s %7ld %8.1f %4ld  ", g->agency ? g->agency->code : "(all)",
+			    g->sector ? g->sector->code : "(all)", g->n, g->n_eff, g->df);
+		pct(&sb, f->n_elements ? &g->index : &g->items[f->overall]);
+		if (f->n_elements)
+			pct(&sb, &g->items[f->overall]);
+		else if (g->ratings)
+			strbuf_addf(&sb, "%5.1f%%%16s", 100.0 * (double)g->satisfied / (double)g->ratings, "");
+		else
+			strbuf_addf(&sb, "%-22s", "-");
+		if (g->has_target)
+			strbuf_addf(&sb, "%6.1f%%  ", 100 * g->target);
+		else
+			strbuf_addf(&sb, "%7s  ", "-");
+		strbuf_addf(&sb, "%s\n", status ? status : "");
+	}
+	if (sb.failed || fwrite(sb.buf, 1, sb.len, fp) != sb.len)
+		rc = ERR_IO;
+	strbuf_release(&sb);
+	return rc;
+}

@@ -1,0 +1,477 @@
+/*
+ * score.c - scoring one form and period (see score.h): read the period's
+ * responses once (twice when raking: once to fit the factors), accumulate
+ * (score_accum.c), derive each group's ratios and covariance
+ * (score_design.c), then intervals and verdicts here.
+ */
+#include "score.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_cdf.h>
+
+#include "score_accum.h"
+#include "score_design.h"
+#include "score_rake.h"
+#include "../lib/db.h"
+#include "../lib/intmap.h"
+#include "../lib/progress.h"
+
+#define SCORE_LEVEL 0.95
+#define SCORE_MIN_N 30          /* below this a verdict is insufficient_data (SPEC §7.7) */
+
+enum group_kind { KIND_ALL, KIND_AGENCY, KIND_SECTOR, KIND_AGENCY_SECTOR, N_KINDS };
+
+const char *score_ci_name(int ci)
+{
+	switch (ci) {
+	case SCORE_CI_LOGIT: return "logit";
+	case SCORE_CI_WALD: return "wald";
+	case SCORE_CI_CLOPPER_PEARSON: return "clopper-pearson";
+	default: return "none";
+	}
+}
+
+const char *score_status_name(int status)
+{
+	switch (status) {
+	case SCORE_MET: return "met";
+	case SCORE_NOT_MET: return "not_met";
+	case SCORE_INCONCLUSIVE: return "inconclusive";
+	case SCORE_INSUFFICIENT_DATA: return "insufficient_data";
+	default: return NULL;
+	}
+}
+
+int score_parse_by(const char *s, int *by, struct err *e)
+{
+	if (strcmp(s, "agency") == 0)
+		*by = SCORE_BY_AGENCY;
+	else if (strcmp(s, "sector") == 0)
+		*by = SCORE_BY_SECTOR;
+	else if (strcmp(s, "agency,sector") == 0)
+		*by = SCORE_BY_AGENCY_SECTOR;
+	else
+		return err_set_field(e, ERR_INVALID, "by", "--by '%s' is not agency, sector or agency,sector", s);
+	return 0;
+}
+
+/* One pass over the period's rows.  With `rake` and !fitted, gather the
+ * raking table; otherwise accumulate with the (raked) weights. */
+struct scan {
+	sqlite3 *db;
+	const struct form *form;
+	const struct period *period;
+	long rows;
+};
+
+static int scan_rows(struct scan *s, struct score_rake *rake, int gather, struct score_accum *acc,
+		     struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct progress prog;
+	long long total = 0;
+	int rc, step;
+
+	rc = db_prepare(s->db, "SELECT r.agency_id, r.sector_id, r.stratum_id, coalesce(r.psu_id, 0), "
+			"r.weight, r.answers, r.choices FROM responses r JOIN forms f ON f.id = r.form_id "
+			"WHERE f.code = ?1 AND r.day BETWEEN ?2 AND ?3", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, s->form->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, s->period->first_day);
+	sqlite3_bind_int(st, 3, s->period->last_day);
+	progress_start(&prog, gather ? "raking" : "scoring", 0);
+	s->rows = 0;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
+		double w = sqlite3_column_double(st, 4);
+		const uint8_t *answers = sqlite3_column_blob(st, 5);
+		const uint8_t *choices = sqlite3_column_blob(st, 6);
+
+		if ((size_t)sqlite3_column_bytes(st, 5) != s->form->n_items ||
+		    (size_t)sqlite3_column_bytes(st, 6) != s->form->n_choices) {
+			rc = err_set(e, ERR_INTERNAL, "a stored response does not match form %s",
+				     s->form->id);
+			break;
+		}
+		s->rows++;
+		progress_update(&prog, 0, (uint64_t)s->rows);
+		if (gather) {
+			rc = score_rake_add(rake, agency, sector, choices, w, e);
+		} else {
+			if (rake)
+				w *= score_rake_factor(rake, agency, sector, choices);
+			rc = score_accum_add(acc, agency, sector, sqlite3_column_int64(st, 2),
+					     sqlite3_column_int64(st, 3), w, answers, e);
+		}
+		if (rc)
+			break;
+	}
+	progress_end(&prog);
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(s->db, e, "reading responses");
+	sqlite3_finalize(st);
+	(void)total;
+	return rc;
+}
+
+/* ---- groups ---- */
+
+struct group_list {
+	struct score_group *v;
+	size_t n, cap;
+	struct intmap by_key[N_KINDS];   /* agency id, sector id, or the pair */
+};
+
+static long add_group(struct group_list *gl, int kind, uint64_t key,
+		      const struct registry_entry *agency, const struct registry_entry *sector)
+{
+	if (gl->n == gl->cap) {
+		size_t cap = gl->cap ? gl->cap * 2 : 64;
+		struct score_group *p = realloc(gl->v, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		gl->v = p;
+		gl->cap = cap;
+	}
+	memset(&gl->v[gl->n], 0, sizeof(gl->v[gl->n]));
+	gl->v[gl->n].agency = agency;
+	gl->v[gl->n].sector = sector;
+	if (intmap_put(&gl->by_key[kind], key, (uint32_t)gl->n) < 0)
+		return -1;
+	return (long)gl->n++;
+}
+
+static int cmp_entry_id(const void *a, const void *b)
+{
+	const struct registry_entry *x = *(const struct registry_entry *const *)a;
+	const struct registry_entry *y = *(const struct registry_entry *const *)b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Registry entries in id order (the order of the registry files). */
+static const struct registry_entry **by_id(const struct registry_entry *v, size_t n)
+{
+	const struct registry_entry **out = malloc((n ? n : 1) * sizeof(*out));
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		out[i] = &v[i];
+	qsort(out, n, sizeof(*out), cmp_entry_id);
+	return out;
+}
+
+static int cmp_cell_pair(const void *a, const void *b, void *arg)
+{
+	const struct score_cell *cells = arg;
+	const struct score_cell *x = &cells[*(const uint32_t *)a], *y = &cells[*(const uint32_t *)b];
+
+	if (x->agency_id != y->agency_id)
+		return (x->agency_id > y->agency_id) - (x->agency_id < y->agency_id);
+	return (x->sector_id > y->sector_id) - (x->sector_id < y->sector_id);
+}
+
+static uint64_t pair_key(long long agency, long long sector)
+{
+	return ((uint64_t)agency << 32) | (uint64_t)sector;
+}
+
+/* Build the groups (all; every agency; every sector; agency×sector pairs
+ * with data) and each cell's group of every kind. */
+static int build_groups(const struct registry *reg, const struct score_accum *acc, int by,
+			struct group_list *gl, uint32_t **cell_groups, struct err *e)
+{
+	const struct registry_entry **agencies = by_id(reg->agencies, reg->n_agencies);
+	const struct registry_entry **sectors = by_id(reg->sectors, reg->n_sectors);
+	uint32_t *order = malloc((acc->n_cells ? acc->n_cells : 1) * sizeof(*order));
+	uint32_t *cg = malloc((acc->n_cells ? acc->n_cells : 1) * N_KINDS * sizeof(*cg));
+	int rc = 0;
+
+	if (!agencies || !sectors || !order || !cg || add_group(gl, KIND_ALL, 0, NULL, NULL) < 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; (by & SCORE_BY_AGENCY) && i < reg->n_agencies && !rc; i++)
+		if (add_group(gl, KIND_AGENCY, (uint64_t)agencies[i]->id, agencies[i], NULL) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; (by & SCORE_BY_SECTOR) && i < reg->n_sectors && !rc; i++)
+		if (add_group(gl, KIND_SECTOR, (uint64_t)sectors[i]->id, NULL, sectors[i]) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t c = 0; c < acc->n_cells; c++)
+		order[c] = (uint32_t)c;
+	qsort_r(order, acc->n_cells, sizeof(*order), cmp_cell_pair, acc->cells);
+	for (size_t i = 0; (by & SCORE_BY_AGENCY_SECTOR) && i < acc->n_cells && !rc; i++) {
+		const struct score_cell *c = &acc->cells[order[i]];
+		uint64_t key = pair_key(c->agency_id, c->sector_id);
+
+		if (intmap_get(&gl->by_key[KIND_AGENCY_SECTOR], key) < 0 &&
+		    add_group(gl, KIND_AGENCY_SECTOR, key, registry_agency_by_id(reg, c->agency_id),
+			      registry_sector_by_id(reg, c->sector_id)) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (size_t c = 0; c < acc->n_cells && !rc; c++) {
+		const struct score_cell *cell = &acc->cells[c];
+		long g;
+
+		cg[c * N_KINDS + KIND_ALL] = 0;
+		g = intmap_get(&gl->by_key[KIND_AGENCY], (uint64_t)cell->agency_id);
+		cg[c * N_KINDS + KIND_AGENCY] = g < 0 ? SCORE_NO_GROUP : (uint32_t)g;
+		g = intmap_get(&gl->by_key[KIND_SECTOR], (uint64_t)cell->sector_id);
+		cg[c * N_KINDS + KIND_SECTOR] = g < 0 ? SCORE_NO_GROUP : (uint32_t)g;
+		g = intmap_get(&gl->by_key[KIND_AGENCY_SECTOR], pair_key(cell->agency_id, cell->sector_id));
+		cg[c * N_KINDS + KIND_AGENCY_SECTOR] = g < 0 ? SCORE_NO_GROUP : (uint32_t)g;
+	}
+out:
+	free(agencies);
+	free(sectors);
+	free(order);
+	if (rc) {
+		free(cg);
+		return rc;
+	}
+	*cell_groups = cg;
+	return 0;
+}
+
+/* ---- estimates ---- */
+
+static void clopper_pearson(double p, double n_eff, struct score_estimate *est)
+{
+	double x = p * n_eff;
+
+	est->ci = SCORE_CI_CLOPPER_PEARSON;
+	est->has_bounds = 1;
+	est->lo = x <= 0 ? 0.0 : gsl_cdf_beta_Pinv(0.025, x, n_eff - x + 1);
+	est->hi = x >= n_eff ? 1.0 : gsl_cdf_beta_Pinv(0.975, x + 1, n_eff - x);
+}
+
+static void item_estimate(const struct score_design_group *g, size_t k, long df,
+			  struct score_estimate *est)
+{
+	double p = g->ratio[k], se = sqrt(fmax(gsl_matrix_get(g->cov, k, k), 0.0));
+
+	memset(est, 0, sizeof(*est));
+	est->n = (long)g->ans_n[k];
+	if (isnan(p))
+		return;
+	est->defined = 1;
+	est->est = p;
+	est->has_se = df >= 1;
+	est->se = se;
+	if (p <= 0 || p >= 1 || df < 1) {
+		clopper_pearson(p, g->ans_sw[k] * g->ans_sw[k] / g->ans_sw2[k], est);
+	} else {
+		double t = gsl_cdf_tdist_Pinv(0.5 + SCORE_LEVEL / 2, (double)df);
+		double l = log(p / (1 - p)), h = t * se / (p * (1 - p));
+
+		est->ci = SCORE_CI_LOGIT;
+		est->has_bounds = 1;
+		est->lo = 1 / (1 + exp(-(l - h)));
+		est->hi = 1 / (1 + exp(-(l + h)));
+	}
+}
+
+/* A linear combination c·R of the criterion ratios (elements, index). */
+static void combination_estimate(const struct score_design_group *g, const gsl_vector *c,
+				 const struct score_estimate *items, long df,
+				 struct score_estimate *est, gsl_vector *tmp)
+{
+	double var = 0, p = 0;
+
+	memset(est, 0, sizeof(*est));
+	for (size_t k = 0; k < c->size; k++) {
+		double ck = gsl_vector_get(c, k);
+
+		if (ck == 0)
+			continue;
+		if (!items[k].defined)
+			return;
+		p += ck * items[k].est;
+	}
+	est->defined = 1;
+	est->est = p;
+	if (df < 1)
+		return;   /* no design information on the variance: se, lo, hi null */
+	gsl_blas_dsymv(CblasUpper, 1.0, g->cov, c, 0.0, tmp);
+	gsl_blas_ddot(c, tmp, &var);
+	est->has_se = 1;
+	est->se = sqrt(fmax(var, 0.0));
+	est->ci = SCORE_CI_WALD;
+	est->has_bounds = 1;
+	{
+		double t = gsl_cdf_tdist_Pinv(0.5 + SCORE_LEVEL / 2, (double)df);
+
+		est->lo = fmax(0.0, p - t * est->se);
+		est->hi = fmin(1.0, p + t * est->se);
+	}
+}
+
+static int group_estimates(const struct form *f, const struct score_design_group *dg,
+			   struct score_group *g, struct err *e)
+{
+	gsl_vector *c = gsl_vector_alloc(f->n_items), *tmp = gsl_vector_alloc(f->n_items);
+	double total_weight = 0;
+	int rc = 0;
+
+	g->items = calloc(f->n_items, sizeof(*g->items));
+	g->elements = calloc(f->n_elements ? f->n_elements : 1, sizeof(*g->elements));
+	if (!c || !tmp || !g->items || !g->elements) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	g->n = (long)dg->n;
+	g->n_eff = dg->sw2 > 0 ? dg->sw * dg->sw / dg->sw2 : 0;
+	g->df = dg->psus - dg->strata;
+	g->ratings = (long)dg->ans_n[f->overall];
+	g->satisfied = (long)dg->sat_n[f->overall];
+	for (size_t k = 0; k < f->n_items; k++)
+		item_estimate(dg, k, g->df, &g->items[k]);
+	for (size_t el = 0; el < f->n_elements; el++) {
+		const struct form_element *fe = &f->elements[el];
+
+		gsl_vector_set_zero(c);
+		for (size_t k = fe->first; k < fe->first + fe->count; k++)
+			gsl_vector_set(c, k, 1.0 / (double)fe->count);
+		combination_estimate(dg, c, g->items, g->df, &g->elements[el], tmp);
+		total_weight += fe->weight;
+	}
+	if (f->n_elements) {
+		gsl_vector_set_zero(c);
+		for (size_t el = 0; el < f->n_elements; el++) {
+			const struct form_element *fe = &f->elements[el];
+
+			for (size_t k = fe->first; k < fe->first + fe->count; k++)
+				gsl_vector_set(c, k, fe->weight / total_weight / (double)fe->count);
+		}
+		combination_estimate(dg, c, g->items, g->df, &g->index, tmp);
+	}
+out:
+	gsl_vector_free(c);
+	gsl_vector_free(tmp);
+	return rc;
+}
+
+/* The target in force at quarter q for a scope, or NULL. */
+static const struct registry_target *target_for(const struct registry *reg, int scope,
+						long long ref_id, int q)
+{
+	const struct registry_target *best = NULL;
+
+	for (size_t i = 0; i < reg->n_targets; i++) {
+		const struct registry_target *t = &reg->targets[i];
+
+		if (t->scope == scope && t->ref_id == ref_id && t->from_quarter <= q &&
+		    (!best || t->from_quarter > best->from_quarter))
+			best = t;
+	}
+	return best;
+}
+
+/* Most specific scope wins: agency, then sector, then all (SPEC §7.7). */
+static void judge(const struct registry *reg, const struct form *f, int q, struct score_group *g)
+{
+	const struct registry_target *t = NULL;
+	const struct score_estimate *on = f->n_elements ? &g->index : &g->items[f->overall];
+
+	if (g->agency)
+		t = target_for(reg, SCOPE_AGENCY, g->agency->id, q);
+	if (!t && g->sector)
+		t = target_for(reg, SCOPE_SECTOR, g->sector->id, q);
+	if (!t)
+		t = target_for(reg, SCOPE_ALL, 0, q);
+	g->status = SCORE_NO_TARGET;
+	if (!t)
+		return;
+	g->has_target = 1;
+	g->target = t->threshold;
+	if (g->n < SCORE_MIN_N || !on->has_bounds)
+		g->status = SCORE_INSUFFICIENT_DATA;
+	else if (on->lo >= t->threshold)
+		g->status = SCORE_MET;
+	else if (on->hi < t->threshold)
+		g->status = SCORE_NOT_MET;
+	else
+		g->status = SCORE_INCONCLUSIVE;
+}
+
+void score_result_free(struct score_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_groups; i++) {
+		free(r->groups[i].items);
+		free(r->groups[i].elements);
+	}
+	free(r->groups);
+	free(r);
+}
+
+int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
+	      const struct period *period, const struct score_options *opts,
+	      struct score_result **out, struct err *e)
+{
+	struct scan scan = { db, form, period, 0 };
+	struct score_accum acc;
+	struct score_rake *rake = NULL;
+	struct group_list gl;
+	struct score_design_group *dg = NULL;
+	struct score_result *res = calloc(1, sizeof(*res));
+	uint32_t *cell_groups = NULL;
+	uint8_t sat[256] = { 0 };
+	int by = opts->by ? opts->by : SCORE_BY_AGENCY | SCORE_BY_SECTOR, rc;
+
+	memset(&gl, 0, sizeof(gl));
+	for (int v = form->scale_min; v <= form->scale_max; v++)
+		sat[v - form->scale_min + 1] = (uint8_t)form_is_satisfied(form, v);
+	rc = res ? score_accum_init(&acc, form->n_items, sat, e) : err_set(e, ERR_NOMEM, "out of memory");
+	if (rc) {
+		free(res);
+		return rc;
+	}
+	if (opts->rake_path) {
+		rc = score_rake_load(opts->rake_path, reg, form, &rake, e);
+		if (!rc)
+			rc = scan_rows(&scan, rake, 1, NULL, e);
+		if (!rc)
+			rc = score_rake_fit(rake, e);
+	}
+	if (!rc)
+		rc = scan_rows(&scan, rake, 0, &acc, e);
+	if (!rc)
+		rc = build_groups(reg, &acc, by, &gl, &cell_groups, e);
+	if (!rc) {
+		dg = calloc(gl.n, sizeof(*dg));
+		rc = dg ? score_design_compute(&acc, cell_groups, N_KINDS, gl.n, dg, e)
+			: err_set(e, ERR_NOMEM, "out of memory");
+	}
+	res->form = form;
+	res->period = *period;
+	res->raked = rake != NULL;
+	res->rows = scan.rows;
+	res->groups = gl.v;
+	res->n_groups = gl.n;
+	for (size_t i = 0; !rc && i < gl.n; i++) {
+		rc = group_estimates(form, &dg[i], &gl.v[i], e);
+		judge(reg, form, period_quarter_of_day(period->last_day), &gl.v[i]);
+	}
+	if (dg)
+		score_design_release(dg, gl.n);
+	free(dg);
+	free(cell_groups);
+	for (int k = 0; k < N_KINDS; k++)
+		intmap_release(&gl.by_key[k]);
+	score_rake_free(rake);
+	score_accum_release(&acc);
+	if (rc) {
+		score_result_free(res);
+		return rc;
+	}
+	*out = res;
+	return 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * score.h - SIPAS indices for one form and period (SPEC §7): criterion and
+ * overall ratios, element and SIPAS indices, design-based standard errors
+ * and intervals, Kish effective n, optional raking, target verdicts, and the
+ * counter method for forms without elements.  Formatting the result is in
+ * reports/rep_score.h.
+ */
+#ifndef SIPAS_SCORE_H
+#define SIPAS_SCORE_H
+
+#include <sqlite3.h>
+
+#include "../forms/form.h"
+#include "../forms/registry.h"
+#include "../lib/err.h"
+#include "../lib/period.h"
+
+enum score_ci {
+	SCORE_CI_NONE,             /* no estimate, or no design information on its variance */
+	SCORE_CI_LOGIT,            /* criteria and overall (SPEC §7.4) */
+	SCORE_CI_WALD,             /* elements and index: p ± t·se, clipped */
+	SCORE_CI_CLOPPER_PEARSON   /* p of 0 or 1, or df < 1 */
+};
+
+enum score_status {
+	SCORE_NO_TARGET,           /* no target applies to the group */
+	SCORE_MET, SCORE_NOT_MET, SCORE_INCONCLUSIVE, SCORE_INSUFFICIENT_DATA
+};
+
+/* One estimate; what is not known is flagged, never a made-up number. */
+struct score_estimate {
+	int defined;        /* 0: nobody answered; everything below is null */
+	double est;
+	int has_se;
+	double se;
+	int has_bounds;
+	double lo, hi;
+	int ci;             /* enum score_ci */
+	long n;             /* items only: respondents who answered */
+};
+
+struct score_group {
+	const struct registry_entry *agency;  /* NULL = all agencies */
+	const struct registry_entry *sector;  /* NULL = all sectors */
+	long n;             /* respondents */
+	double n_eff;       /* Kish: (Σw)² / Σw² */
+	long df;            /* PSUs with a respondent − strata with a respondent */
+	struct score_estimate index;      /* forms with elements only */
+	struct score_estimate *elements;  /* [form->n_elements] */
+	struct score_estimate *items;     /* [form->n_items]; form->overall is the overall */
+	int has_target;
+	double target;
+	int status;         /* enum score_status */
+	long ratings;       /* counter method: respondents who rated overall (unweighted) */
+	long satisfied;     /* ... of whom satisfied */
+};
+
+struct score_result {
+	const struct form *form;    /* borrowed */
+	struct period period;
+	int raked;                  /* weights: 1 raked, 0 design */
+	size_t n_groups;
+	struct score_group *groups; /* groups[0] is the whole period */
+	long rows;                  /* responses read */
+};
+
+enum score_by { SCORE_BY_AGENCY = 1, SCORE_BY_SECTOR = 2, SCORE_BY_AGENCY_SECTOR = 4 };
+
+struct score_options {
+	int by;                     /* a set of enum score_by; 0 = agency and sector */
+	const char *rake_path;      /* margins CSV, or NULL for design weights */
+};
+
+/* Score the responses to `form` submitted within `period`.  On success *out
+ * is owned by the caller (score_result_free).  ERR_INVALID for bad margins
+ * or raking that cannot converge; ERR_DB on database errors. */
+int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
+	      const struct period *period, const struct score_options *opts,
+	      struct score_result **out, struct err *e);
+
+/* Parse "agency", "sector" or "agency,sector" into enum score_by bits. */
+int score_parse_by(const char *s, int *by, struct err *e);
+
+const char *score_ci_name(int ci);
+const char *score_status_name(int status);
+
+/* Free a result; NULL-safe. */
+void score_result_free(struct score_result *r);
+
+#endif

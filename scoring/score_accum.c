@@ -1,0 +1,295 @@
+/*
+ * score_accum.c - the streaming pass (see score_accum.h for the algebra).
+ * Per response the cost is a few adds per unsatisfied or missing item, and
+ * the squares of those short lists; nothing is kept per response.
+ */
+#include "score_accum.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Ids of agencies, sectors and strata fit 31 bits, PSUs 40 bits: checked. */
+#define ID31_MAX 0x7fffffffLL
+#define ID40_MAX 0xffffffffffLL
+
+int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct err *e)
+{
+	memset(a, 0, sizeof(*a));
+	if (k == 0)
+		return err_set(e, ERR_INTERNAL, "a form without questions cannot be scored");
+	a->k = k;
+	memcpy(a->satisfied, sat, sizeof(a->satisfied));
+	a->satisfied[0] = 0;
+	return 0;
+}
+
+static double *cell_block(size_t k)
+{
+	/* wd wm w2m cm cd w2d_s w2m_s: 7k; dd mm dm: 3k² */
+	return calloc(7 * k + 3 * k * k, sizeof(double));
+}
+
+static int new_cell(struct score_accum *a, long long agency, long long sector, long long stratum,
+		    uint32_t *out, struct err *e)
+{
+	struct score_cell *c;
+	double *blk;
+	size_t k = a->k;
+
+	if (a->n_cells == a->cap_cells) {
+		size_t cap = a->cap_cells ? a->cap_cells * 2 : 64;
+		struct score_cell *p = realloc(a->cells, cap * sizeof(*p));
+
+		if (!p)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		a->cells = p;
+		a->cap_cells = cap;
+	}
+	blk = cell_block(k);
+	if (!blk)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	c = &a->cells[a->n_cells];
+	memset(c, 0, sizeof(*c));
+	c->agency_id = agency;
+	c->sector_id = sector;
+	c->stratum_id = stratum;
+	c->wd = blk;
+	c->wm = blk + k;
+	c->w2m = blk + 2 * k;
+	c->cm = blk + 3 * k;
+	c->cd = blk + 4 * k;
+	c->w2d_s = blk + 5 * k;
+	c->w2m_s = blk + 6 * k;
+	c->dd = blk + 7 * k;
+	c->mm = c->dd + k * k;
+	c->dm = c->mm + k * k;
+	*out = (uint32_t)a->n_cells++;
+	return 0;
+}
+
+/* The cell of (agency, sector, stratum): pairs (agency, sector) are numbered
+ * first, then (pair, stratum) keys the cell, so both keys are exact. */
+static int find_cell(struct score_accum *a, long long agency, long long sector, long long stratum,
+		     uint32_t *out, struct err *e)
+{
+	long pair, cell;
+	uint64_t key;
+	int rc;
+
+	if (a->has_last_cell && agency == a->last_agency && sector == a->last_sector &&
+	    stratum == a->last_stratum) {
+		*out = a->last_cell;
+		return 0;
+	}
+	if (agency < 0 || agency > ID31_MAX || sector < 0 || sector > ID31_MAX || stratum < 0 ||
+	    stratum > ID31_MAX)
+		return err_set(e, ERR_INVALID, "agency, sector or stratum id out of range");
+	key = ((uint64_t)agency << 31) | (uint64_t)sector;
+	pair = intmap_get(&a->pair_map, key);
+	if (pair < 0) {
+		pair = (long)a->n_pairs++;
+		if (intmap_put(&a->pair_map, key, (uint32_t)pair) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	key = ((uint64_t)pair << 32) | (uint64_t)stratum;
+	cell = intmap_get(&a->cell_map, key);
+	if (cell < 0) {
+		uint32_t idx = 0;
+
+		rc = new_cell(a, agency, sector, stratum, &idx, e);
+		if (rc)
+			return rc;
+		if (intmap_put(&a->cell_map, key, idx) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		cell = idx;
+	}
+	a->has_last_cell = 1;
+	a->last_agency = agency;
+	a->last_sector = sector;
+	a->last_stratum = stratum;
+	a->last_cell = (uint32_t)cell;
+	*out = (uint32_t)cell;
+	return 0;
+}
+
+static struct score_stratum *find_stratum(struct score_accum *a, long long id, struct err *e)
+{
+	long i = intmap_get(&a->stratum_map, (uint64_t)id);
+
+	if (i >= 0)
+		return &a->strata[i];
+	if (a->n_strata == a->cap_strata) {
+		size_t cap = a->cap_strata ? a->cap_strata * 2 : 64;
+		struct score_stratum *p = realloc(a->strata, cap * sizeof(*p));
+
+		if (!p) {
+			err_set(e, ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		a->strata = p;
+		a->cap_strata = cap;
+	}
+	if (intmap_put(&a->stratum_map, (uint64_t)id, (uint32_t)a->n_strata) < 0) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	a->strata[a->n_strata].id = id;
+	a->strata[a->n_strata].n_psu = 0;
+	return &a->strata[a->n_strata++];
+}
+
+static int find_part(struct score_accum *a, long long psu, uint32_t cell, uint32_t *out,
+		     struct err *e)
+{
+	uint64_t key;
+	long i;
+
+	if (a->has_last_part && a->last_psu == psu && a->parts[a->last_part].cell == cell) {
+		*out = a->last_part;
+		return 0;
+	}
+	if (psu > ID40_MAX || cell >= (1u << 24))
+		return err_set(e, ERR_INVALID, "PSU id or number of cells out of range");
+	key = ((uint64_t)psu << 24) | cell;
+	i = intmap_get(&a->part_map, key);
+	if (i < 0) {
+		struct score_psu_part *p;
+
+		if (a->n_parts == a->cap_parts) {
+			size_t cap = a->cap_parts ? a->cap_parts * 2 : 256;
+			struct score_psu_part *q = realloc(a->parts, cap * sizeof(*q));
+
+			if (!q)
+				return err_set(e, ERR_NOMEM, "out of memory");
+			a->parts = q;
+			a->cap_parts = cap;
+		}
+		p = &a->parts[a->n_parts];
+		p->psu_id = psu;
+		p->cell = cell;
+		p->sw = 0;
+		p->wd = calloc(2 * a->k, sizeof(double));
+		if (!p->wd || intmap_put(&a->part_map, key, (uint32_t)a->n_parts) < 0) {
+			free(p->wd);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		p->wm = p->wd + a->k;
+		i = (long)a->n_parts++;
+	}
+	a->has_last_part = 1;
+	a->last_psu = psu;
+	a->last_part = (uint32_t)i;
+	*out = (uint32_t)i;
+	return 0;
+}
+
+int score_accum_add(struct score_accum *a, long long agency_id, long long sector_id,
+		    long long stratum_id, long long psu_id, double w, const uint8_t *answers,
+		    struct err *e)
+{
+	size_t k = a->k, nd = 0, nm = 0;
+	size_t d[256], m[256];
+	struct score_cell *c;
+	uint32_t ci = 0;
+	double w2 = w * w;
+	int rc;
+
+	rc = find_cell(a, agency_id, sector_id, stratum_id, &ci, e);
+	if (rc)
+		return rc;
+	c = &a->cells[ci];
+	for (size_t i = 0; i < k; i++) {
+		uint8_t v = answers[i];
+
+		if (!a->satisfied[v])
+			d[nd++] = i;
+		if (v == 0)
+			m[nm++] = i;
+	}
+	c->n += 1;
+	c->sw += w;
+	c->sw2 += w2;
+	for (size_t i = 0; i < nd; i++) {
+		c->wd[d[i]] += w;
+		c->cd[d[i]] += 1;
+	}
+	for (size_t i = 0; i < nm; i++) {
+		c->wm[m[i]] += w;
+		c->w2m[m[i]] += w2;
+		c->cm[m[i]] += 1;
+	}
+	if (psu_id == 0) {
+		struct score_stratum *st = find_stratum(a, stratum_id, e);
+
+		if (!st)
+			return e->code;
+		st->n_psu++;
+		c->ns += 1;
+		c->sw2_s += w2;
+		for (size_t i = 0; i < nd; i++) {
+			double *row = c->dd + d[i] * k, *drow = c->dm + d[i] * k;
+
+			c->w2d_s[d[i]] += w2;
+			for (size_t j = 0; j < nd; j++)
+				row[d[j]] += w2;
+			for (size_t j = 0; j < nm; j++)
+				drow[m[j]] += w2;
+		}
+		for (size_t i = 0; i < nm; i++) {
+			double *row = c->mm + m[i] * k;
+
+			c->w2m_s[m[i]] += w2;
+			for (size_t j = 0; j < nm; j++)
+				row[m[j]] += w2;
+		}
+	} else {
+		struct score_psu_part *p;
+		uint32_t pi = 0;
+
+		if (intmap_get(&a->psu_seen, (uint64_t)psu_id) < 0) {
+			struct score_stratum *st = find_stratum(a, stratum_id, e);
+
+			if (!st)
+				return e->code;
+			st->n_psu++;
+			if (intmap_put(&a->psu_seen, (uint64_t)psu_id, 1) < 0)
+				return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		rc = find_part(a, psu_id, ci, &pi, e);
+		if (rc)
+			return rc;
+		p = &a->parts[pi];
+		p->sw += w;
+		for (size_t i = 0; i < nd; i++)
+			p->wd[d[i]] += w;
+		for (size_t i = 0; i < nm; i++)
+			p->wm[m[i]] += w;
+	}
+	return 0;
+}
+
+long score_accum_stratum_psus(const struct score_accum *a, long long stratum_id)
+{
+	long i = intmap_get(&a->stratum_map, (uint64_t)stratum_id);
+
+	return i < 0 ? 0 : a->strata[i].n_psu;
+}
+
+void score_accum_release(struct score_accum *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_cells; i++)
+		free(a->cells[i].wd);
+	for (size_t i = 0; i < a->n_parts; i++)
+		free(a->parts[i].wd);
+	free(a->cells);
+	free(a->parts);
+	free(a->strata);
+	intmap_release(&a->cell_map);
+	intmap_release(&a->pair_map);
+	intmap_release(&a->part_map);
+	intmap_release(&a->stratum_map);
+	intmap_release(&a->psu_seen);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,81 @@
+/*
+ * score_accum.h - the one streaming pass of scoring: per-cell sums from
+ * which every ratio, variance and effective n of every group is derived
+ * afterwards, so memory grows with cells and PSUs, never with responses.
+ *
+ * A cell is one (agency, sector, stratum); every group (all, an agency, a
+ * sector, an agency and sector) is a union of cells.  For response i with
+ * weight w, let d_k = 1 when item k is not satisfied (or not answered) and
+ * m_k = 1 when it is not answered.  Then w·s_k = w - w·d_k and
+ * w·a_k = w - w·m_k, and since d and m are sparse the sums keep only their
+ * non-zero parts:
+ *  - all responses: n, Σw, Σw², Σw·d, Σw·m, Σw²·m, #m, #d;
+ *  - responses that are their own PSU: Σw², Σw²·d, Σw²·m, and the K×K
+ *    Σw²·d dᵀ, Σw²·m mᵀ, Σw²·d mᵀ, from which Σ Y Yᵀ, Σ Y Xᵀ, Σ X Xᵀ follow
+ *    (Y = w·s, X = w·a), the second moments the variance needs;
+ *  - responses of named PSUs: Σw, Σw·d, Σw·m per (PSU, cell), so PSU totals
+ *    can be formed per group before squaring.
+ */
+#ifndef SIPAS_SCORE_ACCUM_H
+#define SIPAS_SCORE_ACCUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/err.h"
+#include "../lib/intmap.h"
+
+struct score_cell {
+	long long agency_id, sector_id, stratum_id;
+	double n, sw, sw2;
+	double *wd, *wm, *w2m, *cm, *cd;   /* [K] */
+	double ns, sw2_s;                  /* own-PSU responses */
+	double *w2d_s, *w2m_s;             /* [K] */
+	double *dd, *mm, *dm;              /* [K*K] row-major */
+};
+
+struct score_psu_part {
+	long long psu_id;
+	uint32_t cell;
+	double sw;
+	double *wd, *wm;                   /* [K] */
+};
+
+struct score_stratum {
+	long long id;
+	long n_psu;                        /* PSUs in the whole design */
+};
+
+struct score_accum {
+	size_t k;                          /* items */
+	uint8_t satisfied[256];            /* by stored answer byte: 1 when satisfied */
+	size_t n_cells, cap_cells;
+	struct score_cell *cells;
+	size_t n_parts, cap_parts;
+	struct score_psu_part *parts;
+	size_t n_strata, cap_strata;
+	struct score_stratum *strata;
+	struct intmap cell_map, pair_map, part_map, stratum_map, psu_seen;
+	long long last_agency, last_sector, last_stratum, last_psu;
+	uint32_t last_cell, last_part;
+	int has_last_cell, has_last_part;
+	size_t n_pairs;
+};
+
+/* Prepare for items whose stored bytes are satisfied when sat[byte] is 1
+ * (sat has 256 entries; byte 0 = unanswered must be 0). */
+int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct err *e);
+
+/* Add one response.  psu_id 0 = the response is its own PSU.  answers has k
+ * bytes.  ERR_NOMEM, or ERR_INVALID for ids out of range. */
+int score_accum_add(struct score_accum *a, long long agency_id, long long sector_id,
+		    long long stratum_id, long long psu_id, double w, const uint8_t *answers,
+		    struct err *e);
+
+/* The design size of a stratum (PSUs in the whole design); 0 if unknown. */
+long score_accum_stratum_psus(const struct score_accum *a, long long stratum_id);
+
+/* Free everything; NULL-safe. */
+void score_accum_release(struct score_accum *a);
+
+#endif

@@ -1,0 +1,423 @@
+/*
+ * score_rake.c - margins file and iterative proportional fitting (see
+ * score_rake.h).  A combination of levels is numbered in mixed radix over the
+ * raked variables; its factor is the product of one adjustment per variable.
+ */
+#include "score_rake.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/csv.h"
+#include "../lib/intmap.h"
+
+#define RAKE_MAX_VARS 8
+#define RAKE_MAX_LEVELS 100000
+
+enum rake_kind { RAKE_AGENCY, RAKE_SECTOR, RAKE_CHOICE };
+
+struct rake_var {
+	int kind;
+	size_t choice;           /* RAKE_CHOICE: index into form->choices */
+	char name[FORM_MAX_ID + 1];
+	size_t n_levels;
+	double *target;          /* [n_levels] */
+	long *line;              /* [n_levels] line in the margins file */
+	char **level;            /* [n_levels] as written */
+	struct intmap level_of;  /* agency/sector id or choice byte -> level */
+	long unmatched;          /* respondents whose level has no total */
+	long missing;            /* respondents with no value (choices) */
+	uint64_t first_unmatched;  /* an id or choice byte, for the message */
+};
+
+struct rake_combo {
+	uint64_t key;
+	double w0, factor;
+};
+
+struct score_rake {
+	const struct registry *reg;
+	const struct form *form;
+	char path[512];
+	size_t n_vars;
+	struct rake_var vars[RAKE_MAX_VARS];
+	struct intmap combo_of;
+	struct rake_combo *combos;
+	size_t n_combos, cap_combos;
+};
+
+static int find_var(struct score_rake *r, const char *name, struct csv_reader *cr, size_t *out,
+		    struct err *e)
+{
+	struct rake_var *v;
+	long choice = -1;
+	int kind;
+
+	for (size_t i = 0; i < r->n_vars; i++) {
+		if (strcmp(r->vars[i].name, name) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	if (strcmp(name, "agency") == 0) {
+		kind = RAKE_AGENCY;
+	} else if (strcmp(name, "sector") == 0) {
+		kind = RAKE_SECTOR;
+	} else {
+		choice = form_choice_index(r->form, name);
+		if (choice < 0 || !r->form->choices[choice].is_demographic)
+			return err_set_field(e, ERR_INVALID, "variable",
+					     "%s:%ld: column variable: '%.64s' is not agency, sector or a "
+					     "demographic of form %s", csv_name(cr), csv_line(cr), name,
+					     r->form->id);
+		kind = RAKE_CHOICE;
+	}
+	if (r->n_vars == RAKE_MAX_VARS)
+		return err_set(e, ERR_INVALID, "%s:%ld: more than %d raking variables", csv_name(cr),
+			       csv_line(cr), RAKE_MAX_VARS);
+	v = &r->vars[r->n_vars];
+	memset(v, 0, sizeof(*v));
+	v->kind = kind;
+	v->choice = choice < 0 ? 0 : (size_t)choice;
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	*out = r->n_vars++;
+	return 0;
+}
+
+static int add_level(struct score_rake *r, struct rake_var *v, struct csv_reader *cr,
+		     const char *level, double total, struct err *e)
+{
+	uint64_t key = 0;
+	size_t n = v->n_levels;
+
+	switch (v->kind) {
+	case RAKE_AGENCY: {
+		const struct registry_entry *a = registry_agency(r->reg, level);
+
+		if (!a)
+			return err_set_field(e, ERR_INVALID, "level", "%s:%ld: column level: unknown agency '%.40s'",
+					     csv_name(cr), csv_line(cr), level);
+		key = (uint64_t)a->id;
+		break;
+	}
+	case RAKE_SECTOR: {
+		const struct registry_entry *s = registry_sector(r->reg, level);
+
+		if (!s)
+			return err_set_field(e, ERR_INVALID, "level", "%s:%ld: column level: unknown sector '%.40s'",
+					     csv_name(cr), csv_line(cr), level);
+		key = (uint64_t)s->id;
+		break;
+	}
+	default: {
+		const struct form_choice *c = &r->form->choices[v->choice];
+		size_t i;
+
+		for (i = 0; i < c->n_values; i++)
+			if (strcmp(c->values[i], level) == 0)
+				break;
+		if (i == c->n_values)
+			return err_set_field(e, ERR_INVALID, "level",
+					     "%s:%ld: column level: '%.40s' is not a value of %s",
+					     csv_name(cr), csv_line(cr), level, c->id);
+		key = i + 1;   /* the stored choice byte */
+	}
+	}
+	if (intmap_get(&v->level_of, key) >= 0)
+		return err_set_field(e, ERR_INVALID, "level", "%s:%ld: column level: %s '%.40s' is given twice",
+				     csv_name(cr), csv_line(cr), v->name, level);
+	if (n == RAKE_MAX_LEVELS)
+		return err_set(e, ERR_TOO_LARGE, "%s: more than %d levels", csv_name(cr), RAKE_MAX_LEVELS);
+	{
+		double *t = realloc(v->target, (n + 1) * sizeof(*t));
+		long *l = t ? realloc(v->line, (n + 1) * sizeof(*l)) : NULL;
+		char **names = l ? realloc(v->level, (n + 1) * sizeof(*names)) : NULL;
+
+		if (t)
+			v->target = t;
+		if (l)
+			v->line = l;
+		if (names)
+			v->level = names;
+		if (!names || !(names[n] = strdup(level)) ||
+		    intmap_put(&v->level_of, key, (uint32_t)n) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	v->target[n] = total;
+	v->line[n] = csv_line(cr);
+	v->n_levels++;
+	return 0;
+}
+
+static int parse_margins(struct score_rake *r, FILE *fp, struct err *e)
+{
+	static const char *const cols[] = { "variable", "level", "total", NULL };
+	static const int required[] = { 1, 1, 1 };
+	struct csv_reader *cr = csv_reader_new(fp, r->path);
+	long col[3];
+	int rc;
+
+	if (!cr)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	rc = csv_read_record(cr, e);
+	if (rc == 0)
+		rc = err_set(e, ERR_INVALID, "%s: empty file (a header row is required)", r->path);
+	if (rc == 1)
+		rc = csv_map_header(cr, cols, required, col, e);
+	while (!rc && (rc = csv_read_record(cr, e)) == 1) {
+		const char *var, *level, *tot;
+		double total;
+		size_t vi = 0;
+		char *end;
+
+		rc = 0;
+		if (csv_nfields(cr) != 3) {
+			rc = err_set(e, ERR_INVALID, "%s:%ld: %zu fields, the header has 3", r->path,
+				     csv_line(cr), csv_nfields(cr));
+			break;
+		}
+		var = csv_field(cr, (size_t)col[0]);
+		level = csv_field(cr, (size_t)col[1]);
+		tot = csv_field(cr, (size_t)col[2]);
+		errno = 0;
+		total = strtod(tot, &end);
+		if (!*tot || *end || errno || !isfinite(total) || !(total > 0)) {
+			rc = err_set_field(e, ERR_INVALID, "total", "%s:%ld: column total: '%.40s' is not a "
+					   "number greater than 0", r->path, csv_line(cr), tot);
+			break;
+		}
+		rc = find_var(r, var, cr, &vi, e);
+		if (!rc)
+			rc = add_level(r, &r->vars[vi], cr, level, total, e);
+	}
+	if (!rc && r->n_vars == 0)
+		rc = err_set(e, ERR_INVALID, "%s: no margins", r->path);
+	csv_reader_free(cr);
+	return rc;
+}
+
+int score_rake_load(const char *path, const struct registry *reg, const struct form *form,
+		    struct score_rake **out, struct err *e)
+{
+	struct score_rake *r = calloc(1, sizeof(*r));
+	FILE *fp = NULL;
+	double radix = 1;
+	int rc;
+
+	if (!r)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	r->reg = reg;
+	r->form = form;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	fp = fopen(path, "rb");
+	if (!fp) {
+		rc = err_set(e, ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = parse_margins(r, fp, e);
+	for (size_t i = 0; !rc && i < r->n_vars; i++)
+		radix *= (double)r->vars[i].n_levels;
+	if (!rc && radix > 1e15)
+		rc = err_set(e, ERR_TOO_LARGE, "%s: too many combinations of levels", path);
+out:
+	if (fp)
+		fclose(fp);
+	if (rc) {
+		score_rake_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* The level of variable v for a response: >= 0, or -1 when its value has no
+ * total, -2 when it has no value at all.  *key gets the looked-up key. */
+static long level_of(const struct rake_var *v, long long agency_id, long long sector_id,
+		     const uint8_t *choices, uint64_t *key)
+{
+	*key = v->kind == RAKE_AGENCY ? (uint64_t)agency_id
+	     : v->kind == RAKE_SECTOR ? (uint64_t)sector_id : choices[v->choice];
+	if (v->kind == RAKE_CHOICE && *key == 0)
+		return -2;
+	return intmap_get(&v->level_of, *key);
+}
+
+/* The combination of a response, or the index of the first variable
+ * without a level (as -1 - index), with the reason in *why. */
+static long combo_key(const struct score_rake *r, long long agency_id, long long sector_id,
+		      const uint8_t *choices, uint64_t *key, long *why, uint64_t *bad_key)
+{
+	uint64_t k = 0;
+
+	for (size_t i = 0; i < r->n_vars; i++) {
+		long l = level_of(&r->vars[i], agency_id, sector_id, choices, bad_key);
+
+		if (l < 0) {
+			*why = l;
+			return -1 - (long)i;
+		}
+		k = k * r->vars[i].n_levels + (uint64_t)l;
+	}
+	*key = k;
+	return 0;
+}
+
+int score_rake_add(struct score_rake *r, long long agency_id, long long sector_id,
+		   const uint8_t *choices, double w, struct err *e)
+{
+	uint64_t key, bad_key;
+	long i, why, vi = combo_key(r, agency_id, sector_id, choices, &key, &why, &bad_key);
+
+	if (vi < 0) {
+		/* counted here, reported by score_rake_fit with the counts */
+		struct rake_var *v = &r->vars[-1 - vi];
+
+		if (why == -2)
+			v->missing++;
+		else if (v->unmatched++ == 0)
+			v->first_unmatched = bad_key;
+		return 0;
+	}
+	i = intmap_get(&r->combo_of, key);
+	if (i < 0) {
+		if (r->n_combos == r->cap_combos) {
+			size_t cap = r->cap_combos ? r->cap_combos * 2 : 64;
+			struct rake_combo *p = realloc(r->combos, cap * sizeof(*p));
+
+			if (!p)
+				return err_set(e, ERR_NOMEM, "out of memory");
+			r->combos = p;
+			r->cap_combos = cap;
+		}
+		if (intmap_put(&r->combo_of, key, (uint32_t)r->n_combos) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		r->combos[r->n_combos].key = key;
+		r->combos[r->n_combos].w0 = 0;
+		r->combos[r->n_combos].factor = 1;
+		i = (long)r->n_combos++;
+	}
+	r->combos[i].w0 += w;
+	return 0;
+}
+
+/* The level of variable vi in a combination key. */
+static size_t combo_level(const struct score_rake *r, uint64_t key, size_t vi)
+{
+	for (size_t i = r->n_vars; i-- > vi + 1;)
+		key /= r->vars[i].n_levels;
+	return (size_t)(key % r->vars[vi].n_levels);
+}
+
+static int check_coverage(const struct score_rake *r, double **totals, struct err *e)
+{
+	for (size_t vi = 0; vi < r->n_vars; vi++) {
+		const struct rake_var *v = &r->vars[vi];
+
+		if (v->missing)
+			return err_set_field(e, ERR_INVALID, v->name, "%s: raking on '%s': %ld respondents "
+					     "have no value", r->path, v->name, v->missing);
+		if (v->unmatched) {
+			const struct registry_entry *en =
+				v->kind == RAKE_AGENCY ? registry_agency_by_id(r->reg, (long long)v->first_unmatched)
+				: v->kind == RAKE_SECTOR ? registry_sector_by_id(r->reg, (long long)v->first_unmatched)
+				: NULL;
+			const char *level = en ? en->code
+				: v->kind == RAKE_CHOICE ? r->form->choices[v->choice].values[(size_t)v->first_unmatched - 1]
+				: "?";
+
+			return err_set_field(e, ERR_INVALID, v->name, "%s: %s '%s' has respondents "
+					     "(%ld in all without a total) but no population total",
+					     r->path, v->name, level, v->unmatched);
+		}
+		for (size_t l = 0; l < v->n_levels; l++)
+			if (totals[vi][l] <= 0)
+				return err_set_field(e, ERR_INVALID, v->name, "%s:%ld: %s '%s' has no respondents "
+						     "in the period: an empty cell cannot be raked",
+						     r->path, v->line[l], v->name, v->level[l]);
+	}
+	return 0;
+}
+
+/* Current weighted totals per level of every variable. */
+static void level_totals(const struct score_rake *r, double **totals)
+{
+	for (size_t vi = 0; vi < r->n_vars; vi++)
+		memset(totals[vi], 0, r->vars[vi].n_levels * sizeof(double));
+	for (size_t c = 0; c < r->n_combos; c++)
+		for (size_t vi = 0; vi < r->n_vars; vi++)
+			totals[vi][combo_level(r, r->combos[c].key, vi)] +=
+				r->combos[c].w0 * r->combos[c].factor;
+}
+
+int score_rake_fit(struct score_rake *r, struct err *e)
+{
+	double *totals[RAKE_MAX_VARS] = { NULL };
+	double gap = INFINITY;
+	int rc = 0, sweep;
+
+	for (size_t vi = 0; vi < r->n_vars; vi++) {
+		totals[vi] = calloc(r->vars[vi].n_levels, sizeof(double));
+		if (!totals[vi]) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	level_totals(r, totals);
+	rc = check_coverage(r, totals, e);
+	for (sweep = 0; !rc && sweep < SCORE_RAKE_MAX_SWEEPS; sweep++) {
+		for (size_t vi = 0; vi < r->n_vars; vi++) {
+			level_totals(r, totals);
+			for (size_t c = 0; c < r->n_combos; c++) {
+				size_t l = combo_level(r, r->combos[c].key, vi);
+
+				r->combos[c].factor *= r->vars[vi].target[l] / totals[vi][l];
+			}
+		}
+		level_totals(r, totals);
+		gap = 0;
+		for (size_t vi = 0; vi < r->n_vars; vi++)
+			for (size_t l = 0; l < r->vars[vi].n_levels; l++)
+				gap = fmax(gap, fabs(totals[vi][l] - r->vars[vi].target[l]) / r->vars[vi].target[l]);
+		if (gap < SCORE_RAKE_TOLERANCE)
+			break;
+	}
+	if (!rc && !(gap < SCORE_RAKE_TOLERANCE))
+		rc = err_set(e, ERR_INVALID, "%s: raking did not converge in %d sweeps (largest margin "
+			     "gap %.3g; do the variables' totals agree?)", r->path, SCORE_RAKE_MAX_SWEEPS, gap);
+out:
+	for (size_t vi = 0; vi < r->n_vars; vi++)
+		free(totals[vi]);
+	return rc;
+}
+
+double score_rake_factor(const struct score_rake *r, long long agency_id, long long sector_id,
+			 const uint8_t *choices)
+{
+	uint64_t key, bad_key;
+	long i, why;
+
+	if (combo_key(r, agency_id, sector_id, choices, &key, &why, &bad_key) < 0)
+		return 1.0;
+	i = intmap_get(&r->combo_of, key);
+	return i < 0 ? 1.0 : r->combos[i].factor;
+}
+
+void score_rake_free(struct score_rake *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_vars; i++) {
+		for (size_t l = 0; l < r->vars[i].n_levels; l++)
+			free(r->vars[i].level[l]);
+		free(r->vars[i].level);
+		free(r->vars[i].target);
+		free(r->vars[i].line);
+		intmap_release(&r->vars[i].level_of);
+	}
+	intmap_release(&r->combo_of);
+	free(r->combos);
+	free(r);
+}
