@@ -328,9 +328,9 @@ static int check_coverage(const struct score_rake *r, double **totals, struct er
 				: v->kind == RAKE_CHOICE ? r->form->choices[v->choice].values[(size_t)v->first_unmatched - 1]
 				: "?";
 
-			return err_set_field(e, ERR_INVALID, v->name, "%s: %s '%s' has respondents "
-					     "(%ld in all without a total) but no population total",
-					     r->path, v->name, level, v->unmatched);
+			return err_set_field(e, ERR_INVALID, v->name, "%s: %ld respondents have %s %s without "
+					     "a population total (the first: '%s')", r->path, v->unmatched,
+					     strchr("aeiou", v->name[0]) ? "an" : "a", v->name, level);
 		}
 		for (size_t l = 0; l < v->n_levels; l++)
 			if (totals[vi][l] <= 0)

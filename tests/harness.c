@@ -22,7 +22,7 @@
 #define CASE_TIMEOUT_SECONDS 120
 
 extern const struct test_case csv_tests[], period_tests[], form_tests[], registry_tests[],
-	import_tests[], db_tests[], demo_tests[], serve_tests[], fuzz_tests[];
+	import_tests[], db_tests[], demo_tests[], serve_tests[], fuzz_tests[], score_tests[];
 
 static const struct {
 	const char *name;
@@ -30,7 +30,8 @@ static const struct {
 } suites[] = {
 	{ "csv", csv_tests }, { "period", period_tests }, { "form", form_tests },
 	{ "registry", registry_tests }, { "import", import_tests }, { "db", db_tests },
-	{ "demo", demo_tests }, { "serve", serve_tests }, { "fuzz", fuzz_tests },
+	{ "demo", demo_tests }, { "score", score_tests }, { "serve", serve_tests },
+	{ "fuzz", fuzz_tests },
 };
 
 static int case_failed;

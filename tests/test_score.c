@@ -1,0 +1,490 @@
+/*
+ * test_score.c - `sipas score` (SPEC §7): agreement with R's survey package
+ * on the fixture, raking, a hand-worked example, and the rules beyond the
+ * fixture: all satisfied, a group inside one PSU, a lonely stratum, empty
+ * groups and periods, rows outside the period, raking errors, targets,
+ * the counter method and the output formats.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "test.h"
+#include "../lib/csv.h"
+
+#define TOL 1e-6
+
+static int init_fixture(int import)
+{
+	char reg[4096], csv[4096];
+
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	if (sipas_run(NULL, "init", "--registry", reg, NULL)->status)
+		return -1;
+	if (import && sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status)
+		return -1;
+	return 0;
+}
+
+/* Run `sipas score ARGS --format json` and parse it; NULL on failure. */
+static json_t *score_json(const char *period, const char *a1, const char *a2, const char *a3,
+			  const char *a4)
+{
+	const struct cmd_result *r = sipas_run(NULL, "score", "--period", period, "--format", "json",
+					       a1, a2, a3, a4, NULL);
+
+	if (r->status != 0) {
+		fprintf(stderr, "    score failed (%d): %s\n", r->status, r->err);
+		return NULL;
+	}
+	return json_loads(r->out, 0, NULL);
+}
+
+static int same_code(json_t *v, const char *code)
+{
+	return code && *code ? json_is_string(v) && strcmp(json_string_value(v), code) == 0
+			     : json_is_null(v);
+}
+
+static json_t *find_group(json_t *doc, const char *agency, const char *sector)
+{
+	size_t i;
+	json_t *g;
+
+	json_array_foreach(json_object_get(doc, "groups"), i, g)
+		if (same_code(json_object_get(g, "agency"), agency) &&
+		    same_code(json_object_get(g, "sector"), sector))
+			return g;
+	return NULL;
+}
+
+/* The estimate object for id: "index", an element, a criterion, or "overall". */
+static json_t *find_estimate(json_t *g, const char *id)
+{
+	json_t *x;
+
+	if (strcmp(id, "index") == 0 || strcmp(id, "overall") == 0)
+		return json_object_get(g, id);
+	x = json_object_get(json_object_get(g, "elements"), id);
+	return x ? x : json_object_get(json_object_get(g, "criteria"), id);
+}
+
+static double num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Compare every row of a reference CSV with the JSON; `fields` to check. */
+static int compare_reference(json_t *doc, const char *ref_name, int full, long *rows)
+{
+	char path[4096];
+	FILE *fp;
+	struct csv_reader *r;
+	struct err e;
+	long col[11];
+	static const char *const names[] = { "agency", "sector", "id", "est", "se", "lo", "hi", "n",
+		"n_eff", "df", "ci", NULL };
+	static const int required[] = { 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 };
+	int bad = 0;
+
+	snprintf(path, sizeof(path), "%s/sipas-2017-a/%s", test_fixtures(), ref_name);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	r = csv_reader_new(fp, path);
+	if (csv_read_record(r, &e) != 1 || csv_map_header(r, names, required, col, &e) != 0)
+		bad = 1;
+	*rows = 0;
+	while (!bad && csv_read_record(r, &e) == 1) {
+		const char *agency = csv_field(r, (size_t)col[0]), *sector = csv_field(r, (size_t)col[1]);
+		const char *id = csv_field(r, (size_t)col[2]);
+		json_t *g = find_group(doc, agency, sector), *est = g ? find_estimate(g, id) : NULL;
+		static const char *const checked[] = { "est", "se", "lo", "hi" };
+
+		(*rows)++;
+		if (!est) {
+			test_fail(__FILE__, __LINE__, "%s: no estimate for %s/%s/%s", ref_name, agency, sector, id);
+			bad = 1;
+			break;
+		}
+		for (int i = 0; i < (full ? 4 : 1); i++) {
+			double want = atof(csv_field(r, (size_t)col[3 + i])), got = num(est, checked[i]);
+
+			if (!(fabs(want - got) <= TOL)) {
+				test_fail(__FILE__, __LINE__, "%s %s/%s/%s %s: %.12g, R says %.12g", ref_name,
+					  agency, sector, id, checked[i], got, want);
+				bad = 1;
+			}
+		}
+		if (full) {
+			double n_eff = atof(csv_field(r, (size_t)col[8]));
+
+			if (!(fabs(num(g, "n_eff") - n_eff) <= TOL) ||
+			    (long)num(g, "n") != atol(csv_field(r, (size_t)col[7])) ||
+			    (long)num(g, "df") != atol(csv_field(r, (size_t)col[9])) ||
+			    strcmp(json_string_value(json_object_get(est, "ci")), csv_field(r, (size_t)col[10]))) {
+				test_fail(__FILE__, __LINE__, "%s %s/%s/%s: n, n_eff, df or ci differ", ref_name,
+					  agency, sector, id);
+				bad = 1;
+			}
+		}
+	}
+	csv_reader_free(r);
+	fclose(fp);
+	return bad ? -1 : 0;
+}
+
+static void matches_r_survey_design(void)
+{
+	json_t *doc;
+	long rows;
+
+	CHECK_INT(init_fixture(1), 0);
+	doc = score_json("2026Q3", NULL, NULL, NULL, NULL);
+	CHECK(doc);
+	CHECK_STR(json_string_value(json_object_get(doc, "weights")), "design");
+	CHECK_INT(json_array_size(json_object_get(doc, "groups")), 1 + 10 + 6);
+	CHECK_INT(compare_reference(doc, "ref_design.csv", 1, &rows), 0);
+	CHECK_INT(rows, 493);
+	/* a criterion's n counts those who answered it; the group's n all respondents */
+	CHECK_INT((long)num(find_estimate(find_group(doc, "", ""), "e1.1"), "n"), 2712);
+	json_decref(doc);
+}
+
+static void matches_r_survey_raked(void)
+{
+	char margins[4096];
+	json_t *doc;
+	long rows;
+
+	CHECK_INT(init_fixture(1), 0);
+	snprintf(margins, sizeof(margins), "%s/sipas-2017-a/margins.csv", test_fixtures());
+	doc = score_json("2026Q3", "--by", "agency", "--rake", margins);
+	CHECK(doc);
+	CHECK_STR(json_string_value(json_object_get(doc, "weights")), "raked");
+	CHECK_INT(compare_reference(doc, "ref_raked.csv", 0, &rows), 0);
+	CHECK_INT(rows, 253);
+	json_decref(doc);
+}
+
+/*
+ * A hand-worked example on the kiosk form (one question, satisfied = 2 or 3):
+ *
+ *   stratum A: PSU a1: w=1 rating 3, w=1 rating 1;  PSU a2: w=2 rating 2
+ *   stratum B: PSU b1: w=1 rating 3;                PSU b2: w=3 rating 1
+ *   stratum C: PSU c1: w=2 rating 1                 (a lonely PSU)
+ *
+ * Y = Σw·s = 1 + 2 + 1 = 4, X = Σw = 10, p = 0.4.
+ * z_i = w_i (s_i − p) / X; PSU totals Z: a1 = 0.06 − 0.04 = 0.02, a2 = 0.12,
+ * b1 = 0.06, b2 = −0.12, c1 = −0.08 (they sum to 0).
+ * A: mean 0.07, deviations ±0.05, 2/1 · 0.005 = 0.01
+ * B: mean −0.03, deviations ±0.09, 2/1 · 0.0162 = 0.0324
+ * C: one PSU, centred on 0 with factor 1: 0.08² = 0.0064
+ * var = 0.0488, se = 0.220907220343745; df = 5 PSUs − 3 strata = 2.
+ * t(0.975, 2) = 0.95 / sqrt(2 · 0.975 · 0.025) = 4.30265272974946.
+ * logit: ln(0.4/0.6) ± t·se/(0.4·0.6) = −0.405465108108164 ± 3.96036272763909
+ *   lo = 0.0125447635293041, hi = 0.972210054920952.
+ * n_eff = 10² / (1 + 1 + 4 + 1 + 9 + 4) = 5.
+ */
+static void hand_worked_example(void)
+{
+	json_t *doc, *all, *overall;
+
+	CHECK_INT(init_fixture(0), 0);
+	CHECK_INT(test_write("k.csv", "response_id,submitted_at,agency,sector,stratum,psu,weight,overall\n"
+			     "1,2026-08-01,SO-NV,dat-dai,A,a1,1,3\n"
+			     "2,2026-08-01,SO-NV,dat-dai,A,a1,1,1\n"
+			     "3,2026-08-01,SO-NV,dat-dai,A,a2,2,2\n"
+			     "4,2026-08-01,SO-TP,y-te,B,b1,1,3\n"
+			     "5,2026-08-01,SO-TP,y-te,B,b2,3,1\n"
+			     "6,2026-08-01,SO-TP,y-te,C,c1,2,1\n"), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "kiosk-2018", "k.csv", NULL)->status, 0);
+	doc = score_json("2026Q3", "--form", "kiosk-2018", NULL, NULL);
+	CHECK(doc);
+	all = find_group(doc, "", "");
+	CHECK(all);
+	overall = json_object_get(all, "overall");
+	CHECK_NEAR(num(overall, "est"), 0.4, 1e-12);
+	CHECK_NEAR(num(overall, "se"), 0.220907220343745, 1e-12);
+	CHECK_NEAR(num(overall, "lo"), 0.0125447635293041, 1e-9);
+	CHECK_NEAR(num(overall, "hi"), 0.972210054920952, 1e-9);
+	CHECK_NEAR(num(all, "n_eff"), 5.0, 1e-12);
+	CHECK_INT((long)num(all, "df"), 2);
+	CHECK_STR(json_string_value(json_object_get(overall, "ci")), "logit");
+	/* the counter method: unweighted share among ratings */
+	CHECK_INT((long)num(json_object_get(all, "counter"), "ratings"), 6);
+	CHECK_INT((long)num(json_object_get(all, "counter"), "satisfied"), 3);
+	CHECK_NEAR(num(json_object_get(all, "counter"), "share"), 0.5, 1e-12);
+	CHECK(!json_object_get(all, "index"));
+	json_decref(doc);
+}
+
+/* Rows for one agency: `n` respondents in `psus` PSUs, overall and e1.1 given. */
+static void add_rows(struct strbuf *sb, const char *agency, int n, int psus, const char *overall,
+		     const char *e11, const char *date)
+{
+	static int serial;
+
+	for (int i = 0; i < n; i++)
+		strbuf_addf(sb, "x%d,%s,%s,dat-dai,%s,%s-%d,%s,%s\n", ++serial, date, agency, agency,
+			    agency, i % psus, overall, e11);
+}
+
+static void special_groups(void)
+{
+	struct strbuf sb;
+	json_t *doc, *g, *x;
+
+	CHECK_INT(init_fixture(0), 0);
+	strbuf_init(&sb, 0);
+	strbuf_addstr(&sb, "response_id,submitted_at,agency,sector,stratum,psu,overall,e1.1\n");
+	add_rows(&sb, "SO-NV", 40, 4, "5", "4", "2026-08-02");   /* all satisfied, 4 PSUs */
+	add_rows(&sb, "SO-TP", 40, 1, "4", "2", "2026-08-02");   /* inside one PSU */
+	add_rows(&sb, "SO-XD", 40, 4, "2", "", "2026-08-02");    /* nobody satisfied; e1.1 unanswered */
+	add_rows(&sb, "SO-YT", 40, 4, "5", "5", "2026-06-30");   /* outside the period */
+	CHECK_INT(test_write("s.csv", strbuf_str(&sb)), 0);
+	strbuf_release(&sb);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "s.csv", NULL)->status, 0);
+	doc = score_json("2026Q3", "--by", "agency", NULL, NULL);
+	CHECK(doc);
+	CHECK_INT((long)num(find_group(doc, "", ""), "n"), 120);   /* June rows ignored */
+
+	/* all satisfied: p = 1, Clopper-Pearson on n_eff = 40, x = n: hi = 1,
+	 * lo = Beta⁻¹(0.025; 40, 1) = 0.025^(1/40) */
+	g = find_group(doc, "SO-NV", "");
+	x = json_object_get(g, "overall");
+	CHECK_NEAR(num(x, "est"), 1.0, 0);
+	CHECK_STR(json_string_value(json_object_get(x, "ci")), "clopper-pearson");
+	CHECK_NEAR(num(x, "hi"), 1.0, 0);
+	CHECK_NEAR(num(x, "lo"), pow(0.025, 1.0 / 40), 1e-9);
+	CHECK_NEAR(num(x, "se"), 0.0, 1e-15);
+	CHECK_INT((long)num(g, "df"), 3);
+
+	/* inside one PSU: df = 0, so no design variance: se null, CP for items,
+	 * no interval for the index, verdict insufficient_data */
+	g = find_group(doc, "SO-TP", "");
+	CHECK_INT((long)num(g, "df"), 0);
+	x = json_object_get(g, "overall");
+	CHECK(json_is_null(json_object_get(x, "se")));
+	CHECK_STR(json_string_value(json_object_get(x, "ci")), "clopper-pearson");
+	CHECK_NEAR(num(x, "lo"), pow(0.025, 1.0 / 40), 1e-9);
+	x = json_object_get(g, "index");
+	CHECK(json_is_null(json_object_get(x, "se")) && json_is_null(json_object_get(x, "lo")) &&
+	      json_is_null(json_object_get(x, "hi")));
+	CHECK_STR(json_string_value(json_object_get(x, "ci")), "none");
+	/* the index of SO-TP: e1 = e1.1 = 0 (rated 2), every other criterion
+	 * unanswered, so elements e2..e5 and the index are undefined */
+	CHECK(json_is_null(json_object_get(x, "est")));
+	CHECK_STR(json_string_value(json_object_get(g, "status")), "insufficient_data");
+
+	/* nobody satisfied: p = 0: lo = 0, hi = Beta⁻¹(0.975; 1, 40) = 1 − 0.025^(1/40) */
+	g = find_group(doc, "SO-XD", "");
+	x = json_object_get(g, "overall");
+	CHECK_NEAR(num(x, "est"), 0.0, 0);
+	CHECK_NEAR(num(x, "lo"), 0.0, 0);
+	CHECK_NEAR(num(x, "hi"), 1 - pow(0.025, 1.0 / 40), 1e-9);
+	x = find_estimate(g, "e1.1");
+	CHECK(json_is_null(json_object_get(x, "est")));
+	CHECK_INT((long)num(x, "n"), 0);
+
+	/* an agency of the registry without responses: an empty group */
+	g = find_group(doc, "X-ANLAO", "");
+	CHECK(g);
+	CHECK_INT((long)num(g, "n"), 0);
+	CHECK(json_is_null(json_object_get(json_object_get(g, "overall"), "est")));
+	CHECK_STR(json_string_value(json_object_get(g, "status")), "insufficient_data");
+	/* SO-YT's rows are all in June */
+	CHECK_INT((long)num(find_group(doc, "SO-YT", ""), "n"), 0);
+	json_decref(doc);
+}
+
+static void empty_period(void)
+{
+	const struct cmd_result *r;
+	json_t *doc;
+
+	CHECK_INT(init_fixture(1), 0);
+	r = sipas_run(NULL, "score", "--period", "2025Q1", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->err, "no responses to sipas-2017 in 2025Q1");
+	doc = json_loads(r->out, 0, NULL);
+	CHECK(doc);
+	CHECK_INT((long)num(find_group(doc, "", ""), "n"), 0);
+	/* no target is in force before 2026Q1 in the fixture registry */
+	CHECK(json_is_null(json_object_get(find_group(doc, "", ""), "status")));
+	CHECK(json_is_null(json_object_get(find_group(doc, "", ""), "target")));
+	json_decref(doc);
+	/* a date range inside the quarter takes only its days */
+	doc = score_json("2026-07-01..2026-07-31", NULL, NULL, NULL, NULL);
+	CHECK(doc);
+	CHECK_INT((long)num(find_group(doc, "", ""), "n"), 954);
+	json_decref(doc);
+}
+
+static void raking_errors(void)
+{
+	static const struct {
+		const char *margins, *message;
+	} cases[] = {
+		{ "variable,level,total\nagency,SO-XX,10\n", "m.csv:2: column level: unknown agency 'SO-XX'" },
+		{ "variable,level,total\ncolour,red,10\n",
+		  "m.csv:2: column variable: 'colour' is not agency, sector or a demographic of form sipas-2017" },
+		{ "variable,level,total\ngender,other,10\n", "m.csv:2: column level: 'other' is not a value of gender" },
+		{ "variable,level,total\ngender,nam,-1\n", "m.csv:2: column total: '-1' is not a number greater than 0" },
+		{ "variable,level,total\ngender,nam,5\ngender,nam,6\n", "m.csv:3: column level: gender 'nam' is given twice" },
+		{ "variable,level,total\ngender,nam,5\n", "m.csv: 1564 respondents have a gender without a population total (the first: 'nu')" },
+		{ "variable,level,total\nsector,dat-dai,1\nsector,xay-dung,1\nsector,dau-tu,1\n"
+		  "sector,tu-phap-ho-tich,1\nsector,y-te,1\nsector,giao-duc,1\nsector,khac,1\n",
+		  "m.csv:8: column level: unknown sector 'khac'" },
+		{ "variable,level,total\ngender,nam,100\ngender,nu,100\nage_group,18-34,10\n"
+		  "age_group,35-59,10\nage_group,60+,10\n",
+		  "raking did not converge in 1000 sweeps" },
+		{ "level,total\n", "m.csv:1: column variable: missing from the header" },
+	};
+	const struct cmd_result *r;
+
+	CHECK_INT(init_fixture(1), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(test_write("m.csv", cases[i].margins), 0);
+		r = sipas_run(NULL, "score", "--period", "2026Q3", "--rake", "m.csv", "--format", "json", NULL);
+		if (r->status != 1) {
+			test_fail(__FILE__, __LINE__, "case %zu: exit %d", i, r->status);
+			return;
+		}
+		CHECK_CONTAINS(r->err, cases[i].message);
+	}
+	/* respondents at a level without a total */
+	CHECK_INT(test_write("m.csv", "variable,level,total\nagency,SO-NV,10\nagency,SO-TP,10\n"), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--by", "agency", "--rake", "m.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "m.csv: 2423 respondents have an agency without a population total "
+		       "(the first: 'P-HUNGDAO')");
+	/* two demographics whose totals agree: converges */
+	CHECK_INT(test_write("m.csv", "variable,level,total\ngender,nam,100\ngender,nu,100\n"
+			     "age_group,18-34,60\nage_group,35-59,70\nage_group,60+,70\n"), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--rake", "m.csv", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "\"weights\": \"raked\"");
+	{
+		char margins[4096];
+
+		CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);  /* add the shipped agencies */
+		/* an empty cell: a level with a total but nobody in the period */
+		snprintf(margins, sizeof(margins), "variable,level,total\nagency,SO-NV,10\nagency,SO-TP,10\n"
+			 "agency,SO-XD,10\nagency,SO-NNMT,10\nagency,SO-YT,10\nagency,SO-GDDT,10\n"
+			 "agency,P-TRANLIEU,10\nagency,P-HUNGDAO,10\nagency,X-ANLAO,10\nagency,DK-CATHAI,10\n"
+			 "agency,SO-TC,10\n");
+		CHECK_INT(test_write("m.csv", margins), 0);
+		r = sipas_run(NULL, "score", "--period", "2026Q3", "--rake", "m.csv", NULL);
+		CHECK_INT(r->status, 1);
+		CHECK_CONTAINS(r->err, "m.csv:12: agency 'SO-TC' has no respondents in the period: "
+			       "an empty cell cannot be raked");
+	}
+}
+
+static void targets_most_specific_wins(void)
+{
+	json_t *doc;
+
+	mkdir("reg", 0755);
+	CHECK_INT(test_write("reg/agencies.csv", "code,name,level,parent\nA,Agency A,department,\n"
+			     "B,Agency B,department,\n"), 0);
+	CHECK_INT(test_write("reg/sectors.csv", "code,name\ns1,S1\ns2,S2\n"), 0);
+	CHECK_INT(test_write("reg/targets.csv", "scope,code,threshold,from_period\n"
+			     "all,,0.5,2026Q1\nall,,0.95,2027Q1\nsector,s1,0.6,2026Q1\n"
+			     "agency,A,0.7,2026Q1\nagency,A,0.99,2026Q4\n"), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--registry", "reg", NULL)->status, 0);
+	CHECK_INT(test_write("r.csv", "response_id,submitted_at,agency,sector,overall\n"
+			     "1,2026-08-01,A,s1,3\n2,2026-08-01,B,s2,3\n3,2026-08-01,B,s1,1\n"), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "kiosk-2018", "r.csv", NULL)->status, 0);
+	doc = score_json("2026Q3", "--form", "kiosk-2018", "--by", "agency,sector");
+	CHECK(doc);
+	CHECK_NEAR(num(find_group(doc, "", ""), "target"), 0.5, 0);
+	CHECK_NEAR(num(find_group(doc, "A", "s1"), "target"), 0.7, 0);   /* agency beats sector */
+	CHECK_NEAR(num(find_group(doc, "B", "s1"), "target"), 0.6, 0);   /* sector beats all */
+	CHECK_NEAR(num(find_group(doc, "B", "s2"), "target"), 0.5, 0);
+	CHECK(!find_group(doc, "A", "s2"));                              /* pairs without data */
+	CHECK_STR(json_string_value(json_object_get(find_group(doc, "", ""), "status")), "insufficient_data");
+	json_decref(doc);
+	doc = score_json("2026Q4", "--form", "kiosk-2018", "--by", "agency");
+	CHECK(doc);
+	CHECK_NEAR(num(find_group(doc, "A", ""), "target"), 0.99, 0);    /* newer target in force */
+	json_decref(doc);
+	doc = score_json("2027", "--form", "kiosk-2018", "--by", "sector");
+	CHECK(doc);
+	CHECK_NEAR(num(find_group(doc, "", ""), "target"), 0.95, 0);     /* the period's last quarter */
+	json_decref(doc);
+}
+
+static void verdicts(void)
+{
+	struct strbuf sb;
+	json_t *doc;
+
+	CHECK_INT(init_fixture(0), 0);
+	strbuf_init(&sb, 0);
+	strbuf_addstr(&sb, "response_id,submitted_at,agency,stratum,sector,psu,overall\n");
+	/* SO-NV: 200 respondents, 96 % satisfied, in 20 PSUs */
+	for (int i = 0; i < 200; i++)
+		strbuf_addf(&sb, "v%d,2026-08-02,SO-NV,SO-NV,dat-dai,p%d,%d\n", i, i % 20, i % 25 == 0 ? 2 : 3);
+	CHECK_INT(test_write("v.csv", strbuf_str(&sb)), 0);
+	strbuf_release(&sb);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "kiosk-2018", "v.csv", NULL)->status, 0);
+	doc = score_json("2026Q3", "--form", "kiosk-2018", "--by", "agency");
+	CHECK(doc);
+	/* the fixture's target for 2026Q3 is 0.90; the lower bound is above it */
+	CHECK(num(json_object_get(find_group(doc, "SO-NV", ""), "overall"), "lo") >= 0.90);
+	CHECK_STR(json_string_value(json_object_get(find_group(doc, "SO-NV", ""), "status")), "met");
+	json_decref(doc);
+}
+
+static void csv_and_table_formats(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(init_fixture(1), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "csv", "--by", "sector", NULL);
+	CHECK_INT(r->status, 0);
+	{
+		const char *header = "agency,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status\n";
+
+		CHECK(strncmp(r->out, header, strlen(header)) == 0);
+	}
+	CHECK_CONTAINS(r->out, "\n,,e1.1,0.86478455048785");
+	CHECK_CONTAINS(r->out, ",2863,2478.49751522");
+	CHECK_CONTAINS(r->out, ",61,logit,2712,0.9");
+	CHECK_CONTAINS(r->out, "\n,giao-duc,index,");
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "table", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "SIPAS index [95% CI]");
+	CHECK_CONTAINS(r->out, " 87.0% [ 85.7– 88.3]");
+	CHECK_CONTAINS(r->out, "not_met");
+	r = sipas_run(NULL, "score", "--period", "2026Q9", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "'2026Q9' is not a period");
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--by", "city", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--by 'city' is not agency, sector or agency,sector");
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--form", "nope", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "unknown form 'nope'");
+}
+
+const struct test_case score_tests[] = {
+	{ "matches_r_survey_design", matches_r_survey_design },
+	{ "matches_r_survey_raked", matches_r_survey_raked },
+	{ "hand_worked_example", hand_worked_example },
+	{ "special_groups", special_groups },
+	{ "empty_period", empty_period },
+	{ "raking_errors", raking_errors },
+	{ "targets_most_specific_wins", targets_most_specific_wins },
+	{ "verdicts", verdicts },
+	{ "csv_and_table_formats", csv_and_table_formats },
+	{ NULL, NULL }
+};
