@@ -107,8 +107,12 @@ fuzz: | deps-ok test-deps-ok
 			-print_final_stats=1 build/fuzz/new-$$t fuzz/corpus/$$t 2>&1 | tail -n 12; \
 	done
 
-bench: $(BIN)
+$(BUILD)/bench/scan: $(BUILD)/bench/scan.o $(ENGINE_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+bench: $(BIN) $(BUILD)/bench/scan
 	@command -v /usr/bin/time >/dev/null || $(SUDO) apt-get install -y time
+	@command -v wrk >/dev/null || $(SUDO) apt-get install -y wrk
 	bench/run.sh
 
 check-symbols: $(ENGINE_OBJ)

@@ -78,6 +78,13 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	      const struct period *period, const struct score_options *opts,
 	      struct score_result **out, struct err *e);
 
+/* Prepare the query that reads a period's responses, as scoring does (also
+ * used by the benchmark's bare scan).  Columns: agency_id, sector_id,
+ * stratum_id, psu_id (0 = none), weight, answers, choices.  *out is owned
+ * (sqlite3_finalize). */
+int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *period,
+		       sqlite3_stmt **out, struct err *e);
+
 /* Parse "agency", "sector" or "agency,sector" into enum score_by bits. */
 int score_parse_by(const char *s, int *by, struct err *e);
 
