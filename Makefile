@@ -38,7 +38,7 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BUILTIN_DATA := $(wildcard forms/*.json forms/registry/*.csv)
 
-.PHONY: all run test test-one bench fuzz deps deps-ok test-deps-ok clean check-symbols
+.PHONY: all run test test-one bench fuzz valgrind deps deps-ok test-deps-ok clean check-symbols
 
 all: $(BIN)
 
@@ -114,6 +114,14 @@ bench: $(BIN) $(BUILD)/bench/scan
 	@command -v /usr/bin/time >/dev/null || $(SUDO) apt-get install -y time
 	@command -v wrk >/dev/null || $(SUDO) apt-get install -y wrk
 	bench/run.sh
+
+# The suite with every bin/sipas run under valgrind (leaks and memory errors
+# fail the case with exit 99), and the runner's in-process cases under it too.
+valgrind: $(BIN) $(BUILD)/tests/run
+	@command -v valgrind >/dev/null || $(SUDO) apt-get install -y valgrind
+	SIPAS_VALGRIND=1 SIPAS_BIN=$(abspath $(BIN)) SIPAS_FIXTURES=$(abspath ../shared/fixtures) \
+		SIPAS_SOURCE=$(CURDIR) valgrind --quiet --leak-check=full --error-exitcode=99 \
+		--errors-for-leak-kinds=definite,indirect $(BUILD)/tests/run
 
 check-symbols: $(ENGINE_OBJ)
 	@bad=$$(nm -g --defined-only $(ENGINE_OBJ) | awk 'NF == 3 {print $$3}' | \

@@ -116,6 +116,20 @@ static const char *sipas_bin(void)
 
 static struct cmd_result last_run;
 
+/* With SIPAS_VALGRIND set (make valgrind), every bin/sipas run goes through
+ * valgrind, and a leak or memory error makes it exit 99. */
+static int add_valgrind(const char **argv, int argc)
+{
+	static const char *const vg[] = { "/usr/bin/valgrind", "--quiet", "--leak-check=full",
+		"--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99", NULL };
+
+	if (!getenv("SIPAS_VALGRIND"))
+		return argc;
+	for (int i = 0; vg[i]; i++)
+		argv[argc++] = vg[i];
+	return argc;
+}
+
 const struct cmd_result *sipas_run(const char *input, ...)
 {
 	const char *argv[64];
@@ -127,6 +141,7 @@ const struct cmd_result *sipas_run(const char *input, ...)
 	free(last_run.out);
 	free(last_run.err);
 	memset(&last_run, 0, sizeof(last_run));
+	argc = add_valgrind(argv, argc);
 	argv[argc++] = sipas_bin();
 	va_start(ap, input);
 	for (const char *a = va_arg(ap, const char *); a && argc < 63; a = va_arg(ap, const char *))
@@ -184,6 +199,7 @@ int test_server_start(struct test_server *s, const char *db, ...)
 	va_list ap;
 	time_t deadline = time(NULL) + 20;
 
+	argc = add_valgrind(argv, argc);
 	argv[argc++] = sipas_bin();
 	argv[argc++] = "serve";
 	argv[argc++] = "--db";
