@@ -14,7 +14,10 @@ static const struct cli_command commands[] = {
 	{ "init", cmd_init, cmd_init_usage },
 	{ "import", cmd_import, cmd_import_usage },
 	{ "score", cmd_score, cmd_score_usage },
+	{ "publish", cmd_publish, cmd_publish_usage },
 	{ "serve", cmd_serve, cmd_serve_usage },
+	{ "device", cmd_device, cmd_device_usage },
+	{ "link", cmd_link, cmd_link_usage },
 	{ "demo", cmd_demo, cmd_demo_usage },
 };
 

@@ -1,8 +1,10 @@
 /*
  * http_server.c - libmicrohttpd daemon for the collector (see http_server.h).
- * Each request gets one `struct request_state`, created on MHD's first call
- * and freed in the completed callback, which also writes the access log
- * line (method, path, status, microseconds; never headers or bodies).
+ * Each request gets one `struct request_state`, created on MHD's first call,
+ * filled with the body on the upload calls, answered on the last call, and
+ * freed in the completed callback, which also writes the access log line
+ * (method, path, status, microseconds; never headers, queries or bodies)
+ * and records the metrics.
  */
 #include "http_server.h"
 
@@ -16,31 +18,73 @@
 #include <time.h>
 #include <microhttpd.h>
 
-#include "routes.h"
-
-#define COL_MAX_BODY (64 * 1024)
+#define MAX_PEM (64 * 1024)
 
 struct request_state {
 	struct timespec started;
 	char method[16];
-	char path[256];     /* truncated copy, for the access log */
+	char path[256];     /* a copy for the access log; truncated when longer */
 	unsigned status;
+	int route;
+	size_t limit;
 	struct strbuf body;
 	int too_large;
 };
 
-static double elapsed_us(const struct timespec *t0)
+static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e6 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e3;
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static double monotonic_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static const char *get_header(void *cls, const char *name)
+{
+	return MHD_lookup_connection_value(cls, MHD_HEADER_KIND, name);
+}
+
+static const char *get_query(void *cls, const char *name)
+{
+	return MHD_lookup_connection_value(cls, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A rate-limit key for the client address: IPv4 as is, IPv6 by its /64. */
+static uint64_t client_key(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	uint64_t key = 1ull << 63;
+
+	if (!ci || !ci->client_addr)
+		return key;
+	if (ci->client_addr->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)ci->client_addr;
+
+		return key | ntohl(a->sin_addr.s_addr);
+	}
+	if (ci->client_addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)ci->client_addr;
+		uint64_t prefix;
+
+		memcpy(&prefix, a->sin6_addr.s6_addr, sizeof(prefix));
+		return key | (1ull << 62) | (prefix & ((1ull << 62) - 1));
+	}
+	return key;
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply *reply)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	char retry[16];
 
 	resp = MHD_create_response_from_buffer(reply->body.len, reply->body.buf ? reply->body.buf : (char *)"",
 					       MHD_RESPMEM_MUST_COPY);
@@ -49,6 +93,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (reply->retry_after > 0) {
+		snprintf(retry, sizeof(retry), "%d", reply->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+	}
+	if (reply->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
 	ret = MHD_queue_response(conn, reply->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -72,28 +122,39 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		clock_gettime(CLOCK_MONOTONIC, &st->started);
 		snprintf(st->method, sizeof(st->method), "%s", method);
 		snprintf(st->path, sizeof(st->path), "%s", url);
-		strbuf_init(&st->body, COL_MAX_BODY);
+		st->route = -1;
+		st->limit = col_body_limit(url);
+		strbuf_init(&st->body, st->limit);
 		*con_cls = st;
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (strbuf_add(&st->body, upload, *upload_size) < 0)
+		/* over the limit: keep reading (and dropping) so the reply is a clean 413 */
+		if (!st->too_large && strbuf_add(&st->body, upload, *upload_size) < 0)
 			st->too_large = 1;
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	memset(&reply, 0, sizeof(reply));
 	strbuf_init(&reply.body, 0);
 	reply.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	reply.content_type = "application/json; charset=utf-8";
 	if (st->too_large) {
 		reply.status = MHD_HTTP_CONTENT_TOO_LARGE;
-		strbuf_addstr(&reply.body, "{\"error\":{\"code\":\"too_large\","
-			      "\"message\":\"request body over 64 KiB\"}}\n");
+		strbuf_addf(&reply.body, "{\"error\":{\"code\":\"too_large\",\"message\":"
+			    "\"request body over %zu KiB\"}}\n", st->limit / 1024);
+		col_metrics_reject(&app->metrics, "too_large");
 	} else {
 		req.method = method;
 		req.path = url;
-		req.conn = conn;
-		col_route(app, &req, &reply);
+		req.body = strbuf_str(&st->body);
+		req.body_len = st->body.len;
+		req.client = client_key(conn);
+		req.now = monotonic_now();
+		req.header = get_header;
+		req.query = get_query;
+		req.cls = conn;
+		st->route = col_route(app, &req, &reply);
 	}
 	st->status = reply.status;
 	ret = send_reply(conn, &reply);
@@ -104,14 +165,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct col_app *app = cls;
 	struct request_state *st = *con_cls;
+	double secs;
 
-	(void)cls;
 	(void)conn;
 	if (!st)
 		return;
-	fprintf(stderr, "%s %s %u %.0fus%s\n", st->method, st->path, st->status,
-		elapsed_us(&st->started), toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+	secs = seconds_since(&st->started);
+	col_metrics_observe(&app->metrics, st->route, st->status, secs);
+	fprintf(stderr, "%s %s %u %.0fus%s\n", st->method, st->path, st->status, secs * 1e6,
+		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
 	strbuf_release(&st->body);
 	free(st);
 	*con_cls = NULL;
@@ -139,12 +203,37 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct err *
 	return 0;
 }
 
+static int read_pem(const char *path, char **out, struct err *e)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n;
+
+	if (!fp)
+		return err_set(e, ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	buf = malloc(MAX_PEM + 1);
+	n = buf ? fread(buf, 1, MAX_PEM + 1, fp) : 0;
+	fclose(fp);
+	if (!buf)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (n == 0 || n > MAX_PEM) {
+		free(buf);
+		return err_set(e, ERR_INVALID, "%s: not a PEM file of at most 64 KiB", path);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
 int col_server_run(const struct col_config *cfg, struct err *e)
 {
 	struct col_app app;
 	struct MHD_Daemon *d = NULL;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *info;
+	char *cert = NULL, *key = NULL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
 	sigset_t stop;
 	int rc, sig;
 	char addr[INET_ADDRSTRLEN];
@@ -152,31 +241,45 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	rc = parse_listen(cfg->listen, &sa, e);
 	if (rc)
 		return rc;
-	rc = col_app_open(&app, cfg->db_path, e);
+	if (!cfg->tls_cert != !cfg->tls_key)
+		return err_set(e, ERR_INVALID, "--tls-cert and --tls-key go together");
+	if (cfg->tls_cert) {
+		rc = read_pem(cfg->tls_cert, &cert, e);
+		if (!rc)
+			rc = read_pem(cfg->tls_key, &key, e);
+		if (rc)
+			goto out_pem;
+		flags |= MHD_USE_TLS;
+	}
+	rc = col_app_open(&app, cfg->db_path, &cfg->limits, e);
 	if (rc)
-		return rc;
+		goto out_pem;
 	/* Block the stop signals in every thread, then wait for them here. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ITC |
-			     MHD_USE_ERROR_LOG,
-			     0, NULL, NULL, on_request, &app,
+	signal(SIGPIPE, SIG_IGN);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &app,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
 			     MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
 			     MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			     /* request line and headers must fit in this per connection */
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &app,
+			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+			     MHD_OPTION_HTTPS_MEM_KEY, key,
 			     MHD_OPTION_END);
 	if (!d) {
-		rc = err_set(e, ERR_IO, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+		rc = err_set(e, ERR_IO, "cannot listen on %s: %s", cfg->listen,
+			     errno ? strerror(errno) : "libmicrohttpd refused the settings");
 		goto out;
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	inet_ntop(AF_INET, &sa.sin_addr, addr, sizeof(addr));
-	printf("listening on http://%s:%u\n", addr, info ? (unsigned)info->port : 0u);
+	printf("listening on %s://%s:%u\n", cert ? "https" : "http", addr, info ? (unsigned)info->port : 0u);
 	fflush(stdout);
 	sigwait(&stop, &sig);
 	fprintf(stderr, "sipas serve: %s received, finishing requests in flight\n",
@@ -185,5 +288,8 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	MHD_stop_daemon(d);
 out:
 	col_app_close(&app);
+out_pem:
+	free(cert);
+	free(key);
 	return rc;
 }

@@ -1,13 +1,15 @@
 /*
  * http_server.h - the collector's HTTP service (SPEC §6) on libmicrohttpd:
- * daemon set-up, per-request state, the access log and graceful shutdown.
- * What each path does is in routes.c.
+ * daemon set-up (thread pool, limits, optional TLS), per-request state, the
+ * access log, metrics, and graceful shutdown.  What each path does is in
+ * routes.c.
  */
 #ifndef SIPAS_HTTP_SERVER_H
 #define SIPAS_HTTP_SERVER_H
 
 #include <stdint.h>
 
+#include "routes.h"
 #include "../lib/err.h"
 
 struct col_config {
@@ -15,11 +17,14 @@ struct col_config {
 	const char *listen;          /* "ADDR:PORT"; port 0 picks a free one */
 	unsigned threads;            /* worker threads in MHD's pool */
 	unsigned max_connections;
-	unsigned connection_timeout; /* seconds */
+	unsigned max_per_ip;         /* connections from one address */
+	unsigned connection_timeout; /* seconds idle before a connection is closed */
+	const char *tls_cert, *tls_key;  /* PEM files; both or neither */
+	struct col_limits limits;
 };
 
 /* Serve until SIGINT or SIGTERM, then stop accepting, finish requests in
- * flight and close.  Prints "listening on http://ADDR:PORT" on stdout once
+ * flight and close.  Prints "listening on http(s)://ADDR:PORT" on stdout once
  * ready.  Returns 0 after a clean stop, else an err_code with `e` filled. */
 int col_server_run(const struct col_config *cfg, struct err *e);
 

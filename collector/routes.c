@@ -1,29 +1,48 @@
 /*
- * routes.c - the collector's API (SPEC §6): the route table and handlers.
- * Replies are JSON built with jansson; errors use the SPEC §6 error object.
+ * routes.c - the collector's API (SPEC §6): route table and handlers.
+ *
+ *   GET  /healthz               liveness and a database round trip
+ *   GET  /metrics               Prometheus text (admin token)
+ *   GET  /api/forms/{id}        the form JSON
+ *   GET  /api/scores            the score JSON of a published period
+ *   POST /api/responses         one response (kiosk token or signed phone link)
+ *   POST /api/responses/batch   up to 500 queued responses (kiosk token)
+ *
+ * Submissions are checked here and in forms/response_json.c, then stored by
+ * the group-commit writer (writer.c); a 2xx is sent only after the commit.
  */
 #include "routes.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
 #include "../forms/form_store.h"
+#include "../forms/response_json.h"
 #include "../lib/db.h"
+#include "../lib/device.h"
+#include "../lib/link.h"
+#include "../lib/period.h"
+#include "../reports/rep_score.h"
+#include "../scoring/score.h"
 
 typedef void (*col_handler)(struct col_app *app, const struct col_request *req,
 			    struct col_reply *reply, const char *tail);
 
 struct col_route {
 	const char *method;
-	const char *path;     /* exact path, or a prefix when it ends with '/' */
+	const char *path;     /* exact, or a prefix when it ends with '/' */
 	col_handler handler;
 };
 
+/* ---- replies ---- */
+
 static void reply_json(struct col_reply *reply, unsigned status, json_t *doc)
 {
-	char *text = json_dumps(doc, JSON_COMPACT);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 
 	json_decref(doc);
 	reply->status = status;
@@ -31,7 +50,7 @@ static void reply_json(struct col_reply *reply, unsigned status, json_t *doc)
 	strbuf_reset(&reply->body);
 	if (!text) {
 		reply->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		strbuf_addstr(&reply->body, "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
+		strbuf_addstr(&reply->body, "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n");
 		return;
 	}
 	strbuf_addstr(&reply->body, text);
@@ -39,30 +58,359 @@ static void reply_json(struct col_reply *reply, unsigned status, json_t *doc)
 	free(text);
 }
 
-static void reply_error(struct col_reply *reply, unsigned status, const char *code,
-			const char *message, const char *field)
+static json_t *error_object(const char *code, const char *message, const char *field)
 {
 	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
 
-	if (field && *field)
+	if (err && field && *field)
 		json_object_set_new(err, "field", json_string(field));
-	reply_json(reply, status, json_pack("{s:o}", "error", err));
+	return err;
 }
+
+static void reply_error(struct col_app *app, struct col_reply *reply, unsigned status,
+			const char *code, const char *message, const char *field)
+{
+	col_metrics_reject(&app->metrics, code);
+	reply_json(reply, status, json_pack("{s:o}", "error", error_object(code, message, field)));
+}
+
+/* The HTTP status and error code for a failed submission. */
+static unsigned status_of(int code, const char **name)
+{
+	switch (code) {
+	case ERR_INVALID: *name = "invalid"; return MHD_HTTP_BAD_REQUEST;
+	case ERR_NOT_FOUND: *name = "invalid"; return MHD_HTTP_BAD_REQUEST;
+	case ERR_CONFLICT: *name = "conflict"; return MHD_HTTP_CONFLICT;
+	case ERR_TOO_LARGE: *name = "too_large"; return MHD_HTTP_CONTENT_TOO_LARGE;
+	default: *name = err_str(code); return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+static void reply_err(struct col_app *app, struct col_reply *reply, const struct err *e)
+{
+	const char *name;
+	unsigned status = status_of(e->code, &name);
+
+	reply_error(app, reply, status, name, e->text, e->field);
+}
+
+/* ---- per-thread read connection ---- */
+
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+
+static void reader_close(void *db)
+{
+	db_close(db);
+}
+
+static void reader_key_init(void)
+{
+	pthread_key_create(&reader_key, reader_close);
+}
+
+/* This thread's read connection, opened on first use, closed when the
+ * thread ends.  SQLite connections must not be shared between threads
+ * without locking; one per worker needs none. */
+static sqlite3 *reader(struct col_app *app, struct err *e)
+{
+	sqlite3 *db;
+
+	pthread_once(&reader_once, reader_key_init);
+	db = pthread_getspecific(reader_key);
+	if (!db && db_open(app->db_path, 0, &db, e) == 0)
+		pthread_setspecific(reader_key, db);
+	return db;
+}
+
+/* ---- authentication and limits ---- */
+
+static const char *bearer_token(const struct col_request *req)
+{
+	const char *h = req->header(req->cls, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	return h + 7;
+}
+
+static int rate_limited(struct col_app *app, struct col_ratelimit *rl, uint64_t key,
+			const struct col_request *req, struct col_reply *reply)
+{
+	int wait = col_ratelimit_take(rl, key, req->now);
+
+	if (!wait)
+		return 0;
+	reply->retry_after = wait;
+	reply_error(app, reply, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+		    "too many requests: retry later", NULL);
+	return 1;
+}
+
+/* Authenticate a bearer token of `role`; on failure the reply is set. */
+static int authenticate(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			int role, struct device_info *dev)
+{
+	const char *token = bearer_token(req);
+	struct err e;
+	sqlite3 *db;
+
+	err_clear(&e);
+	if (!token) {
+		reply_error(app, reply, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			    "an Authorization: Bearer token is required", "authorization");
+		return -1;
+	}
+	db = reader(app, &e);
+	if (!db) {
+		reply_err(app, reply, &e);
+		return -1;
+	}
+	if (device_authenticate(db, token, dev, &e) != 0) {
+		if (e.code == ERR_INVALID)
+			reply_error(app, reply, MHD_HTTP_UNAUTHORIZED, "unauthorized", e.text, "authorization");
+		else
+			reply_err(app, reply, &e);
+		return -1;
+	}
+	if (dev->role != role) {
+		reply_error(app, reply, MHD_HTTP_FORBIDDEN, "forbidden",
+			    role == DEVICE_ADMIN ? "an admin token is required" : "a kiosk token is required",
+			    "authorization");
+		return -1;
+	}
+	return 0;
+}
+
+static int json_body(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+		     json_t **out)
+{
+	const char *ct = req->header(req->cls, MHD_HTTP_HEADER_CONTENT_TYPE);
+	json_error_t jerr;
+	char msg[256];
+
+	if (!ct || strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+		reply_error(app, reply, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+			    "the body must be application/json", "content-type");
+		return -1;
+	}
+	*out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*out) {
+		snprintf(msg, sizeof(msg), "the body is not JSON: line %d column %d: %s", jerr.line,
+			 jerr.column, jerr.text);
+		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", msg, "body");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- submissions ---- */
+
+/* Check one posted response against its sender.  dev is NULL for a phone
+ * post.  On failure fills e (with the HTTP status in *status). */
+static int check_post(struct col_app *app, json_t *doc, const struct device_info *dev,
+		      struct response *r, unsigned *status, const char **code, struct err *e)
+{
+	struct response_link link;
+	int channel_given = json_object_get(doc, "channel") != NULL;
+	int rc = response_from_json(doc, app->forms, app->n_forms, app->reg, r, &link, e);
+
+	*status = MHD_HTTP_BAD_REQUEST;
+	*code = "invalid";
+	if (rc)
+		return rc;
+	if (dev) {
+		if (link.present)
+			return err_set_field(e, ERR_INVALID, "link", "a kiosk post carries no phone link");
+		if (r->agency->id != dev->agency_id) {
+			*status = MHD_HTTP_FORBIDDEN;
+			*code = "forbidden";
+			return err_set_field(e, ERR_INVALID, "agency", "this kiosk's token is for agency %s, not %s",
+					     dev->agency, r->agency->code);
+		}
+		if (channel_given && r->channel != CHANNEL_KIOSK)
+			return err_set_field(e, ERR_INVALID, "channel", "a kiosk token posts channel kiosk");
+		r->channel = CHANNEL_KIOSK;
+		return 0;
+	}
+	if (channel_given && r->channel != CHANNEL_PHONE)
+		return err_set_field(e, ERR_INVALID, "channel", "a phone link posts channel phone");
+	r->channel = CHANNEL_PHONE;
+	*status = MHD_HTTP_UNAUTHORIZED;
+	*code = "unauthorized";
+	if (!link.present)
+		return err_set_field(e, ERR_INVALID, "link",
+				     "a phone submission needs the signed link of its dossier receipt");
+	if (!r->dossier[0]) {
+		*status = MHD_HTTP_BAD_REQUEST;
+		*code = "invalid";
+		return err_set_field(e, ERR_INVALID, "dossier_code", "required with a phone link");
+	}
+	{
+		struct link_fields lf = { r->form->id, r->agency->code, r->sector->code, r->dossier,
+					  link.expires };
+
+		return link_verify(app->key, &lf, link.sig, (int64_t)time(NULL), e);
+	}
+}
+
+static json_t *result_json(const struct col_write_result *res)
+{
+	return json_pack("{s:s, s:b}", "receipt", res->receipt, "duplicate", res->duplicate);
+}
+
+static void handle_post(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			const char *tail)
+{
+	struct device_info dev, *devp = NULL;
+	struct response *r = malloc(sizeof(*r));
+	const struct response *list[1];
+	struct col_write_result res;
+	const char *code;
+	unsigned status;
+	json_t *doc = NULL;
+	struct err e;
+
+	(void)tail;
+	err_clear(&e);
+	if (!r) {
+		reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+		return;
+	}
+	if (bearer_token(req)) {
+		if (authenticate(app, req, reply, DEVICE_KIOSK, &dev) != 0 ||
+		    rate_limited(app, &app->device_limit, (uint64_t)dev.id, req, reply))
+			goto out;
+		devp = &dev;
+	} else if (rate_limited(app, &app->address_limit, req->client, req, reply)) {
+		goto out;
+	}
+	if (json_body(app, req, reply, &doc) != 0)
+		goto out;
+	if (check_post(app, doc, devp, r, &status, &code, &e) != 0) {
+		reply_error(app, reply, status, code, e.text, e.field);
+		goto out;
+	}
+	list[0] = r;
+	col_writer_submit(app->writer, list, 1, &res);
+	if (res.code)
+		reply_err(app, reply, &res.err);
+	else
+		reply_json(reply, res.duplicate ? MHD_HTTP_OK : MHD_HTTP_CREATED, result_json(&res));
+out:
+	json_decref(doc);
+	free(r);
+}
+
+static void handle_batch(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *tail)
+{
+	struct device_info dev;
+	json_t *doc = NULL, *items, *item, *results = NULL;
+	struct response *rs = NULL;
+	const struct response **valid = NULL;
+	struct col_write_result *res = NULL;
+	size_t n, n_valid = 0, i;
+	int *which = NULL;
+
+	(void)tail;
+	if (authenticate(app, req, reply, DEVICE_KIOSK, &dev) != 0 ||
+	    rate_limited(app, &app->device_limit, (uint64_t)dev.id, req, reply) ||
+	    json_body(app, req, reply, &doc) != 0)
+		goto out;
+	items = json_object_get(doc, "responses");
+	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_array(items)) {
+		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid",
+			    "the body must be {\"responses\": [...]}", "responses");
+		goto out;
+	}
+	n = json_array_size(items);
+	if (n == 0 || n > COL_MAX_BATCH) {
+		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid",
+			    "a batch holds 1 to 500 responses", "responses");
+		goto out;
+	}
+	rs = malloc(n * sizeof(*rs));
+	valid = malloc(n * sizeof(*valid));
+	res = calloc(n, sizeof(*res));
+	which = malloc(n * sizeof(*which));
+	results = json_array();
+	if (!rs || !valid || !res || !which || !results) {
+		reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+		goto out;
+	}
+	json_array_foreach(items, i, item) {
+		const char *code;
+		unsigned status;
+
+		if (check_post(app, item, &dev, &rs[i], &status, &code, &res[i].err) != 0) {
+			which[i] = -(int)status;
+			col_metrics_reject(&app->metrics, code);
+			continue;
+		}
+		which[i] = (int)n_valid;
+		valid[n_valid++] = &rs[i];
+	}
+	if (n_valid) {
+		struct col_write_result *out_res = calloc(n_valid, sizeof(*out_res));
+
+		if (!out_res) {
+			reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+			goto out;
+		}
+		col_writer_submit(app->writer, valid, n_valid, out_res);
+		for (i = 0; i < n; i++)
+			if (which[i] >= 0)
+				res[i] = out_res[which[i]];
+		free(out_res);
+	}
+	json_array_foreach(items, i, item) {
+		json_t *rid = json_object_get(item, "response_id"), *o;
+		const char *name;
+		unsigned status;
+
+		if (which[i] < 0) {
+			status = (unsigned)-which[i];
+			o = json_pack("{s:I, s:o}", "status", (json_int_t)status, "error",
+				      error_object(status == MHD_HTTP_FORBIDDEN ? "forbidden" : "invalid",
+						   res[i].err.text, res[i].err.field));
+		} else if (res[i].code) {
+			status = status_of(res[i].code, &name);
+			col_metrics_reject(&app->metrics, name);
+			o = json_pack("{s:I, s:o}", "status", (json_int_t)status, "error",
+				      error_object(name, res[i].err.text, res[i].err.field));
+		} else {
+			o = result_json(&res[i]);
+			json_object_set_new(o, "status", json_integer(res[i].duplicate ? 200 : 201));
+		}
+		json_object_set(o, "response_id", json_is_string(rid) ? rid : json_null());
+		json_array_append_new(results, o);
+	}
+	reply_json(reply, MHD_HTTP_OK, json_pack("{s:O}", "results", results));
+out:
+	json_decref(results);
+	json_decref(doc);
+	free(rs);
+	free(valid);
+	free(res);
+	free(which);
+}
+
+/* ---- reading ---- */
 
 static void handle_healthz(struct col_app *app, const struct col_request *req,
 			   struct col_reply *reply, const char *tail)
 {
 	long long n = 0;
 	struct err e;
-	int rc;
+	sqlite3 *db;
 
 	(void)req;
 	(void)tail;
-	pthread_mutex_lock(&app->db_lock);
-	rc = db_query_int(app->db, "SELECT count(*) FROM forms", &n, &e);
-	pthread_mutex_unlock(&app->db_lock);
-	if (rc) {
-		reply_error(reply, MHD_HTTP_SERVICE_UNAVAILABLE, "database", e.text, NULL);
+	err_clear(&e);
+	db = reader(app, &e);
+	if (!db || db_query_int(db, "SELECT count(*) FROM forms", &n, &e) != 0) {
+		reply_error(app, reply, MHD_HTTP_SERVICE_UNAVAILABLE, "database", e.text, NULL);
 		return;
 	}
 	reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:s, s:I}", "status", "ok", "database", "ok",
@@ -79,19 +427,115 @@ static void handle_form(struct col_app *app, const struct col_request *req,
 			return;
 		}
 	}
-	reply_error(reply, MHD_HTTP_NOT_FOUND, "not_found", "no such form", "form");
+	reply_error(app, reply, MHD_HTTP_NOT_FOUND, "not_found", "no such form", "form");
 }
 
+static int is_published(sqlite3 *db, const char *form, const char *period, int *yes, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "SELECT 1 FROM published p JOIN forms f ON f.id = p.form_id "
+			    "WHERE f.code = ?1 AND p.period = ?2", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
+	*yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static void handle_scores(struct col_app *app, const struct col_request *req,
+			  struct col_reply *reply, const char *tail)
+{
+	const char *period_s = req->query(req->cls, "period"), *by_s = req->query(req->cls, "by");
+	const char *form_id = req->query(req->cls, "form");
+	struct score_options so = { 0, NULL };
+	struct score_result *res = NULL;
+	const struct form *form = NULL;
+	struct period period;
+	struct err e;
+	sqlite3 *db;
+	int published = 0;
+
+	(void)tail;
+	err_clear(&e);
+	if (!form_id)
+		form_id = "sipas-2017";
+	for (size_t i = 0; i < app->n_forms; i++)
+		if (strcmp(app->forms[i]->id, form_id) == 0)
+			form = app->forms[i];
+	if (!period_s) {
+		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", "period is required", "period");
+		return;
+	}
+	if (!form) {
+		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", "unknown form", "form");
+		return;
+	}
+	if (period_parse(period_s, &period, &e) != 0) {
+		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", e.text, "period");
+		return;
+	}
+	if (by_s && score_parse_by(by_s, &so.by, &e) != 0) {
+		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", e.text, "by");
+		return;
+	}
+	db = reader(app, &e);
+	if (!db || is_published(db, form->id, period.label, &published, &e) != 0) {
+		reply_err(app, reply, &e);
+		return;
+	}
+	if (!published) {
+		reply_error(app, reply, MHD_HTTP_NOT_FOUND, "not_found", "this period is not published", "period");
+		return;
+	}
+	if (score_run(db, app->reg, form, &period, &so, &res, &e) != 0) {
+		reply_err(app, reply, &e);
+		return;
+	}
+	reply_json(reply, MHD_HTTP_OK, rep_score_json(res));
+	score_result_free(res);
+}
+
+static void handle_metrics(struct col_app *app, const struct col_request *req,
+			   struct col_reply *reply, const char *tail)
+{
+	struct device_info dev;
+	uint64_t commits, stored;
+
+	(void)tail;
+	if (authenticate(app, req, reply, DEVICE_ADMIN, &dev) != 0)
+		return;
+	col_writer_stats(app->writer, &commits, &stored);
+	reply->status = MHD_HTTP_OK;
+	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	strbuf_reset(&reply->body);
+	col_metrics_render(&app->metrics, stored, commits, &reply->body);
+}
+
+/* The route table.  Its order is the metrics' route index. */
 static const struct col_route routes[] = {
 	{ "GET", "/healthz", handle_healthz },
+	{ "GET", "/metrics", handle_metrics },
 	{ "GET", "/api/forms/", handle_form },
+	{ "GET", "/api/scores", handle_scores },
+	{ "POST", "/api/responses", handle_post },
+	{ "POST", "/api/responses/batch", handle_batch },
 };
 
-void col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply)
-{
-	int path_known = 0;
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+size_t col_body_limit(const char *path)
+{
+	return strcmp(path, "/api/responses/batch") == 0 ? COL_MAX_BATCH_BODY : COL_MAX_BODY;
+}
+
+int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply)
+{
+	const char *allow = NULL;
+
+	for (size_t i = 0; i < N_ROUTES; i++) {
 		const struct col_route *r = &routes[i];
 		size_t n = strlen(r->path);
 		int prefix = r->path[n - 1] == '/';
@@ -100,29 +544,48 @@ void col_route(struct col_app *app, const struct col_request *req, struct col_re
 		if (prefix ? strncmp(req->path, r->path, n) != 0 || !*tail || strchr(tail, '/')
 			   : strcmp(req->path, r->path) != 0)
 			continue;
-		path_known = 1;
 		if (strcmp(req->method, r->method) != 0 &&
-		    !(strcmp(req->method, "HEAD") == 0 && strcmp(r->method, "GET") == 0))
+		    !(strcmp(req->method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+			allow = r->method;
 			continue;
+		}
 		r->handler(app, req, reply, tail);
-		return;
+		return (int)i;
 	}
-	if (path_known)
-		reply_error(reply, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+	if (allow) {
+		reply->allow = allow;
+		reply_error(app, reply, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
 			    "method not allowed on this path", NULL);
-	else
-		reply_error(reply, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL);
+	} else {
+		reply_error(app, reply, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL);
+	}
+	return -1;
 }
 
-int col_app_open(struct col_app *app, const char *path, struct err *e)
+int col_app_open(struct col_app *app, const char *db_path, const struct col_limits *limits,
+		 struct err *e)
 {
+	sqlite3 *db = NULL;
 	int rc;
 
 	memset(app, 0, sizeof(*app));
-	pthread_mutex_init(&app->db_lock, NULL);
-	rc = db_open(path, 0, &app->db, e);
+	for (size_t i = 0; i < N_ROUTES; i++)
+		app->metrics.routes[i] = routes[i].path;
+	col_ratelimit_init(&app->device_limit, limits->device_per_minute, limits->device_burst);
+	col_ratelimit_init(&app->address_limit, limits->address_per_minute, limits->address_burst);
+	app->db_path = strdup(db_path);
+	if (!app->db_path)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	rc = db_open(db_path, 0, &db, e);
 	if (!rc)
-		rc = form_store_get_all(app->db, &app->forms, &app->n_forms, e);
+		rc = form_store_get_all(db, &app->forms, &app->n_forms, e);
+	if (!rc)
+		rc = registry_read(db, &app->reg, e);
+	if (!rc)
+		rc = secret_server_key(db, app->key, e);
+	db_close(db);
+	if (!rc)
+		rc = col_writer_start(db_path, app->key, &app->writer, e);
 	if (rc)
 		col_app_close(app);
 	return rc;
@@ -130,10 +593,16 @@ int col_app_open(struct col_app *app, const char *path, struct err *e)
 
 void col_app_close(struct col_app *app)
 {
+	col_writer_stop(app->writer);
+	app->writer = NULL;
 	form_store_free_all(app->forms, app->n_forms);
 	app->forms = NULL;
 	app->n_forms = 0;
-	db_close(app->db);
-	app->db = NULL;
-	pthread_mutex_destroy(&app->db_lock);
+	registry_free(app->reg);
+	app->reg = NULL;
+	col_ratelimit_release(&app->device_limit);
+	col_ratelimit_release(&app->address_limit);
+	free(app->db_path);
+	app->db_path = NULL;
+	memset(app->key, 0, sizeof(app->key));
 }

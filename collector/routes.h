@@ -1,46 +1,80 @@
 /*
- * routes.h - the collector's route table and its handlers.  A handler gets
- * the request (method, path, query, body) and fills a reply; it never talks
- * to libmicrohttpd, so the table can be read as the API's index.
+ * routes.h - the collector's API (SPEC §6): the state every request may use,
+ * the route table and its handlers.  Handlers see a parsed request (method,
+ * path, body, client) and fill a reply; only http_server.c talks to
+ * libmicrohttpd, so this file reads as the API's index.
  */
 #ifndef SIPAS_ROUTES_H
 #define SIPAS_ROUTES_H
 
-#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
+#include "metrics.h"
+#include "ratelimit.h"
+#include "writer.h"
 #include "../forms/form.h"
+#include "../forms/registry.h"
+#include "../lib/secret.h"
 #include "../lib/strbuf.h"
 
-/* What every request may read.  Forms are loaded at start and immutable. */
+#define COL_MAX_BODY (64 * 1024)          /* SPEC §6.2 */
+#define COL_MAX_BATCH_BODY (1024 * 1024)  /* up to 500 queued ratings */
+#define COL_MAX_BATCH 500
+
+struct col_limits {
+	double device_per_minute, device_burst;
+	double address_per_minute, address_burst;
+};
+
+/* Shared by all requests; immutable after col_app_open but for the
+ * thread-safe writer, limiters and metrics. */
 struct col_app {
-	sqlite3 *db;                 /* read connection, used under db_lock */
-	pthread_mutex_t db_lock;
+	char *db_path;
 	struct form **forms;
 	size_t n_forms;
+	struct registry *reg;
+	uint8_t key[SECRET_KEY_BYTES];
+	struct col_writer *writer;
+	struct col_ratelimit device_limit, address_limit;
+	struct col_metrics metrics;
 };
 
 struct col_request {
 	const char *method;
 	const char *path;
-	struct MHD_Connection *conn; /* for query arguments and headers */
+	const char *body;             /* NUL-terminated; "" when none */
+	size_t body_len;
+	uint64_t client;              /* the client address, for rate limits */
+	double now;                   /* seconds, monotonic */
+	/* header and query lookups, provided by the HTTP layer */
+	const char *(*header)(void *cls, const char *name);
+	const char *(*query)(void *cls, const char *name);
+	void *cls;
 };
 
 struct col_reply {
 	unsigned status;
 	const char *content_type;
 	struct strbuf body;
+	int retry_after;              /* seconds; 0 = no Retry-After header */
+	const char *allow;            /* for 405 */
 };
 
-/* Route the request to its handler and fill `reply`.  Can't fail: problems
- * become error replies (SPEC §6: {"error": {"code", "message", "field"}}). */
-void col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply);
+/* Route the request; fill `reply`.  Returns the route's index for metrics,
+ * -1 when no route matched.  Can't fail: problems become error replies
+ * ({"error": {"code", "message", "field"}}, SPEC §6). */
+int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply);
 
-/* Load what handlers need from the database at `path`; ERR_* on failure. */
-int col_app_open(struct col_app *app, const char *path, struct err *e);
+/* The largest body accepted on `path`. */
+size_t col_body_limit(const char *path);
 
-/* Release what col_app_open took. */
+/* Load forms, registry and key, start the writer.  ERR_* on failure. */
+int col_app_open(struct col_app *app, const char *db_path, const struct col_limits *limits,
+		 struct err *e);
+
+/* Stop the writer and free everything col_app_open took. */
 void col_app_close(struct col_app *app);
 
 #endif

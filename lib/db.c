@@ -64,6 +64,25 @@ static const char *const migrations[] = {
 	"  UNIQUE (form_id, response_id),"
 	"  UNIQUE (form_id, dossier_code));"
 	"CREATE INDEX responses_by_day ON responses(form_id, day);",
+	/* 1 -> 2: collector credentials, the server key, published periods (SPEC §6.3, §8) */
+	"CREATE TABLE devices("
+	"  id INTEGER PRIMARY KEY,"
+	"  public_id TEXT NOT NULL UNIQUE,"   /* the part of the token before the dot */
+	"  role TEXT NOT NULL CHECK (role IN ('kiosk','admin')),"
+	"  agency_id INTEGER REFERENCES agencies(id),"  /* kiosks only */
+	"  counter TEXT NOT NULL,"
+	"  secret_hash BLOB NOT NULL,"        /* SHA-256 of the secret part */
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER,"
+	"  CHECK ((role = 'kiosk') = (agency_id IS NOT NULL)));"
+	"CREATE TABLE secrets("
+	"  name TEXT PRIMARY KEY,"
+	"  value BLOB NOT NULL);"
+	"CREATE TABLE published("
+	"  form_id INTEGER NOT NULL REFERENCES forms(id),"
+	"  period TEXT NOT NULL,"
+	"  published_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (form_id, period));",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

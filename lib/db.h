@@ -12,7 +12,7 @@
 #include "err.h"
 
 /* The schema version this build writes and expects. */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 enum db_open_flags {
 	DB_CREATE = 1,   /* create the file and migrate it forward (sipas init) */

@@ -70,6 +70,15 @@ out:
 	return 0;
 }
 
+void store_reset_cache(struct store *s)
+{
+	s->last_stratum[0] = '\0';
+	s->last_stratum_id = 0;
+	s->last_psu[0] = '\0';
+	s->last_psu_id = 0;
+	s->last_psu_stratum = 0;
+}
+
 long long store_form_id(const struct store *s)
 {
 	return s->form_id;

@@ -30,6 +30,10 @@ int store_open(sqlite3 *db, const char *form_code, struct store **out, struct er
 int store_put(struct store *s, const struct response *r, int *duplicate,
 	      uint8_t digest[STORE_DIGEST_BYTES], struct err *e);
 
+/* Forget the cached stratum and PSU ids.  Call after rolling back any
+ * store_put: the ids it interned may be gone. Can't fail. */
+void store_reset_cache(struct store *s);
+
 /* The database id of the form this store writes. */
 long long store_form_id(const struct store *s);
 

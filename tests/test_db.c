@@ -18,8 +18,8 @@ static void migrates_an_empty_file(void)
 	CHECK_INT(test_write("empty.db", ""), 0);
 	r = sipas_run(NULL, "init", "--db", "empty.db", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_CONTAINS(r->out, "empty.db: schema 1, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
-	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 1);
+	CHECK_CONTAINS(r->out, "empty.db: schema 2, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
+	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 2);
 	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM agencies WHERE code = 'SO-NNMT' "
 			      "AND name = 'Sở Nông nghiệp và Môi trường'"), 1);
@@ -62,10 +62,10 @@ static void newer_schema_and_non_databases_are_refused(void)
 	}
 	r = sipas_run(NULL, "init", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (1)");
+	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (2)");
 	r = sipas_run(NULL, "import", "--form", "sipas-2017", "-", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 1");
+	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 2");
 	CHECK_INT(test_write("junk.db", "this is not a database, just some text that is long enough "
 			     "to fill a header page of sqlite, more or less, and then some more text."), 0);
 	r = sipas_run(NULL, "init", "--db", "junk.db", NULL);
@@ -107,6 +107,34 @@ static void changed_form_needs_a_new_id(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM forms"), 2);
 }
 
+/* tests/data/schema-v1.sql is a version-1 database (as the first release
+ * wrote it) with three fixture responses: init migrates it forward. */
+static void migrates_version_1_forward(void)
+{
+	char path[4096], *sql;
+	const struct cmd_result *r;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/tests/data/schema-v1.sql", getenv("SIPAS_SOURCE"));
+	sql = test_read(path);
+	CHECK(sql);
+	CHECK_INT(sqlite3_open("old.db", &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 1);
+	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "old.db: schema version 1, this sipas needs 2 (run 'sipas init')");
+	r = sipas_run(NULL, "init", "--db", "old.db", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 2);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 3);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices"), 0);
+	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL);
+	CHECK_INT(r->status, 0);
+}
+
 static void help_and_unknown_commands(void)
 {
 	const struct cmd_result *r = sipas_run(NULL, "help", NULL);
@@ -129,6 +157,7 @@ const struct test_case db_tests[] = {
 	{ "init_is_idempotent", init_is_idempotent },
 	{ "newer_schema_and_non_databases_are_refused", newer_schema_and_non_databases_are_refused },
 	{ "changed_form_needs_a_new_id", changed_form_needs_a_new_id },
+	{ "migrates_version_1_forward", migrates_version_1_forward },
 	{ "help_and_unknown_commands", help_and_unknown_commands },
 	{ NULL, NULL }
 };

@@ -1,0 +1,164 @@
+/*
+ * cmd_link.c - `sipas link`: the signed phone-survey link for one dossier
+ * receipt (SPEC §6.3), printed as a URL and optionally written as a QR code
+ * in SVG (libqrencode).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <qrencode.h>
+
+#include "cli.h"
+#include "../forms/form_store.h"
+#include "../forms/registry.h"
+#include "../lib/db.h"
+#include "../lib/link.h"
+#include "../lib/strbuf.h"
+
+const char cmd_link_usage[] =
+	"usage: sipas link --form ID --agency CODE --sector CODE --dossier CODE [--days N]\n"
+	"                  [--base URL] [--svg FILE] [--db PATH]\n"
+	"\n"
+	"Print the signed link a citizen opens (by the QR code on the dossier receipt) to\n"
+	"rate the service on a phone.  The server accepts one rating per dossier, only\n"
+	"through a link it signed, until the link expires.\n"
+	"\n"
+	"  --days N     days the link stays valid (default 30)\n"
+	"  --base URL   the collector's public address (default http://127.0.0.1:8080)\n"
+	"  --svg FILE   also write the link as a QR code (SVG)\n"
+	"  --db PATH    database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+/* Append s percent-encoded for a query string (RFC 3986 unreserved kept). */
+static void url_escape(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~')
+			strbuf_addch(sb, c);
+		else
+			strbuf_addf(sb, "%%%02X", c);
+	}
+}
+
+static int write_svg(const char *path, const char *text, struct err *e)
+{
+	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	struct strbuf sb;
+	FILE *fp;
+	int rc = 0, quiet = 4, size;
+
+	if (!qr)
+		return err_set(e, ERR_INTERNAL, "the link is too long for a QR code");
+	size = qr->width + 2 * quiet;
+	strbuf_init(&sb, 0);
+	strbuf_addf(&sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+		    "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\" role=\"img\" "
+		    "aria-label=\"QR code: %s\">\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path d=\"",
+		    size, size, size * 8, size * 8, "phiếu khảo sát", size, size);
+	for (int y = 0; y < qr->width; y++)
+		for (int x = 0; x < qr->width; x++)
+			if (qr->data[y * qr->width + x] & 1)
+				strbuf_addf(&sb, "M%d %dh1v1h-1z", x + quiet, y + quiet);
+	strbuf_addstr(&sb, "\" fill=\"#000\"/>\n</svg>\n");
+	QRcode_free(qr);
+	fp = fopen(path, "wb");
+	if (!fp || sb.failed || fwrite(sb.buf, 1, sb.len, fp) != sb.len)
+		rc = err_set(e, ERR_IO, "%s: cannot write the QR code", path);
+	if (fp && fclose(fp) != 0 && !rc)
+		rc = err_set(e, ERR_IO, "%s: cannot write the QR code", path);
+	strbuf_release(&sb);
+	return rc;
+}
+
+int cmd_link(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "form", required_argument, NULL, 'f' },
+		{ "agency", required_argument, NULL, 'a' },
+		{ "sector", required_argument, NULL, 's' },
+		{ "dossier", required_argument, NULL, 'o' },
+		{ "days", required_argument, NULL, 'n' },
+		{ "base", required_argument, NULL, 'b' },
+		{ "svg", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db_opt = NULL, *form = NULL, *agency = NULL, *sector = NULL, *dossier = NULL;
+	const char *base = "http://127.0.0.1:8080", *svg = NULL;
+	uint8_t key[SECRET_KEY_BYTES];
+	char sig[LINK_SIG_HEX + 1], *end;
+	struct registry *reg = NULL;
+	struct form *f = NULL;
+	struct strbuf url;
+	sqlite3 *db = NULL;
+	long days = 30;
+	struct err e;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db_opt = optarg; break;
+		case 'f': form = optarg; break;
+		case 'a': agency = optarg; break;
+		case 's': sector = optarg; break;
+		case 'o': dossier = optarg; break;
+		case 'n':
+			days = strtol(optarg, &end, 10);
+			if (*end || days < 1 || days > 3650)
+				return cli_usage_error("link", "--days '%s' must be 1 to 3650", optarg);
+			break;
+		case 'b': base = optarg; break;
+		case 'g': svg = optarg; break;
+		case 'h': return cli_help(cmd_link_usage);
+		default: return cli_usage_error("link", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!form || !agency || !sector || !dossier || optind != argc)
+		return cli_usage_error("link", "--form, --agency, --sector and --dossier are required");
+	err_clear(&e);
+	strbuf_init(&url, 8192);
+	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
+	if (!rc)
+		rc = form_store_get(db, form, &f, &e);
+	if (!rc)
+		rc = registry_read(db, &reg, &e);
+	if (!rc && !registry_agency(reg, agency))
+		rc = err_set(&e, ERR_INVALID, "unknown agency '%s'", agency);
+	if (!rc && !registry_sector(reg, sector))
+		rc = err_set(&e, ERR_INVALID, "unknown sector '%s'", sector);
+	if (!rc && (!*dossier || strlen(dossier) > 64 || strpbrk(dossier, "\r\n")))
+		rc = err_set(&e, ERR_INVALID, "--dossier must be 1 to 64 characters on one line");
+	if (!rc)
+		rc = secret_server_key(db, key, &e);
+	if (!rc) {
+		struct link_fields lf = { form, agency, sector, dossier, (int64_t)time(NULL) + days * 86400 };
+
+		rc = link_sign(key, &lf, sig, &e);
+		strbuf_addf(&url, "%s/s/", base);
+		url_escape(&url, form);
+		strbuf_addstr(&url, "?agency=");
+		url_escape(&url, agency);
+		strbuf_addstr(&url, "&sector=");
+		url_escape(&url, sector);
+		strbuf_addstr(&url, "&dossier=");
+		url_escape(&url, dossier);
+		strbuf_addf(&url, "&exp=%lld&sig=%s", (long long)lf.expires, sig);
+	}
+	if (!rc && url.failed)
+		rc = err_set(&e, ERR_INVALID, "--base is too long");
+	if (!rc && svg)
+		rc = write_svg(svg, strbuf_str(&url), &e);
+	if (!rc)
+		printf("%s\n", strbuf_str(&url));
+	memset(key, 0, sizeof(key));
+	strbuf_release(&url);
+	registry_free(reg);
+	form_free(f);
+	db_close(db);
+	return rc ? cli_fail(&e) : 0;
+}

@@ -1,0 +1,94 @@
+/*
+ * metrics.c - Prometheus counters (see metrics.h).
+ */
+#include "metrics.h"
+
+#include <string.h>
+
+static const unsigned statuses[COL_METRICS_STATUSES] = {
+	200, 201, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503, 0, 0, 0
+};
+
+static const double bucket_le[COL_METRICS_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0
+};
+
+static const char *const reasons[COL_METRICS_REASONS] = {
+	"invalid", "conflict", "not_found", "too_large", "unauthorized", "forbidden",
+	"rate_limited", "unsupported_media_type", "database", "internal", NULL
+};
+
+static int status_index(unsigned status)
+{
+	for (int i = 0; i < COL_METRICS_STATUSES && statuses[i]; i++)
+		if (statuses[i] == status)
+			return i;
+	return -1;
+}
+
+void col_metrics_observe(struct col_metrics *m, int route, unsigned status, double seconds)
+{
+	int s = status_index(status), b;
+
+	if (route < 0 || route >= COL_METRICS_ROUTES || s < 0)
+		return;
+	atomic_fetch_add_explicit(&m->requests[route][s], 1, memory_order_relaxed);
+	for (b = 0; b < COL_METRICS_BUCKETS && seconds > bucket_le[b]; b++)
+		;
+	atomic_fetch_add_explicit(&m->latency[route][b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->latency_us_sum[route], (unsigned long)(seconds * 1e6),
+				  memory_order_relaxed);
+}
+
+void col_metrics_reject(struct col_metrics *m, const char *reason)
+{
+	for (int i = 0; i < COL_METRICS_REASONS && reasons[i]; i++) {
+		if (strcmp(reasons[i], reason) == 0) {
+			atomic_fetch_add_explicit(&m->rejections[i], 1, memory_order_relaxed);
+			return;
+		}
+	}
+}
+
+void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits, struct strbuf *out)
+{
+	strbuf_addstr(out, "# HELP sipas_http_requests_total HTTP requests by route and status.\n"
+		      "# TYPE sipas_http_requests_total counter\n");
+	for (int r = 0; r < COL_METRICS_ROUTES && m->routes[r]; r++)
+		for (int s = 0; s < COL_METRICS_STATUSES && statuses[s]; s++) {
+			unsigned long v = atomic_load(&m->requests[r][s]);
+
+			if (v)
+				strbuf_addf(out, "sipas_http_requests_total{route=\"%s\",status=\"%u\"} %lu\n",
+					    m->routes[r], statuses[s], v);
+		}
+	strbuf_addstr(out, "# HELP sipas_http_request_seconds Request latency by route.\n"
+		      "# TYPE sipas_http_request_seconds histogram\n");
+	for (int r = 0; r < COL_METRICS_ROUTES && m->routes[r]; r++) {
+		unsigned long cum = 0;
+
+		for (int b = 0; b <= COL_METRICS_BUCKETS; b++) {
+			cum += atomic_load(&m->latency[r][b]);
+			if (b < COL_METRICS_BUCKETS)
+				strbuf_addf(out, "sipas_http_request_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n",
+					    m->routes[r], bucket_le[b], cum);
+			else
+				strbuf_addf(out, "sipas_http_request_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n",
+					    m->routes[r], cum);
+		}
+		strbuf_addf(out, "sipas_http_request_seconds_sum{route=\"%s\"} %.6f\n", m->routes[r],
+			    (double)atomic_load(&m->latency_us_sum[r]) / 1e6);
+		strbuf_addf(out, "sipas_http_request_seconds_count{route=\"%s\"} %lu\n", m->routes[r], cum);
+	}
+	strbuf_addf(out, "# HELP sipas_responses_stored_total Responses stored by the collector.\n"
+		    "# TYPE sipas_responses_stored_total counter\nsipas_responses_stored_total %llu\n",
+		    (unsigned long long)stored);
+	strbuf_addf(out, "# HELP sipas_commits_total Transactions committed (group commits).\n"
+		    "# TYPE sipas_commits_total counter\nsipas_commits_total %llu\n",
+		    (unsigned long long)commits);
+	strbuf_addstr(out, "# HELP sipas_rejections_total Refused submissions by reason.\n"
+		      "# TYPE sipas_rejections_total counter\n");
+	for (int i = 0; i < COL_METRICS_REASONS && reasons[i]; i++)
+		strbuf_addf(out, "sipas_rejections_total{reason=\"%s\"} %lu\n", reasons[i],
+			    atomic_load(&m->rejections[i]));
+}

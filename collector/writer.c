@@ -1,0 +1,246 @@
+/*
+ * writer.c - group commit (see writer.h).  One thread owns the write
+ * connection.  Jobs queue under a mutex; the thread takes the whole queue,
+ * wraps each response in a SAVEPOINT (so one conflict does not undo the
+ * others), commits once, fills the results, and wakes the submitters.
+ */
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/db.h"
+#include "../lib/secret.h"
+
+struct col_job {
+	const struct response *const *responses;
+	size_t n;
+	struct col_write_result *results;
+	int done;
+	struct col_job *next;
+};
+
+struct col_writer {
+	sqlite3 *db;
+	uint8_t key[SECRET_KEY_BYTES];
+	struct store **stores;        /* one per form id, opened on first use */
+	char **store_forms;
+	size_t n_stores;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake, done;
+	struct col_job *head, *tail;
+	int stopping;
+	uint64_t commits, stored;
+};
+
+static int store_for(struct col_writer *w, const char *form_id, struct store **out, struct err *e)
+{
+	struct store **stores;
+	char **names;
+	int rc;
+
+	for (size_t i = 0; i < w->n_stores; i++) {
+		if (strcmp(w->store_forms[i], form_id) == 0) {
+			*out = w->stores[i];
+			return 0;
+		}
+	}
+	stores = realloc(w->stores, (w->n_stores + 1) * sizeof(*stores));
+	if (stores)
+		w->stores = stores;
+	names = stores ? realloc(w->store_forms, (w->n_stores + 1) * sizeof(*names)) : NULL;
+	if (!names)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	w->store_forms = names;
+	names[w->n_stores] = strdup(form_id);
+	if (!names[w->n_stores])
+		return err_set(e, ERR_NOMEM, "out of memory");
+	rc = store_open(w->db, form_id, &stores[w->n_stores], e);
+	if (rc) {
+		free(names[w->n_stores]);
+		return rc;
+	}
+	*out = stores[w->n_stores++];
+	return 0;
+}
+
+/* The receipt: HMAC of the form, response id and content digest, so the
+ * same submission always gets the same receipt and nobody can mint one. */
+static void make_receipt(struct col_writer *w, const struct response *r,
+			 const uint8_t digest[STORE_DIGEST_BYTES], char *out)
+{
+	uint8_t msg[2 * FORM_MAX_ID + RESPONSE_MAX_ID + STORE_DIGEST_BYTES + 4], mac[SECRET_HASH_BYTES];
+	size_t n = 0, len;
+
+	len = strlen(r->form->id);
+	memcpy(msg + n, r->form->id, len + 1);
+	n += len + 1;
+	len = strlen(r->response_id);
+	memcpy(msg + n, r->response_id, len + 1);
+	n += len + 1;
+	memcpy(msg + n, digest, STORE_DIGEST_BYTES);
+	n += STORE_DIGEST_BYTES;
+	if (secret_hmac(w->key, sizeof(w->key), msg, n, mac, NULL) != 0)
+		memset(mac, 0, sizeof(mac));
+	secret_hex(mac, 16, out);
+}
+
+static void store_one(struct col_writer *w, const struct response *r, struct col_write_result *res)
+{
+	uint8_t digest[STORE_DIGEST_BYTES];
+	struct store *st = NULL;
+	int rc;
+
+	err_clear(&res->err);
+	rc = db_exec(w->db, "SAVEPOINT one", &res->err);
+	if (!rc)
+		rc = store_for(w, r->form->id, &st, &res->err);
+	if (!rc)
+		rc = store_put(st, r, &res->duplicate, digest, &res->err);
+	if (rc) {
+		db_exec(w->db, "ROLLBACK TO one", NULL);
+		if (st)
+			store_reset_cache(st);
+		res->duplicate = 0;
+	} else {
+		make_receipt(w, r, digest, res->receipt);
+	}
+	db_exec(w->db, "RELEASE one", NULL);
+	res->code = rc;
+}
+
+/* Store a batch of jobs in one transaction. */
+static void run_jobs(struct col_writer *w, struct col_job *jobs)
+{
+	struct err e;
+	uint64_t stored = 0;
+	int rc = db_exec(w->db, "BEGIN IMMEDIATE", &e);
+
+	for (struct col_job *j = jobs; j; j = j->next) {
+		for (size_t i = 0; i < j->n; i++) {
+			if (rc) {
+				j->results[i].code = rc;
+				j->results[i].err = e;
+				continue;
+			}
+			store_one(w, j->responses[i], &j->results[i]);
+			stored += j->results[i].code == 0 && !j->results[i].duplicate;
+		}
+	}
+	if (!rc && db_exec(w->db, "COMMIT", &e) != 0) {
+		/* nothing of this transaction is on disk: nobody gets a 2xx */
+		db_exec(w->db, "ROLLBACK", NULL);
+		for (size_t i = 0; i < w->n_stores; i++)
+			store_reset_cache(w->stores[i]);
+		for (struct col_job *j = jobs; j; j = j->next)
+			for (size_t i = 0; i < j->n; i++) {
+				j->results[i].code = ERR_DB;
+				j->results[i].err = e;
+			}
+		stored = 0;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->commits += !rc;
+	w->stored += stored;
+	for (struct col_job *j = jobs; j; j = j->next)
+		j->done = 1;
+	pthread_cond_broadcast(&w->done);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *writer_main(void *arg)
+{
+	struct col_writer *w = arg;
+
+	for (;;) {
+		struct col_job *jobs;
+
+		pthread_mutex_lock(&w->lock);
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		jobs = w->head;
+		w->head = w->tail = NULL;
+		if (!jobs && w->stopping) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&w->lock);
+		run_jobs(w, jobs);
+	}
+}
+
+void col_writer_submit(struct col_writer *w, const struct response *const *responses, size_t n,
+		       struct col_write_result *results)
+{
+	struct col_job job = { responses, n, results, 0, NULL };
+
+	pthread_mutex_lock(&w->lock);
+	if (w->tail)
+		w->tail->next = &job;
+	else
+		w->head = &job;
+	w->tail = &job;
+	pthread_cond_signal(&w->wake);
+	while (!job.done)
+		pthread_cond_wait(&w->done, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void col_writer_stats(struct col_writer *w, uint64_t *commits, uint64_t *stored)
+{
+	pthread_mutex_lock(&w->lock);
+	*commits = w->commits;
+	*stored = w->stored;
+	pthread_mutex_unlock(&w->lock);
+}
+
+int col_writer_start(const char *path, const uint8_t *key, struct col_writer **out, struct err *e)
+{
+	struct col_writer *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	memcpy(w->key, key, SECRET_KEY_BYTES);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->done, NULL);
+	rc = db_open(path, 0, &w->db, e);
+	if (!rc && pthread_create(&w->thread, NULL, writer_main, w) != 0)
+		rc = err_set(e, ERR_INTERNAL, "cannot start the writer thread");
+	if (rc) {
+		db_close(w->db);
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->wake);
+		pthread_cond_destroy(&w->done);
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+void col_writer_stop(struct col_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	for (size_t i = 0; i < w->n_stores; i++) {
+		store_free(w->stores[i]);
+		free(w->store_forms[i]);
+	}
+	free(w->stores);
+	free(w->store_forms);
+	db_close(w->db);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->done);
+	memset(w->key, 0, sizeof(w->key));
+	free(w);
+}

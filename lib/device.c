@@ -1,0 +1,150 @@
+/*
+ * device.c - kiosk and admin credentials (see device.h).
+ */
+#include "device.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "secret.h"
+
+#define SECRET_BYTES 32
+
+int device_add(sqlite3 *db, int role, const char *agency, const char *counter, char *token,
+	       long long *id, struct err *e)
+{
+	uint8_t pub[6], secret[SECRET_BYTES], hash[SECRET_HASH_BYTES];
+	char pub_hex[13], secret_hex_s[2 * SECRET_BYTES + 1];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!counter || !*counter || strlen(counter) > 100)
+		return err_set_field(e, ERR_INVALID, "counter", "--counter must be 1 to 100 characters");
+	rc = secret_random(pub, sizeof(pub), e);
+	if (!rc)
+		rc = secret_random(secret, sizeof(secret), e);
+	if (!rc)
+		rc = secret_hash(secret, sizeof(secret), hash, e);
+	if (!rc)
+		rc = db_prepare(db, "INSERT INTO devices(public_id, role, agency_id, counter, secret_hash, "
+				"created_at) VALUES (?1, ?2, (SELECT id FROM agencies WHERE code = ?3), ?4, ?5, ?6)",
+				&st, e);
+	if (rc)
+		goto out;
+	secret_hex(pub, sizeof(pub), pub_hex);
+	secret_hex(secret, sizeof(secret), secret_hex_s);
+	snprintf(token, DEVICE_TOKEN_LEN + 1, "d%.12s.%.64s", pub_hex, secret_hex_s);
+	sqlite3_bind_text(st, 1, token, DEVICE_PUBLIC_ID_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, role == DEVICE_ADMIN ? "admin" : "kiosk", -1, SQLITE_STATIC);
+	if (role == DEVICE_KIOSK)
+		sqlite3_bind_text(st, 3, agency ? agency : "", -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, counter, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, hash, sizeof(hash), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		if (role == DEVICE_KIOSK && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_CHECK)
+			rc = err_set_field(e, ERR_INVALID, "agency", "unknown agency '%s'", agency ? agency : "");
+		else
+			rc = db_fail(db, e, "adding a device");
+		goto out;
+	}
+	*id = sqlite3_last_insert_rowid(db);
+out:
+	sqlite3_finalize(st);
+	memset(secret_hex_s, 0, sizeof(secret_hex_s));
+	memset(secret, 0, sizeof(secret));
+	return rc;
+}
+
+int device_revoke(sqlite3 *db, long long id, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "UPDATE devices SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+			    &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "revoking a device");
+	else if (sqlite3_changes(db) == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "no device %lld", id);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const char device_columns[] =
+	"SELECT d.id, d.public_id, d.role, coalesce(d.agency_id, 0), coalesce(a.code, ''), d.counter, "
+	"d.created_at, coalesce(d.revoked_at, 0), d.secret_hash FROM devices d "
+	"LEFT JOIN agencies a ON a.id = d.agency_id ";
+
+static void read_row(sqlite3_stmt *st, struct device_info *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(st, 0);
+	snprintf(d->public_id, sizeof(d->public_id), "%s", (const char *)sqlite3_column_text(st, 1));
+	d->role = strcmp((const char *)sqlite3_column_text(st, 2), "admin") == 0 ? DEVICE_ADMIN : DEVICE_KIOSK;
+	d->agency_id = sqlite3_column_int64(st, 3);
+	snprintf(d->agency, sizeof(d->agency), "%s", (const char *)sqlite3_column_text(st, 4));
+	snprintf(d->counter, sizeof(d->counter), "%s", (const char *)sqlite3_column_text(st, 5));
+	d->created_at = sqlite3_column_int64(st, 6);
+	d->revoked_at = sqlite3_column_int64(st, 7);
+}
+
+int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), void *arg,
+		struct err *e)
+{
+	char sql[512];
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	snprintf(sql, sizeof(sql), "%sORDER BY d.id", device_columns);
+	rc = db_prepare(db, sql, &st, e);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct device_info d;
+
+		read_row(st, &d);
+		if (fn(&d, arg))
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int device_authenticate(sqlite3 *db, const char *token, struct device_info *out, struct err *e)
+{
+	uint8_t secret[SECRET_BYTES], hash[SECRET_HASH_BYTES];
+	char sql[512], pub[DEVICE_PUBLIC_ID_LEN + 1];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (strlen(token) != DEVICE_TOKEN_LEN || token[DEVICE_PUBLIC_ID_LEN] != '.' ||
+	    secret_unhex(token + DEVICE_PUBLIC_ID_LEN + 1, secret, sizeof(secret)) != 0)
+		return err_set_field(e, ERR_INVALID, "authorization", "unknown or malformed token");
+	memcpy(pub, token, DEVICE_PUBLIC_ID_LEN);
+	pub[DEVICE_PUBLIC_ID_LEN] = '\0';
+	rc = secret_hash(secret, sizeof(secret), hash, e);
+	if (rc)
+		return rc;
+	snprintf(sql, sizeof(sql), "%sWHERE d.public_id = ?1", device_columns);
+	rc = db_prepare(db, sql, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, pub, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 8) != SECRET_HASH_BYTES ||
+	    !secret_equal(sqlite3_column_blob(st, 8), hash, SECRET_HASH_BYTES)) {
+		rc = err_set_field(e, ERR_INVALID, "authorization", "unknown or malformed token");
+	} else {
+		read_row(st, out);
+		if (out->revoked_at)
+			rc = err_set_field(e, ERR_INVALID, "authorization", "token revoked");
+	}
+	sqlite3_finalize(st);
+	memset(secret, 0, sizeof(secret));
+	return rc;
+}

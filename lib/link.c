@@ -1,0 +1,55 @@
+/*
+ * link.c - signing and checking phone-survey links (see link.h).  The
+ * signed message is the five fields joined by newlines, which no field may
+ * contain (codes are checked before signing and on arrival).
+ */
+#include "link.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+static int link_mac(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f,
+		    uint8_t mac[SECRET_HASH_BYTES], struct err *e)
+{
+	struct strbuf msg;
+	int rc;
+
+	strbuf_init(&msg, 4096);
+	strbuf_addf(&msg, "sipas-link-v1\n%s\n%s\n%s\n%s\n%lld", f->form, f->agency, f->sector,
+		    f->dossier, (long long)f->expires);
+	if (msg.failed || strchr(f->form, '\n') || strchr(f->agency, '\n') ||
+	    strchr(f->sector, '\n') || strchr(f->dossier, '\n'))
+		rc = err_set(e, ERR_INVALID, "link fields may not hold line breaks");
+	else
+		rc = secret_hmac(key, SECRET_KEY_BYTES, msg.buf, msg.len, mac, e);
+	strbuf_release(&msg);
+	return rc;
+}
+
+int link_sign(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f, char *sig,
+	      struct err *e)
+{
+	uint8_t mac[SECRET_HASH_BYTES];
+	int rc = link_mac(key, f, mac, e);
+
+	if (!rc)
+		secret_hex(mac, sizeof(mac), sig);
+	return rc;
+}
+
+int link_verify(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f, const char *sig,
+		int64_t now, struct err *e)
+{
+	uint8_t want[SECRET_HASH_BYTES], got[SECRET_HASH_BYTES];
+	int rc = link_mac(key, f, want, e);
+
+	if (rc)
+		return rc;
+	if (secret_unhex(sig, got, sizeof(got)) != 0 || !secret_equal(want, got, sizeof(got)))
+		return err_set_field(e, ERR_INVALID, "link", "link signature does not match");
+	if (now > f->expires)
+		return err_set_field(e, ERR_INVALID, "link", "link expired");
+	return 0;
+}

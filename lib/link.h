@@ -1,0 +1,32 @@
+/*
+ * link.h - the signed phone-survey link printed as a QR code on a dossier
+ * receipt (SPEC §6.3): HMAC-SHA256 with the server key over the form,
+ * agency, sector, dossier code and expiry, so only links the office issued
+ * are accepted, for one dossier, until they expire.
+ */
+#ifndef SIPAS_LINK_H
+#define SIPAS_LINK_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "secret.h"
+
+#define LINK_SIG_HEX (2 * SECRET_HASH_BYTES)
+
+struct link_fields {
+	const char *form, *agency, *sector, *dossier;
+	int64_t expires;   /* Unix seconds */
+};
+
+/* The signature of `f` as lowercase hex into sig (LINK_SIG_HEX + 1 bytes). */
+int link_sign(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f, char *sig,
+	      struct err *e);
+
+/* 0 when sig is the signature of f and f has not expired at `now`;
+ * ERR_INVALID ("link signature does not match" / "link expired") otherwise.
+ * The comparison is constant-time. */
+int link_verify(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f, const char *sig,
+		int64_t now, struct err *e);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * secret.c - GnuTLS wrappers for randomness, hashing, HMAC and constant-time
+ * comparison (see secret.h).
+ */
+#include "secret.h"
+
+#include <string.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "db.h"
+
+int secret_random(void *buf, size_t n, struct err *e)
+{
+	if (gnutls_rnd(GNUTLS_RND_KEY, buf, n) < 0)
+		return err_set(e, ERR_INTERNAL, "the random number generator failed");
+	return 0;
+}
+
+int secret_hash(const void *data, size_t n, uint8_t out[SECRET_HASH_BYTES], struct err *e)
+{
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, n, out) < 0)
+		return err_set(e, ERR_INTERNAL, "SHA-256 failed");
+	return 0;
+}
+
+int secret_hmac(const uint8_t *key, size_t key_len, const void *data, size_t n,
+		uint8_t out[SECRET_HASH_BYTES], struct err *e)
+{
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, key_len, data, n, out) < 0)
+		return err_set(e, ERR_INTERNAL, "HMAC-SHA256 failed");
+	return 0;
+}
+
+int secret_equal(const void *a, const void *b, size_t n)
+{
+	return gnutls_memcmp(a, b, n) == 0;
+}
+
+void secret_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int secret_unhex(const char *hex, uint8_t *out, size_t n)
+{
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int secret_server_key(sqlite3 *db, uint8_t key[SECRET_KEY_BYTES], struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t fresh[SECRET_KEY_BYTES];
+	int rc = secret_random(fresh, sizeof(fresh), e);
+
+	/* INSERT OR IGNORE keeps the first key if two processes race */
+	if (!rc)
+		rc = db_prepare(db, "INSERT OR IGNORE INTO secrets(name, value) VALUES ('hmac', ?1)", &st, e);
+	if (!rc) {
+		sqlite3_bind_blob(st, 1, fresh, sizeof(fresh), SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, "creating the server key");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (!rc)
+		rc = db_prepare(db, "SELECT value FROM secrets WHERE name = 'hmac'", &st, e);
+	if (!rc) {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SECRET_KEY_BYTES)
+			memcpy(key, sqlite3_column_blob(st, 0), SECRET_KEY_BYTES);
+		else
+			rc = err_set(e, ERR_DB, "the server key is missing or damaged");
+	}
+	sqlite3_finalize(st);
+	gnutls_memset(fresh, 0, sizeof(fresh));
+	return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * secret.h - the few cryptographic operations sipas needs, all delegated to
+ * GnuTLS: random tokens, SHA-256 hashes of secrets, HMAC-SHA256, and
+ * constant-time comparison; plus hex encoding.  Also the server's HMAC key,
+ * created once per database.  No cryptography is implemented here.
+ */
+#ifndef SIPAS_SECRET_H
+#define SIPAS_SECRET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "err.h"
+
+#define SECRET_KEY_BYTES 32
+#define SECRET_HASH_BYTES 32
+
+/* Fill buf with n random bytes (GNUTLS_RND_KEY); ERR_INTERNAL on failure. */
+int secret_random(void *buf, size_t n, struct err *e);
+
+/* SHA-256 of data into out[32]. */
+int secret_hash(const void *data, size_t n, uint8_t out[SECRET_HASH_BYTES], struct err *e);
+
+/* HMAC-SHA256 of data with key into out[32]. */
+int secret_hmac(const uint8_t *key, size_t key_len, const void *data, size_t n,
+		uint8_t out[SECRET_HASH_BYTES], struct err *e);
+
+/* 1 if a and b (n bytes each) are equal, compared in constant time. */
+int secret_equal(const void *a, const void *b, size_t n);
+
+/* Lowercase hex of n bytes into out (2n + 1 bytes). Can't fail. */
+void secret_hex(const uint8_t *in, size_t n, char *out);
+
+/* Parse exactly 2n hex digits into out[n]; 0, or -1 when malformed. */
+int secret_unhex(const char *hex, uint8_t *out, size_t n);
+
+/* The server's HMAC key from db, created on first use (inside no
+ * transaction of the caller's).  key gets SECRET_KEY_BYTES. */
+int secret_server_key(sqlite3 *db, uint8_t key[SECRET_KEY_BYTES], struct err *e);
+
+#endif
