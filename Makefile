@@ -12,7 +12,7 @@ PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode
 TEST_PKGS := libcurl
 DEBS      := libmicrohttpd-dev libsqlite3-dev libgsl-dev libjansson-dev libgnutls28-dev \
              libqrencode-dev pkg-config
-TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time
+TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time openssl valgrind
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BUILD ?= build/release
@@ -73,8 +73,9 @@ run: $(BIN)
 	./$(BIN) serve
 
 # One pass of the suite for this BUILD/SAN; the counts go to $(BUILD)/tests/result.
-test-one: $(BIN) $(BUILD)/tests/run
+test-one: $(BIN) $(BUILD)/tests/run build/fuzz/fuzz_body
 	SIPAS_BIN=$(abspath $(BIN)) SIPAS_FIXTURES=$(abspath ../shared/fixtures) SIPAS_SOURCE=$(CURDIR) \
+		SIPAS_FUZZ_BODY=$(abspath build/fuzz/fuzz_body) \
 		$(BUILD)/tests/run | tee $(BUILD)/tests/output; \
 		status=$${PIPESTATUS[0]}; tail -n 1 $(BUILD)/tests/output > $(BUILD)/tests/result; exit $$status
 
@@ -93,14 +94,16 @@ test:
 # Coverage-guided libFuzzer runs, FUZZ_SECONDS each (bounded); new inputs
 # land in build/fuzz/new-NAME, crashes in build/fuzz/ (see fuzz/targets.h).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := csv form period import
+FUZZ_TARGETS := csv form period import body
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
-fuzz: | deps-ok test-deps-ok
+build/fuzz/fuzz_%: fuzz/targets.c fuzz/libfuzzer.c $(ENGINE_SRC) $(BUILTIN_DATA) | deps-ok test-deps-ok
 	@mkdir -p build/fuzz
-	clang -c forms/builtin_data.S -o build/fuzz/builtin_data.o
+	clang -c forms/builtin_data.S -o build/fuzz/builtin_data-$*.o
+	clang $(FUZZ_FLAGS) -DFUZZ_TARGET=fuzz_$* -o $@ fuzz/libfuzzer.c fuzz/targets.c \
+		$(ENGINE_SRC) build/fuzz/builtin_data-$*.o $(LDLIBS)
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		clang $(FUZZ_FLAGS) -DFUZZ_TARGET=fuzz_$$t -o build/fuzz/fuzz_$$t fuzz/libfuzzer.c fuzz/targets.c \
-			$(ENGINE_SRC) build/fuzz/builtin_data.o $(LDLIBS); \
 		mkdir -p build/fuzz/new-$$t; \
 		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
 		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -artifact_prefix=build/fuzz/$$t- \
@@ -117,10 +120,10 @@ bench: $(BIN) $(BUILD)/bench/scan
 
 # The suite with every bin/sipas run under valgrind (leaks and memory errors
 # fail the case with exit 99), and the runner's in-process cases under it too.
-valgrind: $(BIN) $(BUILD)/tests/run
+valgrind: $(BIN) $(BUILD)/tests/run build/fuzz/fuzz_body
 	@command -v valgrind >/dev/null || $(SUDO) apt-get install -y valgrind
 	SIPAS_VALGRIND=1 SIPAS_BIN=$(abspath $(BIN)) SIPAS_FIXTURES=$(abspath ../shared/fixtures) \
-		SIPAS_SOURCE=$(CURDIR) valgrind --quiet --leak-check=full --error-exitcode=99 \
+		SIPAS_SOURCE=$(CURDIR) SIPAS_FUZZ_BODY=$(abspath build/fuzz/fuzz_body) valgrind --quiet --leak-check=full --error-exitcode=99 \
 		--errors-for-leak-kinds=definite,indirect $(BUILD)/tests/run
 
 check-symbols: $(ENGINE_OBJ)

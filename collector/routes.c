@@ -233,19 +233,20 @@ static int check_post(struct col_app *app, json_t *doc, const struct device_info
 		r->channel = CHANNEL_KIOSK;
 		return 0;
 	}
-	if (channel_given && r->channel != CHANNEL_PHONE)
-		return err_set_field(e, ERR_INVALID, "channel", "a phone link posts channel phone");
-	r->channel = CHANNEL_PHONE;
 	*status = MHD_HTTP_UNAUTHORIZED;
 	*code = "unauthorized";
 	if (!link.present)
-		return err_set_field(e, ERR_INVALID, "link",
-				     "a phone submission needs the signed link of its dossier receipt");
-	if (!r->dossier[0]) {
-		*status = MHD_HTTP_BAD_REQUEST;
-		*code = "invalid";
+		return err_set_field(e, ERR_INVALID, "link", "a kiosk token or, from a phone, the signed "
+				     "link of the dossier receipt is required");
+	*status = MHD_HTTP_BAD_REQUEST;
+	*code = "invalid";
+	if (channel_given && r->channel != CHANNEL_PHONE)
+		return err_set_field(e, ERR_INVALID, "channel", "a phone link posts channel phone");
+	r->channel = CHANNEL_PHONE;
+	if (!r->dossier[0])
 		return err_set_field(e, ERR_INVALID, "dossier_code", "required with a phone link");
-	}
+	*status = MHD_HTTP_UNAUTHORIZED;
+	*code = "unauthorized";
 	{
 		struct link_fields lf = { r->form->id, r->agency->code, r->sector->code, r->dossier,
 					  link.expires };

@@ -1,6 +1,6 @@
 /*
- * builtin_data.S - the shipped forms and registry (forms/*.json, forms/registry/*.csv)
- * compiled into the binary, so `sipas init` needs no files beside it.
+ * builtin_data.S - the shipped forms and registry (the JSON files in forms/ and the CSV files
+ * in forms/registry/) compiled into the binary, so `sipas init` needs no files beside it.
  * Each blob is followed by a NUL byte; builtin.c gives them names.
  */
 .macro EMBED sym, file

@@ -12,6 +12,7 @@
 #include "../forms/form.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
+#include "../forms/response_json.h"
 #include "../lib/csv.h"
 #include "../lib/db.h"
 #include "../lib/import.h"
@@ -22,6 +23,7 @@ const struct fuzz_target fuzz_targets[] = {
 	{ "form", fuzz_form },
 	{ "period", fuzz_period },
 	{ "import", fuzz_import },
+	{ "body", fuzz_body },
 	{ NULL, NULL }
 };
 
@@ -104,6 +106,8 @@ int fuzz_period(const uint8_t *data, size_t size)
 static sqlite3 *import_db;
 static struct registry *import_reg;
 static struct form *import_form;
+static struct form **all_forms;
+static size_t n_all_forms;
 
 static void import_setup(void)
 {
@@ -112,7 +116,8 @@ static void import_setup(void)
 
 	if (db_open(":memory:", DB_CREATE, &import_db, &e) || builtin_load_forms(import_db, &added, &e) ||
 	    builtin_load_registry(import_db, &e) || registry_read(import_db, &import_reg, &e) ||
-	    form_store_get(import_db, "kiosk-2018", &import_form, &e)) {
+	    form_store_get(import_db, "kiosk-2018", &import_form, &e) ||
+	    form_store_get_all(import_db, &all_forms, &n_all_forms, &e)) {
 		fprintf(stderr, "fuzz_import setup: %s\n", e.text);
 		abort();
 	}
@@ -151,8 +156,38 @@ int fuzz_import(const uint8_t *data, size_t size)
 	return 0;
 }
 
+int fuzz_body(const uint8_t *data, size_t size)
+{
+	struct response *r;
+	struct response_link link;
+	json_error_t jerr;
+	struct err e;
+	json_t *doc;
+
+	if (!import_db)
+		import_setup();
+	doc = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc)
+		return 0;
+	r = malloc(sizeof(*r));
+	if (r && response_from_json(doc, all_forms, n_all_forms, import_reg, r, &link, &e) == 0) {
+		/* an accepted post is complete and on its form's scale */
+		if (!r->form || !r->agency || !r->sector || !r->response_id[0] || !r->has_ts)
+			abort();
+		for (size_t i = 0; i < r->form->n_items; i++)
+			if (r->answers[i] > r->form->scale_max - r->form->scale_min + 1)
+				abort();
+	}
+	free(r);
+	json_decref(doc);
+	return 0;
+}
+
 void fuzz_cleanup(void)
 {
+	form_store_free_all(all_forms, n_all_forms);
+	all_forms = NULL;
+	n_all_forms = 0;
 	form_free(import_form);
 	registry_free(import_reg);
 	db_close(import_db);

@@ -66,6 +66,9 @@ int test_write(const char *path, const char *content);
 /* Read a whole file; owned by the caller (free()), NULL on error. */
 char *test_read(const char *path);
 
+/* 1 if the file at path contains needle, else 0 (also when unreadable). */
+int test_file_contains(const char *path, const char *needle);
+
 /* The fixture directory ($SIPAS_FIXTURES, e.g. ../shared/fixtures). */
 const char *test_fixtures(void);
 
@@ -76,6 +79,7 @@ long long test_db_int(const char *path, const char *sql);
 struct test_server {
 	int pid;
 	int port;
+	char scheme[8];  /* "http" or "https" */
 	char base[64];   /* "http://127.0.0.1:PORT" */
 };
 

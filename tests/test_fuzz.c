@@ -87,7 +87,34 @@ static void replay_and_mutate_corpora(void)
 	CHECK(files >= 10);
 }
 
+/* A short coverage-guided libFuzzer run (clang, ASan+UBSan) of the collector's
+ * request-body validator, built by make as $SIPAS_FUZZ_BODY; `make fuzz` runs
+ * it longer.  Its corpus is copied so the repository's stays as committed. */
+static void libfuzzer_request_bodies(void)
+{
+	const char *bin = getenv("SIPAS_FUZZ_BODY"), *src = getenv("SIPAS_SOURCE");
+	char cmd[8192];
+
+	if (!bin || !src) {
+		test_fail(__FILE__, __LINE__, "set SIPAS_FUZZ_BODY and SIPAS_SOURCE (make test does)");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "mkdir -p corpus && cp %s/fuzz/corpus/body/* corpus/ && "
+		 "%s -max_total_time=15 -runs=2000000 -max_len=4096 -artifact_prefix=crash- corpus "
+		 ">fuzz.log 2>&1", src, bin);
+	if (system(cmd) != 0) {
+		char *log = test_read("fuzz.log");
+		size_t n = log ? strlen(log) : 0;
+
+		test_fail(__FILE__, __LINE__, "libFuzzer found a problem: %s", log ? log + (n > 1500 ? n - 1500 : 0) : "");
+		free(log);
+		return;
+	}
+	CHECK(test_file_contains("fuzz.log", "Done "));
+}
+
 const struct test_case fuzz_tests[] = {
 	{ "replay_and_mutate_corpora", replay_and_mutate_corpora },
+	{ "libfuzzer_request_bodies", libfuzzer_request_bodies },
 	{ NULL, NULL }
 };

@@ -1,0 +1,534 @@
+/*
+ * test_collector.c - the collector as kiosks and phones use it (SPEC §6): a
+ * real `sipas serve` on 127.0.0.1, real HTTP requests.  Every status of the
+ * API, idempotent re-posts, tokens bound to agencies and revoked, forged and
+ * expired phone links, batches, rate limits, metrics, published scores,
+ * TLS, and a kill -9 under 16 concurrent clients after which every
+ * acknowledged rating is still there.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "../lib/db.h"
+#include "../lib/link.h"
+#include "../lib/secret.h"
+#include "../lib/strbuf.h"
+
+struct setup {
+	struct test_server s;
+	char kiosk[128], other[128], admin[128];
+};
+
+static int add_device(const char *agency_or_admin, char *token)
+{
+	const struct cmd_result *r = strcmp(agency_or_admin, "admin") == 0
+		? sipas_run(NULL, "device", "add", "--admin", "--counter", "ops", NULL)
+		: sipas_run(NULL, "device", "add", "--agency", agency_or_admin, "--counter", "Quầy 1", NULL);
+
+	if (r->status != 0 || strlen(r->out) < 10)
+		return -1;
+	snprintf(token, 128, "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	return 0;
+}
+
+static int start(struct setup *st, const char *extra1, const char *extra2)
+{
+	if (sipas_run(NULL, "init", NULL)->status != 0 || add_device("P-HONGBANG", st->kiosk) ||
+	    add_device("P-LECHAN", st->other) || add_device("admin", st->admin))
+		return -1;
+	return test_server_start(&st->s, "sipas.db", extra1, extra2, NULL);
+}
+
+static long post(const struct setup *st, const char *path, const char *token, const char *body,
+		 struct http_result *h)
+{
+	char url[256], auth[200];
+	const char *headers[3] = { "Content-Type: application/json", NULL, NULL };
+
+	snprintf(url, sizeof(url), "%s%s", st->s.base, path);
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers[1] = auth;
+	}
+	if (test_http("POST", url, body, headers, h) != 0)
+		return -1;
+	return h->status;
+}
+
+static long get(const struct setup *st, const char *path, const char *token, struct http_result *h)
+{
+	char url[512], auth[200];
+	const char *headers[2] = { NULL, NULL };
+
+	snprintf(url, sizeof(url), "%s%s", st->s.base, path);
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers[0] = auth;
+	}
+	if (test_http("GET", url, NULL, headers, h) != 0)
+		return -1;
+	return h->status;
+}
+
+#define KIOSK(id, agency, answer) \
+	"{\"response_id\":\"" id "\",\"form\":\"kiosk-2018\",\"agency\":\"" agency "\"," \
+	"\"sector\":\"dat-dai\",\"channel\":\"kiosk\",\"submitted_at\":\"2026-08-03T09:15:00+07:00\"," \
+	"\"answers\":{\"overall\":" answer "}}"
+
+static long long stored(void)
+{
+	return test_db_int("sipas.db", "SELECT count(*) FROM responses");
+}
+
+static void kiosk_posts_are_idempotent(void)
+{
+	struct setup st;
+	struct http_result h;
+	char receipt[64];
+	json_t *doc;
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("k1", "P-HONGBANG", "3"), &h), 201);
+	doc = json_loads(h.body, 0, NULL);
+	CHECK(doc && json_is_false(json_object_get(doc, "duplicate")));
+	snprintf(receipt, sizeof(receipt), "%s", json_string_value(json_object_get(doc, "receipt")));
+	CHECK_INT(strlen(receipt), 32);
+	json_decref(doc);
+	free(h.body);
+	/* the same rating again (a kiosk re-sending after a network drop) */
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("k1", "P-HONGBANG", "3"), &h), 200);
+	CHECK_CONTAINS(h.body, receipt);
+	CHECK_CONTAINS(h.body, "\"duplicate\":true");
+	free(h.body);
+	/* the same id with other content */
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("k1", "P-HONGBANG", "1"), &h), 409);
+	CHECK_CONTAINS(h.body, "\"field\":\"response_id\"");
+	free(h.body);
+	/* one rating per dossier */
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, "{\"response_id\":\"k2\",\"form\":\"kiosk-2018\","
+		       "\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"submitted_at\":\"2026-08-03\","
+		       "\"dossier_code\":\"HS-9\",\"answers\":{\"overall\":2}}", &h), 201);
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, "{\"response_id\":\"k3\",\"form\":\"kiosk-2018\","
+		       "\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"submitted_at\":\"2026-08-03\","
+		       "\"dossier_code\":\"HS-9\",\"answers\":{\"overall\":3}}", &h), 409);
+	CHECK_CONTAINS(h.body, "\"field\":\"dossier_code\"");
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(stored(), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT channel FROM responses WHERE response_id = 'k2'"), 1);
+}
+
+static const struct {
+	const char *body, *field;
+	long status;
+} bad_posts[] = {
+	{ "not json", "body", 400 },
+	{ "[1,2]", NULL, 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":4}}", "answers.overall", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":\"3\"}}", "answers.overall", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"e1.1\":3}}", "answers.e1.1", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"nope\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":3}}", "sector", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"nope\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":3}}", "form", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"NOPE\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":3}}", "agency", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"answers\":{\"overall\":3}}", "submitted_at", 400 },
+	{ "{\"response_id\":7,\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":3}}", "response_id", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":3},\"weight\":5}", "weight", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":3,\"reason\":\"late-result\"}}", "reason", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"channel\":\"phone\",\"answers\":{\"overall\":3}}", "channel", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"agency\":\"P-HONGBANG\"}",
+	  "body", 400 },
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-LECHAN\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":3}}", "agency", 403 },
+};
+
+static void bad_posts_name_the_field_and_store_nothing(void)
+{
+	struct setup st;
+	struct http_result h;
+	char *big;
+	const char *plain[] = { "Content-Type: text/plain", NULL, NULL };
+	char auth[200], url[256];
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	for (size_t i = 0; i < sizeof(bad_posts) / sizeof(bad_posts[0]); i++) {
+		long status = post(&st, "/api/responses", st.kiosk, bad_posts[i].body, &h);
+
+		if (status != bad_posts[i].status) {
+			test_fail(__FILE__, __LINE__, "case %zu: status %ld: %s", i, status, h.body);
+			free(h.body);
+			return;
+		}
+		CHECK_CONTAINS(h.body, "{\"error\":{\"code\":");
+		if (bad_posts[i].field) {
+			char want[96];
+
+			snprintf(want, sizeof(want), "\"field\":\"%s\"", bad_posts[i].field);
+			CHECK_CONTAINS(h.body, want);
+		}
+		free(h.body);
+	}
+	/* 64 KiB + 1 */
+	big = malloc(65 * 1024 + 2);
+	CHECK(big);
+	memset(big, ' ', 65 * 1024 + 1);
+	big[0] = '{';
+	big[65 * 1024] = '}';
+	big[65 * 1024 + 1] = '\0';
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, big, &h), 413);
+	free(h.body);
+	free(big);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", st.kiosk);
+	plain[1] = auth;
+	snprintf(url, sizeof(url), "%s/api/responses", st.s.base);
+	CHECK_INT(test_http("POST", url, KIOSK("t", "P-HONGBANG", "3"), plain, &h), 0);
+	CHECK_INT(h.status, 415);
+	free(h.body);
+	CHECK_INT(get(&st, "/api/responses", NULL, &h), 405);
+	CHECK_CONTAINS(h.headers, "Allow: POST");
+	free(h.body);
+	CHECK_INT(get(&st, "/api/nothing", NULL, &h), 404);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(stored(), 0);
+}
+
+static void tokens(void)
+{
+	struct setup st;
+	struct http_result h;
+	char forged[128];
+	const struct cmd_result *r;
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	CHECK_INT(post(&st, "/api/responses", NULL, KIOSK("t1", "P-HONGBANG", "3"), &h), 401);
+	CHECK_CONTAINS(h.body, "\"field\":\"link\"");
+	free(h.body);
+	snprintf(forged, sizeof(forged), "%s", st.kiosk);
+	forged[strlen(forged) - 1] = forged[strlen(forged) - 1] == '0' ? '1' : '0';
+	CHECK_INT(post(&st, "/api/responses", forged, KIOSK("t1", "P-HONGBANG", "3"), &h), 401);
+	CHECK_CONTAINS(h.body, "unknown or malformed token");
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses", "garbage", KIOSK("t1", "P-HONGBANG", "3"), &h), 401);
+	free(h.body);
+	/* a kiosk of ward A cannot post for ward B */
+	CHECK_INT(post(&st, "/api/responses", st.other, KIOSK("t1", "P-HONGBANG", "3"), &h), 403);
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses", st.admin, KIOSK("t1", "P-HONGBANG", "3"), &h), 403);
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses", st.other, KIOSK("t2", "P-LECHAN", "3"), &h), 201);
+	free(h.body);
+	/* revoke the second kiosk (device 2): refused at once */
+	r = sipas_run(NULL, "device", "revoke", "2", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(post(&st, "/api/responses", st.other, KIOSK("t3", "P-LECHAN", "3"), &h), 401);
+	CHECK_CONTAINS(h.body, "token revoked");
+	free(h.body);
+	r = sipas_run(NULL, "device", "list", NULL);
+	CHECK_CONTAINS(r->out, "revoked");
+	CHECK(!strstr(r->out, st.kiosk + 14));      /* secrets are never shown again */
+	CHECK_INT(sipas_run(NULL, "device", "revoke", "99", NULL)->status, 1);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK(!test_file_contains("server.log", st.kiosk + 14));  /* nor logged */
+	CHECK(test_file_contains("server.log", "POST /api/responses 401 "));
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE length(secret_hash) = 32"), 3);
+	CHECK_INT(stored(), 1);
+}
+
+/* A phone post for dossier HS-1 at SO-XD carrying the given link fields. */
+static void phone_body(char *out, size_t n, const char *id, const char *dossier, long long expires,
+		       const char *sig)
+{
+	snprintf(out, n, "{\"response_id\":\"%s\",\"form\":\"sipas-2017\",\"agency\":\"SO-XD\","
+		 "\"sector\":\"xay-dung\",\"submitted_at\":\"2026-08-03T10:00:00+07:00\",\"dossier_code\":\"%s\","
+		 "\"answers\":{\"e1.1\":4,\"overall\":5,\"gender\":\"nu\"},\"comment\":\"Nhanh gọn\","
+		 "\"link\":{\"expires\":%lld,\"sig\":\"%s\"}}", id, dossier, expires, sig);
+}
+
+static int sign(const char *dossier, long long expires, char *sig)
+{
+	uint8_t key[SECRET_KEY_BYTES];
+	struct link_fields lf = { "sipas-2017", "SO-XD", "xay-dung", dossier, expires };
+	struct err e;
+	sqlite3 *db;
+	int rc = db_open("sipas.db", 0, &db, &e);
+
+	if (!rc)
+		rc = secret_server_key(db, key, &e);
+	db_close(db);
+	return rc ? rc : link_sign(key, &lf, sig, &e);
+}
+
+static void phone_links(void)
+{
+	struct setup st;
+	struct http_result h;
+	char body[2048], sig[LINK_SIG_HEX + 1], *q;
+	const struct cmd_result *r;
+	long long exp;
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	/* the link that `sipas link` prints is accepted */
+	r = sipas_run(NULL, "link", "--form", "sipas-2017", "--agency", "SO-XD", "--sector", "xay-dung",
+		      "--dossier", "HS-1", "--svg", "qr.svg", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "/s/sipas-2017?agency=SO-XD&sector=xay-dung&dossier=HS-1&exp=");
+	CHECK(test_file_contains("qr.svg", "<svg"));
+	q = strstr(r->out, "&exp=");
+	CHECK(q && sscanf(q, "&exp=%lld&sig=%64s", &exp, sig) == 2);
+	phone_body(body, sizeof(body), "p1", "HS-1", exp, sig);
+	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 201);
+	free(h.body);
+	/* a second rating of the same dossier */
+	phone_body(body, sizeof(body), "p2", "HS-1", exp, sig);
+	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 409);
+	CHECK_CONTAINS(h.body, "\"field\":\"dossier_code\"");
+	free(h.body);
+	/* the link of HS-1 used for another dossier */
+	phone_body(body, sizeof(body), "p3", "HS-2", exp, sig);
+	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 401);
+	CHECK_CONTAINS(h.body, "link signature does not match");
+	free(h.body);
+	/* a later expiry than signed */
+	phone_body(body, sizeof(body), "p3", "HS-1", exp + 86400, sig);
+	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 401);
+	free(h.body);
+	/* properly signed, but expired yesterday */
+	CHECK_INT(sign("HS-3", (long long)time(NULL) - 86400, sig), 0);
+	phone_body(body, sizeof(body), "p4", "HS-3", (long long)time(NULL) - 86400, sig);
+	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 401);
+	CHECK_CONTAINS(h.body, "link expired");
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(stored(), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT channel FROM responses"), 2);
+}
+
+static void batches(void)
+{
+	struct setup st;
+	struct http_result h;
+	struct strbuf sb;
+	json_t *doc, *results;
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("q1", "P-HONGBANG", "2"), &h), 201);
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses/batch", st.kiosk, "{\"responses\":["
+		       KIOSK("q1", "P-HONGBANG", "2") "," KIOSK("q2", "P-HONGBANG", "1") ","
+		       KIOSK("q3", "P-LECHAN", "1") "," KIOSK("q4", "P-HONGBANG", "9") ","
+		       KIOSK("q1", "P-HONGBANG", "3") "]}", &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	results = json_object_get(doc, "results");
+	CHECK_INT(json_array_size(results), 5);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(results, 0), "status")), 200);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(results, 1), "status")), 201);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(results, 2), "status")), 403);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(results, 3), "status")), 400);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(results, 4), "status")), 409);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(results, 1), "response_id")), "q2");
+	json_decref(doc);
+	CHECK_INT(post(&st, "/api/responses/batch", NULL, "{\"responses\":[]}", &h), 401);
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses/batch", st.kiosk, "{\"responses\":[]}", &h), 400);
+	free(h.body);
+	strbuf_init(&sb, 0);
+	strbuf_addstr(&sb, "{\"responses\":[");
+	for (int i = 0; i < 501; i++)
+		strbuf_addf(&sb, "%s{\"response_id\":\"m%d\"}", i ? "," : "", i);
+	strbuf_addstr(&sb, "]}");
+	CHECK_INT(post(&st, "/api/responses/batch", st.kiosk, strbuf_str(&sb), &h), 400);
+	CHECK_CONTAINS(h.body, "1 to 500");
+	free(h.body);
+	strbuf_release(&sb);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(stored(), 2);
+}
+
+static void rate_limits(void)
+{
+	struct setup st;
+	struct http_result h;
+	int limited = 0, ok = 0;
+	char id[32], body[512];
+
+	CHECK_INT(start(&st, "--device-rate", "20"), 0);   /* 20 a minute, bursts of 10 */
+	for (int i = 0; i < 15; i++) {
+		long status;
+
+		snprintf(id, sizeof(id), "r%d", i);
+		snprintf(body, sizeof(body), KIOSK("%s", "P-HONGBANG", "3"), id);
+		status = post(&st, "/api/responses", st.kiosk, body, &h);
+		if (status == 429) {
+			limited++;
+			CHECK_CONTAINS(h.headers, "Retry-After: ");
+		} else if (status == 201) {
+			ok++;
+		}
+		free(h.body);
+	}
+	CHECK_INT(ok, 10);
+	CHECK_INT(limited, 5);
+	/* another device has its own bucket */
+	CHECK_INT(post(&st, "/api/responses", st.other, KIOSK("o1", "P-LECHAN", "3"), &h), 201);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+}
+
+static void metrics_and_scores(void)
+{
+	struct setup st;
+	struct http_result h;
+	json_t *doc;
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("s1", "P-HONGBANG", "3"), &h), 201);
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("s2", "P-HONGBANG", "9"), &h), 400);
+	free(h.body);
+	CHECK_INT(get(&st, "/metrics", NULL, &h), 401);
+	free(h.body);
+	CHECK_INT(get(&st, "/metrics", st.kiosk, &h), 403);
+	free(h.body);
+	CHECK_INT(get(&st, "/metrics", st.admin, &h), 200);
+	CHECK_CONTAINS(h.headers, "text/plain; version=0.0.4");
+	CHECK_CONTAINS(h.body, "sipas_http_requests_total{route=\"/api/responses\",status=\"201\"} 1");
+	CHECK_CONTAINS(h.body, "sipas_responses_stored_total 1");
+	CHECK_CONTAINS(h.body, "sipas_rejections_total{reason=\"invalid\"} 1");
+	CHECK_CONTAINS(h.body, "sipas_http_request_seconds_count{route=\"/api/responses\"} 2");
+	free(h.body);
+	/* scores: only for published periods */
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018&by=agency", NULL, &h), 404);
+	CHECK_CONTAINS(h.body, "not published");
+	free(h.body);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", "--form", "kiosk-2018", NULL)->status, 0);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018&by=agency", NULL, &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	CHECK(doc);
+	CHECK_STR(json_string_value(json_object_get(doc, "period")), "2026Q3");
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(json_object_get(doc, "groups"), 0), "n")), 1);
+	json_decref(doc);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q9", NULL, &h), 400);
+	CHECK_CONTAINS(h.body, "\"field\":\"period\"");
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+}
+
+static void tls(void)
+{
+	struct setup st;
+	struct http_result h;
+
+	CHECK_INT(system("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem "
+			 "-days 2 -subj /CN=127.0.0.1 >/dev/null 2>&1"), 0);
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&st.s, "sipas.db", "--tls-cert", "cert.pem", "--tls-key", "key.pem", NULL), 0);
+	CHECK_STR(st.s.scheme, "https");
+	CHECK_INT(get(&st, "/healthz", NULL, &h), 200);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(sipas_run(NULL, "serve", "--tls-cert", "cert.pem", NULL)->status, 1);
+}
+
+/* The body of rating `id` of client `c`: a pure function of both, so a
+ * re-post after the crash is byte-identical. */
+static void crash_body(char *out, size_t n, int c, int i)
+{
+	snprintf(out, n, "{\"response_id\":\"c%d-%d\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\","
+		 "\"sector\":\"dat-dai\",\"submitted_at\":\"2026-08-03T09:%02d:%02d+07:00\","
+		 "\"answers\":{\"overall\":%d}}", c, i, i / 60 % 60, i % 60, 1 + (c + i) % 3);
+}
+
+static void kill_9_loses_no_acknowledged_rating(void)
+{
+	struct setup st;
+	struct http_result h;
+	pid_t kids[16];
+	long acked = 0, dup = 0;
+	int status;
+
+	CHECK_INT(start(&st, "--device-rate", "0"), 0);
+	for (int c = 0; c < 16; c++) {
+		kids[c] = fork();
+		if (kids[c] == 0) {
+			char path[32], body[512];
+			FILE *log;
+
+			snprintf(path, sizeof(path), "acked.%d", c);
+			log = fopen(path, "w");
+			for (int i = 0; i < 2000; i++) {
+				crash_body(body, sizeof(body), c, i);
+				if (post(&st, "/api/responses", st.kiosk, body, &h) == 201) {
+					fprintf(log, "%d\n", i);
+					fflush(log);
+				}
+				free(h.body);
+			}
+			fclose(log);
+			_exit(0);
+		}
+	}
+	usleep(700 * 1000);
+	kill(st.s.pid, SIGKILL);
+	waitpid(st.s.pid, &status, 0);
+	for (int c = 0; c < 16; c++)
+		waitpid(kids[c], NULL, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	CHECK_INT(test_server_start(&st.s, "sipas.db", "--device-rate", "0", NULL), 0);
+	for (int c = 0; c < 16; c++) {
+		char path[32], body[512];
+		FILE *log;
+		int i;
+
+		snprintf(path, sizeof(path), "acked.%d", c);
+		log = fopen(path, "r");
+		CHECK(log);
+		while (fscanf(log, "%d", &i) == 1) {
+			crash_body(body, sizeof(body), c, i);
+			acked++;
+			if (post(&st, "/api/responses", st.kiosk, body, &h) == 200 && strstr(h.body, "\"duplicate\":true"))
+				dup++;
+			free(h.body);
+		}
+		fclose(log);
+	}
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK(acked > 50);
+	CHECK_INT(dup, acked);
+	CHECK(stored() >= acked);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+}
+
+const struct test_case collector_tests[] = {
+	{ "kiosk_posts_are_idempotent", kiosk_posts_are_idempotent },
+	{ "bad_posts_name_the_field_and_store_nothing", bad_posts_name_the_field_and_store_nothing },
+	{ "tokens", tokens },
+	{ "phone_links", phone_links },
+	{ "batches", batches },
+	{ "rate_limits", rate_limits },
+	{ "metrics_and_scores", metrics_and_scores },
+	{ "tls", tls },
+	{ "kill_9_loses_no_acknowledged_rating", kill_9_loses_no_acknowledged_rating },
+	{ NULL, NULL }
+};
