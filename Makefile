@@ -113,7 +113,10 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 $(BUILD)/bench/scan: $(BUILD)/bench/scan.o $(ENGINE_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
-bench: $(BIN) $(BUILD)/bench/scan
+$(BUILD)/bench/bare: $(BUILD)/bench/bare.o
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+bench: $(BIN) $(BUILD)/bench/scan $(BUILD)/bench/bare
 	@command -v /usr/bin/time >/dev/null || $(SUDO) apt-get install -y time
 	@command -v wrk >/dev/null || $(SUDO) apt-get install -y wrk
 	bench/run.sh

@@ -21,6 +21,8 @@
 #define MAX_PEM (64 * 1024)
 
 struct request_state {
+	struct MHD_Connection *conn;
+	struct col_pending *pending;   /* suspended until the writer commits it */
 	struct timespec started;
 	char method[16];
 	char path[256];     /* a copy for the access log; truncated when longer */
@@ -78,6 +80,14 @@ static uint64_t client_key(struct MHD_Connection *conn)
 		return key | (1ull << 62) | (prefix & ((1ull << 62) - 1));
 	}
 	return key;
+}
+
+/* The writer's done(): the commit is over, let MHD call us again. */
+static void resume(void *arg)
+{
+	struct request_state *st = arg;
+
+	MHD_resume_connection(st->conn);
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply *reply)
@@ -139,7 +149,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	strbuf_init(&reply.body, 0);
 	reply.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	reply.content_type = "application/json; charset=utf-8";
-	if (st->too_large) {
+	if (st->pending) {
+		/* resumed: the writer has committed (or failed) this submission */
+		col_pending_finish(app, st->pending, &reply);
+		st->pending = NULL;
+		atomic_fetch_sub(&app->pending, 1);
+	} else if (st->too_large) {
 		reply.status = MHD_HTTP_CONTENT_TOO_LARGE;
 		strbuf_addf(&reply.body, "{\"error\":{\"code\":\"too_large\",\"message\":"
 			    "\"request body over %zu KiB\"}}\n", st->limit / 1024);
@@ -155,6 +170,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req.query = get_query;
 		req.cls = conn;
 		st->route = col_route(app, &req, &reply);
+		if (reply.pending) {
+			struct col_write_job *job = col_pending_job(reply.pending);
+
+			/* suspend first: the writer may finish before enqueue returns */
+			st->pending = reply.pending;
+			st->conn = conn;
+			job->done = resume;
+			job->arg = st;
+			MHD_suspend_connection(conn);
+			col_writer_enqueue(app->writer, job);
+			strbuf_release(&reply.body);
+			return MHD_YES;
+		}
 	}
 	st->status = reply.status;
 	ret = send_reply(conn, &reply);
@@ -172,6 +200,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (!st)
 		return;
+	if (st->pending) {
+		/* resumed after its commit, but the client had gone: the rating is
+		 * stored (a re-send will get its receipt); just release it */
+		struct col_reply dropped;
+
+		memset(&dropped, 0, sizeof(dropped));
+		strbuf_init(&dropped.body, 0);
+		col_pending_finish(app, st->pending, &dropped);
+		strbuf_release(&dropped.body);
+		st->pending = NULL;
+		atomic_fetch_sub(&app->pending, 1);
+	}
 	secs = seconds_since(&st->started);
 	col_metrics_observe(&app->metrics, st->route, st->status, secs);
 	fprintf(stderr, "%s %s %u %.0fus%s\n", st->method, st->path, st->status, secs * 1e6,
@@ -233,7 +273,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	const union MHD_DaemonInfo *info;
 	char *cert = NULL, *key = NULL;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG;
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	sigset_t stop;
 	int rc, sig;
 	char addr[INET_ADDRSTRLEN];
@@ -285,6 +325,11 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	fprintf(stderr, "sipas serve: %s received, finishing requests in flight\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_quiesce_daemon(d);
+	/* New submissions now get 503; wait for those the writer holds, so no
+	 * suspended connection outlives the daemon (at most 30 s). */
+	atomic_store(&app.stopping, 1);
+	for (int i = 0; i < 3000 && atomic_load(&app.pending) > 0; i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	MHD_stop_daemon(d);
 out:
 	col_app_close(&app);

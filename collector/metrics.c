@@ -15,7 +15,8 @@ static const double bucket_le[COL_METRICS_BUCKETS] = {
 
 static const char *const reasons[COL_METRICS_REASONS] = {
 	"invalid", "conflict", "not_found", "too_large", "unauthorized", "forbidden",
-	"rate_limited", "unsupported_media_type", "database", "internal", NULL
+	"rate_limited", "unsupported_media_type", "method_not_allowed", "unavailable", "database",
+	"internal", NULL
 };
 
 static int status_index(unsigned status)

@@ -260,141 +260,213 @@ static json_t *result_json(const struct col_write_result *res)
 	return json_pack("{s:s, s:b}", "receipt", res->receipt, "duplicate", res->duplicate);
 }
 
+/* A submission between its checks and its commit.  For a single post
+ * n = 1 and there are no items; for a batch, items[i] is the posted JSON,
+ * status[i] its refusal (0 when it went to the writer as valid[k]). */
+struct col_pending {
+	struct col_write_job job;
+	int batch;
+	size_t n;
+	struct response *rs;                 /* [n] */
+	const struct response **valid;       /* [n], the first job.n are queued */
+	struct col_write_result *results;    /* [n], for valid[k] */
+	struct col_write_result *refused;    /* [n], checks that failed */
+	unsigned *status;                    /* [n], 0 = queued as valid[which[i]] */
+	size_t *which;                       /* [n] */
+	const char **code;                   /* [n] error code of a refusal */
+	json_t *items;                       /* batch: the posted array (a reference) */
+};
+
+static void pending_free(struct col_pending *p)
+{
+	if (!p)
+		return;
+	free(p->rs);
+	free(p->valid);
+	free(p->results);
+	free(p->refused);
+	free(p->status);
+	free(p->which);
+	free(p->code);
+	json_decref(p->items);
+	free(p);
+}
+
+static struct col_pending *pending_new(size_t n, int batch)
+{
+	struct col_pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->batch = batch;
+	p->n = n;
+	p->rs = malloc(n * sizeof(*p->rs));
+	p->valid = calloc(n, sizeof(*p->valid));
+	p->results = calloc(n, sizeof(*p->results));
+	p->refused = calloc(n, sizeof(*p->refused));
+	p->status = calloc(n, sizeof(*p->status));
+	p->which = calloc(n, sizeof(*p->which));
+	p->code = calloc(n, sizeof(*p->code));
+	if (!p->rs || !p->valid || !p->results || !p->refused || !p->status || !p->which || !p->code) {
+		pending_free(p);
+		return NULL;
+	}
+	p->job.responses = p->valid;
+	p->job.results = p->results;
+	return p;
+}
+
+struct col_write_job *col_pending_job(struct col_pending *p)
+{
+	return &p->job;
+}
+
+/* Check item i (doc) and add it to the job when valid. */
+static void pending_add(struct col_app *app, struct col_pending *p, size_t i, json_t *doc,
+			const struct device_info *dev)
+{
+	if (check_post(app, doc, dev, &p->rs[i], &p->status[i], &p->code[i], &p->refused[i].err) != 0) {
+		if (p->batch)   /* a single post counts when its error reply is made */
+			col_metrics_reject(&app->metrics, p->code[i]);
+		return;
+	}
+	p->status[i] = 0;
+	p->which[i] = p->job.n;
+	p->valid[p->job.n++] = &p->rs[i];
+}
+
+/* Hand the pending submission to the HTTP layer, or answer at once when
+ * nothing needs the writer. */
+static void pending_submit(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+{
+	if (p->job.n && atomic_load(&app->stopping)) {
+		/* nothing was stored: the kiosk keeps the rating and re-sends it */
+		reply->retry_after = 5;
+		reply_error(app, reply, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			    "the collector is shutting down: retry later", NULL);
+		pending_free(p);
+		return;
+	}
+	if (p->job.n == 0) {
+		col_pending_finish(app, p, reply);
+		return;
+	}
+	atomic_fetch_add(&app->pending, 1);
+	reply->pending = p;
+}
+
+static void finish_single(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+{
+	const struct col_write_result *res = &p->results[0];
+
+	if (p->status[0])
+		reply_error(app, reply, p->status[0], p->code[0], p->refused[0].err.text,
+			    p->refused[0].err.field);
+	else if (res->code)
+		reply_err(app, reply, &res->err);
+	else
+		reply_json(reply, res->duplicate ? MHD_HTTP_OK : MHD_HTTP_CREATED, result_json(res));
+}
+
+static void finish_batch(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+{
+	json_t *results = json_array(), *item;
+	size_t i;
+
+	json_array_foreach(p->items, i, item) {
+		json_t *rid = json_object_get(item, "response_id"), *o;
+		const struct col_write_result *res = &p->results[p->which[i]];
+		const char *name;
+
+		if (p->status[i]) {
+			o = json_pack("{s:I, s:o}", "status", (json_int_t)p->status[i], "error",
+				      error_object(p->code[i], p->refused[i].err.text, p->refused[i].err.field));
+		} else if (res->code) {
+			unsigned status = status_of(res->code, &name);
+
+			col_metrics_reject(&app->metrics, name);
+			o = json_pack("{s:I, s:o}", "status", (json_int_t)status, "error",
+				      error_object(name, res->err.text, res->err.field));
+		} else {
+			o = result_json(res);
+			json_object_set_new(o, "status", json_integer(res->duplicate ? 200 : 201));
+		}
+		json_object_set(o, "response_id", json_is_string(rid) ? rid : json_null());
+		json_array_append_new(results, o);
+	}
+	reply_json(reply, MHD_HTTP_OK, json_pack("{s:o}", "results", results));
+}
+
+void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+{
+	if (p->batch)
+		finish_batch(app, p, reply);
+	else
+		finish_single(app, p, reply);
+	pending_free(p);
+}
+
 static void handle_post(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			const char *tail)
 {
 	struct device_info dev, *devp = NULL;
-	struct response *r = malloc(sizeof(*r));
-	const struct response *list[1];
-	struct col_write_result res;
-	const char *code;
-	unsigned status;
+	struct col_pending *p;
 	json_t *doc = NULL;
-	struct err e;
 
 	(void)tail;
-	err_clear(&e);
-	if (!r) {
-		reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
-		return;
-	}
 	if (bearer_token(req)) {
 		if (authenticate(app, req, reply, DEVICE_KIOSK, &dev) != 0 ||
 		    rate_limited(app, &app->device_limit, (uint64_t)dev.id, req, reply))
-			goto out;
+			return;
 		devp = &dev;
 	} else if (rate_limited(app, &app->address_limit, req->client, req, reply)) {
-		goto out;
+		return;
 	}
 	if (json_body(app, req, reply, &doc) != 0)
-		goto out;
-	if (check_post(app, doc, devp, r, &status, &code, &e) != 0) {
-		reply_error(app, reply, status, code, e.text, e.field);
-		goto out;
+		return;
+	p = pending_new(1, 0);
+	if (!p) {
+		reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+	} else {
+		pending_add(app, p, 0, doc, devp);
+		pending_submit(app, p, reply);
 	}
-	list[0] = r;
-	col_writer_submit(app->writer, list, 1, &res);
-	if (res.code)
-		reply_err(app, reply, &res.err);
-	else
-		reply_json(reply, res.duplicate ? MHD_HTTP_OK : MHD_HTTP_CREATED, result_json(&res));
-out:
 	json_decref(doc);
-	free(r);
 }
 
 static void handle_batch(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			 const char *tail)
 {
 	struct device_info dev;
-	json_t *doc = NULL, *items, *item, *results = NULL;
-	struct response *rs = NULL;
-	const struct response **valid = NULL;
-	struct col_write_result *res = NULL;
-	size_t n, n_valid = 0, i;
-	int *which = NULL;
+	struct col_pending *p;
+	json_t *doc = NULL, *items, *item;
+	size_t n, i;
 
 	(void)tail;
 	if (authenticate(app, req, reply, DEVICE_KIOSK, &dev) != 0 ||
 	    rate_limited(app, &app->device_limit, (uint64_t)dev.id, req, reply) ||
 	    json_body(app, req, reply, &doc) != 0)
-		goto out;
+		return;
 	items = json_object_get(doc, "responses");
-	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_array(items)) {
-		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid",
-			    "the body must be {\"responses\": [...]}", "responses");
-		goto out;
-	}
 	n = json_array_size(items);
-	if (n == 0 || n > COL_MAX_BATCH) {
+	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_array(items) || n == 0 ||
+	    n > COL_MAX_BATCH) {
 		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid",
-			    "a batch holds 1 to 500 responses", "responses");
-		goto out;
+			    "the body must be {\"responses\": [...]} with 1 to 500 responses", "responses");
+		json_decref(doc);
+		return;
 	}
-	rs = malloc(n * sizeof(*rs));
-	valid = malloc(n * sizeof(*valid));
-	res = calloc(n, sizeof(*res));
-	which = malloc(n * sizeof(*which));
-	results = json_array();
-	if (!rs || !valid || !res || !which || !results) {
+	p = pending_new(n, 1);
+	if (!p) {
 		reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
-		goto out;
+		json_decref(doc);
+		return;
 	}
-	json_array_foreach(items, i, item) {
-		const char *code;
-		unsigned status;
-
-		if (check_post(app, item, &dev, &rs[i], &status, &code, &res[i].err) != 0) {
-			which[i] = -(int)status;
-			col_metrics_reject(&app->metrics, code);
-			continue;
-		}
-		which[i] = (int)n_valid;
-		valid[n_valid++] = &rs[i];
-	}
-	if (n_valid) {
-		struct col_write_result *out_res = calloc(n_valid, sizeof(*out_res));
-
-		if (!out_res) {
-			reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
-			goto out;
-		}
-		col_writer_submit(app->writer, valid, n_valid, out_res);
-		for (i = 0; i < n; i++)
-			if (which[i] >= 0)
-				res[i] = out_res[which[i]];
-		free(out_res);
-	}
-	json_array_foreach(items, i, item) {
-		json_t *rid = json_object_get(item, "response_id"), *o;
-		const char *name;
-		unsigned status;
-
-		if (which[i] < 0) {
-			status = (unsigned)-which[i];
-			o = json_pack("{s:I, s:o}", "status", (json_int_t)status, "error",
-				      error_object(status == MHD_HTTP_FORBIDDEN ? "forbidden" : "invalid",
-						   res[i].err.text, res[i].err.field));
-		} else if (res[i].code) {
-			status = status_of(res[i].code, &name);
-			col_metrics_reject(&app->metrics, name);
-			o = json_pack("{s:I, s:o}", "status", (json_int_t)status, "error",
-				      error_object(name, res[i].err.text, res[i].err.field));
-		} else {
-			o = result_json(&res[i]);
-			json_object_set_new(o, "status", json_integer(res[i].duplicate ? 200 : 201));
-		}
-		json_object_set(o, "response_id", json_is_string(rid) ? rid : json_null());
-		json_array_append_new(results, o);
-	}
-	reply_json(reply, MHD_HTTP_OK, json_pack("{s:O}", "results", results));
-out:
-	json_decref(results);
+	p->items = json_incref(items);
+	json_array_foreach(items, i, item)
+		pending_add(app, p, i, item, &dev);
 	json_decref(doc);
-	free(rs);
-	free(valid);
-	free(res);
-	free(which);
+	pending_submit(app, p, reply);
 }
 
 /* ---- reading ---- */

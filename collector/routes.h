@@ -7,6 +7,7 @@
 #ifndef SIPAS_ROUTES_H
 #define SIPAS_ROUTES_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
@@ -39,6 +40,8 @@ struct col_app {
 	struct col_writer *writer;
 	struct col_ratelimit device_limit, address_limit;
 	struct col_metrics metrics;
+	atomic_int stopping;          /* set at shutdown: submissions get 503 */
+	atomic_int pending;           /* submissions waiting for a commit */
 };
 
 struct col_request {
@@ -54,18 +57,29 @@ struct col_request {
 	void *cls;
 };
 
+/* A checked submission waiting for its commit (see col_pending_job). */
+struct col_pending;
+
 struct col_reply {
 	unsigned status;
 	const char *content_type;
 	struct strbuf body;
 	int retry_after;              /* seconds; 0 = no Retry-After header */
 	const char *allow;            /* for 405 */
+	struct col_pending *pending;  /* set: no reply yet; queue the job first */
 };
 
 /* Route the request; fill `reply`.  Returns the route's index for metrics,
  * -1 when no route matched.  Can't fail: problems become error replies
  * ({"error": {"code", "message", "field"}}, SPEC §6). */
 int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply);
+
+/* The writer job of a pending submission: the HTTP layer sets its done()
+ * callback and queues it.  Owned by the pending submission. */
+struct col_write_job *col_pending_job(struct col_pending *p);
+
+/* After the job's done(): fill the reply and free the pending submission. */
+void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_reply *reply);
 
 /* The largest body accepted on `path`. */
 size_t col_body_limit(const char *path);

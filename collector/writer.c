@@ -2,7 +2,7 @@
  * writer.c - group commit (see writer.h).  One thread owns the write
  * connection.  Jobs queue under a mutex; the thread takes the whole queue,
  * wraps each response in a SAVEPOINT (so one conflict does not undo the
- * others), commits once, fills the results, and wakes the submitters.
+ * others), commits once, fills the results, and calls each job's done().
  */
 #include "writer.h"
 
@@ -13,24 +13,17 @@
 #include "../lib/db.h"
 #include "../lib/secret.h"
 
-struct col_job {
-	const struct response *const *responses;
-	size_t n;
-	struct col_write_result *results;
-	int done;
-	struct col_job *next;
-};
-
 struct col_writer {
 	sqlite3 *db;
 	uint8_t key[SECRET_KEY_BYTES];
 	struct store **stores;        /* one per form id, opened on first use */
 	char **store_forms;
 	size_t n_stores;
+	sqlite3_stmt *savepoint, *rollback_to, *release;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t wake, done;
-	struct col_job *head, *tail;
+	pthread_cond_t wake;
+	struct col_write_job *head, *tail;
 	int stopping;
 	uint64_t commits, stored;
 };
@@ -87,6 +80,15 @@ static void make_receipt(struct col_writer *w, const struct response *r,
 	secret_hex(mac, 16, out);
 }
 
+/* Run a prepared statement that returns no rows. */
+static int step_once(struct col_writer *w, sqlite3_stmt *st, struct err *e)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(w->db, e, "savepoint");
+
+	sqlite3_reset(st);
+	return rc;
+}
+
 static void store_one(struct col_writer *w, const struct response *r, struct col_write_result *res)
 {
 	uint8_t digest[STORE_DIGEST_BYTES];
@@ -94,31 +96,31 @@ static void store_one(struct col_writer *w, const struct response *r, struct col
 	int rc;
 
 	err_clear(&res->err);
-	rc = db_exec(w->db, "SAVEPOINT one", &res->err);
+	rc = step_once(w, w->savepoint, &res->err);
 	if (!rc)
 		rc = store_for(w, r->form->id, &st, &res->err);
 	if (!rc)
 		rc = store_put(st, r, &res->duplicate, digest, &res->err);
 	if (rc) {
-		db_exec(w->db, "ROLLBACK TO one", NULL);
+		step_once(w, w->rollback_to, NULL);
 		if (st)
 			store_reset_cache(st);
 		res->duplicate = 0;
 	} else {
 		make_receipt(w, r, digest, res->receipt);
 	}
-	db_exec(w->db, "RELEASE one", NULL);
+	step_once(w, w->release, NULL);
 	res->code = rc;
 }
 
 /* Store a batch of jobs in one transaction. */
-static void run_jobs(struct col_writer *w, struct col_job *jobs)
+static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 {
 	struct err e;
 	uint64_t stored = 0;
 	int rc = db_exec(w->db, "BEGIN IMMEDIATE", &e);
 
-	for (struct col_job *j = jobs; j; j = j->next) {
+	for (struct col_write_job *j = jobs; j; j = j->next) {
 		for (size_t i = 0; i < j->n; i++) {
 			if (rc) {
 				j->results[i].code = rc;
@@ -134,7 +136,7 @@ static void run_jobs(struct col_writer *w, struct col_job *jobs)
 		db_exec(w->db, "ROLLBACK", NULL);
 		for (size_t i = 0; i < w->n_stores; i++)
 			store_reset_cache(w->stores[i]);
-		for (struct col_job *j = jobs; j; j = j->next)
+		for (struct col_write_job *j = jobs; j; j = j->next)
 			for (size_t i = 0; i < j->n; i++) {
 				j->results[i].code = ERR_DB;
 				j->results[i].err = e;
@@ -144,10 +146,12 @@ static void run_jobs(struct col_writer *w, struct col_job *jobs)
 	pthread_mutex_lock(&w->lock);
 	w->commits += !rc;
 	w->stored += stored;
-	for (struct col_job *j = jobs; j; j = j->next)
-		j->done = 1;
-	pthread_cond_broadcast(&w->done);
 	pthread_mutex_unlock(&w->lock);
+	/* the next pointer is read first: a job may be freed once done */
+	for (struct col_write_job *j = jobs, *next; j; j = next) {
+		next = j->next;
+		j->done(j->arg);
+	}
 }
 
 static void *writer_main(void *arg)
@@ -155,7 +159,7 @@ static void *writer_main(void *arg)
 	struct col_writer *w = arg;
 
 	for (;;) {
-		struct col_job *jobs;
+		struct col_write_job *jobs;
 
 		pthread_mutex_lock(&w->lock);
 		while (!w->head && !w->stopping)
@@ -171,20 +175,16 @@ static void *writer_main(void *arg)
 	}
 }
 
-void col_writer_submit(struct col_writer *w, const struct response *const *responses, size_t n,
-		       struct col_write_result *results)
+void col_writer_enqueue(struct col_writer *w, struct col_write_job *job)
 {
-	struct col_job job = { responses, n, results, 0, NULL };
-
+	job->next = NULL;
 	pthread_mutex_lock(&w->lock);
 	if (w->tail)
-		w->tail->next = &job;
+		w->tail->next = job;
 	else
-		w->head = &job;
-	w->tail = &job;
+		w->head = job;
+	w->tail = job;
 	pthread_cond_signal(&w->wake);
-	while (!job.done)
-		pthread_cond_wait(&w->done, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -206,15 +206,22 @@ int col_writer_start(const char *path, const uint8_t *key, struct col_writer **o
 	memcpy(w->key, key, SECRET_KEY_BYTES);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
-	pthread_cond_init(&w->done, NULL);
 	rc = db_open(path, 0, &w->db, e);
+	if (!rc)
+		rc = db_prepare(w->db, "SAVEPOINT one", &w->savepoint, e);
+	if (!rc)
+		rc = db_prepare(w->db, "ROLLBACK TO one", &w->rollback_to, e);
+	if (!rc)
+		rc = db_prepare(w->db, "RELEASE one", &w->release, e);
 	if (!rc && pthread_create(&w->thread, NULL, writer_main, w) != 0)
 		rc = err_set(e, ERR_INTERNAL, "cannot start the writer thread");
 	if (rc) {
+		sqlite3_finalize(w->savepoint);
+		sqlite3_finalize(w->rollback_to);
+		sqlite3_finalize(w->release);
 		db_close(w->db);
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->wake);
-		pthread_cond_destroy(&w->done);
 		free(w);
 		return rc;
 	}
@@ -237,10 +244,12 @@ void col_writer_stop(struct col_writer *w)
 	}
 	free(w->stores);
 	free(w->store_forms);
+	sqlite3_finalize(w->savepoint);
+	sqlite3_finalize(w->rollback_to);
+	sqlite3_finalize(w->release);
 	db_close(w->db);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
-	pthread_cond_destroy(&w->done);
 	memset(w->key, 0, sizeof(w->key));
 	free(w);
 }

@@ -1,10 +1,10 @@
 /*
  * writer.h - the collector's only database writer, with group commit
- * (SPEC §6.1).  Request threads hand in checked responses and wait; the
- * writer thread stores everything that queued up meanwhile in one
- * transaction, commits (synchronous=FULL: on disk when COMMIT returns), and
- * only then wakes the waiting requests.  So every 2xx is durable, and many
- * concurrent posts share one fsync.
+ * (SPEC §6.1).  Requests hand in jobs of checked responses and are
+ * suspended; the writer thread stores everything that queued up meanwhile in
+ * one transaction, commits (synchronous=FULL: on disk when COMMIT returns),
+ * and only then calls each job's `done`, which resumes its request.  So
+ * every 2xx is durable, and many concurrent posts share one fsync.
  */
 #ifndef SIPAS_WRITER_H
 #define SIPAS_WRITER_H
@@ -29,11 +29,22 @@ struct col_write_result {
  * `key` (borrowed, SECRET_KEY_BYTES) derives receipts. */
 int col_writer_start(const char *path, const uint8_t *key, struct col_writer **out, struct err *e);
 
-/* Store n responses (borrowed until it returns) and wait until their
- * transaction is committed or failed; results[i] for responses[i].  Each
- * response succeeds or fails on its own.  Safe from any thread. */
-void col_writer_submit(struct col_writer *w, const struct response *const *responses, size_t n,
-		       struct col_write_result *results);
+/* A unit of work: n responses, their results, and who to call after the
+ * commit.  Owned by the caller, who must keep it (and what it points to)
+ * alive until done(arg) has been called. */
+struct col_write_job {
+	const struct response *const *responses;
+	size_t n;
+	struct col_write_result *results;    /* results[i] for responses[i] */
+	void (*done)(void *arg);             /* called on the writer thread */
+	void *arg;
+	struct col_write_job *next;          /* the writer's queue */
+};
+
+/* Queue a job; returns at once.  Each response succeeds or fails on its
+ * own; done() runs once its transaction is committed or failed.  Safe from
+ * any thread. */
+void col_writer_enqueue(struct col_writer *w, struct col_write_job *job);
 
 /* Transactions committed and responses stored so far (for /metrics). */
 void col_writer_stats(struct col_writer *w, uint64_t *commits, uint64_t *stored);
