@@ -96,12 +96,24 @@ static void reply_err(struct col_app *app, struct col_reply *reply, const struct
 
 /* ---- per-thread read connection ---- */
 
+/* What each worker thread keeps: its own read connection (SQLite
+ * connections are not shared between threads here) and prepared token
+ * checks.  Opened on first use, closed when the thread ends. */
+struct reader_state {
+	sqlite3 *db;
+	struct device_auth *auth;
+};
+
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
 
-static void reader_close(void *db)
+static void reader_close(void *arg)
 {
-	db_close(db);
+	struct reader_state *r = arg;
+
+	device_auth_free(r->auth);
+	db_close(r->db);
+	free(r);
 }
 
 static void reader_key_init(void)
@@ -109,18 +121,32 @@ static void reader_key_init(void)
 	pthread_key_create(&reader_key, reader_close);
 }
 
-/* This thread's read connection, opened on first use, closed when the
- * thread ends.  SQLite connections must not be shared between threads
- * without locking; one per worker needs none. */
-static sqlite3 *reader(struct col_app *app, struct err *e)
+static struct reader_state *reader_state(struct col_app *app, struct err *e)
 {
-	sqlite3 *db;
+	struct reader_state *r;
 
 	pthread_once(&reader_once, reader_key_init);
-	db = pthread_getspecific(reader_key);
-	if (!db && db_open(app->db_path, 0, &db, e) == 0)
-		pthread_setspecific(reader_key, db);
-	return db;
+	r = pthread_getspecific(reader_key);
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (db_open(app->db_path, 0, &r->db, e) != 0 || device_auth_new(r->db, &r->auth, e) != 0) {
+		reader_close(r);
+		return NULL;
+	}
+	pthread_setspecific(reader_key, r);
+	return r;
+}
+
+static sqlite3 *reader(struct col_app *app, struct err *e)
+{
+	struct reader_state *r = reader_state(app, e);
+
+	return r ? r->db : NULL;
 }
 
 /* ---- authentication and limits ---- */
@@ -152,8 +178,8 @@ static int authenticate(struct col_app *app, const struct col_request *req, stru
 			int role, struct device_info *dev)
 {
 	const char *token = bearer_token(req);
+	struct reader_state *rs;
 	struct err e;
-	sqlite3 *db;
 
 	err_clear(&e);
 	if (!token) {
@@ -161,12 +187,12 @@ static int authenticate(struct col_app *app, const struct col_request *req, stru
 			    "an Authorization: Bearer token is required", "authorization");
 		return -1;
 	}
-	db = reader(app, &e);
-	if (!db) {
+	rs = reader_state(app, &e);
+	if (!rs) {
 		reply_err(app, reply, &e);
 		return -1;
 	}
-	if (device_authenticate(db, token, dev, &e) != 0) {
+	if (device_auth_check(rs->auth, token, dev, &e) != 0) {
 		if (e.code == ERR_INVALID)
 			reply_error(app, reply, MHD_HTTP_UNAUTHORIZED, "unauthorized", e.text, "authorization");
 		else

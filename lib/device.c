@@ -4,6 +4,7 @@
 #include "device.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -116,12 +117,45 @@ int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), 
 	return rc;
 }
 
-int device_authenticate(sqlite3 *db, const char *token, struct device_info *out, struct err *e)
+struct device_auth {
+	sqlite3 *db;
+	sqlite3_stmt *find;
+};
+
+int device_auth_new(sqlite3 *db, struct device_auth **out, struct err *e)
+{
+	struct device_auth *a = calloc(1, sizeof(*a));
+	char sql[512];
+	int rc;
+
+	if (!a)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	a->db = db;
+	snprintf(sql, sizeof(sql), "%sWHERE d.public_id = ?1", device_columns);
+	rc = db_prepare(db, sql, &a->find, e);
+	if (rc) {
+		free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void device_auth_free(struct device_auth *a)
+{
+	if (!a)
+		return;
+	sqlite3_finalize(a->find);
+	free(a);
+}
+
+int device_auth_check(struct device_auth *a, const char *token, struct device_info *out,
+		      struct err *e)
 {
 	uint8_t secret[SECRET_BYTES], hash[SECRET_HASH_BYTES];
-	char sql[512], pub[DEVICE_PUBLIC_ID_LEN + 1];
-	sqlite3_stmt *st = NULL;
-	int rc;
+	char pub[DEVICE_PUBLIC_ID_LEN + 1];
+	sqlite3_stmt *st = a->find;
+	int rc, step;
 
 	if (strlen(token) != DEVICE_TOKEN_LEN || token[DEVICE_PUBLIC_ID_LEN] != '.' ||
 	    secret_unhex(token + DEVICE_PUBLIC_ID_LEN + 1, secret, sizeof(secret)) != 0)
@@ -129,22 +163,22 @@ int device_authenticate(sqlite3 *db, const char *token, struct device_info *out,
 	memcpy(pub, token, DEVICE_PUBLIC_ID_LEN);
 	pub[DEVICE_PUBLIC_ID_LEN] = '\0';
 	rc = secret_hash(secret, sizeof(secret), hash, e);
-	if (rc)
-		return rc;
-	snprintf(sql, sizeof(sql), "%sWHERE d.public_id = ?1", device_columns);
-	rc = db_prepare(db, sql, &st, e);
+	memset(secret, 0, sizeof(secret));
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, pub, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 8) != SECRET_HASH_BYTES ||
-	    !secret_equal(sqlite3_column_blob(st, 8), hash, SECRET_HASH_BYTES)) {
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		rc = db_fail(a->db, e, "checking a token");
+	} else if (step != SQLITE_ROW || sqlite3_column_bytes(st, 8) != SECRET_HASH_BYTES ||
+		   !secret_equal(sqlite3_column_blob(st, 8), hash, SECRET_HASH_BYTES)) {
 		rc = err_set_field(e, ERR_INVALID, "authorization", "unknown or malformed token");
 	} else {
 		read_row(st, out);
 		if (out->revoked_at)
 			rc = err_set_field(e, ERR_INVALID, "authorization", "token revoked");
 	}
-	sqlite3_finalize(st);
-	memset(secret, 0, sizeof(secret));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc;
 }

@@ -38,8 +38,19 @@ int device_revoke(sqlite3 *db, long long id, struct err *e);
 int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), void *arg,
 		struct err *e);
 
+/* A prepared token check on one connection, for servers that check many. */
+struct device_auth;
+
+/* Prepare token checks on db (borrowed; must outlive it).  *out is owned
+ * (device_auth_free). */
+int device_auth_new(sqlite3 *db, struct device_auth **out, struct err *e);
+
 /* Check a presented token.  On success *out describes the device.
  * ERR_INVALID "unknown or malformed token" or "token revoked" otherwise. */
-int device_authenticate(sqlite3 *db, const char *token, struct device_info *out, struct err *e);
+int device_auth_check(struct device_auth *a, const char *token, struct device_info *out,
+		      struct err *e);
+
+/* NULL-safe. */
+void device_auth_free(struct device_auth *a);
 
 #endif
