@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/array.h"
+
 void col_ratelimit_init(struct col_ratelimit *rl, double per_minute, double burst)
 {
 	memset(rl, 0, sizeof(*rl));
@@ -30,15 +32,8 @@ int col_ratelimit_take(struct col_ratelimit *rl, uint64_t key, double now)
 			intmap_release(&rl->index);
 			rl->n = 0;
 		}
-		if (rl->n == rl->cap) {
-			size_t cap = rl->cap ? rl->cap * 2 : 256;
-			struct col_bucket *p = realloc(rl->buckets, cap * sizeof(*p));
-
-			if (!p)
-				goto out;   /* out of memory: fail open rather than refuse everyone */
-			rl->buckets = p;
-			rl->cap = cap;
-		}
+		if (ARRAY_RESERVE(rl->buckets, rl->cap, rl->n) < 0)
+			goto out;   /* out of memory: fail open rather than refuse everyone */
 		if (intmap_put(&rl->index, key, (uint32_t)rl->n) < 0)
 			goto out;
 		rl->buckets[rl->n].tokens = rl->burst;

@@ -1,8 +1,8 @@
 /*
  * writer.c - group commit (see writer.h).  One thread owns the write
  * connection.  Jobs queue under a mutex; the thread takes the whole queue,
- * wraps each response in a SAVEPOINT (so one conflict does not undo the
- * others), commits once, fills the results, and calls each job's done().
+ * stores each response (a refused one undoes only itself), commits once,
+ * fills the results, and calls each job's done().
  */
 #include "writer.h"
 
@@ -19,7 +19,6 @@ struct col_writer {
 	struct store **stores;        /* one per form id, opened on first use */
 	char **store_forms;
 	size_t n_stores;
-	sqlite3_stmt *savepoint, *rollback_to, *release;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -80,36 +79,24 @@ static void make_receipt(struct col_writer *w, const struct response *r,
 	secret_hex(mac, 16, out);
 }
 
-/* Run a prepared statement that returns no rows. */
-static int step_once(struct col_writer *w, sqlite3_stmt *st, struct err *e)
-{
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(w->db, e, "savepoint");
-
-	sqlite3_reset(st);
-	return rc;
-}
-
 static void store_one(struct col_writer *w, const struct response *r, struct col_write_result *res)
 {
 	uint8_t digest[STORE_DIGEST_BYTES];
 	struct store *st = NULL;
 	int rc;
 
+	/* No savepoint is needed: a refused INSERT undoes itself (SQLite
+	 * rolls back the statement, not the transaction), and the stratum it
+	 * may have interned before is harmless: strata count only through
+	 * the responses that use them. */
 	err_clear(&res->err);
-	rc = step_once(w, w->savepoint, &res->err);
-	if (!rc)
-		rc = store_for(w, r->form->id, &st, &res->err);
+	rc = store_for(w, r->form->id, &st, &res->err);
 	if (!rc)
 		rc = store_put(st, r, &res->duplicate, digest, &res->err);
-	if (rc) {
-		step_once(w, w->rollback_to, NULL);
-		if (st)
-			store_reset_cache(st);
+	if (rc)
 		res->duplicate = 0;
-	} else {
+	else
 		make_receipt(w, r, digest, res->receipt);
-	}
-	step_once(w, w->release, NULL);
 	res->code = rc;
 }
 
@@ -196,6 +183,22 @@ void col_writer_stats(struct col_writer *w, uint64_t *commits, uint64_t *stored)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Release everything but the thread (not started, or joined). */
+static void writer_free(struct col_writer *w)
+{
+	for (size_t i = 0; i < w->n_stores; i++) {
+		store_free(w->stores[i]);
+		free(w->store_forms[i]);
+	}
+	free(w->stores);
+	free(w->store_forms);
+	db_close(w->db);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	memset(w->key, 0, sizeof(w->key));
+	free(w);
+}
+
 int col_writer_start(const char *path, const uint8_t *key, struct col_writer **out, struct err *e)
 {
 	struct col_writer *w = calloc(1, sizeof(*w));
@@ -207,22 +210,10 @@ int col_writer_start(const char *path, const uint8_t *key, struct col_writer **o
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	rc = db_open(path, 0, &w->db, e);
-	if (!rc)
-		rc = db_prepare(w->db, "SAVEPOINT one", &w->savepoint, e);
-	if (!rc)
-		rc = db_prepare(w->db, "ROLLBACK TO one", &w->rollback_to, e);
-	if (!rc)
-		rc = db_prepare(w->db, "RELEASE one", &w->release, e);
 	if (!rc && pthread_create(&w->thread, NULL, writer_main, w) != 0)
 		rc = err_set(e, ERR_INTERNAL, "cannot start the writer thread");
 	if (rc) {
-		sqlite3_finalize(w->savepoint);
-		sqlite3_finalize(w->rollback_to);
-		sqlite3_finalize(w->release);
-		db_close(w->db);
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->wake);
-		free(w);
+		writer_free(w);
 		return rc;
 	}
 	*out = w;
@@ -238,18 +229,5 @@ void col_writer_stop(struct col_writer *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	for (size_t i = 0; i < w->n_stores; i++) {
-		store_free(w->stores[i]);
-		free(w->store_forms[i]);
-	}
-	free(w->stores);
-	free(w->store_forms);
-	sqlite3_finalize(w->savepoint);
-	sqlite3_finalize(w->rollback_to);
-	sqlite3_finalize(w->release);
-	db_close(w->db);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->wake);
-	memset(w->key, 0, sizeof(w->key));
-	free(w);
+	writer_free(w);
 }

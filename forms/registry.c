@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/array.h"
 #include "../lib/csv.h"
 #include "../lib/db.h"
 #include "../lib/period.h"
@@ -193,16 +194,9 @@ static int load_agencies(sqlite3 *db, FILE *fp, const char *name, struct err *e)
 		sqlite3_reset(st);
 		if (rc || !*parent)
 			continue;
-		if (n_links == alloc) {
-			struct pending_parent *p;
-
-			alloc = alloc ? alloc * 2 : 64;
-			p = realloc(links, alloc * sizeof(*links));
-			if (!p) {
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-				break;
-			}
-			links = p;
+		if (ARRAY_RESERVE(links, alloc, n_links) < 0) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
 		}
 		links[n_links].line = csv_line(r);
 		snprintf(links[n_links].code, sizeof(links[n_links].code), "%s", code);
@@ -352,16 +346,9 @@ static int read_entries(sqlite3 *db, const char *sql, struct registry_entry **ou
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		struct registry_entry *en;
 
-		if (count == alloc) {
-			struct registry_entry *p;
-
-			alloc = alloc ? alloc * 2 : 32;
-			p = realloc(v, alloc * sizeof(*v));
-			if (!p) {
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-				break;
-			}
-			v = p;
+		if (ARRAY_RESERVE(v, alloc, count) < 0) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
 		}
 		en = &v[count++];
 		en->id = sqlite3_column_int64(st, 0);
@@ -405,16 +392,9 @@ int registry_read(sqlite3 *db, struct registry **out, struct err *e)
 		struct registry_target *t;
 		const char *scope = (const char *)sqlite3_column_text(st, 0);
 
-		if (reg->n_targets == alloc) {
-			struct registry_target *p;
-
-			alloc = alloc ? alloc * 2 : 16;
-			p = realloc(reg->targets, alloc * sizeof(*p));
-			if (!p) {
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-				break;
-			}
-			reg->targets = p;
+		if (ARRAY_RESERVE(reg->targets, alloc, reg->n_targets) < 0) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			break;
 		}
 		t = &reg->targets[reg->n_targets++];
 		t->scope = strcmp(scope, "all") == 0 ? SCOPE_ALL

@@ -5,6 +5,7 @@
 #include "response.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,9 @@ static const struct {
 
 void response_init(struct response *r, const struct form *form)
 {
-	memset(r, 0, sizeof(*r));
+	/* everything but the long comment buffer, of which "" is enough */
+	memset(r, 0, offsetof(struct response, comment));
+	r->comment[0] = '\0';
 	r->form = form;
 	r->channel = CHANNEL_PAPER;
 	r->weight = 1.0;

@@ -27,21 +27,38 @@ const struct fuzz_target fuzz_targets[] = {
 	{ NULL, NULL }
 };
 
+/* A stream over a private copy of the input (freed by close_input).
+ * fmemopen needs a size > 0, so an empty input is one byte, consumed. */
+static FILE *open_input(const uint8_t *data, size_t size, char **copy)
+{
+	FILE *fp;
+
+	*copy = malloc(size + 1);
+	if (!*copy)
+		return NULL;
+	if (size)
+		memcpy(*copy, data, size);
+	fp = fmemopen(*copy, size ? size : 1, "r");
+	if (fp && size == 0)
+		fgetc(fp);
+	return fp;
+}
+
+static void close_input(FILE *fp, char *copy)
+{
+	if (fp)
+		fclose(fp);
+	free(copy);
+}
+
 int fuzz_csv(const uint8_t *data, size_t size)
 {
-	char *copy = malloc(size + 1);
-	FILE *fp;
+	char *copy;
+	FILE *fp = open_input(data, size, &copy);
 	struct csv_reader *r;
 	struct err e;
 	int rc;
 
-	if (!copy)
-		return 0;
-	if (size)
-		memcpy(copy, data, size);
-	fp = fmemopen(copy, size ? size : 1, "r");
-	if (fp && size == 0)
-		fgetc(fp); /* fmemopen needs size > 0: consume the one byte to read nothing */
 	r = fp ? csv_reader_new(fp, "fuzz.csv") : NULL;
 	while (r && (rc = csv_read_record(r, &e)) == 1) {
 		for (size_t i = 0; i < csv_nfields(r); i++)
@@ -49,9 +66,7 @@ int fuzz_csv(const uint8_t *data, size_t size)
 				abort();
 	}
 	csv_reader_free(r);
-	if (fp)
-		fclose(fp);
-	free(copy);
+	close_input(fp, copy);
 	return 0;
 }
 
@@ -134,14 +149,7 @@ int fuzz_import(const uint8_t *data, size_t size)
 
 	if (!import_db)
 		import_setup();
-	copy = malloc(size + 1);
-	if (!copy)
-		return 0;
-	if (size)
-		memcpy(copy, data, size);
-	fp = fmemopen(copy, size ? size : 1, "r");
-	if (fp && size == 0)
-		fgetc(fp);
+	fp = open_input(data, size, &copy);
 	db_query_int(import_db, "SELECT count(*) FROM responses", &before, &e);
 	rc = fp ? import_csv(import_db, import_reg, import_form, fp, "fuzz.csv", size, &stats, &e) : 0;
 	db_query_int(import_db, "SELECT count(*) FROM responses", &after, &e);
@@ -150,9 +158,7 @@ int fuzz_import(const uint8_t *data, size_t size)
 		abort();
 	if (!rc && after != before + stats.added)
 		abort();
-	if (fp)
-		fclose(fp);
-	free(copy);
+	close_input(fp, copy);
 	return 0;
 }
 

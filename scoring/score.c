@@ -15,6 +15,7 @@
 #include "score_accum.h"
 #include "score_design.h"
 #include "score_rake.h"
+#include "../lib/array.h"
 #include "../lib/db.h"
 #include "../lib/intmap.h"
 #include "../lib/progress.h"
@@ -164,15 +165,8 @@ struct group_list {
 static long add_group(struct group_list *gl, int kind, uint64_t key,
 		      const struct registry_entry *agency, const struct registry_entry *sector)
 {
-	if (gl->n == gl->cap) {
-		size_t cap = gl->cap ? gl->cap * 2 : 64;
-		struct score_group *p = realloc(gl->v, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		gl->v = p;
-		gl->cap = cap;
-	}
+	if (ARRAY_RESERVE(gl->v, gl->cap, gl->n) < 0)
+		return -1;
 	memset(&gl->v[gl->n], 0, sizeof(gl->v[gl->n]));
 	gl->v[gl->n].agency = agency;
 	gl->v[gl->n].sector = sector;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/array.h"
+
 /* Ids of agencies, sectors and strata fit 31 bits, PSUs 40 bits: checked. */
 #define ID31_MAX 0x7fffffffLL
 #define ID40_MAX 0xffffffffffLL
@@ -36,15 +38,8 @@ static int new_cell(struct score_accum *a, long long agency, long long sector, l
 	double *blk;
 	size_t k = a->k;
 
-	if (a->n_cells == a->cap_cells) {
-		size_t cap = a->cap_cells ? a->cap_cells * 2 : 64;
-		struct score_cell *p = realloc(a->cells, cap * sizeof(*p));
-
-		if (!p)
-			return err_set(e, ERR_NOMEM, "out of memory");
-		a->cells = p;
-		a->cap_cells = cap;
-	}
+	if (ARRAY_RESERVE(a->cells, a->cap_cells, a->n_cells) < 0)
+		return err_set(e, ERR_NOMEM, "out of memory");
 	blk = cell_block(k);
 	if (!blk)
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -118,16 +113,9 @@ static struct score_stratum *find_stratum(struct score_accum *a, long long id, s
 
 	if (i >= 0)
 		return &a->strata[i];
-	if (a->n_strata == a->cap_strata) {
-		size_t cap = a->cap_strata ? a->cap_strata * 2 : 64;
-		struct score_stratum *p = realloc(a->strata, cap * sizeof(*p));
-
-		if (!p) {
-			err_set(e, ERR_NOMEM, "out of memory");
-			return NULL;
-		}
-		a->strata = p;
-		a->cap_strata = cap;
+	if (ARRAY_RESERVE(a->strata, a->cap_strata, a->n_strata) < 0) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
 	}
 	if (intmap_put(&a->stratum_map, (uint64_t)id, (uint32_t)a->n_strata) < 0) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -155,15 +143,8 @@ static int find_part(struct score_accum *a, long long psu, uint32_t cell, uint32
 	if (i < 0) {
 		struct score_psu_part *p;
 
-		if (a->n_parts == a->cap_parts) {
-			size_t cap = a->cap_parts ? a->cap_parts * 2 : 256;
-			struct score_psu_part *q = realloc(a->parts, cap * sizeof(*q));
-
-			if (!q)
-				return err_set(e, ERR_NOMEM, "out of memory");
-			a->parts = q;
-			a->cap_parts = cap;
-		}
+		if (ARRAY_RESERVE(a->parts, a->cap_parts, a->n_parts) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
 		p = &a->parts[a->n_parts];
 		p->psu_id = psu;
 		p->cell = cell;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <gsl/gsl_blas.h>
 
+#include "../lib/array.h"
 #include "../lib/intmap.h"
 
 /* One group within one stratum: its totals and second moments over PSUs. */
@@ -46,15 +47,8 @@ static struct gstratum *get_gs(struct builder *b, uint32_t group, long long stra
 
 	if (i >= 0)
 		return &b->gs[i];
-	if (b->n_gs == b->cap_gs) {
-		size_t cap = b->cap_gs ? b->cap_gs * 2 : 64;
-		struct gstratum *p = realloc(b->gs, cap * sizeof(*p));
-
-		if (!p)
-			goto nomem;
-		b->gs = p;
-		b->cap_gs = cap;
-	}
+	if (ARRAY_RESERVE(b->gs, b->cap_gs, b->n_gs) < 0)
+		goto nomem;
 	g = &b->gs[b->n_gs];
 	g->group = group;
 	g->stratum_id = stratum;

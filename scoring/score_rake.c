@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/array.h"
 #include "../lib/csv.h"
 #include "../lib/intmap.h"
 
@@ -283,15 +284,8 @@ int score_rake_add(struct score_rake *r, long long agency_id, long long sector_i
 	}
 	i = intmap_get(&r->combo_of, key);
 	if (i < 0) {
-		if (r->n_combos == r->cap_combos) {
-			size_t cap = r->cap_combos ? r->cap_combos * 2 : 64;
-			struct rake_combo *p = realloc(r->combos, cap * sizeof(*p));
-
-			if (!p)
-				return err_set(e, ERR_NOMEM, "out of memory");
-			r->combos = p;
-			r->cap_combos = cap;
-		}
+		if (ARRAY_RESERVE(r->combos, r->cap_combos, r->n_combos) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
 		if (intmap_put(&r->combo_of, key, (uint32_t)r->n_combos) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
 		r->combos[r->n_combos].key = key;
