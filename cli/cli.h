@@ -14,7 +14,8 @@
 struct cli_command {
 	const char *name;
 	int (*run)(int argc, char **argv);  /* argv[0] is the command name */
-	const char *usage;                  /* printed by --help and `sipas help` */
+	const char *usage;                  /* printed by --help and `sipas help CMD` */
+	const char *summary;                /* one line for `sipas help` */
 };
 
 int cmd_init(int argc, char **argv);

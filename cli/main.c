@@ -12,14 +12,14 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
-	{ "init", cmd_init, cmd_init_usage },
-	{ "import", cmd_import, cmd_import_usage },
-	{ "score", cmd_score, cmd_score_usage },
-	{ "publish", cmd_publish, cmd_publish_usage },
-	{ "serve", cmd_serve, cmd_serve_usage },
-	{ "device", cmd_device, cmd_device_usage },
-	{ "link", cmd_link, cmd_link_usage },
-	{ "demo", cmd_demo, cmd_demo_usage },
+	{ "init", cmd_init, cmd_init_usage, "create or migrate the database; load forms and registry" },
+	{ "import", cmd_import, cmd_import_usage, "import survey responses from CSV (all or nothing)" },
+	{ "score", cmd_score, cmd_score_usage, "indices, intervals and target verdicts for a period" },
+	{ "publish", cmd_publish, cmd_publish_usage, "make a period's scores public" },
+	{ "serve", cmd_serve, cmd_serve_usage, "run the collector (kiosk and phone ratings, API)" },
+	{ "device", cmd_device, cmd_device_usage, "add, list or revoke kiosk and admin tokens" },
+	{ "link", cmd_link, cmd_link_usage, "the signed phone-survey link (and QR code) of a dossier" },
+	{ "demo", cmd_demo, cmd_demo_usage, "fill an empty database with a synthetic year" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -68,13 +68,10 @@ static void print_overview(FILE *out)
 	fputs("usage: sipas COMMAND [OPTIONS]\n\n"
 	      "Citizen-satisfaction (SIPAS) survey collection and scoring.\n\n"
 	      "commands:\n", out);
-	for (size_t i = 0; i < N_COMMANDS; i++) {
-		const char *u = commands[i].usage;
-		const char *nl = strchr(u, '\n');
-
-		fprintf(out, "  %.*s\n", (int)(nl ? nl - u : (long)strlen(u)), u + strlen("usage: "));
-	}
-	fputs("\nEvery command takes --db PATH (default $SIPAS_DB, else ./sipas.db) and --help.\n", out);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nEvery command takes --db PATH (default $SIPAS_DB, else ./sipas.db) and --help;\n"
+	      "'sipas help COMMAND' shows its options.\n", out);
 }
 
 int main(int argc, char **argv)

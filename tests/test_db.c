@@ -140,8 +140,9 @@ static void help_and_unknown_commands(void)
 	const struct cmd_result *r = sipas_run(NULL, "help", NULL);
 
 	CHECK_INT(r->status, 0);
-	CHECK_CONTAINS(r->out, "sipas init [--db PATH] [--registry DIR]");
-	CHECK_CONTAINS(r->out, "sipas serve");
+	CHECK_CONTAINS(r->out, "  init      create or migrate the database");
+	CHECK_CONTAINS(r->out, "  serve     run the collector");
+	CHECK_CONTAINS(r->out, "  link      the signed phone-survey link");
 	r = sipas_run(NULL, "frobnicate", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK_CONTAINS(r->err, "'frobnicate' is not a command");
