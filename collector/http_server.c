@@ -96,10 +96,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply 
 	enum MHD_Result ret;
 	char retry[16];
 
-	resp = MHD_create_response_from_buffer(reply->body.len, reply->body.buf ? reply->body.buf : (char *)"",
-					       MHD_RESPMEM_MUST_COPY);
-	if (!resp)
+	size_t len = reply->body.len;
+	char *body = strbuf_detach(&reply->body, NULL);
+
+	/* MHD takes the body and frees it with the response */
+	resp = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
+	if (!resp) {
+		free(body);
 		return MHD_NO;
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

@@ -15,7 +15,8 @@
 
 struct col_writer {
 	sqlite3 *db;
-	uint8_t key[SECRET_KEY_BYTES];
+	sqlite3_stmt *begin, *commit, *rollback;
+	struct secret_mac *receipt_mac;
 	struct store **stores;        /* one per form id, opened on first use */
 	char **store_forms;
 	size_t n_stores;
@@ -63,20 +64,22 @@ static int store_for(struct col_writer *w, const char *form_id, struct store **o
 static void make_receipt(struct col_writer *w, const struct response *r,
 			 const uint8_t digest[STORE_DIGEST_BYTES], char *out)
 {
-	uint8_t msg[2 * FORM_MAX_ID + RESPONSE_MAX_ID + STORE_DIGEST_BYTES + 4], mac[SECRET_HASH_BYTES];
-	size_t n = 0, len;
+	uint8_t mac[SECRET_HASH_BYTES];
 
-	len = strlen(r->form->id);
-	memcpy(msg + n, r->form->id, len + 1);
-	n += len + 1;
-	len = strlen(r->response_id);
-	memcpy(msg + n, r->response_id, len + 1);
-	n += len + 1;
-	memcpy(msg + n, digest, STORE_DIGEST_BYTES);
-	n += STORE_DIGEST_BYTES;
-	if (secret_hmac(w->key, sizeof(w->key), msg, n, mac, NULL) != 0)
-		memset(mac, 0, sizeof(mac));
+	secret_mac_add(w->receipt_mac, r->form->id, strlen(r->form->id) + 1);
+	secret_mac_add(w->receipt_mac, r->response_id, strlen(r->response_id) + 1);
+	secret_mac_add(w->receipt_mac, digest, STORE_DIGEST_BYTES);
+	secret_mac_end(w->receipt_mac, mac);
 	secret_hex(mac, 16, out);
+}
+
+/* Run a prepared statement that returns no rows (BEGIN, COMMIT, ROLLBACK). */
+static int step_once(struct col_writer *w, sqlite3_stmt *st, struct err *e)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(w->db, e, "writing");
+
+	sqlite3_reset(st);
+	return rc;
 }
 
 static void store_one(struct col_writer *w, const struct response *r, struct col_write_result *res)
@@ -105,7 +108,7 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 {
 	struct err e;
 	uint64_t stored = 0;
-	int rc = db_exec(w->db, "BEGIN IMMEDIATE", &e);
+	int rc = step_once(w, w->begin, &e);
 
 	for (struct col_write_job *j = jobs; j; j = j->next) {
 		for (size_t i = 0; i < j->n; i++) {
@@ -118,9 +121,9 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 			stored += j->results[i].code == 0 && !j->results[i].duplicate;
 		}
 	}
-	if (!rc && db_exec(w->db, "COMMIT", &e) != 0) {
+	if (!rc && step_once(w, w->commit, &e) != 0) {
 		/* nothing of this transaction is on disk: nobody gets a 2xx */
-		db_exec(w->db, "ROLLBACK", NULL);
+		step_once(w, w->rollback, NULL);
 		for (size_t i = 0; i < w->n_stores; i++)
 			store_reset_cache(w->stores[i]);
 		for (struct col_write_job *j = jobs; j; j = j->next)
@@ -192,10 +195,13 @@ static void writer_free(struct col_writer *w)
 	}
 	free(w->stores);
 	free(w->store_forms);
+	sqlite3_finalize(w->begin);
+	sqlite3_finalize(w->commit);
+	sqlite3_finalize(w->rollback);
+	secret_mac_free(w->receipt_mac);
 	db_close(w->db);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
-	memset(w->key, 0, sizeof(w->key));
 	free(w);
 }
 
@@ -206,10 +212,17 @@ int col_writer_start(const char *path, const uint8_t *key, struct col_writer **o
 
 	if (!w)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	memcpy(w->key, key, SECRET_KEY_BYTES);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
-	rc = db_open(path, 0, &w->db, e);
+	rc = secret_mac_new(key, SECRET_KEY_BYTES, &w->receipt_mac, e);
+	if (!rc)
+		rc = db_open(path, 0, &w->db, e);
+	if (!rc)
+		rc = db_prepare(w->db, "BEGIN IMMEDIATE", &w->begin, e);
+	if (!rc)
+		rc = db_prepare(w->db, "COMMIT", &w->commit, e);
+	if (!rc)
+		rc = db_prepare(w->db, "ROLLBACK", &w->rollback, e);
 	if (!rc && pthread_create(&w->thread, NULL, writer_main, w) != 0)
 		rc = err_set(e, ERR_INTERNAL, "cannot start the writer thread");
 	if (rc) {

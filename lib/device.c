@@ -8,10 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
 #include "db.h"
+#include "intmap.h"
 #include "secret.h"
 
 #define SECRET_BYTES 32
+#define DEVICE_AUTH_MAX_CACHED 100000
 
 int device_add(sqlite3 *db, int role, const char *agency, const char *counter, char *token,
 	       long long *id, struct err *e)
@@ -117,12 +120,23 @@ int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), 
 	return rc;
 }
 
+/* A device as last read from the database. */
+struct cached_device {
+	struct device_info info;
+	uint8_t hash[SECRET_HASH_BYTES];
+	double read_at;
+};
+
 struct device_auth {
 	sqlite3 *db;
 	sqlite3_stmt *find;
+	double max_age;
+	struct intmap index;          /* public id (48 bits) -> cached[] */
+	struct cached_device *cached;
+	size_t n_cached, cap_cached;
 };
 
-int device_auth_new(sqlite3 *db, struct device_auth **out, struct err *e)
+int device_auth_new(sqlite3 *db, double max_age, struct device_auth **out, struct err *e)
 {
 	struct device_auth *a = calloc(1, sizeof(*a));
 	char sql[512];
@@ -131,6 +145,7 @@ int device_auth_new(sqlite3 *db, struct device_auth **out, struct err *e)
 	if (!a)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	a->db = db;
+	a->max_age = max_age;
 	snprintf(sql, sizeof(sql), "%sWHERE d.public_id = ?1", device_columns);
 	rc = db_prepare(db, sql, &a->find, e);
 	if (rc) {
@@ -146,39 +161,80 @@ void device_auth_free(struct device_auth *a)
 	if (!a)
 		return;
 	sqlite3_finalize(a->find);
+	intmap_release(&a->index);
+	free(a->cached);
 	free(a);
 }
 
-int device_auth_check(struct device_auth *a, const char *token, struct device_info *out,
-		      struct err *e)
+/* Read device `pub` into the cache; its slot, or NULL (e filled) when the
+ * device does not exist or on a database error. */
+static struct cached_device *read_device(struct device_auth *a, const char *pub, uint64_t key,
+					 double now, struct err *e)
 {
-	uint8_t secret[SECRET_BYTES], hash[SECRET_HASH_BYTES];
-	char pub[DEVICE_PUBLIC_ID_LEN + 1];
 	sqlite3_stmt *st = a->find;
-	int rc, step;
+	struct cached_device *c = NULL;
+	long i = intmap_get(&a->index, key);
+	int step;
 
-	if (strlen(token) != DEVICE_TOKEN_LEN || token[DEVICE_PUBLIC_ID_LEN] != '.' ||
+	sqlite3_bind_text(st, 1, pub, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW && sqlite3_column_bytes(st, 8) == SECRET_HASH_BYTES) {
+		if (i < 0 && a->n_cached < DEVICE_AUTH_MAX_CACHED &&
+		    ARRAY_RESERVE(a->cached, a->cap_cached, a->n_cached) == 0 &&
+		    intmap_put(&a->index, key, (uint32_t)a->n_cached) == 0)
+			i = (long)a->n_cached++;
+		c = i >= 0 ? &a->cached[i] : NULL;
+		if (c) {
+			read_row(st, &c->info);
+			memcpy(c->hash, sqlite3_column_blob(st, 8), SECRET_HASH_BYTES);
+			c->read_at = now;
+		} else {
+			err_set(e, ERR_NOMEM, "out of memory");
+		}
+	} else if (step == SQLITE_ROW || step == SQLITE_DONE) {
+		err_set_field(e, ERR_INVALID, "authorization", "unknown or malformed token");
+	} else {
+		db_fail(a->db, e, "checking a token");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return c;
+}
+
+int device_auth_check(struct device_auth *a, const char *token, double now,
+		      struct device_info *out, struct err *e)
+{
+	uint8_t secret[SECRET_BYTES], hash[SECRET_HASH_BYTES], pub_bytes[6];
+	char pub[DEVICE_PUBLIC_ID_LEN + 1];
+	struct cached_device *c;
+	uint64_t key = 0;
+	long i;
+	int rc;
+
+	if (strlen(token) != DEVICE_TOKEN_LEN || token[0] != 'd' || token[DEVICE_PUBLIC_ID_LEN] != '.' ||
 	    secret_unhex(token + DEVICE_PUBLIC_ID_LEN + 1, secret, sizeof(secret)) != 0)
 		return err_set_field(e, ERR_INVALID, "authorization", "unknown or malformed token");
 	memcpy(pub, token, DEVICE_PUBLIC_ID_LEN);
 	pub[DEVICE_PUBLIC_ID_LEN] = '\0';
+	if (secret_unhex(pub + 1, pub_bytes, sizeof(pub_bytes)) != 0)
+		return err_set_field(e, ERR_INVALID, "authorization", "unknown or malformed token");
+	for (size_t k = 0; k < sizeof(pub_bytes); k++)
+		key = key << 8 | pub_bytes[k];
 	rc = secret_hash(secret, sizeof(secret), hash, e);
 	memset(secret, 0, sizeof(secret));
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, pub, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		rc = db_fail(a->db, e, "checking a token");
-	} else if (step != SQLITE_ROW || sqlite3_column_bytes(st, 8) != SECRET_HASH_BYTES ||
-		   !secret_equal(sqlite3_column_blob(st, 8), hash, SECRET_HASH_BYTES)) {
-		rc = err_set_field(e, ERR_INVALID, "authorization", "unknown or malformed token");
-	} else {
-		read_row(st, out);
-		if (out->revoked_at)
-			rc = err_set_field(e, ERR_INVALID, "authorization", "token revoked");
+	i = intmap_get(&a->index, key);
+	c = i >= 0 ? &a->cached[i] : NULL;
+	if (!c || now - c->read_at > a->max_age || now < c->read_at) {
+		c = read_device(a, pub, key, now, e);
+		if (!c)
+			return e->code;
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
+	if (!secret_equal(c->hash, hash, SECRET_HASH_BYTES))
+		return err_set_field(e, ERR_INVALID, "authorization", "unknown or malformed token");
+	if (c->info.revoked_at)
+		return err_set_field(e, ERR_INVALID, "authorization", "token revoked");
+	*out = c->info;
+	return 0;
 }

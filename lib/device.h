@@ -38,17 +38,22 @@ int device_revoke(sqlite3 *db, long long id, struct err *e);
 int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), void *arg,
 		struct err *e);
 
-/* A prepared token check on one connection, for servers that check many. */
+/* Token checks for a server thread: a prepared statement on one connection
+ * and a cache of the devices it has seen.  Not thread-safe: one per thread. */
 struct device_auth;
 
-/* Prepare token checks on db (borrowed; must outlive it).  *out is owned
- * (device_auth_free). */
-int device_auth_new(sqlite3 *db, struct device_auth **out, struct err *e);
+/* Prepare token checks on db (borrowed; must outlive it).  A device's row is
+ * re-read when its cached copy is older than max_age seconds, so a
+ * revocation takes effect within max_age (0 = read on every check).
+ * *out is owned (device_auth_free). */
+int device_auth_new(sqlite3 *db, double max_age, struct device_auth **out, struct err *e);
 
-/* Check a presented token.  On success *out describes the device.
- * ERR_INVALID "unknown or malformed token" or "token revoked" otherwise. */
-int device_auth_check(struct device_auth *a, const char *token, struct device_info *out,
-		      struct err *e);
+/* Check a presented token at time `now` (seconds, any monotonic clock).
+ * On success *out describes the device.  ERR_INVALID "unknown or malformed
+ * token" or "token revoked" otherwise.  The secret is always compared in
+ * constant time against the stored hash. */
+int device_auth_check(struct device_auth *a, const char *token, double now,
+		      struct device_info *out, struct err *e);
 
 /* NULL-safe. */
 void device_auth_free(struct device_auth *a);

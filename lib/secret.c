@@ -4,6 +4,7 @@
  */
 #include "secret.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -30,6 +31,42 @@ int secret_hmac(const uint8_t *key, size_t key_len, const void *data, size_t n,
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, key_len, data, n, out) < 0)
 		return err_set(e, ERR_INTERNAL, "HMAC-SHA256 failed");
 	return 0;
+}
+
+struct secret_mac {
+	gnutls_hmac_hd_t h;
+};
+
+int secret_mac_new(const uint8_t *key, size_t key_len, struct secret_mac **out, struct err *e)
+{
+	struct secret_mac *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (gnutls_hmac_init(&m->h, GNUTLS_MAC_SHA256, key, key_len) < 0) {
+		free(m);
+		return err_set(e, ERR_INTERNAL, "HMAC-SHA256 failed");
+	}
+	*out = m;
+	return 0;
+}
+
+void secret_mac_add(struct secret_mac *m, const void *data, size_t n)
+{
+	gnutls_hmac(m->h, data, n);
+}
+
+void secret_mac_end(struct secret_mac *m, uint8_t out[SECRET_HASH_BYTES])
+{
+	gnutls_hmac_output(m->h, out);   /* also resets the state to "keyed, empty" */
+}
+
+void secret_mac_free(struct secret_mac *m)
+{
+	if (!m)
+		return;
+	gnutls_hmac_deinit(m->h, NULL);
+	free(m);
 }
 
 int secret_equal(const void *a, const void *b, size_t n)

@@ -26,6 +26,21 @@ int secret_hash(const void *data, size_t n, uint8_t out[SECRET_HASH_BYTES], stru
 int secret_hmac(const uint8_t *key, size_t key_len, const void *data, size_t n,
 		uint8_t out[SECRET_HASH_BYTES], struct err *e);
 
+/* An HMAC-SHA256 keyed once and used for many messages (hot paths). */
+struct secret_mac;
+
+/* Key a MAC; *out is owned (secret_mac_free). */
+int secret_mac_new(const uint8_t *key, size_t key_len, struct secret_mac **out, struct err *e);
+
+/* Add data to the current message. */
+void secret_mac_add(struct secret_mac *m, const void *data, size_t n);
+
+/* The MAC of the message so far into out[32]; starts the next message. */
+void secret_mac_end(struct secret_mac *m, uint8_t out[SECRET_HASH_BYTES]);
+
+/* NULL-safe. */
+void secret_mac_free(struct secret_mac *m);
+
 /* 1 if a and b (n bytes each) are equal, compared in constant time. */
 int secret_equal(const void *a, const void *b, size_t n);
 

@@ -164,9 +164,14 @@ static int digest_response(struct store *s, const struct response *r,
 	int32_t channel = r->channel;
 	uint8_t full[32];
 
+	const char *const text[] = { f->id, r->response_id, r->agency->code, r->sector->code,
+				     r->dossier, response_stratum(r), r->psu };
+
 	strbuf_reset(sb);
-	strbuf_addf(sb, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f", f->id, r->response_id,
-		    r->agency->code, r->sector->code, r->dossier, response_stratum(r), r->psu);
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		strbuf_addstr(sb, text[i]);
+		strbuf_addch(sb, 0x1f);
+	}
 	strbuf_add(sb, &ts, sizeof(ts));
 	strbuf_add(sb, &channel, sizeof(channel));
 	strbuf_add(sb, &r->weight, sizeof(r->weight));
