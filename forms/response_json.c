@@ -6,10 +6,18 @@
 
 #include <string.h>
 
-static const char *const known_fields[] = {
-	"response_id", "form", "agency", "sector", "channel", "submitted_at", "dossier_code",
-	"answers", "comment", "link", NULL
+/* The fields a post may have, in the order they are checked.  Text fields
+ * go through response_set_text like CSV cells; the others are read below. */
+static const struct {
+	const char *name;
+	int text, required;
+} post_fields[] = {
+	{ "form", 0, 1 }, { "response_id", 1, 1 }, { "submitted_at", 1, 1 }, { "agency", 1, 1 },
+	{ "sector", 1, 1 }, { "channel", 1, 0 }, { "dossier_code", 1, 0 }, { "comment", 1, 0 },
+	{ "answers", 0, 1 }, { "link", 0, 0 },
 };
+
+#define N_POST_FIELDS (sizeof(post_fields) / sizeof(post_fields[0]))
 
 static int set_string(struct response *r, const struct registry *reg, json_t *doc,
 		      const char *key, int required, struct err *e)
@@ -98,10 +106,10 @@ int response_from_json(json_t *doc, struct form *const *forms, size_t n_forms,
 	json_object_foreach(doc, key, v) {
 		size_t i;
 
-		for (i = 0; known_fields[i]; i++)
-			if (strcmp(key, known_fields[i]) == 0)
+		for (i = 0; i < N_POST_FIELDS; i++)
+			if (strcmp(key, post_fields[i].name) == 0)
 				break;
-		if (!known_fields[i])
+		if (i == N_POST_FIELDS)
 			return err_set_field(e, ERR_INVALID, key, "unknown field");
 	}
 	form_v = json_object_get(doc, "form");
@@ -114,21 +122,13 @@ int response_from_json(json_t *doc, struct form *const *forms, size_t n_forms,
 	if (!form)
 		return err_set_field(e, ERR_INVALID, "form", "unknown form '%.64s'", form_id);
 	response_init(r, form);
-	rc = set_string(r, reg, doc, "response_id", 1, e);
-	if (!rc)
-		rc = set_string(r, reg, doc, "submitted_at", 1, e);
-	if (!rc)
-		rc = set_string(r, reg, doc, "agency", 1, e);
-	if (!rc)
-		rc = set_string(r, reg, doc, "sector", 1, e);
-	if (!rc)
-		rc = set_string(r, reg, doc, "channel", 0, e);
-	if (!rc)
-		rc = set_string(r, reg, doc, "dossier_code", 0, e);
-	if (!rc)
-		rc = set_string(r, reg, doc, "comment", 0, e);
-	if (rc)
-		return rc;
+	for (size_t i = 0; i < N_POST_FIELDS; i++) {
+		if (!post_fields[i].text)
+			continue;
+		rc = set_string(r, reg, doc, post_fields[i].name, post_fields[i].required, e);
+		if (rc)
+			return rc;
+	}
 	v = json_object_get(doc, "answers");
 	if (!v)
 		return err_set_field(e, ERR_INVALID, "answers", "required");
