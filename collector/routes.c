@@ -294,54 +294,50 @@ static json_t *result_json(const struct col_write_result *res)
 	return json_pack("{s:s, s:b}", "receipt", res->receipt, "duplicate", res->duplicate);
 }
 
-/* A submission between its checks and its commit.  For a single post
- * n = 1 and there are no items; for a batch, items[i] is the posted JSON,
- * status[i] its refusal (0 when it went to the writer as valid[k]). */
+/* One posted response: checked, then either queued for the writer (as
+ * valid[which]) or refused (status, code, refused). */
+struct pending_item {
+	struct response r;
+	unsigned status;          /* 0 = queued */
+	size_t which;             /* when queued: its index in valid[] and results[] */
+	const char *code;         /* when refused: the error code */
+	struct err refused;
+};
+
+/* A submission between its checks and its commit: one item for a single
+ * post, n for a batch (whose posted array is kept to build the reply). */
 struct col_pending {
-	struct col_write_job job;
+	struct col_write_job job;     /* responses = valid, results = results */
 	int batch;
+	json_t *items;                /* batch: the posted array (a reference) */
+	const struct response **valid;
+	struct col_write_result *results;
 	size_t n;
-	struct response *rs;                 /* [n] */
-	const struct response **valid;       /* [n], the first job.n are queued */
-	struct col_write_result *results;    /* [n], for valid[k] */
-	struct col_write_result *refused;    /* [n], checks that failed */
-	unsigned *status;                    /* [n], 0 = queued as valid[which[i]] */
-	size_t *which;                       /* [n] */
-	const char **code;                   /* [n] error code of a refusal */
-	json_t *items;                       /* batch: the posted array (a reference) */
+	struct pending_item item[];
 };
 
 static void pending_free(struct col_pending *p)
 {
 	if (!p)
 		return;
-	free(p->rs);
 	free(p->valid);
 	free(p->results);
-	free(p->refused);
-	free(p->status);
-	free(p->which);
-	free(p->code);
 	json_decref(p->items);
 	free(p);
 }
 
 static struct col_pending *pending_new(size_t n, int batch)
 {
-	struct col_pending *p = calloc(1, sizeof(*p));
+	struct col_pending *p = malloc(sizeof(*p) + n * sizeof(p->item[0]));
 
 	if (!p)
 		return NULL;
+	memset(p, 0, sizeof(*p));
 	p->batch = batch;
 	p->n = n;
-	p->rs = malloc(n * sizeof(*p->rs));
 	p->valid = calloc(n, sizeof(*p->valid));
 	p->results = calloc(n, sizeof(*p->results));
-	p->refused = calloc(n, sizeof(*p->refused));
-	p->status = calloc(n, sizeof(*p->status));
-	p->which = calloc(n, sizeof(*p->which));
-	p->code = calloc(n, sizeof(*p->code));
-	if (!p->rs || !p->valid || !p->results || !p->refused || !p->status || !p->which || !p->code) {
+	if (!p->valid || !p->results) {
 		pending_free(p);
 		return NULL;
 	}
@@ -359,14 +355,16 @@ struct col_write_job *col_pending_job(struct col_pending *p)
 static void pending_add(struct col_app *app, struct col_pending *p, size_t i, json_t *doc,
 			const struct device_info *dev)
 {
-	if (check_post(app, doc, dev, &p->rs[i], &p->status[i], &p->code[i], &p->refused[i].err) != 0) {
+	struct pending_item *it = &p->item[i];
+
+	if (check_post(app, doc, dev, &it->r, &it->status, &it->code, &it->refused) != 0) {
 		if (p->batch)   /* a single post counts when its error reply is made */
-			col_metrics_reject(&app->metrics, p->code[i]);
+			col_metrics_reject(&app->metrics, it->code);
 		return;
 	}
-	p->status[i] = 0;
-	p->which[i] = p->job.n;
-	p->valid[p->job.n++] = &p->rs[i];
+	it->status = 0;
+	it->which = p->job.n;
+	p->valid[p->job.n++] = &it->r;
 }
 
 /* Hand the pending submission to the HTTP layer, or answer at once when
@@ -391,11 +389,11 @@ static void pending_submit(struct col_app *app, struct col_pending *p, struct co
 
 static void finish_single(struct col_app *app, struct col_pending *p, struct col_reply *reply)
 {
+	const struct pending_item *it = &p->item[0];
 	const struct col_write_result *res = &p->results[0];
 
-	if (p->status[0]) {
-		reply_error(app, reply, p->status[0], p->code[0], p->refused[0].err.text,
-			    p->refused[0].err.field);
+	if (it->status) {
+		reply_error(app, reply, it->status, it->code, it->refused.text, it->refused.field);
 	} else if (res->code) {
 		reply_err(app, reply, &res->err);
 	} else {
@@ -415,12 +413,13 @@ static void finish_batch(struct col_app *app, struct col_pending *p, struct col_
 
 	json_array_foreach(p->items, i, item) {
 		json_t *rid = json_object_get(item, "response_id"), *o;
-		const struct col_write_result *res = &p->results[p->which[i]];
+		const struct pending_item *it = &p->item[i];
+		const struct col_write_result *res = &p->results[it->which];
 		const char *name;
 
-		if (p->status[i]) {
-			o = json_pack("{s:I, s:o}", "status", (json_int_t)p->status[i], "error",
-				      error_object(p->code[i], p->refused[i].err.text, p->refused[i].err.field));
+		if (it->status) {
+			o = json_pack("{s:I, s:o}", "status", (json_int_t)it->status, "error",
+				      error_object(it->code, it->refused.text, it->refused.field));
 		} else if (res->code) {
 			unsigned status = status_of(res->code, &name);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/array.h"
 #include "../lib/db.h"
 #include "../lib/secret.h"
 
@@ -17,9 +18,11 @@ struct col_writer {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
 	struct secret_mac *receipt_mac;
-	struct store **stores;        /* one per form id, opened on first use */
-	char **store_forms;
-	size_t n_stores;
+	struct form_store_entry {     /* one per form id, opened on first use */
+		char *form;
+		struct store *store;
+	} *stores;
+	size_t n_stores, cap_stores;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -30,32 +33,28 @@ struct col_writer {
 
 static int store_for(struct col_writer *w, const char *form_id, struct store **out, struct err *e)
 {
-	struct store **stores;
-	char **names;
+	struct form_store_entry *en;
 	int rc;
 
 	for (size_t i = 0; i < w->n_stores; i++) {
-		if (strcmp(w->store_forms[i], form_id) == 0) {
-			*out = w->stores[i];
+		if (strcmp(w->stores[i].form, form_id) == 0) {
+			*out = w->stores[i].store;
 			return 0;
 		}
 	}
-	stores = realloc(w->stores, (w->n_stores + 1) * sizeof(*stores));
-	if (stores)
-		w->stores = stores;
-	names = stores ? realloc(w->store_forms, (w->n_stores + 1) * sizeof(*names)) : NULL;
-	if (!names)
+	if (ARRAY_RESERVE(w->stores, w->cap_stores, w->n_stores) < 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	w->store_forms = names;
-	names[w->n_stores] = strdup(form_id);
-	if (!names[w->n_stores])
+	en = &w->stores[w->n_stores];
+	en->form = strdup(form_id);
+	if (!en->form)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	rc = store_open(w->db, form_id, &stores[w->n_stores], e);
+	rc = store_open(w->db, form_id, &en->store, e);
 	if (rc) {
-		free(names[w->n_stores]);
+		free(en->form);
 		return rc;
 	}
-	*out = stores[w->n_stores++];
+	w->n_stores++;
+	*out = en->store;
 	return 0;
 }
 
@@ -125,7 +124,7 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 		/* nothing of this transaction is on disk: nobody gets a 2xx */
 		step_once(w, w->rollback, NULL);
 		for (size_t i = 0; i < w->n_stores; i++)
-			store_reset_cache(w->stores[i]);
+			store_reset_cache(w->stores[i].store);
 		for (struct col_write_job *j = jobs; j; j = j->next)
 			for (size_t i = 0; i < j->n; i++) {
 				j->results[i].code = ERR_DB;
@@ -190,11 +189,10 @@ void col_writer_stats(struct col_writer *w, uint64_t *commits, uint64_t *stored)
 static void writer_free(struct col_writer *w)
 {
 	for (size_t i = 0; i < w->n_stores; i++) {
-		store_free(w->stores[i]);
-		free(w->store_forms[i]);
+		store_free(w->stores[i].store);
+		free(w->stores[i].form);
 	}
 	free(w->stores);
-	free(w->store_forms);
 	sqlite3_finalize(w->begin);
 	sqlite3_finalize(w->commit);
 	sqlite3_finalize(w->rollback);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/array.h"
 #include "../lib/db.h"
 
 int form_store_put(sqlite3 *db, const struct form *f, int *added, struct err *e)
@@ -76,17 +77,14 @@ int form_store_get_all(sqlite3 *db, struct form ***out, size_t *n, struct err *e
 {
 	sqlite3_stmt *st = NULL;
 	struct form **v = NULL;
-	size_t count = 0;
+	size_t count = 0, cap = 0;
 	int rc = db_prepare(db, "SELECT code, json FROM forms ORDER BY id", &st, e);
 
 	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-		struct form **p = realloc(v, (count + 1) * sizeof(*v));
-
-		if (!p) {
+		if (ARRAY_RESERVE(v, cap, count) < 0) {
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
-		v = p;
 		rc = parse_row(st, &v[count], e);
 		if (!rc)
 			count++;

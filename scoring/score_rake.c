@@ -24,10 +24,12 @@ struct rake_var {
 	int kind;
 	size_t choice;           /* RAKE_CHOICE: index into form->choices */
 	char name[FORM_MAX_ID + 1];
-	size_t n_levels;
-	double *target;          /* [n_levels] */
-	long *line;              /* [n_levels] line in the margins file */
-	char **level;            /* [n_levels] as written */
+	size_t n_levels, cap_levels;
+	struct rake_level {
+		char *name;          /* as written */
+		double target;       /* the population total */
+		long line;           /* in the margins file */
+	} *levels;
 	struct intmap level_of;  /* agency/sector id or choice byte -> level */
 	long unmatched;          /* respondents whose level has no total */
 	long missing;            /* respondents with no value (choices) */
@@ -132,23 +134,17 @@ static int add_level(struct score_rake *r, struct rake_var *v, struct csv_reader
 				     csv_name(cr), csv_line(cr), v->name, level);
 	if (n == RAKE_MAX_LEVELS)
 		return err_set(e, ERR_TOO_LARGE, "%s: more than %d levels", csv_name(cr), RAKE_MAX_LEVELS);
-	{
-		double *t = realloc(v->target, (n + 1) * sizeof(*t));
-		long *l = t ? realloc(v->line, (n + 1) * sizeof(*l)) : NULL;
-		char **names = l ? realloc(v->level, (n + 1) * sizeof(*names)) : NULL;
-
-		if (t)
-			v->target = t;
-		if (l)
-			v->line = l;
-		if (names)
-			v->level = names;
-		if (!names || !(names[n] = strdup(level)) ||
-		    intmap_put(&v->level_of, key, (uint32_t)n) < 0)
-			return err_set(e, ERR_NOMEM, "out of memory");
+	if (ARRAY_RESERVE(v->levels, v->cap_levels, n) < 0)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	v->levels[n].name = strdup(level);
+	if (!v->levels[n].name)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (intmap_put(&v->level_of, key, (uint32_t)n) < 0) {
+		free(v->levels[n].name);
+		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	v->target[n] = total;
-	v->line[n] = csv_line(cr);
+	v->levels[n].target = total;
+	v->levels[n].line = csv_line(cr);
 	v->n_levels++;
 	return 0;
 }
@@ -330,7 +326,7 @@ static int check_coverage(const struct score_rake *r, double **totals, struct er
 			if (totals[vi][l] <= 0)
 				return err_set_field(e, ERR_INVALID, v->name, "%s:%ld: %s '%s' has no respondents "
 						     "in the period: an empty cell cannot be raked",
-						     r->path, v->line[l], v->name, v->level[l]);
+						     r->path, v->levels[l].line, v->name, v->levels[l].name);
 	}
 	return 0;
 }
@@ -367,14 +363,14 @@ int score_rake_fit(struct score_rake *r, struct err *e)
 			for (size_t c = 0; c < r->n_combos; c++) {
 				size_t l = combo_level(r, r->combos[c].key, vi);
 
-				r->combos[c].factor *= r->vars[vi].target[l] / totals[vi][l];
+				r->combos[c].factor *= r->vars[vi].levels[l].target / totals[vi][l];
 			}
 		}
 		level_totals(r, totals);
 		gap = 0;
 		for (size_t vi = 0; vi < r->n_vars; vi++)
 			for (size_t l = 0; l < r->vars[vi].n_levels; l++)
-				gap = fmax(gap, fabs(totals[vi][l] - r->vars[vi].target[l]) / r->vars[vi].target[l]);
+				gap = fmax(gap, fabs(totals[vi][l] - r->vars[vi].levels[l].target) / r->vars[vi].levels[l].target);
 		if (gap < SCORE_RAKE_TOLERANCE)
 			break;
 	}
@@ -405,10 +401,8 @@ void score_rake_free(struct score_rake *r)
 		return;
 	for (size_t i = 0; i < r->n_vars; i++) {
 		for (size_t l = 0; l < r->vars[i].n_levels; l++)
-			free(r->vars[i].level[l]);
-		free(r->vars[i].level);
-		free(r->vars[i].target);
-		free(r->vars[i].line);
+			free(r->vars[i].levels[l].name);
+		free(r->vars[i].levels);
 		intmap_release(&r->vars[i].level_of);
 	}
 	intmap_release(&r->combo_of);
