@@ -16,7 +16,8 @@
 #include "../lib/period.h"
 #include "../lib/strbuf.h"
 
-int registry_code_ok(const char *s)
+/* 1 if s is a well-formed registry code (1..32 of [A-Za-z0-9._-]). */
+static int registry_code_ok(const char *s)
 {
 	size_t n = strlen(s);
 

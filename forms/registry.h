@@ -61,9 +61,6 @@ const struct registry_entry *registry_sector(const struct registry *reg, const c
 const struct registry_entry *registry_agency_by_id(const struct registry *reg, long long id);
 const struct registry_entry *registry_sector_by_id(const struct registry *reg, long long id);
 
-/* 1 if s is a well-formed registry code (1..32 of [A-Za-z0-9._-]). */
-int registry_code_ok(const char *s);
-
 /* Free a registry; NULL-safe. */
 void registry_free(struct registry *reg);
 

@@ -38,13 +38,6 @@ void response_init(struct response *r, const struct form *form)
 	r->weight = 1.0;
 }
 
-const char *response_channel_name(int channel)
-{
-	if (channel < CHANNEL_KIOSK || channel > CHANNEL_ONLINE)
-		return NULL;
-	return channel_names[channel];
-}
-
 int response_field_lookup(const struct form *form, const char *name, struct response_field *out,
 			  struct err *e)
 {

@@ -76,7 +76,5 @@ int response_check(const struct response *r, struct err *e);
 /* The stratum code in effect (the agency's code by default). Can't fail. */
 const char *response_stratum(const struct response *r);
 
-/* Name of a channel value, or NULL. */
-const char *response_channel_name(int channel);
 
 #endif

@@ -79,11 +79,6 @@ void store_reset_cache(struct store *s)
 	s->last_psu_stratum = 0;
 }
 
-long long store_form_id(const struct store *s)
-{
-	return s->form_id;
-}
-
 void store_free(struct store *s)
 {
 	if (!s)

@@ -34,9 +34,6 @@ int store_put(struct store *s, const struct response *r, int *duplicate,
  * store_put: the ids it interned may be gone. Can't fail. */
 void store_reset_cache(struct store *s);
 
-/* The database id of the form this store writes. */
-long long store_form_id(const struct store *s);
-
 /* Finalize the statements; NULL-safe. */
 void store_free(struct store *s);
 
