@@ -7,12 +7,13 @@
 #   ingest   wrk, 64 connections on loopback for BENCH_SECONDS (default 10) each: accepted kiosk
 #            posts per second with full durability, p50/p99, beside a bare libmicrohttpd
 #            handler that stores nothing (target: ratio >= 0.5, p99 <= 20 ms)
-# BENCH_SIZES overrides the sizes (default "1000000 10000000").
+# BENCH_SIZES overrides the sizes (default "1000000 10000000"); set but empty, it runs
+# only the ingest benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIPAS="$PWD/bin/sipas"
 SCAN="$PWD/build/release/bench/scan"
-SIZES="${BENCH_SIZES:-1000000 10000000}"
+SIZES="${BENCH_SIZES-1000000 10000000}"
 SECONDS_EACH="${BENCH_SECONDS:-10}"
 BARE="$PWD/build/release/bench/bare"
 LUA="$PWD/bench/post.lua"
