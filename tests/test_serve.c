@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -47,6 +48,10 @@ static void health_and_forms(void)
 	CHECK_INT(test_http("DELETE", url, NULL, NULL, &h), 0);
 	CHECK_INT(h.status, 405);
 	free(h.body);
+	/* the access log is buffered but reaches the file within a second or so */
+	for (int i = 0; i < 30 && !test_file_contains("server.log", "DELETE /healthz 405 "); i++)
+		usleep(100 * 1000);
+	CHECK(test_file_contains("server.log", "DELETE /healthz 405 "));
 	CHECK_INT(test_server_stop(&s), 0);
 	log = test_read("server.log");
 	CHECK_CONTAINS(log, "GET /healthz 200 ");
