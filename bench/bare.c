@@ -24,7 +24,7 @@ static const char reply[] = "{\"receipt\":\"00000000000000000000000000000000\",\
 /* The relay's queue: suspended connections, linked through their state. */
 struct held {
 	struct MHD_Connection *conn;
-	int resumed;
+	int relayed;         /* handed to the relay once already */
 	struct held *next;
 };
 
@@ -77,9 +77,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (relay && !h->resumed) {
+	if (relay && !h->relayed) {
 		h->conn = conn;
-		h->resumed = 1;
+		h->relayed = 1;
 		MHD_suspend_connection(conn);
 		pthread_mutex_lock(&relay_lock);
 		h->next = relay_queue;

@@ -292,8 +292,11 @@ static FILE *open_access_log(void)
 	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
 
 	if (!fp) {
+		int saved = errno;
+
 		if (fd >= 0)
 			close(fd);
+		errno = saved;
 		return NULL;
 	}
 	setvbuf(fp, NULL, _IOFBF, ACCESS_LOG_BUFFER);
