@@ -51,7 +51,7 @@ ROUNDS="${BENCH_ROUNDS:-3}"
 s_rates=() s_p50s=() s_p99s=() b_rates=() r_rates=() ratios=()
 s_failed=0 stored=0
 for round in $(seq "$ROUNDS"); do
-	rm -f ingest.db ingest.db-wal ingest.db-shm serve.out bare.out
+	rm -f ingest.db ingest.db-wal ingest.db-shm serve.out
 	"$SIPAS" init --db ingest.db >/dev/null
 	token=$("$SIPAS" device add --db ingest.db --agency P-HONGBANG --counter bench 2>/dev/null)
 	"$SIPAS" serve --db ingest.db --listen 127.0.0.1:0 --threads 4 --device-rate 0 --max-per-ip 1024 \
@@ -63,7 +63,6 @@ for round in $(seq "$ROUNDS"); do
 	stored=$(( stored + $(sqlite3 ingest.db "SELECT count(*) FROM responses") ))
 	s_rates+=("$rate") s_p50s+=("$p50") s_p99s+=("$p99")
 	s_failed=$(( s_failed + failed ))
-	s_rate=$rate
 	for mode in bare relay; do
 		"$BARE" 18999 4 $([ $mode = relay ] && echo relay) > bare.out &
 		pid=$!
@@ -73,7 +72,7 @@ for round in $(seq "$ROUNDS"); do
 		rm -f bare.out
 		if [ $mode = bare ]; then
 			b_rates+=("$rate")
-			ratios+=("$(awk -v a="$s_rate" -v b="$rate" 'BEGIN { printf "%.3f", a / b }')")
+			ratios+=("$(awk -v a="${s_rates[-1]}" -v b="$rate" 'BEGIN { printf "%.3f", a / b }')")
 		else
 			r_rates+=("$rate")
 		fi
