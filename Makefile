@@ -74,7 +74,7 @@ run: $(BIN)
 
 # One pass of the suite for this BUILD/SAN; the counts go to $(BUILD)/tests/result.
 test-one: $(BIN) $(BUILD)/tests/run build/fuzz/fuzz_body
-	SIPAS_BIN=$(abspath $(BIN)) SIPAS_FIXTURES=$(abspath ../shared/fixtures) SIPAS_SOURCE=$(CURDIR) \
+	SIPAS_BIN=$(abspath $(BIN)) SIPAS_SOURCE=$(CURDIR) \
 		SIPAS_FUZZ_BODY=$(abspath build/fuzz/fuzz_body) \
 		$(BUILD)/tests/run | tee $(BUILD)/tests/output; \
 		status=$${PIPESTATUS[0]}; tail -n 1 $(BUILD)/tests/output > $(BUILD)/tests/result; exit $$status
@@ -125,7 +125,7 @@ bench: $(BIN) $(BUILD)/bench/scan $(BUILD)/bench/bare
 # fail the case with exit 99), and the runner's in-process cases under it too.
 valgrind: $(BIN) $(BUILD)/tests/run build/fuzz/fuzz_body
 	@command -v valgrind >/dev/null || $(SUDO) apt-get install -y valgrind
-	SIPAS_VALGRIND=1 SIPAS_BIN=$(abspath $(BIN)) SIPAS_FIXTURES=$(abspath ../shared/fixtures) \
+	SIPAS_VALGRIND=1 SIPAS_BIN=$(abspath $(BIN)) \
 		SIPAS_SOURCE=$(CURDIR) SIPAS_FUZZ_BODY=$(abspath build/fuzz/fuzz_body) valgrind --quiet --leak-check=full --error-exitcode=99 \
 		--errors-for-leak-kinds=definite,indirect $(BUILD)/tests/run
 

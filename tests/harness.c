@@ -113,9 +113,11 @@ int test_write(const char *path, const char *content)
 
 const char *test_fixtures(void)
 {
-	const char *f = getenv("SIPAS_FIXTURES");
+	static char dir[4096];
 
-	return f ? f : "../shared/fixtures";
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "%s/tests/fixtures", getenv("SIPAS_SOURCE"));
+	return dir;
 }
 
 static const char *sipas_bin(void)
@@ -394,11 +396,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	{
-		/* Make the binary path absolute: cases chdir. */
-		static char abs_bin[4096];
+		/* Make the paths absolute: cases chdir.  The source tree (for
+		 * fixtures and data) defaults to where the runner starts. */
+		static char abs_bin[4096], source[4096];
 
 		if (realpath(sipas_bin(), abs_bin))
 			setenv("SIPAS_BIN", abs_bin, 1);
+		if (realpath(getenv("SIPAS_SOURCE") ? getenv("SIPAS_SOURCE") : ".", source))
+			setenv("SIPAS_SOURCE", source, 1);
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {

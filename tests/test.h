@@ -69,7 +69,7 @@ char *test_read(const char *path);
 /* 1 if the file at path contains needle, else 0 (also when unreadable). */
 int test_file_contains(const char *path, const char *needle);
 
-/* The fixture directory ($SIPAS_FIXTURES, e.g. ../shared/fixtures). */
+/* The reference fixtures: $SIPAS_SOURCE/tests/fixtures (see its README.md). */
 const char *test_fixtures(void);
 
 /* Run a query that yields one integer on the database at `path`; -1 on error. */
