@@ -29,7 +29,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SAN) $(PKG_CFLAGS)
 LDLIBS   = $(PKG_LIBS) -lm -lpthread
 
-ENGINE_SRC := $(sort $(wildcard lib/*.c forms/*.c collector/*.c scoring/*.c reports/*.c))
+ENGINE_SRC := $(sort $(wildcard lib/*.c db/*.c forms/*.c responses/*.c scoring/*.c reports/*.c collector/*.c))
 ENGINE_ASM := forms/builtin_data.S
 CLI_SRC    := $(sort $(wildcard cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/*.c)) fuzz/targets.c

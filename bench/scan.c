@@ -5,7 +5,7 @@
  */
 #include <stdio.h>
 
-#include "../lib/db.h"
+#include "../db/db.h"
 #include "../lib/period.h"
 #include "../scoring/score.h"
 

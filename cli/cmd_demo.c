@@ -10,8 +10,8 @@
 #include "cli.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
-#include "../lib/db.h"
-#include "../lib/demo.h"
+#include "../db/db.h"
+#include "../responses/demo.h"
 #include "../lib/period.h"
 
 const char cmd_demo_usage[] =

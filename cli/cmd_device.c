@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "../lib/db.h"
-#include "../lib/device.h"
+#include "../db/db.h"
+#include "../collector/device.h"
 
 const char cmd_device_usage[] =
 	"usage: sipas device add --agency CODE --counter NAME [--db PATH]\n"

@@ -9,8 +9,8 @@
 #include "cli.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
-#include "../lib/db.h"
-#include "../lib/import.h"
+#include "../db/db.h"
+#include "../responses/import.h"
 
 const char cmd_import_usage[] =
 	"usage: sipas import --form ID [--db PATH] FILE|-\n"

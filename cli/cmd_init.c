@@ -12,7 +12,7 @@
 #include "../forms/form_store.h"
 #include "../forms/form.h"
 #include "../forms/registry.h"
-#include "../lib/db.h"
+#include "../db/db.h"
 
 const char cmd_init_usage[] =
 	"usage: sipas init [--db PATH] [--registry DIR] [--forms DIR]\n"

@@ -12,8 +12,8 @@
 #include "cli.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
-#include "../lib/db.h"
-#include "../lib/link.h"
+#include "../db/db.h"
+#include "../collector/link.h"
 #include "../lib/strbuf.h"
 
 const char cmd_link_usage[] =
@@ -134,7 +134,7 @@ int cmd_link(int argc, char **argv)
 	if (!rc && (!*dossier || strlen(dossier) > 64 || strpbrk(dossier, "\r\n")))
 		rc = err_set(&e, ERR_INVALID, "--dossier must be 1 to 64 characters on one line");
 	if (!rc)
-		rc = secret_server_key(db, key, &e);
+		rc = db_server_key(db, key, &e);
 	if (!rc) {
 		struct link_fields lf = { form, agency, sector, dossier, (int64_t)time(NULL) + days * 86400 };
 

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "../lib/db.h"
+#include "../db/db.h"
 #include "../lib/period.h"
 
 const char cmd_publish_usage[] =

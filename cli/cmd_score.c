@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
-#include "../lib/db.h"
+#include "../db/db.h"
 #include "../reports/rep_score.h"
 #include "../scoring/score.h"
 

@@ -8,7 +8,7 @@
  *   POST /api/responses         one response (kiosk token or signed phone link)
  *   POST /api/responses/batch   up to 500 queued responses (kiosk token)
  *
- * Submissions are checked here and in forms/response_json.c, then stored by
+ * Submissions are checked here and in responses/response_json.c, then stored by
  * the group-commit writer (writer.c); a 2xx is sent only after the commit.
  */
 #include "routes.h"
@@ -21,10 +21,10 @@
 #include <microhttpd.h>
 
 #include "../forms/form_store.h"
-#include "../forms/response_json.h"
-#include "../lib/db.h"
-#include "../lib/device.h"
-#include "../lib/link.h"
+#include "../responses/response_json.h"
+#include "../db/db.h"
+#include "device.h"
+#include "link.h"
 #include "../lib/period.h"
 #include "../reports/rep_score.h"
 #include "../scoring/score.h"
@@ -694,7 +694,7 @@ int col_app_open(struct col_app *app, const char *db_path, const struct col_limi
 	if (!rc)
 		rc = registry_read(db, &app->reg, e);
 	if (!rc)
-		rc = secret_server_key(db, app->key, e);
+		rc = db_server_key(db, app->key, e);
 	db_close(db);
 	if (!rc)
 		rc = col_writer_start(db_path, app->key, &app->writer, e);

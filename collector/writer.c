@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../lib/array.h"
-#include "../lib/db.h"
+#include "../db/db.h"
 #include "../lib/secret.h"
 
 struct col_writer {

@@ -11,9 +11,9 @@
 
 #include <stdint.h>
 
-#include "../forms/response.h"
+#include "../responses/response.h"
 #include "../lib/err.h"
-#include "../lib/store.h"
+#include "../responses/store.h"
 
 struct col_writer;
 

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "../lib/array.h"
-#include "../lib/db.h"
+#include "../db/db.h"
 
 int form_store_put(sqlite3 *db, const struct form *f, int *added, struct err *e)
 {

@@ -12,7 +12,7 @@
 
 #include "../lib/array.h"
 #include "../lib/csv.h"
-#include "../lib/db.h"
+#include "../db/db.h"
 #include "../lib/period.h"
 #include "../lib/strbuf.h"
 

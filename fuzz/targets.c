@@ -12,10 +12,10 @@
 #include "../forms/form.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
-#include "../forms/response_json.h"
+#include "../responses/response_json.h"
 #include "../lib/csv.h"
-#include "../lib/db.h"
-#include "../lib/import.h"
+#include "../db/db.h"
+#include "../responses/import.h"
 #include "../lib/period.h"
 
 const struct fuzz_target fuzz_targets[] = {

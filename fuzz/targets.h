@@ -13,8 +13,8 @@
 int fuzz_csv(const uint8_t *data, size_t size);     /* lib/csv.c */
 int fuzz_form(const uint8_t *data, size_t size);    /* forms/form.c */
 int fuzz_period(const uint8_t *data, size_t size);  /* lib/period.c */
-int fuzz_import(const uint8_t *data, size_t size);  /* lib/import.c over a real in-memory database */
-int fuzz_body(const uint8_t *data, size_t size);    /* forms/response_json.c: collector request bodies */
+int fuzz_import(const uint8_t *data, size_t size);  /* responses/import.c over a real in-memory database */
+int fuzz_body(const uint8_t *data, size_t size);    /* responses/response_json.c: collector request bodies */
 
 struct fuzz_target {
 	const char *name;  /* also the corpus directory: fuzz/corpus/NAME */

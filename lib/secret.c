@@ -9,7 +9,6 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "db.h"
 
 int secret_random(void *buf, size_t n, struct err *e)
 {
@@ -110,31 +109,7 @@ int secret_unhex(const char *hex, uint8_t *out, size_t n)
 	return 0;
 }
 
-int secret_server_key(sqlite3 *db, uint8_t key[SECRET_KEY_BYTES], struct err *e)
+void secret_wipe(void *buf, size_t n)
 {
-	sqlite3_stmt *st = NULL;
-	uint8_t fresh[SECRET_KEY_BYTES];
-	int rc = secret_random(fresh, sizeof(fresh), e);
-
-	/* INSERT OR IGNORE keeps the first key if two processes race */
-	if (!rc)
-		rc = db_prepare(db, "INSERT OR IGNORE INTO secrets(name, value) VALUES ('hmac', ?1)", &st, e);
-	if (!rc) {
-		sqlite3_bind_blob(st, 1, fresh, sizeof(fresh), SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = db_fail(db, e, "creating the server key");
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if (!rc)
-		rc = db_prepare(db, "SELECT value FROM secrets WHERE name = 'hmac'", &st, e);
-	if (!rc) {
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SECRET_KEY_BYTES)
-			memcpy(key, sqlite3_column_blob(st, 0), SECRET_KEY_BYTES);
-		else
-			rc = err_set(e, ERR_DB, "the server key is missing or damaged");
-	}
-	sqlite3_finalize(st);
-	gnutls_memset(fresh, 0, sizeof(fresh));
-	return rc;
+	gnutls_memset(buf, 0, n);
 }

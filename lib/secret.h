@@ -1,15 +1,14 @@
 /*
  * secret.h - the few cryptographic operations sipas needs, all delegated to
  * GnuTLS: random tokens, SHA-256 hashes of secrets, HMAC-SHA256, and
- * constant-time comparison; plus hex encoding.  Also the server's HMAC key,
- * created once per database.  No cryptography is implemented here.
+ * constant-time comparison; plus hex encoding.  No cryptography is
+ * implemented here.
  */
 #ifndef SIPAS_SECRET_H
 #define SIPAS_SECRET_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
 
 #include "err.h"
 
@@ -50,8 +49,7 @@ void secret_hex(const uint8_t *in, size_t n, char *out);
 /* Parse exactly 2n hex digits into out[n]; 0, or -1 when malformed. */
 int secret_unhex(const char *hex, uint8_t *out, size_t n);
 
-/* The server's HMAC key from db, created on first use (inside no
- * transaction of the caller's).  key gets SECRET_KEY_BYTES. */
-int secret_server_key(sqlite3 *db, uint8_t key[SECRET_KEY_BYTES], struct err *e);
+/* Overwrite n bytes of buf with zeros in a way the compiler keeps. */
+void secret_wipe(void *buf, size_t n);
 
 #endif

@@ -16,7 +16,7 @@
 #include "score_design.h"
 #include "score_rake.h"
 #include "../lib/array.h"
-#include "../lib/db.h"
+#include "../db/db.h"
 #include "../lib/intmap.h"
 #include "../lib/progress.h"
 

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "../lib/db.h"
-#include "../lib/link.h"
+#include "../db/db.h"
+#include "../collector/link.h"
 #include "../lib/secret.h"
 #include "../lib/strbuf.h"
 
@@ -275,7 +275,7 @@ static int sign(const char *dossier, long long expires, char *sig)
 	int rc = db_open("sipas.db", 0, &db, &e);
 
 	if (!rc)
-		rc = secret_server_key(db, key, &e);
+		rc = db_server_key(db, key, &e);
 	db_close(db);
 	return rc ? rc : link_sign(key, &lf, sig, &e);
 }

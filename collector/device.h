@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "err.h"
+#include "../lib/err.h"
 
 #define DEVICE_PUBLIC_ID_LEN 13         /* "d" + 12 hex digits */
 #define DEVICE_TOKEN_LEN (DEVICE_PUBLIC_ID_LEN + 1 + 64)

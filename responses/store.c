@@ -9,8 +9,8 @@
 #include <string.h>
 #include <gnutls/crypto.h>
 
-#include "db.h"
-#include "strbuf.h"
+#include "../db/db.h"
+#include "../lib/strbuf.h"
 
 struct store {
 	sqlite3 *db;

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
-#include "err.h"
-#include "../forms/response.h"
+#include "../lib/err.h"
+#include "response.h"
 
 #define STORE_DIGEST_BYTES 16
 

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "err.h"
-#include "secret.h"
+#include "../lib/err.h"
+#include "../lib/secret.h"
 
 #define LINK_SIG_HEX (2 * SECRET_HASH_BYTES)
 

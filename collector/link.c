@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "strbuf.h"
+#include "../lib/strbuf.h"
 
 static int link_mac(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f,
 		    uint8_t mac[SECRET_HASH_BYTES], struct err *e)

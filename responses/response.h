@@ -2,7 +2,7 @@
  * response.h - one survey response checked against its form and the
  * registry (SPEC §5), whatever it came from: a CSV row, a kiosk post, a
  * phone form.  Values are set field by field from text or integers; every
- * refusal names the field.  Storage is in lib/store.h.
+ * refusal names the field.  Storage is in responses/store.h.
  */
 #ifndef SIPAS_RESPONSE_H
 #define SIPAS_RESPONSE_H
@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "../lib/err.h"
-#include "form.h"
-#include "registry.h"
+#include "../forms/form.h"
+#include "../forms/registry.h"
 
 #define RESPONSE_MAX_ID 64
 #define RESPONSE_MAX_CODE 64        /* dossier, stratum and PSU codes */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <sqlite3.h>
 
-#include "err.h"
+#include "../lib/err.h"
 #include "../forms/form.h"
 #include "../forms/registry.h"
 

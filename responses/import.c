@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "db.h"
-#include "progress.h"
+#include "../lib/csv.h"
+#include "../db/db.h"
+#include "../lib/progress.h"
 #include "store.h"
-#include "../forms/response.h"
+#include "response.h"
 
 /* Columns every file must have (SPEC §5). */
 static const char *const required_columns[] = {

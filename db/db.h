@@ -7,9 +7,11 @@
 #ifndef SIPAS_DB_H
 #define SIPAS_DB_H
 
+#include <stdint.h>
 #include <sqlite3.h>
 
-#include "err.h"
+#include "../lib/err.h"
+#include "../lib/secret.h"
 
 /* The schema version this build writes and expects. */
 #define DB_SCHEMA_VERSION 2
@@ -38,5 +40,10 @@ int db_fail(sqlite3 *db, struct err *e, const char *context);
 
 /* Run `sql` that yields one integer; *out set on success. */
 int db_query_int(sqlite3 *db, const char *sql, long long *out, struct err *e);
+
+/* The installation's HMAC key (signed phone links, receipts), created on
+ * first use and kept in the database; call inside no transaction of the
+ * caller's.  key gets SECRET_KEY_BYTES bytes. */
+int db_server_key(sqlite3 *db, uint8_t key[SECRET_KEY_BYTES], struct err *e);
 
 #endif

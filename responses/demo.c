@@ -16,12 +16,12 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "csv.h"
-#include "db.h"
-#include "period.h"
+#include "../lib/csv.h"
+#include "../db/db.h"
+#include "../lib/period.h"
 #include "store.h"
-#include "strbuf.h"
-#include "../forms/response.h"
+#include "../lib/strbuf.h"
+#include "response.h"
 
 #define DEMO_PSUS 8              /* survey days per agency and quarter */
 #define DEMO_TREND 0.08          /* logit gain per quarter */

@@ -9,7 +9,10 @@
 #include "db.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "../lib/secret.h"
 
 /* migrations[i] takes the schema from version i to i + 1.  Never edit an
  * entry once released: add a new one. */
@@ -207,4 +210,33 @@ out:
 void db_close(sqlite3 *db)
 {
 	sqlite3_close(db);
+}
+
+int db_server_key(sqlite3 *db, uint8_t key[SECRET_KEY_BYTES], struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t fresh[SECRET_KEY_BYTES];
+	int rc = secret_random(fresh, sizeof(fresh), e);
+
+	/* INSERT OR IGNORE keeps the first key if two processes race */
+	if (!rc)
+		rc = db_prepare(db, "INSERT OR IGNORE INTO secrets(name, value) VALUES ('hmac', ?1)", &st, e);
+	if (!rc) {
+		sqlite3_bind_blob(st, 1, fresh, sizeof(fresh), SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, "creating the server key");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (!rc)
+		rc = db_prepare(db, "SELECT value FROM secrets WHERE name = 'hmac'", &st, e);
+	if (!rc) {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SECRET_KEY_BYTES)
+			memcpy(key, sqlite3_column_blob(st, 0), SECRET_KEY_BYTES);
+		else
+			rc = err_set(e, ERR_DB, "the server key is missing or damaged");
+	}
+	sqlite3_finalize(st);
+	secret_wipe(fresh, sizeof(fresh));
+	return rc;
 }

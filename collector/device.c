@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "array.h"
-#include "db.h"
-#include "intmap.h"
-#include "secret.h"
+#include "../lib/array.h"
+#include "../db/db.h"
+#include "../lib/intmap.h"
+#include "../lib/secret.h"
 
 #define SECRET_BYTES 32
 #define DEVICE_AUTH_MAX_CACHED 100000

@@ -11,8 +11,8 @@
 
 #include <jansson.h>
 
-#include "form.h"
-#include "registry.h"
+#include "../forms/form.h"
+#include "../forms/registry.h"
 #include "response.h"
 
 /* The signed phone link a post carries, if any. */
