@@ -20,7 +20,7 @@ SAN   ?=
 BIN   := $(if $(SAN),$(BUILD)/sipas,bin/sipas)
 
 CC    ?= cc
-WARN  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
+WARN  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 # Recursively expanded on purpose: pkg-config runs after `deps-ok` has
 # installed what was missing.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -83,6 +83,7 @@ test: SHELL := /bin/bash
 test-one: SHELL := /bin/bash
 test:
 	@status=0; \
+	$(MAKE) --no-print-directory check-symbols || status=1; \
 	$(MAKE) --no-print-directory test-one || status=1; \
 	$(MAKE) --no-print-directory BUILD=build/asan \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \

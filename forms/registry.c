@@ -30,16 +30,6 @@ static int registry_code_ok(const char *s)
 	return 1;
 }
 
-static int row_fail(struct csv_reader *r, struct err *e, const char *column, const char *fmt,
-		    const char *value)
-{
-	char why[256];
-
-	snprintf(why, sizeof(why), fmt, value);
-	return err_set_field(e, ERR_INVALID, column, "%s:%ld: column %s: %s", csv_name(r),
-			     csv_line(r), column, why);
-}
-
 /* Open `r` on fp, read and map the header. */
 static int open_table(FILE *fp, const char *name, const char *const *cols, const int *required,
 		      long *col, struct csv_reader **out, struct err *e)
@@ -97,9 +87,9 @@ static int load_sectors(sqlite3 *db, FILE *fp, const char *name, struct err *e)
 
 		rc = 0;
 		if (!registry_code_ok(code))
-			rc = row_fail(r, e, "code", "'%s' is not a code (1 to 32 of A-Z a-z 0-9 . _ -)", code);
+			rc = csv_row_fail(r, e, "code", "'%s' is not a code (1 to 32 of A-Z a-z 0-9 . _ -)", code);
 		else if (!*nm)
-			rc = row_fail(r, e, "name", "empty%s", "");
+			rc = csv_row_fail(r, e, "name", "empty");
 		if (rc)
 			break;
 		sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
@@ -178,13 +168,13 @@ static int load_agencies(sqlite3 *db, FILE *fp, const char *name, struct err *e)
 
 		rc = 0;
 		if (!registry_code_ok(code))
-			rc = row_fail(r, e, "code", "'%s' is not a code (1 to 32 of A-Z a-z 0-9 . _ -)", code);
+			rc = csv_row_fail(r, e, "code", "'%s' is not a code (1 to 32 of A-Z a-z 0-9 . _ -)", code);
 		else if (!*nm)
-			rc = row_fail(r, e, "name", "empty%s", "");
+			rc = csv_row_fail(r, e, "name", "empty");
 		else if (strcmp(level, "province") && strcmp(level, "department") && strcmp(level, "commune"))
-			rc = row_fail(r, e, "level", "'%s' is not province, department or commune", level);
+			rc = csv_row_fail(r, e, "level", "'%s' is not province, department or commune", level);
 		else if (*parent && !registry_code_ok(parent))
-			rc = row_fail(r, e, "parent", "'%s' is not a code", parent);
+			rc = csv_row_fail(r, e, "parent", "'%s' is not a code", parent);
 		if (rc)
 			break;
 		sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
@@ -243,20 +233,20 @@ static int load_targets(sqlite3 *db, FILE *fp, const char *name, struct err *e)
 		errno = 0;
 		threshold = strtod(thr, &end);
 		if (!is_all && strcmp(scope, "sector") && strcmp(scope, "agency"))
-			rc = row_fail(r, e, "scope", "'%s' is not all, sector or agency", scope);
+			rc = csv_row_fail(r, e, "scope", "'%s' is not all, sector or agency", scope);
 		else if (is_all && *code)
-			rc = row_fail(r, e, "code", "must be empty for scope all, not '%s'", code);
+			rc = csv_row_fail(r, e, "code", "must be empty for scope all, not '%s'", code);
 		else if (!is_all && !*code)
-			rc = row_fail(r, e, "code", "required for scope %s", scope);
+			rc = csv_row_fail(r, e, "code", "required for scope %s", scope);
 		else if (!*thr || *end || errno || !(threshold > 0 && threshold <= 1))
-			rc = row_fail(r, e, "threshold", "'%s' is not a proportion in (0, 1]", thr);
+			rc = csv_row_fail(r, e, "threshold", "'%s' is not a proportion in (0, 1]", thr);
 		else if (period_parse_quarter(from, &quarter, NULL))
-			rc = row_fail(r, e, "from_period", "'%s' is not a quarter (YYYYQn)", from);
+			rc = csv_row_fail(r, e, "from_period", "'%s' is not a quarter (YYYYQn)", from);
 		if (!rc && !is_all) {
 			sqlite3_bind_text(known, 1, scope, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(known, 2, code, -1, SQLITE_TRANSIENT);
 			if (sqlite3_step(known) != SQLITE_ROW)
-				rc = row_fail(r, e, "code", "unknown code '%s'", code);
+				rc = csv_row_fail(r, e, "code", "unknown code '%s'", code);
 			sqlite3_reset(known);
 		}
 		if (rc)

@@ -275,19 +275,36 @@ int csv_map_header(const struct csv_reader *r, const char *const *names, const i
 			if (strcmp(h, names[i]) == 0)
 				break;
 		if (i == n)
-			return err_set_field(e, ERR_INVALID, h, "%s:%ld: column %s: unknown column",
-					     r->name, r->record_line, h);
+			return csv_row_fail(r, e, h, "unknown column");
 		if (col[i] >= 0)
-			return err_set_field(e, ERR_INVALID, h, "%s:%ld: column %s: appears twice",
-					     r->name, r->record_line, h);
+			return csv_row_fail(r, e, h, "appears twice");
 		col[i] = (long)f;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (required && required[i] && col[i] < 0)
-			return err_set_field(e, ERR_INVALID, names[i],
-					     "%s:%ld: column %s: missing from the header",
-					     r->name, r->record_line, names[i]);
+			return csv_row_fail(r, e, names[i], "missing from the header");
 	return 0;
+}
+
+int csv_row_fail(const struct csv_reader *r, struct err *e, const char *column, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return ERR_INVALID;
+	snprintf(e->field, sizeof(e->field), "%s", column ? column : "");
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+	e->code = ERR_INVALID;
+	return csv_row_locate(r, e);
+}
+
+int csv_row_locate(const struct csv_reader *r, struct err *e)
+{
+	if (e->field[0])
+		return err_prefix(e, "%s:%ld: column %s", r->name, r->record_line, e->field);
+	return err_prefix(e, "%s:%ld", r->name, r->record_line);
 }
 
 int csv_quote(struct strbuf *sb, const char *s)

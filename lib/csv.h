@@ -42,6 +42,17 @@ uint64_t csv_bytes(const struct csv_reader *r);
 /* The name given to csv_reader_new. */
 const char *csv_name(const struct csv_reader *r);
 
+/* Refuse the current record: fill e with ERR_INVALID, field `column` and
+ * "NAME:LINE: column COLUMN: why" ("NAME:LINE: why" when column is NULL),
+ * why formatted printf-style.  Returns ERR_INVALID. */
+int csv_row_fail(const struct csv_reader *r, struct err *e, const char *column, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Place an error already in e (from checking one field of the current
+ * record, e->field naming it) the same way: "NAME:LINE: column X: why".
+ * Returns e->code. */
+int csv_row_locate(const struct csv_reader *r, struct err *e);
+
 /* Free the reader (not its FILE).  NULL-safe. */
 void csv_reader_free(struct csv_reader *r);
 

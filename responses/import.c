@@ -27,13 +27,10 @@ static int map_columns(struct csv_reader *r, const struct form *form,
 		const char *name = csv_field(r, i);
 
 		if (response_field_lookup(form, name, &fields[i], NULL))
-			return err_set_field(e, ERR_INVALID, name, "%s:%ld: column %s: unknown column",
-					     csv_name(r), csv_line(r), name);
+			return csv_row_fail(r, e, name, "unknown column");
 		for (size_t j = 0; j < i; j++)
 			if (fields[j].kind == fields[i].kind && fields[j].index == fields[i].index)
-				return err_set_field(e, ERR_INVALID, name,
-						     "%s:%ld: column %s: appears twice", csv_name(r),
-						     csv_line(r), name);
+				return csv_row_fail(r, e, name, "appears twice");
 	}
 	for (size_t k = 0; required_columns[k]; k++) {
 		struct response_field want;
@@ -44,25 +41,9 @@ static int map_columns(struct csv_reader *r, const struct form *form,
 			if (fields[i].kind == want.kind)
 				break;
 		if (i == n)
-			return err_set_field(e, ERR_INVALID, required_columns[k],
-					     "%s:%ld: column %s: missing from the header", csv_name(r),
-					     csv_line(r), required_columns[k]);
+			return csv_row_fail(r, e, required_columns[k], "missing from the header");
 	}
 	return 0;
-}
-
-/* Rewrite a field error as "NAME:LINE: column X: why". */
-static int row_error(struct csv_reader *r, struct err *e)
-{
-	char why[sizeof(e->text)];
-
-	memcpy(why, e->text, sizeof(why));
-	if (e->field[0])
-		snprintf(e->text, sizeof(e->text), "%s:%ld: column %s: %s", csv_name(r),
-			 csv_line(r), e->field, why);
-	else
-		snprintf(e->text, sizeof(e->text), "%s:%ld: %s", csv_name(r), csv_line(r), why);
-	return e->code;
 }
 
 static int import_rows(sqlite3 *db, const struct registry *reg, const struct form *form,
@@ -114,7 +95,7 @@ static int import_rows(sqlite3 *db, const struct registry *reg, const struct for
 		if (!rc)
 			rc = store_put(store, resp, &dup, digest, e);
 		if (rc) {
-			row_error(r, e);
+			csv_row_locate(r, e);
 			break;
 		}
 		if (dup)

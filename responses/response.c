@@ -68,13 +68,6 @@ int response_field_lookup(const struct form *form, const char *name, struct resp
 	return err_set_field(e, ERR_INVALID, name, "unknown field for form %s", form->id);
 }
 
-static int refuse(struct err *e, const char *field, const char *fmt, const char *value)
-{
-	char why[300];
-
-	snprintf(why, sizeof(why), fmt, value);
-	return err_set_field(e, ERR_INVALID, field, "%s", why);
-}
 
 /* Copy a code of at most `max` bytes with no control characters. */
 static int set_code(char *dst, size_t max, const char *field, const char *value, struct err *e)
@@ -85,9 +78,9 @@ static int set_code(char *dst, size_t max, const char *field, const char *value,
 		return err_set_field(e, ERR_INVALID, field, "longer than %zu characters", max);
 	for (const char *p = value; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return refuse(e, field, "holds a control character%s", "");
+			return err_set_field(e, ERR_INVALID, field, "holds a control character");
 	if (!utf8_valid(value, n))
-		return refuse(e, field, "is not valid UTF-8%s", "");
+		return err_set_field(e, ERR_INVALID, field, "is not valid UTF-8");
 	memcpy(dst, value, n + 1);
 	return 0;
 }
@@ -114,7 +107,7 @@ static int set_answer_text(struct response *r, size_t item, const char *value, s
 	}
 	for (const char *p = value; *p; p++) {
 		if (*p < '0' || *p > '9' || p - value > 3)
-			return refuse(e, id, "'%.20s' is not a whole number on the scale", value);
+			return err_set_field(e, ERR_INVALID, id, "'%.20s' is not a whole number on the scale", value);
 		v = v * 10 + (*p - '0');
 	}
 	return response_set_answer(r, item, v, e);
@@ -134,7 +127,7 @@ static int set_choice_text(struct response *r, size_t idx, const char *value, st
 			return 0;
 		}
 	}
-	return refuse(e, c->id, "'%.40s' is not one of the form's values", value);
+	return err_set_field(e, ERR_INVALID, c->id, "'%.40s' is not one of the form's values", value);
 }
 
 static int set_weight(struct response *r, const char *value, struct err *e)
@@ -149,7 +142,7 @@ static int set_weight(struct response *r, const char *value, struct err *e)
 	errno = 0;
 	w = strtod(value, &end);
 	if (*end || errno || !isfinite(w) || !(w > 0) || value[0] == ' ')
-		return refuse(e, "weight", "'%.40s' is not a finite number greater than 0", value);
+		return err_set_field(e, ERR_INVALID, "weight", "'%.40s' is not a finite number greater than 0", value);
 	r->weight = w;
 	return 0;
 }
@@ -160,25 +153,27 @@ int response_set_text(struct response *r, const struct registry *reg,
 	switch (field->kind) {
 	case FIELD_RESPONSE_ID:
 		if (!*value)
-			return refuse(e, "response_id", "required%s", "");
+			return err_set_field(e, ERR_INVALID, "response_id", "required");
 		return set_code(r->response_id, RESPONSE_MAX_ID, "response_id", value, e);
 	case FIELD_SUBMITTED_AT:
 		if (!*value)
-			return refuse(e, "submitted_at", "required%s", "");
+			return err_set_field(e, ERR_INVALID, "submitted_at", "required");
 		if (period_parse_timestamp(value, &r->ts, &r->day, NULL))
-			return refuse(e, "submitted_at", "'%.40s' is not a date (YYYY-MM-DD) or ISO 8601 date-time",
+			return err_set_field(e, ERR_INVALID, "submitted_at", "'%.40s' is not a date (YYYY-MM-DD) or ISO 8601 date-time",
 				      value);
 		r->has_ts = 1;
 		return 0;
 	case FIELD_AGENCY:
 		r->agency = registry_agency(reg, value);
 		if (!r->agency)
-			return refuse(e, "agency", *value ? "unknown agency '%.40s'" : "required%s", value);
+			return *value ? err_set_field(e, ERR_INVALID, "agency", "unknown agency '%.40s'", value)
+				      : err_set_field(e, ERR_INVALID, "agency", "required");
 		return 0;
 	case FIELD_SECTOR:
 		r->sector = registry_sector(reg, value);
 		if (!r->sector)
-			return refuse(e, "sector", *value ? "unknown sector '%.40s'" : "required%s", value);
+			return *value ? err_set_field(e, ERR_INVALID, "sector", "unknown sector '%.40s'", value)
+				      : err_set_field(e, ERR_INVALID, "sector", "required");
 		return 0;
 	case FIELD_CHANNEL:
 		if (!*value) {
@@ -191,7 +186,7 @@ int response_set_text(struct response *r, const struct registry *reg,
 				return 0;
 			}
 		}
-		return refuse(e, "channel", "'%.40s' is not kiosk, phone, paper, interview or online",
+		return err_set_field(e, ERR_INVALID, "channel", "'%.40s' is not kiosk, phone, paper, interview or online",
 			      value);
 	case FIELD_DOSSIER:
 		return set_code(r->dossier, RESPONSE_MAX_CODE, "dossier_code", value, e);
@@ -203,15 +198,15 @@ int response_set_text(struct response *r, const struct registry *reg,
 		return set_weight(r, value, e);
 	case FIELD_COMMENT:
 		if (!r->form->has_comment && *value)
-			return refuse(e, "comment", "form %s takes no comment", r->form->id);
+			return err_set_field(e, ERR_INVALID, "comment", "form %s takes no comment", r->form->id);
 		if (strlen(value) > RESPONSE_MAX_COMMENT)
 			return err_set_field(e, ERR_INVALID, "comment", "longer than %d bytes",
 					     RESPONSE_MAX_COMMENT);
 		if (!utf8_valid(value, strlen(value)))
-			return refuse(e, "comment", "is not valid UTF-8%s", "");
+			return err_set_field(e, ERR_INVALID, "comment", "is not valid UTF-8");
 		for (const char *p = value; *p; p++)
 			if (((unsigned char)*p < 0x20 && !strchr("\t\r\n", *p)) || *p == 0x7f)
-				return refuse(e, "comment", "holds a control character%s", "");
+				return err_set_field(e, ERR_INVALID, "comment", "holds a control character");
 		memcpy(r->comment, value, strlen(value) + 1);
 		return 0;
 	case FIELD_ANSWER:
@@ -229,17 +224,17 @@ int response_check(const struct response *r, struct err *e)
 	int answered = 0;
 
 	if (!r->response_id[0])
-		return refuse(e, "response_id", "required%s", "");
+		return err_set_field(e, ERR_INVALID, "response_id", "required");
 	if (!r->has_ts)
-		return refuse(e, "submitted_at", "required%s", "");
+		return err_set_field(e, ERR_INVALID, "submitted_at", "required");
 	if (!r->agency)
-		return refuse(e, "agency", "required%s", "");
+		return err_set_field(e, ERR_INVALID, "agency", "required");
 	if (!r->sector)
-		return refuse(e, "sector", "required%s", "");
+		return err_set_field(e, ERR_INVALID, "sector", "required");
 	for (size_t i = 0; i < f->n_items; i++)
 		answered |= r->answers[i] != 0;
 	if (!answered)
-		return refuse(e, f->items[f->overall].id, "no question is answered%s", "");
+		return err_set_field(e, ERR_INVALID, f->items[f->overall].id, "no question is answered");
 	for (size_t i = 0; i < f->n_choices; i++) {
 		const struct form_choice *c = &f->choices[i];
 		uint8_t a;

@@ -72,10 +72,9 @@ static int find_var(struct score_rake *r, const char *name, struct csv_reader *c
 	} else {
 		choice = form_choice_index(r->form, name);
 		if (choice < 0 || !r->form->choices[choice].is_demographic)
-			return err_set_field(e, ERR_INVALID, "variable",
-					     "%s:%ld: column variable: '%.64s' is not agency, sector or a "
-					     "demographic of form %s", csv_name(cr), csv_line(cr), name,
-					     r->form->id);
+			return csv_row_fail(cr, e, "variable",
+					    "'%.64s' is not agency, sector or a demographic of form %s",
+					    name, r->form->id);
 		kind = RAKE_CHOICE;
 	}
 	if (r->n_vars == RAKE_MAX_VARS)
@@ -101,8 +100,7 @@ static int add_level(struct score_rake *r, struct rake_var *v, struct csv_reader
 		const struct registry_entry *a = registry_agency(r->reg, level);
 
 		if (!a)
-			return err_set_field(e, ERR_INVALID, "level", "%s:%ld: column level: unknown agency '%.40s'",
-					     csv_name(cr), csv_line(cr), level);
+			return csv_row_fail(cr, e, "level", "unknown agency '%.40s'", level);
 		key = (uint64_t)a->id;
 		break;
 	}
@@ -110,8 +108,7 @@ static int add_level(struct score_rake *r, struct rake_var *v, struct csv_reader
 		const struct registry_entry *s = registry_sector(r->reg, level);
 
 		if (!s)
-			return err_set_field(e, ERR_INVALID, "level", "%s:%ld: column level: unknown sector '%.40s'",
-					     csv_name(cr), csv_line(cr), level);
+			return csv_row_fail(cr, e, "level", "unknown sector '%.40s'", level);
 		key = (uint64_t)s->id;
 		break;
 	}
@@ -123,15 +120,12 @@ static int add_level(struct score_rake *r, struct rake_var *v, struct csv_reader
 			if (strcmp(c->values[i], level) == 0)
 				break;
 		if (i == c->n_values)
-			return err_set_field(e, ERR_INVALID, "level",
-					     "%s:%ld: column level: '%.40s' is not a value of %s",
-					     csv_name(cr), csv_line(cr), level, c->id);
+			return csv_row_fail(cr, e, "level", "'%.40s' is not a value of %s", level, c->id);
 		key = i + 1;   /* the stored choice byte */
 	}
 	}
 	if (intmap_get(&v->level_of, key) >= 0)
-		return err_set_field(e, ERR_INVALID, "level", "%s:%ld: column level: %s '%.40s' is given twice",
-				     csv_name(cr), csv_line(cr), v->name, level);
+		return csv_row_fail(cr, e, "level", "%s '%.40s' is given twice", v->name, level);
 	if (n == RAKE_MAX_LEVELS)
 		return err_set(e, ERR_TOO_LARGE, "%s: more than %d levels", csv_name(cr), RAKE_MAX_LEVELS);
 	if (ARRAY_RESERVE(v->levels, v->cap_levels, n) < 0)
@@ -182,8 +176,7 @@ static int parse_margins(struct score_rake *r, FILE *fp, struct err *e)
 		errno = 0;
 		total = strtod(tot, &end);
 		if (!*tot || *end || errno || !isfinite(total) || !(total > 0)) {
-			rc = err_set_field(e, ERR_INVALID, "total", "%s:%ld: column total: '%.40s' is not a "
-					   "number greater than 0", r->path, csv_line(cr), tot);
+			rc = csv_row_fail(cr, e, "total", "'%.40s' is not a number greater than 0", tot);
 			break;
 		}
 		rc = find_var(r, var, cr, &vi, e);
