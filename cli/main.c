@@ -24,12 +24,18 @@ static const struct cli_command commands[] = {
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* --db given before the command (`sipas --db X score ...`), as git takes
+ * --git-dir; a command's own --db wins over it. */
+static const char *global_db;
+
 const char *cli_db_path(const char *opt)
 {
 	const char *env = getenv("SIPAS_DB");
 
 	if (opt)
 		return opt;
+	if (global_db)
+		return global_db;
 	return env && *env ? env : "sipas.db";
 }
 
@@ -65,22 +71,54 @@ void cli_getopt_reset(void)
 
 static void print_overview(FILE *out)
 {
-	fputs("usage: sipas COMMAND [OPTIONS]\n\n"
+	fputs("usage: sipas [--db PATH] COMMAND [OPTIONS]\n\n"
 	      "Citizen-satisfaction (SIPAS) survey collection and scoring.\n\n"
 	      "commands:\n", out);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nEvery command takes --db PATH (default $SIPAS_DB, else ./sipas.db) and --help;\n"
-	      "'sipas help COMMAND' shows its options.\n", out);
+	      "--db may also come before the command.  'sipas help COMMAND' shows its options.\n", out);
+}
+
+/* Take the global options before the command; returns how many argv
+ * entries they used, or -1 after printing a usage error. */
+static int parse_global_options(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i], "--help") != 0) {
+		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			global_db = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--db=", 5) == 0 && argv[i][5]) {
+			global_db = argv[i] + 5;
+			i++;
+		} else if (strcmp(argv[i], "--db") == 0) {
+			fprintf(stderr, "sipas: --db needs a PATH (see 'sipas help')\n");
+			return -1;
+		} else {
+			fprintf(stderr, "sipas: '%s' is not a global option: before the command only "
+				"--db PATH is taken (see 'sipas help')\n", argv[i]);
+			return -1;
+		}
+	}
+	return i - 1;
 }
 
 int main(int argc, char **argv)
 {
+	int skip;
+
 	/* GSL's default handler aborts; a server must report instead (STYLE 11). */
 	gsl_set_error_handler_off();
 	/* SQLite's allocation statistics take a process-wide mutex on every
 	 * allocation; nothing here reads them, and collector threads contend. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	skip = parse_global_options(argc, argv);
+	if (skip < 0)
+		return 1;
+	argc -= skip;
+	argv += skip;
 	if (argc < 2) {
 		print_overview(stderr);
 		return 1;
