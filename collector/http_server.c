@@ -173,10 +173,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		st->pending = NULL;
 		atomic_fetch_sub(&app->pending, 1);
 	} else if (st->too_large) {
-		reply.status = MHD_HTTP_CONTENT_TOO_LARGE;
-		strbuf_addf(&reply.body, "{\"error\":{\"code\":\"too_large\",\"message\":"
-			    "\"request body over %zu KiB\"}}\n", st->limit / 1024);
-		col_metrics_reject(&app->metrics, "too_large");
+		char why[64];
+
+		snprintf(why, sizeof(why), "request body over %zu KiB", st->limit / 1024);
+		col_reply_error(app, &reply, COL_E_TOO_LARGE, why, NULL);
 	} else {
 		req.method = method;
 		req.path = url;

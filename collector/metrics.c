@@ -3,26 +3,28 @@
  */
 #include "metrics.h"
 
-#include <string.h>
 
-static const unsigned statuses[COL_METRICS_STATUSES] = {
-	200, 201, 400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503, 0, 0, 0
-};
+/* Request counters are kept per status: slot 0 is 200, slot 1 is 201, and
+ * slot 2 + i the status of errors.h row i, so every status the collector
+ * can answer has a counter without a second list to keep in step. */
+#define FIRST_ERROR_SLOT 2
+
+static unsigned slot_status(int slot)
+{
+	if (slot < FIRST_ERROR_SLOT)
+		return slot == 0 ? 200 : 201;
+	return col_error_info((enum col_error)(slot - FIRST_ERROR_SLOT))->status;
+}
 
 static const double bucket_le[COL_METRICS_BUCKETS] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0
 };
 
-static const char *const reasons[COL_METRICS_REASONS] = {
-	"invalid", "conflict", "not_found", "too_large", "unauthorized", "forbidden",
-	"rate_limited", "unsupported_media_type", "method_not_allowed", "unavailable", "database",
-	"internal", NULL
-};
-
+/* The first slot of `status`, or -1 when the collector never answers it. */
 static int status_index(unsigned status)
 {
-	for (int i = 0; i < COL_METRICS_STATUSES && statuses[i]; i++)
-		if (statuses[i] == status)
+	for (int i = 0; i < COL_METRICS_STATUSES; i++)
+		if (slot_status(i) == status)
 			return i;
 	return -1;
 }
@@ -41,14 +43,9 @@ void col_metrics_observe(struct col_metrics *m, int route, unsigned status, doub
 				  memory_order_relaxed);
 }
 
-void col_metrics_reject(struct col_metrics *m, const char *reason)
+void col_metrics_reject(struct col_metrics *m, enum col_error why)
 {
-	for (int i = 0; i < COL_METRICS_REASONS && reasons[i]; i++) {
-		if (strcmp(reasons[i], reason) == 0) {
-			atomic_fetch_add_explicit(&m->rejections[i], 1, memory_order_relaxed);
-			return;
-		}
-	}
+	atomic_fetch_add_explicit(&m->rejections[why], 1, memory_order_relaxed);
 }
 
 void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits, struct strbuf *out)
@@ -56,12 +53,12 @@ void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits
 	strbuf_addstr(out, "# HELP sipas_http_requests_total HTTP requests by route and status.\n"
 		      "# TYPE sipas_http_requests_total counter\n");
 	for (int r = 0; r < COL_METRICS_ROUTES && m->routes[r]; r++)
-		for (int s = 0; s < COL_METRICS_STATUSES && statuses[s]; s++) {
+		for (int s = 0; s < COL_METRICS_STATUSES; s++) {
 			unsigned long v = atomic_load(&m->requests[r][s]);
 
 			if (v)
 				strbuf_addf(out, "sipas_http_requests_total{route=\"%s\",status=\"%u\"} %lu\n",
-					    m->routes[r], statuses[s], v);
+					    m->routes[r], slot_status(s), v);
 		}
 	strbuf_addstr(out, "# HELP sipas_http_request_seconds Request latency by route.\n"
 		      "# TYPE sipas_http_request_seconds histogram\n");
@@ -89,7 +86,7 @@ void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits
 		    (unsigned long long)commits);
 	strbuf_addstr(out, "# HELP sipas_rejections_total Refused submissions by reason.\n"
 		      "# TYPE sipas_rejections_total counter\n");
-	for (int i = 0; i < COL_METRICS_REASONS && reasons[i]; i++)
-		strbuf_addf(out, "sipas_rejections_total{reason=\"%s\"} %lu\n", reasons[i],
-			    atomic_load(&m->rejections[i]));
+	for (int i = 0; i < COL_E_COUNT; i++)
+		strbuf_addf(out, "sipas_rejections_total{reason=\"%s\"} %lu\n",
+			    col_error_info((enum col_error)i)->code, atomic_load(&m->rejections[i]));
 }

@@ -49,8 +49,11 @@ static void reply_json(struct col_reply *reply, unsigned status, json_t *doc)
 	reply->content_type = "application/json; charset=utf-8";
 	strbuf_reset(&reply->body);
 	if (!text) {
-		reply->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		strbuf_addstr(&reply->body, "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n");
+		const struct col_error_info *oom = col_error_info(COL_E_OUT_OF_MEMORY);
+
+		reply->status = oom->status;
+		strbuf_addf(&reply->body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", oom->code,
+			    oom->message);
 		return;
 	}
 	strbuf_addstr(&reply->body, text);
@@ -58,40 +61,32 @@ static void reply_json(struct col_reply *reply, unsigned status, json_t *doc)
 	free(text);
 }
 
-static json_t *error_object(const char *code, const char *message, const char *field)
+/* {"code", "message", "field"}: message NULL takes the table's. */
+static json_t *error_object(enum col_error why, const char *message, const char *field)
 {
-	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
+	const struct col_error_info *info = col_error_info(why);
+	json_t *err = json_pack("{s:s, s:s}", "code", info->code, "message",
+				message && *message ? message : info->message);
 
 	if (err && field && *field)
 		json_object_set_new(err, "field", json_string(field));
 	return err;
 }
 
-static void reply_error(struct col_app *app, struct col_reply *reply, unsigned status,
-			const char *code, const char *message, const char *field)
+void col_reply_error(struct col_app *app, struct col_reply *reply, enum col_error why,
+		     const char *message, const char *field)
 {
-	col_metrics_reject(&app->metrics, code);
-	reply_json(reply, status, json_pack("{s:o}", "error", error_object(code, message, field)));
-}
+	const struct col_error_info *info = col_error_info(why);
 
-/* The HTTP status and error code for a failed submission. */
-static unsigned status_of(int code, const char **name)
-{
-	switch (code) {
-	case ERR_INVALID: *name = "invalid"; return MHD_HTTP_BAD_REQUEST;
-	case ERR_NOT_FOUND: *name = "invalid"; return MHD_HTTP_BAD_REQUEST;
-	case ERR_CONFLICT: *name = "conflict"; return MHD_HTTP_CONFLICT;
-	case ERR_TOO_LARGE: *name = "too_large"; return MHD_HTTP_CONTENT_TOO_LARGE;
-	default: *name = err_str(code); return MHD_HTTP_INTERNAL_SERVER_ERROR;
-	}
+	col_metrics_reject(&app->metrics, why);
+	if (!reply->retry_after)
+		reply->retry_after = info->retry_after;
+	reply_json(reply, info->status, json_pack("{s:o}", "error", error_object(why, message, field)));
 }
 
 static void reply_err(struct col_app *app, struct col_reply *reply, const struct err *e)
 {
-	const char *name;
-	unsigned status = status_of(e->code, &name);
-
-	reply_error(app, reply, status, name, e->text, e->field);
+	col_reply_error(app, reply, col_error_from_err(e->code), e->text, e->field);
 }
 
 /* ---- per-thread read connection ---- */
@@ -173,8 +168,7 @@ static int rate_limited(struct col_app *app, struct col_ratelimit *rl, uint64_t 
 	if (!wait)
 		return 0;
 	reply->retry_after = wait;
-	reply_error(app, reply, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
-		    "too many requests: retry later", NULL);
+	col_reply_error(app, reply, COL_E_RATE_LIMITED, NULL, NULL);
 	return 1;
 }
 
@@ -188,8 +182,7 @@ static int authenticate(struct col_app *app, const struct col_request *req, stru
 
 	err_clear(&e);
 	if (!token) {
-		reply_error(app, reply, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-			    "an Authorization: Bearer token is required", "authorization");
+		col_reply_error(app, reply, COL_E_UNAUTHORIZED, NULL, "authorization");
 		return -1;
 	}
 	rs = reader_state(app, &e);
@@ -202,13 +195,13 @@ static int authenticate(struct col_app *app, const struct col_request *req, stru
 		if (rate_limited(app, &app->address_limit, req->client, req, reply))
 			return -1;
 		if (e.code == ERR_INVALID)
-			reply_error(app, reply, MHD_HTTP_UNAUTHORIZED, "unauthorized", e.text, "authorization");
+			col_reply_error(app, reply, COL_E_UNAUTHORIZED, e.text, "authorization");
 		else
 			reply_err(app, reply, &e);
 		return -1;
 	}
 	if (dev->role != role) {
-		reply_error(app, reply, MHD_HTTP_FORBIDDEN, "forbidden",
+		col_reply_error(app, reply, COL_E_FORBIDDEN,
 			    role == DEVICE_ADMIN ? "an admin token is required" : "a kiosk token is required",
 			    "authorization");
 		return -1;
@@ -224,15 +217,14 @@ static int json_body(struct col_app *app, const struct col_request *req, struct 
 	char msg[256];
 
 	if (!ct || strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
-		reply_error(app, reply, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-			    "the body must be application/json", "content-type");
+		col_reply_error(app, reply, COL_E_UNSUPPORTED_MEDIA_TYPE, NULL, "content-type");
 		return -1;
 	}
 	*out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!*out) {
 		snprintf(msg, sizeof(msg), "the body is not JSON: line %d column %d: %s", jerr.line,
 			 jerr.column, jerr.text);
-		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", msg, "body");
+		col_reply_error(app, reply, COL_E_INVALID, msg, "body");
 		return -1;
 	}
 	return 0;
@@ -241,24 +233,24 @@ static int json_body(struct col_app *app, const struct col_request *req, struct 
 /* ---- submissions ---- */
 
 /* Check one posted response against its sender.  dev is NULL for a phone
- * post.  On failure fills e (with the HTTP status in *status). */
+ * post.  On failure fills e, and *why with how to refuse it. */
 static int check_post(struct col_app *app, json_t *doc, const struct device_info *dev,
-		      struct response *r, unsigned *status, const char **code, struct err *e)
+		      struct response *r, enum col_error *why, struct err *e)
 {
 	struct response_link link;
 	int channel_given = json_object_get(doc, "channel") != NULL;
 	int rc = response_from_json(doc, app->forms, app->n_forms, app->reg, r, &link, e);
 
-	*status = MHD_HTTP_BAD_REQUEST;
-	*code = "invalid";
-	if (rc)
+	if (rc) {
+		*why = col_error_from_err(rc);
 		return rc;
+	}
+	*why = COL_E_INVALID;
 	if (dev) {
 		if (link.present)
 			return err_set_field(e, ERR_INVALID, "link", "a kiosk post carries no phone link");
 		if (r->agency->id != dev->agency_id) {
-			*status = MHD_HTTP_FORBIDDEN;
-			*code = "forbidden";
+			*why = COL_E_FORBIDDEN;
 			return err_set_field(e, ERR_INVALID, "agency", "this kiosk's token is for agency %s, not %s",
 					     dev->agency, r->agency->code);
 		}
@@ -267,20 +259,17 @@ static int check_post(struct col_app *app, json_t *doc, const struct device_info
 		r->channel = CHANNEL_KIOSK;
 		return 0;
 	}
-	*status = MHD_HTTP_UNAUTHORIZED;
-	*code = "unauthorized";
+	*why = COL_E_UNAUTHORIZED;
 	if (!link.present)
 		return err_set_field(e, ERR_INVALID, "link", "a kiosk token or, from a phone, the signed "
 				     "link of the dossier receipt is required");
-	*status = MHD_HTTP_BAD_REQUEST;
-	*code = "invalid";
+	*why = COL_E_INVALID;
 	if (channel_given && r->channel != CHANNEL_PHONE)
 		return err_set_field(e, ERR_INVALID, "channel", "a phone link posts channel phone");
 	r->channel = CHANNEL_PHONE;
 	if (!r->dossier[0])
 		return err_set_field(e, ERR_INVALID, "dossier_code", "required with a phone link");
-	*status = MHD_HTTP_UNAUTHORIZED;
-	*code = "unauthorized";
+	*why = COL_E_UNAUTHORIZED;
 	{
 		struct link_fields lf = { r->form->id, r->agency->code, r->sector->code, r->dossier,
 					  link.expires };
@@ -295,12 +284,12 @@ static json_t *result_json(const struct col_write_result *res)
 }
 
 /* One posted response: checked, then either queued for the writer (as
- * valid[which]) or refused (status, code, refused). */
+ * valid[which]) or refused (why, refused). */
 struct pending_item {
 	struct response r;
-	unsigned status;          /* 0 = queued */
+	int queued;
 	size_t which;             /* when queued: its index in valid[] and results[] */
-	const char *code;         /* when refused: the error code */
+	enum col_error why;       /* when refused */
 	struct err refused;
 };
 
@@ -357,12 +346,12 @@ static void pending_add(struct col_app *app, struct col_pending *p, size_t i, js
 {
 	struct pending_item *it = &p->item[i];
 
-	if (check_post(app, doc, dev, &it->r, &it->status, &it->code, &it->refused) != 0) {
+	if (check_post(app, doc, dev, &it->r, &it->why, &it->refused) != 0) {
 		if (p->batch)   /* a single post counts when its error reply is made */
-			col_metrics_reject(&app->metrics, it->code);
+			col_metrics_reject(&app->metrics, it->why);
 		return;
 	}
-	it->status = 0;
+	it->queued = 1;
 	it->which = p->job.n;
 	p->valid[p->job.n++] = &it->r;
 }
@@ -373,9 +362,7 @@ static void pending_submit(struct col_app *app, struct col_pending *p, struct co
 {
 	if (p->job.n && atomic_load(&app->stopping)) {
 		/* nothing was stored: the kiosk keeps the rating and re-sends it */
-		reply->retry_after = 5;
-		reply_error(app, reply, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			    "the collector is shutting down: retry later", NULL);
+		col_reply_error(app, reply, COL_E_UNAVAILABLE, NULL, NULL);
 		pending_free(p);
 		return;
 	}
@@ -392,8 +379,8 @@ static void finish_single(struct col_app *app, struct col_pending *p, struct col
 	const struct pending_item *it = &p->item[0];
 	const struct col_write_result *res = &p->results[0];
 
-	if (it->status) {
-		reply_error(app, reply, it->status, it->code, it->refused.text, it->refused.field);
+	if (!it->queued) {
+		col_reply_error(app, reply, it->why, it->refused.text, it->refused.field);
 	} else if (res->code) {
 		reply_err(app, reply, &res->err);
 	} else {
@@ -406,6 +393,13 @@ static void finish_single(struct col_app *app, struct col_pending *p, struct col
 	}
 }
 
+/* A batch item's refusal: {"status", "error": {...}}. */
+static json_t *item_error(enum col_error why, const struct err *e)
+{
+	return json_pack("{s:I, s:o}", "status", (json_int_t)col_error_info(why)->status, "error",
+			 error_object(why, e->text, e->field));
+}
+
 static void finish_batch(struct col_app *app, struct col_pending *p, struct col_reply *reply)
 {
 	json_t *results = json_array(), *item;
@@ -415,17 +409,14 @@ static void finish_batch(struct col_app *app, struct col_pending *p, struct col_
 		json_t *rid = json_object_get(item, "response_id"), *o;
 		const struct pending_item *it = &p->item[i];
 		const struct col_write_result *res = &p->results[it->which];
-		const char *name;
 
-		if (it->status) {
-			o = json_pack("{s:I, s:o}", "status", (json_int_t)it->status, "error",
-				      error_object(it->code, it->refused.text, it->refused.field));
+		if (!it->queued) {
+			o = item_error(it->why, &it->refused);
 		} else if (res->code) {
-			unsigned status = status_of(res->code, &name);
+			enum col_error why = col_error_from_err(res->code);
 
-			col_metrics_reject(&app->metrics, name);
-			o = json_pack("{s:I, s:o}", "status", (json_int_t)status, "error",
-				      error_object(name, res->err.text, res->err.field));
+			col_metrics_reject(&app->metrics, why);
+			o = item_error(why, &res->err);
 		} else {
 			o = result_json(res);
 			json_object_set_new(o, "status", json_integer(res->duplicate ? 200 : 201));
@@ -465,7 +456,7 @@ static void handle_post(struct col_app *app, const struct col_request *req, stru
 		return;
 	p = pending_new(1, 0);
 	if (!p) {
-		reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
 	} else {
 		pending_add(app, p, 0, doc, devp);
 		pending_submit(app, p, reply);
@@ -490,14 +481,14 @@ static void handle_batch(struct col_app *app, const struct col_request *req, str
 	n = json_array_size(items);
 	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_array(items) || n == 0 ||
 	    n > COL_MAX_BATCH) {
-		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid",
-			    "the body must be {\"responses\": [...]} with 1 to 500 responses", "responses");
+		col_reply_error(app, reply, COL_E_INVALID,
+				"the body must be {\"responses\": [...]} with 1 to 500 responses", "responses");
 		json_decref(doc);
 		return;
 	}
 	p = pending_new(n, 1);
 	if (!p) {
-		reply_error(app, reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory", NULL);
+		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
 		json_decref(doc);
 		return;
 	}
@@ -522,7 +513,7 @@ static void handle_healthz(struct col_app *app, const struct col_request *req,
 	err_clear(&e);
 	db = reader(app, &e);
 	if (!db || db_query_int(db, "SELECT count(*) FROM forms", &n, &e) != 0) {
-		reply_error(app, reply, MHD_HTTP_SERVICE_UNAVAILABLE, "database", e.text, NULL);
+		col_reply_error(app, reply, COL_E_DATABASE, e.text, NULL);
 		return;
 	}
 	reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:s, s:I}", "status", "ok", "database", "ok",
@@ -539,7 +530,7 @@ static void handle_form(struct col_app *app, const struct col_request *req,
 			return;
 		}
 	}
-	reply_error(app, reply, MHD_HTTP_NOT_FOUND, "not_found", "no such form", "form");
+	col_reply_error(app, reply, COL_E_NOT_FOUND, "no such form", "form");
 }
 
 static int is_published(sqlite3 *db, const char *form, const char *period, int *yes, struct err *e)
@@ -578,19 +569,19 @@ static void handle_scores(struct col_app *app, const struct col_request *req,
 		if (strcmp(app->forms[i]->id, form_id) == 0)
 			form = app->forms[i];
 	if (!period_s) {
-		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", "period is required", "period");
+		col_reply_error(app, reply, COL_E_INVALID, "period is required", "period");
 		return;
 	}
 	if (!form) {
-		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", "unknown form", "form");
+		col_reply_error(app, reply, COL_E_INVALID, "unknown form", "form");
 		return;
 	}
 	if (period_parse(period_s, &period, &e) != 0) {
-		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", e.text, "period");
+		col_reply_error(app, reply, COL_E_INVALID, e.text, "period");
 		return;
 	}
 	if (by_s && score_parse_by(by_s, &so.by, &e) != 0) {
-		reply_error(app, reply, MHD_HTTP_BAD_REQUEST, "invalid", e.text, "by");
+		col_reply_error(app, reply, COL_E_INVALID, e.text, "by");
 		return;
 	}
 	db = reader(app, &e);
@@ -599,7 +590,7 @@ static void handle_scores(struct col_app *app, const struct col_request *req,
 		return;
 	}
 	if (!published) {
-		reply_error(app, reply, MHD_HTTP_NOT_FOUND, "not_found", "this period is not published", "period");
+		col_reply_error(app, reply, COL_E_NOT_FOUND, "this period is not published", "period");
 		return;
 	}
 	if (score_run(db, app->reg, form, &period, &so, &res, &e) != 0) {
@@ -666,10 +657,9 @@ int col_route(struct col_app *app, const struct col_request *req, struct col_rep
 	}
 	if (allow) {
 		reply->allow = allow;
-		reply_error(app, reply, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-			    "method not allowed on this path", NULL);
+		col_reply_error(app, reply, COL_E_METHOD_NOT_ALLOWED, NULL, NULL);
 	} else {
-		reply_error(app, reply, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL);
+		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);
 	}
 	return -1;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "errors.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "writer.h"
@@ -73,6 +74,12 @@ struct col_reply {
  * -1 when no route matched.  Can't fail: problems become error replies
  * ({"error": {"code", "message", "field"}}, SPEC §6). */
 int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply);
+
+/* Fill `reply` with the JSON error `why` (message NULL: the table's), its
+ * status and Retry-After (unless one is set), and count it in the metrics.
+ * Can't fail. */
+void col_reply_error(struct col_app *app, struct col_reply *reply, enum col_error why,
+		     const char *message, const char *field);
 
 /* The writer job of a pending submission: the HTTP layer sets its done()
  * callback and queues it.  Owned by the pending submission. */

@@ -418,6 +418,13 @@ static void metrics_and_scores(void)
 	CHECK_CONTAINS(h.body, "sipas_http_requests_total{route=\"/api/responses\",status=\"201\"} 1");
 	CHECK_CONTAINS(h.body, "sipas_responses_stored_total 1");
 	CHECK_CONTAINS(h.body, "sipas_rejections_total{reason=\"invalid\"} 1");
+	/* every error the collector can answer has its counter, refused or not yet */
+	CHECK_CONTAINS(h.body, "sipas_rejections_total{reason=\"unauthorized\"} 1");
+	CHECK_CONTAINS(h.body, "sipas_rejections_total{reason=\"forbidden\"} 1");
+	CHECK_CONTAINS(h.body, "sipas_rejections_total{reason=\"out_of_memory\"} 0");
+	CHECK_CONTAINS(h.body, "sipas_rejections_total{reason=\"io\"} 0");
+	CHECK_CONTAINS(h.body, "sipas_rejections_total{reason=\"database\"} 0");
+	CHECK_CONTAINS(h.body, "sipas_rejections_total{reason=\"internal\"} 0");
 	CHECK_CONTAINS(h.body, "sipas_http_request_seconds_count{route=\"/api/responses\"} 2");
 	free(h.body);
 	/* scores: only for published periods */
