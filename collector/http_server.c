@@ -303,15 +303,39 @@ static FILE *open_access_log(void)
 	return fp;
 }
 
-/* Wait for a stop signal, flushing the access log every second meanwhile. */
-static int wait_for_stop(const sigset_t *stop, FILE *access_log)
+/* SIGHUP: re-read what `sipas init` loaded, and say so in one line. */
+static void reload(struct col_app *app)
+{
+	struct col_catalog *c;
+	struct err e;
+
+	err_clear(&e);
+	if (col_app_reload(app, &e) != 0) {
+		fprintf(stderr, "sipas serve: SIGHUP: reload failed, still serving the previous forms "
+			"and registry: %s\n", e.text);
+		return;
+	}
+	c = col_app_catalog(app);
+	fprintf(stderr, "sipas serve: SIGHUP: reloaded %zu forms, %zu agencies, %zu sectors, "
+		"%zu targets\n", c->n_forms, c->reg->n_agencies, c->reg->n_sectors, c->reg->n_targets);
+	col_catalog_release(c);
+}
+
+/* Wait for a stop signal, flushing the access log every second and
+ * reloading on SIGHUP meanwhile. */
+static int wait_for_stop(const sigset_t *signals, struct server *srv)
 {
 	const struct timespec tick = { ACCESS_LOG_FLUSH_SECONDS, 0 };
 	int sig;
 
-	while ((sig = sigtimedwait(stop, NULL, &tick)) < 0)
-		fflush(access_log);
-	return sig;
+	for (;;) {
+		sig = sigtimedwait(signals, NULL, &tick);
+		fflush(srv->access_log);
+		if (sig == SIGHUP)
+			reload(&srv->app);
+		else if (sig >= 0)
+			return sig;
+	}
 }
 
 int col_server_run(const struct col_config *cfg, struct err *e)
@@ -324,7 +348,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	char *cert = NULL, *key = NULL;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_USE_ITC |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	sigset_t stop;
+	sigset_t signals;
 	int rc, sig;
 	char addr[INET_ADDRSTRLEN];
 
@@ -349,11 +373,12 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
 	if (rc)
 		goto out_log;
-	/* Block the stop signals in every thread, then wait for them here. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	/* Block the signals in every thread, then wait for them here. */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -376,7 +401,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	inet_ntop(AF_INET, &sa.sin_addr, addr, sizeof(addr));
 	printf("listening on %s://%s:%u\n", cert ? "https" : "http", addr, info ? (unsigned)info->port : 0u);
 	fflush(stdout);
-	sig = wait_for_stop(&stop, srv.access_log);
+	sig = wait_for_stop(&signals, &srv);
 	fflush(srv.access_log);
 	fprintf(stderr, "sipas serve: %s received, finishing requests in flight\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");

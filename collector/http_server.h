@@ -24,7 +24,7 @@ struct col_config {
 };
 
 /* Serve until SIGINT or SIGTERM, then stop accepting, finish requests in
- * flight and close.  Prints "listening on http(s)://ADDR:PORT" on stdout once
+ * flight and close; on SIGHUP reload the catalog (col_app_reload).  Prints "listening on http(s)://ADDR:PORT" on stdout once
  * ready.  Returns 0 after a clean stop, else an err_code with `e` filled. */
 int col_server_run(const struct col_config *cfg, struct err *e);
 

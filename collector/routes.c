@@ -20,7 +20,6 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "../forms/form_store.h"
 #include "../responses/response_json.h"
 #include "../db/db.h"
 #include "device.h"
@@ -234,12 +233,13 @@ static int json_body(struct col_app *app, const struct col_request *req, struct 
 
 /* Check one posted response against its sender.  dev is NULL for a phone
  * post.  On failure fills e, and *why with how to refuse it. */
-static int check_post(struct col_app *app, json_t *doc, const struct device_info *dev,
-		      struct response *r, enum col_error *why, struct err *e)
+static int check_post(struct col_app *app, const struct col_catalog *cat, json_t *doc,
+		      const struct device_info *dev, struct response *r, enum col_error *why,
+		      struct err *e)
 {
 	struct response_link link;
 	int channel_given = json_object_get(doc, "channel") != NULL;
-	int rc = response_from_json(doc, app->forms, app->n_forms, app->reg, r, &link, e);
+	int rc = response_from_json(doc, cat->forms, cat->n_forms, cat->reg, r, &link, e);
 
 	if (rc) {
 		*why = col_error_from_err(rc);
@@ -294,9 +294,12 @@ struct pending_item {
 };
 
 /* A submission between its checks and its commit: one item for a single
- * post, n for a batch (whose posted array is kept to build the reply). */
+ * post, n for a batch (whose posted array is kept to build the reply).
+ * It holds the catalog its responses were checked against, since they
+ * point into its forms and registry. */
 struct col_pending {
 	struct col_write_job job;     /* responses = valid, results = results */
+	struct col_catalog *catalog;
 	int batch;
 	json_t *items;                /* batch: the posted array (a reference) */
 	const struct response **valid;
@@ -312,16 +315,18 @@ static void pending_free(struct col_pending *p)
 	free(p->valid);
 	free(p->results);
 	json_decref(p->items);
+	col_catalog_release(p->catalog);
 	free(p);
 }
 
-static struct col_pending *pending_new(size_t n, int batch)
+static struct col_pending *pending_new(struct col_app *app, size_t n, int batch)
 {
 	struct col_pending *p = malloc(sizeof(*p) + n * sizeof(p->item[0]));
 
 	if (!p)
 		return NULL;
 	memset(p, 0, sizeof(*p));
+	p->catalog = col_app_catalog(app);
 	p->batch = batch;
 	p->n = n;
 	p->valid = calloc(n, sizeof(*p->valid));
@@ -346,7 +351,7 @@ static void pending_add(struct col_app *app, struct col_pending *p, size_t i, js
 {
 	struct pending_item *it = &p->item[i];
 
-	if (check_post(app, doc, dev, &it->r, &it->why, &it->refused) != 0) {
+	if (check_post(app, p->catalog, doc, dev, &it->r, &it->why, &it->refused) != 0) {
 		if (p->batch)   /* a single post counts when its error reply is made */
 			col_metrics_reject(&app->metrics, it->why);
 		return;
@@ -454,7 +459,7 @@ static void handle_post(struct col_app *app, const struct col_request *req, stru
 	}
 	if (json_body(app, req, reply, &doc) != 0)
 		return;
-	p = pending_new(1, 0);
+	p = pending_new(app, 1, 0);
 	if (!p) {
 		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
 	} else {
@@ -486,7 +491,7 @@ static void handle_batch(struct col_app *app, const struct col_request *req, str
 		json_decref(doc);
 		return;
 	}
-	p = pending_new(n, 1);
+	p = pending_new(app, n, 1);
 	if (!p) {
 		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
 		json_decref(doc);
@@ -523,14 +528,15 @@ static void handle_healthz(struct col_app *app, const struct col_request *req,
 static void handle_form(struct col_app *app, const struct col_request *req,
 			struct col_reply *reply, const char *id)
 {
+	struct col_catalog *cat = col_app_catalog(app);
+	const struct form *form = col_catalog_form(cat, id);
+
 	(void)req;
-	for (size_t i = 0; i < app->n_forms; i++) {
-		if (strcmp(app->forms[i]->id, id) == 0) {
-			reply_json(reply, MHD_HTTP_OK, json_incref(app->forms[i]->doc));
-			return;
-		}
-	}
-	col_reply_error(app, reply, COL_E_NOT_FOUND, "no such form", "form");
+	if (form)
+		reply_json(reply, MHD_HTTP_OK, json_incref(form->doc));
+	else
+		col_reply_error(app, reply, COL_E_NOT_FOUND, "no such form", "form");
+	col_catalog_release(cat);
 }
 
 static int is_published(sqlite3 *db, const char *form, const char *period, int *yes, struct err *e)
@@ -553,9 +559,10 @@ static void handle_scores(struct col_app *app, const struct col_request *req,
 {
 	const char *period_s = req->query(req->cls, "period"), *by_s = req->query(req->cls, "by");
 	const char *form_id = req->query(req->cls, "form");
+	struct col_catalog *cat = col_app_catalog(app);
 	struct score_options so = { 0, NULL };
 	struct score_result *res = NULL;
-	const struct form *form = NULL;
+	const struct form *form = col_catalog_form(cat, form_id ? form_id : "sipas-2017");
 	struct period period;
 	struct err e;
 	sqlite3 *db;
@@ -563,42 +570,39 @@ static void handle_scores(struct col_app *app, const struct col_request *req,
 
 	(void)tail;
 	err_clear(&e);
-	if (!form_id)
-		form_id = "sipas-2017";
-	for (size_t i = 0; i < app->n_forms; i++)
-		if (strcmp(app->forms[i]->id, form_id) == 0)
-			form = app->forms[i];
 	if (!period_s) {
 		col_reply_error(app, reply, COL_E_INVALID, "period is required", "period");
-		return;
+		goto out;
 	}
 	if (!form) {
 		col_reply_error(app, reply, COL_E_INVALID, "unknown form", "form");
-		return;
+		goto out;
 	}
 	if (period_parse(period_s, &period, &e) != 0) {
 		col_reply_error(app, reply, COL_E_INVALID, e.text, "period");
-		return;
+		goto out;
 	}
 	if (by_s && score_parse_by(by_s, &so.by, &e) != 0) {
 		col_reply_error(app, reply, COL_E_INVALID, e.text, "by");
-		return;
+		goto out;
 	}
 	db = reader(app, &e);
 	if (!db || is_published(db, form->id, period.label, &published, &e) != 0) {
 		reply_err(app, reply, &e);
-		return;
+		goto out;
 	}
 	if (!published) {
 		col_reply_error(app, reply, COL_E_NOT_FOUND, "this period is not published", "period");
-		return;
+		goto out;
 	}
-	if (score_run(db, app->reg, form, &period, &so, &res, &e) != 0) {
+	if (score_run(db, cat->reg, form, &period, &so, &res, &e) != 0) {
 		reply_err(app, reply, &e);
-		return;
+		goto out;
 	}
 	reply_json(reply, MHD_HTTP_OK, rep_score_json(res));
+out:
 	score_result_free(res);
+	col_catalog_release(cat);
 }
 
 static void handle_metrics(struct col_app *app, const struct col_request *req,
@@ -678,11 +682,10 @@ int col_app_open(struct col_app *app, const char *db_path, const struct col_limi
 	app->db_path = strdup(db_path);
 	if (!app->db_path)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&app->catalog_lock, NULL);
 	rc = db_open(db_path, 0, &db, e);
 	if (!rc)
-		rc = form_store_get_all(db, &app->forms, &app->n_forms, e);
-	if (!rc)
-		rc = registry_read(db, &app->reg, e);
+		rc = col_catalog_load(db, &app->catalog, e);
 	if (!rc)
 		rc = db_server_key(db, app->key, e);
 	db_close(db);
@@ -697,14 +700,42 @@ void col_app_close(struct col_app *app)
 {
 	col_writer_stop(app->writer);
 	app->writer = NULL;
-	form_store_free_all(app->forms, app->n_forms);
-	app->forms = NULL;
-	app->n_forms = 0;
-	registry_free(app->reg);
-	app->reg = NULL;
+	col_catalog_release(app->catalog);
+	app->catalog = NULL;
+	pthread_mutex_destroy(&app->catalog_lock);
 	col_ratelimit_release(&app->device_limit);
 	col_ratelimit_release(&app->address_limit);
 	free(app->db_path);
 	app->db_path = NULL;
 	memset(app->key, 0, sizeof(app->key));
+}
+
+struct col_catalog *col_app_catalog(struct col_app *app)
+{
+	struct col_catalog *c;
+
+	pthread_mutex_lock(&app->catalog_lock);
+	c = col_catalog_hold(app->catalog);
+	pthread_mutex_unlock(&app->catalog_lock);
+	return c;
+}
+
+int col_app_reload(struct col_app *app, struct err *e)
+{
+	struct col_catalog *fresh = NULL, *old;
+	sqlite3 *db = NULL;
+	int rc = db_open(app->db_path, DB_READONLY, &db, e);
+
+	if (!rc)
+		rc = col_catalog_load(db, &fresh, e);
+	db_close(db);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&app->catalog_lock);
+	old = app->catalog;
+	app->catalog = fresh;
+	pthread_mutex_unlock(&app->catalog_lock);
+	/* requests that hold the old catalog keep it until they finish */
+	col_catalog_release(old);
+	return 0;
 }

@@ -7,17 +7,17 @@
 #ifndef SIPAS_ROUTES_H
 #define SIPAS_ROUTES_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "catalog.h"
 #include "errors.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "writer.h"
-#include "../forms/form.h"
-#include "../forms/registry.h"
 #include "../lib/secret.h"
 #include "../lib/strbuf.h"
 
@@ -31,12 +31,12 @@ struct col_limits {
 };
 
 /* Shared by all requests; immutable after col_app_open but for the
+ * catalog (swapped under catalog_lock by col_app_reload), and the
  * thread-safe writer, limiters and metrics. */
 struct col_app {
 	char *db_path;
-	struct form **forms;
-	size_t n_forms;
-	struct registry *reg;
+	struct col_catalog *catalog;  /* read with col_app_catalog */
+	pthread_mutex_t catalog_lock;
 	uint8_t key[SECRET_KEY_BYTES];
 	struct col_writer *writer;
 	struct col_ratelimit device_limit, address_limit;
@@ -91,9 +91,19 @@ void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_r
 /* The largest body accepted on `path`. */
 size_t col_body_limit(const char *path);
 
-/* Load forms, registry and key, start the writer.  ERR_* on failure. */
+/* Load the catalog and the key, start the writer.  ERR_* on failure. */
 int col_app_open(struct col_app *app, const char *db_path, const struct col_limits *limits,
 		 struct err *e);
+
+/* The current catalog, held: release it with col_catalog_release.  Can't
+ * fail. */
+struct col_catalog *col_app_catalog(struct col_app *app);
+
+/* Re-read forms and registry from the database (what `sipas init` loaded
+ * since) and make them current for new requests; requests in flight finish
+ * with the catalog they started with.  On failure the current catalog
+ * stays and e says why. */
+int col_app_reload(struct col_app *app, struct err *e);
 
 /* Stop the writer and free everything col_app_open took. */
 void col_app_close(struct col_app *app);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -553,7 +554,104 @@ static void kill_9_loses_no_acknowledged_rating(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 }
 
+/* Copy a shipped file from the source tree to `to`, replacing `from_text`
+ * with `to_text` (NULL: unchanged) and appending `extra`; 0 or -1. */
+static int copy_shipped(const char *path, const char *to, const char *from_text, const char *to_text,
+			const char *extra)
+{
+	char src[4096];
+	struct strbuf out;
+	char *text, *at;
+	int rc;
+
+	snprintf(src, sizeof(src), "%s/%s", getenv("SIPAS_SOURCE"), path);
+	text = test_read(src);
+	if (!text)
+		return -1;
+	strbuf_init(&out, 0);
+	at = from_text ? strstr(text, from_text) : NULL;
+	if (at) {
+		strbuf_add(&out, text, (size_t)(at - text));
+		strbuf_addstr(&out, to_text);
+		strbuf_addstr(&out, at + strlen(from_text));
+	} else {
+		strbuf_addstr(&out, text);
+	}
+	strbuf_addstr(&out, extra);
+	rc = (from_text && !at) ? -1 : test_write(to, strbuf_str(&out));
+	strbuf_release(&out);
+	free(text);
+	return rc;
+}
+
+#define NEW_AGENCY_POST(id) \
+	"{\"response_id\":\"" id "\",\"form\":\"kiosk-2026\",\"agency\":\"P-MOI\"," \
+	"\"sector\":\"dat-dai\",\"submitted_at\":\"2026-08-03T09:15:00+07:00\",\"answers\":{\"overall\":2}}"
+
+static void sighup_reloads_forms_and_registry_without_dropping_requests(void)
+{
+	struct setup st;
+	struct http_result h;
+	char moi[128];
+	int hups = 0, status;
+	pid_t client;
+
+	CHECK_INT(start(&st, "--device-rate", "0"), 0);
+	/* the standing office adds a form and an agency while the server runs */
+	CHECK(mkdir("newforms", 0755) == 0 && mkdir("newreg", 0755) == 0);
+	CHECK_INT(copy_shipped("forms/kiosk-2018.json", "newforms/kiosk-2026.json",
+			       "\"id\": \"kiosk-2018\"", "\"id\": \"kiosk-2026\"", ""), 0);
+	CHECK_INT(copy_shipped("forms/registry/agencies.csv", "newreg/agencies.csv", NULL, NULL,
+			       "P-MOI,UBND phường Mới,commune,UBND-TP\n"), 0);
+	CHECK_INT(copy_shipped("forms/registry/sectors.csv", "newreg/sectors.csv", NULL, NULL, ""), 0);
+	CHECK_INT(copy_shipped("forms/registry/targets.csv", "newreg/targets.csv", NULL, NULL, ""), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--forms", "newforms", "--registry", "newreg", NULL)->status, 0);
+	CHECK_INT(add_device("P-MOI", moi), 0);
+	/* until SIGHUP the server serves what it loaded at start */
+	CHECK_INT(get(&st, "/api/forms/kiosk-2026", NULL, &h), 404);
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses", moi, NEW_AGENCY_POST("m1"), &h), 400);
+	free(h.body);
+	/* a kiosk keeps posting while the office sends SIGHUP again and again */
+	client = fork();
+	if (client == 0) {
+		int refused = 0;
+
+		for (int i = 0; i < 150; i++) {
+			char body[512], id[16];
+
+			snprintf(id, sizeof(id), "h%d", i);
+			snprintf(body, sizeof(body), KIOSK("%s", "P-HONGBANG", "3"), id);
+			if (post(&st, "/api/responses", st.kiosk, body, &h) != 201)
+				refused++;
+			free(h.body);
+		}
+		_exit(refused ? 1 : 0);
+	}
+	while (waitpid(client, &status, WNOHANG) == 0 && hups < 200) {
+		kill(st.s.pid, SIGHUP);
+		hups++;
+		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+	}
+	if (hups == 200)
+		waitpid(client, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(hups >= 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE response_id LIKE 'h%'"), 150);
+	/* after the reload the new form and agency are served */
+	CHECK_INT(get(&st, "/api/forms/kiosk-2026", NULL, &h), 200);
+	CHECK_CONTAINS(h.body, "\"id\":\"kiosk-2026\"");
+	free(h.body);
+	CHECK_INT(post(&st, "/api/responses", moi, NEW_AGENCY_POST("m1"), &h), 201);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK(test_file_contains("server.log",
+				 "sipas serve: SIGHUP: reloaded 3 forms, 26 agencies, 10 sectors, 6 targets\n"));
+}
+
 const struct test_case collector_tests[] = {
+	{ "sighup_reloads_forms_and_registry_without_dropping_requests",
+	  sighup_reloads_forms_and_registry_without_dropping_requests },
 	{ "kiosk_posts_are_idempotent", kiosk_posts_are_idempotent },
 	{ "bad_posts_name_the_field_and_store_nothing", bad_posts_name_the_field_and_store_nothing },
 	{ "tokens", tokens },
