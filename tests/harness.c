@@ -38,6 +38,12 @@ static const struct {
 
 static int case_failed;
 
+/* The running case's directory (absolute), where test_server_start lists
+ * the process groups of the servers it starts (SERVER_LIST), so that the
+ * runner can kill whatever a failed or timed-out case left running. */
+static char case_dir[4096];
+#define SERVER_LIST "servers.pgid"
+
 void test_fail(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -230,6 +236,7 @@ int test_server_start(struct test_server *s, const char *db, ...)
 	if (s->pid == 0) {
 		int log = open("server.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
 
+		setpgid(0, 0);   /* its own group: the runner kills it with its children */
 		dup2(pipefd[1], 1);
 		if (log >= 0)
 			dup2(log, 2);
@@ -238,6 +245,18 @@ int test_server_start(struct test_server *s, const char *db, ...)
 		_exit(127);
 	}
 	close(pipefd[1]);
+	if (s->pid > 0) {
+		char list[4200];
+		FILE *fp;
+
+		setpgid(s->pid, s->pid);   /* also here: whichever runs first */
+		snprintf(list, sizeof(list), "%s/" SERVER_LIST, case_dir);
+		fp = fopen(list, "a");
+		if (fp) {
+			fprintf(fp, "%d\n", s->pid);
+			fclose(fp);
+		}
+	}
 	/* wait for "listening on http://127.0.0.1:PORT\n" */
 	while (len < sizeof(line) - 1 && time(NULL) < deadline) {
 		ssize_t n = read(pipefd[0], line + len, 1);
@@ -346,14 +365,37 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 	return remove(path);
 }
 
-/* Run one case in a child process inside its own directory. */
+/* Kill the process groups of the servers a case started that still run;
+ * returns how many there were. */
+static int kill_leftover_servers(void)
+{
+	char list[4200];
+	FILE *fp;
+	int pgid, left = 0;
+
+	snprintf(list, sizeof(list), "%s/" SERVER_LIST, case_dir);
+	fp = fopen(list, "r");
+	if (!fp)
+		return 0;
+	while (fscanf(fp, "%d", &pgid) == 1) {
+		if (pgid > 1 && kill(-pgid, 0) == 0) {
+			kill(-pgid, SIGKILL);
+			left++;
+		}
+	}
+	fclose(fp);
+	return left;
+}
+
+/* Run one case in a child process inside its own directory; afterwards no
+ * server it started is left running, whether it passed, failed or hung. */
 static int run_case(const char *root, const char *suite, const struct test_case *tc)
 {
-	char dir[4096];
+	char *dir = case_dir;
 	pid_t pid;
-	int status;
+	int status, leftover;
 
-	snprintf(dir, sizeof(dir), "%s/%s.%s", root, suite, tc->name);
+	snprintf(case_dir, sizeof(case_dir), "%s/%s.%s", root, suite, tc->name);
 	if (mkdir(dir, 0755) != 0)
 		return 0;
 	fflush(stdout);
@@ -369,10 +411,13 @@ static int run_case(const char *root, const char *suite, const struct test_case 
 		exit(case_failed ? 1 : 0);
 	}
 	waitpid(pid, &status, 0);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	leftover = kill_leftover_servers();
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !leftover) {
 		printf("ok   %s.%s\n", suite, tc->name);
 		return 1;
 	}
+	if (leftover)
+		printf("     %d server(s) left running: killed\n", leftover);
 	if (WIFSIGNALED(status))
 		printf("FAIL %s.%s (signal %d)\n", suite, tc->name, WTERMSIG(status));
 	else
