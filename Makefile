@@ -1,4 +1,4 @@
-# sipas - build, test, run.  Plain make + pkg-config (SPEC §2).
+# sipas - build, test, run.  Plain make + pkg-config (docs/design.md).
 #
 #   make          build bin/sipas (installs missing Debian packages first)
 #   make run      build, create sipas.db with demo data, serve on 127.0.0.1:8080

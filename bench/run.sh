@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: the benchmarks of SPEC §9, printed as a table.  Not part of the
+# make bench: the benchmarks, printed as a table.  Not part of the
 # tests.  Works in bench/out/ (git-ignored); every number comes from this run.
 #   import   N generated sipas-2017 responses through `sipas import` (target: 1 M in <= 10 s)
 #   score    `sipas score` by agency and by sector on 1 M and 10 M responses, beside a bare

@@ -1,7 +1,7 @@
 /*
  * cli.h - what the command files in cli/ share: the command table, the
  * --db default, and turning a `struct err` into a message and exit status
- * (SPEC §3: 0 ok, 1 user error, 2 internal error).
+ * (docs/design.md: 0 ok, 1 user error, 2 internal error).
  */
 #ifndef SIPAS_CLI_H
 #define SIPAS_CLI_H

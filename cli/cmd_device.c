@@ -1,6 +1,6 @@
 /*
  * cmd_device.c - `sipas device add|list|revoke`: kiosk and admin tokens for
- * the collector (SPEC §6.3).  A new token is printed once and stored only as
+ * the collector (docs/collector.md).  A new token is printed once and stored only as
  * a hash.
  */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * cmd_import.c - `sipas import --form ID FILE|-`: load survey responses from
- * CSV (SPEC §5).  All-or-nothing per file; re-importing changes nothing.
+ * CSV (docs/design.md).  All-or-nothing per file; re-importing changes nothing.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * cmd_init.c - `sipas init`: create or migrate the database and load the
- * forms and registry, all in one transaction (SPEC §3).  Idempotent: running
+ * forms and registry, all in one transaction (docs/design.md).  Idempotent: running
  * it again with the same files changes nothing.
  */
 #include <glob.h>

@@ -1,6 +1,6 @@
 /*
  * cmd_link.c - `sipas link`: the signed phone-survey link for one dossier
- * receipt (SPEC §6.3), printed as a URL and optionally written as a QR code
+ * receipt (docs/collector.md), printed as a URL and optionally written as a QR code
  * in SVG (libqrencode).
  */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * cmd_publish.c - `sipas publish --period P`: make a period's results public
- * (SPEC §8): GET /api/scores answers only for published periods.
+ * (docs/design.md): GET /api/scores answers only for published periods.
  */
 #include <stdio.h>
 #include <time.h>

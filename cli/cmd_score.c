@@ -1,5 +1,5 @@
 /*
- * cmd_score.c - `sipas score`: compute the SPEC §7 indices for a period and
+ * cmd_score.c - `sipas score`: compute the indices (docs/scoring.md) for a period and
  * print them as JSON, CSV or a table.
  */
 #include <stdio.h>
@@ -18,7 +18,7 @@ const char cmd_score_usage[] =
 	"                   [--rake MARGINS.csv] [--format json|csv|table] [--db PATH]\n"
 	"\n"
 	"Compute satisfaction indices with 95% intervals and target verdicts for the\n"
-	"responses to one form submitted in period P (SPEC §7).\n"
+	"responses to one form submitted in period P (docs/scoring.md).\n"
 	"\n"
 	"  --period P      2026Q3, 2026, or 2026-07-01..2026-09-30 (Vietnam dates)\n"
 	"  --form ID       the questionnaire (default sipas-2017)\n"

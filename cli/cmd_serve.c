@@ -1,5 +1,5 @@
 /*
- * cmd_serve.c - `sipas serve`: run the collector (SPEC §6) until SIGINT or
+ * cmd_serve.c - `sipas serve`: run the collector (docs/collector.md) until SIGINT or
  * SIGTERM.  Option parsing only; the service is in collector/.
  */
 #include <stdio.h>
@@ -13,12 +13,13 @@ const char cmd_serve_usage[] =
 	"                   [--max-per-ip N] [--timeout S] [--device-rate N] [--address-rate N]\n"
 	"                   [--tls-cert FILE --tls-key FILE]\n"
 	"\n"
-	"Run the collector (SPEC §6): the rating API, forms, published scores, health\n"
-	"check and metrics.  Every acknowledged rating is on disk; concurrent posts\n"
-	"share commits.  Stops cleanly on SIGINT or SIGTERM after finishing the\n"
-	"requests in flight.  On SIGHUP it re-reads the forms, agencies, sectors and\n"
-	"targets ('sipas init' loads them) without a restart, and logs one line.\n"
-	"One access-log line per request goes to stderr, flushed every second.\n"
+	"Run the collector: the rating API, forms, published scores, health check and\n"
+	"metrics (docs/collector.md).  Every acknowledged rating is on disk;\n"
+	"concurrent posts share commits.  Stops cleanly on SIGINT or SIGTERM after\n"
+	"finishing the requests in flight.  On SIGHUP it re-reads the forms,\n"
+	"agencies, sectors and targets ('sipas init' loads them) without a restart,\n"
+	"and logs one line.  One access-log line per request goes to stderr,\n"
+	"flushed every second.\n"
 	"\n"
 	"  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 = any free)\n"
 	"  --threads N            worker threads (default 4)\n"

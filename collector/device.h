@@ -1,5 +1,5 @@
 /*
- * device.h - collector credentials (SPEC §6.3): kiosk tokens bound to one
+ * device.h - collector credentials (docs/collector.md): kiosk tokens bound to one
  * agency, and admin tokens.  A token is "PUBLICID.SECRET": the public id
  * finds the row, the 256-bit secret is stored only as its SHA-256 and
  * compared in constant time.  The token is shown once, when created.

@@ -1,5 +1,5 @@
 /*
- * http_server.h - the collector's HTTP service (SPEC §6) on libmicrohttpd:
+ * http_server.h - the collector's HTTP service (docs/collector.md) on libmicrohttpd:
  * daemon set-up (thread pool, limits, optional TLS), per-request state, the
  * access log, metrics, and graceful shutdown.  What each path does is in
  * routes.c.

@@ -1,6 +1,6 @@
 /*
  * link.h - the signed phone-survey link printed as a QR code on a dossier
- * receipt (SPEC §6.3): HMAC-SHA256 with the server key over the form,
+ * receipt (docs/collector.md): HMAC-SHA256 with the server key over the form,
  * agency, sector, dossier code and expiry, so only links the office issued
  * are accepted, for one dossier, until they expire.
  */

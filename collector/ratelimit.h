@@ -1,7 +1,7 @@
 /*
- * ratelimit.h - token buckets keyed by device or client address (SPEC
- * §6.3): each key may make `rate` requests per minute on average with
- * bursts up to `burst`.  Over the limit the caller answers 429 with the
+ * ratelimit.h - token buckets keyed by device or client address
+ * (docs/collector.md): each key may make `rate` requests per minute on
+ * average with bursts up to `burst`.  Over the limit the caller answers 429 with the
  * Retry-After this returns.  Thread-safe; memory bounded by
  * COL_RATELIMIT_MAX_KEYS (the table starts afresh when full).
  */

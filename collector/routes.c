@@ -1,5 +1,5 @@
 /*
- * routes.c - the collector's API (SPEC §6): route table and handlers.
+ * routes.c - the collector's API (docs/collector.md): route table and handlers.
  *
  *   GET  /healthz               liveness and a database round trip
  *   GET  /metrics               Prometheus text (admin token)

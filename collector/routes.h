@@ -1,5 +1,5 @@
 /*
- * routes.h - the collector's API (SPEC §6): the state every request may use,
+ * routes.h - the collector's API (docs/collector.md): the state every request may use,
  * the route table and its handlers.  Handlers see a parsed request (method,
  * path, body, client) and fill a reply; only http_server.c talks to
  * libmicrohttpd, so this file reads as the API's index.
@@ -21,7 +21,7 @@
 #include "../lib/secret.h"
 #include "../lib/strbuf.h"
 
-#define COL_MAX_BODY (64 * 1024)          /* SPEC §6.2 */
+#define COL_MAX_BODY (64 * 1024)          /* docs/collector.md */
 #define COL_MAX_BATCH_BODY (1024 * 1024)  /* up to 500 queued ratings */
 #define COL_MAX_BATCH 500
 
@@ -72,7 +72,7 @@ struct col_reply {
 
 /* Route the request; fill `reply`.  Returns the route's index for metrics,
  * -1 when no route matched.  Can't fail: problems become error replies
- * ({"error": {"code", "message", "field"}}, SPEC §6). */
+ * ({"error": {"code", "message", "field"}}, docs/collector.md). */
 int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply);
 
 /* Fill `reply` with the JSON error `why` (message NULL: the table's), its

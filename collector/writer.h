@@ -1,6 +1,6 @@
 /*
  * writer.h - the collector's only database writer, with group commit
- * (SPEC §6.1).  Requests hand in jobs of checked responses and are
+ * (docs/collector.md).  Requests hand in jobs of checked responses and are
  * suspended; the writer thread stores everything that queued up meanwhile in
  * one transaction, commits (synchronous=FULL: on disk when COMMIT returns),
  * and only then calls each job's `done`, which resumes its request.  So

@@ -67,7 +67,7 @@ static const char *const migrations[] = {
 	"  UNIQUE (form_id, response_id),"
 	"  UNIQUE (form_id, dossier_code));"
 	"CREATE INDEX responses_by_day ON responses(form_id, day);",
-	/* 1 -> 2: collector credentials, the server key, published periods (SPEC §6.3, §8) */
+	/* 1 -> 2: collector credentials, the server key, published periods (docs/collector.md) */
 	"CREATE TABLE devices("
 	"  id INTEGER PRIMARY KEY,"
 	"  public_id TEXT NOT NULL UNIQUE,"   /* the part of the token before the dot */

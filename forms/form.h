@@ -1,5 +1,5 @@
 /*
- * form.h - questionnaires: parsing and validating a form's JSON (SPEC §4)
+ * form.h - questionnaires: parsing and validating a form's JSON (docs/design.md)
  * into the struct that import, the collector and scoring share.  A form is
  * immutable once loaded.  Storage of forms in the database is in form_store.h.
  */

@@ -1,5 +1,5 @@
 /*
- * form_store.h - forms kept in the database by id (SPEC §4).  A form id
+ * form_store.h - forms kept in the database by id (docs/design.md).  A form id
  * never changes meaning: storing different content under a stored id is
  * refused, so a changed questionnaire must take a new id.
  */

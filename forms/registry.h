@@ -1,5 +1,5 @@
 /*
- * registry.h - agencies, sectors and targets (SPEC §5): loading the three
+ * registry.h - agencies, sectors and targets (docs/design.md): loading the three
  * registry CSV files into the database, and an in-memory copy for lookups
  * by code while importing, collecting and scoring.  Registries are small
  * (hundreds of rows), so they are read whole.

@@ -42,7 +42,7 @@ void err_clear(struct err *e);
 /* A short constant name for `code` ("invalid", "conflict", ...). Can't fail. */
 const char *err_str(int code);
 
-/* Process exit status for `code` (SPEC §3): 0 ok, 1 user error, 2 internal. */
+/* Process exit status for `code` (docs/design.md): 0 ok, 1 user error, 2 internal. */
 int err_exit_status(int code);
 
 #endif

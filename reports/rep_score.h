@@ -1,5 +1,5 @@
 /*
- * rep_score.h - a score result (scoring/score.h) as the SPEC §7 JSON, as
+ * rep_score.h - a score result (scoring/score.h) as the score JSON (docs/scoring.md), as
  * CSV (one row per group and estimate, the layout of the R reference
  * files), or as a table for the terminal.  Formatting only: no statistics.
  */

@@ -27,7 +27,7 @@ int demo_fill_db(sqlite3 *db, const struct registry *reg, struct form *const *fo
 		 struct demo_stats *stats, struct err *e);
 
 /* Write `rows` responses to `form` in quarter `quarter` as an import CSV
- * (SPEC §5) to `out`, spread over the agencies of `reg`. */
+ * (docs/design.md) to `out`, spread over the agencies of `reg`. */
 int demo_write_csv(FILE *out, const struct registry *reg, const struct form *form, int quarter,
 		   long rows, unsigned long seed, struct err *e);
 

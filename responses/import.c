@@ -13,7 +13,7 @@
 #include "store.h"
 #include "response.h"
 
-/* Columns every file must have (SPEC §5). */
+/* Columns every file must have (docs/design.md). */
 static const char *const required_columns[] = {
 	"response_id", "submitted_at", "agency", "sector", NULL
 };

@@ -1,5 +1,5 @@
 /*
- * import.h - loading survey responses from CSV (SPEC §5): one file is one
+ * import.h - loading survey responses from CSV (docs/design.md): one file is one
  * transaction, so a file either imports whole or changes nothing.  Rows are
  * streamed; memory does not grow with the file.
  */

@@ -1,6 +1,6 @@
 /*
  * response.h - one survey response checked against its form and the
- * registry (SPEC §5), whatever it came from: a CSV row, a kiosk post, a
+ * registry (docs/design.md), whatever it came from: a CSV row, a kiosk post, a
  * phone form.  Values are set field by field from text or integers; every
  * refusal names the field.  Storage is in responses/store.h.
  */
@@ -53,7 +53,7 @@ struct response {
 	char comment[RESPONSE_MAX_COMMENT + 1];
 };
 
-/* Reset `r` to an empty response of `form` with the defaults of SPEC §5. */
+/* Reset `r` to an empty response of `form` with the import defaults (docs/design.md). */
 void response_init(struct response *r, const struct form *form);
 
 /* Find the field called `name` (a response field, a question or a choice id).

@@ -1,5 +1,5 @@
 /*
- * response_json.h - a response posted to the collector as JSON (SPEC §6):
+ * response_json.h - a response posted to the collector as JSON (docs/collector.md):
  * {"response_id", "form", "agency", "sector", "channel", "submitted_at",
  *  "dossier_code", "answers": {question: integer | choice: "value"},
  *  "comment", "link": {"expires": N, "sig": "hex"}}.

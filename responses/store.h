@@ -1,5 +1,5 @@
 /*
- * store.h - writing responses to the database, idempotently (SPEC §5, §6.1).
+ * store.h - writing responses to the database, idempotently (docs/design.md).
  * A response whose response_id is already stored for its form is a duplicate
  * when its content is identical (compared by a SHA-256 digest of a canonical
  * encoding) and a conflict otherwise; a second response for one form and

@@ -21,7 +21,7 @@
 #include "../lib/progress.h"
 
 #define SCORE_LEVEL 0.95
-#define SCORE_MIN_N 30          /* below this a verdict is insufficient_data (SPEC §7.7) */
+#define SCORE_MIN_N 30          /* below this a verdict is insufficient_data (docs/scoring.md) */
 
 enum group_kind { KIND_ALL, KIND_AGENCY, KIND_SECTOR, KIND_AGENCY_SECTOR, N_KINDS };
 
@@ -402,7 +402,7 @@ static const struct registry_target *target_for(const struct registry *reg, int 
 	return best;
 }
 
-/* Most specific scope wins: agency, then sector, then all (SPEC §7.7). */
+/* Most specific scope wins: agency, then sector, then all (docs/scoring.md). */
 static void judge(const struct registry *reg, const struct form *f, int q, struct score_group *g)
 {
 	const struct registry_target *t = NULL;

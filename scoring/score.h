@@ -1,5 +1,5 @@
 /*
- * score.h - SIPAS indices for one form and period (SPEC §7): criterion and
+ * score.h - SIPAS indices for one form and period (docs/scoring.md): criterion and
  * overall ratios, element and SIPAS indices, design-based standard errors
  * and intervals, Kish effective n, optional raking, target verdicts, and the
  * counter method for forms without elements.  Formatting the result is in
@@ -17,7 +17,7 @@
 
 enum score_ci {
 	SCORE_CI_NONE,             /* no estimate, or no design information on its variance */
-	SCORE_CI_LOGIT,            /* criteria and overall (SPEC §7.4) */
+	SCORE_CI_LOGIT,            /* criteria and overall (docs/scoring.md) */
 	SCORE_CI_WALD,             /* elements and index: p ± t·se, clipped */
 	SCORE_CI_CLOPPER_PEARSON   /* p of 0 or 1, or df < 1 */
 };

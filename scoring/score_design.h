@@ -2,7 +2,7 @@
  * score_design.h - from the streaming sums (score_accum.h) to each group's
  * ratios and their joint covariance: Taylor linearisation for a stratified
  * cluster design with PSUs drawn with replacement, domains estimated inside
- * the full design, single-PSU strata centred on zero (SPEC §7.3).
+ * the full design, single-PSU strata centred on zero (docs/scoring.md).
  *
  * For group g and stratum h with n_h PSUs in the whole design, the PSU
  * totals of the linearised ratios are Z_j = (Y_j − R∘X_j) / X, so with

@@ -1,5 +1,5 @@
 /*
- * score_rake.h - raking (SPEC §7.6): iterative proportional fitting of the
+ * score_rake.h - raking (docs/scoring.md): iterative proportional fitting of the
  * design weights to population totals given as CSV `variable,level,total`
  * (variables: agency, sector, or a demographic of the form).  Raking works
  * on the table of weight totals per combination of the raked variables'

@@ -1,5 +1,5 @@
 /*
- * test_collector.c - the collector as kiosks and phones use it (SPEC §6): a
+ * test_collector.c - the collector as kiosks and phones use it (docs/collector.md): a
  * real `sipas serve` on 127.0.0.1, real HTTP requests.  Every status of the
  * API, idempotent re-posts, tokens bound to agencies and revoked, forged and
  * expired phone links, batches, rate limits, metrics, published scores,

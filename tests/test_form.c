@@ -1,5 +1,5 @@
 /*
- * test_form.c - form validation (SPEC §4): the shipped forms are valid and
+ * test_form.c - form validation (docs/design.md): the shipped forms are valid and
  * complete, and every kind of bad form is refused with its JSON path.
  */
 #include <math.h>

@@ -1,5 +1,5 @@
 /*
- * test_import.c - `sipas import` end to end (SPEC §5): the fixture imports,
+ * test_import.c - `sipas import` end to end (docs/design.md): the fixture imports,
  * re-import is a no-op, CSV edge cases, and every bad value refuses the
  * whole file with FILE:LINE: column X, leaving the database unchanged.
  */

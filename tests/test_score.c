@@ -1,5 +1,5 @@
 /*
- * test_score.c - `sipas score` (SPEC §7): agreement with R's survey package
+ * test_score.c - `sipas score` (docs/scoring.md): agreement with R's survey package
  * on the fixture, raking, a hand-worked example, and the rules beyond the
  * fixture: all satisfied, a group inside one PSU, a lonely stratum, empty
  * groups and periods, rows outside the period, raking errors, targets,
