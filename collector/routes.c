@@ -351,6 +351,7 @@ static void pending_add(struct col_app *app, struct col_pending *p, size_t i, js
 {
 	struct pending_item *it = &p->item[i];
 
+	it->queued = 0;   /* items are not zeroed by pending_new */
 	if (check_post(app, p->catalog, doc, dev, &it->r, &it->why, &it->refused) != 0) {
 		if (p->batch)   /* a single post counts when its error reply is made */
 			col_metrics_reject(&app->metrics, it->why);
