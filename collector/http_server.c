@@ -370,16 +370,18 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 		rc = err_set(e, ERR_IO, "cannot open the access log: %s", strerror(errno));
 		goto out_pem;
 	}
-	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
-	if (rc)
-		goto out_log;
-	/* Block the signals in every thread, then wait for them here. */
+	/* Block the signals before any thread starts (the writer's too), so
+	 * that they reach only this thread's sigtimedwait: a thread that let
+	 * SIGHUP through would have it end the process. */
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGINT);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
+	if (rc)
+		goto out_log;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,

@@ -3,7 +3,10 @@
  * 127.0.0.1 and real HTTP requests (health, forms, unknown paths, methods,
  * oversized bodies, graceful stop).
  */
+#include <dirent.h>
 #include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +93,58 @@ static void refuses_to_start_without_a_database(void)
 	CHECK_CONTAINS(r->err, "is not ADDR:PORT");
 }
 
+/* 1 if every thread of process pid but the main one (which waits for the
+ * signals in sigtimedwait, so /proc shows them unblocked there) blocks
+ * signal sig. */
+static int all_threads_block(int pid, int sig)
+{
+	char path[512], line[256];
+	int threads = 0, blocking = 0;
+	DIR *dir;
+	struct dirent *t;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((t = readdir(dir))) {
+		FILE *fp;
+
+		if (t->d_name[0] == '.' || atoi(t->d_name) == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", pid, t->d_name);
+		fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		threads++;
+		while (fgets(line, sizeof(line), fp)) {
+			unsigned long long mask;
+
+			if (sscanf(line, "SigBlk: %llx", &mask) == 1 && (mask >> (sig - 1) & 1))
+				blocking++;
+		}
+		fclose(fp);
+	}
+	closedir(dir);
+	return threads > 0 && blocking == threads;
+}
+
+static void signals_reach_only_the_main_thread(void)
+{
+	struct test_server s;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	/* a thread that let them through would end the process (SIGHUP) or
+	 * skip the graceful stop (SIGTERM, SIGINT) */
+	CHECK(all_threads_block(s.pid, SIGHUP));
+	CHECK(all_threads_block(s.pid, SIGTERM));
+	CHECK(all_threads_block(s.pid, SIGINT));
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
 const struct test_case serve_tests[] = {
+	{ "signals_reach_only_the_main_thread", signals_reach_only_the_main_thread },
 	{ "health_and_forms", health_and_forms },
 	{ "oversized_body_is_413", oversized_body_is_413 },
 	{ "refuses_to_start_without_a_database", refuses_to_start_without_a_database },
