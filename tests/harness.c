@@ -396,8 +396,10 @@ static int run_case(const char *root, const char *suite, const struct test_case 
 	int status, leftover;
 
 	snprintf(case_dir, sizeof(case_dir), "%s/%s.%s", root, suite, tc->name);
-	if (mkdir(dir, 0755) != 0)
+	if (mkdir(dir, 0755) != 0) {
+		printf("FAIL %s.%s (cannot create %s: %s)\n", suite, tc->name, dir, strerror(errno));
 		return 0;
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
