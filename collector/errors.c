@@ -49,8 +49,10 @@ enum col_error col_error_from_err(int err_code)
 {
 	if (err_code == ERR_NOT_FOUND)
 		return COL_E_INVALID;
+	if (err_code == ERR_OK)   /* a failure that did not say why: a bug */
+		return COL_E_INTERNAL;
 	for (int i = 0; i < COL_E_COUNT; i++)
-		if (table[i].from == err_code && err_code != ERR_OK)
+		if (table[i].from == err_code)
 			return (enum col_error)i;
 	return COL_E_INTERNAL;
 }
