@@ -33,10 +33,11 @@ ENGINE_SRC := $(sort $(wildcard lib/*.c db/*.c forms/*.c responses/*.c scoring/*
 ENGINE_ASM := forms/builtin_data.S
 CLI_SRC    := $(sort $(wildcard cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/*.c)) fuzz/targets.c
-ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(ENGINE_ASM:%.S=$(BUILD)/%.o)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(ENGINE_ASM:%.S=$(BUILD)/%.o) $(BUILD)/collector/www_data.o
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BUILTIN_DATA := $(wildcard forms/*.json forms/registry/*.csv)
+WWW_FILES := $(sort $(wildcard collector/www/*))
 
 .PHONY: all run test test-one bench fuzz valgrind deps deps-ok test-deps-ok clean check-symbols
 
@@ -58,6 +59,14 @@ $(BUILD)/%.o: %.c | deps-ok
 
 $(BUILD)/forms/builtin_data.o: forms/builtin_data.S $(BUILTIN_DATA) | deps-ok
 	@mkdir -p $(dir $@)
+	$(CC) -c $< -o $@
+
+# The pages (collector/www/) compiled in: a generated table of every file.
+$(BUILD)/collector/www_data.S: collector/www_embed.sh $(WWW_FILES)
+	@mkdir -p $(dir $@)
+	sh collector/www_embed.sh $(WWW_FILES) > $@
+
+$(BUILD)/collector/www_data.o: $(BUILD)/collector/www_data.S
 	$(CC) -c $< -o $@
 
 $(BIN): $(ENGINE_OBJ) $(CLI_OBJ)
@@ -97,11 +106,13 @@ test:
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := csv form period import body
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
-build/fuzz/fuzz_%: fuzz/targets.c fuzz/libfuzzer.c $(ENGINE_SRC) $(BUILTIN_DATA) | deps-ok test-deps-ok
+build/fuzz/fuzz_%: fuzz/targets.c fuzz/libfuzzer.c $(ENGINE_SRC) $(BUILTIN_DATA) $(WWW_FILES) | deps-ok test-deps-ok
 	@mkdir -p build/fuzz
 	clang -c forms/builtin_data.S -o build/fuzz/builtin_data-$*.o
+	sh collector/www_embed.sh $(WWW_FILES) > build/fuzz/www_data-$*.S
+	clang -c build/fuzz/www_data-$*.S -o build/fuzz/www_data-$*.o
 	clang $(FUZZ_FLAGS) -DFUZZ_TARGET=fuzz_$* -o $@ fuzz/libfuzzer.c fuzz/targets.c \
-		$(ENGINE_SRC) build/fuzz/builtin_data-$*.o $(LDLIBS)
+		$(ENGINE_SRC) build/fuzz/builtin_data-$*.o build/fuzz/www_data-$*.o $(LDLIBS)
 
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	@set -e; for t in $(FUZZ_TARGETS); do \

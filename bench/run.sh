@@ -53,7 +53,7 @@ s_failed=0 stored=0
 for round in $(seq "$ROUNDS"); do
 	rm -f ingest.db ingest.db-wal ingest.db-shm serve.out
 	"$SIPAS" init --db ingest.db >/dev/null
-	token=$("$SIPAS" device add --db ingest.db --agency P-HONGBANG --counter bench 2>/dev/null)
+	token=$("$SIPAS" device add --db ingest.db --agency P-HONGBANG --counter bench --sector dat-dai 2>/dev/null)
 	"$SIPAS" serve --db ingest.db --listen 127.0.0.1:0 --threads 4 --device-rate 0 --max-per-ip 1024 \
 		>serve.out 2>/dev/null &
 	pid=$!

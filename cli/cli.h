@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "../lib/err.h"
+#include "../lib/strbuf.h"
 
 struct cli_command {
 	const char *name;
@@ -45,5 +46,13 @@ int cli_help(const char *usage);
 /* Reset getopt's state before a command parses its own options, with
  * getopt's own messages off (commands report through cli_usage_error). */
 void cli_getopt_reset(void);
+
+/* Append s percent-encoded for a URL's query (RFC 3986 unreserved kept). */
+void cli_url_escape(struct strbuf *sb, const char *s);
+
+/* Write `text` as a QR code to the SVG file `path`; `label` (trusted, no
+ * markup) names it for screen readers.  ERR_INVALID when text is too long
+ * for a QR code, ERR_IO when the file cannot be written. */
+int cli_write_qr_svg(const char *path, const char *text, const char *label, struct err *e);
 
 #endif

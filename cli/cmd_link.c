@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <qrencode.h>
 
 #include "cli.h"
 #include "../forms/form_store.h"
@@ -28,50 +27,6 @@ const char cmd_link_usage[] =
 	"  --base URL   the collector's public address (default http://127.0.0.1:8080)\n"
 	"  --svg FILE   also write the link as a QR code (SVG)\n"
 	"  --db PATH    database file (default $SIPAS_DB, else ./sipas.db)\n";
-
-/* Append s percent-encoded for a query string (RFC 3986 unreserved kept). */
-static void url_escape(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~')
-			strbuf_addch(sb, c);
-		else
-			strbuf_addf(sb, "%%%02X", c);
-	}
-}
-
-static int write_svg(const char *path, const char *text, struct err *e)
-{
-	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-	struct strbuf sb;
-	FILE *fp;
-	int rc = 0, quiet = 4, size;
-
-	if (!qr)
-		return err_set(e, ERR_INTERNAL, "the link is too long for a QR code");
-	size = qr->width + 2 * quiet;
-	strbuf_init(&sb, 0);
-	strbuf_addf(&sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-		    "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\" role=\"img\" "
-		    "aria-label=\"QR code: %s\">\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path d=\"",
-		    size, size, size * 8, size * 8, "phiếu khảo sát", size, size);
-	for (int y = 0; y < qr->width; y++)
-		for (int x = 0; x < qr->width; x++)
-			if (qr->data[y * qr->width + x] & 1)
-				strbuf_addf(&sb, "M%d %dh1v1h-1z", x + quiet, y + quiet);
-	strbuf_addstr(&sb, "\" fill=\"#000\"/>\n</svg>\n");
-	QRcode_free(qr);
-	fp = fopen(path, "wb");
-	if (!fp || sb.failed || fwrite(sb.buf, 1, sb.len, fp) != sb.len)
-		rc = err_set(e, ERR_IO, "%s: cannot write the QR code", path);
-	if (fp && fclose(fp) != 0 && !rc)
-		rc = err_set(e, ERR_IO, "%s: cannot write the QR code", path);
-	strbuf_release(&sb);
-	return rc;
-}
 
 int cmd_link(int argc, char **argv)
 {
@@ -140,19 +95,19 @@ int cmd_link(int argc, char **argv)
 
 		rc = link_sign(key, &lf, sig, &e);
 		strbuf_addf(&url, "%s/s/", base);
-		url_escape(&url, form);
+		cli_url_escape(&url, form);
 		strbuf_addstr(&url, "?agency=");
-		url_escape(&url, agency);
+		cli_url_escape(&url, agency);
 		strbuf_addstr(&url, "&sector=");
-		url_escape(&url, sector);
+		cli_url_escape(&url, sector);
 		strbuf_addstr(&url, "&dossier=");
-		url_escape(&url, dossier);
+		cli_url_escape(&url, dossier);
 		strbuf_addf(&url, "&exp=%lld&sig=%s", (long long)lf.expires, sig);
 	}
 	if (!rc && url.failed)
 		rc = err_set(&e, ERR_INVALID, "--base is too long");
 	if (!rc && svg)
-		rc = write_svg(svg, strbuf_str(&url), &e);
+		rc = cli_write_qr_svg(svg, strbuf_str(&url), "phiếu khảo sát", &e);
 	if (!rc)
 		printf("%s\n", strbuf_str(&url));
 	memset(key, 0, sizeof(key));

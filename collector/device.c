@@ -16,52 +16,207 @@
 #define SECRET_BYTES 32
 #define DEVICE_AUTH_MAX_CACHED 100000
 
-int device_add(sqlite3 *db, int role, const char *agency, const char *counter, char *token,
-	       long long *id, struct err *e)
+/* A new secret: token gets "PUBLICID.SECRET" for public id pub_hex (12
+ * hex digits), hash the SHA-256 of the secret. */
+static int new_token(const char *pub_hex, char *token, uint8_t hash[SECRET_HASH_BYTES], struct err *e)
 {
-	uint8_t pub[6], secret[SECRET_BYTES], hash[SECRET_HASH_BYTES];
-	char pub_hex[13], secret_hex_s[2 * SECRET_BYTES + 1];
+	uint8_t secret[SECRET_BYTES];
+	char secret_hex_s[2 * SECRET_BYTES + 1];
+	int rc = secret_random(secret, sizeof(secret), e);
+
+	if (!rc)
+		rc = secret_hash(secret, sizeof(secret), hash, e);
+	if (!rc) {
+		secret_hex(secret, sizeof(secret), secret_hex_s);
+		snprintf(token, DEVICE_TOKEN_LEN + 1, "d%.12s.%.64s", pub_hex, secret_hex_s);
+	}
+	secret_wipe(secret_hex_s, sizeof(secret_hex_s));
+	secret_wipe(secret, sizeof(secret));
+	return rc;
+}
+
+static int add_sectors(sqlite3 *db, long long id, const struct device_spec *spec, struct err *e)
+{
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (!counter || !*counter || strlen(counter) > 100)
+	if (spec->n_sectors == 0 || spec->n_sectors > DEVICE_MAX_SECTORS)
+		return err_set_field(e, ERR_INVALID, "sector", "a kiosk serves 1 to %d sectors (--sector CODE)",
+				     DEVICE_MAX_SECTORS);
+	rc = db_prepare(db, "INSERT OR IGNORE INTO device_sectors(device_id, sector_id) "
+			"SELECT ?1, id FROM sectors WHERE code = ?2", &st, e);
+	for (size_t i = 0; !rc && i < spec->n_sectors; i++) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, spec->sectors[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, "adding a device's sectors");
+		else if (sqlite3_changes(db) == 0 &&
+			 !(i > 0 && strcmp(spec->sectors[i], spec->sectors[i - 1]) == 0))
+			rc = err_set_field(e, ERR_INVALID, "sector", "unknown sector '%s'", spec->sectors[i]);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long long *id,
+	       struct err *e)
+{
+	uint8_t pub[6], hash[SECRET_HASH_BYTES];
+	char pub_hex[13];
+	sqlite3_stmt *st = NULL;
+	int kiosk = spec->role == DEVICE_KIOSK, rc;
+
+	if (!spec->counter || !*spec->counter || strlen(spec->counter) > 100)
 		return err_set_field(e, ERR_INVALID, "counter", "--counter must be 1 to 100 characters");
 	rc = secret_random(pub, sizeof(pub), e);
-	if (!rc)
-		rc = secret_random(secret, sizeof(secret), e);
-	if (!rc)
-		rc = secret_hash(secret, sizeof(secret), hash, e);
+	if (!rc) {
+		secret_hex(pub, sizeof(pub), pub_hex);
+		rc = new_token(pub_hex, token, hash, e);
+	}
 	if (!rc)
 		rc = db_prepare(db, "INSERT INTO devices(public_id, role, agency_id, counter, secret_hash, "
 				"created_at) VALUES (?1, ?2, (SELECT id FROM agencies WHERE code = ?3), ?4, ?5, ?6)",
 				&st, e);
 	if (rc)
 		goto out;
-	secret_hex(pub, sizeof(pub), pub_hex);
-	secret_hex(secret, sizeof(secret), secret_hex_s);
-	snprintf(token, DEVICE_TOKEN_LEN + 1, "d%.12s.%.64s", pub_hex, secret_hex_s);
 	sqlite3_bind_text(st, 1, token, DEVICE_PUBLIC_ID_LEN, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, role == DEVICE_ADMIN ? "admin" : "kiosk", -1, SQLITE_STATIC);
-	if (role == DEVICE_KIOSK)
-		sqlite3_bind_text(st, 3, agency ? agency : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kiosk ? "kiosk" : "admin", -1, SQLITE_STATIC);
+	if (kiosk)
+		sqlite3_bind_text(st, 3, spec->agency ? spec->agency : "", -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 3);
-	sqlite3_bind_text(st, 4, counter, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, spec->counter, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, hash, sizeof(hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		if (role == DEVICE_KIOSK && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_CHECK)
-			rc = err_set_field(e, ERR_INVALID, "agency", "unknown agency '%s'", agency ? agency : "");
+		if (kiosk && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_CHECK)
+			rc = err_set_field(e, ERR_INVALID, "agency", "unknown agency '%s'",
+					   spec->agency ? spec->agency : "");
 		else
 			rc = db_fail(db, e, "adding a device");
 		goto out;
 	}
 	*id = sqlite3_last_insert_rowid(db);
+	if (kiosk)
+		rc = add_sectors(db, *id, spec, e);
 out:
 	sqlite3_finalize(st);
-	memset(secret_hex_s, 0, sizeof(secret_hex_s));
-	memset(secret, 0, sizeof(secret));
+	if (rc)
+		secret_wipe(token, DEVICE_TOKEN_LEN + 1);
 	return rc;
+}
+
+int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struct err *e)
+{
+	uint8_t raw[DEVICE_PAIR_CODE_LEN / 2], hash[SECRET_HASH_BYTES];
+	sqlite3_stmt *st = NULL;
+	int rc = secret_random(raw, sizeof(raw), e);
+
+	if (!rc) {
+		secret_hex(raw, sizeof(raw), code);
+		rc = secret_hash(code, DEVICE_PAIR_CODE_LEN, hash, e);
+	}
+	if (!rc)
+		rc = db_prepare(db, "INSERT INTO pairings(code_hash, device_id, expires_at) "
+				"SELECT ?1, id, ?3 FROM devices WHERE id = ?2 AND role = 'kiosk'", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 3, now + DEVICE_PAIR_SECONDS);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "adding a pairing code");
+	else if (sqlite3_changes(db) == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "no kiosk %lld", id);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Inside device_pair's transaction: check and spend the code, then give
+ * its device a new secret. */
+static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *token, struct err *e)
+{
+	uint8_t fresh[SECRET_HASH_BYTES];
+	sqlite3_stmt *st = NULL;
+	long long device_id = 0;
+	char pub[DEVICE_PUBLIC_ID_LEN + 1] = "";
+	int rc = db_prepare(db, "SELECT p.device_id, p.expires_at, p.used_at IS NOT NULL, "
+			    "d.revoked_at IS NOT NULL, d.public_id FROM pairings p "
+			    "JOIN devices d ON d.id = p.device_id WHERE p.code_hash = ?1", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, hash, SECRET_HASH_BYTES, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = err_set_field(e, ERR_INVALID, "code", "unknown pairing code");
+	} else if (sqlite3_column_int(st, 2)) {
+		rc = err_set_field(e, ERR_INVALID, "code", "pairing code already used");
+	} else if (sqlite3_column_int64(st, 1) < now) {
+		rc = err_set_field(e, ERR_INVALID, "code", "pairing code expired");
+	} else if (sqlite3_column_int(st, 3)) {
+		rc = err_set_field(e, ERR_INVALID, "code", "device revoked");
+	} else {
+		device_id = sqlite3_column_int64(st, 0);
+		snprintf(pub, sizeof(pub), "%s", (const char *)sqlite3_column_text(st, 4));
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!rc)
+		rc = new_token(pub + 1, token, fresh, e);
+	if (!rc)
+		rc = db_prepare(db, "UPDATE pairings SET used_at = ?2 WHERE code_hash = ?1", &st, e);
+	if (!rc) {
+		sqlite3_bind_blob(st, 1, hash, SECRET_HASH_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, "spending a pairing code");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (!rc)
+		rc = db_prepare(db, "UPDATE devices SET secret_hash = ?2, paired_at = ?3 WHERE id = ?1", &st, e);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, device_id);
+		sqlite3_bind_blob(st, 2, fresh, sizeof(fresh), SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, "pairing a device");
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+int device_pair(sqlite3 *db, const char *code, int64_t now, char *token, struct err *e)
+{
+	uint8_t hash[SECRET_HASH_BYTES];
+	int rc;
+
+	if (strlen(code) != DEVICE_PAIR_CODE_LEN || strspn(code, "0123456789abcdef") != DEVICE_PAIR_CODE_LEN)
+		return err_set_field(e, ERR_INVALID, "code", "unknown pairing code");
+	rc = secret_hash(code, DEVICE_PAIR_CODE_LEN, hash, e);
+	if (!rc)
+		rc = db_exec(db, "BEGIN IMMEDIATE", e);
+	if (rc)
+		return rc;
+	rc = pair_locked(db, hash, now, token, e);
+	if (!rc)
+		rc = db_exec(db, "COMMIT", e);
+	if (rc) {
+		db_exec(db, "ROLLBACK", NULL);
+		secret_wipe(token, DEVICE_TOKEN_LEN + 1);
+	}
+	return rc;
+}
+
+int device_serves_sector(const struct device_info *d, long long sector_id)
+{
+	if (d->n_sectors == 0)
+		return 1;
+	for (size_t i = 0; i < d->n_sectors; i++)
+		if (d->sector_ids[i] == sector_id)
+			return 1;
+	return 0;
 }
 
 int device_revoke(sqlite3 *db, long long id, struct err *e)
@@ -84,7 +239,9 @@ int device_revoke(sqlite3 *db, long long id, struct err *e)
 
 static const char device_columns[] =
 	"SELECT d.id, d.public_id, d.role, coalesce(d.agency_id, 0), coalesce(a.code, ''), d.counter, "
-	"d.created_at, coalesce(d.revoked_at, 0), d.secret_hash FROM devices d "
+	"d.created_at, coalesce(d.revoked_at, 0), d.secret_hash, "
+	"(SELECT group_concat(sector_id) FROM device_sectors s WHERE s.device_id = d.id), "
+	"coalesce(d.paired_at, 0), coalesce(d.last_post_at, 0) FROM devices d "
 	"LEFT JOIN agencies a ON a.id = d.agency_id ";
 
 static void read_row(sqlite3_stmt *st, struct device_info *d)
@@ -98,12 +255,20 @@ static void read_row(sqlite3_stmt *st, struct device_info *d)
 	snprintf(d->counter, sizeof(d->counter), "%s", (const char *)sqlite3_column_text(st, 5));
 	d->created_at = sqlite3_column_int64(st, 6);
 	d->revoked_at = sqlite3_column_int64(st, 7);
+	for (const char *p = (const char *)sqlite3_column_text(st, 9); p && *p && d->n_sectors < DEVICE_MAX_SECTORS;) {
+		char *end;
+
+		d->sector_ids[d->n_sectors++] = strtoll(p, &end, 10);
+		p = *end == ',' ? end + 1 : end;
+	}
+	d->paired_at = sqlite3_column_int64(st, 10);
+	d->last_post_at = sqlite3_column_int64(st, 11);
 }
 
 int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), void *arg,
 		struct err *e)
 {
-	char sql[512];
+	char sql[1024];
 	sqlite3_stmt *st = NULL;
 	int rc, step;
 
@@ -139,7 +304,7 @@ struct device_auth {
 int device_auth_new(sqlite3 *db, double max_age, struct device_auth **out, struct err *e)
 {
 	struct device_auth *a = calloc(1, sizeof(*a));
-	char sql[512];
+	char sql[1024];
 	int rc;
 
 	if (!a)
@@ -227,6 +392,12 @@ int device_auth_check(struct device_auth *a, const char *token, double now,
 	i = intmap_get(&a->index, key);
 	c = i >= 0 ? &a->cached[i] : NULL;
 	if (!c || now - c->read_at > a->max_age || now < c->read_at) {
+		c = read_device(a, pub, key, now, e);
+		if (!c)
+			return e->code;
+	}
+	if (!secret_equal(c->hash, hash, SECRET_HASH_BYTES) && c->read_at != now) {
+		/* pairing replaces a device's secret: a cached hash may be stale */
 		c = read_device(a, pub, key, now, e);
 		if (!c)
 			return e->code;

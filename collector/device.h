@@ -1,18 +1,25 @@
 /*
  * device.h - collector credentials (docs/collector.md): kiosk tokens bound to one
- * agency, and admin tokens.  A token is "PUBLICID.SECRET": the public id
- * finds the row, the 256-bit secret is stored only as its SHA-256 and
- * compared in constant time.  The token is shown once, when created.
+ * agency and the sectors its counter serves, and admin tokens.  A token is
+ * "PUBLICID.SECRET": the public id finds the row, the 256-bit secret is
+ * stored only as its SHA-256 and compared in constant time.  The token is
+ * shown once, when created, or handed once to the tablet that opens the
+ * device's one-time pairing link (which replaces the secret).
  */
 #ifndef SIPAS_DEVICE_H
 #define SIPAS_DEVICE_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
 #include "../lib/err.h"
 
 #define DEVICE_PUBLIC_ID_LEN 13         /* "d" + 12 hex digits */
 #define DEVICE_TOKEN_LEN (DEVICE_PUBLIC_ID_LEN + 1 + 64)
+#define DEVICE_MAX_SECTORS 16
+#define DEVICE_PAIR_CODE_LEN 40             /* hex of 160 random bits */
+#define DEVICE_PAIR_SECONDS (15 * 60)
 
 enum device_role { DEVICE_KIOSK = 1, DEVICE_ADMIN = 2 };
 
@@ -23,13 +30,42 @@ struct device_info {
 	long long agency_id;      /* kiosks; 0 for admin */
 	char agency[64];          /* agency code, "" for admin */
 	char counter[128];
+	long long sector_ids[DEVICE_MAX_SECTORS];   /* kiosks: the sectors it serves */
+	size_t n_sectors;                           /* 0: any (kiosks added before sectors) */
 	long long created_at, revoked_at;   /* revoked_at 0 = active */
+	long long paired_at, last_post_at;  /* 0 = never */
 };
 
-/* Create a credential; for DEVICE_KIOSK `agency` is a registry code.  token
- * gets the token (DEVICE_TOKEN_LEN + 1 bytes), *id the device id. */
-int device_add(sqlite3 *db, int role, const char *agency, const char *counter, char *token,
-	       long long *id, struct err *e);
+/* What `sipas device add` creates. */
+struct device_spec {
+	int role;                     /* enum device_role */
+	const char *agency;           /* kiosks: a registry code */
+	const char *const *sectors;   /* kiosks: 1 to DEVICE_MAX_SECTORS registry codes */
+	size_t n_sectors;
+	const char *counter;          /* 1 to 100 bytes */
+};
+
+/* Create a credential inside the caller's transaction.  token gets the
+ * token (DEVICE_TOKEN_LEN + 1 bytes), *id the device id.  ERR_INVALID names
+ * the option at fault (agency, sector, counter). */
+int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long long *id,
+	       struct err *e);
+
+/* A one-time pairing code for kiosk `id`, usable once within
+ * DEVICE_PAIR_SECONDS of `now` (Unix seconds), inside the caller's
+ * transaction; only its hash is stored.  code gets DEVICE_PAIR_CODE_LEN + 1
+ * bytes. */
+int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struct err *e);
+
+/* Exchange a pairing code for a fresh token of its device, in a
+ * transaction of its own: the code is spent, the device's secret replaced
+ * (an older token stops working) and paired_at set.  token gets
+ * DEVICE_TOKEN_LEN + 1 bytes.  ERR_INVALID, field "code", when the code is
+ * unknown, used or expired, or its device revoked. */
+int device_pair(sqlite3 *db, const char *code, int64_t now, char *token, struct err *e);
+
+/* 1 if kiosk d may post ratings for sector_id.  Can't fail. */
+int device_serves_sector(const struct device_info *d, long long sector_id);
 
 /* Revoke device `id`; ERR_NOT_FOUND if there is none, ok if already revoked. */
 int device_revoke(sqlite3 *db, long long id, struct err *e);

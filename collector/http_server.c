@@ -44,6 +44,7 @@ struct request_state {
 	size_t limit;
 	struct strbuf body;
 	int too_large;
+	struct col_sender sender;      /* from col_precheck, on the first call */
 };
 
 static double seconds_since(const struct timespec *t0)
@@ -109,18 +110,32 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply 
 	enum MHD_Result ret;
 	char retry[16];
 
-	size_t len = reply->body.len;
-	char *body = strbuf_detach(&reply->body, NULL);
+	if (reply->static_body) {
+		/* compiled in: MHD sends it from where it is */
+		resp = MHD_create_response_from_buffer(reply->static_len, (void *)reply->static_body,
+						       MHD_RESPMEM_PERSISTENT);
+	} else {
+		size_t len = reply->body.len;
+		char *body = strbuf_detach(&reply->body, NULL);
 
-	/* MHD takes the body and frees it with the response */
-	resp = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
-	if (!resp) {
-		free(body);
-		return MHD_NO;
+		/* MHD takes the body and frees it with the response */
+		resp = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
+		if (!resp)
+			free(body);
 	}
+	if (!resp)
+		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* no script, style or request goes anywhere but here, and no page of
+	 * this service can be framed by another */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				reply->cache_control ? reply->cache_control : "no-store");
+	if (reply->etag)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, reply->etag);
 	if (reply->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", reply->retry_after);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);
@@ -143,18 +158,38 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	enum MHD_Result ret;
 
 	(void)version;
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = url;
+	req.body = "";
+	req.client = client_key(conn);
+	req.now = monotonic_now();
+	req.header = get_header;
+	req.query = get_query;
+	req.cls = conn;
+	memset(&reply, 0, sizeof(reply));
+	strbuf_init(&reply.body, 0);
+	reply.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	reply.content_type = "application/json; charset=utf-8";
 	if (!st) {
 		st = calloc(1, sizeof(*st));
 		if (!st)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &st->started);
 		snprintf(st->method, sizeof(st->method), "%s", method);
-		snprintf(st->path, sizeof(st->path), "%s", url);
+		/* a pairing code is a one-time secret: it stays out of the log */
+		snprintf(st->path, sizeof(st->path), "%s", strncmp(url, "/pair/", 6) == 0 ? "/pair/-" : url);
 		st->route = -1;
 		st->limit = col_body_limit(url);
 		strbuf_init(&st->body, st->limit);
 		*con_cls = st;
-		return MHD_YES;
+		/* who is asking, from the headers: refused before any body byte */
+		if (col_precheck(app, &req, &st->sender, &reply) == 0)
+			return MHD_YES;
+		st->status = reply.status;
+		ret = send_reply(conn, &reply);
+		strbuf_release(&reply.body);
+		return ret;
 	}
 	if (*upload_size) {
 		/* over the limit: keep reading (and dropping) so the reply is a clean 413 */
@@ -163,10 +198,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	memset(&reply, 0, sizeof(reply));
-	strbuf_init(&reply.body, 0);
-	reply.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-	reply.content_type = "application/json; charset=utf-8";
 	if (st->pending) {
 		/* resumed: the writer has committed (or failed) this submission */
 		col_pending_finish(app, st->pending, &reply);
@@ -178,15 +209,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		snprintf(why, sizeof(why), "request body over %zu KiB", st->limit / 1024);
 		col_reply_error(app, &reply, COL_E_TOO_LARGE, why, NULL);
 	} else {
-		req.method = method;
-		req.path = url;
 		req.body = strbuf_str(&st->body);
 		req.body_len = st->body.len;
-		req.client = client_key(conn);
-		req.now = monotonic_now();
-		req.header = get_header;
-		req.query = get_query;
-		req.cls = conn;
+		req.sender = &st->sender;
 		st->route = col_route(app, &req, &reply);
 		if (reply.pending) {
 			struct col_write_job *job = col_pending_job(reply.pending);

@@ -25,16 +25,28 @@
 #include "device.h"
 #include "link.h"
 #include "../lib/period.h"
+#include "static.h"
 #include "../reports/rep_score.h"
 #include "../scoring/score.h"
 
 typedef void (*col_handler)(struct col_app *app, const struct col_request *req,
 			    struct col_reply *reply, const char *tail);
 
+/* Who may call a route, checked from the headers and the query before any
+ * body byte is read (col_precheck). */
+enum col_auth {
+	AUTH_NONE,
+	AUTH_KIOSK,           /* a kiosk token */
+	AUTH_ADMIN,           /* an admin token */
+	AUTH_KIOSK_OR_LINK    /* a kiosk token, or a phone's signed link in the query */
+};
+
 struct col_route {
 	const char *method;
 	const char *path;     /* exact, or a prefix when it ends with '/' */
 	col_handler handler;
+	enum col_auth auth;
+	const char *about;    /* for GET /api */
 };
 
 /* ---- replies ---- */
@@ -208,6 +220,38 @@ static int authenticate(struct col_app *app, const struct col_request *req, stru
 	return 0;
 }
 
+/* Why a phone link cannot be used; 0 when it can. */
+enum { LINK_OK, LINK_REFUSED_INVALID, LINK_REFUSED_EXPIRED, LINK_REFUSED_USED };
+
+/* Read and check a phone's signed link from the query (agency, sector,
+ * dossier, exp, sig) for `form`.  The strings of *link point into the
+ * request.  Returns LINK_OK, or a LINK_REFUSED_* reason with e filled. */
+static int link_from_query(struct col_app *app, const struct col_request *req, const char *form,
+			   struct link_fields *link, struct err *e)
+{
+	const char *exp = req->query(req->cls, "exp"), *sig = req->query(req->cls, "sig");
+	char *end = NULL;
+	long long expires = exp ? strtoll(exp, &end, 10) : 0;
+
+	link->form = form;
+	link->agency = req->query(req->cls, "agency");
+	link->sector = req->query(req->cls, "sector");
+	link->dossier = req->query(req->cls, "dossier");
+	link->expires = expires;
+	if (!form || !link->agency || !link->sector || !link->dossier || !*link->dossier || !sig ||
+	    !exp || !*exp || *end) {
+		err_set_field(e, ERR_INVALID, "link", "a kiosk token or, from a phone, the signed link "
+			      "of the dossier receipt (form, agency, sector, dossier, exp, sig) is required");
+		return LINK_REFUSED_INVALID;
+	}
+	/* the signature first (as if checked at the expiry), then the time */
+	if (link_verify(app->key, link, sig, link->expires, e) != 0)
+		return LINK_REFUSED_INVALID;
+	if (link_verify(app->key, link, sig, (int64_t)time(NULL), e) != 0)
+		return LINK_REFUSED_EXPIRED;
+	return LINK_OK;
+}
+
 static int json_body(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 		     json_t **out)
 {
@@ -231,51 +275,50 @@ static int json_body(struct col_app *app, const struct col_request *req, struct 
 
 /* ---- submissions ---- */
 
-/* Check one posted response against its sender.  dev is NULL for a phone
- * post.  On failure fills e, and *why with how to refuse it. */
-static int check_post(struct col_app *app, const struct col_catalog *cat, json_t *doc,
-		      const struct device_info *dev, struct response *r, enum col_error *why,
-		      struct err *e)
+/* Check one posted response against its sender (established before the
+ * body was read: a kiosk token, or a phone's signed link).  On failure
+ * fills e, and *why with how to refuse it. */
+static int check_post(const struct col_catalog *cat, json_t *doc, const struct col_sender *sender,
+		      struct response *r, enum col_error *why, struct err *e)
 {
-	struct response_link link;
+	const struct device_info *dev = &sender->dev;
+	const struct link_fields *link = &sender->link;
 	int channel_given = json_object_get(doc, "channel") != NULL;
-	int rc = response_from_json(doc, cat->forms, cat->n_forms, cat->reg, r, &link, e);
+	int rc = response_from_json(doc, cat->forms, cat->n_forms, cat->reg, r, e);
 
 	if (rc) {
 		*why = col_error_from_err(rc);
 		return rc;
 	}
 	*why = COL_E_INVALID;
-	if (dev) {
-		if (link.present)
-			return err_set_field(e, ERR_INVALID, "link", "a kiosk post carries no phone link");
-		if (r->agency->id != dev->agency_id) {
-			*why = COL_E_FORBIDDEN;
-			return err_set_field(e, ERR_INVALID, "agency", "this kiosk's token is for agency %s, not %s",
-					     dev->agency, r->agency->code);
-		}
+	if (sender->kind == COL_SENDER_DEVICE) {
 		if (channel_given && r->channel != CHANNEL_KIOSK)
 			return err_set_field(e, ERR_INVALID, "channel", "a kiosk token posts channel kiosk");
 		r->channel = CHANNEL_KIOSK;
+		*why = COL_E_FORBIDDEN;
+		if (r->agency->id != dev->agency_id)
+			return err_set_field(e, ERR_INVALID, "agency", "this kiosk's token is for agency %s, not %s",
+					     dev->agency, r->agency->code);
+		if (!device_serves_sector(dev, r->sector->id))
+			return err_set_field(e, ERR_INVALID, "sector", "this kiosk does not serve sector %s",
+					     r->sector->code);
 		return 0;
 	}
-	*why = COL_E_UNAUTHORIZED;
-	if (!link.present)
-		return err_set_field(e, ERR_INVALID, "link", "a kiosk token or, from a phone, the signed "
-				     "link of the dossier receipt is required");
-	*why = COL_E_INVALID;
 	if (channel_given && r->channel != CHANNEL_PHONE)
 		return err_set_field(e, ERR_INVALID, "channel", "a phone link posts channel phone");
 	r->channel = CHANNEL_PHONE;
-	if (!r->dossier[0])
-		return err_set_field(e, ERR_INVALID, "dossier_code", "required with a phone link");
+	/* the body must be about what the link was signed for */
 	*why = COL_E_UNAUTHORIZED;
-	{
-		struct link_fields lf = { r->form->id, r->agency->code, r->sector->code, r->dossier,
-					  link.expires };
-
-		return link_verify(app->key, &lf, link.sig, (int64_t)time(NULL), e);
-	}
+	if (strcmp(r->form->id, link->form) != 0)
+		return err_set_field(e, ERR_INVALID, "form", "the link is for form %.64s", link->form);
+	if (strcmp(r->agency->code, link->agency) != 0)
+		return err_set_field(e, ERR_INVALID, "agency", "the link is for agency %.64s", link->agency);
+	if (strcmp(r->sector->code, link->sector) != 0)
+		return err_set_field(e, ERR_INVALID, "sector", "the link is for sector %.64s", link->sector);
+	if (strcmp(r->dossier, link->dossier) != 0)
+		return err_set_field(e, ERR_INVALID, "dossier_code", "the link is for dossier %.64s",
+				     link->dossier);
+	return 0;
 }
 
 static json_t *result_json(const struct col_write_result *res)
@@ -347,12 +390,12 @@ struct col_write_job *col_pending_job(struct col_pending *p)
 
 /* Check item i (doc) and add it to the job when valid. */
 static void pending_add(struct col_app *app, struct col_pending *p, size_t i, json_t *doc,
-			const struct device_info *dev)
+			const struct col_sender *sender)
 {
 	struct pending_item *it = &p->item[i];
 
 	it->queued = 0;   /* items are not zeroed by pending_new */
-	if (check_post(app, p->catalog, doc, dev, &it->r, &it->why, &it->refused) != 0) {
+	if (check_post(p->catalog, doc, sender, &it->r, &it->why, &it->refused) != 0) {
 		if (p->batch)   /* a single post counts when its error reply is made */
 			col_metrics_reject(&app->metrics, it->why);
 		return;
@@ -445,26 +488,19 @@ void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_r
 static void handle_post(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			const char *tail)
 {
-	struct device_info dev, *devp = NULL;
 	struct col_pending *p;
 	json_t *doc = NULL;
 
 	(void)tail;
-	if (bearer_token(req)) {
-		if (authenticate(app, req, reply, DEVICE_KIOSK, &dev) != 0 ||
-		    rate_limited(app, &app->device_limit, (uint64_t)dev.id, req, reply))
-			return;
-		devp = &dev;
-	} else if (rate_limited(app, &app->address_limit, req->client, req, reply)) {
-		return;
-	}
 	if (json_body(app, req, reply, &doc) != 0)
 		return;
 	p = pending_new(app, 1, 0);
 	if (!p) {
 		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
 	} else {
-		pending_add(app, p, 0, doc, devp);
+		if (req->sender->kind == COL_SENDER_DEVICE)
+			p->job.device_id = req->sender->dev.id;
+		pending_add(app, p, 0, doc, req->sender);
 		pending_submit(app, p, reply);
 	}
 	json_decref(doc);
@@ -473,15 +509,12 @@ static void handle_post(struct col_app *app, const struct col_request *req, stru
 static void handle_batch(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			 const char *tail)
 {
-	struct device_info dev;
 	struct col_pending *p;
 	json_t *doc = NULL, *items, *item;
 	size_t n, i;
 
 	(void)tail;
-	if (authenticate(app, req, reply, DEVICE_KIOSK, &dev) != 0 ||
-	    rate_limited(app, &app->device_limit, (uint64_t)dev.id, req, reply) ||
-	    json_body(app, req, reply, &doc) != 0)
+	if (json_body(app, req, reply, &doc) != 0)
 		return;
 	items = json_object_get(doc, "responses");
 	n = json_array_size(items);
@@ -499,10 +532,70 @@ static void handle_batch(struct col_app *app, const struct col_request *req, str
 		return;
 	}
 	p->items = json_incref(items);
+	p->job.device_id = req->sender->dev.id;
 	json_array_foreach(items, i, item)
-		pending_add(app, p, i, item, &dev);
+		pending_add(app, p, i, item, req->sender);
 	json_decref(doc);
 	pending_submit(app, p, reply);
+}
+
+/* POST /api/pair {"code"}: a tablet opening its one-time pairing link gets
+ * its device token.  Failed attempts spend the address's allowance. */
+static void handle_pair(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			const char *tail)
+{
+	char token[DEVICE_TOKEN_LEN + 1];
+	json_t *doc = NULL, *code;
+	struct err e;
+	sqlite3 *db;
+
+	(void)tail;
+	err_clear(&e);
+	if (json_body(app, req, reply, &doc) != 0)
+		return;
+	code = json_object_get(doc, "code");
+	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_string(code)) {
+		col_reply_error(app, reply, COL_E_INVALID, "the body must be {\"code\": \"...\"}", "code");
+		goto out;
+	}
+	db = reader(app, &e);
+	if (!db) {
+		reply_err(app, reply, &e);
+		goto out;
+	}
+	if (device_pair(db, json_string_value(code), (int64_t)time(NULL), token, &e) != 0) {
+		if (e.code != ERR_INVALID)
+			reply_err(app, reply, &e);
+		else if (!rate_limited(app, &app->address_limit, req->client, req, reply))
+			col_reply_error(app, reply, COL_E_UNAUTHORIZED, e.text, "code");
+		goto out;
+	}
+	reply_json(reply, MHD_HTTP_OK, json_pack("{s:s}", "token", token));
+	secret_wipe(token, sizeof(token));
+out:
+	json_decref(doc);
+}
+
+/* GET /api/kiosk: what the kiosk page shows and posts. */
+static void handle_kiosk(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *tail)
+{
+	const struct device_info *dev = &req->sender->dev;
+	struct col_catalog *cat = col_app_catalog(app);
+	const struct registry *reg = cat->reg;
+	const struct registry_entry *agency = registry_agency_by_id(reg, dev->agency_id);
+	json_t *sectors = json_array();
+
+	(void)tail;
+	for (size_t i = 0; i < reg->n_sectors; i++)
+		if (device_serves_sector(dev, reg->sectors[i].id))
+			json_array_append_new(sectors, json_pack("{s:s, s:s}", "code", reg->sectors[i].code,
+								 "name", reg->sectors[i].name));
+	reply_json(reply, MHD_HTTP_OK,
+		   json_pack("{s:{s:s, s:s}, s:s, s:o, s:s}", "agency", "code", dev->agency, "name",
+			     agency ? agency->name : dev->agency, "counter", dev->counter, "sectors", sectors,
+			     "form", COL_KIOSK_FORM));
+	col_catalog_release(cat);
 }
 
 /* ---- reading ---- */
@@ -609,12 +702,10 @@ out:
 static void handle_metrics(struct col_app *app, const struct col_request *req,
 			   struct col_reply *reply, const char *tail)
 {
-	struct device_info dev;
 	uint64_t commits, stored;
 
+	(void)req;
 	(void)tail;
-	if (authenticate(app, req, reply, DEVICE_ADMIN, &dev) != 0)
-		return;
 	col_writer_stats(app->writer, &commits, &stored);
 	reply->status = MHD_HTTP_OK;
 	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -622,43 +713,281 @@ static void handle_metrics(struct col_app *app, const struct col_request *req,
 	col_metrics_render(&app->metrics, stored, commits, &reply->body);
 }
 
+/* ---- pages ---- */
+
+/* Reply with a compiled-in file: 304 when the browser's copy is current. */
+static void reply_static(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 unsigned status, const char *name)
+{
+	const struct col_static *f = col_static_find(name);
+	const char *have = req->header(req->cls, MHD_HTTP_HEADER_IF_NONE_MATCH);
+
+	if (!f) {
+		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);
+		return;
+	}
+	reply->content_type = f->content_type;
+	reply->etag = f->etag;
+	reply->cache_control = "no-cache";   /* revalidate: cheap with the ETag */
+	strbuf_reset(&reply->body);
+	if (status == MHD_HTTP_OK && have && strcmp(have, f->etag) == 0) {
+		reply->status = MHD_HTTP_NOT_MODIFIED;
+		return;
+	}
+	reply->status = status;
+	reply->static_body = f->data;
+	reply->static_len = f->size;
+}
+
+static void handle_index(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *tail)
+{
+	(void)tail;
+	reply_static(app, req, reply, MHD_HTTP_OK, "index.html");
+}
+
+static void handle_kiosk_page(struct col_app *app, const struct col_request *req,
+			      struct col_reply *reply, const char *tail)
+{
+	(void)tail;
+	reply_static(app, req, reply, MHD_HTTP_OK, "kiosk.html");
+}
+
+static void handle_results_page(struct col_app *app, const struct col_request *req,
+				struct col_reply *reply, const char *tail)
+{
+	(void)tail;
+	reply_static(app, req, reply, MHD_HTTP_OK, "results.html");
+}
+
+static void handle_pair_page(struct col_app *app, const struct col_request *req,
+			     struct col_reply *reply, const char *tail)
+{
+	(void)tail;   /* the page reads its code from its own URL */
+	reply_static(app, req, reply, MHD_HTTP_OK, "pair.html");
+}
+
+static void handle_service_worker(struct col_app *app, const struct col_request *req,
+				  struct col_reply *reply, const char *tail)
+{
+	(void)tail;
+	reply_static(app, req, reply, MHD_HTTP_OK, "sw.js");
+}
+
+static void handle_asset(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *name)
+{
+	if (strstr(name, ".html")) {   /* pages have their own paths */
+		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);
+		return;
+	}
+	reply_static(app, req, reply, MHD_HTTP_OK, name);
+}
+
+/* Why a phone link is refused, in the words of the refusal page. */
+static const struct {
+	const char *vi, *en;
+} link_refusals[] = {
+	[LINK_REFUSED_INVALID] = { "Liên kết này không hợp lệ: có thể nó đã bị sửa hoặc chép thiếu. "
+				   "Hãy quét lại mã QR trên phiếu hẹn trả kết quả.",
+				   "This link is not valid: it may have been changed or copied in part. "
+				   "Scan the QR code on your receipt again." },
+	[LINK_REFUSED_EXPIRED] = { "Liên kết này đã hết hạn đánh giá.",
+				   "The time to rate with this link is over." },
+	[LINK_REFUSED_USED] = { "Hồ sơ này đã được đánh giá. Cảm ơn ông/bà!",
+				"This dossier has already been rated. Thank you!" },
+};
+
+/* The refusal page, with the reason put into link-refused.html. */
+static void reply_link_refused(struct col_app *app, const struct col_request *req,
+			       struct col_reply *reply, int why)
+{
+	const struct col_static *f = col_static_find("link-refused.html");
+	const char *p, *at;
+
+	if (!f) {
+		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);
+		return;
+	}
+	(void)req;
+	col_metrics_reject(&app->metrics, COL_E_UNAUTHORIZED);
+	reply->status = MHD_HTTP_FORBIDDEN;
+	reply->content_type = f->content_type;
+	reply->cache_control = "no-store";
+	strbuf_reset(&reply->body);
+	/* the template is compiled in and NUL-free; the reasons are fixed text */
+	for (p = (const char *)f->data; p < (const char *)f->data + f->size; p = at) {
+		const char *vi = memmem(p, f->size - (size_t)(p - (const char *)f->data), "@REASON_VI@", 11);
+		const char *en = memmem(p, f->size - (size_t)(p - (const char *)f->data), "@REASON_EN@", 11);
+		const char *next = vi && (!en || vi < en) ? vi : en;
+
+		at = next ? next : (const char *)f->data + f->size;
+		strbuf_add(&reply->body, p, (size_t)(at - p));
+		if (!next)
+			break;
+		strbuf_addstr(&reply->body, next == vi ? link_refusals[why].vi : link_refusals[why].en);
+		at += 11;
+	}
+}
+
+/* A dossier already rated on this form (a used link). */
+static int dossier_rated(sqlite3 *db, const char *form, const char *dossier, int *yes, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "SELECT 1 FROM responses r JOIN forms f ON f.id = r.form_id "
+			    "WHERE f.code = ?1 AND r.dossier_code = ?2", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dossier, -1, SQLITE_STATIC);
+	*yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* GET /s/{form}?agency&sector&dossier&exp&sig: the phone questionnaire, or
+ * a page that says why its link cannot be used. */
+static void handle_survey_page(struct col_app *app, const struct col_request *req,
+			       struct col_reply *reply, const char *form)
+{
+	struct link_fields link;
+	struct err e;
+	sqlite3 *db;
+	int why, rated = 0;
+
+	err_clear(&e);
+	why = link_from_query(app, req, form, &link, &e);
+	if (why) {
+		reply_link_refused(app, req, reply, why);
+		return;
+	}
+	db = reader(app, &e);
+	if (!db || dossier_rated(db, link.form, link.dossier, &rated, &e) != 0) {
+		reply_err(app, reply, &e);
+		return;
+	}
+	if (rated)
+		reply_link_refused(app, req, reply, LINK_REFUSED_USED);
+	else
+		reply_static(app, req, reply, MHD_HTTP_OK, "survey.html");
+}
+
+static void handle_api_index(struct col_app *app, const struct col_request *req,
+			     struct col_reply *reply, const char *tail);
+
 /* The route table.  Its order is the metrics' route index. */
 static const struct col_route routes[] = {
-	{ "GET", "/healthz", handle_healthz },
-	{ "GET", "/metrics", handle_metrics },
-	{ "GET", "/api/forms/", handle_form },
-	{ "GET", "/api/scores", handle_scores },
-	{ "POST", "/api/responses", handle_post },
-	{ "POST", "/api/responses/batch", handle_batch },
+	{ "GET", "/healthz", handle_healthz, AUTH_NONE, "liveness and a database round trip" },
+	{ "GET", "/metrics", handle_metrics, AUTH_ADMIN, "Prometheus metrics (admin token)" },
+	{ "GET", "/api", handle_api_index, AUTH_NONE, "this list" },
+	{ "GET", "/api/forms/", handle_form, AUTH_NONE, "a form's JSON: /api/forms/{id}" },
+	{ "GET", "/api/scores", handle_scores, AUTH_NONE,
+	  "a published period's scores: ?period=2026Q3&form=sipas-2017&by=agency" },
+	{ "GET", "/api/kiosk", handle_kiosk, AUTH_KIOSK, "the kiosk's agency, counter and sectors" },
+	{ "POST", "/api/responses", handle_post, AUTH_KIOSK_OR_LINK,
+	  "one rating: kiosk token, or a phone's signed link in the query" },
+	{ "POST", "/api/responses/batch", handle_batch, AUTH_KIOSK, "up to 500 queued kiosk ratings" },
+	{ "POST", "/api/pair", handle_pair, AUTH_NONE, "a pairing code for the kiosk's token" },
+	{ "GET", "/", handle_index, AUTH_NONE, "what this service is" },
+	{ "GET", "/kiosk", handle_kiosk_page, AUTH_NONE, "the kiosk page" },
+	{ "GET", "/pair/", handle_pair_page, AUTH_NONE, "pairs a tablet: /pair/{code}" },
+	{ "GET", "/s/", handle_survey_page, AUTH_NONE, "the phone questionnaire of a receipt's link" },
+	{ "GET", "/results", handle_results_page, AUTH_NONE, "published results" },
+	{ "GET", "/sw.js", handle_service_worker, AUTH_NONE, "the kiosk's service worker" },
+	{ "GET", "/static/", handle_asset, AUTH_NONE, "styles, scripts and images of the pages" },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+_Static_assert(N_ROUTES <= COL_METRICS_ROUTES, "every route has its metrics");
+
+static void handle_api_index(struct col_app *app, const struct col_request *req,
+			     struct col_reply *reply, const char *tail)
+{
+	json_t *list = json_array();
+
+	(void)app;
+	(void)req;
+	(void)tail;
+	for (size_t i = 0; i < N_ROUTES; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "method", routes[i].method, "path",
+						      routes[i].path, "about", routes[i].about));
+	reply_json(reply, MHD_HTTP_OK, json_pack("{s:o}", "routes", list));
+}
 
 size_t col_body_limit(const char *path)
 {
 	return strcmp(path, "/api/responses/batch") == 0 ? COL_MAX_BATCH_BODY : COL_MAX_BODY;
 }
 
-int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply)
+/* The route for method and path, with the path's tail after a prefix
+ * route; NULL when none (*allow then names the method the path takes, if
+ * any). */
+static const struct col_route *find_route(const char *method, const char *path, const char **tail,
+					  const char **allow)
 {
-	const char *allow = NULL;
-
+	*allow = NULL;
 	for (size_t i = 0; i < N_ROUTES; i++) {
 		const struct col_route *r = &routes[i];
 		size_t n = strlen(r->path);
-		int prefix = r->path[n - 1] == '/';
-		const char *tail = req->path + n;
+		int prefix = n > 1 && r->path[n - 1] == '/';
 
-		if (prefix ? strncmp(req->path, r->path, n) != 0 || !*tail || strchr(tail, '/')
-			   : strcmp(req->path, r->path) != 0)
+		*tail = path + n;
+		if (prefix ? strncmp(path, r->path, n) != 0 || !**tail || strchr(*tail, '/')
+			   : strcmp(path, r->path) != 0)
 			continue;
-		if (strcmp(req->method, r->method) != 0 &&
-		    !(strcmp(req->method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
-			allow = r->method;
+		if (strcmp(method, r->method) != 0 &&
+		    !(strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+			*allow = r->method;
 			continue;
 		}
+		return r;
+	}
+	return NULL;
+}
+
+int col_precheck(struct col_app *app, const struct col_request *req, struct col_sender *sender,
+		 struct col_reply *reply)
+{
+	const char *tail, *allow;
+	const struct col_route *r = find_route(req->method, req->path, &tail, &allow);
+	struct err e;
+	int why;
+
+	memset(sender, 0, sizeof(*sender));
+	if (!r || r->auth == AUTH_NONE)
+		return 0;
+	if (r->auth == AUTH_KIOSK_OR_LINK && !bearer_token(req)) {
+		if (rate_limited(app, &app->address_limit, req->client, req, reply))
+			return -1;
+		err_clear(&e);
+		why = link_from_query(app, req, req->query(req->cls, "form"), &sender->link, &e);
+		if (why) {
+			col_reply_error(app, reply, COL_E_UNAUTHORIZED, e.text, e.field[0] ? e.field : "link");
+			return -1;
+		}
+		sender->kind = COL_SENDER_LINK;
+		return 0;
+	}
+	if (authenticate(app, req, reply, r->auth == AUTH_ADMIN ? DEVICE_ADMIN : DEVICE_KIOSK,
+			 &sender->dev) != 0)
+		return -1;
+	sender->kind = COL_SENDER_DEVICE;
+	if (r->auth != AUTH_ADMIN &&
+	    rate_limited(app, &app->device_limit, (uint64_t)sender->dev.id, req, reply))
+		return -1;
+	return 0;
+}
+
+int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply)
+{
+	const char *tail, *allow;
+	const struct col_route *r = find_route(req->method, req->path, &tail, &allow);
+
+	if (r) {
 		r->handler(app, req, reply, tail);
-		return (int)i;
+		return (int)(r - routes);
 	}
 	if (allow) {
 		reply->allow = allow;

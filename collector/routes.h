@@ -14,7 +14,9 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "device.h"
 #include "errors.h"
+#include "link.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "writer.h"
@@ -24,6 +26,7 @@
 #define COL_MAX_BODY (64 * 1024)          /* docs/collector.md */
 #define COL_MAX_BATCH_BODY (1024 * 1024)  /* up to 500 queued ratings */
 #define COL_MAX_BATCH 500
+#define COL_KIOSK_FORM "kiosk-2018"    /* what the kiosk page asks */
 
 struct col_limits {
 	double device_per_minute, device_burst;
@@ -45,6 +48,16 @@ struct col_app {
 	atomic_int pending;           /* submissions waiting for a commit */
 };
 
+/* Who sent a request, established from its headers and query before any
+ * body byte is read. */
+enum col_sender_kind { COL_SENDER_NONE, COL_SENDER_DEVICE, COL_SENDER_LINK };
+
+struct col_sender {
+	int kind;                     /* enum col_sender_kind */
+	struct device_info dev;       /* COL_SENDER_DEVICE: a kiosk or admin */
+	struct link_fields link;      /* COL_SENDER_LINK: checked; strings in the query */
+};
+
 struct col_request {
 	const char *method;
 	const char *path;
@@ -56,6 +69,7 @@ struct col_request {
 	const char *(*header)(void *cls, const char *name);
 	const char *(*query)(void *cls, const char *name);
 	void *cls;
+	const struct col_sender *sender;  /* from col_precheck */
 };
 
 /* A checked submission waiting for its commit (see col_pending_job). */
@@ -67,6 +81,10 @@ struct col_reply {
 	struct strbuf body;
 	int retry_after;              /* seconds; 0 = no Retry-After header */
 	const char *allow;            /* for 405 */
+	const void *static_body;      /* set: the body, compiled in (body unused) */
+	size_t static_len;
+	const char *etag;             /* for static files */
+	const char *cache_control;    /* NULL: no-store */
 	struct col_pending *pending;  /* set: no reply yet; queue the job first */
 };
 
@@ -80,6 +98,13 @@ int col_route(struct col_app *app, const struct col_request *req, struct col_rep
  * Can't fail. */
 void col_reply_error(struct col_app *app, struct col_reply *reply, enum col_error why,
 		     const char *message, const char *field);
+
+/* Before the body is read: authenticate the request as its route asks (a
+ * kiosk or admin token, or a phone's signed link in the query) and take
+ * its rate limit.  Returns 0 to go on, with *sender filled; -1 with the
+ * refusal in `reply`. */
+int col_precheck(struct col_app *app, const struct col_request *req, struct col_sender *sender,
+		 struct col_reply *reply);
 
 /* The writer job of a pending submission: the HTTP layer sets its done()
  * callback and queues it.  Owned by the pending submission. */

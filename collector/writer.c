@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../lib/array.h"
 #include "../db/db.h"
@@ -17,6 +18,7 @@
 struct col_writer {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
+	sqlite3_stmt *touch;          /* a device's last_post_at */
 	struct secret_mac *receipt_mac;
 	struct form_store_entry {     /* one per form id, opened on first use */
 		char *form;
@@ -102,6 +104,16 @@ static void store_one(struct col_writer *w, const struct response *r, struct col
 	res->code = rc;
 }
 
+/* Note when a kiosk last posted (sipas device list); a failure here
+ * costs no rating. */
+static void touch_device(struct col_writer *w, long long device_id)
+{
+	sqlite3_bind_int64(w->touch, 1, device_id);
+	sqlite3_bind_int64(w->touch, 2, (sqlite3_int64)time(NULL));
+	sqlite3_step(w->touch);
+	sqlite3_reset(w->touch);
+}
+
 /* Store a batch of jobs in one transaction. */
 static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 {
@@ -119,6 +131,8 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 			store_one(w, j->responses[i], &j->results[i]);
 			stored += j->results[i].code == 0 && !j->results[i].duplicate;
 		}
+		if (!rc && j->device_id)
+			touch_device(w, j->device_id);
 	}
 	if (!rc && step_once(w, w->commit, &e) != 0) {
 		/* nothing of this transaction is on disk: nobody gets a 2xx */
@@ -196,6 +210,7 @@ static void writer_free(struct col_writer *w)
 	sqlite3_finalize(w->begin);
 	sqlite3_finalize(w->commit);
 	sqlite3_finalize(w->rollback);
+	sqlite3_finalize(w->touch);
 	secret_mac_free(w->receipt_mac);
 	db_close(w->db);
 	pthread_mutex_destroy(&w->lock);
@@ -221,6 +236,8 @@ int col_writer_start(const char *path, const uint8_t *key, struct col_writer **o
 		rc = db_prepare(w->db, "COMMIT", &w->commit, e);
 	if (!rc)
 		rc = db_prepare(w->db, "ROLLBACK", &w->rollback, e);
+	if (!rc)
+		rc = db_prepare(w->db, "UPDATE devices SET last_post_at = ?2 WHERE id = ?1", &w->touch, e);
 	if (!rc && pthread_create(&w->thread, NULL, writer_main, w) != 0)
 		rc = err_set(e, ERR_INTERNAL, "cannot start the writer thread");
 	if (rc) {

@@ -36,6 +36,7 @@ struct col_write_job {
 	const struct response *const *responses;
 	size_t n;
 	struct col_write_result *results;    /* results[i] for responses[i] */
+	long long device_id;                 /* the posting kiosk, 0 = none */
 	void (*done)(void *arg);             /* called on the writer thread */
 	void *arg;
 	struct col_write_job *next;          /* the writer's queue */

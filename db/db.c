@@ -86,6 +86,18 @@ static const char *const migrations[] = {
 	"  period TEXT NOT NULL,"
 	"  published_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (form_id, period));",
+	/* 2 -> 3: kiosk sectors, pairing codes, when a device paired and last posted */
+	"CREATE TABLE device_sectors("
+	"  device_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  sector_id INTEGER NOT NULL REFERENCES sectors(id),"
+	"  PRIMARY KEY (device_id, sector_id));"
+	"CREATE TABLE pairings("
+	"  code_hash BLOB PRIMARY KEY,"      /* SHA-256 of the one-time code */
+	"  device_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER);"
+	"ALTER TABLE devices ADD COLUMN paired_at INTEGER;"
+	"ALTER TABLE devices ADD COLUMN last_post_at INTEGER;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

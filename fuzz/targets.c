@@ -165,7 +165,6 @@ int fuzz_import(const uint8_t *data, size_t size)
 int fuzz_body(const uint8_t *data, size_t size)
 {
 	struct response *r;
-	struct response_link link;
 	json_error_t jerr;
 	struct err e;
 	json_t *doc;
@@ -176,7 +175,7 @@ int fuzz_body(const uint8_t *data, size_t size)
 	if (!doc)
 		return 0;
 	r = malloc(sizeof(*r));
-	if (r && response_from_json(doc, all_forms, n_all_forms, import_reg, r, &link, &e) == 0) {
+	if (r && response_from_json(doc, all_forms, n_all_forms, import_reg, r, &e) == 0) {
 		/* an accepted post is complete and on its form's scale */
 		if (!r->form || !r->agency || !r->sector || !r->response_id[0] || !r->has_ts)
 			abort();

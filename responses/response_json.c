@@ -14,7 +14,7 @@ static const struct {
 } post_fields[] = {
 	{ "form", 0, 1 }, { "response_id", 1, 1 }, { "submitted_at", 1, 1 }, { "agency", 1, 1 },
 	{ "sector", 1, 1 }, { "channel", 1, 0 }, { "dossier_code", 1, 0 }, { "comment", 1, 0 },
-	{ "answers", 0, 1 }, { "link", 0, 0 },
+	{ "answers", 0, 1 },
 };
 
 #define N_POST_FIELDS (sizeof(post_fields) / sizeof(post_fields[0]))
@@ -77,29 +77,14 @@ static int set_answers(struct response *r, const struct registry *reg, json_t *a
 	return 0;
 }
 
-static int read_link(json_t *v, struct response_link *link, struct err *e)
-{
-	json_t *exp = json_object_get(v, "expires"), *sig = json_object_get(v, "sig");
-
-	if (!json_is_object(v) || json_object_size(v) != 2 || !json_is_integer(exp) ||
-	    !json_is_string(sig) || json_string_length(sig) >= sizeof(link->sig))
-		return err_set_field(e, ERR_INVALID, "link", "must be {\"expires\": integer, \"sig\": string}");
-	link->present = 1;
-	link->expires = json_integer_value(exp);
-	memcpy(link->sig, json_string_value(sig), json_string_length(sig) + 1);
-	return 0;
-}
-
 int response_from_json(json_t *doc, struct form *const *forms, size_t n_forms,
-		       const struct registry *reg, struct response *r, struct response_link *link,
-		       struct err *e)
+		       const struct registry *reg, struct response *r, struct err *e)
 {
 	const char *key, *form_id;
 	json_t *v, *form_v;
 	const struct form *form = NULL;
 	int rc;
 
-	memset(link, 0, sizeof(*link));
 	response_init(r, NULL);
 	if (!json_is_object(doc))
 		return err_set(e, ERR_INVALID, "the body must be a JSON object");
@@ -133,8 +118,6 @@ int response_from_json(json_t *doc, struct form *const *forms, size_t n_forms,
 	if (!v)
 		return err_set_field(e, ERR_INVALID, "answers", "required");
 	rc = set_answers(r, reg, v, e);
-	if (!rc && json_object_get(doc, "link"))
-		rc = read_link(json_object_get(doc, "link"), link, e);
 	if (!rc)
 		rc = response_check(r, e);
 	return rc;

@@ -2,7 +2,8 @@
  * response_json.h - a response posted to the collector as JSON (docs/collector.md):
  * {"response_id", "form", "agency", "sector", "channel", "submitted_at",
  *  "dossier_code", "answers": {question: integer | choice: "value"},
- *  "comment", "link": {"expires": N, "sig": "hex"}}.
+ *  "comment"}.  A phone's signed link comes in the query string, not here
+ * (collector/routes.c).
  * Checked with the same rules as a CSV row (response.h); every refusal names
  * the field.  Design fields (stratum, psu, weight) come only from imports.
  */
@@ -15,18 +16,10 @@
 #include "../forms/registry.h"
 #include "response.h"
 
-/* The signed phone link a post carries, if any. */
-struct response_link {
-	int present;
-	long long expires;
-	char sig[80];
-};
-
 /* Fill r from doc (a JSON object).  The form is looked up by its "form"
  * field among forms[0..n_forms).  ERR_INVALID / ERR_NOT_FOUND naming the
- * field (e->field) on a bad post.  r and link are written even on failure. */
+ * field (e->field) on a bad post.  r is written even on failure. */
 int response_from_json(json_t *doc, struct form *const *forms, size_t n_forms,
-		       const struct registry *reg, struct response *r, struct response_link *link,
-		       struct err *e);
+		       const struct registry *reg, struct response *r, struct err *e);
 
 #endif

@@ -32,7 +32,8 @@ static int add_device(const char *agency_or_admin, char *token)
 {
 	const struct cmd_result *r = strcmp(agency_or_admin, "admin") == 0
 		? sipas_run(NULL, "device", "add", "--admin", "--counter", "ops", NULL)
-		: sipas_run(NULL, "device", "add", "--agency", agency_or_admin, "--counter", "Quầy 1", NULL);
+		: sipas_run(NULL, "device", "add", "--agency", agency_or_admin, "--counter", "Quầy 1",
+			    "--sector", "dat-dai", "--sector", "xay-dung", NULL);
 
 	if (r->status != 0 || strlen(r->out) < 10)
 		return -1;
@@ -51,7 +52,7 @@ static int start(struct setup *st, const char *extra1, const char *extra2)
 static long post(const struct setup *st, const char *path, const char *token, const char *body,
 		 struct http_result *h)
 {
-	char url[256], auth[200];
+	char url[1200], auth[200];
 	const char *headers[3] = { "Content-Type: application/json", NULL, NULL };
 
 	snprintf(url, sizeof(url), "%s%s", st->s.base, path);
@@ -66,7 +67,7 @@ static long post(const struct setup *st, const char *path, const char *token, co
 
 static long get(const struct setup *st, const char *path, const char *token, struct http_result *h)
 {
-	char url[512], auth[200];
+	char url[1200], auth[200];
 	const char *headers[2] = { NULL, NULL };
 
 	snprintf(url, sizeof(url), "%s%s", st->s.base, path);
@@ -257,14 +258,20 @@ static void tokens(void)
 	CHECK_INT(stored(), 1);
 }
 
-/* A phone post for dossier HS-1 at SO-XD carrying the given link fields. */
-static void phone_body(char *out, size_t n, const char *id, const char *dossier, long long expires,
-		       const char *sig)
+/* A phone post for dossier `dossier` at SO-XD, sent with the link of
+ * `link_dossier` (expiry and signature) in the query, as the page does. */
+static long phone_post(const struct setup *st, const char *id, const char *dossier,
+		       const char *link_dossier, long long expires, const char *sig,
+		       struct http_result *h)
 {
-	snprintf(out, n, "{\"response_id\":\"%s\",\"form\":\"sipas-2017\",\"agency\":\"SO-XD\","
+	char path[512], body[1024];
+
+	snprintf(path, sizeof(path), "/api/responses?form=sipas-2017&agency=SO-XD&sector=xay-dung"
+		 "&dossier=%s&exp=%lld&sig=%s", link_dossier, expires, sig);
+	snprintf(body, sizeof(body), "{\"response_id\":\"%s\",\"form\":\"sipas-2017\",\"agency\":\"SO-XD\","
 		 "\"sector\":\"xay-dung\",\"submitted_at\":\"2026-08-03T10:00:00+07:00\",\"dossier_code\":\"%s\","
-		 "\"answers\":{\"e1.1\":4,\"overall\":5,\"gender\":\"nu\"},\"comment\":\"Nhanh gọn\","
-		 "\"link\":{\"expires\":%lld,\"sig\":\"%s\"}}", id, dossier, expires, sig);
+		 "\"answers\":{\"e1.1\":4,\"overall\":5,\"gender\":\"nu\"},\"comment\":\"Nhanh gọn\"}", id, dossier);
+	return post(st, path, NULL, body, h);
 }
 
 static int sign(const char *dossier, long long expires, char *sig)
@@ -285,9 +292,9 @@ static void phone_links(void)
 {
 	struct setup st;
 	struct http_result h;
-	char body[2048], sig[LINK_SIG_HEX + 1], *q;
+	char sig[LINK_SIG_HEX + 1], page[1024], *q;
 	const struct cmd_result *r;
-	long long exp;
+	long long exp, expired;
 
 	CHECK_INT(start(&st, NULL, NULL), 0);
 	/* the link that `sipas link` prints is accepted */
@@ -298,29 +305,47 @@ static void phone_links(void)
 	CHECK(test_file_contains("qr.svg", "<svg"));
 	q = strstr(r->out, "&exp=");
 	CHECK(q && sscanf(q, "&exp=%lld&sig=%64s", &exp, sig) == 2);
-	phone_body(body, sizeof(body), "p1", "HS-1", exp, sig);
-	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 201);
+	/* the page it opens is the questionnaire */
+	snprintf(page, sizeof(page), "/s/sipas-2017%s", strchr(r->out, '?'));
+	page[strcspn(page, "\n")] = '\0';
+	CHECK_INT(get(&st, page, NULL, &h), 200);
+	CHECK_CONTAINS(h.headers, "text/html");
+	CHECK_CONTAINS(h.headers, "Content-Security-Policy: default-src 'self'");
 	free(h.body);
-	/* a second rating of the same dossier */
-	phone_body(body, sizeof(body), "p2", "HS-1", exp, sig);
-	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 409);
+	CHECK_INT(phone_post(&st, "p1", "HS-1", "HS-1", exp, sig, &h), 201);
+	free(h.body);
+	/* a second rating of the same dossier; the link's page now says so */
+	CHECK_INT(phone_post(&st, "p2", "HS-1", "HS-1", exp, sig, &h), 409);
 	CHECK_CONTAINS(h.body, "\"field\":\"dossier_code\"");
 	free(h.body);
-	/* the link of HS-1 used for another dossier */
-	phone_body(body, sizeof(body), "p3", "HS-2", exp, sig);
-	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 401);
+	CHECK_INT(get(&st, page, NULL, &h), 403);
+	CHECK_CONTAINS(h.body, "đã được đánh giá");
+	free(h.body);
+	/* the link of HS-1 used for another dossier, in the query or in the body */
+	CHECK_INT(phone_post(&st, "p3", "HS-2", "HS-2", exp, sig, &h), 401);
 	CHECK_CONTAINS(h.body, "link signature does not match");
 	free(h.body);
-	/* a later expiry than signed */
-	phone_body(body, sizeof(body), "p3", "HS-1", exp + 86400, sig);
-	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 401);
+	CHECK_INT(phone_post(&st, "p3", "HS-2", "HS-1", exp, sig, &h), 401);
+	CHECK_CONTAINS(h.body, "the link is for dossier HS-1");
+	free(h.body);
+	/* a later expiry than signed; a forged signature's page says why */
+	CHECK_INT(phone_post(&st, "p3", "HS-1", "HS-1", exp + 86400, sig, &h), 401);
+	free(h.body);
+	page[strlen(page) - 1] = page[strlen(page) - 1] == '0' ? '1' : '0';
+	CHECK_INT(get(&st, page, NULL, &h), 403);
+	CHECK_CONTAINS(h.body, "không hợp lệ");
+	CHECK_CONTAINS(h.body, "not valid");
 	free(h.body);
 	/* properly signed, but expired yesterday */
-	exp = (long long)time(NULL) - 86400;
-	CHECK_INT(sign("HS-3", exp, sig), 0);
-	phone_body(body, sizeof(body), "p4", "HS-3", exp, sig);
-	CHECK_INT(post(&st, "/api/responses", NULL, body, &h), 401);
+	expired = (long long)time(NULL) - 86400;
+	CHECK_INT(sign("HS-3", expired, sig), 0);
+	CHECK_INT(phone_post(&st, "p4", "HS-3", "HS-3", expired, sig, &h), 401);
 	CHECK_CONTAINS(h.body, "link expired");
+	free(h.body);
+	snprintf(page, sizeof(page), "/s/sipas-2017?agency=SO-XD&sector=xay-dung&dossier=HS-3&exp=%lld&sig=%s",
+		 expired, sig);
+	CHECK_INT(get(&st, page, NULL, &h), 403);
+	CHECK_CONTAINS(h.body, "hết hạn");
 	free(h.body);
 	CHECK_INT(test_server_stop(&st.s), 0);
 	CHECK_INT(stored(), 1);

@@ -1,0 +1,276 @@
+/*
+ * test_kiosk.c - the server side of the kiosk tablet, with a real server on
+ * 127.0.0.1: one-time pairing links (once, expiry, revocation, never in the
+ * log), GET /api/kiosk, the sectors a kiosk serves, when it last posted,
+ * credentials refused from the headers before the body is read, and the
+ * pages' caching and security headers.  The pages themselves are driven in
+ * a real browser by tests/browser/.
+ */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "test.h"
+
+static long request(const struct test_server *s, const char *method, const char *path,
+		    const char *token, const char *body, struct http_result *h)
+{
+	char url[1024], auth[200];
+	const char *headers[3] = { "Content-Type: application/json", NULL, NULL };
+
+	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers[1] = auth;
+	}
+	if (test_http(method, url, body, headers, h) != 0)
+		return -1;
+	return h->status;
+}
+
+/* Add a kiosk with --pair; code gets the pairing code from the printed link. */
+static int add_paired_kiosk(const struct test_server *s, char *code)
+{
+	const struct cmd_result *r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter",
+					       "Quầy 1", "--sector", "dat-dai", "--sector", "xay-dung",
+					       "--pair", "--base", s->base, "--svg", "pair.svg", NULL);
+	char want[128];
+
+	snprintf(want, sizeof(want), "%s/pair/", s->base);
+	if (r->status != 0 || strncmp(r->out, want, strlen(want)) != 0)
+		return -1;
+	snprintf(code, 64, "%.*s", (int)strcspn(r->out + strlen(want), "\n"), r->out + strlen(want));
+	return strlen(code) == 40 ? 0 : -1;
+}
+
+static int pair(const struct test_server *s, const char *code, char *token, struct http_result *h)
+{
+	char body[128];
+	json_t *doc;
+	long status;
+
+	snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
+	status = request(s, "POST", "/api/pair", NULL, body, h);
+	doc = status == 200 ? json_loads(h->body, 0, NULL) : NULL;
+	if (doc)
+		snprintf(token, 128, "%s", json_string_value(json_object_get(doc, "token")));
+	json_decref(doc);
+	return (int)status;
+}
+
+static void a_pairing_link_pairs_once(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char code[64], token[128], path[128];
+	const struct cmd_result *r;
+	json_t *doc;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(add_paired_kiosk(&s, code), 0);
+	CHECK(test_file_contains("pair.svg", "<svg"));
+	/* only the code's hash is stored */
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pairings WHERE length(code_hash) = 32"), 1);
+	snprintf(path, sizeof(path), "/pair/%s", code);
+	CHECK(request(&s, "GET", path, NULL, NULL, &h) > 0);
+	free(h.body);
+	CHECK_INT(pair(&s, code, token, &h), 200);
+	free(h.body);
+	CHECK_INT(strlen(token), 78);
+	CHECK_INT(request(&s, "GET", "/api/kiosk", token, NULL, &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	CHECK(doc);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(doc, "agency"), "code")), "P-HONGBANG");
+	CHECK_STR(json_string_value(json_object_get(doc, "counter")), "Quầy 1");
+	CHECK_STR(json_string_value(json_object_get(doc, "form")), "kiosk-2018");
+	CHECK_INT(json_array_size(json_object_get(doc, "sectors")), 2);
+	json_decref(doc);
+	/* a second use, and a made-up code */
+	CHECK_INT(pair(&s, code, token, &h), 401);
+	CHECK_CONTAINS(h.body, "pairing code already used");
+	free(h.body);
+	CHECK_INT(pair(&s, "0123456789abcdef0123456789abcdef01234567", token, &h), 401);
+	CHECK_CONTAINS(h.body, "unknown pairing code");
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+	/* the code never reaches the access log; device list shows the pairing */
+	CHECK(!test_file_contains("server.log", code));
+	CHECK(test_file_contains("server.log", "GET /pair/- "));
+	r = sipas_run(NULL, "device", "list", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "paired (UTC)");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE paired_at IS NOT NULL"), 1);
+}
+
+static void expired_codes_and_revoked_devices_are_refused(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char code[64], token[128];
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(add_paired_kiosk(&s, code), 0);
+	CHECK_INT(sipas_run(NULL, "device", "revoke", "1", NULL)->status, 0);
+	CHECK_INT(pair(&s, code, token, &h), 401);
+	CHECK_CONTAINS(h.body, "device revoked");
+	free(h.body);
+	CHECK_INT(add_paired_kiosk(&s, code), 0);
+	CHECK_INT(pair(&s, code, token, &h), 200);
+	free(h.body);
+	CHECK_INT(sipas_run(NULL, "device", "revoke", "2", NULL)->status, 0);
+	sleep(2);   /* past the servers' one-second token cache */
+	CHECK_INT(request(&s, "GET", "/api/kiosk", token, NULL, &h), 401);
+	CHECK_CONTAINS(h.body, "token revoked");
+	free(h.body);
+	CHECK_INT(add_paired_kiosk(&s, code), 0);
+	{
+		sqlite3 *db;
+
+		CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "UPDATE pairings SET expires_at = 0 WHERE device_id = 3", NULL, NULL,
+				       NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	CHECK_INT(pair(&s, code, token, &h), 401);
+	CHECK_CONTAINS(h.body, "pairing code expired");
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+	/* bad options */
+	CHECK_INT(sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "x", NULL)->status, 1);
+	CHECK_CONTAINS(sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "x",
+				 "--sector", "nope", NULL)->err, "unknown sector 'nope'");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 3);
+}
+
+#define RATING(id, sector) \
+	"{\"responses\":[{\"response_id\":\"" id "\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\"," \
+	"\"sector\":\"" sector "\",\"submitted_at\":\"2026-08-03T09:15:00+07:00\",\"answers\":{\"overall\":3}}]}"
+
+static void a_kiosk_posts_only_for_its_sectors_and_records_when(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char code[64], token[128];
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(add_paired_kiosk(&s, code), 0);
+	CHECK_INT(pair(&s, code, token, &h), 200);
+	free(h.body);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE last_post_at IS NULL"), 1);
+	CHECK_INT(request(&s, "POST", "/api/responses/batch", token, RATING("k1", "xay-dung"), &h), 200);
+	CHECK_CONTAINS(h.body, "\"status\":201");
+	free(h.body);
+	CHECK_INT(request(&s, "POST", "/api/responses/batch", token, RATING("k2", "y-te"), &h), 200);
+	CHECK_CONTAINS(h.body, "\"status\":403");
+	CHECK_CONTAINS(h.body, "this kiosk does not serve sector y-te");
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE last_post_at > 0"), 1);
+}
+
+/* Send only the headers of a large upload and wait up to `ms` for an
+ * answer: the status line's code, or 0 when none came. */
+static int answer_to_headers_only(const struct test_server *s, const char *head, int ms)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	struct pollfd p;
+	char buf[512];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), code = 0;
+	ssize_t n;
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    write(fd, head, strlen(head)) != (ssize_t)strlen(head)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	p.fd = fd;
+	p.events = POLLIN;
+	if (poll(&p, 1, ms) == 1 && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		sscanf(buf, "HTTP/1.1 %d", &code);
+	}
+	close(fd);
+	return code;
+}
+
+static void credentials_are_refused_before_the_body(void)
+{
+	struct test_server s;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	/* 900 KB announced, not one byte sent: the answer comes from the headers */
+	CHECK_INT(answer_to_headers_only(&s, "POST /api/responses/batch HTTP/1.1\r\nHost: x\r\n"
+					 "Authorization: Bearer nope\r\nContent-Type: application/json\r\n"
+					 "Content-Length: 900000\r\n\r\n", 3000), 401);
+	CHECK_INT(answer_to_headers_only(&s, "POST /api/responses?form=sipas-2017&agency=SO-XD&sector=dat-dai"
+					 "&dossier=H&exp=99999999999&sig=00 HTTP/1.1\r\nHost: x\r\n"
+					 "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n", 3000), 401);
+	CHECK_INT(answer_to_headers_only(&s, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 3000), 401);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
+static void pages_carry_their_headers_and_revalidate(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char etag[64], inm[96];
+	const char *at, *headers[2] = { inm, NULL };
+	json_t *doc;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(request(&s, "GET", "/", NULL, NULL, &h), 200);
+	CHECK_CONTAINS(h.headers, "Content-Type: text/html; charset=utf-8");
+	CHECK_CONTAINS(h.headers, "Content-Security-Policy: default-src 'self'");
+	CHECK_CONTAINS(h.headers, "X-Content-Type-Options: nosniff");
+	CHECK_CONTAINS(h.headers, "Cache-Control: no-cache");
+	at = strstr(h.headers, "ETag: ");
+	CHECK(at);
+	snprintf(etag, sizeof(etag), "%.*s", (int)strcspn(at + 6, "\r\n"), at + 6);
+	free(h.body);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	{
+		char url[256];
+
+		snprintf(url, sizeof(url), "%s/", s.base);
+		CHECK_INT(test_http("GET", url, NULL, headers, &h), 0);
+	}
+	CHECK_INT(h.status, 304);
+	CHECK_STR(h.body, "");
+	free(h.body);
+	CHECK_INT(request(&s, "GET", "/static/index.html", NULL, NULL, &h), 404);
+	free(h.body);
+	CHECK_INT(request(&s, "GET", "/static/../db/db.c", NULL, NULL, &h), 404);
+	free(h.body);
+	/* the API lists itself from the route table */
+	CHECK_INT(request(&s, "GET", "/api", NULL, NULL, &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	CHECK(doc && json_array_size(json_object_get(doc, "routes")) >= 10);
+	json_decref(doc);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
+const struct test_case kiosk_tests[] = {
+	{ "a_pairing_link_pairs_once", a_pairing_link_pairs_once },
+	{ "expired_codes_and_revoked_devices_are_refused", expired_codes_and_revoked_devices_are_refused },
+	{ "a_kiosk_posts_only_for_its_sectors_and_records_when",
+	  a_kiosk_posts_only_for_its_sectors_and_records_when },
+	{ "credentials_are_refused_before_the_body", credentials_are_refused_before_the_body },
+	{ "pages_carry_their_headers_and_revalidate", pages_carry_their_headers_and_revalidate },
+	{ NULL, NULL }
+};
