@@ -47,6 +47,7 @@ struct col_route {
 	col_handler handler;
 	enum col_auth auth;
 	const char *about;    /* for GET /api */
+	const char *page;     /* set: the route serves this file of collector/www/ */
 };
 
 /* ---- replies ---- */
@@ -633,21 +634,6 @@ static void handle_form(struct col_app *app, const struct col_request *req,
 	col_catalog_release(cat);
 }
 
-static int is_published(sqlite3 *db, const char *form, const char *period, int *yes, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT 1 FROM published p JOIN forms f ON f.id = p.form_id "
-			    "WHERE f.code = ?1 AND p.period = ?2", &st, e);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, period, -1, SQLITE_STATIC);
-	*yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return 0;
-}
-
 static void handle_scores(struct col_app *app, const struct col_request *req,
 			  struct col_reply *reply, const char *tail)
 {
@@ -681,7 +667,9 @@ static void handle_scores(struct col_app *app, const struct col_request *req,
 		goto out;
 	}
 	db = reader(app, &e);
-	if (!db || is_published(db, form->id, period.label, &published, &e) != 0) {
+	if (!db || db_query_exists(db, "SELECT 1 FROM published p JOIN forms f ON f.id = p.form_id "
+				   "WHERE f.code = ?1 AND p.period = ?2", form->id, period.label,
+				   &published, &e) != 0) {
 		reply_err(app, reply, &e);
 		goto out;
 	}
@@ -737,41 +725,6 @@ static void reply_static(struct col_app *app, const struct col_request *req, str
 	reply->status = status;
 	reply->static_body = f->data;
 	reply->static_len = f->size;
-}
-
-static void handle_index(struct col_app *app, const struct col_request *req, struct col_reply *reply,
-			 const char *tail)
-{
-	(void)tail;
-	reply_static(app, req, reply, MHD_HTTP_OK, "index.html");
-}
-
-static void handle_kiosk_page(struct col_app *app, const struct col_request *req,
-			      struct col_reply *reply, const char *tail)
-{
-	(void)tail;
-	reply_static(app, req, reply, MHD_HTTP_OK, "kiosk.html");
-}
-
-static void handle_results_page(struct col_app *app, const struct col_request *req,
-				struct col_reply *reply, const char *tail)
-{
-	(void)tail;
-	reply_static(app, req, reply, MHD_HTTP_OK, "results.html");
-}
-
-static void handle_pair_page(struct col_app *app, const struct col_request *req,
-			     struct col_reply *reply, const char *tail)
-{
-	(void)tail;   /* the page reads its code from its own URL */
-	reply_static(app, req, reply, MHD_HTTP_OK, "pair.html");
-}
-
-static void handle_service_worker(struct col_app *app, const struct col_request *req,
-				  struct col_reply *reply, const char *tail)
-{
-	(void)tail;
-	reply_static(app, req, reply, MHD_HTTP_OK, "sw.js");
 }
 
 static void handle_asset(struct col_app *app, const struct col_request *req, struct col_reply *reply,
@@ -830,22 +783,6 @@ static void reply_link_refused(struct col_app *app, const struct col_request *re
 	}
 }
 
-/* A dossier already rated on this form (a used link). */
-static int dossier_rated(sqlite3 *db, const char *form, const char *dossier, int *yes, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT 1 FROM responses r JOIN forms f ON f.id = r.form_id "
-			    "WHERE f.code = ?1 AND r.dossier_code = ?2", &st, e);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dossier, -1, SQLITE_STATIC);
-	*yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return 0;
-}
-
 /* GET /s/{form}?agency&sector&dossier&exp&sig: the phone questionnaire, or
  * a page that says why its link cannot be used. */
 static void handle_survey_page(struct col_app *app, const struct col_request *req,
@@ -863,7 +800,9 @@ static void handle_survey_page(struct col_app *app, const struct col_request *re
 		return;
 	}
 	db = reader(app, &e);
-	if (!db || dossier_rated(db, link.form, link.dossier, &rated, &e) != 0) {
+	if (!db || db_query_exists(db, "SELECT 1 FROM responses r JOIN forms f ON f.id = r.form_id "
+				   "WHERE f.code = ?1 AND r.dossier_code = ?2", link.form, link.dossier,
+				   &rated, &e) != 0) {
 		reply_err(app, reply, &e);
 		return;
 	}
@@ -878,24 +817,25 @@ static void handle_api_index(struct col_app *app, const struct col_request *req,
 
 /* The route table.  Its order is the metrics' route index. */
 static const struct col_route routes[] = {
-	{ "GET", "/healthz", handle_healthz, AUTH_NONE, "liveness and a database round trip" },
-	{ "GET", "/metrics", handle_metrics, AUTH_ADMIN, "Prometheus metrics (admin token)" },
-	{ "GET", "/api", handle_api_index, AUTH_NONE, "this list" },
-	{ "GET", "/api/forms/", handle_form, AUTH_NONE, "a form's JSON: /api/forms/{id}" },
+	{ "GET", "/healthz", handle_healthz, AUTH_NONE, "liveness and a database round trip", NULL },
+	{ "GET", "/metrics", handle_metrics, AUTH_ADMIN, "Prometheus metrics (admin token)", NULL },
+	{ "GET", "/api", handle_api_index, AUTH_NONE, "this list", NULL },
+	{ "GET", "/api/forms/", handle_form, AUTH_NONE, "a form's JSON: /api/forms/{id}", NULL },
 	{ "GET", "/api/scores", handle_scores, AUTH_NONE,
-	  "a published period's scores: ?period=2026Q3&form=sipas-2017&by=agency" },
-	{ "GET", "/api/kiosk", handle_kiosk, AUTH_KIOSK, "the kiosk's agency, counter and sectors" },
+	  "a published period's scores: ?period=2026Q3&form=sipas-2017&by=agency", NULL },
+	{ "GET", "/api/kiosk", handle_kiosk, AUTH_KIOSK, "the kiosk's agency, counter and sectors", NULL },
 	{ "POST", "/api/responses", handle_post, AUTH_KIOSK_OR_LINK,
-	  "one rating: kiosk token, or a phone's signed link in the query" },
-	{ "POST", "/api/responses/batch", handle_batch, AUTH_KIOSK, "up to 500 queued kiosk ratings" },
-	{ "POST", "/api/pair", handle_pair, AUTH_NONE, "a pairing code for the kiosk's token" },
-	{ "GET", "/", handle_index, AUTH_NONE, "what this service is" },
-	{ "GET", "/kiosk", handle_kiosk_page, AUTH_NONE, "the kiosk page" },
-	{ "GET", "/pair/", handle_pair_page, AUTH_NONE, "pairs a tablet: /pair/{code}" },
-	{ "GET", "/s/", handle_survey_page, AUTH_NONE, "the phone questionnaire of a receipt's link" },
-	{ "GET", "/results", handle_results_page, AUTH_NONE, "published results" },
-	{ "GET", "/sw.js", handle_service_worker, AUTH_NONE, "the kiosk's service worker" },
-	{ "GET", "/static/", handle_asset, AUTH_NONE, "styles, scripts and images of the pages" },
+	  "one rating: kiosk token, or a phone's signed link in the query", NULL },
+	{ "POST", "/api/responses/batch", handle_batch, AUTH_KIOSK, "up to 500 queued kiosk ratings", NULL },
+	{ "POST", "/api/pair", handle_pair, AUTH_NONE, "a pairing code for the kiosk's token", NULL },
+	{ "GET", "/", NULL, AUTH_NONE, "what this service is", "index.html" },
+	{ "GET", "/kiosk", NULL, AUTH_NONE, "the kiosk page", "kiosk.html" },
+	/* the pairing page reads its code from its own URL */
+	{ "GET", "/pair/", NULL, AUTH_NONE, "pairs a tablet: /pair/{code}", "pair.html" },
+	{ "GET", "/s/", handle_survey_page, AUTH_NONE, "the phone questionnaire of a receipt's link", NULL },
+	{ "GET", "/results", NULL, AUTH_NONE, "published results", "results.html" },
+	{ "GET", "/sw.js", NULL, AUTH_NONE, "the kiosk's service worker", "sw.js" },
+	{ "GET", "/static/", handle_asset, AUTH_NONE, "styles, scripts and images of the pages", NULL },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -986,7 +926,10 @@ int col_route(struct col_app *app, const struct col_request *req, struct col_rep
 	const struct col_route *r = find_route(req->method, req->path, &tail, &allow);
 
 	if (r) {
-		r->handler(app, req, reply, tail);
+		if (r->page)
+			reply_static(app, req, reply, MHD_HTTP_OK, r->page);
+		else
+			r->handler(app, req, reply, tail);
 		return (int)(r - routes);
 	}
 	if (allow) {

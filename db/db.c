@@ -145,6 +145,25 @@ out:
 	return rc;
 }
 
+int db_query_exists(sqlite3 *db, const char *sql, const char *p1, const char *p2, int *yes,
+		    struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, sql, &st, e), step;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW || step == SQLITE_DONE)
+		*yes = step == SQLITE_ROW;
+	else
+		rc = db_fail(db, e, "reading a value");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int db_migrate(sqlite3 *db, const char *path, struct err *e)
 {
 	long long version;

@@ -38,6 +38,11 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e);
 /* Fill e with ERR_DB, the given context and sqlite's message; returns ERR_DB. */
 int db_fail(sqlite3 *db, struct err *e, const char *context);
 
+/* Run `sql` with the text parameters ?1 and ?2; *yes is 1 when it yields a
+ * row, else 0. */
+int db_query_exists(sqlite3 *db, const char *sql, const char *p1, const char *p2, int *yes,
+		    struct err *e);
+
 /* Run `sql` that yields one integer; *out set on success. */
 int db_query_int(sqlite3 *db, const char *sql, long long *out, struct err *e);
 

@@ -49,6 +49,14 @@ static int add_paired_kiosk(const struct test_server *s, char *code)
 	return strlen(code) == 40 ? 0 : -1;
 }
 
+/* A new database, a server on it, and a kiosk with its pairing code. */
+static int start_with_a_kiosk(struct test_server *s, char *code)
+{
+	if (sipas_run(NULL, "init", NULL)->status != 0 || test_server_start(s, "sipas.db", NULL) != 0)
+		return -1;
+	return add_paired_kiosk(s, code);
+}
+
 static int pair(const struct test_server *s, const char *code, char *token, struct http_result *h)
 {
 	char body[128];
@@ -72,9 +80,7 @@ static void a_pairing_link_pairs_once(void)
 	const struct cmd_result *r;
 	json_t *doc;
 
-	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
-	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
-	CHECK_INT(add_paired_kiosk(&s, code), 0);
+	CHECK_INT(start_with_a_kiosk(&s, code), 0);
 	CHECK(test_file_contains("pair.svg", "<svg"));
 	/* only the code's hash is stored */
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pairings WHERE length(code_hash) = 32"), 1);
@@ -116,9 +122,7 @@ static void expired_codes_and_revoked_devices_are_refused(void)
 	struct http_result h;
 	char code[64], token[128];
 
-	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
-	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
-	CHECK_INT(add_paired_kiosk(&s, code), 0);
+	CHECK_INT(start_with_a_kiosk(&s, code), 0);
 	CHECK_INT(sipas_run(NULL, "device", "revoke", "1", NULL)->status, 0);
 	CHECK_INT(pair(&s, code, token, &h), 401);
 	CHECK_CONTAINS(h.body, "device revoked");
@@ -161,9 +165,7 @@ static void a_kiosk_posts_only_for_its_sectors_and_records_when(void)
 	struct http_result h;
 	char code[64], token[128];
 
-	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
-	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
-	CHECK_INT(add_paired_kiosk(&s, code), 0);
+	CHECK_INT(start_with_a_kiosk(&s, code), 0);
 	CHECK_INT(pair(&s, code, token, &h), 200);
 	free(h.body);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE last_post_at IS NULL"), 1);
