@@ -1,0 +1,31 @@
+// A tap on each face stores exactly one rating with that value.
+import { assertEqual, responses, sleep, until } from './lib.mjs';
+import { pairKiosk, rate, unsentCount } from './pages.mjs';
+
+export const tests = [{
+	name: 'kiosk_faces',
+	async fn(tc) {
+		tc.sipas('init');
+		const srv = await tc.server();
+		const { url } = tc.pairingLink(srv.base);
+		const page = await tc.page(await tc.browser());
+		await pairKiosk(page, url);
+
+		for (const value of [1, 2, 3]) {
+			await rate(page, value);
+			await until(`rating ${value} stored`, () => responses(tc, 'kiosk-2018').length === value);
+		}
+		const rows = responses(tc, 'kiosk-2018');
+		assertEqual(rows.map((r) => r.hex), ['01', '02', '03'], 'answers of the three ratings, in order');
+		assertEqual(new Set(rows.map((r) => r.response_id)).size, 3, 'distinct response ids');
+		await until('the status mark to show 0 unsent', async () => {
+			const n = await unsentCount(page);
+			return n === 0 || n === null;
+		});
+		const all = tc.score('kiosk-2018').groups[0];
+		assertEqual([all.agency, all.sector, all.counter.ratings, all.counter.satisfied], [null, null, 3, 2],
+			'sipas score: the quarter counts three ratings, two satisfied');
+		await sleep(1000);
+		assertEqual(responses(tc, 'kiosk-2018').length, 3, 'still three ratings a second later');
+	},
+}];

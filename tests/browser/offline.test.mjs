@@ -1,0 +1,41 @@
+// Offline: ratings taken while the server is down wait in the tablet's queue,
+// survive a reload (the service worker serves the page), and each arrives
+// exactly once when the server is back on the same port.
+import { assert, assertEqual, responses, restartOnPort, sleep, until } from './lib.mjs';
+import { kioskReady, pairKiosk, rate, unsentCount } from './pages.mjs';
+
+export const tests = [{
+	name: 'offline_queue',
+	timeout: 90000,
+	async fn(tc) {
+		tc.sipas('init');
+		const srv = await tc.server();
+		const port = srv.port;
+		const { url } = tc.pairingLink(srv.base);
+		const page = await tc.page(await tc.browser());
+		await pairKiosk(page, url);
+		// The service worker has installed and controls the kiosk page.
+		await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+		await until('the service worker to control /kiosk', () => page.evaluate(() => !!navigator.serviceWorker.controller),
+			{ timeout: 10000 });
+
+		await srv.stop('SIGTERM');
+		for (const value of [3, 1, 2])
+			await rate(page, value);
+		assertEqual(responses(tc, 'kiosk-2018').length, 0, 'nothing stored while the server is down');
+		await until('the status mark to show 3 unsent', async () => (await unsentCount(page)) === 3);
+
+		await page.reload();
+		await kioskReady(page);
+		assert(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the reloaded page came from the service worker');
+		await until('the status mark to show 3 unsent after the reload', async () => (await unsentCount(page)) === 3);
+
+		await restartOnPort(tc, port);
+		await until('the three queued ratings to arrive', () => responses(tc, 'kiosk-2018').length >= 3, { timeout: 45000, interval: 250 });
+		await until('the status mark to show 0 unsent', async () => (await unsentCount(page)) === 0);
+		await sleep(1500);
+		const rows = responses(tc, 'kiosk-2018');
+		assertEqual(rows.map((r) => r.hex), ['03', '01', '02'], 'each queued rating exactly once, in order');
+		assertEqual(new Set(rows.map((r) => r.response_id)).size, 3, 'distinct response ids');
+	},
+}];

@@ -1,0 +1,175 @@
+// pages.mjs - how the tests drive the collector's pages (collector/www/),
+// by accessible roles and names, so that a markup change does not break the
+// cases; what depends on the pages' words is here, in one place.
+import { assert, until } from './lib.mjs';
+
+// The kiosk-2018 scale, value 1..3 (forms/kiosk-2018.json).
+export const FACES = ['Không hài lòng', 'Hài lòng', 'Rất hài lòng'];
+export const FACES_EN = ['Dissatisfied', 'Satisfied', 'Very satisfied'];
+
+export function face(page, value, lang = 'vi') {
+	const names = lang === 'en' ? FACES_EN : FACES;
+	return page.getByRole('button', { name: names[value - 1], exact: true });
+}
+
+export function englishSwitch(page) {
+	return page.getByRole('button', { name: /^(English|EN)\b/i }).first();
+}
+
+export function vietnameseSwitch(page) {
+	return page.getByRole('button', { name: /^(Tiếng Việt|VI)\b/i }).first();
+}
+
+// Put the page in `lang` ('vi' or 'en') with its language switch, if it is
+// not already; the page's <html lang> says which.
+export async function setLang(page, lang) {
+	const now = await page.evaluate(() => document.documentElement.lang);
+	if (now.startsWith(lang))
+		return;
+	await (lang === 'en' ? englishSwitch(page) : vietnameseSwitch(page)).click();
+	await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang, { timeout: 5000 });
+}
+
+// Open a pairing link; resolves once the page is on /kiosk with its faces.
+export async function pairKiosk(page, url) {
+	await page.goto(url);
+	await page.waitForURL((u) => new URL(u).pathname === '/kiosk');
+	await kioskReady(page);
+}
+
+export async function kioskReady(page, lang = 'vi') {
+	await face(page, 3, lang).waitFor({ state: 'visible' });
+}
+
+// The thank-you screen.
+export function thanks(page) {
+	return page.getByText(/cảm ơn|thank you/i).first();
+}
+
+// Rate once on the kiosk's start screen and come back to it: a face, the
+// reason follow-up after value 1 (a reason by its label, or skip), the
+// thank-you screen.
+export async function rate(page, value, { reason = null } = {}) {
+	await face(page, value).click();
+	if (value === 1) {
+		if (reason)
+			await page.getByRole('button', { name: reason, exact: true }).click();
+		else
+			await skipButton(page).click();
+	}
+	await thanks(page).waitFor({ state: 'visible' });
+	await backToStart(page);
+}
+
+export function skipButton(page) {
+	return page.getByRole('button', { name: /bỏ qua|skip/i }).first();
+}
+
+// From the thank-you screen back to the faces: a button if there is one,
+// else the page's own timer.
+export async function backToStart(page) {
+	await until('the kiosk to come back to its faces', async () => face(page, 3).isVisible(), { timeout: 15000 });
+}
+
+// The kiosk's status mark: the number of ratings not yet sent, or null if
+// none is shown.
+export async function unsentCount(page) {
+	const text = await page.getByRole('status').first().textContent({ timeout: 2000 }).catch(() => null);
+	if (text === null)
+		return null;
+	const m = text.match(/\d+/);
+	return m ? Number(m[0]) : 0;
+}
+
+// axe-core on the page as it is; the serious and critical violations.
+export async function axeViolations(page, axePath) {
+	const has = await page.evaluate(() => typeof window.axe !== 'undefined');
+	if (!has)
+		await page.addScriptTag({ path: axePath });
+	const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+	return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+export function describeViolations(where, violations) {
+	return violations.map((v) => `${where}: ${v.impact} ${v.id} (${v.help}): ` +
+		v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')).join('\n');
+}
+
+// The refusal page of a tampered phone link: one character of sig changed.
+export function tamper(link) {
+	const u = new URL(link);
+	const sig = u.searchParams.get('sig');
+	assert(sig, `no sig in ${link}`);
+	const last = sig[sig.length - 1];
+	u.searchParams.set('sig', sig.slice(0, -1) + (last === '0' ? '1' : '0'));
+	return u.href;
+}
+
+// The phone questionnaire's receipt screen.
+export function receipt(page) {
+	return page.getByText(/biên nhận|mã xác nhận|receipt/i).first();
+}
+
+// What has the keyboard focus, described for answerByKeyboard.
+function focusedElement(page) {
+	return page.evaluate(() => {
+		const el = document.activeElement;
+		if (!el || el === document.body || el === document.documentElement)
+			return { kind: 'none' };
+		const tag = el.tagName.toLowerCase();
+		const type = (el.getAttribute('type') || '').toLowerCase();
+		const role = el.getAttribute('role') || '';
+		const label = (el.getAttribute('aria-label') || el.innerText || el.value || '').trim();
+		if (tag === 'input' && type === 'radio') {
+			const group = el.name ? [...el.form ? el.form.elements : document.querySelectorAll('input')]
+				.filter((r) => r.type === 'radio' && r.name === el.name) : [el];
+			const checked = group.find((r) => r.checked);
+			return { kind: 'radio', group: el.name, value: el.value, checked: checked ? checked.value : null,
+				values: group.map((r) => r.value) };
+		}
+		if (tag === 'textarea' || (tag === 'input' && ['', 'text', 'search', 'email', 'tel', 'number'].includes(type)))
+			return { kind: 'text', value: el.value };
+		if (tag === 'select')
+			return { kind: 'select', answered: el.selectedIndex > 0 };
+		if (tag === 'button' || role === 'button' || tag === 'a' || (tag === 'input' && ['submit', 'button'].includes(type)))
+			return { kind: 'button', label, disabled: el.disabled === true };
+		return { kind: tag, label };
+	});
+}
+
+const FORWARD = /^(tiếp|tiếp tục|tiếp theo|xem lại|gửi|gửi phiếu|bắt đầu|next|continue|review|submit|send|start)\b/i;
+
+// Answer the phone questionnaire with the keyboard only: Tab through each
+// screen; in each radio group not yet answered, Space then arrow keys to
+// `value` (the scale value; the first one for groups without it, such as
+// gender); type `comment` into text fields; Enter on a forward button (next,
+// review, submit).  Ends when the receipt shows.
+export async function answerByKeyboard(page, { value = '4', comment = 'Cán bộ nhiệt tình.', stopBefore = null } = {}) {
+	for (let step = 0; step < 1500; step++) {
+		if (await receipt(page).isVisible())
+			return;
+		await page.keyboard.press('Tab');
+		const f = await focusedElement(page);
+		if (f.kind === 'radio' && f.checked === null) {
+			await page.keyboard.press('Space');
+			if (f.values.includes(value)) {
+				for (let i = 0; i < f.values.length; i++) {
+					const now = await focusedElement(page);
+					if (now.checked === value)
+						break;
+					await page.keyboard.press(f.values.indexOf(value) > f.values.indexOf(now.checked) ? 'ArrowDown' : 'ArrowUp');
+				}
+			}
+		} else if (f.kind === 'text' && !f.value) {
+			await page.keyboard.type(comment);
+		} else if (f.kind === 'select' && !f.answered) {
+			await page.keyboard.press('ArrowDown');
+		} else if (f.kind === 'button' && stopBefore && stopBefore.test(f.label)) {
+			return;
+		} else if (f.kind === 'button' && !f.disabled && FORWARD.test(f.label)) {
+			await page.keyboard.press('Enter');
+			await page.waitForTimeout(150);
+		}
+	}
+	throw new Error('the questionnaire did not end on a receipt within 1500 key presses');
+}

@@ -1,0 +1,54 @@
+// screenshots.mjs DIR - PNGs of the kiosk (start, reason follow-up, thank-you)
+// and of the phone questionnaire (first screen), in Vietnamese, at 1280x800
+// and 390x844, into DIR (make screenshots: docs/screenshots).  Not a test:
+// a real server on a temporary database, stopped at the end.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Case, killAllServers } from './lib.mjs';
+import { face, kioskReady, pairKiosk, thanks } from './pages.mjs';
+
+const out = resolve(process.argv[2] || 'docs/screenshots');
+mkdirSync(out, { recursive: true });
+const SIZES = [[1280, 800], [390, 844]];
+
+const tc = new Case('screenshots');
+let status = 0;
+try {
+	tc.sipas('init');
+	const srv = await tc.server();
+	const browser = await tc.browser();
+	for (const [width, height] of SIZES) {
+		const size = `${width}x${height}`;
+		const page = await tc.page(browser, { viewport: { width, height }, deviceScaleFactor: 1 });
+		const shot = async (name) => {
+			const path = `${out}/${name}-${size}.png`;
+			await page.screenshot({ path });
+			console.log(path);
+		};
+
+		await pairKiosk(page, tc.pairingLink(srv.base).url);
+		await page.waitForTimeout(300);   // fonts and images settled
+		await shot('kiosk-start');
+		await face(page, 1).click();
+		await page.getByRole('button', { name: /bỏ qua|skip/i }).first().waitFor();
+		await shot('kiosk-reason');
+		await page.getByRole('button', { name: /bỏ qua|skip/i }).first().click();
+		await thanks(page).waitFor();
+		await shot('kiosk-thanks');
+		await kioskReady(page).catch(() => {});
+
+		await page.goto(tc.phoneLink(srv.base));
+		await page.getByRole('radio').first().waitFor();
+		await page.waitForTimeout(300);
+		await shot('questionnaire-first');
+		await page.context().close();
+	}
+} catch (e) {
+	console.error(`screenshots: ${e.stack || e}`);
+	console.error(`log: ${tc.logPath}`);
+	status = 1;
+} finally {
+	await tc.close();
+	killAllServers();
+}
+process.exitCode = status;
