@@ -2,10 +2,13 @@
 #
 #   make          build bin/sipas (installs missing Debian packages first)
 #   make run      build, create sipas.db with demo data, serve on 127.0.0.1:8080
-#   make test     the whole suite, normally and under ASan+UBSan
+#   make test     the whole suite, normally and under ASan+UBSan, and the browser suite
+#   make test-browser  the browser suite (tests/browser/) alone, against bin/sipas
+#   make screenshots   PNGs of the kiosk and the questionnaire into docs/screenshots/
 #   make bench    benchmarks (not part of the tests)
 #   make fuzz     bounded libFuzzer runs of every parser
-#   make deps     install the Debian packages the build and tests need
+#   make deps     install the Debian packages the build and tests need, and the
+#                 browser tests' npm packages (package-lock.json) into build/node
 #   make clean
 
 PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode
@@ -13,6 +16,12 @@ TEST_PKGS := libcurl
 DEBS      := libmicrohttpd-dev libsqlite3-dev libgsl-dev libjansson-dev libgnutls28-dev \
              libqrencode-dev pkg-config
 TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time openssl valgrind
+# The browser tests: Debian's Chromium, driven by playwright-core from npm
+# (nodejs and npm from Debian only when there is no npm: some machines have a
+# nodejs that conflicts with Debian's npm).
+BROWSER_DEBS := chromium
+NODE_DIR  := build/node
+NODE_DEPS := $(NODE_DIR)/node_modules/.package-lock.json
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BUILD ?= build/release
@@ -39,19 +48,36 @@ TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BUILTIN_DATA := $(wildcard forms/*.json forms/registry/*.csv)
 WWW_FILES := $(sort $(wildcard collector/www/*))
 
-.PHONY: all run test test-one bench fuzz valgrind deps deps-ok test-deps-ok clean check-symbols
+.PHONY: all run test test-one test-browser screenshots bench fuzz valgrind deps deps-ok test-deps-ok \
+	browser-deps-ok clean check-symbols
 
 all: $(BIN)
 
 deps:
 	$(SUDO) apt-get update
-	$(SUDO) apt-get install -y $(DEBS) $(TEST_DEBS)
+	$(SUDO) apt-get install -y $(DEBS) $(TEST_DEBS) $(BROWSER_DEBS)
+	command -v npm >/dev/null 2>&1 || $(SUDO) apt-get install -y nodejs npm
+	$(npm-ci)
+
+# npm ci of package.json and package-lock.json in the build tree, so that
+# node_modules stays out of the sources.
+define npm-ci
+	mkdir -p $(NODE_DIR)
+	cp package.json package-lock.json $(NODE_DIR)/
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund
+endef
 
 deps-ok:
 	@command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKGS) || $(MAKE) --no-print-directory deps
 
 test-deps-ok: deps-ok
 	@pkg-config --exists $(TEST_PKGS) && command -v sqlite3 >/dev/null || $(MAKE) --no-print-directory deps
+
+browser-deps-ok: test-deps-ok
+	@[ -x /usr/bin/chromium ] && command -v npm >/dev/null || $(MAKE) --no-print-directory deps
+
+$(NODE_DEPS): package.json package-lock.json | browser-deps-ok
+	$(npm-ci)
 
 $(BUILD)/%.o: %.c | deps-ok
 	@mkdir -p $(dir $@)
@@ -88,8 +114,21 @@ test-one: $(BIN) $(BUILD)/tests/run build/fuzz/fuzz_body
 		$(BUILD)/tests/run | tee $(BUILD)/tests/output; \
 		status=$${PIPESTATUS[0]}; tail -n 1 $(BUILD)/tests/output > $(BUILD)/tests/result; exit $$status
 
+# The browser suite (tests/browser/run.mjs: a real server, headless Chromium),
+# once, against bin/sipas; the counts go to build/browser/result.
+test-browser: $(BIN) $(NODE_DEPS) | browser-deps-ok
+	@mkdir -p build/browser; rm -f build/browser/result
+	SIPAS_BIN=$(abspath $(BIN)) SIPAS_NODE_DIR=$(abspath $(NODE_DIR)) \
+		node tests/browser/run.mjs | tee build/browser/output; \
+		status=$${PIPESTATUS[0]}; tail -n 1 build/browser/output > build/browser/result; exit $$status
+
+screenshots: $(BIN) $(NODE_DEPS) | browser-deps-ok
+	SIPAS_BIN=$(abspath $(BIN)) SIPAS_NODE_DIR=$(abspath $(NODE_DIR)) \
+		node tests/browser/screenshots.mjs docs/screenshots
+
 test: SHELL := /bin/bash
 test-one: SHELL := /bin/bash
+test-browser: SHELL := /bin/bash
 test:
 	@status=0; \
 	$(MAKE) --no-print-directory check-symbols || status=1; \
@@ -97,8 +136,9 @@ test:
 	$(MAKE) --no-print-directory BUILD=build/asan \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		test-one || status=1; \
-	cat build/release/tests/result build/asan/tests/result 2>/dev/null | \
-		awk '{p += $$1; f += $$3} END {print "all runs (normal + ASan/UBSan):"; print p " passed, " f " failed"}'; \
+	$(MAKE) --no-print-directory test-browser || status=1; \
+	cat build/release/tests/result build/asan/tests/result build/browser/result 2>/dev/null | \
+		awk '{p += $$1; f += $$3} END {print "all runs (normal + ASan/UBSan + browser):"; print p " passed, " f " failed"}'; \
 	exit $$status
 
 # Coverage-guided libFuzzer runs, FUZZ_SECONDS each (bounded); new inputs
