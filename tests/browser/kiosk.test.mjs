@@ -18,10 +18,7 @@ export const tests = [{
 		const rows = responses(tc, 'kiosk-2018');
 		assertEqual(rows.map((r) => r.hex), ['01', '02', '03'], 'answers of the three ratings, in order');
 		assertEqual(new Set(rows.map((r) => r.response_id)).size, 3, 'distinct response ids');
-		await until('the status mark to show 0 unsent', async () => {
-			const n = await unsentCount(page);
-			return n === 0 || n === null;
-		});
+		await until('the status mark to show 0 unsent', async () => (await unsentCount(page)) === 0);
 		const all = tc.score('kiosk-2018').groups[0];
 		assertEqual([all.agency, all.sector, all.counter.ratings, all.counter.satisfied], [null, null, 3, 2],
 			'sipas score: the quarter counts three ratings, two satisfied');

@@ -9,7 +9,7 @@
 // SIPAS_BROWSER_TMP (where the cases' directories go, default build/browser/tmp).
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +18,8 @@ export const NODE_DIR = resolve(process.env.SIPAS_NODE_DIR || join(ROOT, 'build/
 export const SIPAS_BIN = resolve(process.env.SIPAS_BIN || join(ROOT, 'bin/sipas'));
 export const CHROMIUM = process.env.SIPAS_CHROMIUM || '/usr/bin/chromium';
 export const TMP_ROOT = resolve(process.env.SIPAS_BROWSER_TMP || join(ROOT, 'build/browser/tmp'));
+// This run's directory (runs may overlap): run-PID under TMP_ROOT.
+export const RUN_DIR = join(TMP_ROOT, `run-${process.pid}`);
 
 const require = createRequire(join(NODE_DIR, 'package.json'));
 let playwright;
@@ -88,8 +90,8 @@ export function currentQuarter(now = Date.now()) {
 export class Case {
 	constructor(name) {
 		this.name = name;
-		mkdirSync(TMP_ROOT, { recursive: true });
-		this.dir = mkdtempSync(join(TMP_ROOT, `${name}.`));
+		mkdirSync(RUN_DIR, { recursive: true });
+		this.dir = mkdtempSync(join(RUN_DIR, `${name}.`));
 		this.db = join(this.dir, 'sipas.db');
 		this.logPath = join(this.dir, 'case.log');
 		this.logFd = openSync(this.logPath, 'a');
@@ -297,7 +299,23 @@ export function responses(tc, form) {
 		.map(([f, channel, hex, response_id]) => ({ form: f, channel, hex, response_id }));
 }
 
+// Remove what earlier runs left (failed cases' directories), except the
+// directories of runs still going.
 export function cleanTmpRoot() {
-	if (existsSync(TMP_ROOT))
-		rmSync(TMP_ROOT, { recursive: true, force: true });
+	let names = [];
+	try {
+		names = readdirSync(TMP_ROOT);
+	} catch {
+		return;
+	}
+	for (const n of names) {
+		const m = /^run-(\d+)$/.exec(n);
+		if (m && Number(m[1]) !== process.pid) {
+			try {
+				process.kill(Number(m[1]), 0);
+				continue;   // still running
+			} catch { /* gone */ }
+		}
+		rmSync(join(TMP_ROOT, n), { recursive: true, force: true });
+	}
 }

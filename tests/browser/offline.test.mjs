@@ -14,10 +14,11 @@ export const tests = [{
 		const { url } = tc.pairingLink(srv.base);
 		const page = await tc.page(await tc.browser());
 		await pairKiosk(page, url);
-		// The service worker has installed and controls the kiosk page.
-		await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
-		await until('the service worker to control /kiosk', () => page.evaluate(() => !!navigator.serviceWorker.controller),
-			{ timeout: 10000 });
+		// The kiosk's service worker is active (it will serve the next load).
+		await until('an active service worker for /kiosk', () => page.evaluate(async () => {
+			const reg = await navigator.serviceWorker.getRegistration('/kiosk');
+			return !!(reg && reg.active && reg.active.state === 'activated');
+		}), { timeout: 10000 });
 
 		await srv.stop('SIGTERM');
 		for (const value of [3, 1, 2])

@@ -30,6 +30,10 @@ export async function setLang(page, lang) {
 	await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang, { timeout: 5000 });
 }
 
+// The kiosk ignores a tap within 400 ms of a screen change (kiosk.js GHOST,
+// against double taps): wait this long before tapping a new screen.
+export const SETTLE = 450;
+
 // Open a pairing link; resolves once the page is on /kiosk with its faces.
 export async function pairKiosk(page, url) {
 	await page.goto(url);
@@ -41,17 +45,20 @@ export async function kioskReady(page, lang = 'vi') {
 	await face(page, 3, lang).waitFor({ state: 'visible' });
 }
 
-// The thank-you screen.
+// The kiosk's thank-you screen.
 export function thanks(page) {
-	return page.getByText(/cảm ơn|thank you/i).first();
+	return page.getByRole('heading', { name: /^(Cảm ơn|Thank you)/ });
 }
 
 // Rate once on the kiosk's start screen and come back to it: a face, the
 // reason follow-up after value 1 (a reason by its label, or skip), the
 // thank-you screen.
 export async function rate(page, value, { reason = null } = {}) {
+	await page.waitForTimeout(SETTLE);
 	await face(page, value).click();
 	if (value === 1) {
+		await skipButton(page).waitFor({ state: 'visible' });
+		await page.waitForTimeout(SETTLE);
 		if (reason)
 			await page.getByRole('button', { name: reason, exact: true }).click();
 		else
@@ -71,14 +78,21 @@ export async function backToStart(page) {
 	await until('the kiosk to come back to its faces', async () => face(page, 3).isVisible(), { timeout: 15000 });
 }
 
-// The kiosk's status mark: the number of ratings not yet sent, or null if
-// none is shown.
-export async function unsentCount(page) {
-	const text = await page.getByRole('status').first().textContent({ timeout: 2000 }).catch(() => null);
+// The kiosk's status mark ("Chưa gửi: 3 · Bị từ chối: 1", "Đã gửi hết"):
+// {unsent, refused}, or null when it is not shown.
+export async function statusMark(page) {
+	const mark = page.getByText(/^(Chưa gửi: \d+|Đã gửi hết|Unsent: \d+|All sent)/).first();
+	const text = await mark.textContent({ timeout: 2000 }).catch(() => null);
 	if (text === null)
 		return null;
-	const m = text.match(/\d+/);
-	return m ? Number(m[0]) : 0;
+	const unsent = text.match(/(?:Chưa gửi|Unsent): (\d+)/);
+	const refused = text.match(/(?:Bị từ chối|Refused): (\d+)/);
+	return { unsent: unsent ? Number(unsent[1]) : 0, refused: refused ? Number(refused[1]) : 0, text };
+}
+
+export async function unsentCount(page) {
+	const s = await statusMark(page);
+	return s && s.unsent;
 }
 
 // axe-core on the page as it is; the serious and critical violations.
@@ -107,7 +121,7 @@ export function tamper(link) {
 
 // The phone questionnaire's receipt screen.
 export function receipt(page) {
-	return page.getByText(/biên nhận|mã xác nhận|receipt/i).first();
+	return page.getByRole('heading', { name: /Đã nhận đánh giá|rating has been received/i });
 }
 
 // What has the keyboard focus, described for answerByKeyboard.

@@ -2,14 +2,14 @@
 // exports `tests`, a list of {name, timeout, fn(tc)}; each case runs in its
 // own directory (lib.mjs Case) with a time limit, and its cleanups (servers,
 // browsers) run whether it passed, failed or timed out.  Prints "ok   NAME"
-// or "FAIL NAME" with the reason, and last "N passed, N failed"; exits 1 when
+// (with what the case returned, if a string) or "FAIL NAME" with the reason, and last "N passed, N failed"; exits 1 when
 // any case failed.
 //
 //   node tests/browser/run.mjs [SUBSTRING...]   only the cases whose name has one
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Case, killAllServers, ROOT, cleanTmpRoot } from './lib.mjs';
+import { Case, killAllServers, ROOT, RUN_DIR, cleanTmpRoot } from './lib.mjs';
 
 const DEFAULT_TIMEOUT = 60000;
 const dir = join(ROOT, 'tests/browser');
@@ -37,9 +37,9 @@ for (const t of cases) {
 	const tc = new Case(t.name);
 	const limit = t.timeout || DEFAULT_TIMEOUT;
 	const started = Date.now();
-	let timer, error = null;
+	let timer, error = null, note = '';
 	try {
-		await Promise.race([
+		note = await Promise.race([
 			t.fn(tc),
 			new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${limit / 1000} s`)), limit); }),
 		]);
@@ -57,11 +57,13 @@ for (const t of cases) {
 		console.log(`    log: ${tc.logPath}`);
 	} else {
 		passed++;
-		console.log(`ok   ${t.name} (${secs} s)`);
+		console.log(`ok   ${t.name} (${secs} s)${typeof note === 'string' && note ? `: ${note}` : ''}`);
 		rmSync(tc.dir, { recursive: true, force: true });
 	}
 }
 killAllServers();
+if (!failed)
+	rmSync(RUN_DIR, { recursive: true, force: true });
 if (passed + failed === 0 && filters.length)
 	console.log(`no case matches ${filters.join(' ')}`);
 console.log(`${passed} passed, ${failed} failed`);

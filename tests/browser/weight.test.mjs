@@ -31,5 +31,6 @@ export const tests = [{
 		assert(list.some(([u]) => new URL(u).pathname === '/kiosk'), 'the document itself was measured');
 		assert(total <= BUDGET, `the kiosk transferred ${total} bytes, over ${BUDGET}:\n` +
 			list.map(([u, n]) => `      ${n}  ${u}`).join('\n'));
+		return `${total} bytes in ${list.length} responses (budget ${BUDGET})`;
 	},
 }];
