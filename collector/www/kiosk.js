@@ -1,0 +1,456 @@
+// kiosk.js - the three-face rating at a one-stop counter.
+//
+// Screens: unpaired / failed / nosector (what an officer must do), officer
+// (choose the sector), start (the faces), reason (the follow-up after the
+// lowest face), thanks.  Every rating is written to the IndexedDB queue
+// (queue.js) before it is sent; pump() posts the queue in batches.
+import { initLang, onLang, setLang, t, pick, pickLang, pickList } from "./i18n.js";
+import { request, vietnamTime, randomId } from "./api.js";
+import { openQueue } from "./queue.js";
+import { h, fill } from "./dom.js";
+
+const KEY = {
+	token: "sipas.kiosk.token", sector: "sipas.kiosk.sector", refused: "sipas.kiosk.refused",
+	config: "sipas.kiosk.config", form: "sipas.kiosk.form",
+};
+const IDLE = { reason: 20000, thanks: 5000, officer: 60000, dossier: 120000 };
+const HOLD = 60000;          // a rating awaiting its follow-up is not sent before
+const GHOST = 400;           // taps this soon after a screen change are ignored
+const BATCH = 500;
+const SVG = "http://www.w3.org/2000/svg";
+
+const $ = (id) => document.getElementById(id);
+let queue, token, config, form, sector;
+let screen = "loading", why = "";
+let shownAt = 0, idleTimer = 0, idleMs = 0;
+let pending = null;          // the rating whose follow-up is on screen
+let dossier = "", dossierError = false;
+
+function get(k) {
+	try {
+		return localStorage.getItem(k);
+	} catch {
+		return null;
+	}
+}
+
+function set(k, v) {
+	try {
+		if (v == null)
+			localStorage.removeItem(k);
+		else
+			localStorage.setItem(k, v);
+	} catch {
+		/* kept in memory only */
+	}
+}
+
+function getJSON(k) {
+	try {
+		return JSON.parse(get(k));
+	} catch {
+		return null;
+	}
+}
+
+/* ---- screens ---- */
+
+function show(name, reason) {
+	screen = name;
+	why = reason || "";
+	shownAt = performance.now();
+	idleMs = name === "reason" ? IDLE.reason : name === "thanks" ? IDLE.thanks
+		: name === "officer" && sector ? IDLE.officer : name === "start" && dossier ? IDLE.dossier : 0;
+	armIdle();
+	render();
+	$("k-title").focus({ preventScroll: true });
+}
+
+function armIdle() {
+	clearTimeout(idleTimer);
+	if (idleMs)
+		idleTimer = setTimeout(idle, idleMs);
+}
+
+function idle() {
+	if (screen === "reason")
+		finishReason(null, true);
+	else if (screen === "start")
+		setDossier("");
+	else
+		backToStart();
+}
+
+function backToStart() {
+	setLang("vi");
+	show("start");
+}
+
+function ghost() {
+	return performance.now() - shownAt < GHOST;
+}
+
+function render() {
+	const title = $("k-title"), body = $("k-body"), tools = $("k-tools");
+	title.removeAttribute("lang");
+	fill(tools);
+	fill($("k-place"));
+	if (config) {
+		const s = config.sectors.find((x) => x.code === sector);
+		fill($("k-place"), h("span", { lang: "vi" }, config.agency.name, " · ", config.counter || ""),
+			s && screen !== "officer" ? h("span", { lang: "vi", class: "k-sector" }, s.name) : null);
+	}
+	const simple = (head, text, extra) => {
+		title.textContent = t(head);
+		fill(body, h("p", { class: "k-text" }, t(text)), extra);
+	};
+	switch (screen) {
+	case "loading":
+		title.textContent = t("k.loading");
+		fill(body);
+		break;
+	case "unpaired":
+		simple(why === "revoked" ? "k.revoked" : why === "role" ? "k.wrongRole" : "k.unpaired",
+			why === "revoked" ? "k.revokedText" : why === "role" ? "k.wrongRoleText" : "k.unpairedText",
+			h("p", { class: "k-text", id: "k-kept" }));
+		updateStatus();
+		break;
+	case "failed":
+		simple("k.failed", "k.failedText");
+		break;
+	case "nosector":
+		simple("k.noSector", "k.noSectorText");
+		break;
+	case "officer":
+		title.textContent = t("k.officer");
+		fill(body, h("p", { class: "k-text" }, t("k.officerText")),
+			h("div", { class: "k-choices" }, config.sectors.map((s) =>
+				h("button", {
+					type: "button", class: "k-choice", lang: "vi",
+					"aria-current": s.code === sector ? "true" : null,
+					onclick: () => chooseSector(s.code),
+				}, s.name))));
+		break;
+	case "start":
+		title.textContent = pick(form.overall.text);
+		title.lang = pickLang(form.overall.text);
+		fill(body, faces(), dossierForm());
+		if (config.sectors.length > 1)
+			tools.append(h("button", { type: "button", class: "k-small", onclick: () => show("officer") },
+				t("k.changeSector")));
+		break;
+	case "reason": {
+		const q = pending.followup;
+		title.textContent = pick(q.text);
+		title.lang = pickLang(q.text);
+		fill(body, h("div", { class: "k-choices" },
+			q.values.map((v, i) => h("button", {
+				type: "button", class: "k-choice", onclick: () => ghost() || finishReason(v),
+			}, pickList(q.labels, i))),
+			h("button", { type: "button", class: "k-choice k-skip", onclick: () => ghost() || finishReason(null) },
+				t("k.skip"))));
+		break;
+	}
+	case "thanks":
+		simple("k.thanks", "k.thanksText");
+		break;
+	}
+}
+
+function faces() {
+	const { min, max } = form.scale;
+	const row = h("div", { class: "k-faces" });
+	for (let v = min; v <= max; v++) {
+		// sad, smiling, laughing: the first, middle and last points of the scale
+		const face = v === min ? 1 : v === max ? 3 : 2;
+		const svg = document.createElementNS(SVG, "svg");
+		const use = document.createElementNS(SVG, "use");
+		svg.setAttribute("aria-hidden", "true");
+		svg.setAttribute("focusable", "false");
+		svg.setAttribute("viewBox", "0 0 100 100");
+		use.setAttribute("href", `/static/faces.svg#face-${face}`);
+		svg.append(use);
+		row.append(h("button", {
+			type: "button", class: `k-face k-face-${face}`, "data-value": v,
+			onclick: () => ghost() || rate(v),
+		}, svg, h("span", {}, pickList(form.scale.labels, v - min))));
+	}
+	return row;
+}
+
+/* ---- dossier code (typed, or from a barcode scanner that types and ends with Enter) ---- */
+
+function parseDossier(text) {
+	let s = text.trim();
+	if (/^https?:|[?&]dossier=/i.test(s)) {
+		try {
+			s = (new URL(s, location.origin).searchParams.get("dossier") || "").trim();
+		} catch {
+			return "";
+		}
+	}
+	if (!s || new TextEncoder().encode(s).length > 64 || /[\u0000-\u001f\u007f]/.test(s))
+		return "";
+	return s;
+}
+
+function setDossier(code, bad) {
+	dossier = code;
+	dossierError = !!bad;
+	if (screen === "start") {
+		idleMs = dossier ? IDLE.dossier : 0;
+		armIdle();
+		render();
+		($("k-dossier") && bad ? $("k-dossier") : $("k-title")).focus({ preventScroll: true });
+	}
+}
+
+function dossierForm() {
+	if (dossier)
+		return h("div", { class: "k-dossier" },
+			h("p", { lang: "vi" }, t("k.dossierSet", { code: dossier })),
+			h("button", { type: "button", class: "k-small", onclick: () => setDossier("") }, t("k.dossierClear")));
+	const input = h("input", {
+		id: "k-dossier", type: "text", autocomplete: "off", spellcheck: "false", enterkeyhint: "done",
+		"aria-invalid": dossierError ? "true" : null, "aria-describedby": dossierError ? "k-dossier-err" : null,
+	});
+	return h("form", {
+		class: "k-dossier", onsubmit: (e) => {
+			e.preventDefault();
+			const code = parseDossier(input.value);
+			setDossier(code, !code && input.value.trim() !== "");
+		},
+	}, h("label", { for: "k-dossier" }, t("k.dossier")), input,
+	h("button", { type: "submit", class: "k-small" }, t("k.dossierUse")),
+	dossierError ? h("p", { id: "k-dossier-err", class: "k-error" }, t("k.dossierBad")) : null);
+}
+
+// On the start screen a scanner's keystrokes go to the dossier field
+// wherever the focus was.
+function onKey(e) {
+	if (screen !== "start" || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1)
+		return;
+	const input = $("k-dossier");
+	const tg = e.target;
+	if (!input || tg === input || tg.tagName === "INPUT" || (e.key === " " && tg.tagName === "BUTTON"))
+		return;
+	e.preventDefault();
+	input.focus();
+	input.value += e.key;
+}
+
+/* ---- rating ---- */
+
+function rate(value) {
+	const body = {
+		response_id: randomId("k-"), form: form.id, agency: config.agency.code, sector,
+		channel: "kiosk", submitted_at: vietnamTime(), answers: { [form.overall.id]: value },
+	};
+	if (dossier)
+		body.dossier_code = dossier;
+	dossier = "";
+	dossierError = false;
+	const followup = (form.followups || []).find((q) => q.when && (q.when[form.overall.id] || []).includes(value));
+	const rec = { id: body.response_id, body, hold: followup ? Date.now() + HOLD : 0 };
+	const saved = queue.add(rec).then(updateStatus, storeFailed);
+	if (followup) {
+		pending = { rec, saved, followup };
+		show("reason");
+	} else {
+		saved.then(pump);
+		show("thanks");
+	}
+}
+
+// value null: skipped; gone: nobody answered before the idle time.
+async function finishReason(value, gone) {
+	const p = pending;
+	pending = null;
+	if (value != null)
+		p.rec.body.answers[p.followup.id] = value;
+	if (gone)
+		backToStart();
+	else
+		show("thanks");
+	p.rec.hold = 0;
+	await p.saved;
+	if (p.rec.seq != null)
+		await queue.put(p.rec).catch(storeFailed);
+	pump();
+}
+
+function storeFailed() {
+	$("k-status").textContent = t("k.noStore");
+}
+
+/* ---- sending ---- */
+
+let sending = false, notBefore = 0, backoff = 0, batch = BATCH, blocked = false;
+
+function retryLater(seconds) {
+	if (seconds != null) {
+		notBefore = Date.now() + Math.max(1, seconds) * 1000;
+	} else {
+		backoff = backoff ? Math.min(backoff * 2, 60000) : 1000;
+		notBefore = Date.now() + backoff;
+	}
+	setTimeout(pump, notBefore - Date.now() + 10);
+}
+
+function refused(n) {
+	set(KEY.refused, String((Number(get(KEY.refused)) || 0) + n));
+}
+
+async function pump() {
+	if (sending || blocked || !token || !queue || Date.now() < notBefore)
+		return;
+	sending = true;
+	try {
+		for (;;) {
+			const items = await queue.ready(batch, Date.now());
+			if (!items.length)
+				break;
+			const res = await request("/api/responses/batch", {
+				method: "POST", token, body: { responses: items.map((r) => r.body) },
+			});
+			if (res.status === 401 || res.status === 403) {
+				blocked = true;
+				unpaired(res);
+				break;
+			}
+			if ((res.status === 413 || res.status === 400) && items.length > 1) {
+				batch = Math.max(1, items.length >> 1);
+				continue;
+			}
+			if (res.status === 400) {           // a single item the server cannot read
+				await queue.remove([items[0].seq]);
+				refused(1);
+				continue;
+			}
+			if (res.status !== 200 || !res.data || !Array.isArray(res.data.results)) {
+				retryLater(res.status === 429 || res.status === 503 ? res.retryAfter : null);
+				break;
+			}
+			const byId = new Map(items.map((r) => [r.id, r]));
+			const gone = [];
+			let bad = 0, again = false;
+			for (const r of res.data.results) {
+				const rec = byId.get(r.response_id);
+				if (!rec)
+					continue;
+				if (r.status === 200 || r.status === 201 || r.status === 409) {
+					gone.push(rec.seq);
+				} else if (r.status >= 400 && r.status < 500 && r.status !== 429) {
+					gone.push(rec.seq);
+					bad++;
+				} else {
+					again = true;
+				}
+			}
+			await queue.remove(gone);
+			if (bad)
+				refused(bad);
+			updateStatus();
+			if (again || !gone.length) {
+				retryLater(null);
+				break;
+			}
+			backoff = 0;
+			batch = Math.min(BATCH, batch * 2);
+		}
+	} catch {
+		retryLater(null);
+	} finally {
+		sending = false;
+		updateStatus();
+	}
+}
+
+async function updateStatus() {
+	if (!queue)
+		return;
+	const n = await queue.count().catch(() => 0);
+	const r = Number(get(KEY.refused)) || 0;
+	const parts = [n ? t("k.unsent", { n }) : t("k.allSent")];
+	if (r)
+		parts.push(t("k.refused", { n: r }));
+	if (!queue.durable)
+		parts.push(t("k.noStore"));
+	$("k-status").textContent = parts.join(" · ");
+	const kept = $("k-kept");
+	if (kept)
+		kept.textContent = n ? t("k.kept", { n }) : "";
+}
+
+/* ---- start-up ---- */
+
+function unpaired(res) {
+	const msg = (res && res.error && res.error.message) || "";
+	show("unpaired", res && res.status === 403 ? "role" : /revok/i.test(msg) ? "revoked" : "");
+}
+
+async function load() {
+	const owner = token.split(".")[0];
+	let res = await request("/api/kiosk", { token });
+	if (res.status === 401 || res.status === 403)
+		return unpaired(res);
+	if (res.status === 200 && res.data) {
+		config = res.data;
+		set(KEY.config, JSON.stringify({ owner, config }));
+	} else {
+		const c = getJSON(KEY.config);
+		if (!c || c.owner !== owner) {
+			show("failed");
+			return setTimeout(load, 10000);
+		}
+		config = c.config;
+	}
+	res = await request(`/api/forms/${encodeURIComponent(config.form)}`);
+	if (res.status === 200 && res.data) {
+		form = res.data;
+		set(KEY.form, JSON.stringify(form));
+	} else {
+		form = getJSON(KEY.form);
+		if (!form || form.id !== config.form) {
+			show("failed");
+			return setTimeout(load, 10000);
+		}
+	}
+	const codes = (config.sectors || []).map((s) => s.code);
+	sector = codes.length === 1 ? codes[0] : codes.includes(get(KEY.sector)) ? get(KEY.sector) : "";
+	if (!codes.length)
+		show("nosector");
+	else if (!sector)
+		show("officer");
+	else
+		show("start");
+	pump();
+}
+
+function chooseSector(code) {
+	sector = code;
+	set(KEY.sector, code);
+	show("start");
+}
+
+async function boot() {
+	initLang();
+	onLang(() => { render(); updateStatus(); });
+	document.addEventListener("keydown", onKey);
+	for (const ev of ["pointerdown", "keydown"])
+		document.addEventListener(ev, armIdle, true);
+	if (window.isSecureContext && navigator.serviceWorker)
+		navigator.serviceWorker.register("/sw.js").catch(() => {});
+	if (navigator.storage && navigator.storage.persist)
+		navigator.storage.persist().catch(() => {});
+	queue = await openQueue();
+	updateStatus();
+	token = get(KEY.token);
+	if (!token)
+		return show("unpaired");
+	window.addEventListener("online", () => { notBefore = 0; pump(); });
+	setInterval(pump, 30000);
+	await load();
+}
+
+boot();
