@@ -1,5 +1,5 @@
 // The pairing link pairs one tablet once; a revoked kiosk is told so.
-import { assert, until } from './lib.mjs';
+import { assert, sleep, until } from './lib.mjs';
 import { pairKiosk, face } from './pages.mjs';
 
 export const tests = [{
@@ -32,7 +32,9 @@ export const tests = [{
 		assert(!(await face(other, 3).isVisible()), 'the refused tablet shows no faces');
 
 		// Revoked: the paired kiosk, reloaded, says it was revoked or unpaired.
+		// A revocation takes effect within a second (docs/collector.md).
 		tc.sipas('device', 'revoke', id);
+		await sleep(1500);
 		await page.reload();
 		await until('the kiosk to say it was revoked', async () =>
 			page.getByText(/thu hồi|chưa được ghép|hủy ghép|revoked|not paired|unpaired/i).first().isVisible(),

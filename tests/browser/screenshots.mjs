@@ -2,10 +2,10 @@
 // and of the phone questionnaire (first screen), in Vietnamese, at 1280x800
 // and 390x844, into DIR (make screenshots: docs/screenshots).  Not a test:
 // a real server on a temporary database, stopped at the end.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Case, killAllServers } from './lib.mjs';
-import { face, kioskReady, pairKiosk, thanks } from './pages.mjs';
+import { face, kioskReady, pairKiosk, SETTLE, skipButton, thanks } from './pages.mjs';
 
 const out = resolve(process.argv[2] || 'docs/screenshots');
 mkdirSync(out, { recursive: true });
@@ -21,6 +21,7 @@ try {
 		const size = `${width}x${height}`;
 		const page = await tc.page(browser, { viewport: { width, height }, deviceScaleFactor: 1 });
 		const shot = async (name) => {
+			await page.mouse.move(width - 1, height - 1);   // no hover effect on what was tapped
 			const path = `${out}/${name}-${size}.png`;
 			await page.screenshot({ path });
 			console.log(path);
@@ -29,13 +30,14 @@ try {
 		await pairKiosk(page, tc.pairingLink(srv.base).url);
 		await page.waitForTimeout(300);   // fonts and images settled
 		await shot('kiosk-start');
+		await page.waitForTimeout(SETTLE);
 		await face(page, 1).click();
-		await page.getByRole('button', { name: /bỏ qua|skip/i }).first().waitFor();
+		await skipButton(page).waitFor();
+		await page.waitForTimeout(SETTLE);
 		await shot('kiosk-reason');
-		await page.getByRole('button', { name: /bỏ qua|skip/i }).first().click();
+		await skipButton(page).click();
 		await thanks(page).waitFor();
 		await shot('kiosk-thanks');
-		await kioskReady(page).catch(() => {});
 
 		await page.goto(tc.phoneLink(srv.base));
 		await page.getByRole('radio').first().waitFor();
@@ -50,5 +52,7 @@ try {
 } finally {
 	await tc.close();
 	killAllServers();
+	if (!status)
+		rmSync(tc.dir, { recursive: true, force: true });
 }
 process.exitCode = status;
