@@ -168,7 +168,7 @@ $(BUILD)/bench/scan: $(BUILD)/bench/scan.o $(ENGINE_OBJ)
 $(BUILD)/bench/bare: $(BUILD)/bench/bare.o
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
-bench: $(BIN) $(BUILD)/bench/scan $(BUILD)/bench/bare
+bench: $(BIN) $(BUILD)/bench/scan $(BUILD)/bench/bare $(NODE_DEPS) | browser-deps-ok
 	@command -v /usr/bin/time >/dev/null || $(SUDO) apt-get install -y time
 	@command -v wrk >/dev/null || $(SUDO) apt-get install -y wrk
 	bench/run.sh
