@@ -292,11 +292,11 @@ export async function restartOnPort(tc, port) {
 	throw lastErr;
 }
 
-// Rows of the case's responses with their hex answers: [{channel, form, hex, response_id}].
+// Rows of the case's responses, answers and choices in hex: [{form, channel, hex, choices, response_id}].
 export function responses(tc, form) {
 	const where = form ? `WHERE f.code = '${form.replace(/'/g, "''")}'` : '';
-	return tc.sql(`SELECT f.code, r.channel, hex(r.answers), r.response_id FROM responses r JOIN forms f ON f.id = r.form_id ${where} ORDER BY r.id`)
-		.map(([f, channel, hex, response_id]) => ({ form: f, channel, hex, response_id }));
+	return tc.sql(`SELECT f.code, r.channel, hex(r.answers), hex(r.choices), r.response_id FROM responses r JOIN forms f ON f.id = r.form_id ${where} ORDER BY r.id`)
+		.map(([f, channel, hex, choices, response_id]) => ({ form: f, channel, hex, choices, response_id }));
 }
 
 // Remove what earlier runs left (failed cases' directories), except the

@@ -19,9 +19,10 @@ export const tests = [{
 
 		const rows = responses(tc, 'sipas-2017');
 		assertEqual(rows.length, 1, 'one sipas-2017 response stored');
-		const [[agency, sector, dossier]] = tc.sql(
-			'SELECT a.code, s.code, r.dossier_code FROM responses r JOIN agencies a ON a.id = r.agency_id JOIN sectors s ON s.id = r.sector_id');
+		const [[agency, sector, dossier, comment]] = tc.sql(
+			'SELECT a.code, s.code, r.dossier_code, r.comment FROM responses r JOIN agencies a ON a.id = r.agency_id JOIN sectors s ON s.id = r.sector_id');
 		assertEqual([agency, sector, dossier], ['SO-XD', 'xay-dung', 'HS-1'], 'the link\'s agency, sector and dossier');
+		assertEqual(comment, 'Cán bộ nhiệt tình.', 'the comment typed');
 		const bytes = rows[0].hex.match(/../g);
 		assert(bytes.length >= 20 && bytes.every((b) => b === '04'), `every question answered 4 (answers ${rows[0].hex})`);
 		const all = tc.score('sipas-2017').groups[0];
