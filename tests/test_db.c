@@ -65,7 +65,7 @@ static void newer_schema_and_non_databases_are_refused(void)
 	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (3)");
 	r = sipas_run(NULL, "import", "--form", "sipas-2017", "-", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 2");
+	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 3");
 	CHECK_INT(test_write("junk.db", "this is not a database, just some text that is long enough "
 			     "to fill a header page of sqlite, more or less, and then some more text."), 0);
 	r = sipas_run(NULL, "init", "--db", "junk.db", NULL);
