@@ -97,10 +97,10 @@ $(BUILD)/collector/www_data.o: $(BUILD)/collector/www_data.S
 
 $(BIN): $(ENGINE_OBJ) $(CLI_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN) -Wl,--fatal-warnings -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/run: $(ENGINE_OBJ) $(TEST_OBJ) | test-deps-ok
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS))
+	$(CC) $(SAN) -Wl,--fatal-warnings -o $@ $^ $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS))
 
 run: $(BIN)
 	./$(BIN) init
@@ -163,10 +163,10 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	done
 
 $(BUILD)/bench/scan: $(BUILD)/bench/scan.o $(ENGINE_OBJ)
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN) -Wl,--fatal-warnings -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/bare: $(BUILD)/bench/bare.o
-	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN) -Wl,--fatal-warnings -o $@ $^ $(LDLIBS)
 
 bench: $(BIN) $(BUILD)/bench/scan $(BUILD)/bench/bare $(NODE_DEPS) | browser-deps-ok
 	@command -v /usr/bin/time >/dev/null || $(SUDO) apt-get install -y time

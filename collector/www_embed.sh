@@ -12,6 +12,9 @@ for f in "$@"; do
 	printf 'www_name_%d:\n\t.asciz "%s"\n' "$i" "$(basename "$f")"
 	i=$((i + 1))
 done
+# The table holds addresses, which a position-independent executable
+# relocates at load: it goes in .data.rel.ro, not .rodata.
+echo '	.section .data.rel.ro'
 echo '	.balign 8'
 echo '	.global col_www_files'
 echo 'col_www_files:'
