@@ -24,7 +24,7 @@ let queue, token, config, form, sector;
 let screen = "loading", why = "";
 let shownAt = 0, idleTimer = 0, idleMs = 0;
 let pending = null;          // the rating whose follow-up is on screen
-let dossier = "", dossierError = false;
+let dossier = "", dossierError = "";   // the code, or the text refused
 
 function get(k) {
 	try {
@@ -81,9 +81,10 @@ function idle() {
 		backToStart();
 }
 
+// The next citizen starts in Vietnamese.
 function backToStart() {
-	setLang("vi");
 	show("start");
+	setLang("vi");
 }
 
 function ghost() {
@@ -194,14 +195,20 @@ function parseDossier(text) {
 	return s;
 }
 
-function setDossier(code, bad) {
+function setDossier(code, refused) {
 	dossier = code;
-	dossierError = !!bad;
+	dossierError = refused || "";
 	if (screen === "start") {
-		idleMs = dossier ? IDLE.dossier : 0;
+		idleMs = dossier || dossierError ? IDLE.dossier : 0;
 		armIdle();
 		render();
-		($("k-dossier") && bad ? $("k-dossier") : $("k-title")).focus({ preventScroll: true });
+		const input = $("k-dossier");
+		if (input && dossierError) {
+			input.focus({ preventScroll: true });
+			input.select();   // the next scan replaces the refused text
+		} else {
+			$("k-title").focus({ preventScroll: true });
+		}
 	}
 }
 
@@ -214,11 +221,12 @@ function dossierForm() {
 		id: "k-dossier", type: "text", autocomplete: "off", spellcheck: "false", enterkeyhint: "done",
 		"aria-invalid": dossierError ? "true" : null, "aria-describedby": dossierError ? "k-dossier-err" : null,
 	});
+	input.value = dossierError;
 	return h("form", {
 		class: "k-dossier", onsubmit: (e) => {
 			e.preventDefault();
 			const code = parseDossier(input.value);
-			setDossier(code, !code && input.value.trim() !== "");
+			setDossier(code, code ? "" : input.value.trim());
 		},
 	}, h("label", { for: "k-dossier" }, t("k.dossier")), input,
 	h("button", { type: "submit", class: "k-small" }, t("k.dossierUse")),
@@ -236,7 +244,7 @@ function onKey(e) {
 		return;
 	e.preventDefault();
 	input.focus();
-	input.value += e.key;
+	input.value = (input.value === dossierError ? "" : input.value) + e.key;
 }
 
 /* ---- rating ---- */
@@ -249,7 +257,7 @@ function rate(value) {
 	if (dossier)
 		body.dossier_code = dossier;
 	dossier = "";
-	dossierError = false;
+	dossierError = "";
 	const followup = (form.followups || []).find((q) => q.when && (q.when[form.overall.id] || []).includes(value));
 	const rec = { id: body.response_id, body, hold: followup ? Date.now() + HOLD : 0 };
 	const saved = queue.add(rec).then(updateStatus, storeFailed);
