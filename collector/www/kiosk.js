@@ -94,6 +94,7 @@ function ghost() {
 function render() {
 	const title = $("k-title"), body = $("k-body"), tools = $("k-tools");
 	title.removeAttribute("lang");
+	title.removeAttribute("data-i18n");
 	fill(tools);
 	fill($("k-place"));
 	if (config) {

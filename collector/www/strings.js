@@ -71,7 +71,7 @@ export const strings = {
 		"k.refused": "Bị từ chối: {n}",
 		"k.noStore": "Không lưu được trên máy",
 
-		"s.title": "Phiếu đánh giá – SIPAS",
+		"s.title": "Phiếu đánh giá SIPAS",
 		"s.loading": "Đang tải phiếu đánh giá…",
 		"s.loadFailed": "Không tải được phiếu đánh giá",
 		"s.loadFailedText": "Hãy kiểm tra kết nối mạng rồi thử lại.",
@@ -185,7 +185,7 @@ export const strings = {
 		"k.refused": "Refused: {n}",
 		"k.noStore": "Cannot store on this device",
 
-		"s.title": "Rating form – SIPAS",
+		"s.title": "SIPAS rating form",
 		"s.loading": "Loading the rating form…",
 		"s.loadFailed": "The rating form could not be loaded",
 		"s.loadFailedText": "Check your network connection, then try again.",

@@ -114,7 +114,6 @@ function para(key, vars, cls) {
 
 function render(moved) {
 	const app = $("app");
-	document.title = t("s.title");
 	if (loadError === "badlink")
 		fill(app, heading(t("s.badLink")), para("s.badLinkText"));
 	else if (loadError === "failed")
@@ -131,6 +130,7 @@ function render(moved) {
 			para(state.end === "rated" ? "s.ratedText" : "s.expiredText"));
 	else
 		renderStep(app);
+	document.title = `${$("title").textContent} – ${t("s.title")}`;
 	if (moved) {
 		const { qid } = route();
 		const target = qid && firstControl(qid);
@@ -201,14 +201,19 @@ function questions(key) {
 	return commentQuestion();
 }
 
+// An element id from a question id ("e1.1" -> "e1_1"): letters, digits, - and _.
+function domId(qid) {
+	return qid.replace(/[^A-Za-z0-9_-]/g, "_");
+}
+
 function errorFor(qid) {
 	return state.error && state.error.qid === qid ? state.error : null;
 }
 
 function fieldset(qid, text, options) {
 	const err = errorFor(qid);
-	const errId = `${qid}-error`;
-	return h("fieldset", { class: `question${err ? " has-error" : ""}`, id: `q-${qid}`, "aria-describedby": err ? errId : null },
+	const errId = `${domId(qid)}-error`;
+	return h("fieldset", { class: `question${err ? " has-error" : ""}`, id: `q-${domId(qid)}`, "aria-describedby": err ? errId : null },
 		h("legend", { lang: pickLang(text) !== lang() ? pickLang(text) : null }, pick(text)),
 		err ? h("p", { class: "error-message", id: errId }, h("span", { class: "visually-hidden" }, `${t("s.problem")}: `), errorText(err)) : null,
 		h("div", { class: "radios" }, options.map((o) => o === "or"
@@ -217,7 +222,7 @@ function fieldset(qid, text, options) {
 }
 
 function radio(qid, value, label) {
-	const id = `${qid}-${value === "" ? "none" : value}`;
+	const id = `${domId(qid)}-${value === "" ? "-none" : domId(String(value))}`;
 	const a = Object.prototype.hasOwnProperty.call(state.answers, qid) ? state.answers[qid] : null;
 	const checked = a != null && (value === "" ? a === 0 || a === "" : String(a) === String(value));
 	return h("div", { class: "radio" },
