@@ -90,7 +90,7 @@ $(BUILD)/forms/builtin_data.o: forms/builtin_data.S $(BUILTIN_DATA) | deps-ok
 # The pages (collector/www/) compiled in: a generated table of every file.
 $(BUILD)/collector/www_data.S: collector/www_embed.sh $(WWW_FILES)
 	@mkdir -p $(dir $@)
-	sh collector/www_embed.sh $(WWW_FILES) > $@
+	sh collector/www_embed.sh $(BUILD)/collector/www-gz $(WWW_FILES) > $@
 
 $(BUILD)/collector/www_data.o: $(BUILD)/collector/www_data.S
 	$(CC) -c $< -o $@
@@ -149,7 +149,7 @@ FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $
 build/fuzz/fuzz_%: fuzz/targets.c fuzz/libfuzzer.c $(ENGINE_SRC) $(BUILTIN_DATA) $(WWW_FILES) | deps-ok test-deps-ok
 	@mkdir -p build/fuzz
 	clang -c forms/builtin_data.S -o build/fuzz/builtin_data-$*.o
-	sh collector/www_embed.sh $(WWW_FILES) > build/fuzz/www_data-$*.S
+	sh collector/www_embed.sh build/fuzz/www-gz-$* $(WWW_FILES) > build/fuzz/www_data-$*.S
 	clang -c build/fuzz/www_data-$*.S -o build/fuzz/www_data-$*.o
 	clang $(FUZZ_FLAGS) -DFUZZ_TARGET=fuzz_$* -o $@ fuzz/libfuzzer.c fuzz/targets.c \
 		$(ENGINE_SRC) build/fuzz/builtin_data-$*.o build/fuzz/www_data-$*.o $(LDLIBS)

@@ -136,6 +136,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply 
 				reply->cache_control ? reply->cache_control : "no-store");
 	if (reply->etag)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, reply->etag);
+	if (reply->content_encoding)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, reply->content_encoding);
+	if (reply->vary)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, reply->vary);
 	if (reply->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", reply->retry_after);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);

@@ -703,28 +703,52 @@ static void handle_metrics(struct col_app *app, const struct col_request *req,
 
 /* ---- pages ---- */
 
-/* Reply with a compiled-in file: 304 when the browser's copy is current. */
+/* 1 if an Accept-Encoding header takes gzip: a "gzip" entry whose q, if
+ * given, is above 0. */
+static int accepts_gzip(const char *accept)
+{
+	for (const char *p = accept; p && *p; p += *p == ',') {
+		size_t n;
+
+		p += strspn(p, " \t");
+		n = strcspn(p, ",");
+		if (n >= 4 && strncasecmp(p, "gzip", 4) == 0 && strchr(" \t;,", p[4])) {
+			const char *q = memmem(p, n, "q=", 2);
+
+			return !q || strtod(q + 2, NULL) > 0;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+/* Reply with a compiled-in file, gzipped when the browser takes it: 304
+ * when its copy is current. */
 static void reply_static(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			 unsigned status, const char *name)
 {
 	const struct col_static *f = col_static_find(name);
 	const char *have = req->header(req->cls, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	int gzip;
 
 	if (!f) {
 		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);
 		return;
 	}
+	gzip = f->gz_size < f->size && accepts_gzip(req->header(req->cls, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 	reply->content_type = f->content_type;
-	reply->etag = f->etag;
+	reply->content_encoding = gzip ? "gzip" : NULL;
+	reply->vary = MHD_HTTP_HEADER_ACCEPT_ENCODING;
+	reply->etag = gzip ? f->gz_etag : f->etag;
 	reply->cache_control = "no-cache";   /* revalidate: cheap with the ETag */
 	strbuf_reset(&reply->body);
-	if (status == MHD_HTTP_OK && have && strcmp(have, f->etag) == 0) {
+	if (status == MHD_HTTP_OK && have && strcmp(have, reply->etag) == 0) {
 		reply->status = MHD_HTTP_NOT_MODIFIED;
 		return;
 	}
 	reply->status = status;
-	reply->static_body = f->data;
-	reply->static_len = f->size;
+	reply->static_body = gzip ? f->gz : f->data;
+	reply->static_len = gzip ? f->gz_size : f->size;
 }
 
 static void handle_asset(struct col_app *app, const struct col_request *req, struct col_reply *reply,
@@ -835,6 +859,7 @@ static const struct col_route routes[] = {
 	{ "GET", "/s/", handle_survey_page, AUTH_NONE, "the phone questionnaire of a receipt's link", NULL },
 	{ "GET", "/results", NULL, AUTH_NONE, "published results", "results.html" },
 	{ "GET", "/sw.js", NULL, AUTH_NONE, "the kiosk's service worker", "sw.js" },
+	{ "GET", "/favicon.ico", NULL, AUTH_NONE, "the icon browsers ask for", "favicon.svg" },
 	{ "GET", "/static/", handle_asset, AUTH_NONE, "styles, scripts and images of the pages", NULL },
 };
 

@@ -84,6 +84,8 @@ struct col_reply {
 	const void *static_body;      /* set: the body, compiled in (body unused) */
 	size_t static_len;
 	const char *etag;             /* for static files */
+	const char *content_encoding; /* "gzip" or NULL */
+	const char *vary;             /* a Vary header, or NULL */
 	const char *cache_control;    /* NULL: no-store */
 	struct col_pending *pending;  /* set: no reply yet; queue the job first */
 };

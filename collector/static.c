@@ -10,11 +10,14 @@
 
 #include "../lib/secret.h"
 
-/* Emitted by www_embed.sh: {name, data, size} rows ended by a NULL name. */
+/* Emitted by www_embed.sh: {name, data, size, gz, gz_size} rows ended by
+ * a NULL name. */
 struct col_www_file {
 	const char *name;
 	const unsigned char *data;
 	size_t size;
+	const unsigned char *gz;
+	size_t gz_size;
 };
 
 extern const struct col_www_file col_www_files[];
@@ -60,10 +63,13 @@ static void describe(void)
 		s->data = f->data;
 		s->size = f->size;
 		s->content_type = type_of(f->name);
+		s->gz = f->gz;
+		s->gz_size = f->gz_size;
 		if (secret_hash(f->data, f->size, hash, NULL) != 0)
 			memset(hash, 0, sizeof(hash));
 		secret_hex(hash, sizeof(hash), hex);
 		snprintf(s->etag, sizeof(s->etag), "\"%.16s\"", hex);
+		snprintf(s->gz_etag, sizeof(s->gz_etag), "\"%.16s-gz\"", hex);
 	}
 }
 

@@ -1,8 +1,10 @@
 /*
  * static.h - the collector's pages and their assets: the files of
  * collector/www/, compiled into the binary by collector/www_embed.sh, each
- * with its content type and an ETag (a hash of its bytes), so a browser
- * revalidates them cheaply and a new build is never served stale.
+ * with its content type, a gzipped copy made at build time (the kiosk's
+ * page must stay small on a slow counter network), and an ETag for each
+ * (a hash of the bytes), so a browser revalidates them cheaply and a new
+ * build is never served stale.
  */
 #ifndef SIPAS_COL_STATIC_H
 #define SIPAS_COL_STATIC_H
@@ -15,6 +17,9 @@ struct col_static {
 	size_t size;
 	const char *content_type;
 	char etag[20];                /* "\"" 16 hex digits "\"" */
+	const unsigned char *gz;      /* the same, gzipped */
+	size_t gz_size;
+	char gz_etag[24];             /* "\"" 16 hex digits "-gz\"" */
 };
 
 /* The file called `name` (no directory), or NULL when there is none.  The

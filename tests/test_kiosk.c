@@ -254,6 +254,26 @@ static void pages_carry_their_headers_and_revalidate(void)
 	CHECK_INT(h.status, 304);
 	CHECK_STR(h.body, "");
 	free(h.body);
+	/* gzipped for a browser that takes it, with its own ETag */
+	{
+		char url[256];
+		const char *gz[2] = { "Accept-Encoding: br, gzip;q=0.8", NULL };
+
+		snprintf(url, sizeof(url), "%s/static/kiosk.js", s.base);
+		CHECK_INT(test_http("GET", url, NULL, gz, &h), 0);
+	}
+	CHECK_INT(h.status, 200);
+	CHECK_CONTAINS(h.headers, "Content-Encoding: gzip");
+	CHECK_CONTAINS(h.headers, "Vary: Accept-Encoding");
+	CHECK_CONTAINS(h.headers, "-gz\"");
+	free(h.body);
+	CHECK_INT(request(&s, "GET", "/static/kiosk.js", NULL, NULL, &h), 200);
+	CHECK(!strstr(h.headers, "Content-Encoding"));
+	CHECK_CONTAINS(h.body, "kiosk");
+	free(h.body);
+	CHECK_INT(request(&s, "GET", "/favicon.ico", NULL, NULL, &h), 200);
+	CHECK_CONTAINS(h.headers, "image/svg+xml");
+	free(h.body);
 	CHECK_INT(request(&s, "GET", "/static/index.html", NULL, NULL, &h), 404);
 	free(h.body);
 	CHECK_INT(request(&s, "GET", "/static/../db/db.c", NULL, NULL, &h), 404);
