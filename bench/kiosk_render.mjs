@@ -5,19 +5,14 @@
 //   kiosk first render, CPU 4x slower: median MS (first contentful paint MS), RUNS runs
 // Target: at most 1000 ms.  Uses the browser tests' helpers (tests/browser/lib.mjs).
 import { Case, killAllServers } from '../tests/browser/lib.mjs';
-import { kioskReady, pairKiosk } from '../tests/browser/pages.mjs';
+import { kioskReady, startPairedKiosk } from '../tests/browser/pages.mjs';
 
 const RUNS = Number(process.env.BENCH_RENDER_RUNS || 7);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const tc = new Case('bench.kiosk_render');
 try {
-	tc.sipas('init');
-	const srv = await tc.server();
-	const { url } = tc.pairingLink(srv.base);
-	const browser = await tc.browser();
-	const page = await tc.page(browser, { serviceWorkers: 'block' });
-	await pairKiosk(page, url);
+	const { srv, page } = await startPairedKiosk(tc, { serviceWorkers: 'block' });
 	const cdp = await page.context().newCDPSession(page);
 	await cdp.send('Network.enable');
 	await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });

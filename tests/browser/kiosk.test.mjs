@@ -1,16 +1,12 @@
 // A tap on each face stores exactly one rating with that value (and the
 // reason chosen after the lowest face).
 import { assertEqual, responses, sleep, until } from './lib.mjs';
-import { pairKiosk, rate, unsentCount } from './pages.mjs';
+import { rate, startPairedKiosk, unsentCount } from './pages.mjs';
 
 export const tests = [{
 	name: 'kiosk_faces',
 	async fn(tc) {
-		tc.sipas('init');
-		const srv = await tc.server();
-		const { url } = tc.pairingLink(srv.base);
-		const page = await tc.page(await tc.browser());
-		await pairKiosk(page, url);
+		const { page } = await startPairedKiosk(tc);
 
 		for (const value of [1, 2, 3]) {
 			await rate(page, value, { reason: value === 1 ? 'Phải chờ đợi lâu' : null });

@@ -41,6 +41,17 @@ export async function pairKiosk(page, url) {
 	await kioskReady(page);
 }
 
+// A new database and server, and a kiosk paired in a new page of a new
+// browser (pageOptions go to tc.page); resolves to {srv, page}.
+export async function startPairedKiosk(tc, pageOptions = {}) {
+	tc.sipas('init');
+	const srv = await tc.server();
+	const { url } = tc.pairingLink(srv.base);
+	const page = await tc.page(await tc.browser(), pageOptions);
+	await pairKiosk(page, url);
+	return { srv, page };
+}
+
 export async function kioskReady(page, lang = 'vi') {
 	await face(page, 3, lang).waitFor({ state: 'visible' });
 }

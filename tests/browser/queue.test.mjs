@@ -1,17 +1,13 @@
 // A queued rating that the server refuses (400) is dropped and counted in the
 // status mark, and the ratings behind it still go.
 import { assertEqual, responses, restartOnPort, sleep, until } from './lib.mjs';
-import { kioskReady, pairKiosk, rate, statusMark } from './pages.mjs';
+import { kioskReady, rate, startPairedKiosk, statusMark } from './pages.mjs';
 
 export const tests = [{
 	name: 'queue_refused_item',
 	timeout: 90000,
 	async fn(tc) {
-		tc.sipas('init');
-		const srv = await tc.server();
-		const { url } = tc.pairingLink(srv.base);
-		const page = await tc.page(await tc.browser());
-		await pairKiosk(page, url);
+		const { srv, page } = await startPairedKiosk(tc);
 
 		// Three ratings queued while the server is down ...
 		await srv.stop('SIGTERM');

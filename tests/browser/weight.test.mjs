@@ -1,19 +1,14 @@
 // The kiosk page, with everything it loads, weighs at most 60 KB on the wire.
 import { assert } from './lib.mjs';
-import { kioskReady, pairKiosk } from './pages.mjs';
+import { kioskReady, startPairedKiosk } from './pages.mjs';
 
 const BUDGET = 60 * 1024;
 
 export const tests = [{
 	name: 'kiosk_weight',
 	async fn(tc) {
-		tc.sipas('init');
-		const srv = await tc.server();
-		const { url } = tc.pairingLink(srv.base);
-		const browser = await tc.browser();
 		// No service worker, so that every byte the page needs comes over the network.
-		const page = await tc.page(browser, { serviceWorkers: 'block' });
-		await pairKiosk(page, url);
+		const { srv, page } = await startPairedKiosk(tc, { serviceWorkers: 'block' });
 
 		const cdp = await page.context().newCDPSession(page);
 		await cdp.send('Network.enable');
