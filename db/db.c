@@ -98,6 +98,14 @@ static const char *const migrations[] = {
 	"  used_at INTEGER);"
 	"ALTER TABLE devices ADD COLUMN paired_at INTEGER;"
 	"ALTER TABLE devices ADD COLUMN last_post_at INTEGER;",
+	/* 3 -> 4: the figures of a published period, stored when it is published */
+	"CREATE TABLE published_scores("
+	"  form_id INTEGER NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  grouping TEXT NOT NULL,"          /* 'default' or 'agency,sector' */
+	"  json TEXT NOT NULL,"              /* the score JSON, as sipas score writes it */
+	"  PRIMARY KEY (form_id, period, grouping),"
+	"  FOREIGN KEY (form_id, period) REFERENCES published(form_id, period) ON DELETE CASCADE);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

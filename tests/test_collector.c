@@ -674,6 +674,67 @@ static void sighup_reloads_forms_and_registry_without_dropping_requests(void)
 				 "sipas serve: SIGHUP: reloaded 3 forms, 26 agencies, 10 sectors, 6 targets\n"));
 }
 
+/* groups[0].n of a score JSON document, or -1. */
+static long long whole_period_n(const char *text)
+{
+	json_t *doc = json_loads(text, 0, NULL);
+	json_t *all = json_array_get(json_object_get(doc, "groups"), 0);
+	long long n = all ? json_integer_value(json_object_get(all, "n")) : -1;
+
+	json_decref(doc);
+	return n;
+}
+
+static void published_figures_do_not_move(void)
+{
+	struct setup st;
+	struct http_result h;
+	const struct cmd_result *r;
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("p1", "P-HONGBANG", "3"), &h), 201);
+	free(h.body);
+	r = sipas_run(NULL, "publish", "--period", "2026Q3", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "2026Q3: 1 form published");
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018", NULL, &h), 200);
+	CHECK_INT(whole_period_n(h.body), 1);
+	free(h.body);
+	/* a late rating is stored and scored, but the public figure stays */
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("p2", "P-HONGBANG", "1"), &h), 201);
+	free(h.body);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018", NULL, &h), 200);
+	CHECK_INT(whole_period_n(h.body), 1);
+	free(h.body);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--form", "kiosk-2018", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(whole_period_n(r->out), 2);
+	/* the groupings: by agency only, and agency x sector */
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018&by=agency", NULL, &h), 200);
+	CHECK(!strstr(h.body, "\"sector\":\"dat-dai\""));
+	CHECK_CONTAINS(h.body, "\"agency\":\"P-HONGBANG\"");
+	free(h.body);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018&by=agency,sector", NULL, &h), 200);
+	CHECK_CONTAINS(h.body, "\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\"");
+	free(h.body);
+	/* publishing again needs a withdrawal first */
+	r = sipas_run(NULL, "publish", "--period", "2026Q3", "--form", "kiosk-2018", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "already published");
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", "--form", "sipas-2017", NULL)->status, 1);
+	r = sipas_run(NULL, "publish", "--withdraw", "--period", "2026Q3", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "2026Q3: 1 form withdrawn");
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018", NULL, &h), 404);
+	free(h.body);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018", NULL, &h), 200);
+	CHECK_INT(whole_period_n(h.body), 2);
+	free(h.body);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published_scores"), 2);
+	CHECK_INT(test_server_stop(&st.s), 0);
+}
+
 const struct test_case collector_tests[] = {
 	{ "sighup_reloads_forms_and_registry_without_dropping_requests",
 	  sighup_reloads_forms_and_registry_without_dropping_requests },
@@ -681,6 +742,7 @@ const struct test_case collector_tests[] = {
 	{ "bad_posts_name_the_field_and_store_nothing", bad_posts_name_the_field_and_store_nothing },
 	{ "tokens", tokens },
 	{ "phone_links", phone_links },
+	{ "published_figures_do_not_move", published_figures_do_not_move },
 	{ "batches", batches },
 	{ "rate_limits", rate_limits },
 	{ "metrics_and_scores", metrics_and_scores },

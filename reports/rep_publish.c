@@ -1,0 +1,249 @@
+/*
+ * rep_publish.c - storing and serving a published period's scores (see
+ * rep_publish.h).  Scores are computed in a read transaction (one snapshot
+ * for every form and grouping) and stored in a separate write transaction,
+ * so scoring a large quarter never holds the lock the collector's writer
+ * needs.
+ */
+#include "rep_publish.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "rep_score.h"
+#include "../db/db.h"
+#include "../forms/form_store.h"
+#include "../forms/registry.h"
+#include "../lib/array.h"
+#include "../scoring/score.h"
+
+/* What is stored for each published form and period. */
+static const struct {
+	const char *name;
+	int by;
+} groupings[] = {
+	{ "default", 0 },
+	{ "agency,sector", SCORE_BY_AGENCY_SECTOR },
+};
+
+#define N_GROUPINGS (sizeof(groupings) / sizeof(groupings[0]))
+
+/* One form's computed scores, waiting to be stored. */
+struct computed {
+	char *form;
+	char *json[N_GROUPINGS];
+};
+
+static void computed_release(struct computed *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].form);
+		for (size_t g = 0; g < N_GROUPINGS; g++)
+			free(c[i].json[g]);
+	}
+	free(c);
+}
+
+/* The codes of the forms to publish: `form`, or every form with responses
+ * in the period.  *out is owned (free each, then the array). */
+static int forms_to_publish(sqlite3 *db, const struct period *p, const char *form, char ***out,
+			    size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char **codes = NULL;
+	size_t cap = 0;
+	int rc = db_prepare(db, "SELECT f.code FROM forms f WHERE (?3 IS NULL OR f.code = ?3) AND EXISTS "
+			    "(SELECT 1 FROM responses r WHERE r.form_id = f.id AND r.day BETWEEN ?1 AND ?2) "
+			    "ORDER BY f.id", &st, e);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int(st, 1, p->first_day);
+	sqlite3_bind_int(st, 2, p->last_day);
+	if (form)
+		sqlite3_bind_text(st, 3, form, -1, SQLITE_STATIC);
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		if (ARRAY_RESERVE(codes, cap, *n) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		else if (!(codes[*n] = strdup((const char *)sqlite3_column_text(st, 0))))
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		else
+			(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (!rc && *n == 0 && form)
+		rc = err_set(e, ERR_NOT_FOUND, "form %s has no responses in %s", form, p->label);
+	else if (!rc && *n == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "no form has responses in %s", p->label);
+	*out = codes;
+	return rc;
+}
+
+static int compute(sqlite3 *db, const struct registry *reg, const char *code, const struct period *p,
+		   const char *rake_path, struct computed *c, struct err *e)
+{
+	struct form *form = NULL;
+	int rc = form_store_get(db, code, &form, e);
+
+	c->form = strdup(code);
+	if (!rc && !c->form)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t g = 0; !rc && g < N_GROUPINGS; g++) {
+		struct score_options so = { groupings[g].by, rake_path };
+		struct score_result *res = NULL;
+		json_t *doc;
+
+		rc = score_run(db, reg, form, p, &so, &res, e);
+		doc = rc ? NULL : rep_score_json(res);
+		if (!rc && !(c->json[g] = doc ? json_dumps(doc, JSON_COMPACT) : NULL))
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		json_decref(doc);
+		score_result_free(res);
+	}
+	form_free(form);
+	return rc;
+}
+
+static int store(sqlite3 *db, const struct period *p, const struct computed *c, int64_t now,
+		 struct err *e)
+{
+	sqlite3_stmt *pub = NULL, *scores = NULL;
+	int rc = db_prepare(db, "INSERT INTO published(form_id, period, published_at) "
+			    "SELECT id, ?2, ?3 FROM forms WHERE code = ?1", &pub, e);
+
+	if (!rc)
+		rc = db_prepare(db, "INSERT INTO published_scores(form_id, period, grouping, json) "
+				"SELECT id, ?2, ?3, ?4 FROM forms WHERE code = ?1", &scores, e);
+	if (!rc) {
+		sqlite3_bind_text(pub, 1, c->form, -1, SQLITE_STATIC);
+		sqlite3_bind_text(pub, 2, p->label, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(pub, 3, now);
+		if (sqlite3_step(pub) != SQLITE_DONE)
+			rc = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY
+				? err_set(e, ERR_CONFLICT, "%s %s is already published: take it down first "
+					  "(sipas publish --withdraw --period %s --form %s)", c->form, p->label,
+					  p->label, c->form)
+				: db_fail(db, e, "publishing");
+	}
+	for (size_t g = 0; !rc && g < N_GROUPINGS; g++) {
+		sqlite3_bind_text(scores, 1, c->form, -1, SQLITE_STATIC);
+		sqlite3_bind_text(scores, 2, p->label, -1, SQLITE_STATIC);
+		sqlite3_bind_text(scores, 3, groupings[g].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(scores, 4, c->json[g], -1, SQLITE_STATIC);
+		if (sqlite3_step(scores) != SQLITE_DONE)
+			rc = db_fail(db, e, "storing published scores");
+		sqlite3_reset(scores);
+	}
+	sqlite3_finalize(pub);
+	sqlite3_finalize(scores);
+	return rc;
+}
+
+int rep_publish(sqlite3 *db, const struct period *period, const char *form, const char *rake_path,
+		int64_t now, int *published, struct err *e)
+{
+	struct registry *reg = NULL;
+	struct computed *done = NULL;
+	char **codes = NULL;
+	size_t n = 0;
+	int rc = db_exec(db, "BEGIN", e);   /* one snapshot for every form */
+
+	if (rc)
+		return rc;
+	rc = forms_to_publish(db, period, form, &codes, &n, e);
+	if (!rc)
+		rc = registry_read(db, &reg, e);
+	if (!rc && !(done = calloc(n ? n : 1, sizeof(*done))))
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = compute(db, reg, codes[i], period, rake_path, &done[i], e);
+	db_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL);
+	if (!rc)
+		rc = db_exec(db, "BEGIN IMMEDIATE", e);
+	if (!rc) {
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = store(db, period, &done[i], now, e);
+		if (!rc)
+			rc = db_exec(db, "COMMIT", e);
+		if (rc)
+			db_exec(db, "ROLLBACK", NULL);
+	}
+	if (!rc)
+		*published = (int)n;
+	for (size_t i = 0; i < n; i++)
+		free(codes[i]);
+	free(codes);
+	computed_release(done, done ? n : 0);
+	registry_free(reg);
+	return rc;
+}
+
+int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
+		 struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "DELETE FROM published WHERE period = ?1 AND "
+			    "(?2 IS NULL OR form_id = (SELECT id FROM forms WHERE code = ?2))", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, period->label, -1, SQLITE_STATIC);
+	if (form)
+		sqlite3_bind_text(st, 2, form, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "withdrawing");
+	else if ((*withdrawn = sqlite3_changes(db)) == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "%s%s%s is not published", period->label, form ? " of " : "",
+			     form ? form : "");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Keep the whole-period group and the groups of one kind (the other key
+ * null) of a default-grouping document. */
+static void keep_groups(json_t *doc, const char *null_key)
+{
+	json_t *groups = json_object_get(doc, "groups");
+
+	for (size_t i = json_array_size(groups); i-- > 1;)
+		if (!json_is_null(json_object_get(json_array_get(groups, i), null_key)))
+			json_array_remove(groups, i);
+}
+
+int rep_published_scores(sqlite3 *db, const char *form, const char *period_label, int by, char **text,
+			 struct err *e)
+{
+	int pair = (by & SCORE_BY_AGENCY_SECTOR) != 0;
+	sqlite3_stmt *st = NULL;
+	json_t *doc;
+	int rc = db_prepare(db, "SELECT s.json FROM published_scores s JOIN forms f ON f.id = s.form_id "
+			    "WHERE f.code = ?1 AND s.period = ?2 AND s.grouping = ?3", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period_label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, groupings[pair].name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = err_set_field(e, ERR_NOT_FOUND, "period", "this period is not published");
+		goto out;
+	}
+	doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+	if (!doc) {
+		rc = err_set(e, ERR_INTERNAL, "stored scores of %s %s are not JSON", form, period_label);
+		goto out;
+	}
+	if (!pair && by == SCORE_BY_AGENCY)
+		keep_groups(doc, "sector");
+	else if (!pair && by == SCORE_BY_SECTOR)
+		keep_groups(doc, "agency");
+	*text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	if (!*text)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * rep_publish.h - publishing a period: its scores are computed once and
+ * stored (for the default grouping and for agency × sector), so the public
+ * figures never move when late ratings arrive; withdrawing them takes the
+ * period down.  The collector serves only what is stored here.
+ */
+#ifndef SIPAS_REP_PUBLISH_H
+#define SIPAS_REP_PUBLISH_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "../lib/err.h"
+#include "../lib/period.h"
+
+/* Compute and store the scores of `period` for form `form`, or, when form
+ * is NULL, for every form with responses in the period; raked to the
+ * margins at rake_path when it is not NULL.  The scores are computed on one
+ * snapshot of the database, then stored in one transaction.  ERR_CONFLICT
+ * when a form is already published for the period (withdraw it first);
+ * ERR_NOT_FOUND for an unknown form or a period without responses.
+ * *published gets how many forms were published. */
+int rep_publish(sqlite3 *db, const struct period *period, const char *form, const char *rake_path,
+		int64_t now, int *published, struct err *e);
+
+/* Take down `period` for `form` (NULL: every form); *withdrawn gets how
+ * many forms were.  ERR_NOT_FOUND when nothing was published. */
+int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
+		 struct err *e);
+
+/* The stored score JSON of a published form and period, grouped as `by`
+ * (a set of enum score_by; 0 = agency then sector).  *text is owned by the
+ * caller (free).  ERR_NOT_FOUND when the period is not published. */
+int rep_published_scores(sqlite3 *db, const char *form, const char *period_label, int by, char **text,
+			 struct err *e);
+
+#endif
