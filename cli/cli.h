@@ -21,6 +21,7 @@ struct cli_command {
 
 int cmd_init(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_dossiers(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_score(int argc, char **argv);
@@ -28,7 +29,7 @@ int cmd_device(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 
-extern const char cmd_init_usage[], cmd_import_usage[], cmd_demo_usage[], cmd_serve_usage[],
+extern const char cmd_init_usage[], cmd_import_usage[], cmd_dossiers_usage[], cmd_demo_usage[], cmd_serve_usage[],
 	cmd_score_usage[], cmd_device_usage[], cmd_link_usage[], cmd_publish_usage[];
 
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */

@@ -97,6 +97,14 @@ int cmd_score(int argc, char **argv)
 		}
 		if (!rc && res->rows == 0)
 			fprintf(stderr, "sipas score: no responses to %s in %s\n", form_id, period.label);
+		for (size_t i = 0; !rc && i < res->n_groups; i++) {
+			const struct score_group *g = &res->groups[i];
+
+			if (g->has_dossiers && g->ratings > g->dossiers)
+				fprintf(stderr, "sipas score: warning: %s, %s: %ld ratings but %lld dossiers "
+					"(check the dossier totals)\n", g->agency ? g->agency->code : "all agencies",
+					g->sector ? g->sector->code : "all sectors", g->ratings, g->dossiers);
+		}
 	}
 	score_result_free(res);
 	registry_free(reg);

@@ -14,6 +14,7 @@
 static const struct cli_command commands[] = {
 	{ "init", cmd_init, cmd_init_usage, "create or migrate the database; load forms and registry" },
 	{ "import", cmd_import, cmd_import_usage, "import survey responses from CSV (all or nothing)" },
+	{ "dossiers", cmd_dossiers, cmd_dossiers_usage, "load dossier totals from the one-stop system" },
 	{ "score", cmd_score, cmd_score_usage, "indices, intervals and target verdicts for a period" },
 	{ "publish", cmd_publish, cmd_publish_usage, "make a period's scores public" },
 	{ "serve", cmd_serve, cmd_serve_usage, "run the collector (kiosk and phone ratings, API)" },
@@ -109,7 +110,8 @@ int main(int argc, char **argv)
 {
 	int skip;
 
-	/* GSL's default handler aborts; a server must report instead (STYLE 11). */
+	/* GSL's default handler aborts; the GSL manual advises production
+	 * programs to turn it off and check every status, as sipas does. */
 	gsl_set_error_handler_off();
 	/* SQLite's allocation statistics take a process-wide mutex on every
 	 * allocation; nothing here reads them, and collector threads contend. */

@@ -106,6 +106,15 @@ static const char *const migrations[] = {
 	"  json TEXT NOT NULL,"              /* the score JSON, as sipas score writes it */
 	"  PRIMARY KEY (form_id, period, grouping),"
 	"  FOREIGN KEY (form_id, period) REFERENCES published(form_id, period) ON DELETE CASCADE);",
+	/* 4 -> 5: dossier totals from the one-stop system (the counter method) */
+	"CREATE TABLE dossiers("
+	"  period TEXT NOT NULL,"            /* YYYYQn or YYYY-MM, as loaded */
+	"  quarter INTEGER NOT NULL,"        /* year * 4 + quarter - 1 */
+	"  agency_id INTEGER NOT NULL REFERENCES agencies(id),"
+	"  sector_id INTEGER NOT NULL REFERENCES sectors(id),"
+	"  dossiers INTEGER NOT NULL CHECK (dossiers >= 0),"
+	"  PRIMARY KEY (period, agency_id, sector_id));"
+	"CREATE INDEX dossiers_by_quarter ON dossiers(quarter);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

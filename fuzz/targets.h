@@ -1,5 +1,5 @@
 /*
- * targets.h - one fuzz entry point per parser (STYLE 13).  Each takes any
+ * targets.h - one fuzz entry point per parser.  Each takes any
  * bytes, must never crash, leak or trip a sanitizer, and returns 0.  They
  * are linked into libFuzzer binaries by `make fuzz` (fuzz/libfuzzer.c) and
  * replayed over their corpora by the test suite (tests/test_fuzz.c).

@@ -53,10 +53,18 @@ static json_t *group_json(const struct score_result *r, const struct score_group
 		json_object_set_new(o, "criteria", criteria);
 	}
 	json_object_set_new(o, "overall", estimate_json(&g->items[f->overall], 1));
-	if (!f->n_elements)
-		json_object_set_new(o, "counter", json_pack("{s:I, s:I, s:o}", "ratings", (json_int_t)g->ratings,
-			"satisfied", (json_int_t)g->satisfied,
-			"share", num_or_null(g->ratings > 0, g->ratings ? (double)g->satisfied / (double)g->ratings : 0)));
+	if (!f->n_elements) {
+		/* unrated dossiers count as satisfied, as the national real-time index does */
+		long long unsatisfied = g->ratings - g->satisfied;
+
+		json_object_set_new(o, "counter", json_pack("{s:I, s:I, s:o, s:o, s:o, s:b}",
+			"ratings", (json_int_t)g->ratings, "satisfied", (json_int_t)g->satisfied,
+			"share", num_or_null(g->ratings > 0, g->ratings ? (double)g->satisfied / (double)g->ratings : 0),
+			"dossiers", g->has_dossiers ? json_integer(g->dossiers) : json_null(),
+			"dossier_rate", num_or_null(g->has_dossiers && g->dossiers > 0,
+				g->dossiers > 0 ? (double)(g->dossiers - unsatisfied) / (double)g->dossiers : 0),
+			"more_ratings_than_dossiers", g->has_dossiers && g->ratings > g->dossiers));
+	}
 	json_object_set_new(o, "target", num_or_null(g->has_target, g->target));
 	json_object_set_new(o, "status", status ? json_string(status) : json_null());
 	return o;
@@ -73,6 +81,7 @@ json_t *rep_score_json(const struct score_result *r)
 	json_object_set_new(doc, "period", json_string(r->period.label));
 	json_object_set_new(doc, "form", json_string(f->id));
 	json_object_set_new(doc, "weights", json_string(r->raked ? "raked" : "design"));
+	json_object_set_new(doc, "formula_version", json_integer(SCORE_FORMULA_VERSION));
 	json_object_set_new(doc, "method", json_pack("{s:o, s:s, s:f}", "satisfied", sat, "ci", "logit",
 						     "level", 0.95));
 	for (size_t i = 0; i < r->n_groups; i++)

@@ -19,6 +19,7 @@
 #include "../db/db.h"
 #include "../lib/intmap.h"
 #include "../lib/progress.h"
+#include "../responses/dossiers.h"
 
 #define SCORE_LEVEL 0.95
 #define SCORE_MIN_N 30          /* below this a verdict is insufficient_data (docs/scoring.md) */
@@ -441,6 +442,37 @@ void score_result_free(struct score_result *r)
 	free(r);
 }
 
+/* dossier_totals' callback: add an agency and sector's total to every
+ * group it belongs to. */
+static int add_dossiers(long long agency_id, long long sector_id, long long dossiers, void *arg)
+{
+	struct score_result *res = arg;
+
+	for (size_t i = 0; i < res->n_groups; i++) {
+		struct score_group *g = &res->groups[i];
+
+		if ((!g->agency || g->agency->id == agency_id) && (!g->sector || g->sector->id == sector_id)) {
+			g->has_dossiers = 1;
+			g->dossiers += dossiers;
+		}
+	}
+	return 0;
+}
+
+/* The counter method's denominators: dossier totals, when the period is
+ * made of whole quarters (totals are loaded per quarter or month). */
+static int attach_dossiers(sqlite3 *db, const struct period *p, struct score_result *res, struct err *e)
+{
+	int first = period_quarter_of_day(p->first_day), last = period_quarter_of_day(p->last_day);
+	struct period a, b;
+
+	period_of_quarter(first, &a);
+	period_of_quarter(last, &b);
+	if (a.first_day != p->first_day || b.last_day != p->last_day)
+		return 0;
+	return dossier_totals(db, first, last, add_dossiers, res, e);
+}
+
 int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	      const struct period *period, const struct score_options *opts,
 	      struct score_result **out, struct err *e)
@@ -489,6 +521,8 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 		rc = group_estimates(form, &dg[i], &gl.v[i], e);
 		judge(reg, form, period_quarter_of_day(period->last_day), &gl.v[i]);
 	}
+	if (!rc && form->n_elements == 0)
+		rc = attach_dossiers(db, period, res, e);
 	if (dg)
 		score_design_release(dg, gl.n);
 	free(dg);

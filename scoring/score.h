@@ -53,6 +53,8 @@ struct score_group {
 	int status;         /* enum score_status */
 	long ratings;       /* counter method: respondents who rated overall (unweighted) */
 	long satisfied;     /* ... of whom satisfied */
+	int has_dossiers;   /* counter method: dossier totals are loaded for the group */
+	long long dossiers; /* ... their sum over the period's quarters */
 };
 
 struct score_result {
@@ -63,6 +65,9 @@ struct score_result {
 	struct score_group *groups; /* groups[0] is the whole period */
 	long rows;                  /* responses read */
 };
+
+/* Raised whenever a scoring rule changes, and written with every result. */
+#define SCORE_FORMULA_VERSION 1
 
 enum score_by { SCORE_BY_AGENCY = 1, SCORE_BY_SECTOR = 2, SCORE_BY_AGENCY_SECTOR = 4 };
 

@@ -1,0 +1,71 @@
+/*
+ * cmd_dossiers.c - `sipas dossiers import FILE|-`: load how many dossiers
+ * each agency handled per sector and period, from the one-stop system, for
+ * the counter method's dossier-based rate (responses/dossiers.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "../db/db.h"
+#include "../forms/registry.h"
+#include "../responses/dossiers.h"
+
+const char cmd_dossiers_usage[] =
+	"usage: sipas dossiers import FILE|- [--db PATH]\n"
+	"\n"
+	"Load dossier totals from CSV with the columns period,agency,sector,dossiers:\n"
+	"period a quarter (2026Q3) or a month (2026-07; a quarter without its own row\n"
+	"sums its months).  The file is one transaction: a bad row refuses it\n"
+	"(FILE:LINE: column X: why) and nothing changes.  It replaces the stored rows\n"
+	"of every (period, agency) it contains, and only those, so one agency's\n"
+	"correction leaves the others alone.  `sipas score` then shows, for the kiosk\n"
+	"form, the dossier-based rate beside the share of satisfied ratings.\n"
+	"\n"
+	"  --db PATH   database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+int cmd_dossiers(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db_opt = NULL, *file;
+	struct dossier_stats stats;
+	struct registry *reg = NULL;
+	sqlite3 *db = NULL;
+	FILE *fp;
+	struct err e;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db_opt = optarg; break;
+		case 'h': return cli_help(cmd_dossiers_usage);
+		default: return cli_usage_error("dossiers", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind + 2 != argc || strcmp(argv[optind], "import") != 0)
+		return cli_usage_error("dossiers", "say import FILE (or - for standard input)");
+	file = argv[optind + 1];
+	err_clear(&e);
+	fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+	if (!fp) {
+		err_set(&e, ERR_IO, "%s: cannot open: %m", file);
+		return cli_fail(&e);
+	}
+	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
+	if (!rc)
+		rc = registry_read(db, &reg, &e);
+	if (!rc)
+		rc = dossier_import(db, reg, fp, fp == stdin ? "<stdin>" : file, &stats, &e);
+	if (!rc)
+		printf("%s: %ld rows loaded, %ld stored rows replaced\n", file, stats.rows, stats.replaced);
+	registry_free(reg);
+	db_close(db);
+	if (fp != stdin)
+		fclose(fp);
+	return rc ? cli_fail(&e) : 0;
+}

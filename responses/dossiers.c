@@ -1,0 +1,172 @@
+/*
+ * dossiers.c - loading and summing dossier totals (see dossiers.h).
+ */
+#include "dossiers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../db/db.h"
+#include "../lib/csv.h"
+#include "../lib/period.h"
+
+#define MAX_DOSSIERS 100000000LL   /* per row: far above any agency's quarter */
+
+/* A period of the file: "YYYYQn" or "YYYY-MM"; *quarter gets its quarter. */
+static int parse_period(const char *s, int *quarter)
+{
+	char *end;
+	long year, month;
+
+	if (strlen(s) == 6)
+		return period_parse_quarter(s, quarter, NULL);
+	if (strlen(s) != 7 || s[4] != '-' || strspn(s, "0123456789-") != 7)
+		return -1;
+	year = strtol(s, &end, 10);
+	month = strtol(s + 5, &end, 10);
+	if (year < 2000 || year > 2100 || month < 1 || month > 12)
+		return -1;
+	*quarter = (int)(year * 4 + (month - 1) / 3);
+	return 0;
+}
+
+static int parse_count(const char *s, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && !errno && *out <= MAX_DOSSIERS ? 0 : -1;
+}
+
+/* The statements of one import. */
+struct loader {
+	sqlite3_stmt *clear, *seen, *insert;
+};
+
+static int import_row(sqlite3 *db, struct loader *l, const struct registry *reg, struct csv_reader *r,
+		      const long *col, struct dossier_stats *stats, struct err *e)
+{
+	const char *period = csv_field(r, (size_t)col[0]), *agency_code = csv_field(r, (size_t)col[1]);
+	const char *sector_code = csv_field(r, (size_t)col[2]), *count = csv_field(r, (size_t)col[3]);
+	const struct registry_entry *agency = registry_agency(reg, agency_code);
+	const struct registry_entry *sector = registry_sector(reg, sector_code);
+	long long dossiers;
+	int quarter, first;
+
+	if (parse_period(period, &quarter) != 0)
+		return csv_row_fail(r, e, "period", "'%.40s' is not a quarter (YYYYQn) or a month (YYYY-MM)",
+				    period);
+	if (!agency)
+		return csv_row_fail(r, e, "agency", "unknown agency '%.40s'", agency_code);
+	if (!sector)
+		return csv_row_fail(r, e, "sector", "unknown sector '%.40s'", sector_code);
+	if (parse_count(count, &dossiers) != 0)
+		return csv_row_fail(r, e, "dossiers", "'%.40s' is not a whole number from 0 to %lld", count,
+				    MAX_DOSSIERS);
+	/* the first row of a (period, agency) in this file clears its stored rows */
+	sqlite3_bind_text(l->seen, 1, period, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(l->seen, 2, agency->id);
+	if (sqlite3_step(l->seen) != SQLITE_DONE)
+		return db_fail(db, e, "loading dossier totals");
+	first = sqlite3_changes(db) == 1;
+	sqlite3_reset(l->seen);
+	if (first) {
+		sqlite3_bind_text(l->clear, 1, period, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(l->clear, 2, agency->id);
+		if (sqlite3_step(l->clear) != SQLITE_DONE)
+			return db_fail(db, e, "replacing dossier totals");
+		stats->replaced += sqlite3_changes(db);
+		sqlite3_reset(l->clear);
+	}
+	sqlite3_bind_text(l->insert, 1, period, -1, SQLITE_STATIC);
+	sqlite3_bind_int(l->insert, 2, quarter);
+	sqlite3_bind_int64(l->insert, 3, agency->id);
+	sqlite3_bind_int64(l->insert, 4, sector->id);
+	sqlite3_bind_int64(l->insert, 5, dossiers);
+	if (sqlite3_step(l->insert) != SQLITE_DONE) {
+		int dup = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY;
+
+		sqlite3_reset(l->insert);
+		return dup ? csv_row_fail(r, e, NULL, "%s, %s and %s are given twice", period, agency_code,
+					  sector_code)
+			   : db_fail(db, e, "storing dossier totals");
+	}
+	sqlite3_reset(l->insert);
+	stats->rows++;
+	return 0;
+}
+
+int dossier_import(sqlite3 *db, const struct registry *reg, FILE *fp, const char *name,
+		   struct dossier_stats *stats, struct err *e)
+{
+	static const char *const cols[] = { "period", "agency", "sector", "dossiers", NULL };
+	static const int required[] = { 1, 1, 1, 1 };
+	struct csv_reader *r = csv_reader_new(fp, name);
+	struct loader l = { NULL, NULL, NULL };
+	long col[4];
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	if (!r)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	rc = db_exec(db, "BEGIN IMMEDIATE", e);
+	if (rc)
+		goto out;
+	/* rows inserted by this file are the (period, agency) pairs it has seen */
+	rc = db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS dossier_import(period TEXT, agency_id INTEGER, "
+		     "PRIMARY KEY (period, agency_id)); DELETE FROM temp.dossier_import", e);
+	if (!rc)
+		rc = db_prepare(db, "DELETE FROM dossiers WHERE period = ?1 AND agency_id = ?2", &l.clear, e);
+	if (!rc)
+		rc = db_prepare(db, "INSERT OR IGNORE INTO temp.dossier_import VALUES (?1, ?2)", &l.seen, e);
+	if (!rc)
+		rc = db_prepare(db, "INSERT INTO dossiers(period, quarter, agency_id, sector_id, dossiers) "
+				"VALUES (?1, ?2, ?3, ?4, ?5)", &l.insert, e);
+	if (!rc) {
+		rc = csv_read_record(r, e);
+		if (rc == 0)
+			rc = err_set(e, ERR_INVALID, "%s: empty file (a header row is required)", name);
+		if (rc == 1)
+			rc = csv_map_header(r, cols, required, col, e);
+	}
+	while (!rc && (rc = csv_read_record(r, e)) == 1) {
+		rc = csv_nfields(r) != 4
+			? csv_row_fail(r, e, NULL, "%zu fields, the header has 4", csv_nfields(r))
+			: import_row(db, &l, reg, r, col, stats, e);
+	}
+	if (!rc)
+		rc = db_exec(db, "COMMIT", e);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(l.clear);
+	sqlite3_finalize(l.seen);
+	sqlite3_finalize(l.insert);
+	csv_reader_free(r);
+	return rc;
+}
+
+int dossier_totals(sqlite3 *db, int first_quarter, int last_quarter,
+		   int (*fn)(long long agency_id, long long sector_id, long long dossiers, void *arg),
+		   void *arg, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	/* per quarter: its quarter row if given, else the sum of its months */
+	int rc = db_prepare(db, "SELECT agency_id, sector_id, sum(n) FROM ("
+			    "  SELECT agency_id, sector_id, coalesce(max(CASE WHEN length(period) = 6 "
+			    "    THEN dossiers END), sum(dossiers)) AS n FROM dossiers "
+			    "  WHERE quarter BETWEEN ?1 AND ?2 GROUP BY agency_id, sector_id, quarter) "
+			    "GROUP BY agency_id, sector_id", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(st, 1, first_quarter);
+	sqlite3_bind_int(st, 2, last_quarter);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (fn(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), arg))
+			break;
+	sqlite3_finalize(st);
+	return 0;
+}
