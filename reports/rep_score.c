@@ -29,6 +29,25 @@ static json_t *estimate_json(const struct score_estimate *est, int with_n)
 	return o;
 }
 
+/* {"reason": {"long-wait": 3, ...}}: the counts of each follow-up value. */
+static json_t *followups_json(const struct form *f, const struct score_group *g)
+{
+	json_t *all = json_object();
+	size_t slot = 0;
+
+	for (size_t c = 0; c < f->n_choices; c++) {
+		json_t *one;
+
+		if (f->choices[c].is_demographic)
+			continue;
+		one = json_object();
+		for (size_t v = 0; v < f->choices[c].n_values; v++)
+			json_object_set_new(one, f->choices[c].values[v], json_integer(g->followups[slot++]));
+		json_object_set_new(all, f->choices[c].id, one);
+	}
+	return all;
+}
+
 static json_t *group_json(const struct score_result *r, const struct score_group *g)
 {
 	const struct form *f = r->form;
@@ -64,6 +83,8 @@ static json_t *group_json(const struct score_result *r, const struct score_group
 			"dossier_rate", num_or_null(g->has_dossiers && g->dossiers > 0,
 				g->dossiers > 0 ? (double)(g->dossiers - unsatisfied) / (double)g->dossiers : 0),
 			"more_ratings_than_dossiers", g->has_dossiers && g->ratings > g->dossiers));
+		if (g->followups)
+			json_object_set_new(json_object_get(o, "counter"), "followups", followups_json(f, g));
 	}
 	json_object_set_new(o, "target", num_or_null(g->has_target, g->target));
 	json_object_set_new(o, "status", status ? json_string(status) : json_null());

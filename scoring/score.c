@@ -437,6 +437,7 @@ void score_result_free(struct score_result *r)
 	for (size_t i = 0; i < r->n_groups; i++) {
 		free(r->groups[i].items);
 		free(r->groups[i].elements);
+		free(r->groups[i].followups);
 	}
 	free(r->groups);
 	free(r);
@@ -457,6 +458,46 @@ static int add_dossiers(long long agency_id, long long sector_id, long long doss
 		}
 	}
 	return 0;
+}
+
+/* The counter method's follow-up answers (the reasons given with the
+ * lowest face), counted per group in a pass over the period's choices. */
+static int count_followups(sqlite3 *db, const struct form *f, const struct period *p,
+			   struct score_result *res, struct err *e)
+{
+	size_t first = 0, n_values = 0;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	while (first < f->n_choices && f->choices[first].is_demographic)
+		first++;
+	for (size_t c = first; c < f->n_choices; c++)
+		n_values += f->choices[c].n_values;
+	if (!n_values)
+		return 0;
+	for (size_t i = 0; i < res->n_groups; i++)
+		if (!(res->groups[i].followups = calloc(n_values, sizeof(long))))
+			return err_set(e, ERR_NOMEM, "out of memory");
+	rc = score_scan_prepare(db, f->id, p, &st, e);
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
+		const uint8_t *choices = sqlite3_column_blob(st, 6);
+		size_t len = (size_t)sqlite3_column_bytes(st, 6), slot = 0;
+
+		for (size_t c = first; c < f->n_choices; slot += f->choices[c++].n_values) {
+			/* a stored choice byte is 0 (none) or 1 + the value's index */
+			if (c >= len || !choices[c] || choices[c] > f->choices[c].n_values)
+				continue;
+			for (size_t i = 0; i < res->n_groups; i++) {
+				struct score_group *g = &res->groups[i];
+
+				if ((!g->agency || g->agency->id == agency) && (!g->sector || g->sector->id == sector))
+					g->followups[slot + choices[c] - 1]++;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* The counter method's denominators: dossier totals, when the period is
@@ -523,6 +564,8 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	}
 	if (!rc && form->n_elements == 0)
 		rc = attach_dossiers(db, period, res, e);
+	if (!rc && form->n_elements == 0)
+		rc = count_followups(db, form, period, res, e);
 	if (dg)
 		score_design_release(dg, gl.n);
 	free(dg);

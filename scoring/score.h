@@ -53,6 +53,9 @@ struct score_group {
 	int status;         /* enum score_status */
 	long ratings;       /* counter method: respondents who rated overall (unweighted) */
 	long satisfied;     /* ... of whom satisfied */
+	long *followups;    /* counter method: ratings giving each follow-up value, by
+			     * choice (follow-ups only, form order) then value; NULL
+			     * when the form has no follow-up */
 	int has_dossiers;   /* counter method: dossier totals are loaded for the group */
 	long long dossiers; /* ... their sum over the period's quarters */
 };

@@ -13,14 +13,14 @@
 /* Kiosk ratings in 2026Q3: P-HONGBANG dat-dai 1, 1, 2, 3 (two unsatisfied);
  * P-LECHAN xay-dung 3, 3, 3. */
 static const char ratings[] =
-	"response_id,submitted_at,agency,sector,channel,overall\n"
-	"a1,2026-07-02,P-HONGBANG,dat-dai,kiosk,1\n"
-	"a2,2026-08-02,P-HONGBANG,dat-dai,kiosk,1\n"
-	"a3,2026-08-03,P-HONGBANG,dat-dai,kiosk,2\n"
-	"a4,2026-09-04,P-HONGBANG,dat-dai,kiosk,3\n"
-	"b1,2026-07-05,P-LECHAN,xay-dung,kiosk,3\n"
-	"b2,2026-07-06,P-LECHAN,xay-dung,kiosk,3\n"
-	"b3,2026-07-07,P-LECHAN,xay-dung,kiosk,3\n";
+	"response_id,submitted_at,agency,sector,channel,overall,reason\n"
+	"a1,2026-07-02,P-HONGBANG,dat-dai,kiosk,1,long-wait\n"
+	"a2,2026-08-02,P-HONGBANG,dat-dai,kiosk,1,\n"
+	"a3,2026-08-03,P-HONGBANG,dat-dai,kiosk,2,\n"
+	"a4,2026-09-04,P-HONGBANG,dat-dai,kiosk,3,\n"
+	"b1,2026-07-05,P-LECHAN,xay-dung,kiosk,3,\n"
+	"b2,2026-07-06,P-LECHAN,xay-dung,kiosk,3,\n"
+	"b3,2026-07-07,P-LECHAN,xay-dung,kiosk,3,\n";
 
 /* The counter object of the group (agency, sector) (NULL = all). */
 static json_t *counter_of(json_t *doc, const char *agency, const char *sector)
@@ -82,6 +82,13 @@ static void the_dossier_rate_by_hand(void)
 	CHECK_INT(json_integer_value(json_object_get(c, "dossiers")), 102);
 	CHECK_NEAR(json_real_value(json_object_get(c, "dossier_rate")), 100.0 / 102.0, 1e-12);
 	CHECK_INT(json_integer_value(json_object_get(doc, "formula_version")), 1);
+	/* the reasons given with the lowest face, counted per group */
+	c = counter_of(doc, "P-HONGBANG", NULL);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(c, "followups"), "reason"),
+						     "long-wait")), 1);
+	c = counter_of(doc, "P-LECHAN", NULL);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(c, "followups"), "reason"),
+						     "long-wait")), 0);
 	json_decref(doc);
 	r = sipas_run(NULL, "score", "--period", "2026Q3", "--form", "kiosk-2018", "--format", "csv", NULL);
 	CHECK_CONTAINS(r->err, "warning: P-LECHAN, all sectors: 3 ratings but 2 dossiers");
