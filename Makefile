@@ -11,11 +11,11 @@
 #                 browser tests' npm packages (package-lock.json) into build/node
 #   make clean
 
-PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode
+PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode xlsxwriter
 TEST_PKGS := libcurl
 DEBS      := libmicrohttpd-dev libsqlite3-dev libgsl-dev libjansson-dev libgnutls28-dev \
-             libqrencode-dev pkg-config
-TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time openssl valgrind
+             libqrencode-dev libxlsxwriter-dev pkg-config
+TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time openssl valgrind libxml2-utils unzip
 # The browser tests: Debian's Chromium, driven by playwright-core from npm
 # (nodejs and npm from Debian only when there is no npm: some machines have a
 # nodejs that conflicts with Debian's npm).
@@ -71,7 +71,8 @@ deps-ok:
 	@command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKGS) || $(MAKE) --no-print-directory deps
 
 test-deps-ok: deps-ok
-	@pkg-config --exists $(TEST_PKGS) && command -v sqlite3 >/dev/null || $(MAKE) --no-print-directory deps
+	@pkg-config --exists $(TEST_PKGS) && command -v sqlite3 >/dev/null && command -v xmllint >/dev/null && \
+		command -v unzip >/dev/null || $(MAKE) --no-print-directory deps
 
 browser-deps-ok: test-deps-ok
 	@[ -x /usr/bin/chromium ] && command -v npm >/dev/null || $(MAKE) --no-print-directory deps

@@ -28,9 +28,11 @@ int cmd_score(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 extern const char cmd_init_usage[], cmd_import_usage[], cmd_dossiers_usage[], cmd_demo_usage[], cmd_serve_usage[],
-	cmd_score_usage[], cmd_device_usage[], cmd_link_usage[], cmd_publish_usage[];
+	cmd_score_usage[], cmd_device_usage[], cmd_link_usage[], cmd_publish_usage[],
+	cmd_report_usage[];
 
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
 const char *cli_db_path(const char *opt);

@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
 	{ "import", cmd_import, cmd_import_usage, "import survey responses from CSV (all or nothing)" },
 	{ "dossiers", cmd_dossiers, cmd_dossiers_usage, "load dossier totals from the one-stop system" },
 	{ "score", cmd_score, cmd_score_usage, "indices, intervals and target verdicts for a period" },
+	{ "report", cmd_report, cmd_report_usage, "the quarterly report: HTML pages, CSV, JSON and Excel" },
 	{ "publish", cmd_publish, cmd_publish_usage, "make a period's scores public" },
 	{ "serve", cmd_serve, cmd_serve_usage, "run the collector (kiosk and phone ratings, API)" },
 	{ "device", cmd_device, cmd_device_usage, "add, list or revoke kiosk and admin tokens" },

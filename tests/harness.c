@@ -23,7 +23,7 @@
 
 extern const struct test_case csv_tests[], period_tests[], form_tests[], registry_tests[],
 	import_tests[], db_tests[], demo_tests[], serve_tests[], fuzz_tests[], score_tests[],
-	collector_tests[], cli_tests[], kiosk_tests[], dossiers_tests[];
+	collector_tests[], cli_tests[], kiosk_tests[], dossiers_tests[], report_tests[];
 
 static const struct {
 	const char *name;
@@ -31,7 +31,7 @@ static const struct {
 } suites[] = {
 	{ "cli", cli_tests }, { "csv", csv_tests }, { "period", period_tests }, { "form", form_tests },
 	{ "registry", registry_tests }, { "import", import_tests }, { "db", db_tests },
-	{ "demo", demo_tests }, { "dossiers", dossiers_tests }, { "score", score_tests }, { "serve", serve_tests },
+	{ "demo", demo_tests }, { "dossiers", dossiers_tests }, { "score", score_tests }, { "report", report_tests }, { "serve", serve_tests },
 	{ "collector", collector_tests }, { "kiosk", kiosk_tests },
 	{ "fuzz", fuzz_tests },
 };

@@ -1,0 +1,77 @@
+/*
+ * cmd_report.c - `sipas report`: the quarterly report for the standing
+ * office and the public (docs/report.md), written into a directory.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "../db/db.h"
+#include "../forms/form_store.h"
+#include "../forms/registry.h"
+#include "../reports/report.h"
+
+const char cmd_report_usage[] =
+	"usage: sipas report --period P --out DIR [--form ID] [--db PATH]\n"
+	"\n"
+	"Write the quarterly SIPAS report for quarter P into DIR (created if missing):\n"
+	"index.html, methodology.html, scores.csv, scores.json and scores.xlsx\n"
+	"(docs/report.md).  Design weights; the trend covers P and the three quarters\n"
+	"before it.\n"
+	"\n"
+	"  --period P      a quarter, such as 2026Q3\n"
+	"  --out DIR       the output directory\n"
+	"  --form ID       the questionnaire (default sipas-2017)\n"
+	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "period", required_argument, NULL, 'p' },
+		{ "form", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *out = NULL;
+	struct registry *reg = NULL;
+	struct form *form = NULL;
+	sqlite3 *db = NULL;
+	struct err e;
+	int c, rc;
+
+	cli_getopt_reset();
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db_opt = optarg; break;
+		case 'p': period_s = optarg; break;
+		case 'f': form_id = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h': return cli_help(cmd_report_usage);
+		default: return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("report", "unexpected argument '%s'", argv[optind]);
+	if (!period_s)
+		return cli_usage_error("report", "--period is required");
+	if (!out || !*out)
+		return cli_usage_error("report", "--out is required");
+	err_clear(&e);
+	rc = db_open(cli_db_path(db_opt), DB_READONLY, &db, &e);
+	if (!rc)
+		rc = form_store_get(db, form_id, &form, &e);
+	if (!rc)
+		rc = registry_read(db, &reg, &e);
+	if (!rc)
+		rc = rep_report_write(db, reg, form, period_s, out, &e);
+	registry_free(reg);
+	form_free(form);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "sipas report: %s\n", e.text);
+		return err_exit_status(rc);
+	}
+	return 0;
+}

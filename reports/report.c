@@ -1,0 +1,131 @@
+/*
+ * report.c - the quarterly report's run (docs/report.md): score the quarter
+ * by agency and sector, by agency × sector, and the three quarters before it
+ * (design weights), then write index.html, methodology.html, scores.csv,
+ * scores.json and scores.xlsx into the output directory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report.h"
+#include "rep_score.h"
+
+static int write_file(const char *dir, const char *name, const struct strbuf *sb, struct err *e)
+{
+	char path[4096];
+	FILE *fp;
+	int bad;
+
+	if (sb->failed)
+		return err_set(e, ERR_NOMEM, "building %s: out of memory", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "wb");
+	if (!fp)
+		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	bad = fwrite(strbuf_str(sb), 1, sb->len, fp) != sb->len;
+	if (fclose(fp) != 0)
+		bad = 1;
+	return bad ? err_set(e, ERR_IO, "%s: write failed", path) : 0;
+}
+
+static int write_csv_json(const struct rep_report *r, const char *dir, struct err *e)
+{
+	char path[4096];
+	json_t *doc = NULL;
+	FILE *fp;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/scores.csv", dir);
+	fp = fopen(path, "wb");
+	if (!fp)
+		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	if (rep_score_csv(r->main, fp) != 0)
+		rc = err_set(e, ERR_IO, "%s: write failed", path);
+	if (fclose(fp) != 0 && !rc)
+		rc = err_set(e, ERR_IO, "%s: write failed", path);
+	if (rc)
+		goto out;
+	snprintf(path, sizeof(path), "%s/scores.json", dir);
+	doc = rep_score_json(r->main);
+	if (!doc) {
+		rc = err_set(e, ERR_NOMEM, "building scores.json: out of memory");
+		goto out;
+	}
+	if (json_dump_file(doc, path, JSON_INDENT(1)) != 0)
+		rc = err_set(e, ERR_IO, "%s: write failed", path);
+out:
+	json_decref(doc);
+	return rc;
+}
+
+int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
+		     const char *period_s, const char *dir, struct err *e)
+{
+	struct rep_report r;
+	struct score_options by_default = { 0, NULL }, by_cross = { SCORE_BY_AGENCY_SECTOR, NULL };
+	struct strbuf sb = STRBUF_INIT;
+	int ord, rc;
+
+	memset(&r, 0, sizeof(r));
+	r.form = form;
+	r.reg = reg;
+	r.today = period_today();
+	rc = period_parse_quarter(period_s, &ord, e);
+	if (rc) {
+		err_prefix(e, "--period must be a quarter such as 2026Q3");
+		goto out;
+	}
+	period_of_quarter(ord, &r.period);
+	rc = score_run(db, reg, form, &r.period, &by_default, &r.main, e);
+	if (rc)
+		goto out;
+	if (r.main->rows == 0) {
+		rc = err_set(e, ERR_NOT_FOUND, "no responses to %s in %s", form->id, r.period.label);
+		goto out;
+	}
+	if (form->n_elements == 0) {
+		rc = err_set(e, ERR_INVALID, "form %s has no elements: the report needs a SIPAS index",
+			     form->id);
+		goto out;
+	}
+	rc = score_run(db, reg, form, &r.period, &by_cross, &r.cross, e);
+	for (int q = 0; !rc && q < REP_TREND_QUARTERS - 1; q++) {
+		struct period p;
+		struct score_options whole = { SCORE_BY_SECTOR, NULL };
+
+		period_of_quarter(ord - (REP_TREND_QUARTERS - 1) + q, &p);
+		rc = score_run(db, reg, form, &p, &whole, &r.trend[q], e);
+	}
+	if (rc)
+		goto out;
+	r.trend[REP_TREND_QUARTERS - 1] = r.main;
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+		rc = err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = rep_report_html(&r, &sb) ? err_set(e, ERR_NOMEM, "building index.html: out of memory") : 0;
+	if (!rc)
+		rc = write_file(dir, "index.html", &sb, e);
+	strbuf_reset(&sb);
+	if (!rc)
+		rc = rep_report_method(&r, &sb) ? err_set(e, ERR_NOMEM, "building methodology.html: out of memory") : 0;
+	if (!rc)
+		rc = write_file(dir, "methodology.html", &sb, e);
+	if (!rc)
+		rc = write_csv_json(&r, dir, e);
+	if (!rc) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/scores.xlsx", dir);
+		rc = rep_report_xlsx(&r, path, e);
+	}
+out:
+	strbuf_release(&sb);
+	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++)
+		score_result_free(r.trend[q]);
+	score_result_free(r.cross);
+	score_result_free(r.main);
+	return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * report.h - the quarterly report (`sipas report`, docs/report.md): one quarter
+ * scored several ways, written as index.html, methodology.html, scores.csv,
+ * scores.json and scores.xlsx into a directory.  The parts share this header:
+ * report.c (the run), report_fmt.c (Vietnamese number formats, escaping),
+ * report_svg.c (charts), report_html.c (the report page), report_method.c
+ * (the methodology page), report_xlsx.c (the workbook).
+ */
+#ifndef SIPAS_REPORT_H
+#define SIPAS_REPORT_H
+
+#include <sqlite3.h>
+
+#include "../forms/form.h"
+#include "../forms/registry.h"
+#include "../lib/err.h"
+#include "../lib/period.h"
+#include "../lib/strbuf.h"
+#include "../scoring/score.h"
+
+#define REP_TREND_QUARTERS 4
+
+/* Everything the pages show, computed once. */
+struct rep_report {
+	const struct form *form;          /* borrowed */
+	const struct registry *reg;       /* borrowed */
+	struct period period;             /* the quarter */
+	struct score_result *main;        /* default grouping: whole quarter, agencies, sectors */
+	struct score_result *cross;       /* --by agency,sector */
+	struct score_result *trend[REP_TREND_QUARTERS]; /* oldest first; the last is the quarter */
+	int32_t today;                    /* the day the report was made (Vietnam time) */
+};
+
+/* Score quarter `period_s` ("YYYYQn") for `form` and write the report's
+ * files into `dir` (created if missing).  ERR_INVALID for a period that is
+ * not a quarter, ERR_NOT_FOUND when the quarter has no responses. */
+int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
+		     const char *period_s, const char *dir, struct err *e);
+
+/* --- report_fmt.c: Vietnamese formats (docs/report.md) --- */
+
+/* p (a share 0..1) as "87,5 %" with U+00A0 before %; "–" when !known. */
+void rep_fmt_pct(struct strbuf *sb, int known, double p);
+/* An integer with "." between thousands: 1.234. */
+void rep_fmt_int(struct strbuf *sb, long v);
+/* A number with thousands "." and one decimal after ",": 7.203,5. */
+void rep_fmt_dec1(struct strbuf *sb, double v);
+/* A day as dd/mm/yyyy. */
+void rep_fmt_date(struct strbuf *sb, int32_t day);
+/* Text escaped for XML (& < > " '). */
+void rep_xml_escape(struct strbuf *sb, const char *s);
+/* The verdict in Vietnamese words. */
+const char *rep_verdict_vi(int status);
+/* The form's Vietnamese text at JSON path: element title, criterion text. */
+const char *rep_element_title(const struct form *f, size_t element);
+const char *rep_item_text(const struct form *f, size_t item);
+
+/* --- report_svg.c: charts (inline SVG, no scripts) --- */
+
+/* Horizontal bars of the groups' indices with interval whiskers and each
+ * group's target as a line, in the given order; `title` names the chart. */
+void rep_svg_bars(struct strbuf *sb, const char *id, const char *title,
+		  const struct score_group *const *groups, size_t n, int by_agency);
+/* Lines over the trend quarters: the index and each element. */
+void rep_svg_trend(struct strbuf *sb, const char *id, const char *title, const struct rep_report *r);
+
+/* --- pages and workbook --- */
+/* The pages' shared head (title escaped here) and end. */
+void rep_page_start(struct strbuf *sb, const char *title);
+void rep_page_end(struct strbuf *sb);
+int rep_report_html(const struct rep_report *r, struct strbuf *sb);
+int rep_report_method(const struct rep_report *r, struct strbuf *sb);
+int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e);
+
+#endif

@@ -1,0 +1,406 @@
+/*
+ * report_html.c - index.html of the quarterly report (docs/report.md): the
+ * headline index and elements, agencies and sectors as bars and tables, the
+ * agency × sector table, the four-quarter trend, each agency's weakest
+ * criteria.  Self-contained XHTML-style markup: inline style, inline SVG,
+ * no scripts, fonts or outside addresses; prints on A4.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define NBSP "\xc2\xa0"
+
+const char rep_report_style[] =
+	"<style>\n"
+	"@page { size: A4; margin: 15mm }\n"
+	"body { font-family: sans-serif; font-size: 11pt; color: #111; max-width: 60em; margin: 0 auto; padding: 1em }\n"
+	"h1 { font-size: 18pt } h2 { font-size: 14pt; border-bottom: 1px solid #999 }\n"
+	"section + section { break-before: page }\n"
+	"table { border-collapse: collapse; margin: 0.5em 0 }\n"
+	"th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: left; vertical-align: top }\n"
+	"td.num, th.num { text-align: right; white-space: nowrap }\n"
+	"caption { caption-side: bottom; font-size: 9pt; color: #444; text-align: left }\n"
+	".headline { font-size: 16pt } .note { font-size: 9pt; color: #444 }\n"
+	".chart { max-width: 100%; height: auto; break-inside: avoid }\n"
+	"table.cross { font-size: 8pt }\n"
+	"</style>\n";
+
+void rep_page_start(struct strbuf *sb, const char *title)
+{
+	strbuf_addstr(sb, "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+		      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>");
+	rep_xml_escape(sb, title);
+	strbuf_addstr(sb, "</title>\n");
+	strbuf_addstr(sb, rep_report_style);
+	strbuf_addstr(sb, "</head>\n<body>\n");
+}
+
+void rep_page_end(struct strbuf *sb)
+{
+	strbuf_addstr(sb, "</body>\n</html>\n");
+}
+
+static void add_interval(struct strbuf *sb, const struct score_estimate *est)
+{
+	if (!est->defined || !est->has_bounds) {
+		strbuf_addstr(sb, "–");
+		return;
+	}
+	rep_fmt_pct(sb, 1, est->lo);
+	strbuf_addstr(sb, " – ");
+	rep_fmt_pct(sb, 1, est->hi);
+}
+
+static void add_td_pct(struct strbuf *sb, int known, double p)
+{
+	strbuf_addstr(sb, "<td class=\"num\">");
+	rep_fmt_pct(sb, known, p);
+	strbuf_addstr(sb, "</td>");
+}
+
+/* n, n_eff and df of a group as table cells. */
+static void add_td_sizes(struct strbuf *sb, const struct score_group *g)
+{
+	strbuf_addstr(sb, "<td class=\"num\">");
+	rep_fmt_int(sb, g->n);
+	strbuf_addstr(sb, "</td><td class=\"num\">");
+	rep_fmt_dec1(sb, g->n_eff);
+	strbuf_addstr(sb, "</td>");
+}
+
+/* The caption every figure carries: weighting, interval method, form. */
+static void add_caption(struct strbuf *sb, const struct rep_report *r, const char *what)
+{
+	strbuf_addstr(sb, "<caption>");
+	rep_xml_escape(sb, what);
+	strbuf_addstr(sb, " Trọng số: thiết kế (design). Khoảng tin cậy 95" NBSP "%: Wald cho chỉ số và "
+		      "yếu tố, logit (Clopper–Pearson khi tỉ lệ 0 hoặc 1) cho tiêu chí. n: số phiếu; "
+		      "n hiệu dụng: Kish. Phiếu khảo sát: ");
+	rep_xml_escape(sb, r->form->id);
+	strbuf_addstr(sb, ". Kỳ: ");
+	rep_xml_escape(sb, r->period.label);
+	strbuf_addstr(sb, ".</caption>\n");
+}
+
+static void section_headline(struct strbuf *sb, const struct rep_report *r)
+{
+	const struct score_group *g = &r->main->groups[0];
+	const struct form *f = r->form;
+
+	strbuf_addstr(sb, "<section id=\"tong-quan\">\n<h2>1. Chỉ số SIPAS của quý</h2>\n<p class=\"headline\">"
+		      "Chỉ số SIPAS: <strong id=\"chi-so\">");
+	rep_fmt_pct(sb, g->index.defined, g->index.est);
+	strbuf_addstr(sb, "</strong> (khoảng tin cậy 95" NBSP "%: ");
+	add_interval(sb, &g->index);
+	strbuf_addstr(sb, ")");
+	if (g->has_target) {
+		strbuf_addstr(sb, "; chỉ tiêu ");
+		rep_fmt_pct(sb, 1, g->target);
+	}
+	strbuf_addstr(sb, ": <strong id=\"ket-luan\">");
+	strbuf_addstr(sb, rep_verdict_vi(g->status));
+	strbuf_addstr(sb, "</strong></p>\n<p class=\"note\">");
+	rep_fmt_int(sb, g->n);
+	strbuf_addstr(sb, " phiếu, n hiệu dụng ");
+	rep_fmt_dec1(sb, g->n_eff);
+	strbuf_addf(sb, ", bậc tự do %ld, trọng số thiết kế (design), khoảng tin cậy ", g->df);
+	strbuf_addstr(sb, score_ci_name(g->index.ci));
+	strbuf_addstr(sb, ", phiếu ");
+	rep_xml_escape(sb, f->id);
+	strbuf_addstr(sb, ".</p>\n<table>\n<thead><tr><th>Yếu tố</th><th class=\"num\">Chỉ số</th>"
+		      "<th class=\"num\">Khoảng tin cậy 95" NBSP "%</th><th>Phương pháp</th></tr></thead>\n<tbody>\n");
+	for (size_t i = 0; i < f->n_elements; i++) {
+		strbuf_addstr(sb, "<tr><td>");
+		rep_xml_escape(sb, rep_element_title(f, i));
+		strbuf_addstr(sb, "</td>");
+		add_td_pct(sb, g->elements[i].defined, g->elements[i].est);
+		strbuf_addstr(sb, "<td class=\"num\">");
+		add_interval(sb, &g->elements[i]);
+		strbuf_addf(sb, "</td><td>%s</td></tr>\n", score_ci_name(g->elements[i].ci));
+	}
+	strbuf_addstr(sb, "</tbody>\n");
+	add_caption(sb, r, "Năm yếu tố của chỉ số, toàn quý.");
+	strbuf_addstr(sb, "</table>\n</section>\n");
+}
+
+static int by_index_desc(const void *a, const void *b)
+{
+	const struct score_group *x = *(const struct score_group *const *)a;
+	const struct score_group *y = *(const struct score_group *const *)b;
+
+	if (x->index.defined != y->index.defined)
+		return x->index.defined ? -1 : 1;
+	if (!x->index.defined || x->index.est == y->index.est)
+		return 0;
+	return x->index.est > y->index.est ? -1 : 1;
+}
+
+static int section_groups(struct strbuf *sb, const struct rep_report *r, int by_agency)
+{
+	const struct score_group **list = calloc(r->main->n_groups + 1, sizeof(*list));
+	const char *id = by_agency ? "co-quan" : "linh-vuc";
+	const char *title = by_agency ? "Chỉ số SIPAS theo cơ quan" : "Chỉ số SIPAS theo lĩnh vực";
+	size_t n = 0;
+
+	if (!list)
+		return -1;
+	for (size_t i = 1; i < r->main->n_groups; i++) {
+		const struct score_group *g = &r->main->groups[i];
+
+		if (by_agency ? g->agency && !g->sector : g->sector && !g->agency)
+			list[n++] = g;
+	}
+	qsort(list, n, sizeof(*list), by_index_desc);
+	strbuf_addf(sb, "<section id=\"%s\">\n<h2>%s. ", id, by_agency ? "2a" : "2b");
+	strbuf_addstr(sb, title);
+	strbuf_addstr(sb, "</h2>\n<p class=\"note\">Thanh: chỉ số; vạch đen: khoảng tin cậy 95" NBSP "%; "
+		      "vạch xanh đứt: chỉ tiêu. Kết luận ghi bằng chữ bên phải.</p>\n");
+	rep_svg_bars(sb, id, title, list, n, by_agency);
+	strbuf_addf(sb, "<table>\n<thead><tr><th>%s</th><th class=\"num\">Chỉ số</th>"
+		    "<th class=\"num\">Khoảng tin cậy 95" NBSP "%%</th><th class=\"num\">Chỉ tiêu</th>"
+		    "<th>Kết luận</th><th class=\"num\">n</th><th class=\"num\">n hiệu dụng</th>"
+		    "<th>Khoảng tin cậy</th></tr></thead>\n<tbody>\n", by_agency ? "Cơ quan" : "Lĩnh vực");
+	for (size_t i = 0; i < n; i++) {
+		const struct score_group *g = list[i];
+		const struct registry_entry *who = by_agency ? g->agency : g->sector;
+
+		strbuf_addstr(sb, "<tr><td>");
+		rep_xml_escape(sb, who->name);
+		strbuf_addstr(sb, " (");
+		rep_xml_escape(sb, who->code);
+		strbuf_addstr(sb, ")</td>");
+		add_td_pct(sb, g->index.defined, g->index.est);
+		strbuf_addstr(sb, "<td class=\"num\">");
+		add_interval(sb, &g->index);
+		strbuf_addstr(sb, "</td>");
+		add_td_pct(sb, g->has_target, g->target);
+		strbuf_addstr(sb, "<td>");
+		strbuf_addstr(sb, rep_verdict_vi(g->status));
+		strbuf_addstr(sb, "</td>");
+		add_td_sizes(sb, g);
+		strbuf_addf(sb, "<td>%s</td></tr>\n", score_ci_name(g->index.ci));
+	}
+	strbuf_addstr(sb, "</tbody>\n");
+	add_caption(sb, r, by_agency ? "Cơ quan xếp theo chỉ số, cao nhất trước." :
+		    "Lĩnh vực xếp theo chỉ số, cao nhất trước.");
+	strbuf_addstr(sb, "</table>\n</section>\n");
+	free(list);
+	return 0;
+}
+
+static const struct score_group *cross_group(const struct score_result *res, const struct registry_entry *a,
+					     const struct registry_entry *s)
+{
+	for (size_t i = 1; i < res->n_groups; i++)
+		if (res->groups[i].agency == a && res->groups[i].sector == s)
+			return &res->groups[i];
+	return NULL;
+}
+
+static void section_cross(struct strbuf *sb, const struct rep_report *r)
+{
+	const struct registry *reg = r->reg;
+
+	strbuf_addstr(sb, "<section id=\"co-quan-linh-vuc\">\n<h2>3. Chỉ số theo cơ quan và lĩnh vực</h2>\n"
+		      "<p class=\"note\">Ô trống: dưới 30 phiếu (không đủ để ước lượng).</p>\n"
+		      "<table class=\"cross\">\n<thead><tr><th>Cơ quan</th>");
+	for (size_t j = 0; j < reg->n_sectors; j++) {
+		strbuf_addstr(sb, "<th class=\"num\">");
+		rep_xml_escape(sb, reg->sectors[j].name);
+		strbuf_addstr(sb, "</th>");
+	}
+	strbuf_addstr(sb, "</tr></thead>\n<tbody>\n");
+	for (size_t i = 0; i < reg->n_agencies; i++) {
+		strbuf_addstr(sb, "<tr><th>");
+		rep_xml_escape(sb, reg->agencies[i].name);
+		strbuf_addstr(sb, "</th>");
+		for (size_t j = 0; j < reg->n_sectors; j++) {
+			const struct score_group *g = cross_group(r->cross, &reg->agencies[i], &reg->sectors[j]);
+
+			strbuf_addstr(sb, "<td class=\"num\">");
+			if (g && g->n >= 30 && g->index.defined) {
+				rep_fmt_pct(sb, 1, g->index.est);
+				strbuf_addstr(sb, "<br/><span class=\"note\">n=");
+				rep_fmt_int(sb, g->n);
+				strbuf_addstr(sb, "</span>");
+			}
+			strbuf_addstr(sb, "</td>");
+		}
+		strbuf_addstr(sb, "</tr>\n");
+	}
+	strbuf_addstr(sb, "</tbody>\n");
+	add_caption(sb, r, "Chỉ số SIPAS của từng cặp cơ quan × lĩnh vực có từ 30 phiếu.");
+	strbuf_addstr(sb, "</table>\n</section>\n");
+}
+
+/* The change from the previous quarter in percentage points, and whether it
+ * is real: |Δ| > 1.96·√(se₁² + se₂²). */
+static void add_change(struct strbuf *sb, const struct score_estimate *a, const struct score_estimate *b)
+{
+	double d;
+
+	strbuf_addstr(sb, "<td class=\"num\">");
+	if (!a->defined || !b->defined) {
+		strbuf_addstr(sb, "–</td>");
+		return;
+	}
+	d = (b->est - a->est) * 100.0;
+	if (d >= 0.05)
+		strbuf_addch(sb, '+');
+	rep_fmt_dec1(sb, d);
+	strbuf_addstr(sb, NBSP "điểm %");
+	if (a->has_se && b->has_se)
+		strbuf_addstr(sb, fabs(b->est - a->est) > 1.96 * sqrt(a->se * a->se + b->se * b->se) ?
+			      " (thay đổi có ý nghĩa)" : " (không có ý nghĩa thống kê)");
+	strbuf_addstr(sb, "</td>");
+}
+
+static void section_trend(struct strbuf *sb, const struct rep_report *r)
+{
+	const struct form *f = r->form;
+	const int last = REP_TREND_QUARTERS - 1;
+
+	strbuf_addstr(sb, "<section id=\"xu-huong\">\n<h2>4. Xu hướng bốn quý</h2>\n");
+	rep_svg_trend(sb, "xu-huong-bd", "Chỉ số SIPAS và năm yếu tố qua bốn quý", r);
+	strbuf_addstr(sb, "<table>\n<thead><tr><th>Quý</th><th class=\"num\">n</th><th class=\"num\">n hiệu dụng</th>"
+		      "<th class=\"num\">Chỉ số SIPAS</th>");
+	for (size_t i = 0; i < f->n_elements; i++) {
+		strbuf_addstr(sb, "<th class=\"num\">");
+		rep_xml_escape(sb, rep_element_title(f, i));
+		strbuf_addstr(sb, "</th>");
+	}
+	strbuf_addstr(sb, "</tr></thead>\n<tbody>\n");
+	for (int q = 0; q <= last; q++) {
+		const struct score_group *g = &r->trend[q]->groups[0];
+
+		strbuf_addstr(sb, "<tr><th>");
+		rep_xml_escape(sb, r->trend[q]->period.label);
+		strbuf_addstr(sb, "</th>");
+		add_td_sizes(sb, g);
+		add_td_pct(sb, g->index.defined, g->index.est);
+		for (size_t i = 0; i < f->n_elements; i++)
+			add_td_pct(sb, g->elements[i].defined, g->elements[i].est);
+		strbuf_addstr(sb, "</tr>\n");
+	}
+	{
+		const struct score_group *a = &r->trend[last - 1]->groups[0], *b = &r->trend[last]->groups[0];
+
+		strbuf_addstr(sb, "<tr><th>Thay đổi so với quý trước</th><td></td><td></td>");
+		add_change(sb, &a->index, &b->index);
+		for (size_t i = 0; i < f->n_elements; i++)
+			add_change(sb, &a->elements[i], &b->elements[i]);
+		strbuf_addstr(sb, "</tr>\n");
+	}
+	strbuf_addstr(sb, "</tbody>\n");
+	add_caption(sb, r, "Thay đổi có ý nghĩa khi |Δ| > 1,96·√(se₁² + se₂²), các quý coi như độc lập.");
+	strbuf_addstr(sb, "</table>\n</section>\n");
+}
+
+static const struct score_estimate *sort_items;
+
+static int by_item_est(const void *a, const void *b)
+{
+	const struct score_estimate *x = &sort_items[*(const size_t *)a], *y = &sort_items[*(const size_t *)b];
+
+	if (x->est == y->est)
+		return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	return x->est < y->est ? -1 : 1;
+}
+
+static int section_weakest(struct strbuf *sb, const struct rep_report *r)
+{
+	const struct form *f = r->form;
+	size_t *order = calloc(f->n_items, sizeof(*order));
+
+	if (!order)
+		return -1;
+	strbuf_addstr(sb, "<section id=\"tieu-chi-yeu\">\n<h2>5. Ba tiêu chí thấp nhất của mỗi cơ quan</h2>\n"
+		      "<table>\n<thead><tr><th>Cơ quan</th><th>Tiêu chí</th><th class=\"num\">Tỉ lệ hài lòng</th>"
+		      "<th class=\"num\">Khoảng tin cậy 95" NBSP "%</th><th class=\"num\">n trả lời</th>"
+		      "<th>Khoảng tin cậy</th></tr></thead>\n<tbody>\n");
+	for (size_t i = 1; i < r->main->n_groups; i++) {
+		const struct score_group *g = &r->main->groups[i];
+		size_t n = 0;
+
+		if (!g->agency || g->sector)
+			continue;
+		for (size_t k = 0; k < f->n_items; k++)
+			if (k != f->overall && g->items[k].defined)
+				order[n++] = k;
+		sort_items = g->items;
+		qsort(order, n, sizeof(*order), by_item_est);
+		if (n == 0) {
+			strbuf_addstr(sb, "<tr><th>");
+			rep_xml_escape(sb, g->agency->name);
+			strbuf_addstr(sb, "</th><td colspan=\"5\">Không có phiếu trong quý.</td></tr>\n");
+		}
+		for (size_t j = 0; j < n && j < 3; j++) {
+			const struct score_estimate *est = &g->items[order[j]];
+
+			strbuf_addstr(sb, "<tr>");
+			if (j == 0) {
+				strbuf_addf(sb, "<th rowspan=\"%zu\">", n < 3 ? n : 3);
+				rep_xml_escape(sb, g->agency->name);
+				strbuf_addstr(sb, "</th>");
+			}
+			strbuf_addstr(sb, "<td>");
+			rep_xml_escape(sb, f->items[order[j]].id);
+			strbuf_addstr(sb, ". ");
+			rep_xml_escape(sb, rep_item_text(f, order[j]));
+			strbuf_addstr(sb, "</td>");
+			add_td_pct(sb, 1, est->est);
+			strbuf_addstr(sb, "<td class=\"num\">");
+			add_interval(sb, est);
+			strbuf_addstr(sb, "</td><td class=\"num\">");
+			rep_fmt_int(sb, est->n);
+			strbuf_addf(sb, "</td><td>%s</td></tr>\n", score_ci_name(est->ci));
+		}
+	}
+	strbuf_addstr(sb, "</tbody>\n");
+	add_caption(sb, r, "Tiêu chí có tỉ lệ hài lòng ước lượng thấp nhất.");
+	strbuf_addstr(sb, "</table>\n</section>\n");
+	free(order);
+	return 0;
+}
+
+int rep_report_html(const struct rep_report *r, struct strbuf *sb)
+{
+	struct strbuf title = STRBUF_INIT;
+	int rc = 0;
+
+	strbuf_addstr(&title, "Báo cáo chỉ số SIPAS ");
+	strbuf_addstr(&title, r->period.label);
+	rep_page_start(sb, strbuf_str(&title));
+	strbuf_addstr(sb, "<header>\n<h1>");
+	rep_xml_escape(sb, strbuf_str(&title));
+	strbuf_addstr(sb, "</h1>\n<p>Sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành chính "
+		      "nhà nước, phiếu ");
+	rep_xml_escape(sb, r->form->id);
+	strbuf_addstr(sb, ", từ ngày ");
+	rep_fmt_date(sb, r->period.first_day);
+	strbuf_addstr(sb, " đến ngày ");
+	rep_fmt_date(sb, r->period.last_day);
+	strbuf_addstr(sb, ". Lập ngày ");
+	rep_fmt_date(sb, r->today);
+	strbuf_addstr(sb, ". Cách tính: <a href=\"methodology.html\">phương pháp</a>.</p>\n</header>\n");
+	section_headline(sb, r);
+	if (section_groups(sb, r, 1) || section_groups(sb, r, 0)) {
+		rc = -1;
+		goto out;
+	}
+	section_cross(sb, r);
+	section_trend(sb, r);
+	if (section_weakest(sb, r)) {
+		rc = -1;
+		goto out;
+	}
+	rep_page_end(sb);
+	if (sb->failed || title.failed)
+		rc = -1;
+out:
+	strbuf_release(&title);
+	return rc;
+}

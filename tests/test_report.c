@@ -1,0 +1,278 @@
+/*
+ * test_report.c - `sipas report` (docs/report.md) on the fixture quarter: every
+ * agency and sector named, the headline equal to `sipas score`'s index in the
+ * Vietnamese format, verdict words, well-formed pages (xmllint), scores.csv
+ * equal to `sipas score --format csv`, scores.xlsx holding the same numbers,
+ * and the errors.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+static int init_fixture(void)
+{
+	char reg[4096], csv[4096];
+
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	if (sipas_run(NULL, "init", "--registry", reg, NULL)->status)
+		return -1;
+	return sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status ? -1 : 0;
+}
+
+/* init, import, and `report --period 2026Q3 --out out`; the page, or NULL. */
+static char *fixture_report(void)
+{
+	const struct cmd_result *r;
+
+	if (init_fixture())
+		return NULL;
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "out", NULL);
+	if (r->status != 0) {
+		fprintf(stderr, "    report failed (%d): %s\n", r->status, r->err);
+		return NULL;
+	}
+	return test_read("out/index.html");
+}
+
+/* p as the report writes it: one decimal, comma, U+00A0, %. */
+static void vi_pct(double p, char *buf, size_t size)
+{
+	char *dot;
+
+	snprintf(buf, size, "%.1f\xc2\xa0%%", p * 100.0);
+	dot = strchr(buf, '.');
+	if (dot)
+		*dot = ',';
+}
+
+/* The second field of every data line of a registry CSV (no quoted commas in the fixture). */
+static int names_in(const char *page, const char *file)
+{
+	char path[4096], *text, *line, *save = NULL;
+	int missing = 0, first = 1;
+
+	snprintf(path, sizeof(path), "%s/sipas-2017-a/registry/%s", test_fixtures(), file);
+	text = test_read(path);
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), first = 0) {
+		char *name = strchr(line, ','), *end;
+
+		if (first || !name)
+			continue;
+		name++;
+		end = strchr(name, ',');
+		if (end)
+			*end = '\0';
+		if (!strstr(page, name)) {
+			fprintf(stderr, "    %s: '%s' is not in the report\n", file, name);
+			missing++;
+		}
+	}
+	free(text);
+	return missing;
+}
+
+static void test_names_every_agency_and_sector(void)
+{
+	char *page = fixture_report();
+
+	CHECK(page);
+	CHECK_INT(names_in(page, "agencies.csv"), 0);
+	CHECK_INT(names_in(page, "sectors.csv"), 0);
+	CHECK(!strstr(page, "<script"));
+	CHECK(!strstr(page, "http://") && !strstr(page, "https://"));
+	CHECK_CONTAINS(page, "@page { size: A4; margin: 15mm }");
+	CHECK_CONTAINS(page, "<title id=\"co-quan-t\">");
+	free(page);
+}
+
+static const char *verdict_vi(const char *status)
+{
+	if (!status)
+		return "Không có chỉ tiêu";
+	if (strcmp(status, "met") == 0)
+		return "Đạt";
+	if (strcmp(status, "not_met") == 0)
+		return "Chưa đạt";
+	if (strcmp(status, "inconclusive") == 0)
+		return "Chưa đủ cơ sở kết luận";
+	return "Chưa đủ dữ liệu";
+}
+
+static void test_headline_and_verdicts(void)
+{
+	char *page = fixture_report(), want[128];
+	const struct cmd_result *r;
+	json_t *doc, *g;
+	size_t i;
+	int checked = 0;
+
+	CHECK(page);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	doc = json_loads(r->out, 0, NULL);
+	CHECK(doc);
+	g = json_array_get(json_object_get(doc, "groups"), 0);
+	vi_pct(json_number_value(json_object_get(json_object_get(g, "index"), "est")), want, sizeof(want));
+	{
+		char strong[256];
+
+		snprintf(strong, sizeof(strong), "<strong id=\"chi-so\">%s</strong>", want);
+		CHECK_CONTAINS(page, strong);
+	}
+	/* every agency's and sector's row of the tables carries its verdict in words */
+	json_array_foreach(json_object_get(doc, "groups"), i, g) {
+		const char *code = json_string_value(json_object_get(g, "agency"));
+		const char *status = json_string_value(json_object_get(g, "status"));
+		char key[256], cell[256], *row, *end;
+
+		if (i == 0)
+			continue;
+		if (!code)
+			code = json_string_value(json_object_get(g, "sector"));
+		snprintf(key, sizeof(key), " (%s)</td>", code);
+		row = strstr(page, key);
+		CHECK(row);
+		end = strstr(row, "</tr>");
+		CHECK(end);
+		*end = '\0';
+		snprintf(cell, sizeof(cell), "<td>%s</td>", verdict_vi(status));
+		if (!strstr(row, cell))
+			fprintf(stderr, "    %s: want %s in %s\n", code, cell, row);
+		CHECK(strstr(row, cell));
+		*end = '<';
+		checked++;
+	}
+	CHECK_INT(checked, 16);  /* 10 agencies and 6 sectors */
+	json_decref(doc);
+	free(page);
+}
+
+static void test_pages_are_well_formed(void)
+{
+	char *page = fixture_report();
+
+	CHECK(page);
+	free(page);
+	CHECK_INT(system("xmllint --noout out/index.html out/methodology.html"), 0);
+	CHECK(test_file_contains("out/methodology.html", "Clopper–Pearson"));
+	CHECK(test_file_contains("out/methodology.html", "Kish"));
+}
+
+static void test_csv_and_json_as_score(void)
+{
+	char *page = fixture_report(), *csv = NULL, *json = NULL;
+	const struct cmd_result *r;
+
+	CHECK(page);
+	free(page);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "csv", NULL);
+	CHECK_INT(r->status, 0);
+	csv = test_read("out/scores.csv");
+	CHECK(csv);
+	if (strcmp(csv, r->out) != 0) {
+		free(csv);
+		CHECK(!"scores.csv differs from sipas score --format csv");
+	}
+	free(csv);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	json = test_read("out/scores.json");
+	CHECK(json);
+	{
+		json_t *a = json_loads(json, 0, NULL), *b = json_loads(r->out, 0, NULL);
+		int same = a && b && json_equal(a, b);
+
+		json_decref(a);
+		json_decref(b);
+		free(json);
+		CHECK(same);
+	}
+}
+
+/* 1 if one of the <v> numbers of the sheet is v (to 1e-13 relative). */
+static int sheet_has(const char *sheet, double v)
+{
+	for (const char *p = strstr(sheet, "<v>"); p; p = strstr(p + 3, "<v>")) {
+		double x = strtod(p + 3, NULL);
+
+		if (fabs(x - v) <= 1e-13 * fmax(1.0, fabs(v)))
+			return 1;
+	}
+	return 0;
+}
+
+static void test_xlsx_whole_quarter(void)
+{
+	char *page = fixture_report(), *csv, *sheet, *line, *save = NULL;
+	int rows = 0, missing = 0;
+
+	CHECK(page);
+	free(page);
+	CHECK_INT(system("unzip -p out/scores.xlsx xl/worksheets/sheet1.xml > sheet1.xml"), 0);
+	sheet = test_read("sheet1.xml");
+	CHECK(sheet);
+	CHECK_CONTAINS(sheet, "state=\"frozen\"");
+	csv = test_read("out/scores.csv");
+	CHECK(csv);
+	/* whole-quarter rows start ",,"; est, se, lo, hi are fields 4..7 */
+	for (line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f = line;
+
+		if (strncmp(line, ",,", 2) != 0)
+			continue;
+		rows++;
+		f = strchr(line + 2, ',');
+		for (int k = 0; k < 4 && f; k++) {
+			char *next = strchr(f + 1, ',');
+
+			if (next != f + 1 && !sheet_has(sheet, strtod(f + 1, NULL))) {
+				fprintf(stderr, "    not in sheet1: %s\n", line);
+				missing++;
+			}
+			f = next;
+		}
+	}
+	free(csv);
+	free(sheet);
+	CHECK_INT(rows, 22 + 1 + 5 + 1);
+	CHECK_INT(missing, 0);
+}
+
+static void test_errors(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(init_fixture(), 0);
+	r = sipas_run(NULL, "report", "--period", "2026Q5", "--out", "out", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK(strncmp(r->err, "sipas report: ", 14) == 0);
+	r = sipas_run(NULL, "report", "--period", "2026", "--out", "out", NULL);
+	CHECK_INT(r->status, 1);
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--form", "nope", "--out", "out", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "sipas report: ");
+	CHECK_CONTAINS(r->err, "nope");
+	r = sipas_run(NULL, "report", "--period", "2024Q1", "--out", "out", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "no responses");
+	r = sipas_run(NULL, "report", "--period", "2026Q3", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK(!test_read("out/index.html"));
+}
+
+const struct test_case report_tests[] = {
+	{ "names_every_agency_and_sector", test_names_every_agency_and_sector },
+	{ "headline_and_verdicts", test_headline_and_verdicts },
+	{ "pages_are_well_formed", test_pages_are_well_formed },
+	{ "csv_and_json_as_score", test_csv_and_json_as_score },
+	{ "xlsx_whole_quarter", test_xlsx_whole_quarter },
+	{ "errors", test_errors },
+	{ NULL, NULL }
+};
