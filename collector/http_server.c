@@ -129,8 +129,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply 
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	/* no script, style or request goes anywhere but here, and no page of
 	 * this service can be framed by another */
-	MHD_add_response_header(resp, "Content-Security-Policy",
+	MHD_add_response_header(resp, "Content-Security-Policy", reply->csp ? reply->csp :
 				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	if (reply->location[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, reply->location);
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				reply->cache_control ? reply->cache_control : "no-store");

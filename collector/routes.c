@@ -766,36 +766,140 @@ static const struct {
 				"This dossier has already been rated. Thank you!" },
 };
 
-/* The refusal page, with the reason put into link-refused.html. */
-static void reply_link_refused(struct col_app *app, const struct col_request *req,
-			       struct col_reply *reply, int why)
+/* Reply with a compiled-in page whose placeholders (keys[i], e.g.
+ * "@REASON_VI@") are replaced by values[i], text the caller has made safe
+ * for HTML.  The page is not cached: its content varies. */
+static void reply_template(struct col_app *app, struct col_reply *reply, unsigned status,
+			   const char *name, const char *const *keys, const char *const *values, size_t n)
 {
-	const struct col_static *f = col_static_find("link-refused.html");
-	const char *p, *at;
+	const struct col_static *f = col_static_find(name);
+	const char *p, *end;
 
 	if (!f) {
 		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);
 		return;
 	}
-	(void)req;
-	col_metrics_reject(&app->metrics, COL_E_UNAUTHORIZED);
-	reply->status = MHD_HTTP_FORBIDDEN;
+	reply->status = status;
 	reply->content_type = f->content_type;
 	reply->cache_control = "no-store";
 	strbuf_reset(&reply->body);
-	/* the template is compiled in and NUL-free; the reasons are fixed text */
-	for (p = (const char *)f->data; p < (const char *)f->data + f->size; p = at) {
-		const char *vi = memmem(p, f->size - (size_t)(p - (const char *)f->data), "@REASON_VI@", 11);
-		const char *en = memmem(p, f->size - (size_t)(p - (const char *)f->data), "@REASON_EN@", 11);
-		const char *next = vi && (!en || vi < en) ? vi : en;
+	end = (const char *)f->data + f->size;
+	for (p = (const char *)f->data; p < end;) {
+		const char *next = NULL;
+		size_t which = 0;
 
-		at = next ? next : (const char *)f->data + f->size;
-		strbuf_add(&reply->body, p, (size_t)(at - p));
+		for (size_t k = 0; k < n; k++) {
+			const char *at = memmem(p, (size_t)(end - p), keys[k], strlen(keys[k]));
+
+			if (at && (!next || at < next)) {
+				next = at;
+				which = k;
+			}
+		}
+		strbuf_add(&reply->body, p, (size_t)((next ? next : end) - p));
 		if (!next)
 			break;
-		strbuf_addstr(&reply->body, next == vi ? link_refusals[why].vi : link_refusals[why].en);
-		at += 11;
+		strbuf_addstr(&reply->body, values[which]);
+		p = next + strlen(keys[which]);
 	}
+}
+
+/* The refusal page of a phone link, saying why. */
+static void reply_link_refused(struct col_app *app, struct col_reply *reply, int why)
+{
+	static const char *const keys[] = { "@REASON_VI@", "@REASON_EN@" };
+	/* the reasons are fixed text of link_refusals, safe in HTML */
+	const char *values[] = { link_refusals[why].vi, link_refusals[why].en };
+
+	col_metrics_reject(&app->metrics, COL_E_UNAUTHORIZED);
+	reply_template(app, reply, MHD_HTTP_FORBIDDEN, "link-refused.html", keys, values, 2);
+}
+
+/* rep_published_reports' callback: one list item per published quarter
+ * (labels are YYYYQn, nothing to escape). */
+static int list_period(const char *label, void *arg)
+{
+	strbuf_addf(arg, "<li><a href=\"/results/%s/\">%s</a> (<a href=\"/results/%s/scores.csv\">CSV</a>, "
+		    "<a href=\"/results/%s/scores.json\">JSON</a>, <a href=\"/results/%s/scores.xlsx\">Excel</a>)"
+		    "</li>\n", label, label, label, label, label);
+	return 0;
+}
+
+/* GET /results: the published quarters. */
+static void handle_results(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			   const char *tail)
+{
+	static const char *const keys[] = { "@RESULTS@" };
+	struct strbuf list;
+	const char *values[1];
+	struct err e;
+	sqlite3 *db;
+
+	(void)req;
+	(void)tail;
+	err_clear(&e);
+	strbuf_init(&list, 0);
+	db = reader(app, &e);
+	if (!db || rep_published_reports(db, list_period, &list, &e) != 0) {
+		reply_err(app, reply, &e);
+		goto out;
+	}
+	if (!list.len)
+		strbuf_addstr(&list, "<li data-i18n=\"results.none\">Chưa có kỳ nào được công bố.</li>\n");
+	values[0] = strbuf_str(&list);
+	reply_template(app, reply, MHD_HTTP_OK, "results.html", keys, values, 1);
+out:
+	strbuf_release(&list);
+}
+
+/* GET /results/{quarter}/[file]: a published report's files, as stored
+ * when it was published; /results/{quarter} redirects to its folder. */
+static void handle_result_file(struct col_app *app, const struct col_request *req,
+			       struct col_reply *reply, const char *tail)
+{
+	size_t len = strcspn(tail, "/");
+	const char *name = tail[len] ? tail + len + 1 : NULL;
+	char label[16], *data = NULL;
+	int quarter;
+	size_t size;
+	struct err e;
+	sqlite3 *db;
+
+	(void)req;
+	err_clear(&e);
+	if (len >= sizeof(label) || (name && strchr(name, '/'))) {
+		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);
+		return;
+	}
+	memcpy(label, tail, len);
+	label[len] = '\0';
+	if (period_parse_quarter(label, &quarter, NULL) != 0) {
+		col_reply_error(app, reply, COL_E_NOT_FOUND, "not a quarter", NULL);
+		return;
+	}
+	db = reader(app, &e);
+	if (!db || rep_published_file(db, label, name && *name ? name : "index.html", &data, &size, &e) != 0) {
+		if (e.code == ERR_NOT_FOUND)
+			col_reply_error(app, reply, COL_E_NOT_FOUND, "this quarter is not published", NULL);
+		else
+			reply_err(app, reply, &e);
+		return;
+	}
+	if (!name) {   /* the report's relative links need the folder's slash */
+		free(data);
+		snprintf(reply->location, sizeof(reply->location), "/results/%s/", label);
+		reply->status = MHD_HTTP_MOVED_PERMANENTLY;
+		strbuf_reset(&reply->body);
+		return;
+	}
+	reply->status = MHD_HTTP_OK;
+	reply->content_type = col_static_type(*name ? name : "index.html");
+	reply->cache_control = "no-cache";
+	/* the report pages carry their own inline style and nothing else */
+	reply->csp = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+	strbuf_reset(&reply->body);
+	strbuf_add(&reply->body, data, size);
+	free(data);
 }
 
 /* GET /s/{form}?agency&sector&dossier&exp&sig: the phone questionnaire, or
@@ -811,7 +915,7 @@ static void handle_survey_page(struct col_app *app, const struct col_request *re
 	err_clear(&e);
 	why = link_from_query(app, req, form, &link, &e);
 	if (why) {
-		reply_link_refused(app, req, reply, why);
+		reply_link_refused(app, reply, why);
 		return;
 	}
 	db = reader(app, &e);
@@ -822,7 +926,7 @@ static void handle_survey_page(struct col_app *app, const struct col_request *re
 		return;
 	}
 	if (rated)
-		reply_link_refused(app, req, reply, LINK_REFUSED_USED);
+		reply_link_refused(app, reply, LINK_REFUSED_USED);
 	else
 		reply_static(app, req, reply, MHD_HTTP_OK, "survey.html");
 }
@@ -848,7 +952,9 @@ static const struct col_route routes[] = {
 	/* the pairing page reads its code from its own URL */
 	{ "GET", "/pair/", NULL, AUTH_NONE, "pairs a tablet: /pair/{code}", "pair.html" },
 	{ "GET", "/s/", handle_survey_page, AUTH_NONE, "the phone questionnaire of a receipt's link", NULL },
-	{ "GET", "/results", NULL, AUTH_NONE, "published results", "results.html" },
+	{ "GET", "/results", handle_results, AUTH_NONE, "the published quarters", NULL },
+	{ "GET", "/results/", handle_result_file, AUTH_NONE,
+	  "a published quarter's report and open data: /results/2026Q3/scores.csv", NULL },
 	{ "GET", "/sw.js", NULL, AUTH_NONE, "the kiosk's service worker", "sw.js" },
 	{ "GET", "/favicon.ico", NULL, AUTH_NONE, "the icon browsers ask for", "favicon.svg" },
 	{ "GET", "/static/", handle_asset, AUTH_NONE, "styles, scripts and images of the pages", NULL },
@@ -890,8 +996,8 @@ static const struct col_route *find_route(const char *method, const char *path, 
 		int prefix = n > 1 && r->path[n - 1] == '/';
 
 		*tail = path + n;
-		if (prefix ? strncmp(path, r->path, n) != 0 || !**tail || strchr(*tail, '/')
-			   : strcmp(path, r->path) != 0)
+		/* a prefix route takes any non-empty rest; handlers check it */
+		if (prefix ? strncmp(path, r->path, n) != 0 || !**tail : strcmp(path, r->path) != 0)
 			continue;
 		if (strcmp(method, r->method) != 0 &&
 		    !(strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {

@@ -86,6 +86,8 @@ struct col_reply {
 	const char *etag;             /* for static files */
 	const char *content_encoding; /* "gzip" or NULL */
 	const char *vary;             /* a Vary header, or NULL */
+	const char *csp;              /* NULL: the collector's default policy */
+	char location[64];            /* a redirect's Location, "" for none */
 	const char *cache_control;    /* NULL: no-store */
 	struct col_pending *pending;  /* set: no reply yet; queue the job first */
 };

@@ -36,13 +36,15 @@ static const struct {
 	{ ".webmanifest", "application/manifest+json" },
 	{ ".png", "image/png" },
 	{ ".ico", "image/x-icon" },
+	{ ".csv", "text/csv; charset=utf-8" },
+	{ ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
 };
 
 static struct col_static files[MAX_FILES];
 static size_t n_files;
 static pthread_once_t described = PTHREAD_ONCE_INIT;
 
-static const char *type_of(const char *name)
+const char *col_static_type(const char *name)
 {
 	const char *dot = strrchr(name, '.');
 
@@ -62,7 +64,7 @@ static void describe(void)
 		s->name = f->name;
 		s->data = f->data;
 		s->size = f->size;
-		s->content_type = type_of(f->name);
+		s->content_type = col_static_type(f->name);
 		s->gz = f->gz;
 		s->gz_size = f->gz_size;
 		if (secret_hash(f->data, f->size, hash, NULL) != 0)

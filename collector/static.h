@@ -22,6 +22,9 @@ struct col_static {
 	char gz_etag[24];             /* "\"" 16 hex digits "-gz\"" */
 };
 
+/* The content type for a file name, by its extension.  Can't fail. */
+const char *col_static_type(const char *name);
+
 /* The file called `name` (no directory), or NULL when there is none.  The
  * result lives as long as the process.  Thread-safe. */
 const struct col_static *col_static_find(const char *name);

@@ -115,6 +115,12 @@ static const char *const migrations[] = {
 	"  dossiers INTEGER NOT NULL CHECK (dossiers >= 0),"
 	"  PRIMARY KEY (period, agency_id, sector_id));"
 	"CREATE INDEX dossiers_by_quarter ON dossiers(quarter);",
+	/* 5 -> 6: a published quarter's report, its files as rendered then */
+	"CREATE TABLE published_files("
+	"  period TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"              /* index.html, methodology.html, scores.csv, ... */
+	"  content BLOB NOT NULL,"
+	"  PRIMARY KEY (period, name));",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -7,11 +7,15 @@
  */
 #include "rep_publish.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "rep_score.h"
+#include "report.h"
 #include "../db/db.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
@@ -28,6 +32,116 @@ static const struct {
 };
 
 #define N_GROUPINGS (sizeof(groupings) / sizeof(groupings[0]))
+
+/* The survey the quarterly report is about (its counter section reads the
+ * kiosk form itself). */
+#define REPORT_FORM "sipas-2017"
+#define REPORT_MAX_FILES 16
+#define REPORT_MAX_BYTES (64 * 1024 * 1024)
+
+/* The rendered report's files, waiting to be stored. */
+struct report_files {
+	size_t n;
+	char *name[REPORT_MAX_FILES];
+	char *data[REPORT_MAX_FILES];
+	size_t size[REPORT_MAX_FILES];
+};
+
+static void report_files_release(struct report_files *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->name[i]);
+		free(f->data[i]);
+	}
+	f->n = 0;
+}
+
+/* Read the regular files of dir into f, removing them and dir. */
+static int take_files(const char *dir, struct report_files *f, struct err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return err_set(e, ERR_IO, "%s: cannot read the report: %m", dir);
+	while (!rc && (de = readdir(d))) {
+		char path[4096];
+		FILE *fp;
+		long size;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fp = fopen(path, "rb");
+		if (!fp || fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || size > REPORT_MAX_BYTES ||
+		    fseek(fp, 0, SEEK_SET) != 0)
+			rc = err_set(e, ERR_IO, "%s: cannot read the report file", path);
+		else if (f->n == REPORT_MAX_FILES)
+			rc = err_set(e, ERR_INTERNAL, "the report has more than %d files", REPORT_MAX_FILES);
+		else if (!(f->name[f->n] = strdup(de->d_name)) || !(f->data[f->n] = malloc((size_t)size + 1)))
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		else if (fread(f->data[f->n], 1, (size_t)size, fp) != (size_t)size)
+			rc = err_set(e, ERR_IO, "%s: cannot read the report file", path);
+		else
+			f->size[f->n++] = (size_t)size;
+		if (rc && f->n < REPORT_MAX_FILES) {
+			free(f->name[f->n]);
+			free(f->data[f->n]);
+			f->name[f->n] = NULL;
+			f->data[f->n] = NULL;
+		}
+		if (fp)
+			fclose(fp);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+	return rc;
+}
+
+/* Render the quarter's report (reports/report.c) into f. */
+static int render_report(sqlite3 *db, const struct registry *reg, const struct period *p,
+			 struct report_files *f, struct err *e)
+{
+	char dir[] = "/tmp/sipas-report-XXXXXX";
+	struct form *form = NULL;
+	int rc = form_store_get(db, REPORT_FORM, &form, e);
+
+	if (!rc && !mkdtemp(dir))
+		rc = err_set(e, ERR_IO, "cannot make a directory for the report: %m");
+	else if (!rc) {
+		rc = rep_report_write(db, reg, form, p->label, dir, e);
+		if (rc) {
+			struct report_files ignored = { 0 };
+
+			take_files(dir, &ignored, NULL);   /* clean up */
+			report_files_release(&ignored);
+		} else {
+			rc = take_files(dir, f, e);
+		}
+	}
+	form_free(form);
+	return rc;
+}
+
+static int store_files(sqlite3 *db, const struct period *p, const struct report_files *f, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "INSERT INTO published_files(period, name, content) VALUES (?1, ?2, ?3)",
+			    &st, e);
+
+	for (size_t i = 0; !rc && i < f->n; i++) {
+		sqlite3_bind_text(st, 1, p->label, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->name[i], -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, f->data[i], (int)f->size[i], SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, "storing the published report");
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
 
 /* One form's computed scores, waiting to be stored. */
 struct computed {
@@ -144,11 +258,12 @@ static int store(sqlite3 *db, const struct period *p, const struct computed *c, 
 int rep_publish(sqlite3 *db, const struct period *period, const char *form, const char *rake_path,
 		int64_t now, int *published, struct err *e)
 {
+	struct report_files files = { 0 };
 	struct registry *reg = NULL;
 	struct computed *done = NULL;
 	char **codes = NULL;
 	size_t n = 0;
-	int rc = db_exec(db, "BEGIN", e);   /* one snapshot for every form */
+	int rc = db_exec(db, "BEGIN", e), with_report = 0;   /* one snapshot for every form */
 
 	if (rc)
 		return rc;
@@ -157,14 +272,21 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 		rc = registry_read(db, &reg, e);
 	if (!rc && !(done = calloc(n ? n : 1, sizeof(*done))))
 		rc = err_set(e, ERR_NOMEM, "out of memory");
-	for (size_t i = 0; !rc && i < n; i++)
+	for (size_t i = 0; !rc && i < n; i++) {
 		rc = compute(db, reg, codes[i], period, rake_path, &done[i], e);
+		with_report |= strcmp(codes[i], REPORT_FORM) == 0;
+	}
+	/* a quarter of the survey gets its report (design weights, as printed) */
+	if (!rc && with_report && !rake_path && strchr(period->label, 'Q'))
+		rc = render_report(db, reg, period, &files, e);
 	db_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL);
 	if (!rc)
 		rc = db_exec(db, "BEGIN IMMEDIATE", e);
 	if (!rc) {
 		for (size_t i = 0; !rc && i < n; i++)
 			rc = store(db, period, &done[i], now, e);
+		if (!rc)
+			rc = store_files(db, period, &files, e);
 		if (!rc)
 			rc = db_exec(db, "COMMIT", e);
 		if (rc)
@@ -176,12 +298,13 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 		free(codes[i]);
 	free(codes);
 	computed_release(done, done ? n : 0);
+	report_files_release(&files);
 	registry_free(reg);
 	return rc;
 }
 
-int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
-		 struct err *e)
+static int withdraw_locked(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
+			   struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = db_prepare(db, "DELETE FROM published WHERE period = ?1 AND "
@@ -197,6 +320,69 @@ int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int
 	else if ((*withdrawn = sqlite3_changes(db)) == 0)
 		rc = err_set(e, ERR_NOT_FOUND, "%s%s%s is not published", period->label, form ? " of " : "",
 			     form ? form : "");
+	sqlite3_finalize(st);
+	st = NULL;
+	/* the report is about the survey: it goes with it */
+	if (!rc && (!form || strcmp(form, REPORT_FORM) == 0))
+		rc = db_prepare(db, "DELETE FROM published_files WHERE period = ?1", &st, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, period->label, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, "withdrawing the report");
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
+		 struct err *e)
+{
+	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
+
+	if (rc)
+		return rc;
+	rc = withdraw_locked(db, period, form, withdrawn, e);
+	if (!rc)
+		rc = db_exec(db, "COMMIT", e);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+	return rc;
+}
+
+int rep_published_file(sqlite3 *db, const char *period_label, const char *name, char **data,
+		       size_t *size, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "SELECT content FROM published_files WHERE period = ?1 AND name = ?2",
+			    &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, period_label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = err_set(e, ERR_NOT_FOUND, "not published");
+	} else {
+		*size = (size_t)sqlite3_column_bytes(st, 0);
+		*data = malloc(*size ? *size : 1);
+		if (!*data)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		else if (*size)
+			memcpy(*data, sqlite3_column_blob(st, 0), *size);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int rep_published_reports(sqlite3 *db, int (*fn)(const char *period_label, void *arg), void *arg,
+			  struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "SELECT DISTINCT period FROM published_files ORDER BY period DESC", &st, e);
+
+	while (!rc && sqlite3_step(st) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(st, 0), arg))
+			break;
 	sqlite3_finalize(st);
 	return rc;
 }

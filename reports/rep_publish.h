@@ -1,12 +1,13 @@
 /*
  * rep_publish.h - publishing a period: its scores are computed once and
- * stored (for the default grouping and for agency × sector), so the public
- * figures never move when late ratings arrive; withdrawing them takes the
- * period down.  The collector serves only what is stored here.
+ * stored (for the default grouping and for agency × sector), with the
+ * quarter's report as rendered then, so the public figures never move when
+ * late ratings arrive; withdrawing them takes the period down.  The collector serves only what is stored here.
  */
 #ifndef SIPAS_REP_PUBLISH_H
 #define SIPAS_REP_PUBLISH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
 
@@ -27,6 +28,16 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
  * many forms were.  ERR_NOT_FOUND when nothing was published. */
 int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
 		 struct err *e);
+
+/* A file of the report published for a quarter (index.html, scores.csv,
+ * ...): *data (owned by the caller, free) gets its bytes, *size their
+ * count.  ERR_NOT_FOUND when there is none. */
+int rep_published_file(sqlite3 *db, const char *period_label, const char *name, char **data,
+		       size_t *size, struct err *e);
+
+/* Call fn for every quarter with a published report, newest first. */
+int rep_published_reports(sqlite3 *db, int (*fn)(const char *period_label, void *arg), void *arg,
+			  struct err *e);
 
 /* The stored score JSON of a published form and period, grouped as `by`
  * (a set of enum score_by; 0 = agency then sector).  *text is owned by the

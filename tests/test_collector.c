@@ -735,6 +735,57 @@ static void published_figures_do_not_move(void)
 	CHECK_INT(test_server_stop(&st.s), 0);
 }
 
+static void a_published_quarter_serves_its_report(void)
+{
+	struct setup st;
+	struct http_result h;
+	const struct cmd_result *r;
+	char reg[4096], csv[4096], *score_csv;
+
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	CHECK_INT(sipas_run(NULL, "init", "--registry", reg, NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status, 0);
+	CHECK_INT(test_server_start(&st.s, "sipas.db", NULL), 0);
+	CHECK_INT(get(&st, "/results", NULL, &h), 200);
+	CHECK_CONTAINS(h.body, "Chưa có kỳ nào được công bố");
+	free(h.body);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(get(&st, "/results", NULL, &h), 200);
+	CHECK_CONTAINS(h.body, "<a href=\"/results/2026Q3/\">2026Q3</a>");
+	free(h.body);
+	CHECK_INT(get(&st, "/results/2026Q3", NULL, &h), 301);
+	CHECK_CONTAINS(h.headers, "Location: /results/2026Q3/");
+	free(h.body);
+	CHECK_INT(get(&st, "/results/2026Q3/", NULL, &h), 200);
+	CHECK_CONTAINS(h.headers, "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'");
+	CHECK_CONTAINS(h.body, "2026Q3");
+	free(h.body);
+	CHECK_INT(get(&st, "/results/2026Q3/methodology.html", NULL, &h), 200);
+	free(h.body);
+	CHECK_INT(get(&st, "/results/2026Q3/scores.xlsx", NULL, &h), 200);
+	CHECK_CONTAINS(h.headers, "spreadsheetml");
+	free(h.body);
+	/* the open data is what sipas score gave when the quarter was published */
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "csv", NULL);
+	CHECK_INT(r->status, 0);
+	score_csv = strdup(r->out);
+	CHECK_INT(get(&st, "/results/2026Q3/scores.csv", NULL, &h), 200);
+	CHECK_CONTAINS(h.headers, "text/csv");
+	CHECK_STR(h.body, score_csv);
+	free(h.body);
+	free(score_csv);
+	CHECK_INT(get(&st, "/results/2026Q2/", NULL, &h), 404);
+	free(h.body);
+	CHECK_INT(get(&st, "/results/2026Q3/../../db", NULL, &h), 404);
+	free(h.body);
+	CHECK_INT(sipas_run(NULL, "publish", "--withdraw", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(get(&st, "/results/2026Q3/", NULL, &h), 404);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published_files"), 0);
+}
+
 const struct test_case collector_tests[] = {
 	{ "sighup_reloads_forms_and_registry_without_dropping_requests",
 	  sighup_reloads_forms_and_registry_without_dropping_requests },
@@ -743,6 +794,7 @@ const struct test_case collector_tests[] = {
 	{ "tokens", tokens },
 	{ "phone_links", phone_links },
 	{ "published_figures_do_not_move", published_figures_do_not_move },
+	{ "a_published_quarter_serves_its_report", a_published_quarter_serves_its_report },
 	{ "batches", batches },
 	{ "rate_limits", rate_limits },
 	{ "metrics_and_scores", metrics_and_scores },

@@ -18,8 +18,8 @@ static void migrates_an_empty_file(void)
 	CHECK_INT(test_write("empty.db", ""), 0);
 	r = sipas_run(NULL, "init", "--db", "empty.db", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_CONTAINS(r->out, "empty.db: schema 5, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
-	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 5);
+	CHECK_CONTAINS(r->out, "empty.db: schema 6, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
+	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 6);
 	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM agencies WHERE code = 'SO-NNMT' "
 			      "AND name = 'Sở Nông nghiệp và Môi trường'"), 1);
@@ -62,10 +62,10 @@ static void newer_schema_and_non_databases_are_refused(void)
 	}
 	r = sipas_run(NULL, "init", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (5)");
+	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (6)");
 	r = sipas_run(NULL, "import", "--form", "sipas-2017", "-", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 5");
+	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 6");
 	CHECK_INT(test_write("junk.db", "this is not a database, just some text that is long enough "
 			     "to fill a header page of sqlite, more or less, and then some more text."), 0);
 	r = sipas_run(NULL, "init", "--db", "junk.db", NULL);
@@ -125,10 +125,10 @@ static void migrates_version_1_forward(void)
 	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 1);
 	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "old.db: schema version 1, this sipas needs 5 (run 'sipas init')");
+	CHECK_CONTAINS(r->err, "old.db: schema version 1, this sipas needs 6 (run 'sipas init')");
 	r = sipas_run(NULL, "init", "--db", "old.db", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 5);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 6);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 3);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices"), 0);
 	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL);

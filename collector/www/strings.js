@@ -20,7 +20,8 @@ export const strings = {
 
 		"results.title": "Kết quả đã công bố – SIPAS",
 		"results.h1": "Kết quả đã công bố",
-		"results.text": "Kết quả khảo sát sự hài lòng đã được công bố sẽ hiển thị tại đây.",
+		"results.text": "Các quý đã công bố, mỗi quý có báo cáo, phương pháp tính và dữ liệu mở:",
+		"results.none": "Chưa có kỳ nào được công bố.",
 
 		"refused.title": "Không mở được phiếu đánh giá – SIPAS",
 		"refused.h1": "Không mở được phiếu đánh giá",
@@ -134,7 +135,8 @@ export const strings = {
 
 		"results.title": "Published results – SIPAS",
 		"results.h1": "Published results",
-		"results.text": "Published satisfaction survey results will appear here.",
+		"results.text": "The published quarters, each with its report, method and open data:",
+		"results.none": "No quarter has been published yet.",
 
 		"refused.title": "The survey cannot be opened – SIPAS",
 		"refused.h1": "This survey link cannot be opened",
