@@ -120,8 +120,8 @@ static void csv_num(struct strbuf *sb, int known, double v)
 
 /* One estimate; `n` is its respondents who answered, or -1 for elements
  * and the index (built from several questions). */
-static void csv_row(struct strbuf *sb, const struct score_group *g, const char *id,
-		    const struct score_estimate *est, long n)
+static void csv_row(struct strbuf *sb, const struct score_result *r, const struct score_group *g,
+		    const char *id, const struct score_estimate *est, long n)
 {
 	const char *status = score_status_name(g->status);
 
@@ -140,7 +140,10 @@ static void csv_row(struct strbuf *sb, const struct score_group *g, const char *
 	if (n >= 0)
 		strbuf_addf(sb, "%ld", n);
 	csv_num(sb, g->has_target, g->target);
-	strbuf_addf(sb, ",%s\n", status ? status : "");
+	/* every row says what it was computed from and how */
+	strbuf_addf(sb, ",%s,", status ? status : "");
+	csv_quote(sb, r->form->id);
+	strbuf_addf(sb, ",%s,%s,%d\n", r->period.label, r->raked ? "raked" : "design", SCORE_FORMULA_VERSION);
 }
 
 int rep_score_csv(const struct score_result *r, FILE *fp)
@@ -150,16 +153,17 @@ int rep_score_csv(const struct score_result *r, FILE *fp)
 	int rc = 0;
 
 	strbuf_init(&sb, 0);
-	strbuf_addstr(&sb, "agency,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status\n");
+	strbuf_addstr(&sb, "agency,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status,"
+		      "form,period,weights,formula_version\n");
 	for (size_t i = 0; i < r->n_groups && !rc; i++) {
 		const struct score_group *g = &r->groups[i];
 
 		for (size_t k = 0; k < f->n_items; k++)
-			csv_row(&sb, g, f->items[k].id, &g->items[k], g->items[k].n);
+			csv_row(&sb, r, g, f->items[k].id, &g->items[k], g->items[k].n);
 		for (size_t el = 0; el < f->n_elements; el++)
-			csv_row(&sb, g, f->elements[el].id, &g->elements[el], -1);
+			csv_row(&sb, r, g, f->elements[el].id, &g->elements[el], -1);
 		if (f->n_elements)
-			csv_row(&sb, g, "index", &g->index, -1);
+			csv_row(&sb, r, g, "index", &g->index, -1);
 		if (sb.failed || fwrite(sb.buf, 1, sb.len, fp) != sb.len)
 			rc = ERR_IO;
 		strbuf_reset(&sb);

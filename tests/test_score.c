@@ -452,13 +452,15 @@ static void csv_and_table_formats(void)
 	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "csv", "--by", "sector", NULL);
 	CHECK_INT(r->status, 0);
 	{
-		const char *header = "agency,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status\n";
+		const char *header = "agency,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status,"
+				     "form,period,weights,formula_version\n";
 
 		CHECK(strncmp(r->out, header, strlen(header)) == 0);
 	}
 	CHECK_CONTAINS(r->out, "\n,,e1.1,0.86478455048785");
 	CHECK_CONTAINS(r->out, ",2863,2478.49751522");
 	CHECK_CONTAINS(r->out, ",61,logit,2712,0.9");
+	CHECK_CONTAINS(r->out, ",not_met,sipas-2017,2026Q3,design,1\n");
 	CHECK_CONTAINS(r->out, "\n,giao-duc,index,");
 	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "table", NULL);
 	CHECK_INT(r->status, 0);
