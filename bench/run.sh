@@ -9,6 +9,8 @@
 #            beside a bare libmicrohttpd handler that stores nothing (target: ratio >= 0.5,
 #            p99 <= 20 ms), and the same handler with each request suspended and resumed by
 #            another thread (what the hand-off to the writer costs by itself)
+#   report   `sipas report` for a quarter of a year of BENCH_REPORT_ROWS (default 1 M) responses
+#            a quarter (target: <= 10 s, <= 1 GiB); BENCH_REPORT_ROWS=0 skips it
 #   kiosk    the kiosk page's first render in headless Chromium with the CPU throttled 4x
 #            (bench/kiosk_render.mjs; target: <= 1 s)
 # BENCH_SIZES overrides the sizes (default "1000000 10000000"); set but empty, it runs
@@ -116,6 +118,23 @@ for n in $SIZES; do
 	done
 	rm -f "$db" "$db-wal" "$db-shm"
 done
+
+# ---- the quarterly report: a year of BENCH_REPORT_ROWS responses a quarter ----
+# (the trend needs the three quarters before; 0 skips it)
+REPORT_ROWS="${BENCH_REPORT_ROWS-1000000}"
+if [ "$REPORT_ROWS" != 0 ]; then
+	rm -f report.db report.db-wal report.db-shm
+	"$SIPAS" init --db report.db >/dev/null
+	for q in 2025Q4 2026Q1 2026Q2 2026Q3; do
+		"$SIPAS" demo --db report.db --csv "year-$q.csv" --form sipas-2017 --period "$q" --rows "$REPORT_ROWS"
+		"$SIPAS" import --db report.db --form sipas-2017 "year-$q.csv" >/dev/null
+		rm -f "year-$q.csv"
+	done
+	measure "$SIPAS" report --db report.db --period 2026Q3 --out report
+	row "report 2026Q3, $(( REPORT_ROWS * 4 )) responses in the year" "${secs} s" "${mib} MiB" \
+		"target <= 10 s, <= 1 GiB"
+	rm -rf report report.db report.db-wal report.db-shm
+fi
 
 # ---- the kiosk page: first render with the CPU throttled 4x ----
 render=$(SIPAS_BIN="$SIPAS" SIPAS_NODE_DIR="$ROOT/build/node" node "$ROOT/bench/kiosk_render.mjs")
