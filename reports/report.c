@@ -12,6 +12,37 @@
 #include "report.h"
 #include "rep_score.h"
 
+/* An --out the user can fix: not a directory, no permission, read-only. */
+static int user_errno(int err)
+{
+	return err == EACCES || err == ENOTDIR || err == EROFS || err == EISDIR || err == EEXIST;
+}
+
+/* mkdir -p: `dir` and any missing parents. */
+static int make_dirs(const char *dir, struct err *e)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return err_set(e, ERR_INVALID, "--out: bad directory name");
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(path, 0777) != 0 && errno != EEXIST)
+				return err_set(e, user_errno(errno) ? ERR_INVALID : ERR_IO,
+					       "%s: %s", path, strerror(errno));
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
 static int write_file(const char *dir, const char *name, const struct strbuf *sb, struct err *e)
 {
 	char path[4096];
@@ -23,7 +54,7 @@ static int write_file(const char *dir, const char *name, const struct strbuf *sb
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fp = fopen(path, "wb");
 	if (!fp)
-		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		return err_set(e, user_errno(errno) ? ERR_INVALID : ERR_IO, "%s: %s", path, strerror(errno));
 	bad = fwrite(strbuf_str(sb), 1, sb->len, fp) != sb->len;
 	if (fclose(fp) != 0)
 		bad = 1;
@@ -101,10 +132,9 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	if (rc)
 		goto out;
 	r.trend[REP_TREND_QUARTERS - 1] = r.main;
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-		rc = err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
+	rc = make_dirs(dir, e);
+	if (rc)
 		goto out;
-	}
 	rc = rep_report_html(&r, &sb) ? err_set(e, ERR_NOMEM, "building index.html: out of memory") : 0;
 	if (!rc)
 		rc = write_file(dir, "index.html", &sb, e);

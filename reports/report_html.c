@@ -16,7 +16,7 @@
 const char rep_report_style[] =
 	"<style>\n"
 	"@page { size: A4; margin: 15mm }\n"
-	"body { font-family: sans-serif; font-size: 11pt; color: #111; max-width: 60em; margin: 0 auto; padding: 1em }\n"
+	"body { font-family: sans-serif; font-size: 11pt; color: #111; max-width: 60em; margin: 0 auto; padding: 1em; box-sizing: border-box }\n"
 	"h1 { font-size: 18pt } h2 { font-size: 14pt; border-bottom: 1px solid #999 }\n"
 	"section + section { break-before: page }\n"
 	"table { border-collapse: collapse; margin: 0.5em 0 }\n"
@@ -237,25 +237,49 @@ static void section_cross(struct strbuf *sb, const struct rep_report *r)
 }
 
 /* The change from the previous quarter in percentage points, and whether it
- * is real: |Δ| > 1.96·√(se₁² + se₂²). */
+ * is real: |Δ| > 1.96·√(se₁² + se₂²).  Two cells. */
 static void add_change(struct strbuf *sb, const struct score_estimate *a, const struct score_estimate *b)
 {
 	double d;
 
 	strbuf_addstr(sb, "<td class=\"num\">");
 	if (!a->defined || !b->defined) {
-		strbuf_addstr(sb, "–</td>");
+		strbuf_addstr(sb, "–</td><td>–</td>");
 		return;
 	}
 	d = (b->est - a->est) * 100.0;
 	if (d >= 0.05)
 		strbuf_addch(sb, '+');
 	rep_fmt_dec1(sb, d);
-	strbuf_addstr(sb, NBSP "điểm %");
+	strbuf_addstr(sb, NBSP "điểm %</td><td>");
 	if (a->has_se && b->has_se)
 		strbuf_addstr(sb, fabs(b->est - a->est) > 1.96 * sqrt(a->se * a->se + b->se * b->se) ?
-			      " (thay đổi có ý nghĩa)" : " (không có ý nghĩa thống kê)");
+			      "Có ý nghĩa" : "Không có ý nghĩa thống kê");
+	else
+		strbuf_addstr(sb, "–");
 	strbuf_addstr(sb, "</td>");
+}
+
+static void trend_row(struct strbuf *sb, const struct rep_report *r, const char *name, long element)
+{
+	const int last = REP_TREND_QUARTERS - 1;
+	const struct score_estimate *prev = NULL, *cur = NULL;
+
+	strbuf_addstr(sb, "<tr><th>");
+	rep_xml_escape(sb, name);
+	strbuf_addstr(sb, "</th>");
+	for (int q = 0; q <= last; q++) {
+		const struct score_group *g = &r->trend[q]->groups[0];
+		const struct score_estimate *est = element < 0 ? &g->index : &g->elements[element];
+
+		add_td_pct(sb, est->defined, est->est);
+		if (q == last - 1)
+			prev = est;
+		if (q == last)
+			cur = est;
+	}
+	add_change(sb, prev, cur);
+	strbuf_addstr(sb, "</tr>\n");
 }
 
 static void section_trend(struct strbuf *sb, const struct rep_report *r)
@@ -265,37 +289,29 @@ static void section_trend(struct strbuf *sb, const struct rep_report *r)
 
 	strbuf_addstr(sb, "<section id=\"xu-huong\">\n<h2>4. Xu hướng bốn quý</h2>\n");
 	rep_svg_trend(sb, "xu-huong-bd", "Chỉ số SIPAS và năm yếu tố qua bốn quý", r);
-	strbuf_addstr(sb, "<table>\n<thead><tr><th>Quý</th><th class=\"num\">n</th><th class=\"num\">n hiệu dụng</th>"
-		      "<th class=\"num\">Chỉ số SIPAS</th>");
-	for (size_t i = 0; i < f->n_elements; i++) {
+	strbuf_addstr(sb, "<table>\n<thead><tr><th></th>");
+	for (int q = 0; q <= last; q++) {
 		strbuf_addstr(sb, "<th class=\"num\">");
-		rep_xml_escape(sb, rep_element_title(f, i));
+		rep_xml_escape(sb, r->trend[q]->period.label);
 		strbuf_addstr(sb, "</th>");
 	}
-	strbuf_addstr(sb, "</tr></thead>\n<tbody>\n");
+	strbuf_addstr(sb, "<th class=\"num\">Thay đổi so với quý trước</th><th>Thay đổi thực?</th></tr></thead>\n"
+		      "<tbody>\n");
+	trend_row(sb, r, "Chỉ số SIPAS", -1);
+	for (size_t i = 0; i < f->n_elements; i++)
+		trend_row(sb, r, rep_element_title(f, i), (long)i);
+	strbuf_addstr(sb, "<tr><th>n (n hiệu dụng)</th>");
 	for (int q = 0; q <= last; q++) {
 		const struct score_group *g = &r->trend[q]->groups[0];
 
-		strbuf_addstr(sb, "<tr><th>");
-		rep_xml_escape(sb, r->trend[q]->period.label);
-		strbuf_addstr(sb, "</th>");
-		add_td_sizes(sb, g);
-		add_td_pct(sb, g->index.defined, g->index.est);
-		for (size_t i = 0; i < f->n_elements; i++)
-			add_td_pct(sb, g->elements[i].defined, g->elements[i].est);
-		strbuf_addstr(sb, "</tr>\n");
+		strbuf_addstr(sb, "<td class=\"num\">");
+		rep_fmt_int(sb, g->n);
+		strbuf_addstr(sb, " (");
+		rep_fmt_dec1(sb, g->n_eff);
+		strbuf_addstr(sb, ")</td>");
 	}
-	{
-		const struct score_group *a = &r->trend[last - 1]->groups[0], *b = &r->trend[last]->groups[0];
-
-		strbuf_addstr(sb, "<tr><th>Thay đổi so với quý trước</th><td></td><td></td>");
-		add_change(sb, &a->index, &b->index);
-		for (size_t i = 0; i < f->n_elements; i++)
-			add_change(sb, &a->elements[i], &b->elements[i]);
-		strbuf_addstr(sb, "</tr>\n");
-	}
-	strbuf_addstr(sb, "</tbody>\n");
-	add_caption(sb, r, "Thay đổi có ý nghĩa khi |Δ| > 1,96·√(se₁² + se₂²), các quý coi như độc lập.");
+	strbuf_addstr(sb, "<td></td><td></td></tr>\n</tbody>\n");
+	add_caption(sb, r, "Thay đổi là thực (có ý nghĩa) khi |Δ| > 1,96·√(se₁² + se₂²), hai quý coi như hai mẫu độc lập.");
 	strbuf_addstr(sb, "</table>\n</section>\n");
 }
 

@@ -89,6 +89,15 @@ static void test_names_every_agency_and_sector(void)
 	CHECK(!strstr(page, "http://") && !strstr(page, "https://"));
 	CHECK_CONTAINS(page, "@page { size: A4; margin: 15mm }");
 	CHECK_CONTAINS(page, "<title id=\"co-quan-t\">");
+	CHECK_CONTAINS(page, "<title id=\"linh-vuc-t\">");
+	/* the trend: the quarter and the three before it */
+	CHECK_CONTAINS(page, ">2025Q4</th>");
+	CHECK_CONTAINS(page, ">2026Q3</th>");
+	CHECK_CONTAINS(page, "Thay đổi so với quý trước");
+	CHECK_CONTAINS(page, "thống kê</td>");
+	/* dates dd/mm/yyyy */
+	CHECK_CONTAINS(page, "01/07/2026");
+	CHECK_CONTAINS(page, "30/09/2026");
 	free(page);
 }
 
@@ -265,6 +274,14 @@ static void test_errors(void)
 	r = sipas_run(NULL, "report", "--period", "2026Q3", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK(!test_read("out/index.html"));
+	CHECK_INT(test_write("plain", "a file\n"), 0);
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "plain/sub", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "sipas report: ");
+	/* missing parents are created */
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "a/b/c", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(test_file_contains("a/b/c/index.html", "</html>"));
 }
 
 const struct test_case report_tests[] = {
@@ -273,6 +290,6 @@ const struct test_case report_tests[] = {
 	{ "pages_are_well_formed", test_pages_are_well_formed },
 	{ "csv_and_json_as_score", test_csv_and_json_as_score },
 	{ "xlsx_whole_quarter", test_xlsx_whole_quarter },
-	{ "errors", test_errors },
+	{ "errors_and_out_dir", test_errors },
 	{ NULL, NULL }
 };
