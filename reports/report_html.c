@@ -40,7 +40,7 @@ void rep_page_start(struct strbuf *sb, const char *title)
 
 void rep_page_end(struct strbuf *sb)
 {
-	strbuf_addstr(sb, "</body>\n</html>\n");
+	strbuf_addstr(sb, "</main>\n</body>\n</html>\n");
 }
 
 static void add_interval(struct strbuf *sb, const struct score_estimate *est)
@@ -289,7 +289,7 @@ static void section_trend(struct strbuf *sb, const struct rep_report *r)
 
 	strbuf_addstr(sb, "<section id=\"xu-huong\">\n<h2>4. Xu hướng bốn quý</h2>\n");
 	rep_svg_trend(sb, "xu-huong-bd", "Chỉ số SIPAS và năm yếu tố qua bốn quý", r);
-	strbuf_addstr(sb, "<table>\n<thead><tr><th></th>");
+	strbuf_addstr(sb, "<table>\n<thead><tr><th>Ước lượng</th>");
 	for (int q = 0; q <= last; q++) {
 		strbuf_addstr(sb, "<th class=\"num\">");
 		rep_xml_escape(sb, r->trend[q]->period.label);
@@ -401,7 +401,7 @@ int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 	rep_fmt_date(sb, r->period.last_day);
 	strbuf_addstr(sb, ". Lập ngày ");
 	rep_fmt_date(sb, r->today);
-	strbuf_addstr(sb, ". Cách tính: <a href=\"methodology.html\">phương pháp</a>.</p>\n</header>\n");
+	strbuf_addstr(sb, ". Cách tính: <a href=\"methodology.html\">phương pháp</a>.</p>\n</header>\n<main>\n");
 	section_headline(sb, r);
 	if (section_groups(sb, r, 1) || section_groups(sb, r, 0)) {
 		rc = -1;

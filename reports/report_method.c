@@ -61,7 +61,7 @@ int rep_report_method(const struct rep_report *r, struct strbuf *sb)
 	strbuf_addstr(sb, ", phiếu ");
 	rep_xml_escape(sb, r->form->id);
 	strbuf_addstr(sb, ", trọng số thiết kế (design). Mọi số trong báo cáo có thể tính lại từ các phiếu theo "
-		      "các công thức dưới đây.</p>\n</header>\n");
+		      "các công thức dưới đây.</p>\n</header>\n<main>\n");
 	strbuf_addstr(sb, method_body);
 	rep_page_end(sb);
 	return sb->failed ? -1 : 0;

@@ -168,6 +168,18 @@ void rep_svg_trend(struct strbuf *sb, const char *id, const char *title, const s
 			started = 1;
 		}
 		(void)last_y;
+		/* a mark at each quarter, so a lone quarter shows too */
+		strbuf_addf(sb, "\"/><path fill=\"%s\" stroke=\"none\" d=\"", colour[l % 6]);
+		for (int q = 0; q < REP_TREND_QUARTERS; q++) {
+			const struct score_group *g = &r->trend[q]->groups[0];
+			const struct score_estimate *est = l == 0 ? &g->index : &g->elements[l - 1];
+			double x = TR_L + 20 + q * (TR_R - TR_L - 40) / (REP_TREND_QUARTERS - 1.0), y;
+
+			if (!est->defined)
+				continue;
+			y = TR_B - (fmax(est->est, lo) - lo) / (1.0 - lo) * (TR_B - TR_T);
+			strbuf_addf(sb, "M%.1f %.1fh3v3h-3z", x - 1.5, y - 1.5);
+		}
 		/* the legend: the same stroke and dash, then the name */
 		strbuf_addf(sb, "\"/><path d=\"M%d %dh30\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s%s%s/>"
 			    "<text x=\"%d\" y=\"%d\" font-size=\"11\">", TR_R + 10, TR_T + 6 + (int)l * 22,
