@@ -254,6 +254,68 @@ static void test_xlsx_whole_quarter(void)
 	CHECK_INT(missing, 0);
 }
 
+static int index_est_se(const char *period, double *est, double *se)
+{
+	const struct cmd_result *r = sipas_run(NULL, "score", "--period", period, "--format", "json", NULL);
+	json_t *doc, *ix;
+	int rc = -1;
+
+	if (r->status != 0)
+		return -1;
+	doc = json_loads(r->out, 0, NULL);
+	ix = json_object_get(json_array_get(json_object_get(doc, "groups"), 0), "index");
+	if (json_is_number(json_object_get(ix, "est")) && json_is_number(json_object_get(ix, "se"))) {
+		*est = json_number_value(json_object_get(ix, "est"));
+		*se = json_number_value(json_object_get(ix, "se"));
+		rc = 0;
+	}
+	json_decref(doc);
+	return rc;
+}
+
+/* The index's change from 2026Q2 (100 fixture rows) to 2026Q3, and whether it is real. */
+static void test_trend_change(void)
+{
+	char *page = fixture_report(), want[64], *row, *end, *dot;
+	double e2, s2, e3, s3, d;
+
+	CHECK(page);
+	CHECK_INT(index_est_se("2026Q2", &e2, &s2), 0);
+	CHECK_INT(index_est_se("2026Q3", &e3, &s3), 0);
+	d = (e3 - e2) * 100.0;
+	snprintf(want, sizeof(want), "%s%.1f\xc2\xa0điểm %%", d >= 0.05 ? "+" : "", d);
+	dot = strchr(want, '.');
+	if (dot)
+		*dot = ',';
+	row = strstr(page, "<tr><th>Chỉ số SIPAS</th>");
+	CHECK(row);
+	end = strstr(row, "</tr>");
+	CHECK(end);
+	*end = '\0';
+	CHECK_CONTAINS(row, want);
+	CHECK_CONTAINS(row, fabs(e3 - e2) > 1.96 * sqrt(s2 * s2 + s3 * s3) ? "<td>Có ý nghĩa</td>" :
+		       "<td>Không có ý nghĩa thống kê</td>");
+	free(page);
+}
+
+static void test_xlsx_sheets(void)
+{
+	char *page = fixture_report(), *book;
+
+	CHECK(page);
+	free(page);
+	CHECK_INT(system("unzip -p out/scores.xlsx xl/workbook.xml > workbook.xml"), 0);
+	book = test_read("workbook.xml");
+	CHECK(book);
+	CHECK_CONTAINS(book, "name=\"Toàn quý\"");
+	CHECK_CONTAINS(book, "name=\"Cơ quan\"");
+	CHECK_CONTAINS(book, "name=\"Lĩnh vực\"");
+	CHECK_CONTAINS(book, "name=\"Tiêu chí\"");
+	free(book);
+	CHECK_INT(system("unzip -p out/scores.xlsx xl/styles.xml > styles.xml"), 0);
+	CHECK(test_file_contains("styles.xml", "formatCode=\"0.0%\""));
+}
+
 static void test_errors(void)
 {
 	const struct cmd_result *r;
@@ -290,6 +352,8 @@ const struct test_case report_tests[] = {
 	{ "pages_are_well_formed", test_pages_are_well_formed },
 	{ "csv_and_json_as_score", test_csv_and_json_as_score },
 	{ "xlsx_whole_quarter", test_xlsx_whole_quarter },
+	{ "xlsx_sheets_and_formats", test_xlsx_sheets },
+	{ "trend_change", test_trend_change },
 	{ "errors_and_out_dir", test_errors },
 	{ NULL, NULL }
 };
