@@ -13,7 +13,7 @@
 
 #define NBSP "\xc2\xa0"
 
-const char rep_report_style[] =
+static const char report_style[] =
 	"<style>\n"
 	"@page { size: A4; margin: 15mm }\n"
 	"body { font-family: sans-serif; font-size: 11pt; color: #111; max-width: 60em; margin: 0 auto; padding: 1em; box-sizing: border-box }\n"
@@ -34,7 +34,7 @@ void rep_page_start(struct strbuf *sb, const char *title)
 		      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>");
 	rep_xml_escape(sb, title);
 	strbuf_addstr(sb, "</title>\n");
-	strbuf_addstr(sb, rep_report_style);
+	strbuf_addstr(sb, report_style);
 	strbuf_addstr(sb, "</head>\n<body>\n");
 }
 
@@ -315,11 +315,11 @@ static void section_trend(struct strbuf *sb, const struct rep_report *r)
 	strbuf_addstr(sb, "</table>\n</section>\n");
 }
 
-static const struct score_estimate *sort_items;
-
-static int by_item_est(const void *a, const void *b)
+/* qsort_r order of item indices by estimate, lowest first; ties by form order. */
+static int by_item_est(const void *a, const void *b, void *items)
 {
-	const struct score_estimate *x = &sort_items[*(const size_t *)a], *y = &sort_items[*(const size_t *)b];
+	const struct score_estimate *est = items;
+	const struct score_estimate *x = &est[*(const size_t *)a], *y = &est[*(const size_t *)b];
 
 	if (x->est == y->est)
 		return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
@@ -346,8 +346,7 @@ static int section_weakest(struct strbuf *sb, const struct rep_report *r)
 		for (size_t k = 0; k < f->n_items; k++)
 			if (k != f->overall && g->items[k].defined)
 				order[n++] = k;
-		sort_items = g->items;
-		qsort(order, n, sizeof(*order), by_item_est);
+		qsort_r(order, n, sizeof(*order), by_item_est, g->items);
 		if (n == 0) {
 			strbuf_addstr(sb, "<tr><th>");
 			rep_xml_escape(sb, g->agency->name);
