@@ -254,6 +254,92 @@ static void test_xlsx_whole_quarter(void)
 	CHECK_INT(missing, 0);
 }
 
+/* The name of agency `code` in the fixture's agencies.csv, into buf; 0 or -1. */
+static int agency_name(const char *code, char *buf, size_t size)
+{
+	char path[4096], *text, *line, *save = NULL;
+	size_t len = strlen(code);
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/sipas-2017-a/registry/agencies.csv", test_fixtures());
+	text = test_read(path);
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, code, len) == 0 && line[len] == ',') {
+			char *end = strchr(line + len + 1, ',');
+
+			if (end)
+				*end = '\0';
+			snprintf(buf, size, "%s", line + len + 1);
+			rc = 0;
+			break;
+		}
+	}
+	free(text);
+	return rc;
+}
+
+/* Agency × sector: a pair's cell holds its index when n >= 30, else nothing. */
+static void test_cross_table(void)
+{
+	/* the fixture's sectors in registry order (sorted by code), the table's columns */
+	static const char *const sectors[] = { "dat-dai", "dau-tu", "giao-duc", "tu-phap-ho-tich",
+		"xay-dung", "y-te" };
+	char *page = fixture_report(), *table;
+	const struct cmd_result *r;
+	json_t *doc, *g;
+	size_t i;
+	int small = 0, large = 0;
+
+	CHECK(page);
+	table = strstr(page, "<section id=\"co-quan-linh-vuc\">");
+	CHECK(table);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--by", "agency,sector", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	doc = json_loads(r->out, 0, NULL);
+	CHECK(doc);
+	json_array_foreach(json_object_get(doc, "groups"), i, g) {
+		const char *agency = json_string_value(json_object_get(g, "agency"));
+		const char *sector = json_string_value(json_object_get(g, "sector"));
+		json_int_t n = json_integer_value(json_object_get(g, "n"));
+		char name[256], key[300], cell[512], want[64];
+		const char *row, *c;
+		int col = -1;
+
+		if (!agency || !sector)
+			continue;
+		for (int j = 0; j < 6; j++)
+			if (strcmp(sectors[j], sector) == 0)
+				col = j;
+		CHECK(col >= 0);
+		CHECK_INT(agency_name(agency, name, sizeof(name)), 0);
+		snprintf(key, sizeof(key), "<tr><th>%s</th>", name);
+		row = strstr(table, key);
+		CHECK(row);
+		c = row;
+		for (int j = 0; j <= col; j++) {
+			c = strstr(c + 1, "<td class=\"num\">");
+			CHECK(c);
+		}
+		c += strlen("<td class=\"num\">");
+		snprintf(cell, sizeof(cell), "%.*s", (int)(strstr(c, "</td>") - c), c);
+		if (n < 30) {
+			CHECK_STR(cell, "");
+			small++;
+		} else {
+			vi_pct(json_number_value(json_object_get(json_object_get(g, "index"), "est")), want,
+			       sizeof(want));
+			CHECK(strncmp(cell, want, strlen(want)) == 0);
+			large++;
+		}
+	}
+	json_decref(doc);
+	free(page);
+	CHECK(small > 0);
+	CHECK(large > 0);
+}
+
 static int index_est_se(const char *period, double *est, double *se)
 {
 	const struct cmd_result *r = sipas_run(NULL, "score", "--period", period, "--format", "json", NULL);
@@ -354,6 +440,7 @@ const struct test_case report_tests[] = {
 	{ "xlsx_whole_quarter", test_xlsx_whole_quarter },
 	{ "xlsx_sheets_and_formats", test_xlsx_sheets },
 	{ "trend_change", test_trend_change },
+	{ "cross_table_blank_under_30", test_cross_table },
 	{ "errors_and_out_dir", test_errors },
 	{ NULL, NULL }
 };
