@@ -1,7 +1,7 @@
 /*
  * report.c - the quarterly report's run (docs/report.md): score the quarter
- * by agency and sector, by agency × sector, and the three quarters before it
- * (design weights), then write index.html, methodology.html, scores.csv,
+ * by agency, by sector and by agency × sector in one pass, and the three
+ * quarters before it (design weights), then write index.html, methodology.html, scores.csv,
  * scores.json and scores.xlsx into the output directory.
  */
 #include <errno.h>
@@ -95,7 +95,10 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 		     const char *period_s, const char *dir, struct err *e)
 {
 	struct rep_report r;
-	struct score_options by_default = { 0, NULL }, by_cross = { SCORE_BY_AGENCY_SECTOR, NULL };
+	/* one pass for both groupings: the whole quarter, agencies and sectors
+	 * come first (scoring/score.c), then the agency × sector pairs */
+	struct score_options by_all = { SCORE_BY_AGENCY | SCORE_BY_SECTOR | SCORE_BY_AGENCY_SECTOR, NULL };
+	struct score_result main_view;
 	struct strbuf sb = STRBUF_INIT;
 	int ord, rc;
 
@@ -109,9 +112,16 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 		goto out;
 	}
 	period_of_quarter(ord, &r.period);
-	rc = score_run(db, reg, form, &r.period, &by_default, &r.main, e);
+	rc = score_run(db, reg, form, &r.period, &by_all, &r.cross, e);
 	if (rc)
 		goto out;
+	/* the default grouping (what `sipas score` writes) is the prefix of it */
+	main_view = *r.cross;
+	main_view.n_groups = 0;
+	while (main_view.n_groups < r.cross->n_groups &&
+	       !(r.cross->groups[main_view.n_groups].agency && r.cross->groups[main_view.n_groups].sector))
+		main_view.n_groups++;
+	r.main = &main_view;
 	if (r.main->rows == 0) {
 		rc = err_set(e, ERR_NOT_FOUND, "no responses to %s in %s", form->id, r.period.label);
 		goto out;
@@ -121,7 +131,6 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 			     form->id);
 		goto out;
 	}
-	rc = score_run(db, reg, form, &r.period, &by_cross, &r.cross, e);
 	for (int q = 0; !rc && q < REP_TREND_QUARTERS - 1; q++) {
 		struct period p;
 		struct score_options whole = { SCORE_BY_SECTOR, NULL };
@@ -155,7 +164,6 @@ out:
 	strbuf_release(&sb);
 	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++)
 		score_result_free(r.trend[q]);
-	score_result_free(r.cross);
-	score_result_free(r.main);
+	score_result_free(r.cross);  /* r.main is a view of it */
 	return rc;
 }

@@ -25,8 +25,9 @@ struct rep_report {
 	const struct form *form;          /* borrowed */
 	const struct registry *reg;       /* borrowed */
 	struct period period;             /* the quarter */
-	struct score_result *main;        /* default grouping: whole quarter, agencies, sectors */
-	struct score_result *cross;       /* --by agency,sector */
+	struct score_result *main;        /* default grouping: whole quarter, agencies, sectors
+					   * (a view of the first groups of `cross`) */
+	struct score_result *cross;       /* the same, then the agency × sector pairs */
 	struct score_result *trend[REP_TREND_QUARTERS]; /* oldest first; the last is the quarter */
 	int32_t today;                    /* the day the report was made (Vietnam time) */
 };
