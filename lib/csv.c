@@ -307,6 +307,22 @@ int csv_row_locate(const struct csv_reader *r, struct err *e)
 	return err_prefix(e, "%s:%ld", r->name, r->record_line);
 }
 
+int csv_quote_cell(struct strbuf *sb, const char *s)
+{
+	if (*s && strchr("=+-@\t\r", *s)) {
+		struct strbuf cell;
+		int rc;
+
+		strbuf_init(&cell, 0);
+		strbuf_addch(&cell, '\'');
+		strbuf_addstr(&cell, s);
+		rc = cell.failed ? -1 : csv_quote(sb, strbuf_str(&cell));
+		strbuf_release(&cell);
+		return rc;
+	}
+	return csv_quote(sb, s);
+}
+
 int csv_quote(struct strbuf *sb, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n"))

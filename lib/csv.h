@@ -67,4 +67,9 @@ int csv_map_header(const struct csv_reader *r, const char *const *names, const i
  * CR or LF (RFC 4180).  Returns strbuf_add's result. */
 int csv_quote(struct strbuf *sb, const char *s);
 
+/* As csv_quote, for a file people open in a spreadsheet: a cell that would
+ * run as a formula there (starting with = + - @, a tab or a carriage
+ * return) is written with a leading ' so it stays text. */
+int csv_quote_cell(struct strbuf *sb, const char *s);
+
 #endif

@@ -125,11 +125,11 @@ static void csv_row(struct strbuf *sb, const struct score_result *r, const struc
 {
 	const char *status = score_status_name(g->status);
 
-	csv_quote(sb, g->agency ? g->agency->code : "");
+	csv_quote_cell(sb, g->agency ? g->agency->code : "");
 	strbuf_addch(sb, ',');
-	csv_quote(sb, g->sector ? g->sector->code : "");
+	csv_quote_cell(sb, g->sector ? g->sector->code : "");
 	strbuf_addch(sb, ',');
-	csv_quote(sb, id);
+	csv_quote_cell(sb, id);
 	csv_num(sb, est->defined, est->est);
 	csv_num(sb, est->defined && est->has_se, est->se);
 	csv_num(sb, est->defined && est->has_bounds, est->lo);
@@ -142,7 +142,7 @@ static void csv_row(struct strbuf *sb, const struct score_result *r, const struc
 	csv_num(sb, g->has_target, g->target);
 	/* every row says what it was computed from and how */
 	strbuf_addf(sb, ",%s,", status ? status : "");
-	csv_quote(sb, r->form->id);
+	csv_quote_cell(sb, r->form->id);
 	strbuf_addf(sb, ",%s,%s,%d\n", r->period.label, r->raked ? "raked" : "design", SCORE_FORMULA_VERSION);
 }
 

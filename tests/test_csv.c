@@ -171,7 +171,26 @@ static void quote_round_trip(void)
 	strbuf_release(&sb);
 }
 
+/* Cells bound for a spreadsheet never run as formulas; others are kept. */
+static void spreadsheet_cells_stay_text(void)
+{
+	static const char *const cells[][2] = {
+		{ "=1+1", "'=1+1" }, { "+SUM(A1)", "'+SUM(A1)" }, { "-2", "'-2" }, { "@cmd", "'@cmd" },
+		{ "=HYPERLINK(\"x\",\"y\")", "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"" },
+		{ "SO-XD", "SO-XD" }, { "", "" },
+	};
+	struct strbuf sb;
+
+	for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+		strbuf_init(&sb, 0);
+		csv_quote_cell(&sb, cells[i][0]);
+		CHECK_STR(strbuf_str(&sb), cells[i][1]);
+		strbuf_release(&sb);
+	}
+}
+
 const struct test_case csv_tests[] = {
+	{ "spreadsheet_cells_stay_text", spreadsheet_cells_stay_text },
 	{ "plain_records", plain_records },
 	{ "quotes_commas_newlines", quotes_commas_newlines },
 	{ "crlf_and_bom", crlf_and_bom },
