@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../reports/rep_publish.h"
 #include "../db/db.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
@@ -23,6 +24,23 @@ const char cmd_report_usage[] =
 	"  --out DIR       the output directory\n"
 	"  --form ID       the questionnaire (default sipas-2017)\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+/* Say when the quarter was published and the database no longer gives the
+ * figures that were (late ratings, a re-import): the public ones stay. */
+static int note_if_published_differs(sqlite3 *db, const char *period_s, const char *form_id,
+				     struct err *e)
+{
+	struct period p;
+	int published, differs, rc = period_parse(period_s, &p, e);
+
+	if (!rc)
+		rc = rep_published_differs(db, &p, form_id, &published, &differs, e);
+	if (!rc && differs)
+		fprintf(stderr, "sipas report: %s of %s was published and the database now gives other "
+			"figures; the public ones are those published (sipas publish --withdraw, then "
+			"publish again, to replace them)\n", p.label, form_id);
+	return rc;
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -66,6 +84,8 @@ int cmd_report(int argc, char **argv)
 		rc = registry_read(db, &reg, &e);
 	if (!rc)
 		rc = rep_report_write(db, reg, form, period_s, out, &e);
+	if (!rc)
+		rc = note_if_published_differs(db, period_s, form_id, &e);
 	registry_free(reg);
 	form_free(form);
 	db_close(db);

@@ -35,6 +35,13 @@ int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int
 int rep_published_file(sqlite3 *db, const char *period_label, const char *name, char **data,
 		       size_t *size, struct err *e);
 
+/* Whether the stored figures of a published form and period still equal
+ * what the database gives now (late ratings, a re-import): *published is 1
+ * when the period is published, and then *differs 1 when a fresh
+ * computation of the default grouping differs from the stored one. */
+int rep_published_differs(sqlite3 *db, const struct period *period, const char *form, int *published,
+			  int *differs, struct err *e);
+
 /* Call fn for every quarter with a published report, newest first. */
 int rep_published_reports(sqlite3 *db, int (*fn)(const char *period_label, void *arg), void *arg,
 			  struct err *e);

@@ -777,6 +777,15 @@ static void a_published_quarter_serves_its_report(void)
 	free(score_csv);
 	CHECK_INT(get(&st, "/results/2026Q2/", NULL, &h), 404);
 	free(h.body);
+	/* a late survey: the report says the public figures are no longer the database's */
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "now", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(!strstr(r->err, "was published"));
+	CHECK_INT(sipas_run("response_id,submitted_at,agency,sector,overall\nLATE-1,2026-09-30,SO-XD,dat-dai,5\n",
+			    "import", "--form", "sipas-2017", "-", NULL)->status, 0);
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "now", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->err, "2026Q3 of sipas-2017 was published and the database now gives other figures");
 	CHECK_INT(get(&st, "/results/2026Q3/../../db", NULL, &h), 404);
 	free(h.body);
 	CHECK_INT(sipas_run(NULL, "publish", "--withdraw", "--period", "2026Q3", NULL)->status, 0);
