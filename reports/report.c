@@ -11,6 +11,7 @@
 
 #include "report.h"
 #include "rep_score.h"
+#include "../forms/form_store.h"
 
 /* An --out the user can fix: not a directory, no permission, read-only. */
 static int user_errno(int err)
@@ -91,6 +92,25 @@ out:
 	return rc;
 }
 
+/* The counter section's figures: the kiosk form's ratings in the quarter by
+ * agency, with dossier totals and reasons (scoring/score.c).  None when the
+ * database has no kiosk form.  *form is owned (form_free), r->kiosk too. */
+static int score_counter(sqlite3 *db, const struct registry *reg, struct rep_report *r,
+			 struct form **form, struct err *e)
+{
+	struct score_options by_agency = { SCORE_BY_AGENCY, NULL };
+	struct err lookup;
+	int rc = form_store_get(db, "kiosk-2018", form, &lookup);
+
+	if (rc == ERR_NOT_FOUND)
+		return 0;
+	if (rc) {
+		*e = lookup;
+		return rc;
+	}
+	return score_run(db, reg, *form, &r->period, &by_agency, &r->kiosk, e);
+}
+
 int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
 		     const char *period_s, const char *dir, struct err *e)
 {
@@ -99,6 +119,7 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	 * come first (scoring/score.c), then the agency × sector pairs */
 	struct score_options by_all = { SCORE_BY_AGENCY | SCORE_BY_SECTOR | SCORE_BY_AGENCY_SECTOR, NULL };
 	struct score_result main_view;
+	struct form *kiosk_form = NULL;
 	struct strbuf sb = STRBUF_INIT;
 	int ord, rc;
 
@@ -141,6 +162,9 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	if (rc)
 		goto out;
 	r.trend[REP_TREND_QUARTERS - 1] = r.main;
+	rc = score_counter(db, reg, &r, &kiosk_form, e);
+	if (rc)
+		goto out;
 	rc = make_dirs(dir, e);
 	if (rc)
 		goto out;
@@ -165,5 +189,7 @@ out:
 	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++)
 		score_result_free(r.trend[q]);
 	score_result_free(r.cross);  /* r.main is a view of it */
+	score_result_free(r.kiosk);
+	form_free(kiosk_form);
 	return rc;
 }

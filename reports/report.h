@@ -30,6 +30,7 @@ struct rep_report {
 	struct score_result *cross;       /* the same, then the agency × sector pairs */
 	struct score_result *trend[REP_TREND_QUARTERS]; /* oldest first; the last is the quarter */
 	int32_t today;                    /* the day the report was made (Vietnam time) */
+	struct score_result *kiosk;       /* the kiosk form's ratings by agency; NULL without the form */
 };
 
 /* Score quarter `period_s` ("YYYYQn") for `form` and write the report's
@@ -72,5 +73,8 @@ void rep_page_end(struct strbuf *sb);
 int rep_report_html(const struct rep_report *r, struct strbuf *sb);
 int rep_report_method(const struct rep_report *r, struct strbuf *sb);
 int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e);
+
+/* --- report_counter.c: the kiosk ratings beside the survey --- */
+void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb);
 
 #endif

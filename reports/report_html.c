@@ -412,6 +412,8 @@ int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 		rc = -1;
 		goto out;
 	}
+	if (r->kiosk)
+		rep_report_counter(r->kiosk, sb);
 	rep_page_end(sb);
 	if (sb->failed || title.failed)
 		rc = -1;

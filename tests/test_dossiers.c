@@ -5,6 +5,7 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,9 +150,42 @@ static void a_bad_row_refuses_the_file(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT sum(dossiers) FROM dossiers"), 100);
 }
 
+/* The quarterly report's counter section: the kiosk ratings beside the
+ * survey, both rates named, the reasons counted. */
+static void the_report_shows_the_counter_beside_the_survey(void)
+{
+	char reg[4096], csv[4096], *html;
+	const struct cmd_result *r;
+
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	CHECK_INT(sipas_run(NULL, "init", "--registry", reg, NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status, 0);
+	CHECK_INT(sipas_run("response_id,submitted_at,agency,sector,channel,overall,reason\n"
+			    "k1,2026-08-01,SO-XD,dat-dai,kiosk,1,long-wait\n"
+			    "k2,2026-08-01,SO-XD,dat-dai,kiosk,2,\nk3,2026-08-02,SO-XD,dat-dai,kiosk,3,\n",
+			    "import", "--form", "kiosk-2018", "-", NULL)->status, 0);
+	CHECK_INT(sipas_run("period,agency,sector,dossiers\n2026Q3,SO-XD,dat-dai,10\n",
+			    "dossiers", "import", "-", NULL)->status, 0);
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "out", NULL);
+	CHECK_INT(r->status, 0);
+	html = test_read("out/index.html");
+	CHECK(html);
+	CHECK_CONTAINS(html, "Đánh giá tại Bộ phận Một cửa");
+	CHECK_CONTAINS(html, "Tỉ lệ đánh giá hài lòng");
+	CHECK_CONTAINS(html, "Tỉ lệ hài lòng theo hồ sơ");
+	/* 2 of 3 ratings satisfied; (10 dossiers - 1 unsatisfied) / 10 */
+	CHECK_CONTAINS(html, "66,7\xc2\xa0%");
+	CHECK_CONTAINS(html, "90,0\xc2\xa0%");
+	CHECK_CONTAINS(html, "Phải chờ đợi lâu: 1");
+	free(html);
+	CHECK_INT(system("xmllint --noout out/index.html"), 0);
+}
+
 const struct test_case dossiers_tests[] = {
 	{ "the_dossier_rate_by_hand", the_dossier_rate_by_hand },
 	{ "a_file_replaces_only_its_own_period_and_agency", a_file_replaces_only_its_own_period_and_agency },
 	{ "a_bad_row_refuses_the_file", a_bad_row_refuses_the_file },
+	{ "the_report_shows_the_counter_beside_the_survey", the_report_shows_the_counter_beside_the_survey },
 	{ NULL, NULL }
 };
