@@ -26,7 +26,7 @@
 #include "link.h"
 #include "../lib/period.h"
 #include "static.h"
-#include "../reports/rep_publish.h"
+#include "../reports/rep_stored.h"
 #include "../scoring/score.h"
 
 typedef void (*col_handler)(struct col_app *app, const struct col_request *req,

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "rep_score.h"
+#include "rep_stored.h"
 #include "report.h"
 #include "../db/db.h"
 #include "../forms/form_store.h"
@@ -27,8 +28,8 @@ static const struct {
 	const char *name;
 	int by;
 } groupings[] = {
-	{ "default", 0 },
-	{ "agency,sector", SCORE_BY_AGENCY_SECTOR },
+	{ REP_GROUPING_DEFAULT, 0 },
+	{ REP_GROUPING_PAIR, SCORE_BY_AGENCY_SECTOR },
 };
 
 #define N_GROUPINGS (sizeof(groupings) / sizeof(groupings[0]))
@@ -380,90 +381,5 @@ int rep_published_differs(sqlite3 *db, const struct period *period, const char *
 		free(now.json[g]);
 	free(stored);
 	registry_free(reg);
-	return rc;
-}
-
-int rep_published_file(sqlite3 *db, const char *period_label, const char *name, char **data,
-		       size_t *size, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT content FROM published_files WHERE period = ?1 AND name = ?2",
-			    &st, e);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, period_label, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = err_set(e, ERR_NOT_FOUND, "not published");
-	} else {
-		*size = (size_t)sqlite3_column_bytes(st, 0);
-		*data = malloc(*size ? *size : 1);
-		if (!*data)
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-		else if (*size)
-			memcpy(*data, sqlite3_column_blob(st, 0), *size);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int rep_published_reports(sqlite3 *db, int (*fn)(const char *period_label, void *arg), void *arg,
-			  struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT DISTINCT period FROM published_files ORDER BY period DESC", &st, e);
-
-	while (!rc && sqlite3_step(st) == SQLITE_ROW)
-		if (fn((const char *)sqlite3_column_text(st, 0), arg))
-			break;
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Keep the whole-period group and the groups of one kind (the other key
- * null) of a default-grouping document. */
-static void keep_groups(json_t *doc, const char *null_key)
-{
-	json_t *groups = json_object_get(doc, "groups");
-
-	for (size_t i = json_array_size(groups); i-- > 1;)
-		if (!json_is_null(json_object_get(json_array_get(groups, i), null_key)))
-			json_array_remove(groups, i);
-}
-
-int rep_published_scores(sqlite3 *db, const char *form, const char *period_label, int by, char **text,
-			 struct err *e)
-{
-	int pair = (by & SCORE_BY_AGENCY_SECTOR) != 0;
-	sqlite3_stmt *st = NULL;
-	json_t *doc;
-	int rc = db_prepare(db, "SELECT s.json FROM published_scores s JOIN forms f ON f.id = s.form_id "
-			    "WHERE f.code = ?1 AND s.period = ?2 AND s.grouping = ?3", &st, e);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, period_label, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, groupings[pair].name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = err_set_field(e, ERR_NOT_FOUND, "period", "this period is not published");
-		goto out;
-	}
-	doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-	if (!doc) {
-		rc = err_set(e, ERR_INTERNAL, "stored scores of %s %s are not JSON", form, period_label);
-		goto out;
-	}
-	if (!pair && by == SCORE_BY_AGENCY)
-		keep_groups(doc, "sector");
-	else if (!pair && by == SCORE_BY_SECTOR)
-		keep_groups(doc, "agency");
-	*text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	if (!*text)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-out:
-	sqlite3_finalize(st);
 	return rc;
 }

@@ -29,27 +29,11 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
 		 struct err *e);
 
-/* A file of the report published for a quarter (index.html, scores.csv,
- * ...): *data (owned by the caller, free) gets its bytes, *size their
- * count.  ERR_NOT_FOUND when there is none. */
-int rep_published_file(sqlite3 *db, const char *period_label, const char *name, char **data,
-		       size_t *size, struct err *e);
-
 /* Whether the stored figures of a published form and period still equal
  * what the database gives now (late ratings, a re-import): *published is 1
  * when the period is published, and then *differs 1 when a fresh
  * computation of the default grouping differs from the stored one. */
 int rep_published_differs(sqlite3 *db, const struct period *period, const char *form, int *published,
 			  int *differs, struct err *e);
-
-/* Call fn for every quarter with a published report, newest first. */
-int rep_published_reports(sqlite3 *db, int (*fn)(const char *period_label, void *arg), void *arg,
-			  struct err *e);
-
-/* The stored score JSON of a published form and period, grouped as `by`
- * (a set of enum score_by; 0 = agency then sector).  *text is owned by the
- * caller (free).  ERR_NOT_FOUND when the period is not published. */
-int rep_published_scores(sqlite3 *db, const char *form, const char *period_label, int by, char **text,
-			 struct err *e);
 
 #endif

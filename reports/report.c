@@ -11,6 +11,7 @@
 
 #include "report.h"
 #include "rep_score.h"
+#include "rep_stored.h"
 #include "../forms/form_store.h"
 
 /* An --out the user can fix: not a directory, no permission, read-only. */
@@ -157,7 +158,12 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 		struct score_options whole = { SCORE_BY_SECTOR, NULL };
 
 		period_of_quarter(ord - (REP_TREND_QUARTERS - 1) + q, &p);
-		rc = score_run(db, reg, form, &p, &whole, &r.trend[q], e);
+		/* a published quarter shows the figures it was published with */
+		rc = rep_published_whole(db, form, &p, &r.trend[q], e);
+		if (rc == ERR_NOT_FOUND) {
+			err_clear(e);
+			rc = score_run(db, reg, form, &p, &whole, &r.trend[q], e);
+		}
 	}
 	if (rc)
 		goto out;

@@ -795,6 +795,38 @@ static void a_published_quarter_serves_its_report(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published_files"), 0);
 }
 
+/* The report's trend shows a published quarter with the figures it was
+ * published with, not what late responses made of it since. */
+static void the_trend_shows_published_quarters_as_published(void)
+{
+	char reg[4096], csv[4096], want[64], late[64];
+	const struct cmd_result *r;
+	long long n;
+	char *html;
+
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	CHECK_INT(sipas_run(NULL, "init", "--registry", reg, NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status, 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q2", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	n = whole_period_n(r->out);
+	CHECK(n > 0);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q2", NULL)->status, 0);
+	CHECK_INT(sipas_run("response_id,submitted_at,agency,sector,overall\nLATE-Q2,2026-06-30,SO-XD,dat-dai,5\n",
+			    "import", "--form", "sipas-2017", "-", NULL)->status, 0);
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "out", NULL);
+	CHECK_INT(r->status, 0);
+	html = test_read("out/index.html");
+	CHECK(html);
+	/* the trend's n row: "<td class="num">N (n_eff)</td>" for 2026Q2 */
+	snprintf(want, sizeof(want), ">%lld (", n);
+	snprintf(late, sizeof(late), ">%lld (", n + 1);
+	CHECK_CONTAINS(html, want);
+	CHECK(!strstr(html, late));
+	free(html);
+}
+
 const struct test_case collector_tests[] = {
 	{ "sighup_reloads_forms_and_registry_without_dropping_requests",
 	  sighup_reloads_forms_and_registry_without_dropping_requests },
@@ -804,6 +836,7 @@ const struct test_case collector_tests[] = {
 	{ "phone_links", phone_links },
 	{ "published_figures_do_not_move", published_figures_do_not_move },
 	{ "a_published_quarter_serves_its_report", a_published_quarter_serves_its_report },
+	{ "the_trend_shows_published_quarters_as_published", the_trend_shows_published_quarters_as_published },
 	{ "batches", batches },
 	{ "rate_limits", rate_limits },
 	{ "metrics_and_scores", metrics_and_scores },
