@@ -126,6 +126,19 @@ const char *test_fixtures(void)
 	return dir;
 }
 
+int test_init_fixture(int import)
+{
+	char reg[4200], csv[4200];
+
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	if (sipas_run(NULL, "init", "--registry", reg, NULL)->status)
+		return -1;
+	if (import && sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status)
+		return -1;
+	return 0;
+}
+
 static const char *sipas_bin(void)
 {
 	const char *b = getenv("SIPAS_BIN");

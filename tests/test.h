@@ -72,6 +72,10 @@ int test_file_contains(const char *path, const char *needle);
 /* The reference fixtures: $SIPAS_SOURCE/tests/fixtures (see its README.md). */
 const char *test_fixtures(void);
 
+/* `sipas init` with the registry of fixture sipas-2017-a and, when import
+ * is set, the import of its responses into ./sipas.db; 0 or -1. */
+int test_init_fixture(int import);
+
 /* Run a query that yields one integer on the database at `path`; -1 on error. */
 long long test_db_int(const char *path, const char *sql);
 

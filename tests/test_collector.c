@@ -740,12 +740,9 @@ static void a_published_quarter_serves_its_report(void)
 	struct setup st;
 	struct http_result h;
 	const struct cmd_result *r;
-	char reg[4096], csv[4096], *score_csv;
+	char *score_csv;
 
-	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
-	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
-	CHECK_INT(sipas_run(NULL, "init", "--registry", reg, NULL)->status, 0);
-	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status, 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	CHECK_INT(test_server_start(&st.s, "sipas.db", NULL), 0);
 	CHECK_INT(get(&st, "/results", NULL, &h), 200);
 	CHECK_CONTAINS(h.body, "Chưa có kỳ nào được công bố");
@@ -799,15 +796,12 @@ static void a_published_quarter_serves_its_report(void)
  * published with, not what late responses made of it since. */
 static void the_trend_shows_published_quarters_as_published(void)
 {
-	char reg[4096], csv[4096], want[64], late[64];
+	char want[64], late[64];
 	const struct cmd_result *r;
 	long long n;
 	char *html;
 
-	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
-	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
-	CHECK_INT(sipas_run(NULL, "init", "--registry", reg, NULL)->status, 0);
-	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status, 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	r = sipas_run(NULL, "score", "--period", "2026Q2", "--format", "json", NULL);
 	CHECK_INT(r->status, 0);
 	n = whole_period_n(r->out);

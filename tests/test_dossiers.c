@@ -154,13 +154,10 @@ static void a_bad_row_refuses_the_file(void)
  * survey, both rates named, the reasons counted. */
 static void the_report_shows_the_counter_beside_the_survey(void)
 {
-	char reg[4096], csv[4096], *html;
+	char *html;
 	const struct cmd_result *r;
 
-	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
-	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
-	CHECK_INT(sipas_run(NULL, "init", "--registry", reg, NULL)->status, 0);
-	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status, 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	CHECK_INT(sipas_run("response_id,submitted_at,agency,sector,channel,overall,reason\n"
 			    "k1,2026-08-01,SO-XD,dat-dai,kiosk,1,long-wait\n"
 			    "k2,2026-08-01,SO-XD,dat-dai,kiosk,2,\nk3,2026-08-02,SO-XD,dat-dai,kiosk,3,\n",

@@ -15,14 +15,6 @@
 #define GOOD1 "r1,2026-08-02,SO-XD,xay-dung,paper,,,,1.5,nam,4,5,4,\n"
 #define GOOD2 "r2,2026-08-03T09:15:00+07:00,SO-YT,y-te,phone,HS-1,,SO-YT-01,2,nu,3,,5,\"Tốt, nhanh\"\n"
 
-static int init_fixture_db(void)
-{
-	char reg[4096];
-
-	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
-	return sipas_run(NULL, "init", "--registry", reg, NULL)->status;
-}
-
 static long long responses(void)
 {
 	return test_db_int("sipas.db", "SELECT count(*) FROM responses");
@@ -34,7 +26,7 @@ static void fixture_imports_and_reimport_is_a_no_op(void)
 	const struct cmd_result *r;
 
 	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
-	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	r = sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL);
 	CHECK_INT(r->status, 0);
 	CHECK_CONTAINS(r->out, "2963 rows: 2963 imported, 0 already stored");
@@ -50,7 +42,7 @@ static void fixture_imports_and_reimport_is_a_no_op(void)
 
 static void values_are_stored_as_given(void)
 {
-	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	CHECK_INT(test_write("in.csv", HEADER GOOD1 GOOD2), 0);
 	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->status, 0);
 	CHECK_INT(responses(), 2);
@@ -77,7 +69,7 @@ static void csv_edge_cases_import(void)
 			  "9,a3,SO-NV,dat-dai,2026-07-02,\r\n";
 	const struct cmd_result *r;
 
-	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	CHECK_INT(test_write("edge.csv", csv), 0);
 	r = sipas_run(NULL, "import", "--form", "sipas-2017", "edge.csv", NULL);
 	CHECK_INT(r->status, 1);
@@ -99,7 +91,7 @@ static void standard_input_imports(void)
 {
 	const struct cmd_result *r;
 
-	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	r = sipas_run(HEADER GOOD1, "import", "--form", "sipas-2017", "-", NULL);
 	CHECK_INT(r->status, 0);
 	CHECK_INT(responses(), 1);
@@ -164,7 +156,7 @@ static const struct {
 
 static void bad_values_refuse_the_whole_file(void)
 {
-	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
 		const struct cmd_result *r;
 
@@ -187,7 +179,7 @@ static void failed_import_leaves_database_unchanged(void)
 	const struct cmd_result *r;
 
 	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
-	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	CHECK_INT(test_write("in.csv", HEADER GOOD1 GOOD2), 0);
 	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->status, 0);
 	snprintf(before, sizeof(before), "%lld/%lld/%lld", responses(),
@@ -221,7 +213,7 @@ static void kiosk_followups(void)
 {
 	const struct cmd_result *r;
 
-	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	CHECK_INT(test_write("k.csv", "response_id,submitted_at,agency,sector,channel,overall,reason\n"
 			     "k1,2026-08-03T09:15:00+07:00,P-TRANLIEU,dat-dai,kiosk,1,long-wait\n"
 			     "k2,2026-08-03T09:16:00+07:00,P-TRANLIEU,dat-dai,kiosk,3,\n"), 0);
@@ -248,7 +240,7 @@ static void usage_errors(void)
 {
 	const struct cmd_result *r;
 
-	CHECK_INT(init_fixture_db(), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	r = sipas_run(NULL, "import", "x.csv", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK_CONTAINS(r->err, "--form ID is required");

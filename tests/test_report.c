@@ -13,23 +13,12 @@
 
 #include "test.h"
 
-static int init_fixture(void)
-{
-	char reg[4096], csv[4096];
-
-	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
-	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
-	if (sipas_run(NULL, "init", "--registry", reg, NULL)->status)
-		return -1;
-	return sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status ? -1 : 0;
-}
-
 /* init, import, and `report --period 2026Q3 --out out`; the page, or NULL. */
 static char *fixture_report(void)
 {
 	const struct cmd_result *r;
 
-	if (init_fixture())
+	if (test_init_fixture(1))
 		return NULL;
 	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "out", NULL);
 	if (r->status != 0) {
@@ -406,7 +395,7 @@ static void test_errors(void)
 {
 	const struct cmd_result *r;
 
-	CHECK_INT(init_fixture(), 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	r = sipas_run(NULL, "report", "--period", "2026Q5", "--out", "out", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK(strncmp(r->err, "sipas report: ", 14) == 0);

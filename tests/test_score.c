@@ -17,19 +17,6 @@
 
 #define TOL 1e-6
 
-static int init_fixture(int import)
-{
-	char reg[4096], csv[4096];
-
-	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
-	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
-	if (sipas_run(NULL, "init", "--registry", reg, NULL)->status)
-		return -1;
-	if (import && sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status)
-		return -1;
-	return 0;
-}
-
 /* Run `sipas score ARGS --format json` and parse it; NULL on failure. */
 static json_t *score_json(const char *period, const char *a1, const char *a2, const char *a3,
 			  const char *a4)
@@ -145,7 +132,7 @@ static void matches_r_survey_design(void)
 	json_t *doc;
 	long rows;
 
-	CHECK_INT(init_fixture(1), 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	doc = score_json("2026Q3", NULL, NULL, NULL, NULL);
 	CHECK(doc);
 	CHECK_STR(json_string_value(json_object_get(doc, "weights")), "design");
@@ -163,7 +150,7 @@ static void matches_r_survey_raked(void)
 	json_t *doc;
 	long rows;
 
-	CHECK_INT(init_fixture(1), 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	snprintf(margins, sizeof(margins), "%s/sipas-2017-a/margins.csv", test_fixtures());
 	doc = score_json("2026Q3", "--by", "agency", "--rake", margins);
 	CHECK(doc);
@@ -196,7 +183,7 @@ static void hand_worked_example(void)
 {
 	json_t *doc, *all, *overall;
 
-	CHECK_INT(init_fixture(0), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	CHECK_INT(test_write("k.csv", "response_id,submitted_at,agency,sector,stratum,psu,weight,overall\n"
 			     "1,2026-08-01,SO-NV,dat-dai,A,a1,1,3\n"
 			     "2,2026-08-01,SO-NV,dat-dai,A,a1,1,1\n"
@@ -241,7 +228,7 @@ static void special_groups(void)
 	struct strbuf sb;
 	json_t *doc, *g, *x;
 
-	CHECK_INT(init_fixture(0), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	strbuf_init(&sb, 0);
 	strbuf_addstr(&sb, "response_id,submitted_at,agency,sector,stratum,psu,overall,e1.1\n");
 	add_rows(&sb, "SO-NV", 40, 4, "5", "4", "2026-08-02");   /* all satisfied, 4 PSUs */
@@ -309,7 +296,7 @@ static void empty_period(void)
 	const struct cmd_result *r;
 	json_t *doc;
 
-	CHECK_INT(init_fixture(1), 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	r = sipas_run(NULL, "score", "--period", "2025Q1", "--format", "json", NULL);
 	CHECK_INT(r->status, 0);
 	CHECK_CONTAINS(r->err, "no responses to sipas-2017 in 2025Q1");
@@ -349,7 +336,7 @@ static void raking_errors(void)
 	};
 	const struct cmd_result *r;
 
-	CHECK_INT(init_fixture(1), 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		CHECK_INT(test_write("m.csv", cases[i].margins), 0);
 		r = sipas_run(NULL, "score", "--period", "2026Q3", "--rake", "m.csv", "--format", "json", NULL);
@@ -427,7 +414,7 @@ static void verdicts(void)
 	struct strbuf sb;
 	json_t *doc;
 
-	CHECK_INT(init_fixture(0), 0);
+	CHECK_INT(test_init_fixture(0), 0);
 	strbuf_init(&sb, 0);
 	strbuf_addstr(&sb, "response_id,submitted_at,agency,stratum,sector,psu,overall\n");
 	/* SO-NV: 200 respondents, 96 % satisfied, in 20 PSUs */
@@ -448,7 +435,7 @@ static void csv_and_table_formats(void)
 {
 	const struct cmd_result *r;
 
-	CHECK_INT(init_fixture(1), 0);
+	CHECK_INT(test_init_fixture(1), 0);
 	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "csv", "--by", "sector", NULL);
 	CHECK_INT(r->status, 0);
 	{
