@@ -130,19 +130,38 @@ static int set_choice_text(struct response *r, size_t idx, const char *value, st
 	return err_set_field(e, ERR_INVALID, c->id, "'%.40s' is not one of the form's values", value);
 }
 
+/* 1 if s is a plain decimal: digits, an optional fraction and exponent; no
+ * sign, hexadecimal, inf or nan (strtod takes all of those). */
+static int plain_decimal(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (s[n] == '.')
+		n += 1 + strspn(s + n + 1, "0123456789");
+	if (n == 0 || (n == 1 && s[0] == '.'))
+		return 0;
+	if (s[n] == 'e' || s[n] == 'E') {
+		n += 1 + (s[n + 1] == '+' || s[n + 1] == '-');
+		if (!strchr("0123456789", s[n]) || !s[n])
+			return 0;
+		n += strspn(s + n, "0123456789");
+	}
+	return s[n] == '\0';
+}
+
 static int set_weight(struct response *r, const char *value, struct err *e)
 {
-	char *end;
 	double w;
 
 	if (!*value) {
 		r->weight = 1.0;
 		return 0;
 	}
-	errno = 0;
-	w = strtod(value, &end);
-	if (*end || errno || !isfinite(w) || !(w > 0) || value[0] == ' ')
-		return err_set_field(e, ERR_INVALID, "weight", "'%.40s' is not a finite number greater than 0", value);
+	w = plain_decimal(value) ? strtod(value, NULL) : NAN;
+	/* sums of squared weights over millions of rows must stay finite */
+	if (!(w >= RESPONSE_MIN_WEIGHT && w <= RESPONSE_MAX_WEIGHT))
+		return err_set_field(e, ERR_INVALID, "weight", "'%.40s' is not a plain decimal from %g to %g",
+				     value, RESPONSE_MIN_WEIGHT, RESPONSE_MAX_WEIGHT);
 	r->weight = w;
 	return 0;
 }

@@ -15,6 +15,8 @@
 
 #define RESPONSE_MAX_ID 64
 #define RESPONSE_MAX_CODE 64        /* dossier, stratum and PSU codes */
+#define RESPONSE_MIN_WEIGHT 1e-6   /* design weights outside this range are refused */
+#define RESPONSE_MAX_WEIGHT 1e9
 #define RESPONSE_MAX_COMMENT 4000   /* bytes */
 
 enum response_channel {

@@ -275,6 +275,13 @@ static void clopper_pearson(double p, double n_eff, struct score_estimate *est)
 {
 	double x = p * n_eff;
 
+	/* GSL's beta inverse does not return on NaN or infinite arguments, and
+	 * stored weights predate any check: no bounds rather than a hang */
+	if (!isfinite(x) || !isfinite(n_eff) || !(n_eff > 0)) {
+		est->ci = SCORE_CI_NONE;
+		est->has_bounds = 0;
+		return;
+	}
 	est->ci = SCORE_CI_CLOPPER_PEARSON;
 	est->has_bounds = 1;
 	est->lo = x <= 0 ? 0.0 : gsl_cdf_beta_Pinv(0.025, x, n_eff - x + 1);

@@ -256,7 +256,35 @@ static void usage_errors(void)
 	CHECK_CONTAINS(r->out, "usage: sipas import --form ID");
 }
 
+/* Weights are plain decimals in a range whose sums stay finite. */
+static void weights_are_plain_bounded_decimals(void)
+{
+	static const char *const bad[] = { "0x10", "1e155", "1e-200", "+1", "-1", "inf", "nan", "1.5.2", "1e",
+					   ".", "0", "2e9" };
+	static const char *const good[] = { "1.50", "2e3", "0.5", "7.", ".25", "1E-6", "1000000000" };
+	const struct cmd_result *r;
+	char csv[256];
+
+	CHECK_INT(test_init_fixture(0), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,weight,overall\n"
+			 "w%zu,2026-08-01,SO-XD,dat-dai,%s,5\n", i, bad[i]);
+		r = sipas_run(csv, "import", "--form", "sipas-2017", "-", NULL);
+		if (r->status != 1 || !strstr(r->err, "column weight"))
+			test_fail(__FILE__, __LINE__, "weight '%s' was not refused: %s", bad[i], r->err);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,weight,overall\n"
+			 "g%zu,2026-08-01,SO-XD,dat-dai,%s,5\n", i, good[i]);
+		r = sipas_run(csv, "import", "--form", "sipas-2017", "-", NULL);
+		if (r->status != 0)
+			test_fail(__FILE__, __LINE__, "weight '%s' was refused: %s", good[i], r->err);
+	}
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 7);
+}
+
 const struct test_case import_tests[] = {
+	{ "weights_are_plain_bounded_decimals", weights_are_plain_bounded_decimals },
 	{ "fixture_imports_and_reimport_is_a_no_op", fixture_imports_and_reimport_is_a_no_op },
 	{ "values_are_stored_as_given", values_are_stored_as_given },
 	{ "csv_edge_cases_import", csv_edge_cases_import },

@@ -465,7 +465,31 @@ static void csv_and_table_formats(void)
 	CHECK_CONTAINS(r->err, "unknown form 'nope'");
 }
 
+/* A weight that makes Σw² overflow or underflow (stored before imports
+ * refused them) must not hang the interval computation. */
+static void extreme_stored_weights_do_not_hang(void)
+{
+	static const char *const weights[] = { "1e155", "1e-200" };
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	for (size_t i = 0; i < 2; i++) {
+		char sql[200];
+		sqlite3 *db;
+
+		snprintf(sql, sizeof(sql), "UPDATE responses SET weight = %s WHERE id = "
+			 "(SELECT min(id) FROM responses WHERE day >= 20636)", weights[i]);
+		CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "json", NULL);
+		CHECK_INT(r->status, 0);
+		CHECK_CONTAINS(r->out, "\"period\": \"2026Q3\"");
+	}
+}
+
 const struct test_case score_tests[] = {
+	{ "extreme_stored_weights_do_not_hang", extreme_stored_weights_do_not_hang },
 	{ "matches_r_survey_design", matches_r_survey_design },
 	{ "matches_r_survey_raked", matches_r_survey_raked },
 	{ "hand_worked_example", hand_worked_example },
