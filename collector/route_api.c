@@ -1,0 +1,172 @@
+/*
+ * route_api.c - the JSON API besides submissions:
+ *
+ *   GET  /healthz        liveness and a database round trip
+ *   GET  /metrics        Prometheus text (admin token)
+ *   GET  /api/forms/{id} the form JSON
+ *   GET  /api/scores     a published period's stored figures
+ *   GET  /api/kiosk      what a kiosk shows and posts (kiosk token)
+ *   POST /api/pair       a pairing code for a tablet's token
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "../db/db.h"
+#include "../lib/period.h"
+#include "../reports/rep_stored.h"
+#include "../scoring/score.h"
+#include "device.h"
+#include "handlers.h"
+
+/* POST /api/pair {"code"}: a tablet opening its one-time pairing link gets
+ * its device token.  Failed attempts spend the address's allowance. */
+void col_handle_pair(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			const char *tail)
+{
+	char token[DEVICE_TOKEN_LEN + 1];
+	json_t *doc = NULL, *code;
+	struct err e;
+	sqlite3 *db;
+
+	(void)tail;
+	err_clear(&e);
+	if (col_json_body(app, req, reply, &doc) != 0)
+		return;
+	code = json_object_get(doc, "code");
+	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_string(code)) {
+		col_reply_error(app, reply, COL_E_INVALID, "the body must be {\"code\": \"...\"}", "code");
+		goto out;
+	}
+	db = col_reader(app, &e);
+	if (!db) {
+		col_reply_err(app, reply, &e);
+		goto out;
+	}
+	if (device_pair(db, json_string_value(code), (int64_t)time(NULL), token, &e) != 0) {
+		if (e.code != ERR_INVALID)
+			col_reply_err(app, reply, &e);
+		else if (!col_rate_limited(app, &app->address_limit, req->client, req, reply))
+			col_reply_error(app, reply, COL_E_UNAUTHORIZED, e.text, "code");
+		goto out;
+	}
+	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s}", "token", token));
+	secret_wipe(token, sizeof(token));
+out:
+	json_decref(doc);
+}
+
+/* GET /api/kiosk: what the kiosk page shows and posts. */
+void col_handle_kiosk(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *tail)
+{
+	const struct device_info *dev = &req->sender->dev;
+	struct col_catalog *cat = col_app_catalog(app);
+	const struct registry *reg = cat->reg;
+	const struct registry_entry *agency = registry_agency_by_id(reg, dev->agency_id);
+	json_t *sectors = json_array();
+
+	(void)tail;
+	for (size_t i = 0; i < reg->n_sectors; i++)
+		if (device_serves_sector(dev, reg->sectors[i].id))
+			json_array_append_new(sectors, json_pack("{s:s, s:s}", "code", reg->sectors[i].code,
+								 "name", reg->sectors[i].name));
+	col_reply_json(reply, MHD_HTTP_OK,
+		   json_pack("{s:{s:s, s:s}, s:s, s:o, s:s}", "agency", "code", dev->agency, "name",
+			     agency ? agency->name : dev->agency, "counter", dev->counter, "sectors", sectors,
+			     "form", COL_KIOSK_FORM));
+	col_catalog_release(cat);
+}
+
+void col_handle_healthz(struct col_app *app, const struct col_request *req,
+			   struct col_reply *reply, const char *tail)
+{
+	long long n = 0;
+	struct err e;
+	sqlite3 *db;
+
+	(void)req;
+	(void)tail;
+	err_clear(&e);
+	db = col_reader(app, &e);
+	if (!db || db_query_int(db, "SELECT count(*) FROM forms", &n, &e) != 0) {
+		col_reply_error(app, reply, COL_E_DATABASE, e.text, NULL);
+		return;
+	}
+	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:s, s:I}", "status", "ok", "database", "ok",
+						 "forms", (json_int_t)n));
+}
+
+void col_handle_form(struct col_app *app, const struct col_request *req,
+			struct col_reply *reply, const char *id)
+{
+	struct col_catalog *cat = col_app_catalog(app);
+	const struct form *form = col_catalog_form(cat, id);
+
+	(void)req;
+	if (form)
+		col_reply_json(reply, MHD_HTTP_OK, json_incref(form->doc));
+	else
+		col_reply_error(app, reply, COL_E_NOT_FOUND, "no such form", "form");
+	col_catalog_release(cat);
+}
+
+/* GET /api/scores: a published period's stored figures, never computed
+ * per request. */
+void col_handle_scores(struct col_app *app, const struct col_request *req,
+			  struct col_reply *reply, const char *tail)
+{
+	const char *period_s = req->query(req->cls, "period"), *by_s = req->query(req->cls, "by");
+	const char *form_id = req->query(req->cls, "form");
+	struct period period;
+	char *text = NULL;
+	struct err e;
+	sqlite3 *db;
+	int by = 0;
+
+	(void)tail;
+	err_clear(&e);
+	if (!period_s) {
+		col_reply_error(app, reply, COL_E_INVALID, "period is required", "period");
+		return;
+	}
+	if (period_parse(period_s, &period, &e) != 0) {
+		col_reply_error(app, reply, COL_E_INVALID, e.text, "period");
+		return;
+	}
+	if (by_s && score_parse_by(by_s, &by, &e) != 0) {
+		col_reply_error(app, reply, COL_E_INVALID, e.text, "by");
+		return;
+	}
+	db = col_reader(app, &e);
+	if (!db || rep_published_scores(db, form_id ? form_id : "sipas-2017", period.label, by, &text,
+					&e) != 0) {
+		if (e.code == ERR_NOT_FOUND)
+			col_reply_error(app, reply, COL_E_NOT_FOUND, e.text, "period");
+		else
+			col_reply_err(app, reply, &e);
+		return;
+	}
+	reply->status = MHD_HTTP_OK;
+	reply->content_type = "application/json; charset=utf-8";
+	strbuf_reset(&reply->body);
+	strbuf_addstr(&reply->body, text);
+	strbuf_addch(&reply->body, '\n');
+	free(text);
+}
+
+void col_handle_metrics(struct col_app *app, const struct col_request *req,
+			   struct col_reply *reply, const char *tail)
+{
+	uint64_t commits, stored;
+
+	(void)req;
+	(void)tail;
+	col_writer_stats(app->writer, &commits, &stored);
+	reply->status = MHD_HTTP_OK;
+	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	strbuf_reset(&reply->body);
+	col_metrics_render(&app->metrics, stored, commits, &reply->body);
+}

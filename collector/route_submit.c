@@ -1,0 +1,278 @@
+/*
+ * route_submit.c - POST /api/responses (one rating: a kiosk token or a
+ * phone's signed link) and POST /api/responses/batch (up to 500 ratings a
+ * kiosk queued offline).  Each rating is checked here and in
+ * responses/response_json.c, handed to the group-commit writer (writer.c)
+ * as a pending submission, and answered only after its commit.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "../responses/response_json.h"
+#include "handlers.h"
+
+/* Check one posted response against its sender (established before the
+ * body was read: a kiosk token, or a phone's signed link).  On failure
+ * fills e, and *why with how to refuse it. */
+static int check_post(const struct col_catalog *cat, json_t *doc, const struct col_sender *sender,
+		      struct response *r, enum col_error *why, struct err *e)
+{
+	const struct device_info *dev = &sender->dev;
+	const struct link_fields *link = &sender->link;
+	int channel_given = json_object_get(doc, "channel") != NULL;
+	int rc = response_from_json(doc, cat->forms, cat->n_forms, cat->reg, r, e);
+
+	if (rc) {
+		*why = col_error_from_err(rc);
+		return rc;
+	}
+	*why = COL_E_INVALID;
+	if (sender->kind == COL_SENDER_DEVICE) {
+		if (channel_given && r->channel != CHANNEL_KIOSK)
+			return err_set_field(e, ERR_INVALID, "channel", "a kiosk token posts channel kiosk");
+		r->channel = CHANNEL_KIOSK;
+		*why = COL_E_FORBIDDEN;
+		if (r->agency->id != dev->agency_id)
+			return err_set_field(e, ERR_INVALID, "agency", "this kiosk's token is for agency %s, not %s",
+					     dev->agency, r->agency->code);
+		if (!device_serves_sector(dev, r->sector->id))
+			return err_set_field(e, ERR_INVALID, "sector", "this kiosk does not serve sector %s",
+					     r->sector->code);
+		return 0;
+	}
+	if (channel_given && r->channel != CHANNEL_PHONE)
+		return err_set_field(e, ERR_INVALID, "channel", "a phone link posts channel phone");
+	r->channel = CHANNEL_PHONE;
+	/* the body must be about what the link was signed for */
+	*why = COL_E_UNAUTHORIZED;
+	if (strcmp(r->form->id, link->form) != 0)
+		return err_set_field(e, ERR_INVALID, "form", "the link is for form %.64s", link->form);
+	if (strcmp(r->agency->code, link->agency) != 0)
+		return err_set_field(e, ERR_INVALID, "agency", "the link is for agency %.64s", link->agency);
+	if (strcmp(r->sector->code, link->sector) != 0)
+		return err_set_field(e, ERR_INVALID, "sector", "the link is for sector %.64s", link->sector);
+	if (strcmp(r->dossier, link->dossier) != 0)
+		return err_set_field(e, ERR_INVALID, "dossier_code", "the link is for dossier %.64s",
+				     link->dossier);
+	return 0;
+}
+
+static json_t *result_json(const struct col_write_result *res)
+{
+	return json_pack("{s:s, s:b}", "receipt", res->receipt, "duplicate", res->duplicate);
+}
+
+/* One posted response: checked, then either queued for the writer (as
+ * valid[which]) or refused (why, refused). */
+struct pending_item {
+	struct response r;
+	int queued;
+	size_t which;             /* when queued: its index in valid[] and results[] */
+	enum col_error why;       /* when refused */
+	struct err refused;
+};
+
+/* A submission between its checks and its commit: one item for a single
+ * post, n for a batch (whose posted array is kept to build the reply).
+ * It holds the catalog its responses were checked against, since they
+ * point into its forms and registry. */
+struct col_pending {
+	struct col_write_job job;     /* responses = valid, results = results */
+	struct col_catalog *catalog;
+	int batch;
+	json_t *items;                /* batch: the posted array (a reference) */
+	const struct response **valid;
+	struct col_write_result *results;
+	size_t n;
+	struct pending_item item[];
+};
+
+static void pending_free(struct col_pending *p)
+{
+	if (!p)
+		return;
+	free(p->valid);
+	free(p->results);
+	json_decref(p->items);
+	col_catalog_release(p->catalog);
+	free(p);
+}
+
+static struct col_pending *pending_new(struct col_app *app, size_t n, int batch)
+{
+	struct col_pending *p = malloc(sizeof(*p) + n * sizeof(p->item[0]));
+
+	if (!p)
+		return NULL;
+	memset(p, 0, sizeof(*p));
+	p->catalog = col_app_catalog(app);
+	p->batch = batch;
+	p->n = n;
+	p->valid = calloc(n, sizeof(*p->valid));
+	p->results = calloc(n, sizeof(*p->results));
+	if (!p->valid || !p->results) {
+		pending_free(p);
+		return NULL;
+	}
+	p->job.responses = p->valid;
+	p->job.results = p->results;
+	return p;
+}
+
+struct col_write_job *col_pending_job(struct col_pending *p)
+{
+	return &p->job;
+}
+
+/* Check item i (doc) and add it to the job when valid. */
+static void pending_add(struct col_app *app, struct col_pending *p, size_t i, json_t *doc,
+			const struct col_sender *sender)
+{
+	struct pending_item *it = &p->item[i];
+
+	it->queued = 0;   /* items are not zeroed by pending_new */
+	if (check_post(p->catalog, doc, sender, &it->r, &it->why, &it->refused) != 0) {
+		if (p->batch)   /* a single post counts when its error reply is made */
+			col_metrics_reject(&app->metrics, it->why);
+		return;
+	}
+	it->queued = 1;
+	it->which = p->job.n;
+	p->valid[p->job.n++] = &it->r;
+}
+
+/* Hand the pending submission to the HTTP layer, or answer at once when
+ * nothing needs the writer. */
+static void pending_submit(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+{
+	if (p->job.n && atomic_load(&app->stopping)) {
+		/* nothing was stored: the kiosk keeps the rating and re-sends it */
+		col_reply_error(app, reply, COL_E_UNAVAILABLE, NULL, NULL);
+		pending_free(p);
+		return;
+	}
+	if (p->job.n == 0) {
+		col_pending_finish(app, p, reply);
+		return;
+	}
+	atomic_fetch_add(&app->pending, 1);
+	reply->pending = p;
+}
+
+static void finish_single(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+{
+	const struct pending_item *it = &p->item[0];
+	const struct col_write_result *res = &p->results[0];
+
+	if (!it->queued) {
+		col_reply_error(app, reply, it->why, it->refused.text, it->refused.field);
+	} else if (res->code) {
+		col_reply_err(app, reply, &res->err);
+	} else {
+		/* the hot path: written directly (a receipt is 32 hex digits) */
+		reply->status = res->duplicate ? MHD_HTTP_OK : MHD_HTTP_CREATED;
+		reply->content_type = "application/json; charset=utf-8";
+		strbuf_reset(&reply->body);
+		strbuf_addf(&reply->body, "{\"receipt\":\"%s\",\"duplicate\":%s}\n", res->receipt,
+			    res->duplicate ? "true" : "false");
+	}
+}
+
+/* A batch item's refusal: {"status", "error": {...}}. */
+static json_t *item_error(enum col_error why, const struct err *e)
+{
+	return json_pack("{s:I, s:o}", "status", (json_int_t)col_error_info(why)->status, "error",
+			 col_error_json(why, e->text, e->field));
+}
+
+static void finish_batch(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+{
+	json_t *results = json_array(), *item;
+	size_t i;
+
+	json_array_foreach(p->items, i, item) {
+		json_t *rid = json_object_get(item, "response_id"), *o;
+		const struct pending_item *it = &p->item[i];
+		const struct col_write_result *res = &p->results[it->which];
+
+		if (!it->queued) {
+			o = item_error(it->why, &it->refused);
+		} else if (res->code) {
+			enum col_error why = col_error_from_err(res->code);
+
+			col_metrics_reject(&app->metrics, why);
+			o = item_error(why, &res->err);
+		} else {
+			o = result_json(res);
+			json_object_set_new(o, "status", json_integer(res->duplicate ? 200 : 201));
+		}
+		json_object_set(o, "response_id", json_is_string(rid) ? rid : json_null());
+		json_array_append_new(results, o);
+	}
+	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:o}", "results", results));
+}
+
+void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+{
+	if (p->batch)
+		finish_batch(app, p, reply);
+	else
+		finish_single(app, p, reply);
+	pending_free(p);
+}
+
+void col_handle_post(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			const char *tail)
+{
+	struct col_pending *p;
+	json_t *doc = NULL;
+
+	(void)tail;
+	if (col_json_body(app, req, reply, &doc) != 0)
+		return;
+	p = pending_new(app, 1, 0);
+	if (!p) {
+		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
+	} else {
+		if (req->sender->kind == COL_SENDER_DEVICE)
+			p->job.device_id = req->sender->dev.id;
+		pending_add(app, p, 0, doc, req->sender);
+		pending_submit(app, p, reply);
+	}
+	json_decref(doc);
+}
+
+void col_handle_batch(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *tail)
+{
+	struct col_pending *p;
+	json_t *doc = NULL, *items, *item;
+	size_t n, i;
+
+	(void)tail;
+	if (col_json_body(app, req, reply, &doc) != 0)
+		return;
+	items = json_object_get(doc, "responses");
+	n = json_array_size(items);
+	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_array(items) || n == 0 ||
+	    n > COL_MAX_BATCH) {
+		col_reply_error(app, reply, COL_E_INVALID,
+				"the body must be {\"responses\": [...]} with 1 to 500 responses", "responses");
+		json_decref(doc);
+		return;
+	}
+	p = pending_new(app, n, 1);
+	if (!p) {
+		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
+		json_decref(doc);
+		return;
+	}
+	p->items = json_incref(items);
+	p->job.device_id = req->sender->dev.id;
+	json_array_foreach(items, i, item)
+		pending_add(app, p, i, item, req->sender);
+	json_decref(doc);
+	pending_submit(app, p, reply);
+}
