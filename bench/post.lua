@@ -13,13 +13,15 @@ end
 function init(args)
 	token = args[1] or ""
 	n = 0
+	-- now: the server refuses ratings older than its --max-age
+	submitted_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
 end
 
 function request()
 	n = n + 1
 	local body = string.format('{"response_id":"w%d-%d","form":"kiosk-2018","agency":"P-HONGBANG",'
-		.. '"sector":"dat-dai","submitted_at":"2026-08-03T09:15:00+07:00","answers":{"overall":%d}}',
-		tid, n, n % 3 + 1)
+		.. '"sector":"dat-dai","submitted_at":"%s","answers":{"overall":%d}}',
+		tid, n, submitted_at, n % 3 + 1)
 	return wrk.format("POST", "/api/responses", {
 		["Content-Type"] = "application/json",
 		["Authorization"] = "Bearer " .. token,

@@ -48,6 +48,11 @@ void col_metrics_reject(struct col_metrics *m, enum col_error why)
 	atomic_fetch_add_explicit(&m->rejections[why], 1, memory_order_relaxed);
 }
 
+void col_metrics_late(struct col_metrics *m)
+{
+	atomic_fetch_add_explicit(&m->late, 1, memory_order_relaxed);
+}
+
 void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits, struct strbuf *out)
 {
 	strbuf_addstr(out, "# HELP sipas_http_requests_total HTTP requests by route and status.\n"
@@ -84,6 +89,10 @@ void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits
 	strbuf_addf(out, "# HELP sipas_commits_total Transactions committed (group commits).\n"
 		    "# TYPE sipas_commits_total counter\nsipas_commits_total %llu\n",
 		    (unsigned long long)commits);
+	strbuf_addf(out, "# HELP sipas_late_ratings_total Ratings stored for a day of an already published "
+		    "period (stored and scored; the published figures do not change).\n"
+		    "# TYPE sipas_late_ratings_total counter\nsipas_late_ratings_total %lu\n",
+		    atomic_load(&m->late));
 	strbuf_addstr(out, "# HELP sipas_rejections_total Refused submissions by reason.\n"
 		      "# TYPE sipas_rejections_total counter\n");
 	for (int i = 0; i < COL_E_COUNT; i++)

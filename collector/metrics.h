@@ -1,7 +1,7 @@
 /*
  * metrics.h - counters for GET /metrics in the Prometheus text format:
  * requests by route and status, latency histograms by route, responses
- * stored, and rejections by reason
+ * stored, ratings stored late (into a published period), and rejections by reason
  * (every row of the errors.h table).  Lock-free (C11 atomics), so counting
  * costs the request path almost nothing.
  */
@@ -24,6 +24,7 @@ struct col_metrics {
 	atomic_ulong latency[COL_METRICS_ROUTES][COL_METRICS_BUCKETS + 1];
 	atomic_ulong latency_us_sum[COL_METRICS_ROUTES];
 	atomic_ulong rejections[COL_E_COUNT];      /* by the errors.h table */
+	atomic_ulong late;                         /* stored into a published period */
 };
 
 /* Record one request on route index `route` (-1 = no route matched). */
@@ -31,6 +32,9 @@ void col_metrics_observe(struct col_metrics *m, int route, unsigned status, doub
 
 /* Count a refused request or batch item. */
 void col_metrics_reject(struct col_metrics *m, enum col_error why);
+
+/* Count a rating stored for a day of an already published period. */
+void col_metrics_late(struct col_metrics *m);
 
 /* Append the Prometheus text; `stored` and `commits` come from the writer. */
 void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits, struct strbuf *out);

@@ -15,25 +15,6 @@
 #include "handlers.h"
 #include "static.h"
 
-/* 1 if an Accept-Encoding header takes gzip: a "gzip" entry whose q, if
- * given, is above 0. */
-static int accepts_gzip(const char *accept)
-{
-	for (const char *p = accept; p && *p; p += *p == ',') {
-		size_t n;
-
-		p += strspn(p, " \t");
-		n = strcspn(p, ",");
-		if (n >= 4 && strncasecmp(p, "gzip", 4) == 0 && strchr(" \t;,", p[4])) {
-			const char *q = memmem(p, n, "q=", 2);
-
-			return !q || strtod(q + 2, NULL) > 0;
-		}
-		p += n;
-	}
-	return 0;
-}
-
 /* Reply with a compiled-in file, gzipped when the browser takes it: 304
  * when its copy is current. */
 void col_reply_static(struct col_app *app, const struct col_request *req, struct col_reply *reply,
@@ -47,7 +28,7 @@ void col_reply_static(struct col_app *app, const struct col_request *req, struct
 		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);
 		return;
 	}
-	gzip = f->gz_size < f->size && accepts_gzip(req->header(req->cls, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	gzip = f->gz_size < f->size && col_accepts_gzip(req);
 	reply->content_type = f->content_type;
 	reply->content_encoding = gzip ? "gzip" : NULL;
 	reply->vary = MHD_HTTP_HEADER_ACCEPT_ENCODING;
@@ -240,8 +221,11 @@ void col_handle_survey_page(struct col_app *app, const struct col_request *req,
 		return;
 	}
 	db = col_reader(app, &e);
+	/* dossier codes are the agency's own: another agency's same code is another dossier */
 	if (!db || db_query_exists(db, "SELECT 1 FROM responses r JOIN forms f ON f.id = r.form_id "
-				   "WHERE f.code = ?1 AND r.dossier_code = ?2", link.form, link.dossier,
+				   "JOIN agencies a ON a.id = r.agency_id "
+				   "WHERE f.code = ?1 AND a.code = ?2 AND r.dossier_code = ?3",
+				   (const char *const[]){ link.form, link.agency, link.dossier }, 3,
 				   &rated, &e) != 0) {
 		col_reply_err(app, reply, &e);
 		return;

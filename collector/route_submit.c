@@ -5,19 +5,23 @@
  * responses/response_json.c, handed to the group-commit writer (writer.c)
  * as a pending submission, and answered only after its commit.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
 #include "../responses/response_json.h"
+#include "../responses/store.h"
 #include "handlers.h"
 
 /* Check one posted response against its sender (established before the
- * body was read: a kiosk token, or a phone's signed link).  On failure
- * fills e, and *why with how to refuse it. */
-static int check_post(const struct col_catalog *cat, json_t *doc, const struct col_sender *sender,
-		      struct response *r, enum col_error *why, struct err *e)
+ * body was read: a kiosk token, or a phone's signed link) and the clock
+ * (--max-age).  On failure fills e, and *why with how to refuse it. */
+static int check_post(const struct col_app *app, const struct col_catalog *cat, json_t *doc,
+		      const struct col_sender *sender, struct response *r, enum col_error *why,
+		      struct err *e)
 {
 	const struct device_info *dev = &sender->dev;
 	const struct link_fields *link = &sender->link;
@@ -29,6 +33,9 @@ static int check_post(const struct col_catalog *cat, json_t *doc, const struct c
 		return rc;
 	}
 	*why = COL_E_INVALID;
+	rc = response_check_received(r, (int64_t)time(NULL), app->max_age, e);
+	if (rc)
+		return rc;
 	if (sender->kind == COL_SENDER_DEVICE) {
 		if (channel_given && r->channel != CHANNEL_KIOSK)
 			return err_set_field(e, ERR_INVALID, "channel", "a kiosk token posts channel kiosk");
@@ -69,6 +76,7 @@ static json_t *result_json(const struct col_write_result *res)
 struct pending_item {
 	struct response r;
 	int queued;
+	int late;                 /* when queued: for a day of a published period */
 	size_t which;             /* when queued: its index in valid[] and results[] */
 	enum col_error why;       /* when refused */
 	struct err refused;
@@ -83,6 +91,7 @@ struct col_pending {
 	struct col_catalog *catalog;
 	int batch;
 	json_t *items;                /* batch: the posted array (a reference) */
+	int retry_after;              /* batch: items were over the rate; seconds */
 	const struct response **valid;
 	struct col_write_result *results;
 	size_t n;
@@ -126,6 +135,42 @@ struct col_write_job *col_pending_job(struct col_pending *p)
 	return &p->job;
 }
 
+/* The days of published periods, re-read at most once a second: `sipas
+ * publish` is another process and tells the server nothing, and reading the
+ * table for every rating cost ~9 us, a tenth of a post's work.  So a rating
+ * in the second after a publish may go uncounted; it is stored all the same. */
+static struct {
+	pthread_mutex_t lock;
+	double read_at;                   /* monotonic seconds; 0: never */
+	struct store_published *days;     /* NULL until read */
+} published = { PTHREAD_MUTEX_INITIALIZER, 0, NULL };
+
+/* 1 when r is for a day of a published period: stored, and only counted
+ * late.  A failed read (the reader broken, which /healthz reports) leaves
+ * ratings uncounted until the next, never refused. */
+static int is_late(struct col_app *app, const struct response *r)
+{
+	struct store_published *fresh;
+	struct timespec now;
+	struct err e;
+	sqlite3 *db;
+	int late;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&published.lock);
+	if (!published.read_at || now.tv_sec + now.tv_nsec / 1e9 - published.read_at >= 1.0) {
+		db = col_reader(app, &e);
+		if (db && store_published_read(db, &fresh, &e) == 0) {
+			store_published_free(published.days);
+			published.days = fresh;
+		}
+		published.read_at = now.tv_sec + now.tv_nsec / 1e9;
+	}
+	late = published.days && store_published_has(published.days, r->form->id, r->day);
+	pthread_mutex_unlock(&published.lock);
+	return late;
+}
+
 /* Check item i (doc) and add it to the job when valid. */
 static void pending_add(struct col_app *app, struct col_pending *p, size_t i, json_t *doc,
 			const struct col_sender *sender)
@@ -133,11 +178,12 @@ static void pending_add(struct col_app *app, struct col_pending *p, size_t i, js
 	struct pending_item *it = &p->item[i];
 
 	it->queued = 0;   /* items are not zeroed by pending_new */
-	if (check_post(p->catalog, doc, sender, &it->r, &it->why, &it->refused) != 0) {
+	if (check_post(app, p->catalog, doc, sender, &it->r, &it->why, &it->refused) != 0) {
 		if (p->batch)   /* a single post counts when its error reply is made */
 			col_metrics_reject(&app->metrics, it->why);
 		return;
 	}
+	it->late = is_late(app, &it->r);
 	it->queued = 1;
 	it->which = p->job.n;
 	p->valid[p->job.n++] = &it->r;
@@ -212,10 +258,18 @@ static void finish_batch(struct col_app *app, struct col_pending *p, struct col_
 		json_array_append_new(results, o);
 	}
 	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:o}", "results", results));
+	reply->retry_after = p->retry_after;
 }
 
 void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_reply *reply)
 {
+	/* a late rating counts once stored: not when refused, nor when resent */
+	for (size_t i = 0; i < p->n; i++) {
+		const struct pending_item *it = &p->item[i];
+
+		if (it->queued && it->late && !p->results[it->which].code && !p->results[it->which].duplicate)
+			col_metrics_late(&app->metrics);
+	}
 	if (p->batch)
 		finish_batch(app, p, reply);
 	else
@@ -249,7 +303,8 @@ void col_handle_batch(struct col_app *app, const struct col_request *req, struct
 {
 	struct col_pending *p;
 	json_t *doc = NULL, *items, *item;
-	size_t n, i;
+	size_t n, i, granted;
+	int wait;
 
 	(void)tail;
 	if (col_json_body(app, req, reply, &doc) != 0)
@@ -271,8 +326,25 @@ void col_handle_batch(struct col_app *app, const struct col_request *req, struct
 	}
 	p->items = json_incref(items);
 	p->job.device_id = req->sender->dev.id;
-	json_array_foreach(items, i, item)
-		pending_add(app, p, i, item, req->sender);
+	/* Every item is a rating against the device's limit: the precheck's
+	 * token paid for the first, the rest take one each, and items beyond
+	 * the allowance are refused one by one, never the batch whole. */
+	granted = 1 + col_ratelimit_take_n(&app->device_limit, (uint64_t)req->sender->dev.id, req->now,
+					   n - 1, &wait);
+	json_array_foreach(items, i, item) {
+		struct pending_item *it = &p->item[i];
+
+		if (i < granted) {
+			pending_add(app, p, i, item, req->sender);
+			continue;
+		}
+		it->queued = 0;
+		it->why = COL_E_RATE_LIMITED;
+		err_set(&it->refused, ERR_INVALID, "over this kiosk's rate: retry in %d s", wait);
+		col_metrics_reject(&app->metrics, it->why);
+	}
+	if (granted < n)
+		p->retry_after = wait;
 	json_decref(doc);
 	pending_submit(app, p, reply);
 }

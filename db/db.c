@@ -121,6 +121,48 @@ static const char *const migrations[] = {
 	"  name TEXT NOT NULL,"              /* index.html, methodology.html, scores.csv, ... */
 	"  content BLOB NOT NULL,"
 	"  PRIMARY KEY (period, name));",
+	/* 6 -> 7: response ids and dossier codes are unique per form and agency
+	 * (two agencies' kiosks may use the same ones), and the server stamps
+	 * when it stored each rating.  SQLite cannot alter a constraint, so the
+	 * table is rebuilt (https://sqlite.org/lang_altertable.html, "making
+	 * other kinds of table schema changes"); nothing references it. */
+	"CREATE TABLE responses_v7("
+	"  id INTEGER PRIMARY KEY,"
+	"  form_id INTEGER NOT NULL REFERENCES forms(id),"
+	"  response_id TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL,"          /* submitted_at, Unix seconds */
+	"  day INTEGER NOT NULL,"         /* its date in Vietnam time, days since 1970-01-01 */
+	"  agency_id INTEGER NOT NULL REFERENCES agencies(id),"
+	"  sector_id INTEGER NOT NULL REFERENCES sectors(id),"
+	"  channel INTEGER NOT NULL,"     /* enum response_channel */
+	"  dossier_code TEXT,"
+	"  stratum_id INTEGER NOT NULL REFERENCES strata(id),"
+	"  psu_id INTEGER REFERENCES psus(id),"  /* NULL: the response is its own PSU */
+	"  weight REAL NOT NULL CHECK (weight > 0),"
+	"  answers BLOB NOT NULL,"        /* one byte per question, form order */
+	"  choices BLOB NOT NULL,"        /* one byte per choice question: 0 or 1 + value index */
+	"  comment TEXT,"
+	"  digest BLOB NOT NULL,"         /* SHA-256 prefix of the content, for idempotency */
+	"  received_at INTEGER,"          /* when it was stored, Unix seconds; NULL: before schema 7 */
+	"  UNIQUE (form_id, agency_id, response_id),"
+	"  UNIQUE (form_id, agency_id, dossier_code));"
+	"INSERT INTO responses_v7(id, form_id, response_id, ts, day, agency_id, sector_id, channel,"
+	"  dossier_code, stratum_id, psu_id, weight, answers, choices, comment, digest)"
+	"  SELECT id, form_id, response_id, ts, day, agency_id, sector_id, channel,"
+	"  dossier_code, stratum_id, psu_id, weight, answers, choices, comment, digest FROM responses;"
+	"DROP TABLE responses;"
+	"ALTER TABLE responses_v7 RENAME TO responses;"
+	"CREATE INDEX responses_by_day ON responses(form_id, day);"
+	/* and a log of publications, never deleted: its ids are never reused
+	 * (AUTOINCREMENT), so the collector can tell a cached reply of a
+	 * period withdrawn and published again within one second */
+	"CREATE TABLE publications("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  form_id INTEGER NOT NULL REFERENCES forms(id),"
+	"  period TEXT NOT NULL,"
+	"  action TEXT NOT NULL CHECK (action IN ('publish','withdraw')),"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX publications_by_period ON publications(form_id, period);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -168,7 +210,7 @@ out:
 	return rc;
 }
 
-int db_query_exists(sqlite3 *db, const char *sql, const char *p1, const char *p2, int *yes,
+int db_query_exists(sqlite3 *db, const char *sql, const char *const *params, int n, int *yes,
 		    struct err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -176,8 +218,8 @@ int db_query_exists(sqlite3 *db, const char *sql, const char *p1, const char *p2
 
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW || step == SQLITE_DONE)
 		*yes = step == SQLITE_ROW;

@@ -14,7 +14,7 @@
 #include "../lib/secret.h"
 
 /* The schema version this build writes and expects. */
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 
 enum db_open_flags {
 	DB_CREATE = 1,   /* create the file and migrate it forward (sipas init) */
@@ -38,9 +38,9 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e);
 /* Fill e with ERR_DB, the given context and sqlite's message; returns ERR_DB. */
 int db_fail(sqlite3 *db, struct err *e, const char *context);
 
-/* Run `sql` with the text parameters ?1 and ?2; *yes is 1 when it yields a
- * row, else 0. */
-int db_query_exists(sqlite3 *db, const char *sql, const char *p1, const char *p2, int *yes,
+/* Run `sql` with the n text parameters params[0..n-1] as ?1..?n (borrowed);
+ * *yes is 1 when it yields a row, else 0. */
+int db_query_exists(sqlite3 *db, const char *sql, const char *const *params, int n, int *yes,
 		    struct err *e);
 
 /* Run `sql` that yields one integer; *out set on success. */

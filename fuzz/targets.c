@@ -4,14 +4,17 @@
  */
 #include "targets.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../forms/builtin.h"
 #include "../forms/form.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
+#include "../responses/response.h"
 #include "../responses/response_json.h"
 #include "../lib/csv.h"
 #include "../db/db.h"
@@ -24,6 +27,8 @@ const struct fuzz_target fuzz_targets[] = {
 	{ "period", fuzz_period },
 	{ "import", fuzz_import },
 	{ "body", fuzz_body },
+	{ "date", fuzz_date },
+	{ "weight", fuzz_weight },
 	{ NULL, NULL }
 };
 
@@ -185,6 +190,96 @@ int fuzz_body(const uint8_t *data, size_t size)
 	}
 	free(r);
 	json_decref(doc);
+	return 0;
+}
+
+/* The input as a NUL-terminated string (it ends at its first NUL byte);
+ * owned by the caller, NULL when out of memory. */
+static char *input_string(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (s) {
+		if (size)
+			memcpy(s, data, size);
+		s[size] = '\0';
+	}
+	return s;
+}
+
+/* A fixed clock, so that a crash reproduces: 2026-12-01T00:00:00Z. */
+#define FUZZ_NOW 1796083200
+#define FUZZ_TODAY ((int32_t)((FUZZ_NOW + PERIOD_TZ_SECONDS) / 86400))
+
+int fuzz_date(const uint8_t *data, size_t size)
+{
+	char *s = input_string(data, size), again[40];
+	struct response *r = malloc(sizeof(*r));
+	int64_t ts, ts2, local;
+	int32_t day, day2;
+	struct err e;
+	int ok;
+
+	if (!s || !r || period_parse_timestamp(s, &ts, &day, NULL) != 0)
+		goto out;
+	/* the day is the instant's date in Vietnam time */
+	local = ts + PERIOD_TZ_SECONDS;
+	if (day != (local >= 0 ? local / 86400 : (local - 86399) / 86400))
+		abort();
+	/* the instant survives a round trip through its UTC form (years the parser takes) */
+	if (ts >= 0 && ts < 253402300800LL) {
+		time_t t = (time_t)ts;
+		struct tm tm;
+
+		if (!gmtime_r(&t, &tm) || !strftime(again, sizeof(again), "%Y-%m-%dT%H:%M:%SZ", &tm) ||
+		    period_parse_timestamp(again, &ts2, &day2, NULL) != 0 || ts2 != ts || day2 != day)
+			abort();
+	}
+	/* the import's and the collector's windows take exactly what they say */
+	response_init(r, NULL);
+	r->ts = ts;
+	r->day = day;
+	r->has_ts = 1;
+	ok = response_check_date(r, FUZZ_TODAY, &e) == 0;
+	if (ok != (day >= RESPONSE_FIRST_DAY && day <= FUZZ_TODAY + 1) ||
+	    (!ok && strcmp(e.field, "submitted_at") != 0))
+		abort();
+	ok = response_check_received(r, FUZZ_NOW, 30 * 86400, &e) == 0;
+	if (ok != (ts >= FUZZ_NOW - 30 * 86400 && ts <= FUZZ_NOW + RESPONSE_MAX_AHEAD) ||
+	    (ok && r->received_at != FUZZ_NOW) || (!ok && strcmp(e.field, "submitted_at") != 0))
+		abort();
+out:
+	free(r);
+	free(s);
+	return 0;
+}
+
+int fuzz_weight(const uint8_t *data, size_t size)
+{
+	static const struct response_field weight = { FIELD_WEIGHT, 0, "weight" };
+	char *s = input_string(data, size);
+	struct response *r = malloc(sizeof(*r));
+	struct err e;
+
+	if (!s || !r)
+		goto out;
+	response_init(r, NULL);
+	if (response_set_text(r, NULL, &weight, s, &e) != 0) {
+		if (strcmp(e.field, "weight") != 0)
+			abort();
+	} else if (!*s) {
+		if (r->weight != 1.0)   /* empty: the default */
+			abort();
+	} else {
+		/* a plain decimal (no sign, hex, inf or nan), in range, read as written */
+		if (!isfinite(r->weight) || r->weight < RESPONSE_MIN_WEIGHT || r->weight > RESPONSE_MAX_WEIGHT ||
+		    strspn(s, "0123456789.eE+-") != strlen(s) || !strchr("0123456789.", s[0]) ||
+		    strtod(s, NULL) != r->weight)
+			abort();
+	}
+out:
+	free(r);
+	free(s);
 	return 0;
 }
 

@@ -15,6 +15,8 @@ int fuzz_form(const uint8_t *data, size_t size);    /* forms/form.c */
 int fuzz_period(const uint8_t *data, size_t size);  /* lib/period.c */
 int fuzz_import(const uint8_t *data, size_t size);  /* responses/import.c over a real in-memory database */
 int fuzz_body(const uint8_t *data, size_t size);    /* responses/response_json.c: collector request bodies */
+int fuzz_date(const uint8_t *data, size_t size);    /* lib/period.c timestamps and the date windows of responses/response.c */
+int fuzz_weight(const uint8_t *data, size_t size);  /* responses/response.c: a weight cell */
 
 struct fuzz_target {
 	const char *name;  /* also the corpus directory: fuzz/corpus/NAME */

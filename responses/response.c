@@ -4,6 +4,7 @@
  */
 #include "response.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <math.h>
@@ -265,6 +266,35 @@ int response_check(const struct response *r, struct err *e)
 			return err_set_field(e, ERR_INVALID, c->id, "only asked when %s is one of its trigger values",
 					     f->items[c->when_item].id);
 	}
+	return 0;
+}
+
+int response_check_date(const struct response *r, int32_t today, struct err *e)
+{
+	char tomorrow[16];
+
+	assert(r->has_ts);
+	if (r->day < RESPONSE_FIRST_DAY)
+		return err_set_field(e, ERR_INVALID, "submitted_at", "is before 2000-01-01");
+	if (r->day > today + 1) {
+		period_format_day(today + 1, tomorrow);
+		return err_set_field(e, ERR_INVALID, "submitted_at", "is after tomorrow (%s)", tomorrow);
+	}
+	return 0;
+}
+
+int response_check_received(struct response *r, int64_t now, int64_t max_age, struct err *e)
+{
+	assert(r->has_ts && max_age > 0);
+	if (r->ts > now + RESPONSE_MAX_AHEAD)
+		return err_set_field(e, ERR_INVALID, "submitted_at",
+				     "is %lld seconds ahead of the server's clock (at most %d)",
+				     (long long)(r->ts - now), RESPONSE_MAX_AHEAD);
+	if (r->ts < now - max_age)
+		return err_set_field(e, ERR_INVALID, "submitted_at",
+				     "is older than %lld days, the longest a rating may wait to be sent",
+				     (long long)(max_age / 86400));
+	r->received_at = now;
 	return 0;
 }
 

@@ -18,6 +18,8 @@
 #define RESPONSE_MIN_WEIGHT 1e-6   /* design weights outside this range are refused */
 #define RESPONSE_MAX_WEIGHT 1e9
 #define RESPONSE_MAX_COMMENT 4000   /* bytes */
+#define RESPONSE_FIRST_DAY 10957    /* 2000-01-01: no file holds an older rating */
+#define RESPONSE_MAX_AHEAD 600      /* seconds a post's submitted_at may run ahead of the server's clock */
 
 enum response_channel {
 	CHANNEL_KIOSK = 1, CHANNEL_PHONE, CHANNEL_PAPER, CHANNEL_INTERVIEW, CHANNEL_ONLINE
@@ -45,6 +47,7 @@ struct response {
 	int64_t ts;                              /* submitted_at, Unix seconds */
 	int32_t day;                             /* its date in Vietnam time */
 	int has_ts;
+	int64_t received_at;                     /* Unix seconds; 0: when it is stored */
 	int channel;                             /* enum response_channel */
 	char dossier[RESPONSE_MAX_CODE + 1];     /* "" when none */
 	char stratum[RESPONSE_MAX_CODE + 1];     /* "" = the agency code */
@@ -74,6 +77,18 @@ int response_set_answer(struct response *r, size_t item, long long value, struct
 /* Check what only the whole response can show: required fields present, at
  * least one question answered, follow-ups only when their trigger holds. */
 int response_check(const struct response *r, struct err *e);
+
+/* Check submitted_at as a file's row may give it: from 2000-01-01 to
+ * tomorrow (`today` in Vietnam time, period_today), so a mistyped year
+ * cannot land in a period nobody will report.  ERR_INVALID naming
+ * submitted_at. */
+int response_check_date(const struct response *r, int32_t today, struct err *e);
+
+/* Check submitted_at as a post received at `now` (Unix seconds) may give
+ * it: no more than max_age seconds old (a kiosk's offline queue) and no
+ * more than RESPONSE_MAX_AHEAD ahead (clock drift); then stamp received_at
+ * with now.  ERR_INVALID naming submitted_at. */
+int response_check_received(struct response *r, int64_t now, int64_t max_age, struct err *e);
 
 /* The stratum code in effect (the agency's code by default). Can't fail. */
 const char *response_stratum(const struct response *r);

@@ -2,19 +2,74 @@
  * store.c - idempotent response writes (see store.h).  Strata and PSU codes
  * are interned into their tables; the last one seen is cached because
  * imports and kiosks send runs of rows from the same stratum and PSU.
+ *
+ * A staging store writes the same columns to TEMP tables instead (the
+ * stratum and PSU as codes, with the file's line), so that an import checks
+ * a whole file holding no lock on the live tables; store_stage_copy then
+ * moves the rows with a few INSERT ... SELECT statements.
  */
 #include "store.h"
 
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <gnutls/crypto.h>
 
 #include "../db/db.h"
+#include "../forms/form.h"
+#include "../lib/period.h"
 #include "../lib/strbuf.h"
+
+/* The staging tables: one row per staged response (rowid = file order),
+ * and the distinct stratum and PSU codes they use.  No uniqueness is
+ * declared: the rows load faster without indexes, and store_stage_check
+ * then finds what the file repeats with indexes built once, in bulk. */
+static const char stage_schema[] =
+	"CREATE TEMP TABLE staged("
+	"  line INTEGER NOT NULL, response_id TEXT NOT NULL, ts INTEGER NOT NULL, day INTEGER NOT NULL,"
+	"  agency_id INTEGER NOT NULL, sector_id INTEGER NOT NULL, channel INTEGER NOT NULL,"
+	"  dossier_code TEXT, stratum TEXT NOT NULL, psu TEXT, weight REAL NOT NULL,"
+	"  answers BLOB NOT NULL, choices BLOB NOT NULL, comment TEXT, digest BLOB NOT NULL);"
+	"CREATE TEMP TABLE staged_strata(code TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"CREATE TEMP TABLE staged_psus(stratum TEXT, code TEXT, PRIMARY KEY (stratum, code)) WITHOUT ROWID;";
+
+static const char stage_drop[] =
+	"DROP TABLE IF EXISTS temp.staged; DROP TABLE IF EXISTS temp.staged_strata;"
+	"DROP TABLE IF EXISTS temp.staged_psus;";
+
+/* What the two kinds of store prepare.  Parameters ?2..?8 and ?11..?15 of
+ * `insert` are the response's own columns (bind_content); ?1, ?9, ?10 and
+ * ?16 differ: form or line, stratum and PSU as ids or codes, received_at. */
+static const struct store_sql {
+	const char *find, *insert, *stratum_get, *stratum_add, *psu_get, *psu_add;
+} live_sql = {
+	"SELECT digest FROM responses WHERE form_id = ?1 AND response_id = ?2 AND agency_id = ?3",
+	"INSERT INTO responses(form_id, response_id, ts, day, agency_id, sector_id, channel, "
+	"dossier_code, stratum_id, psu_id, weight, answers, choices, comment, digest, received_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	"SELECT id FROM strata WHERE code = ?1",
+	"INSERT INTO strata(code) VALUES (?1)",
+	"SELECT id FROM psus WHERE stratum_id = ?1 AND code = ?2",
+	"INSERT INTO psus(stratum_id, code) VALUES (?1, ?2)",
+}, stage_sql = {
+	NULL,
+	"INSERT INTO temp.staged(line, response_id, ts, day, agency_id, sector_id, channel, "
+	"dossier_code, stratum, psu, weight, answers, choices, comment, digest) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	NULL,
+	"INSERT OR IGNORE INTO temp.staged_strata(code) VALUES (?1)",
+	NULL,
+	"INSERT OR IGNORE INTO temp.staged_psus(stratum, code) VALUES (?1, ?2)",
+};
 
 struct store {
 	sqlite3 *db;
 	long long form_id;
+	char form_code[FORM_MAX_ID + 1];
+	int staging;                  /* writes go to the staging tables */
+	long staged;                  /* rows in them */
 	sqlite3_stmt *find, *insert, *stratum_get, *stratum_add, *psu_get, *psu_add;
 	struct strbuf canon;
 	char last_stratum[RESPONSE_MAX_CODE + 1];
@@ -24,8 +79,16 @@ struct store {
 	long long last_psu_stratum;
 };
 
-int store_open(sqlite3 *db, const char *form_code, struct store **out, struct err *e)
+/* Prepare `sql` into *st unless it is NULL (a statement the kind of store lacks). */
+static int prepare_some(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 {
+	return sql ? db_prepare(db, sql, st, e) : 0;
+}
+
+static int open_store(sqlite3 *db, const char *form_code, int staging, struct store **out,
+		      struct err *e)
+{
+	const struct store_sql *q = staging ? &stage_sql : &live_sql;
 	struct store *s = calloc(1, sizeof(*s));
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -43,23 +106,27 @@ int store_open(sqlite3 *db, const char *form_code, struct store **out, struct er
 		goto out;
 	}
 	s->form_id = sqlite3_column_int64(st, 0);
-	rc = db_prepare(db, "SELECT digest FROM responses WHERE form_id = ?1 AND response_id = ?2",
-			&s->find, e);
+	snprintf(s->form_code, sizeof(s->form_code), "%s", form_code);
+	if (staging) {
+		/* the staging tables live as long as the store (store_free drops them) */
+		s->staging = 1;
+		rc = db_exec(db, stage_drop, e);
+		if (!rc)
+			rc = db_exec(db, stage_schema, e);
+		if (rc)
+			goto out;
+	}
+	rc = prepare_some(db, q->find, &s->find, e);
 	if (!rc)
-		rc = db_prepare(db, "INSERT INTO responses(form_id, response_id, ts, day, agency_id, "
-				"sector_id, channel, dossier_code, stratum_id, psu_id, weight, answers, "
-				"choices, comment, digest) VALUES "
-				"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-				&s->insert, e);
+		rc = prepare_some(db, q->insert, &s->insert, e);
 	if (!rc)
-		rc = db_prepare(db, "SELECT id FROM strata WHERE code = ?1", &s->stratum_get, e);
+		rc = prepare_some(db, q->stratum_get, &s->stratum_get, e);
 	if (!rc)
-		rc = db_prepare(db, "INSERT INTO strata(code) VALUES (?1)", &s->stratum_add, e);
+		rc = prepare_some(db, q->stratum_add, &s->stratum_add, e);
 	if (!rc)
-		rc = db_prepare(db, "SELECT id FROM psus WHERE stratum_id = ?1 AND code = ?2",
-				&s->psu_get, e);
+		rc = prepare_some(db, q->psu_get, &s->psu_get, e);
 	if (!rc)
-		rc = db_prepare(db, "INSERT INTO psus(stratum_id, code) VALUES (?1, ?2)", &s->psu_add, e);
+		rc = prepare_some(db, q->psu_add, &s->psu_add, e);
 out:
 	sqlite3_finalize(st);
 	if (rc) {
@@ -68,6 +135,16 @@ out:
 	}
 	*out = s;
 	return 0;
+}
+
+int store_open(sqlite3 *db, const char *form_code, struct store **out, struct err *e)
+{
+	return open_store(db, form_code, 0, out, e);
+}
+
+int store_stage_open(sqlite3 *db, const char *form_code, struct store **out, struct err *e)
+{
+	return open_store(db, form_code, 1, out, e);
 }
 
 void store_reset_cache(struct store *s)
@@ -89,6 +166,8 @@ void store_free(struct store *s)
 	sqlite3_finalize(s->stratum_add);
 	sqlite3_finalize(s->psu_get);
 	sqlite3_finalize(s->psu_add);
+	if (s->staging)
+		db_exec(s->db, stage_drop, NULL);
 	strbuf_release(&s->canon);
 	free(s);
 }
@@ -190,6 +269,7 @@ static int check_existing(struct store *s, const struct response *r,
 
 	sqlite3_bind_int64(s->find, 1, s->form_id);
 	sqlite3_bind_text(s->find, 2, r->response_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->find, 3, r->agency->id);
 	step = sqlite3_step(s->find);
 	*found = step == SQLITE_ROW;
 	if (step == SQLITE_ROW) {
@@ -198,8 +278,7 @@ static int check_existing(struct store *s, const struct response *r,
 		if (sqlite3_column_bytes(s->find, 0) != STORE_DIGEST_BYTES ||
 		    memcmp(stored, digest, STORE_DIGEST_BYTES) != 0)
 			rc = err_set_field(e, ERR_CONFLICT, "response_id",
-					   "response '%s' is already stored with different content",
-					   r->response_id);
+					   "response '%s' is already stored with different content", r->response_id);
 	} else if (step != SQLITE_DONE) {
 		rc = db_fail(s->db, e, "looking up a response");
 	}
@@ -207,20 +286,12 @@ static int check_existing(struct store *s, const struct response *r,
 	return rc;
 }
 
-int store_put(struct store *s, const struct response *r, int *duplicate,
-	      uint8_t digest[STORE_DIGEST_BYTES], struct err *e)
+/* Bind the columns every store writes the same way (see store_sql). */
+static void bind_content(sqlite3_stmt *st, const struct response *r,
+			 const uint8_t digest[STORE_DIGEST_BYTES])
 {
 	const struct form *f = r->form;
-	sqlite3_stmt *st = s->insert;
-	long long stratum, psu;
-	int found, rc, step;
 
-	rc = digest_response(s, r, digest, e);
-	if (!rc)
-		rc = design_ids(s, r, &stratum, &psu, e);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, s->form_id);
 	sqlite3_bind_text(st, 2, r->response_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, r->ts);
 	sqlite3_bind_int(st, 4, r->day);
@@ -231,11 +302,6 @@ int store_put(struct store *s, const struct response *r, int *duplicate,
 		sqlite3_bind_text(st, 8, r->dossier, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
-	sqlite3_bind_int64(st, 9, stratum);
-	if (psu)
-		sqlite3_bind_int64(st, 10, psu);
-	else
-		sqlite3_bind_null(st, 10);
 	sqlite3_bind_double(st, 11, r->weight);
 	sqlite3_bind_blob(st, 12, r->answers, (int)f->n_items, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 13, r->choices, (int)f->n_choices, SQLITE_STATIC);
@@ -244,6 +310,29 @@ int store_put(struct store *s, const struct response *r, int *duplicate,
 	else
 		sqlite3_bind_null(st, 14);
 	sqlite3_bind_blob(st, 15, digest, STORE_DIGEST_BYTES, SQLITE_STATIC);
+}
+
+int store_put(struct store *s, const struct response *r, int *duplicate,
+	      uint8_t digest[STORE_DIGEST_BYTES], struct err *e)
+{
+	sqlite3_stmt *st = s->insert;
+	long long stratum, psu;
+	int found, rc, step;
+
+	assert(!s->staging);
+	rc = digest_response(s, r, digest, e);
+	if (!rc)
+		rc = design_ids(s, r, &stratum, &psu, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, s->form_id);
+	bind_content(st, r, digest);
+	sqlite3_bind_int64(st, 9, stratum);
+	if (psu)
+		sqlite3_bind_int64(st, 10, psu);
+	else
+		sqlite3_bind_null(st, 10);
+	sqlite3_bind_int64(st, 16, r->received_at ? r->received_at : (int64_t)time(NULL));
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (step == SQLITE_DONE) {
@@ -258,7 +347,280 @@ int store_put(struct store *s, const struct response *r, int *duplicate,
 		return rc;
 	if (!found)
 		return err_set_field(e, ERR_CONFLICT, "dossier_code",
-				     "dossier '%s' already has a response to form %s", r->dossier, f->id);
+				     "dossier '%s' already has a response to form %s", r->dossier, r->form->id);
 	*duplicate = 1;
 	return 0;
+}
+
+/* Record a staged row's stratum and PSU codes for store_stage_copy to
+ * intern, once per run of equal codes. */
+static int stage_codes(struct store *s, const char *stratum, const char *psu, struct err *e)
+{
+	int rc = 0;
+
+	if (strcmp(stratum, s->last_stratum) != 0 || !s->last_stratum_id) {
+		sqlite3_bind_text(s->stratum_add, 1, stratum, -1, SQLITE_STATIC);
+		if (sqlite3_step(s->stratum_add) != SQLITE_DONE)
+			rc = db_fail(s->db, e, "staging a stratum");
+		sqlite3_reset(s->stratum_add);
+		if (rc)
+			return rc;
+		strcpy(s->last_stratum, stratum);
+		s->last_stratum_id = 1;      /* staged: no id yet, only "seen" */
+		s->last_psu[0] = '\0';
+	}
+	if (!psu[0] || strcmp(psu, s->last_psu) == 0)
+		return 0;
+	sqlite3_bind_text(s->psu_add, 1, stratum, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->psu_add, 2, psu, -1, SQLITE_STATIC);
+	if (sqlite3_step(s->psu_add) != SQLITE_DONE)
+		rc = db_fail(s->db, e, "staging a PSU");
+	sqlite3_reset(s->psu_add);
+	if (!rc)
+		strcpy(s->last_psu, psu);
+	return rc;
+}
+
+int store_stage(struct store *s, const struct response *r, long line, struct err *e)
+{
+	uint8_t digest[STORE_DIGEST_BYTES];
+	sqlite3_stmt *st = s->insert;
+	const char *stratum = response_stratum(r);
+	int rc;
+
+	assert(s->staging);
+	rc = digest_response(s, r, digest, e);
+	if (!rc)
+		rc = stage_codes(s, stratum, r->psu, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, line);
+	bind_content(st, r, digest);
+	sqlite3_bind_text(st, 9, stratum, -1, SQLITE_STATIC);
+	if (r->psu[0])
+		sqlite3_bind_text(st, 10, r->psu, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 10);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s->db, e, "staging a response");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (!rc)
+		s->staged++;
+	return rc;
+}
+
+/* The staged rows that repeat an earlier row's `key` (the agency's
+ * response id or dossier code): rowid, line, the key and whether the
+ * digest is the earlier row's. */
+#define REPEATS(key) \
+	"SELECT s.rowid AS rowid, s.line AS line, s." key " AS code, s.digest = f.digest AS same " \
+	"FROM (SELECT agency_id, " key ", min(rowid) AS first FROM temp.staged " \
+	"WHERE " key " IS NOT NULL GROUP BY agency_id, " key " HAVING count(*) > 1) g " \
+	"JOIN temp.staged s ON s.agency_id = g.agency_id AND s." key " = g." key " AND s.rowid > g.first " \
+	"JOIN temp.staged f ON f.rowid = g.first"
+
+/* The first row of `sql` (line and code) into *line and code; 0 when none. */
+static int first_repeat(struct store *s, const char *sql, long *line, char *code, size_t size,
+			struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(s->db, sql, &st, e), step;
+
+	if (rc)
+		return rc;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*line = sqlite3_column_int64(st, 0);
+		snprintf(code, size, "%s", (const char *)sqlite3_column_text(st, 1));
+	} else if (step != SQLITE_DONE) {
+		rc = db_fail(s->db, e, "checking the staged responses");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_stage_check(struct store *s, long *duplicates, long *line, struct err *e)
+{
+	char id[RESPONSE_MAX_ID + 1], dossier[RESPONSE_MAX_CODE + 1];
+	long id_line = 0, dossier_line = 0;
+	int rc;
+
+	assert(s->staging);
+	*duplicates = 0;
+	*line = 0;
+	rc = db_exec(s->db, "CREATE INDEX temp.staged_by_id ON staged(agency_id, response_id);"
+		     "CREATE INDEX temp.staged_by_dossier ON staged(agency_id, dossier_code) "
+		     "WHERE dossier_code IS NOT NULL", e);
+	/* an id again with other content; then, the identical repeats dropped,
+	 * a dossier again is another response's */
+	if (!rc)
+		rc = first_repeat(s, "SELECT line, code FROM (" REPEATS("response_id") ") WHERE NOT same "
+				  "ORDER BY rowid LIMIT 1", &id_line, id, sizeof(id), e);
+	if (!rc)
+		rc = db_exec(s->db, "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM ("
+			     REPEATS("response_id") ") WHERE same)", e);
+	if (!rc) {
+		*duplicates = sqlite3_changes(s->db);
+		s->staged -= *duplicates;
+		rc = first_repeat(s, "SELECT line, code FROM (" REPEATS("dossier_code") ") ORDER BY rowid LIMIT 1",
+				  &dossier_line, dossier, sizeof(dossier), e);
+	}
+	if (rc)
+		return rc;
+	/* the file's first contradiction */
+	if (id_line && (!dossier_line || id_line < dossier_line)) {
+		*line = id_line;
+		return err_set_field(e, ERR_CONFLICT, "response_id",
+				     "response '%s' is already stored with different content", id);
+	}
+	if (dossier_line) {
+		*line = dossier_line;
+		return err_set_field(e, ERR_CONFLICT, "dossier_code",
+				     "dossier '%s' already has a response to form %s", dossier, s->form_code);
+	}
+	return 0;
+}
+
+/* The copy, in order.  Interning first, so that every staged code has its
+ * id; the insert skips rows whose id or dossier is taken (ON CONFLICT DO
+ * NOTHING: WHERE true keeps ON from reading as a join's). */
+static const char *const copy_sql[] = {
+	"INSERT OR IGNORE INTO strata(code) SELECT code FROM temp.staged_strata",
+	"INSERT OR IGNORE INTO psus(stratum_id, code) SELECT st.id, p.code FROM temp.staged_psus p "
+	"JOIN strata st ON st.code = p.stratum",
+	"INSERT INTO responses(form_id, response_id, ts, day, agency_id, sector_id, channel, dossier_code, "
+	"stratum_id, psu_id, weight, answers, choices, comment, digest, received_at) "
+	"SELECT ?1, s.response_id, s.ts, s.day, s.agency_id, s.sector_id, s.channel, s.dossier_code, "
+	"st.id, ps.id, s.weight, s.answers, s.choices, s.comment, s.digest, ?2 "
+	"FROM temp.staged s JOIN strata st ON st.code = s.stratum "
+	"LEFT JOIN psus ps ON ps.stratum_id = st.id AND ps.code = s.psu "
+	"WHERE true ORDER BY s.rowid ON CONFLICT DO NOTHING",
+};
+
+/* After a copy that skipped rows: the first skipped row that is not the
+ * identical response already stored (rows at or below ?2 were there
+ * before the copy; a staged row with no row of its id was skipped for its
+ * dossier code). */
+static const char first_refused_sql[] =
+	"SELECT s.line, s.response_id, s.dossier_code, r.id IS NOT NULL FROM temp.staged s LEFT JOIN responses r ON r.form_id = ?1 AND r.agency_id = s.agency_id AND r.response_id = s.response_id "
+	"WHERE r.id IS NULL OR (r.id <= ?2 AND r.digest != s.digest) ORDER BY s.rowid LIMIT 1";
+
+int store_stage_copy(struct store *s, int64_t received_at, long *added, long *duplicates,
+		     long *line, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	long long before;
+	int rc = 0;
+
+	assert(s->staging);
+	*line = 0;
+	rc = db_query_int(s->db, "SELECT coalesce(max(id), 0) FROM responses", &before, e);
+	for (size_t i = 0; !rc && i < sizeof(copy_sql) / sizeof(copy_sql[0]); i++) {
+		rc = db_prepare(s->db, copy_sql[i], &st, e);
+		if (rc)
+			break;
+		sqlite3_bind_int64(st, 1, s->form_id);
+		sqlite3_bind_int64(st, 2, received_at);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(s->db, e, "copying the staged responses");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (rc)
+		return rc;
+	*added = sqlite3_changes(s->db);
+	*duplicates = s->staged - *added;
+	if (*duplicates == 0)
+		return 0;
+	rc = db_prepare(s->db, first_refused_sql, &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, s->form_id);
+	sqlite3_bind_int64(st, 2, before);
+	switch (sqlite3_step(st)) {
+	case SQLITE_DONE:
+		break;
+	case SQLITE_ROW:
+		*line = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_int(st, 3))
+			rc = err_set_field(e, ERR_CONFLICT, "response_id",
+					   "response '%s' is already stored with different content",
+					   (const char *)sqlite3_column_text(st, 1));
+		else
+			rc = err_set_field(e, ERR_CONFLICT, "dossier_code",
+					   "dossier '%s' already has a response to form %s",
+					   (const char *)sqlite3_column_text(st, 2), s->form_code);
+		break;
+	default:
+		rc = db_fail(s->db, e, "checking the staged responses");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A published form and period, as days. */
+struct published_period {
+	char form[FORM_MAX_ID + 1];
+	int32_t first_day, last_day;
+};
+
+struct store_published {
+	size_t n;
+	struct published_period period[];
+};
+
+int store_published_read(sqlite3 *db, struct store_published **out, struct err *e)
+{
+	struct store_published *p = NULL;
+	sqlite3_stmt *st = NULL;
+	long long n;
+	int rc = db_query_int(db, "SELECT count(*) FROM published", &n, e), step = SQLITE_DONE;
+
+	/* a period published between the two reads waits for the next snapshot */
+	if (!rc)
+		rc = db_prepare(db, "SELECT f.code, p.period FROM published p JOIN forms f ON f.id = p.form_id",
+				&st, e);
+	if (rc)
+		goto out;
+	p = calloc(1, sizeof(*p) + (size_t)n * sizeof(p->period[0]));
+	if (!p) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && p->n < (size_t)n) {
+		struct published_period *pp = &p->period[p->n];
+		struct period per;
+
+		/* labels were parsed when published; one that no longer parses holds no day */
+		if (period_parse((const char *)sqlite3_column_text(st, 1), &per, NULL) != 0)
+			continue;
+		snprintf(pp->form, sizeof(pp->form), "%s", (const char *)sqlite3_column_text(st, 0));
+		pp->first_day = per.first_day;
+		pp->last_day = per.last_day;
+		p->n++;
+	}
+	if (step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = db_fail(db, e, "reading the published periods");
+out:
+	sqlite3_finalize(st);
+	if (rc) {
+		free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+int store_published_has(const struct store_published *p, const char *form_code, int32_t day)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (day >= p->period[i].first_day && day <= p->period[i].last_day &&
+		    strcmp(p->period[i].form, form_code) == 0)
+			return 1;
+	return 0;
+}
+
+void store_published_free(struct store_published *p)
+{
+	free(p);
 }

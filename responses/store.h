@@ -1,9 +1,17 @@
 /*
  * store.h - writing responses to the database, idempotently (docs/design.md).
- * A response whose response_id is already stored for its form is a duplicate
- * when its content is identical (compared by a SHA-256 digest of a canonical
- * encoding) and a conflict otherwise; a second response for one form and
- * dossier code is a conflict.  Transactions belong to the caller.
+ * A response whose response_id is already stored for its form and agency is
+ * a duplicate when its content is identical (compared by a SHA-256 digest of
+ * a canonical encoding) and a conflict otherwise; a second response for one
+ * form, agency and dossier code is a conflict.  Response ids and dossier
+ * codes are each agency's own: two agencies may use the same ones.
+ * Transactions belong to the caller.
+ *
+ * Two kinds of store: a live one (store_open, store_put) writes to the
+ * responses table; a staging one (store_stage_open, store_stage,
+ * store_stage_check, store_stage_copy) checks rows into TEMP tables of the
+ * same connection first, taking no lock on the live tables, and copies them
+ * over in one go.
  */
 #ifndef SIPAS_STORE_H
 #define SIPAS_STORE_H
@@ -22,13 +30,50 @@ struct store;
  * (borrowed; must outlive the store).  *out is owned (store_free). */
 int store_open(sqlite3 *db, const char *form_code, struct store **out, struct err *e);
 
-/* Store `r` (already checked with response_check).  On success sets
+/* Store `r` (already checked with response_check) with received_at set to
+ * r->received_at, or the time now when that is 0.  On success sets
  * *duplicate (1 when the identical response was already stored, nothing
  * written) and digest (the content digest, also the basis of receipts).
  * ERR_CONFLICT naming response_id or dossier_code when it contradicts a
  * stored response; ERR_DB on a database error. */
 int store_put(struct store *s, const struct response *r, int *duplicate,
 	      uint8_t digest[STORE_DIGEST_BYTES], struct err *e);
+
+/* A staging store for responses of form `form_code` on db (borrowed): it
+ * creates the TEMP staging tables, empty, and drops them when freed.  *out
+ * is owned (store_free). */
+int store_stage_open(sqlite3 *db, const char *form_code, struct store **out, struct err *e);
+
+/* Stage `r` (checked with response_check), found on `line` of its file. */
+int store_stage(struct store *s, const struct response *r, long line, struct err *e);
+
+/* After the last store_stage: what the file repeats.  Identical repeats of
+ * a response are dropped and counted in *duplicates; a response id used
+ * again with other content, or a dossier code used again by another
+ * response, is ERR_CONFLICT naming response_id or dossier_code, with *line
+ * the file line of the first such repeat. */
+int store_stage_check(struct store *s, long *duplicates, long *line, struct err *e);
+
+/* Copy the staged rows into responses, stamped received_at, interning their
+ * strata and PSUs; call inside the caller's write transaction.  Rows
+ * identical to stored ones are skipped and counted in *duplicates, the
+ * others counted in *added.  ERR_CONFLICT naming response_id or
+ * dossier_code with *line, the file line of the first staged row that
+ * contradicts a stored response (the caller rolls back). */
+int store_stage_copy(struct store *s, int64_t received_at, long *added, long *duplicates,
+		     long *line, struct err *e);
+
+/* The days of the periods published so far (the published table), read on
+ * db in one snapshot: a rating for one of them is stored, but the figures
+ * published for it do not change.  *out is owned (store_published_free). */
+struct store_published;
+int store_published_read(sqlite3 *db, struct store_published **out, struct err *e);
+
+/* 1 when `day` falls in a period published for form `form_code`, else 0. */
+int store_published_has(const struct store_published *p, const char *form_code, int32_t day);
+
+/* NULL-safe. */
+void store_published_free(struct store_published *p);
 
 /* Forget the cached stratum and PSU ids.  Call after rolling back any
  * store_put: the ids it interned may be gone. Can't fail. */

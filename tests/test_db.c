@@ -18,8 +18,8 @@ static void migrates_an_empty_file(void)
 	CHECK_INT(test_write("empty.db", ""), 0);
 	r = sipas_run(NULL, "init", "--db", "empty.db", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_CONTAINS(r->out, "empty.db: schema 6, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
-	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 6);
+	CHECK_CONTAINS(r->out, "empty.db: schema 7, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
+	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 7);
 	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM agencies WHERE code = 'SO-NNMT' "
 			      "AND name = 'Sở Nông nghiệp và Môi trường'"), 1);
@@ -62,10 +62,10 @@ static void newer_schema_and_non_databases_are_refused(void)
 	}
 	r = sipas_run(NULL, "init", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (6)");
+	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (7)");
 	r = sipas_run(NULL, "import", "--form", "sipas-2017", "-", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 6");
+	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 7");
 	CHECK_INT(test_write("junk.db", "this is not a database, just some text that is long enough "
 			     "to fill a header page of sqlite, more or less, and then some more text."), 0);
 	r = sipas_run(NULL, "init", "--db", "junk.db", NULL);
@@ -125,14 +125,110 @@ static void migrates_version_1_forward(void)
 	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 1);
 	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "old.db: schema version 1, this sipas needs 6 (run 'sipas init')");
+	CHECK_CONTAINS(r->err, "old.db: schema version 1, this sipas needs 7 (run 'sipas init')");
 	r = sipas_run(NULL, "init", "--db", "old.db", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 6);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 7);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 3);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices"), 0);
 	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL);
 	CHECK_INT(r->status, 0);
+}
+
+/* Every column of every response, as text, in id order: what a migration
+ * must keep. */
+#define ALL_RESPONSES "SELECT group_concat(v, '|') FROM (SELECT id || ',' || form_id || ',' || " \
+	"response_id || ',' || ts || ',' || day || ',' || agency_id || ',' || sector_id || ',' || " \
+	"channel || ',' || coalesce(dossier_code, '-') || ',' || stratum_id || ',' || " \
+	"coalesce(psu_id, '-') || ',' || weight || ',' || hex(answers) || ',' || hex(choices) || ',' || " \
+	"coalesce(comment, '-') || ',' || hex(digest) AS v FROM responses ORDER BY id)"
+
+/* The text of one value the query yields, owned by the caller; NULL on error. */
+static char *db_text(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	char *out = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0))
+		out = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+/* tests/data/schema-v6.sql is a database as the release with schema 6
+ * wrote it (sipas init, two devices, responses to both forms imported,
+ * dossier totals), dumped with sqlite3 .dump.  init rebuilds the responses
+ * table (ids and dossiers unique per agency, received_at) keeping every
+ * row as it was. */
+static void migrates_version_6_forward_keeping_every_row(void)
+{
+	char path[4096], *sql, *before, *after;
+	const struct cmd_result *r;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/tests/data/schema-v6.sql", getenv("SIPAS_SOURCE"));
+	sql = test_read(path);
+	CHECK(sql);
+	CHECK_INT(sqlite3_open("old.db", &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 6);
+	before = db_text("old.db", ALL_RESPONSES);
+	CHECK(before);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 7);
+	r = sipas_run(NULL, "init", "--db", "old.db", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "old.db: schema 7");
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 7);
+	after = db_text("old.db", ALL_RESPONSES);
+	CHECK(after);
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+	/* the rest is as it was; the migrated rows have no reception time */
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses WHERE received_at IS NULL"), 7);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices"), 2);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM dossiers"), 1);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM psus"), 2);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM sqlite_schema WHERE name = 'responses_by_day'"), 1);
+	/* the new constraints: the same id and dossier at another agency are
+	 * taken, at the same agency they are refused */
+	CHECK_INT(sipas_run("response_id,submitted_at,agency,sector,dossier_code,overall\n"
+			    "r2,2026-08-05,SO-XD,xay-dung,HS-1,4\n",
+			    "import", "--db", "old.db", "--form", "sipas-2017", "-", NULL)->status, 0);
+	r = sipas_run("response_id,submitted_at,agency,sector,dossier_code,overall\n"
+		      "r2,2026-08-05,SO-YT,y-te,HS-77,4\n", "import", "--db", "old.db", "--form", "sipas-2017", "-", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "<stdin>:2: column response_id: response 'r2' is already stored with different content");
+	r = sipas_run("response_id,submitted_at,agency,sector,dossier_code,overall\n"
+		      "r9,2026-08-05,SO-YT,y-te,HS-1,4\n", "import", "--db", "old.db", "--form", "sipas-2017", "-", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "<stdin>:2: column dossier_code: dossier 'HS-1' already has a response");
+	{
+		sqlite3_stmt *st;
+
+		/* and so do the table's own constraints, whatever writes to it */
+		CHECK_INT(sqlite3_open("old.db", &db), SQLITE_OK);
+		CHECK_INT(sqlite3_prepare_v2(db, "INSERT INTO responses(form_id, response_id, ts, day, agency_id, "
+					     "sector_id, channel, dossier_code, stratum_id, weight, answers, choices, digest) "
+					     "SELECT form_id, response_id, ts, day, agency_id, sector_id, channel, "
+					     "'HS-new', stratum_id, weight, answers, choices, digest FROM responses "
+					     "WHERE response_id = 'r1'", -1, &st, NULL), SQLITE_OK);
+		CHECK_INT(sqlite3_step(st), SQLITE_CONSTRAINT);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 8);
+	/* init again changes nothing */
+	CHECK_INT(sipas_run(NULL, "init", "--db", "old.db", NULL)->status, 0);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 8);
 }
 
 static void help_and_unknown_commands(void)
@@ -159,6 +255,7 @@ const struct test_case db_tests[] = {
 	{ "newer_schema_and_non_databases_are_refused", newer_schema_and_non_databases_are_refused },
 	{ "changed_form_needs_a_new_id", changed_form_needs_a_new_id },
 	{ "migrates_version_1_forward", migrates_version_1_forward },
+	{ "migrates_version_6_forward_keeping_every_row", migrates_version_6_forward_keeping_every_row },
 	{ "help_and_unknown_commands", help_and_unknown_commands },
 	{ NULL, NULL }
 };

@@ -4,9 +4,13 @@
  * whole file with FILE:LINE: column X, leaving the database unchanged.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "test.h"
 
@@ -140,7 +144,7 @@ static const struct {
 	{ HEADER GOOD1 "r3,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5\n", "in.csv:3: 12 fields, the header has 14" },
 	{ HEADER GOOD1 "r1,2026-08-02,SO-XD,xay-dung,paper,,,,1.5,nam,4,5,5,\n",
 	  "in.csv:3: column response_id: response 'r1' is already stored with different content" },
-	{ HEADER GOOD2 "r9,2026-08-02,SO-XD,xay-dung,phone,HS-1,,,1,nam,4,5,5,\n",
+	{ HEADER GOOD2 "r9,2026-08-02,SO-YT,y-te,phone,HS-1,,,1,nam,4,5,5,\n",
 	  "in.csv:3: column dossier_code: dossier 'HS-1' already has a response to form sipas-2017" },
 	{ HEADER GOOD1 "r12345678901234567890123456789012345678901234567890123456789012345,2026-08-02,SO-XD,"
 	  "xay-dung,paper,,,,1,nam,4,5,4,\n", "in.csv:3: column response_id: longer than 64 characters" },
@@ -283,7 +287,152 @@ static void weights_are_plain_bounded_decimals(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 7);
 }
 
+/* Today in Vietnam time plus `days`, as YYYY-MM-DD. */
+static const char *vn_date(int days, char *buf)
+{
+	time_t t = time(NULL) + 7 * 3600 + (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 16, "%Y-%m-%d", &tm);
+	return buf;
+}
+
+/* Dates run from 2000-01-01 to tomorrow: a mistyped year is refused by cell. */
+static void dates_from_2000_to_tomorrow(void)
+{
+	char csv[512], tomorrow[16], later[16];
+	const struct cmd_result *r;
+	static const struct {
+		const char *date, *message;
+	} bad[] = {
+		{ "1999-12-31", "in.csv:3: column submitted_at: is before 2000-01-01" },
+		{ "1970-01-01T00:00:00Z", "in.csv:3: column submitted_at: is before 2000-01-01" },
+		{ "9999-12-31", "in.csv:3: column submitted_at: is after tomorrow" },
+		{ "9999-12-31T23:59:59-14:00", "in.csv:3: column submitted_at: is after tomorrow" },
+		{ NULL, "in.csv:3: column submitted_at: is after tomorrow" },   /* the day after tomorrow */
+	};
+
+	CHECK_INT(test_init_fixture(0), 0);
+	vn_date(1, tomorrow);
+	vn_date(2, later);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,overall\n"
+			 "ok,2026-08-01,SO-XD,dat-dai,5\nd%zu,%s,SO-XD,dat-dai,5\n", i, bad[i].date ? bad[i].date : later);
+		CHECK_INT(test_write("in.csv", csv), 0);
+		r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+		CHECK_INT(r->status, 1);
+		CHECK_CONTAINS(r->err, bad[i].message);
+	}
+	CHECK_INT(responses(), 0);
+	snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,overall\n"
+		 "first,2000-01-01,SO-XD,dat-dai,5\ntomorrow,%s,SO-XD,dat-dai,5\n", tomorrow);
+	CHECK_INT(test_write("in.csv", csv), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(responses(), 2);
+	/* stamped with the time of the import */
+	CHECK(test_db_int("sipas.db", "SELECT min(received_at) FROM responses") > 1700000000);
+}
+
+/* Two agencies may use the same response ids and dossier codes; within
+ * an agency a second use is a duplicate (same content) or a conflict,
+ * found in the file or against what is stored, naming its line. */
+static void ids_and_dossiers_are_per_agency(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	CHECK_INT(test_write("in.csv", "response_id,submitted_at,agency,sector,dossier_code,overall\n"
+			     "r1,2026-08-01,SO-XD,dat-dai,HS-1,5\n"
+			     "r1,2026-08-01,SO-NV,dat-dai,HS-1,4\n"
+			     "r1,2026-08-01,SO-XD,dat-dai,HS-1,5\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "3 rows: 2 imported, 1 already stored");
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_CONTAINS(r->out, "3 rows: 0 imported, 3 already stored");
+	/* in the file */
+	CHECK_INT(test_write("in.csv", "response_id,submitted_at,agency,sector,dossier_code,overall\n"
+			     "r2,2026-08-01,SO-NV,dat-dai,HS-2,5\n"
+			     "r3,2026-08-01,SO-NV,dat-dai,HS-2,4\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:3: column dossier_code: dossier 'HS-2' already has a response to form sipas-2017");
+	/* against the stored rows, found when the file is copied: the first
+	 * contradicting line is named, and nothing of the file is stored */
+	CHECK_INT(test_write("in.csv", "response_id,submitted_at,agency,sector,dossier_code,overall\n"
+			     "r4,2026-08-01,SO-NV,dat-dai,HS-4,5\n"
+			     "r1,2026-08-01,SO-NV,dat-dai,HS-1,5\n"
+			     "r5,2026-08-01,SO-XD,dat-dai,HS-1,5\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:3: column response_id: response 'r1' is already stored with different content");
+	CHECK_INT(test_write("in.csv", "response_id,submitted_at,agency,sector,dossier_code,overall\n"
+			     "r4,2026-08-01,SO-NV,dat-dai,HS-4,5\n"
+			     "r5,2026-08-01,SO-XD,dat-dai,HS-1,5\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:3: column dossier_code: dossier 'HS-1' already has a response to form sipas-2017");
+	CHECK_INT(responses(), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM strata"), 2);
+}
+
+/* Rows are checked and staged before the write lock is taken: while the
+ * import still reads its input, another connection can begin a write. */
+static void checking_holds_no_write_lock(void)
+{
+	const char *bin = getenv("SIPAS_BIN");
+	int in[2], status;
+	long long rows = 0;
+	sqlite3 *db;
+	FILE *fp;
+	pid_t pid;
+	int rc;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	signal(SIGPIPE, SIG_IGN);   /* an import that ends early fails the checks below */
+	CHECK_INT(pipe(in), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		close(in[0]);
+		close(in[1]);
+		freopen("import.err", "w", stderr);
+		freopen("import.out", "w", stdout);
+		execl(bin, bin, "import", "--form", "sipas-2017", "--verbose", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	fp = fdopen(in[1], "w");
+	CHECK(fp);
+	/* 2 MB: far more than a pipe and stdio buffer, so by the time the
+	 * writes return the import is reading rows, not waiting to start */
+	fputs("response_id,submitted_at,agency,sector,stratum,psu,overall,comment\n", fp);
+	for (rows = 0; rows < 20000; rows++)
+		fprintf(fp, "L%06lld,2026-08-02,SO-XD,dat-dai,S%lld,P%lld,%lld,%s\n", rows, rows % 7, rows % 50,
+			rows % 5 + 1, "một dòng nhận xét dài vừa phải để tệp lớn hơn bộ đệm của ống");
+	fflush(fp);
+	CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);   /* no busy timeout: no waiting */
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	fclose(fp);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK_INT(rc, SQLITE_OK);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(test_file_contains("import.out", "20000 rows: 20000 imported"));
+	CHECK(test_file_contains("import.err", "write lock held"));
+	CHECK_INT(responses(), 20000);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM strata"), 7);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM psus"), 350);   /* 7 x 50: coprime */
+}
+
 const struct test_case import_tests[] = {
+	{ "dates_from_2000_to_tomorrow", dates_from_2000_to_tomorrow },
+	{ "ids_and_dossiers_are_per_agency", ids_and_dossiers_are_per_agency },
+	{ "checking_holds_no_write_lock", checking_holds_no_write_lock },
 	{ "weights_are_plain_bounded_decimals", weights_are_plain_bounded_decimals },
 	{ "fixture_imports_and_reimport_is_a_no_op", fixture_imports_and_reimport_is_a_no_op },
 	{ "values_are_stored_as_given", values_are_stored_as_given },

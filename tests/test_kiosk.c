@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -155,24 +156,35 @@ static void expired_codes_and_revoked_devices_are_refused(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 3);
 }
 
-#define RATING(id, sector) \
-	"{\"responses\":[{\"response_id\":\"" id "\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\"," \
-	"\"sector\":\"" sector "\",\"submitted_at\":\"2026-08-03T09:15:00+07:00\",\"answers\":{\"overall\":3}}]}"
+/* A batch of one rating taken now (the server refuses dates outside its
+ * --max-age window), in buf (512 bytes). */
+static const char *rating(char *buf, const char *id, const char *sector)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[32];
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, 512, "{\"responses\":[{\"response_id\":\"%s\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\","
+		 "\"sector\":\"%s\",\"submitted_at\":\"%s\",\"answers\":{\"overall\":3}}]}", id, sector, when);
+	return buf;
+}
 
 static void a_kiosk_posts_only_for_its_sectors_and_records_when(void)
 {
 	struct test_server s;
 	struct http_result h;
-	char code[64], token[128];
+	char code[64], token[128], body[512];
 
 	CHECK_INT(start_with_a_kiosk(&s, code), 0);
 	CHECK_INT(pair(&s, code, token, &h), 200);
 	free(h.body);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE last_post_at IS NULL"), 1);
-	CHECK_INT(request(&s, "POST", "/api/responses/batch", token, RATING("k1", "xay-dung"), &h), 200);
+	CHECK_INT(request(&s, "POST", "/api/responses/batch", token, rating(body, "k1", "xay-dung"), &h), 200);
 	CHECK_CONTAINS(h.body, "\"status\":201");
 	free(h.body);
-	CHECK_INT(request(&s, "POST", "/api/responses/batch", token, RATING("k2", "y-te"), &h), 200);
+	CHECK_INT(request(&s, "POST", "/api/responses/batch", token, rating(body, "k2", "y-te"), &h), 200);
 	CHECK_CONTAINS(h.body, "\"status\":403");
 	CHECK_CONTAINS(h.body, "this kiosk does not serve sector y-te");
 	free(h.body);
@@ -208,12 +220,89 @@ static int answer_to_headers_only(const struct test_server *s, const char *head,
 	return code;
 }
 
+/* The resident memory of process pid in KiB; -1 when unknown. */
+static long rss_kib(int pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		sscanf(line, "VmRSS: %ld kB", &kib);
+	fclose(fp);
+	return kib;
+}
+
+#define FLOOD_CLIENTS 32
+#define FLOOD_ROUNDS 3
+
+/* FLOOD_CLIENTS at once send a batch of a whole MiB without a token:
+ * returns how many were answered 401. */
+static int flood_unauthenticated_batches(const struct test_server *s)
+{
+	static const char head[] = "POST /api/responses/batch HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n";
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	static char body[64 * 1024];
+	int fd[FLOOD_CLIENTS], refused = 0;
+
+	memset(body, ' ', sizeof(body));
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	for (int i = 0; i < FLOOD_CLIENTS; i++) {
+		fd[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fd[i] < 0)
+			continue;
+		/* a non-blocking connect to 127.0.0.1 completes at once or soon */
+		if (connect(fd[i], (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			struct pollfd p = { .fd = fd[i], .events = POLLOUT };
+
+			poll(&p, 1, 1000);
+		}
+		/* (the server may close a socket it will not read: no SIGPIPE) */
+		if (send(fd[i], head, sizeof(head) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(head) - 1))
+			continue;
+		/* as much of the MiB as the sockets take */
+		for (size_t sent = 0; sent < 1024 * 1024;) {
+			ssize_t n = send(fd[i], body, sizeof(body), MSG_NOSIGNAL);
+
+			if (n <= 0)
+				break;
+			sent += (size_t)n;
+		}
+	}
+	for (int i = 0; i < FLOOD_CLIENTS; i++) {
+		struct pollfd p = { .fd = fd[i], .events = POLLIN };
+		char buf[256];
+		int code = 0;
+		ssize_t n;
+
+		if (fd[i] < 0)
+			continue;
+		if (poll(&p, 1, 3000) == 1 && (n = read(fd[i], buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = '\0';
+			sscanf(buf, "HTTP/1.1 %d", &code);
+		}
+		refused += code == 401;
+		close(fd[i]);
+	}
+	return refused;
+}
+
 static void credentials_are_refused_before_the_body(void)
 {
 	struct test_server s;
+	struct http_result h;
+	char code[64], token[128], head[512];
+	long before, after;
+	int refused = 0;
 
-	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
-	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(start_with_a_kiosk(&s, code), 0);
+	CHECK_INT(pair(&s, code, token, &h), 200);
+	free(h.body);
 	/* 900 KB announced, not one byte sent: the answer comes from the headers */
 	CHECK_INT(answer_to_headers_only(&s, "POST /api/responses/batch HTTP/1.1\r\nHost: x\r\n"
 					 "Authorization: Bearer nope\r\nContent-Type: application/json\r\n"
@@ -222,6 +311,23 @@ static void credentials_are_refused_before_the_body(void)
 					 "&dossier=H&exp=99999999999&sig=00 HTTP/1.1\r\nHost: x\r\n"
 					 "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n", 3000), 401);
 	CHECK_INT(answer_to_headers_only(&s, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 3000), 401);
+	/* with a good token, the route's limit is enforced from the headers too */
+	snprintf(head, sizeof(head), "POST /api/responses/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+		 "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", token, 1024 * 1024 + 1);
+	CHECK_INT(answer_to_headers_only(&s, head, 3000), 413);
+	snprintf(head, sizeof(head), "POST /api/responses/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+		 "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", token, 1024 * 1024);
+	CHECK_INT(answer_to_headers_only(&s, head, 500), 0);   /* within it: the body is awaited */
+	/* whole MiB batches without a token, many at once: none is read */
+	before = rss_kib(s.pid);
+	CHECK(before > 0);
+	for (int round = 0; round < FLOOD_ROUNDS; round++)
+		refused += flood_unauthenticated_batches(&s);
+	after = rss_kib(s.pid);
+	CHECK_INT(refused, FLOOD_CLIENTS * FLOOD_ROUNDS);
+	if (after - before >= 8 * 1024)
+		test_fail(__FILE__, __LINE__, "the server grew from %ld to %ld KiB", before, after);
+	CHECK(after - before < 8 * 1024);
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
