@@ -10,7 +10,7 @@
 
 static const struct {
 	struct col_error_info info;
-	int from;               /* the err_code this row stands for; ERR_OK = none */
+	int from;               /* the err_code or col_err_code of this row; ERR_OK = none */
 } table[COL_E_COUNT] = {
 	[COL_E_INVALID] = { { "invalid", MHD_HTTP_BAD_REQUEST, 0, "the request is not valid" }, ERR_INVALID },
 	[COL_E_UNAUTHORIZED] = { { "unauthorized", MHD_HTTP_UNAUTHORIZED, 0,
@@ -29,7 +29,17 @@ static const struct {
 				   "too many requests: retry later" }, ERR_OK },
 	[COL_E_UNAVAILABLE] = { { "unavailable", MHD_HTTP_SERVICE_UNAVAILABLE, 5,
 				  "the collector is shutting down: retry later" }, ERR_OK },
-	/* Storage failures are worth a retry: the kiosk keeps the rating. */
+	/* Storage failures are worth a retry: the kiosk keeps the rating.
+	 * busy: another process (sipas import) holds the write lock longer
+	 * than the writer waits (COL_WRITER_BUSY_SECONDS). */
+	[COL_E_BUSY] = { { "busy", MHD_HTTP_SERVICE_UNAVAILABLE, 5,
+			   "the database is locked by another process: retry later" }, COL_ERR_BUSY },
+	[COL_E_STORAGE_FULL] = { { "storage_full", MHD_HTTP_SERVICE_UNAVAILABLE, 60,
+				   "the disk is full: nothing was stored, retry later" }, COL_ERR_STORAGE_FULL },
+	/* Until a restart: what the writer has open is no longer the database. */
+	[COL_E_STORAGE_GONE] = { { "storage_gone", MHD_HTTP_SERVICE_UNAVAILABLE, 60,
+				   "the database file was removed or replaced: nothing can be stored "
+				   "until the collector is restarted" }, COL_ERR_STORAGE_GONE },
 	[COL_E_DATABASE] = { { "database", MHD_HTTP_SERVICE_UNAVAILABLE, 5,
 			       "the database cannot be used now: retry later" }, ERR_DB },
 	[COL_E_IO] = { { "io", MHD_HTTP_SERVICE_UNAVAILABLE, 5, "a file cannot be read or written: retry later" },

@@ -19,11 +19,23 @@ enum col_error {
 	COL_E_UNSUPPORTED_MEDIA_TYPE,
 	COL_E_RATE_LIMITED,
 	COL_E_UNAVAILABLE,
+	COL_E_BUSY,
+	COL_E_STORAGE_FULL,
+	COL_E_STORAGE_GONE,
 	COL_E_DATABASE,
 	COL_E_IO,
 	COL_E_OUT_OF_MEMORY,
 	COL_E_INTERNAL,
 	COL_E_COUNT
+};
+
+/* Storage failures the writer reports that lib/err.h has no code for.
+ * They travel in struct err like any err_code (the writer's results carry
+ * them) and each has its row in the table. */
+enum col_err_code {
+	COL_ERR_BUSY = -100,          /* another process holds the write lock */
+	COL_ERR_STORAGE_FULL = -101,  /* the disk (or a file size limit) is full */
+	COL_ERR_STORAGE_GONE = -102   /* the database file was removed or replaced */
 };
 
 struct col_error_info {
@@ -37,8 +49,9 @@ struct col_error_info {
 const struct col_error_info *col_error_info(enum col_error err);
 
 /* The collector error for a failed check or store (an err_code from
- * lib/err.h).  In a request, a name that is not found (an agency, a
- * sector, a form) is bad input: ERR_NOT_FOUND maps to COL_E_INVALID. */
+ * lib/err.h, or a col_err_code).  In a request, a name that is not found
+ * (an agency, a sector, a form) is bad input: ERR_NOT_FOUND maps to
+ * COL_E_INVALID. */
 enum col_error col_error_from_err(int err_code);
 
 #endif

@@ -2,18 +2,31 @@
  * writer.c - group commit (see writer.h).  One thread owns the write
  * connection.  Jobs queue under a mutex; the thread takes the whole queue,
  * stores each response (a refused one undoes only itself), commits once,
- * fills the results, and calls each job's done().
+ * checks that the files it committed to are still the database, fills the
+ * results, and calls each job's done().
  */
 #include "writer.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "../lib/array.h"
 #include "../db/db.h"
 #include "../lib/secret.h"
+#include "errors.h"
+
+/* Which file a path named when the writer opened it. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
 
 struct col_writer {
 	sqlite3 *db;
@@ -25,6 +38,18 @@ struct col_writer {
 		struct store *store;
 	} *stores;
 	size_t n_stores, cap_stores;
+	double busy_until;            /* the writer thread's busy handler gives up then */
+	/* the storage: immutable after start but for `gone` */
+	char *path, *wal_path, *dir;
+	struct file_id db_id, wal_id;
+	atomic_int gone;              /* set once: the path names another file */
+	/* /healthz's write-lock probe: its own connection, used under probe_lock */
+	pthread_mutex_t probe_lock;
+	sqlite3 *probe;
+	sqlite3_stmt *probe_begin, *probe_rollback;
+	double probe_at;
+	atomic_int lock_ok;           /* the probe's last answer */
+	double began_at;              /* the writer's last BEGIN that worked (under lock) */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -32,6 +57,14 @@ struct col_writer {
 	int stopping;
 	uint64_t commits, stored;
 };
+
+static double monotonic(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static int store_for(struct col_writer *w, const char *form_id, struct store **out, struct err *e)
 {
@@ -74,13 +107,115 @@ static void make_receipt(struct col_writer *w, const struct response *r,
 	secret_hex(mac, 16, out);
 }
 
+static int errno_is_full(int n)
+{
+	return n == ENOSPC || n == EDQUOT || n == EFBIG;
+}
+
+/* Whether the write connection's last I/O error was a full disk, or a
+ * write past a file size limit (RLIMIT_FSIZE, EFBIG).  The errno is read
+ * from the files (the database's and the WAL's): the connection's copy,
+ * sqlite3_system_errno, is taken from the global errno later and was
+ * measured to be 0 by then after a failed WAL append. */
+static int io_error_is_full(struct col_writer *w)
+{
+	sqlite3_file *wal = NULL;
+	int main_errno = 0, wal_errno = 0;
+
+	sqlite3_file_control(w->db, "main", SQLITE_FCNTL_LAST_ERRNO, &main_errno);
+	if (sqlite3_file_control(w->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) == SQLITE_OK && wal &&
+	    wal->pMethods)
+		wal->pMethods->xFileControl(wal, SQLITE_FCNTL_LAST_ERRNO, &wal_errno);
+	return errno_is_full(sqlite3_system_errno(w->db)) || errno_is_full(main_errno) ||
+	       errno_is_full(wal_errno);
+}
+
+/* Fill e with what a failed statement on the write connection means for
+ * the client: a full disk (SQLITE_FULL, or an I/O error whose errno says
+ * so), another process's write lock held past the writer's wait, or
+ * another database failure.  Returns e->code. */
+static int storage_fail(struct col_writer *w, struct err *e, const char *context)
+{
+	int code = sqlite3_extended_errcode(w->db) & 0xff;
+
+	if (code == SQLITE_FULL || (code == SQLITE_IOERR && io_error_is_full(w)))
+		return err_set(e, COL_ERR_STORAGE_FULL, "%s: the disk is full: nothing was stored, retry later",
+			       context);
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+		return err_set(e, COL_ERR_BUSY, "%s: another process holds the database's write lock "
+			       "(an import?): nothing was stored, retry later", context);
+	return db_fail(w->db, e, context);
+}
+
 /* Run a prepared statement that returns no rows (BEGIN, COMMIT, ROLLBACK). */
 static int step_once(struct col_writer *w, sqlite3_stmt *st, struct err *e)
 {
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(w->db, e, "writing");
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : storage_fail(w, e, "writing");
 
 	sqlite3_reset(st);
 	return rc;
+}
+
+/* SQLite's busy handler for the write connection: wait, with short
+ * sleeps, until the oldest job of the group has waited
+ * COL_WRITER_BUSY_SECONDS. */
+static int busy_wait(void *arg, int count)
+{
+	static const long sleep_us[] = { 1000, 2000, 5000, 10000 };
+	struct col_writer *w = arg;
+	double left = w->busy_until - monotonic();
+	long us = sleep_us[count < 3 ? count : 3];
+	struct timespec ts;
+
+	if (left <= 0)
+		return 0;
+	if (us > left * 1e6)
+		us = (long)(left * 1e6) + 1;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+static int file_id_of(const char *path, struct file_id *out)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	return 0;
+}
+
+static int same_file(const char *path, const struct file_id *want)
+{
+	struct file_id now;
+
+	return file_id_of(path, &now) == 0 && now.dev == want->dev && now.ino == want->ino;
+}
+
+/* 0 while the database path and its WAL name the files the writer opened.
+ * Once they do not, nothing it writes can reach the database any more
+ * (an unlinked file, or one a restore renamed over): from then on always
+ * COL_ERR_STORAGE_GONE, logged once with the path for the operator. */
+static int check_identity(struct col_writer *w, struct err *e)
+{
+	const char *what = NULL;
+
+	if (!atomic_load(&w->gone)) {
+		if (!same_file(w->path, &w->db_id))
+			what = "the database file";
+		else if (!same_file(w->wal_path, &w->wal_id))
+			what = "its write-ahead log";
+		if (!what)
+			return 0;
+		if (!atomic_exchange(&w->gone, 1))
+			fprintf(stderr, "sipas serve: %s: %s was removed or replaced since the start; "
+				"nothing more is stored: restart the collector\n", w->path, what);
+	}
+	return err_set(e, COL_ERR_STORAGE_GONE, "the database file was removed or replaced: nothing "
+		       "can be stored until the collector is restarted");
 }
 
 static void store_one(struct col_writer *w, const struct response *r, struct col_write_result *res)
@@ -105,7 +240,7 @@ static void store_one(struct col_writer *w, const struct response *r, struct col
 }
 
 /* Note when a kiosk last posted (sipas device list); a failure here
- * costs no rating. */
+ * costs no rating (unless it ends the transaction: see store_jobs). */
 static void touch_device(struct col_writer *w, long long device_id)
 {
 	sqlite3_bind_int64(w->touch, 1, device_id);
@@ -114,39 +249,73 @@ static void touch_device(struct col_writer *w, long long device_id)
 	sqlite3_reset(w->touch);
 }
 
+/* Store every response of the group in the open transaction.  A refused
+ * response (a conflict) undoes only its own statement.  But on a full disk
+ * or an I/O error SQLite rolls back the whole transaction by itself: what
+ * follows would be stored one autocommit at a time and COMMIT would find
+ * no transaction, so such a failure fails the group (e says why). */
+static int store_jobs(struct col_writer *w, struct col_write_job *jobs, uint64_t *stored, struct err *e)
+{
+	for (struct col_write_job *j = jobs; j; j = j->next) {
+		for (size_t i = 0; i < j->n; i++) {
+			struct col_write_result *res = &j->results[i];
+
+			store_one(w, j->responses[i], res);
+			if (res->code == ERR_DB)
+				res->code = storage_fail(w, &res->err, "storing a response");
+			if (sqlite3_get_autocommit(w->db)) {
+				*e = res->err;
+				return e->code ? e->code : storage_fail(w, e, "storing a response");
+			}
+			*stored += res->code == 0 && !res->duplicate;
+		}
+		if (j->device_id) {
+			touch_device(w, j->device_id);
+			if (sqlite3_get_autocommit(w->db))
+				return storage_fail(w, e, "noting a kiosk's last post");
+		}
+	}
+	return 0;
+}
+
 /* Store a batch of jobs in one transaction. */
 static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 {
 	struct err e;
 	uint64_t stored = 0;
-	int rc = step_once(w, w->begin, &e);
+	int began = 0, rc;
 
-	for (struct col_write_job *j = jobs; j; j = j->next) {
-		for (size_t i = 0; i < j->n; i++) {
-			if (rc) {
-				j->results[i].code = rc;
-				j->results[i].err = e;
-				continue;
-			}
-			store_one(w, j->responses[i], &j->results[i]);
-			stored += j->results[i].code == 0 && !j->results[i].duplicate;
-		}
-		if (!rc && j->device_id)
-			touch_device(w, j->device_id);
+	err_clear(&e);
+	w->busy_until = jobs->queued_at + COL_WRITER_BUSY_SECONDS;
+	rc = check_identity(w, &e);
+	if (!rc) {
+		rc = step_once(w, w->begin, &e);
+		began = !rc;
 	}
-	if (!rc && step_once(w, w->commit, &e) != 0) {
-		/* nothing of this transaction is on disk: nobody gets a 2xx */
-		step_once(w, w->rollback, NULL);
-		for (size_t i = 0; i < w->n_stores; i++)
-			store_reset_cache(w->stores[i].store);
+	if (!rc)
+		rc = store_jobs(w, jobs, &stored, &e);
+	if (!rc)
+		rc = step_once(w, w->commit, &e);
+	/* after the fsync: a commit into files that are no longer the
+	 * database is lost, so nobody gets a 2xx for it */
+	if (!rc)
+		rc = check_identity(w, &e);
+	if (rc) {
+		if (!sqlite3_get_autocommit(w->db))
+			step_once(w, w->rollback, NULL);
+		if (began)
+			for (size_t i = 0; i < w->n_stores; i++)
+				store_reset_cache(w->stores[i].store);
 		for (struct col_write_job *j = jobs; j; j = j->next)
 			for (size_t i = 0; i < j->n; i++) {
-				j->results[i].code = ERR_DB;
+				j->results[i].code = rc;
 				j->results[i].err = e;
 			}
 		stored = 0;
 	}
 	pthread_mutex_lock(&w->lock);
+	if (began)
+		w->began_at = monotonic();
 	w->commits += !rc;
 	w->stored += stored;
 	pthread_mutex_unlock(&w->lock);
@@ -181,6 +350,7 @@ static void *writer_main(void *arg)
 void col_writer_enqueue(struct col_writer *w, struct col_write_job *job)
 {
 	job->next = NULL;
+	job->queued_at = monotonic();
 	pthread_mutex_lock(&w->lock);
 	if (w->tail)
 		w->tail->next = job;
@@ -199,6 +369,53 @@ void col_writer_stats(struct col_writer *w, uint64_t *commits, uint64_t *stored)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Whether a write transaction can begin within COL_WRITER_PROBE_WAIT_MS.
+ * Yes when the writer began one within the last
+ * COL_WRITER_PROBE_EVERY_SECONDS (under load the lock is free only for
+ * moments between commits, which a probe could miss).  Else a probe on
+ * its own connection: it holds the lock only between BEGIN IMMEDIATE and
+ * ROLLBACK (no write, no fsync), runs at most once per
+ * COL_WRITER_PROBE_EVERY_SECONDS, and a request that finds it running
+ * takes the last answer instead of waiting: however often /healthz is
+ * asked, the writer is not held up, and no more than one worker thread
+ * waits on the probe. */
+static int probe_write_lock(struct col_writer *w)
+{
+	double began_at;
+	int ok;
+
+	pthread_mutex_lock(&w->lock);
+	began_at = w->began_at;
+	pthread_mutex_unlock(&w->lock);
+	if (began_at && monotonic() - began_at < COL_WRITER_PROBE_EVERY_SECONDS)
+		return 1;
+	if (pthread_mutex_trylock(&w->probe_lock) != 0)
+		return atomic_load(&w->lock_ok);
+	if (monotonic() - w->probe_at >= COL_WRITER_PROBE_EVERY_SECONDS) {
+		ok = sqlite3_step(w->probe_begin) == SQLITE_DONE;
+		sqlite3_reset(w->probe_begin);
+		if (ok) {
+			sqlite3_step(w->probe_rollback);
+			sqlite3_reset(w->probe_rollback);
+		}
+		atomic_store(&w->lock_ok, ok);
+		w->probe_at = monotonic();
+	}
+	pthread_mutex_unlock(&w->probe_lock);
+	return atomic_load(&w->lock_ok);
+}
+
+void col_writer_health(struct col_writer *w, struct col_storage_health *out)
+{
+	struct statvfs fs;
+
+	memset(out, 0, sizeof(*out));
+	out->replaced = check_identity(w, NULL) != 0;
+	out->write_lock = probe_write_lock(w);
+	if (statvfs(w->dir, &fs) == 0)
+		out->free_bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+}
+
 /* Release everything but the thread (not started, or joined). */
 static void writer_free(struct col_writer *w)
 {
@@ -213,9 +430,35 @@ static void writer_free(struct col_writer *w)
 	sqlite3_finalize(w->touch);
 	secret_mac_free(w->receipt_mac);
 	db_close(w->db);
+	sqlite3_finalize(w->probe_begin);
+	sqlite3_finalize(w->probe_rollback);
+	db_close(w->probe);
+	free(w->path);
+	free(w->wal_path);
+	free(w->dir);
+	pthread_mutex_destroy(&w->probe_lock);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	free(w);
+}
+
+/* Keep the path, its WAL's and its directory's, and which files they name
+ * now that the connection has them open (db_open read the database, so
+ * SQLite has opened or created the WAL). */
+static int remember_files(struct col_writer *w, const char *path, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+
+	w->path = strdup(path);
+	if (asprintf(&w->wal_path, "%s-wal", path) < 0)
+		w->wal_path = NULL;
+	w->dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!w->path || !w->wal_path || !w->dir)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (file_id_of(w->path, &w->db_id) != 0 || file_id_of(w->wal_path, &w->wal_id) != 0)
+		return err_set(e, ERR_IO, "%s: cannot find the database or its write-ahead log: %s", path,
+			       strerror(errno));
+	return 0;
 }
 
 int col_writer_start(const char *path, const uint8_t *key, struct col_writer **out, struct err *e)
@@ -226,18 +469,33 @@ int col_writer_start(const char *path, const uint8_t *key, struct col_writer **o
 	if (!w)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->probe_lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
+	w->probe_at = -COL_WRITER_PROBE_EVERY_SECONDS;
+	atomic_init(&w->lock_ok, 1);   /* until the first probe says otherwise */
 	rc = secret_mac_new(key, SECRET_KEY_BYTES, &w->receipt_mac, e);
 	if (!rc)
 		rc = db_open(path, 0, &w->db, e);
 	if (!rc)
+		rc = remember_files(w, path, e);
+	if (!rc) {
+		sqlite3_busy_handler(w->db, busy_wait, w);
 		rc = db_prepare(w->db, "BEGIN IMMEDIATE", &w->begin, e);
+	}
 	if (!rc)
 		rc = db_prepare(w->db, "COMMIT", &w->commit, e);
 	if (!rc)
 		rc = db_prepare(w->db, "ROLLBACK", &w->rollback, e);
 	if (!rc)
 		rc = db_prepare(w->db, "UPDATE devices SET last_post_at = ?2 WHERE id = ?1", &w->touch, e);
+	if (!rc)
+		rc = db_open(path, 0, &w->probe, e);
+	if (!rc) {
+		sqlite3_busy_timeout(w->probe, COL_WRITER_PROBE_WAIT_MS);
+		rc = db_prepare(w->probe, "BEGIN IMMEDIATE", &w->probe_begin, e);
+	}
+	if (!rc)
+		rc = db_prepare(w->probe, "ROLLBACK", &w->probe_rollback, e);
 	if (!rc && pthread_create(&w->thread, NULL, writer_main, w) != 0)
 		rc = err_set(e, ERR_INTERNAL, "cannot start the writer thread");
 	if (rc) {

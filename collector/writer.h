@@ -5,6 +5,14 @@
  * one transaction, commits (synchronous=FULL: on disk when COMMIT returns),
  * and only then calls each job's `done`, which resumes its request.  So
  * every 2xx is durable, and many concurrent posts share one fsync.
+ *
+ * It also watches its storage (docs/collector.md, "Storage faults and
+ * /healthz"): before BEGIN and after each COMMIT it checks that the
+ * database path and its WAL still name the files it has open, else every
+ * result of that commit and of all later jobs is COL_ERR_STORAGE_GONE until
+ * a restart; a full disk fails the whole commit with COL_ERR_STORAGE_FULL
+ * and the next one just works when space returns; another process's write
+ * lock is waited for at most COL_WRITER_BUSY_SECONDS (COL_ERR_BUSY).
  */
 #ifndef SIPAS_WRITER_H
 #define SIPAS_WRITER_H
@@ -17,9 +25,17 @@
 
 struct col_writer;
 
+/* The longest a job waits, from its enqueue, for a write lock another
+ * process holds (sipas import, a backup, an operator's sqlite3). */
+#define COL_WRITER_BUSY_SECONDS 2.0
+/* /healthz's write-lock probe: how long it waits, and how often it runs. */
+#define COL_WRITER_PROBE_WAIT_MS 200
+#define COL_WRITER_PROBE_EVERY_SECONDS 1.0
+
 /* The outcome for one response. */
 struct col_write_result {
-	int code;                 /* ERR_OK, ERR_CONFLICT, or another err_code */
+	int code;                 /* ERR_OK, ERR_CONFLICT, another err_code or a
+				     col_err_code (errors.h) */
 	int duplicate;
 	char receipt[33];         /* 32 hex digits, when code is ERR_OK */
 	struct err err;           /* when code is not ERR_OK */
@@ -39,6 +55,7 @@ struct col_write_job {
 	long long device_id;                 /* the posting kiosk, 0 = none */
 	void (*done)(void *arg);             /* called on the writer thread */
 	void *arg;
+	double queued_at;                    /* set by col_writer_enqueue */
 	struct col_write_job *next;          /* the writer's queue */
 };
 
@@ -49,6 +66,19 @@ void col_writer_enqueue(struct col_writer *w, struct col_write_job *job);
 
 /* Transactions committed and responses stored so far (for /metrics). */
 void col_writer_stats(struct col_writer *w, uint64_t *commits, uint64_t *stored);
+
+/* What /healthz reports of the storage. */
+struct col_storage_health {
+	int replaced;            /* the path or its WAL names another file, or none */
+	int write_lock;          /* 1: a write transaction could begin within
+				    COL_WRITER_PROBE_WAIT_MS (checked at most every
+				    COL_WRITER_PROBE_EVERY_SECONDS; the last answer between) */
+	uint64_t free_bytes;     /* available on the database's filesystem */
+};
+
+/* Check the storage now.  Safe from any thread; never holds the write
+ * lock longer than a BEGIN IMMEDIATE and its ROLLBACK. */
+void col_writer_health(struct col_writer *w, struct col_storage_health *out);
 
 /* Finish what is queued, stop the thread, close.  NULL-safe. */
 void col_writer_stop(struct col_writer *w);
