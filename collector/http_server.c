@@ -8,17 +8,33 @@
  *
  * The access log is buffered and flushed once a second and at stop: a
  * write() per request would cost as much as the rest of a kiosk post.  A
- * crash can lose the last second of log lines, never a rating.
+ * crash can lose the last second of log lines, never a rating.  What a
+ * client sent (method, path) is logged with bytes outside printable ASCII
+ * written as \xNN, so it can neither forge a line nor reach a terminal.
+ *
+ * Connections (docs/collector.md, "Limits"): a body is admitted from the
+ * headers (its route's limit, then room under --max-buffered, which counts
+ * the bytes every request may still buffer); and a request must arrive
+ * whole within --request-deadline.  MHD's own timeout is idle time, reset
+ * by every byte, and the access handler is not called until the headers
+ * are complete, so the deadline is kept outside MHD: each connection is
+ * listed from MHD's connect notification, and the main thread, four times
+ * a second, shuts down the socket of any whose request is late, which MHD
+ * then sees as the client's end and closes.
  */
 #include "http_server.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
@@ -26,24 +42,42 @@
 #define MAX_PEM (64 * 1024)
 #define ACCESS_LOG_BUFFER (64 * 1024)
 #define ACCESS_LOG_FLUSH_SECONDS 1
+#define DEADLINE_SWEEPS_PER_SECOND 4
 
-/* What MHD's callbacks get: the application and the access log stream. */
+/* A connection from its accept to its close, for the deadline sweep. */
+struct conn {
+	struct conn *prev, *next;     /* in server.conns, under conns_lock */
+	int fd;
+	atomic_llong deadline_ms;     /* monotonic; 0 while no request is arriving */
+	atomic_int cut;               /* shut down by the sweep */
+};
+
+/* What MHD's callbacks get: the application, the access log stream and
+ * the connection limits. */
 struct server {
 	struct col_app app;
 	FILE *access_log;
+	unsigned request_deadline;    /* seconds */
+	size_t max_buffered;
+	atomic_size_t buffered;       /* body bytes reserved by requests now */
+	pthread_mutex_t conns_lock;
+	struct conn *conns;
 };
 
 struct request_state {
 	struct MHD_Connection *conn;
+	struct conn *c;                /* NULL if its listing failed (no memory) */
 	struct col_pending *pending;   /* suspended until the writer commits it */
 	struct timespec started;
-	char method[16];
-	char path[256];     /* a copy for the access log; truncated when longer */
+	char method[32];    /* copies for the access log, escaped; truncated when longer */
+	char path[256];
 	unsigned status;
 	int route;
-	size_t limit;
+	size_t limit;                  /* the route's body limit */
+	size_t reserved;               /* of server.buffered, released at the end */
 	struct strbuf body;
-	int too_large;
+	int refused;                   /* the body is dropped; answer `why` */
+	enum col_error why;
 	struct col_sender sender;      /* from col_precheck, on the first call */
 };
 
@@ -61,6 +95,33 @@ static double monotonic_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long long monotonic_ms(void)
+{
+	return (long long)(monotonic_now() * 1000);
+}
+
+/* Copy s into dst (of size bytes) for the access log: space, backslash and
+ * every byte outside printable ASCII as \xNN.  Truncated at a whole
+ * character. */
+static void log_field(char *dst, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	assert(size > 0);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		int plain = ch > ' ' && ch < 0x7f && ch != '\\';
+
+		if (n + (plain ? 1 : 4) >= size)
+			break;
+		if (plain)
+			dst[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(dst + n, 5, "\\x%02x", ch);
+	}
+	dst[n] = '\0';
 }
 
 static const char *get_header(void *cls, const char *name)
@@ -153,15 +214,178 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply 
 	return ret;
 }
 
+/* MHD's connect and close notifications: list the connection for the
+ * deadline sweep, with the deadline of its first request.  MHD calls
+ * CLOSED before it closes the socket, so under conns_lock a listed fd is
+ * always open. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct server *srv = cls;
+	struct conn *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		/* out of memory: this one connection goes without a deadline */
+		c = ci ? calloc(1, sizeof(*c)) : NULL;
+		if (!c)
+			return;
+		c->fd = ci->connect_fd;
+		atomic_init(&c->deadline_ms, monotonic_ms() + 1000ll * srv->request_deadline);
+		atomic_init(&c->cut, 0);
+		pthread_mutex_lock(&srv->conns_lock);
+		c->next = srv->conns;
+		if (c->next)
+			c->next->prev = c;
+		srv->conns = c;
+		pthread_mutex_unlock(&srv->conns_lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	pthread_mutex_lock(&srv->conns_lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&srv->conns_lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Shut down every connection whose request is not whole by its deadline;
+ * MHD's thread then reads the end of the stream and closes it.  Returns
+ * how many. */
+static unsigned sweep_deadlines(struct server *srv)
+{
+	long long now = monotonic_ms();
+	unsigned cut = 0;
+
+	pthread_mutex_lock(&srv->conns_lock);
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		long long deadline = atomic_load(&c->deadline_ms);
+
+		if (deadline && deadline <= now && !atomic_load(&c->cut)) {
+			atomic_store(&c->cut, 1);
+			shutdown(c->fd, SHUT_RDWR);
+			cut++;
+		}
+	}
+	pthread_mutex_unlock(&srv->conns_lock);
+	return cut;
+}
+
+/* Reserve body bytes so the request holds `total` of server.buffered;
+ * -1 when that would pass --max-buffered. */
+static int reserve_body(struct server *srv, struct request_state *st, size_t total)
+{
+	size_t extra, before;
+
+	if (total <= st->reserved)
+		return 0;
+	extra = total - st->reserved;
+	before = atomic_fetch_add(&srv->buffered, extra);
+	if (before + extra > srv->max_buffered) {
+		atomic_fetch_sub(&srv->buffered, extra);
+		return -1;
+	}
+	st->reserved = total;
+	return 0;
+}
+
+/* Drop the body (what was read and what is still to come) and answer
+ * `why` when the request ends. */
+static void refuse_body(struct server *srv, struct request_state *st, enum col_error why)
+{
+	st->refused = 1;
+	st->why = why;
+	strbuf_release(&st->body);
+	atomic_fetch_sub(&srv->buffered, st->reserved);
+	st->reserved = 0;
+}
+
+static void body_refusal(struct col_app *app, const struct request_state *st, struct col_reply *reply)
+{
+	char why[sizeof(st->method) + sizeof(st->path) + 32];
+
+	if (st->why == COL_E_TOO_LARGE && st->limit)
+		snprintf(why, sizeof(why), "request body over %zu KiB", st->limit / 1024);
+	else if (st->why == COL_E_TOO_LARGE)
+		snprintf(why, sizeof(why), "%s %s takes no request body", st->method, st->path);
+	else if (st->why == COL_E_UNAVAILABLE)
+		snprintf(why, sizeof(why), "the collector is receiving too many request bodies: retry later");
+	else
+		why[0] = '\0';
+	col_reply_error(app, reply, st->why, why, NULL);
+}
+
+/* From the headers: a declared body over the route's limit is refused
+ * (413), and one that would take the bodies of all requests over
+ * --max-buffered (503); else its room is reserved.  A body without a
+ * Content-Length (chunked) is checked as it comes.  0 to read the body. */
+static int admit_body(struct server *srv, struct request_state *st, struct MHD_Connection *conn)
+{
+	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long declared;
+
+	if (!length)
+		return 0;
+	declared = strtoull(length, NULL, 10);   /* MHD answers 400 to a malformed one */
+	if (declared > st->limit)
+		refuse_body(srv, st, COL_E_TOO_LARGE);
+	else if (reserve_body(srv, st, (size_t)declared) != 0)
+		refuse_body(srv, st, COL_E_UNAVAILABLE);
+	return st->refused ? -1 : 0;
+}
+
+/* An upload call: keep the bytes while the route's limit, --max-buffered
+ * and memory allow; past that, drop them all (the reply says why). */
+static void take_upload(struct server *srv, struct request_state *st, const char *data, size_t n)
+{
+	size_t total = st->body.len + n;
+
+	if (st->refused)
+		return;
+	if (total > st->limit)
+		refuse_body(srv, st, COL_E_TOO_LARGE);
+	else if (reserve_body(srv, st, total) != 0)
+		refuse_body(srv, st, COL_E_UNAVAILABLE);
+	else if (strbuf_add(&st->body, data, n) < 0)
+		refuse_body(srv, st, COL_E_OUT_OF_MEMORY);
+}
+
+/* The request has arrived whole (or is answered without its body): its
+ * connection's deadline stops until the next request. */
+static void request_whole(struct request_state *st)
+{
+	if (st->c)
+		atomic_store(&st->c->deadline_ms, 0);
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, struct request_state *st, struct col_reply *reply)
+{
+	enum MHD_Result ret;
+
+	request_whole(st);
+	st->status = reply->status;
+	ret = send_reply(conn, reply);
+	strbuf_release(&reply->body);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
-	struct col_app *app = &((struct server *)cls)->app;
+	struct server *srv = cls;
+	struct col_app *app = &srv->app;
 	struct request_state *st = *con_cls;
 	struct col_request req;
 	struct col_reply reply;
-	enum MHD_Result ret;
 
 	(void)version;
 	memset(&req, 0, sizeof(req));
@@ -178,29 +402,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	reply.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	reply.content_type = "application/json; charset=utf-8";
 	if (!st) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
 		st = calloc(1, sizeof(*st));
 		if (!st)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &st->started);
-		snprintf(st->method, sizeof(st->method), "%s", method);
+		st->c = ci ? ci->socket_context : NULL;
+		log_field(st->method, sizeof(st->method), method);
 		/* a pairing code is a one-time secret: it stays out of the log */
-		snprintf(st->path, sizeof(st->path), "%s", strncmp(url, "/pair/", 6) == 0 ? "/pair/-" : url);
+		log_field(st->path, sizeof(st->path), strncmp(url, "/pair/", 6) == 0 ? "/pair/-" : url);
 		st->route = -1;
-		st->limit = col_body_limit(url);
+		st->limit = col_body_limit(method, url);
 		strbuf_init(&st->body, st->limit);
 		*con_cls = st;
-		/* who is asking, from the headers: refused before any body byte */
-		if (col_precheck(app, &req, &st->sender, &reply) == 0)
-			return MHD_YES;
-		st->status = reply.status;
-		ret = send_reply(conn, &reply);
-		strbuf_release(&reply.body);
-		return ret;
+		/* who is asking and what they may send, from the headers: refused
+		 * before any body byte is read */
+		if (col_precheck(app, &req, &st->sender, &reply) != 0)
+			return answer(conn, st, &reply);
+		if (admit_body(srv, st, conn) != 0) {
+			body_refusal(app, st, &reply);
+			return answer(conn, st, &reply);
+		}
+		return MHD_YES;
 	}
 	if (*upload_size) {
-		/* over the limit: keep reading (and dropping) so the reply is a clean 413 */
-		if (!st->too_large && strbuf_add(&st->body, upload, *upload_size) < 0)
-			st->too_large = 1;
+		take_upload(srv, st, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -209,12 +436,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		col_pending_finish(app, st->pending, &reply);
 		st->pending = NULL;
 		atomic_fetch_sub(&app->pending, 1);
-	} else if (st->too_large) {
-		char why[64];
-
-		snprintf(why, sizeof(why), "request body over %zu KiB", st->limit / 1024);
-		col_reply_error(app, &reply, COL_E_TOO_LARGE, why, NULL);
+	} else if (st->refused) {
+		body_refusal(app, st, &reply);
 	} else {
+		request_whole(st);
 		req.body = strbuf_str(&st->body);
 		req.body_len = st->body.len;
 		req.sender = &st->sender;
@@ -233,10 +458,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 	}
-	st->status = reply.status;
-	ret = send_reply(conn, &reply);
-	strbuf_release(&reply.body);
-	return ret;
+	return answer(conn, st, &reply);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -245,6 +467,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct server *srv = cls;
 	struct col_app *app = &srv->app;
 	struct request_state *st = *con_cls;
+	const char *end = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted";
 	double secs;
 
 	(void)conn;
@@ -262,10 +485,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		st->pending = NULL;
 		atomic_fetch_sub(&app->pending, 1);
 	}
+	if (st->c) {
+		if (atomic_load(&st->c->cut)) {
+			st->status = MHD_HTTP_REQUEST_TIMEOUT;
+			end = " past the request deadline";
+		}
+		/* a kept-alive connection's next request, from now */
+		atomic_store(&st->c->deadline_ms, monotonic_ms() + 1000ll * srv->request_deadline);
+	}
 	secs = seconds_since(&st->started);
 	col_metrics_observe(&app->metrics, st->route, st->status, secs);
-	fprintf(srv->access_log, "%s %s %u %.0fus%s\n", st->method, st->path, st->status, secs * 1e6,
-		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+	fprintf(srv->access_log, "%s %s %u %.0fus%s\n", st->method, st->path, st->status, secs * 1e6, end);
+	atomic_fetch_sub(&srv->buffered, st->reserved);
 	strbuf_release(&st->body);
 	free(st);
 	*con_cls = NULL;
@@ -352,16 +583,24 @@ static void reload(struct col_app *app)
 	col_catalog_release(c);
 }
 
-/* Wait for a stop signal, flushing the access log every second and
- * reloading on SIGHUP meanwhile. */
+/* Wait for a stop signal; meanwhile close connections past their request
+ * deadline four times a second, flush the access log every second and
+ * reload on SIGHUP. */
 static int wait_for_stop(const sigset_t *signals, struct server *srv)
 {
-	const struct timespec tick = { ACCESS_LOG_FLUSH_SECONDS, 0 };
+	const struct timespec tick = { 0, 1000 * 1000 * 1000 / DEADLINE_SWEEPS_PER_SECOND };
+	unsigned ticks = 0, cut;
 	int sig;
 
 	for (;;) {
 		sig = sigtimedwait(signals, NULL, &tick);
-		fflush(srv->access_log);
+		cut = sweep_deadlines(srv);
+		if (cut)
+			fprintf(srv->access_log, "- - %d 0us closed %u connection%s whose request was not "
+				"whole within %u s\n", MHD_HTTP_REQUEST_TIMEOUT, cut, cut == 1 ? "" : "s",
+				srv->request_deadline);
+		if (++ticks % (ACCESS_LOG_FLUSH_SECONDS * DEADLINE_SWEEPS_PER_SECOND) == 0 || sig >= 0)
+			fflush(srv->access_log);
 		if (sig == SIGHUP)
 			reload(&srv->app);
 		else if (sig >= 0)
@@ -410,6 +649,14 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	sigaddset(&signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* past a file-size limit (LimitFSIZE=) a write must fail with EFBIG,
+	 * which the writer answers 503 storage_full, not kill the server */
+	signal(SIGXFSZ, SIG_IGN);
+	srv.request_deadline = cfg->request_deadline;
+	srv.max_buffered = cfg->max_buffered;
+	atomic_init(&srv.buffered, 0);
+	srv.conns = NULL;
+	pthread_mutex_init(&srv.conns_lock, NULL);
 	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
 	if (rc)
 		goto out_log;
@@ -422,6 +669,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 			     /* request line and headers must fit in this per connection */
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,
 			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 			     MHD_OPTION_HTTPS_MEM_KEY, key,
 			     MHD_OPTION_END);
@@ -448,6 +696,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 out:
 	col_app_close(app);
 out_log:
+	pthread_mutex_destroy(&srv.conns_lock);
 	fclose(srv.access_log);
 out_pem:
 	free(cert);

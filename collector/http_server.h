@@ -7,6 +7,7 @@
 #ifndef SIPAS_HTTP_SERVER_H
 #define SIPAS_HTTP_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "routes.h"
@@ -19,6 +20,8 @@ struct col_config {
 	unsigned max_connections;
 	unsigned max_per_ip;         /* connections from one address */
 	unsigned connection_timeout; /* seconds idle before a connection is closed */
+	unsigned request_deadline;   /* seconds for a request to arrive whole */
+	size_t max_buffered;         /* request body bytes held at once, all requests */
 	const char *tls_cert, *tls_key;  /* PEM files; both or neither */
 	struct col_limits limits;
 };

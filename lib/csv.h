@@ -69,7 +69,11 @@ int csv_quote(struct strbuf *sb, const char *s);
 
 /* As csv_quote, for a file people open in a spreadsheet: a cell that would
  * run as a formula there (starting with = + - @, a tab or a carriage
- * return) is written with a leading ' so it stays text. */
+ * return) is written with a leading ' so it stays text.  Every text cell of
+ * every CSV a person may open goes through it (rep_score_csv: the open
+ * data and `sipas score --format csv`); numbers the program formats itself
+ * (%g, %ld) do not: a number such as -0.5 is no formula, and a ' would
+ * turn it into text for every reader of the open data. */
 int csv_quote_cell(struct strbuf *sb, const char *s);
 
 #endif

@@ -68,6 +68,33 @@ int intmap_put(struct intmap *m, uint64_t key, uint32_t value)
 	return 0;
 }
 
+int intmap_del(struct intmap *m, uint64_t key)
+{
+	size_t mask = m->cap - 1, i, j;
+
+	if (!m->cap)
+		return -1;
+	for (i = mix(key) & mask; !m->used[i] || m->keys[i] != key; i = (i + 1) & mask)
+		if (!m->used[i])
+			return -1;
+	/* Backward-shift deletion: move each later entry of the probe run
+	 * into the hole unless its home slot lies cyclically in (i, j], where
+	 * a lookup starting at home would not pass the hole.  No tombstones,
+	 * so lookups stay as short as after inserts alone. */
+	for (j = (i + 1) & mask; m->used[j]; j = (j + 1) & mask) {
+		size_t home = mix(m->keys[j]) & mask;
+
+		if (((j - home) & mask) < ((j - i) & mask))
+			continue;
+		m->keys[i] = m->keys[j];
+		m->values[i] = m->values[j];
+		i = j;
+	}
+	m->used[i] = 0;
+	m->count--;
+	return 0;
+}
+
 void intmap_release(struct intmap *m)
 {
 	if (!m)

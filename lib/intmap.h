@@ -1,6 +1,7 @@
 /*
  * intmap.h - an open-addressing hash map from 64-bit keys to 32-bit
- * values, for the hot loops of scoring (cells, PSUs, raking combinations).
+ * values, for the hot loops of scoring (cells, PSUs, raking combinations)
+ * and the collector's rate-limit index.
  * Keys are compared exactly; growth doubles the table.  Not thread-safe.
  */
 #ifndef SIPAS_INTMAP_H
@@ -24,6 +25,9 @@ long intmap_get(const struct intmap *m, uint64_t key);
 
 /* Store key -> value (replacing); 0, or -1 on out of memory (map unchanged). */
 int intmap_put(struct intmap *m, uint64_t key, uint32_t value);
+
+/* Remove key; 0, or -1 when it was absent.  Can't fail otherwise. */
+int intmap_del(struct intmap *m, uint64_t key);
 
 /* Free the table; the map is empty and reusable. NULL-safe. */
 void intmap_release(struct intmap *m);

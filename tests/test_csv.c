@@ -177,6 +177,7 @@ static void spreadsheet_cells_stay_text(void)
 	static const char *const cells[][2] = {
 		{ "=1+1", "'=1+1" }, { "+SUM(A1)", "'+SUM(A1)" }, { "-2", "'-2" }, { "@cmd", "'@cmd" },
 		{ "=HYPERLINK(\"x\",\"y\")", "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"" },
+		{ "\t=1", "'\t=1" }, { "\r=1", "\"'\r=1\"" }, { "a=1", "a=1" }, { " =1", " =1" },
 		{ "SO-XD", "SO-XD" }, { "", "" },
 	};
 	struct strbuf sb;
