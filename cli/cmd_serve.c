@@ -4,13 +4,15 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "../collector/http_server.h"
 
 const char cmd_serve_usage[] =
 	"usage: sipas serve [--db PATH] [--listen ADDR:PORT] [--threads N] [--max-connections N]\n"
-	"                   [--max-per-ip N] [--timeout S] [--device-rate N] [--address-rate N]\n"
+	"                   [--max-per-ip N] [--timeout S] [--request-deadline S] [--max-buffered MIB]\n"
+	"                   [--device-rate N] [--address-rate N] [--max-age DAYS] [--min-free SIZE]\n"
 	"                   [--tls-cert FILE --tls-key FILE]\n"
 	"\n"
 	"Run the collector: the rating API, forms, published scores, health check and\n"
@@ -26,8 +28,19 @@ const char cmd_serve_usage[] =
 	"  --max-connections N    concurrent connections (default 1024)\n"
 	"  --max-per-ip N         concurrent connections from one address (default 128)\n"
 	"  --timeout SECONDS      idle connection timeout (default 30)\n"
-	"  --device-rate N        posts per minute per kiosk token, bursts of N/2 (default 120; 0 = no limit)\n"
+	"  --request-deadline S   a request must arrive whole (headers and body) within S\n"
+	"                         seconds of its connection's accept or previous answer,\n"
+	"                         else the connection is closed (default 30)\n"
+	"  --max-buffered MIB     request bodies held in memory at once, all requests\n"
+	"                         together; beyond it 503 with Retry-After (default 64)\n"
+	"  --device-rate N        ratings per minute per kiosk token, a batch's items each\n"
+	"                         counting, bursts of N/2 but at least 500 (a full batch)\n"
+	"                         (default 120; 0 = no limit)\n"
 	"  --address-rate N       posts per minute per address without a token (default 30; 0 = no limit)\n"
+	"  --max-age DAYS         a posted rating's submitted_at may lie DAYS in the past (a\n"
+	"                         kiosk's offline queue) and 10 minutes ahead; else 400 (default 30)\n"
+	"  --min-free SIZE        free space the database's filesystem must keep, else /healthz\n"
+	"                         answers 503 free_space; bytes, or with K, M, G or T (default 256M)\n"
 	"  --tls-cert FILE        serve HTTPS with this PEM certificate (and --tls-key)\n"
 	"  --tls-key FILE         the PEM private key for --tls-cert\n"
 	"  --db PATH              database file (default $SIPAS_DB, else ./sipas.db)\n";
@@ -43,6 +56,25 @@ static int parse_count(const char *opt, const char *s, unsigned min, unsigned ma
 	return 0;
 }
 
+/* A size in bytes: digits, then optionally K, M, G or T (powers of 1024). */
+static int parse_size(const char *opt, const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	const char *unit;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	int shift = 0;
+
+	if (*end && end[1] == '\0' && (unit = strchr(units, *end)) != NULL) {
+		shift = 10 * (int)(unit - units + 1);
+		end++;
+	}
+	if (*end || end == s || *s < '0' || *s > '9' || v > (UINT64_MAX >> shift))
+		return cli_usage_error("serve", "%s '%s' must be a size in bytes, or with K, M, G or T", opt, s);
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -51,17 +83,27 @@ int cmd_serve(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 'o' },
+		{ "request-deadline", required_argument, NULL, 'D' },
+		{ "max-buffered", required_argument, NULL, 'B' },
 		{ "max-per-ip", required_argument, NULL, 'i' },
 		{ "device-rate", required_argument, NULL, 'r' },
 		{ "address-rate", required_argument, NULL, 'a' },
+		{ "max-age", required_argument, NULL, 'A' },
+		{ "min-free", required_argument, NULL, 'F' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct col_config cfg = { NULL, "127.0.0.1:8080", 4, 1024, 128, 30, NULL, NULL,
-				  { 120, 60, 30, 15 } };
-	unsigned rate;
+	struct col_config cfg = {
+		.listen = "127.0.0.1:8080", .threads = 4, .max_connections = 1024, .max_per_ip = 128,
+		.connection_timeout = 30, .request_deadline = 30, .max_buffered = (size_t)64 << 20,
+		.limits = { .device_per_minute = 120, .device_burst = COL_MAX_BATCH,
+			    .address_per_minute = 30, .address_burst = 15,
+			    .max_age = (int64_t)COL_DEFAULT_MAX_AGE_DAYS * 86400,
+			    .min_free = COL_DEFAULT_MIN_FREE },
+	};
+	unsigned rate, mib, days;
 	const char *db_opt = NULL;
 	struct err e;
 	int c, rc = 0;
@@ -75,16 +117,27 @@ int cmd_serve(int argc, char **argv)
 		case 'm': rc = parse_count("--max-connections", optarg, 1, 100000, &cfg.max_connections); break;
 		case 'i': rc = parse_count("--max-per-ip", optarg, 1, 100000, &cfg.max_per_ip); break;
 		case 'o': rc = parse_count("--timeout", optarg, 1, 3600, &cfg.connection_timeout); break;
+		case 'D': rc = parse_count("--request-deadline", optarg, 1, 3600, &cfg.request_deadline); break;
+		case 'B':
+			rc = parse_count("--max-buffered", optarg, 1, 1 << 20, &mib);
+			cfg.max_buffered = (size_t)mib << 20;
+			break;
 		case 'r':
 			rc = parse_count("--device-rate", optarg, 0, 10000000, &rate);
 			cfg.limits.device_per_minute = rate;
-			cfg.limits.device_burst = rate / 2.0;
+			/* a full batch fits in a burst */
+			cfg.limits.device_burst = rate / 2.0 > COL_MAX_BATCH ? rate / 2.0 : COL_MAX_BATCH;
 			break;
 		case 'a':
 			rc = parse_count("--address-rate", optarg, 0, 10000000, &rate);
 			cfg.limits.address_per_minute = rate;
 			cfg.limits.address_burst = rate / 2.0;
 			break;
+		case 'A':
+			rc = parse_count("--max-age", optarg, 1, 36500, &days);
+			cfg.limits.max_age = (int64_t)days * 86400;
+			break;
+		case 'F': rc = parse_size("--min-free", optarg, &cfg.limits.min_free); break;
 		case 'c': cfg.tls_cert = optarg; break;
 		case 'k': cfg.tls_key = optarg; break;
 		case 'h': return cli_help(cmd_serve_usage);

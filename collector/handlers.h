@@ -32,6 +32,9 @@ json_t *col_error_json(enum col_error why, const char *message, const char *fiel
 /* col_reply_error with an err's code, text and field. */
 void col_reply_err(struct col_app *app, struct col_reply *reply, const struct err *e);
 
+/* 1 if the request's Accept-Encoding takes gzip. */
+int col_accepts_gzip(const struct col_request *req);
+
 /* This worker thread's read connection, opened on first use and owned by
  * the thread (closed when it ends).  NULL with e filled on failure. */
 sqlite3 *col_reader(struct col_app *app, struct err *e);

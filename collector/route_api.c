@@ -1,7 +1,7 @@
 /*
  * route_api.c - the JSON API besides submissions:
  *
- *   GET  /healthz        liveness and a database round trip
+ *   GET  /healthz        whether a rating posted now could be stored
  *   GET  /metrics        Prometheus text (admin token)
  *   GET  /api/forms/{id} the form JSON
  *   GET  /api/scores     a published period's stored figures
@@ -16,7 +16,6 @@
 
 #include "../db/db.h"
 #include "../lib/period.h"
-#include "../reports/rep_stored.h"
 #include "../scoring/score.h"
 #include "device.h"
 #include "handlers.h"
@@ -80,23 +79,41 @@ void col_handle_kiosk(struct col_app *app, const struct col_request *req, struct
 	col_catalog_release(cat);
 }
 
+/* GET /healthz: 200 when a rating posted now could be stored: the
+ * database path still names the file the writer has open and it reads, a
+ * write transaction can begin within a short wait, and the filesystem
+ * keeps --min-free.  503 otherwise, "check" naming the first that failed.
+ * Anyone may ask, so the answer names checks, never a path or a size. */
 void col_handle_healthz(struct col_app *app, const struct col_request *req,
 			   struct col_reply *reply, const char *tail)
 {
+	struct col_storage_health sh;
+	const char *check = NULL;
 	long long n = 0;
 	struct err e;
 	sqlite3 *db;
+	int readable;
 
 	(void)req;
 	(void)tail;
 	err_clear(&e);
+	col_writer_health(app->writer, &sh);
 	db = col_reader(app, &e);
-	if (!db || db_query_int(db, "SELECT count(*) FROM forms", &n, &e) != 0) {
-		col_reply_error(app, reply, COL_E_DATABASE, e.text, NULL);
-		return;
-	}
-	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:s, s:I}", "status", "ok", "database", "ok",
-						 "forms", (json_int_t)n));
+	readable = db && db_query_int(db, "SELECT count(*) FROM forms", &n, &e) == 0;
+	if (sh.replaced)
+		check = "database_replaced";
+	else if (!readable)
+		check = "database_unreadable";
+	else if (!sh.write_lock)
+		check = "write_lock";
+	else if (sh.free_bytes < app->min_free)
+		check = "free_space";
+	col_reply_json(reply, check ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
+		       json_pack("{s:s, s:s?, s:I, s:{s:s, s:s, s:s}}", "status", check ? "unavailable" : "ok",
+				 "check", check, "forms", (json_int_t)n, "checks", "database",
+				 sh.replaced ? "replaced" : readable ? "ok" : "unreadable", "write_lock",
+				 sh.write_lock ? "ok" : "busy", "free_space",
+				 sh.free_bytes >= app->min_free ? "ok" : "low"));
 }
 
 void col_handle_form(struct col_app *app, const struct col_request *req,
@@ -114,17 +131,16 @@ void col_handle_form(struct col_app *app, const struct col_request *req,
 }
 
 /* GET /api/scores: a published period's stored figures, never computed
- * per request. */
+ * per request, and built into a reply once (scores_cache.c). */
 void col_handle_scores(struct col_app *app, const struct col_request *req,
 			  struct col_reply *reply, const char *tail)
 {
 	const char *period_s = req->query(req->cls, "period"), *by_s = req->query(req->cls, "by");
 	const char *form_id = req->query(req->cls, "form");
 	struct period period;
-	char *text = NULL;
 	struct err e;
 	sqlite3 *db;
-	int by = 0;
+	int by = 0, gzipped = 0;
 
 	(void)tail;
 	err_clear(&e);
@@ -140,9 +156,12 @@ void col_handle_scores(struct col_app *app, const struct col_request *req,
 		col_reply_error(app, reply, COL_E_INVALID, e.text, "by");
 		return;
 	}
+	strbuf_reset(&reply->body);
 	db = col_reader(app, &e);
-	if (!db || rep_published_scores(db, form_id ? form_id : "sipas-2017", period.label, by, &text,
-					&e) != 0) {
+	if (!db || col_scores_cache_reply(app->scores_cache, db, form_id ? form_id : "sipas-2017",
+					  period.label, by, col_accepts_gzip(req), &reply->body,
+					  &gzipped, &e) != 0) {
+		strbuf_reset(&reply->body);
 		if (e.code == ERR_NOT_FOUND)
 			col_reply_error(app, reply, COL_E_NOT_FOUND, e.text, "period");
 		else
@@ -151,10 +170,8 @@ void col_handle_scores(struct col_app *app, const struct col_request *req,
 	}
 	reply->status = MHD_HTTP_OK;
 	reply->content_type = "application/json; charset=utf-8";
-	strbuf_reset(&reply->body);
-	strbuf_addstr(&reply->body, text);
-	strbuf_addch(&reply->body, '\n');
-	free(text);
+	reply->content_encoding = gzipped ? "gzip" : NULL;
+	reply->vary = MHD_HTTP_HEADER_ACCEPT_ENCODING;
 }
 
 void col_handle_metrics(struct col_app *app, const struct col_request *req,

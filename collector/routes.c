@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -36,6 +37,7 @@ struct col_route {
 	const char *path;     /* exact, or a prefix when it ends with '/' */
 	col_handler handler;
 	enum col_auth auth;
+	size_t body_limit;    /* the largest body taken; 0: none (a GET) */
 	const char *about;    /* for GET /api */
 	const char *page;     /* set: the route serves this file of collector/www/ */
 };
@@ -90,6 +92,26 @@ void col_reply_err(struct col_app *app, struct col_reply *reply, const struct er
 	col_reply_error(app, reply, col_error_from_err(e->code), e->text, e->field);
 }
 
+int col_accepts_gzip(const struct col_request *req)
+{
+	const char *accept = req->header(req->cls, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+
+	/* a "gzip" entry whose q, if given, is above 0 */
+	for (const char *p = accept; p && *p; p += *p == ',') {
+		size_t n;
+
+		p += strspn(p, " \t");
+		n = strcspn(p, ",");
+		if (n >= 4 && strncasecmp(p, "gzip", 4) == 0 && strchr(" \t;,", p[4])) {
+			const char *q = memmem(p, n, "q=", 2);
+
+			return !q || strtod(q + 2, NULL) > 0;
+		}
+		p += n;
+	}
+	return 0;
+}
+
 /* ---- per-thread read connection ---- */
 
 /* A token's row is re-read at most this long after the last read, so a
@@ -134,8 +156,15 @@ static struct reader_state *reader_state(struct col_app *app, struct err *e)
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if (db_open(app->db_path, 0, &r->db, e) != 0 ||
-	    device_auth_new(r->db, COL_DEVICE_RECHECK_SECONDS, &r->auth, e) != 0) {
+	if (db_open(app->db_path, 0, &r->db, e) != 0) {
+		/* the file the server started with is gone (or was never
+		 * there): a storage fault, and the reply must not show the path */
+		if (e->code != ERR_NOMEM)
+			err_set(e, COL_ERR_STORAGE_GONE, "the database cannot be opened");
+		reader_close(r);
+		return NULL;
+	}
+	if (device_auth_new(r->db, COL_DEVICE_RECHECK_SECONDS, &r->auth, e) != 0) {
 		reader_close(r);
 		return NULL;
 	}
@@ -260,30 +289,34 @@ int col_json_body(struct col_app *app, const struct col_request *req, struct col
 static void handle_api_index(struct col_app *app, const struct col_request *req,
 			     struct col_reply *reply, const char *tail);
 
-/* The route table.  Its order is the metrics' route index. */
+/* The route table.  Its order is the metrics' route index.  Who may call
+ * a route and the largest body it takes are both enforced from the
+ * headers, before any body byte is buffered (col_precheck, col_body_limit
+ * and http_server.c). */
 static const struct col_route routes[] = {
-	{ "GET", "/healthz", col_handle_healthz, AUTH_NONE, "liveness and a database round trip", NULL },
-	{ "GET", "/metrics", col_handle_metrics, AUTH_ADMIN, "Prometheus metrics (admin token)", NULL },
-	{ "GET", "/api", handle_api_index, AUTH_NONE, "this list", NULL },
-	{ "GET", "/api/forms/", col_handle_form, AUTH_NONE, "a form's JSON: /api/forms/{id}", NULL },
-	{ "GET", "/api/scores", col_handle_scores, AUTH_NONE,
+	{ "GET", "/healthz", col_handle_healthz, AUTH_NONE, 0, "liveness and a database round trip", NULL },
+	{ "GET", "/metrics", col_handle_metrics, AUTH_ADMIN, 0, "Prometheus metrics (admin token)", NULL },
+	{ "GET", "/api", handle_api_index, AUTH_NONE, 0, "this list", NULL },
+	{ "GET", "/api/forms/", col_handle_form, AUTH_NONE, 0, "a form's JSON: /api/forms/{id}", NULL },
+	{ "GET", "/api/scores", col_handle_scores, AUTH_NONE, 0,
 	  "a published period's scores: ?period=2026Q3&form=sipas-2017&by=agency", NULL },
-	{ "GET", "/api/kiosk", col_handle_kiosk, AUTH_KIOSK, "the kiosk's agency, counter and sectors", NULL },
-	{ "POST", "/api/responses", col_handle_post, AUTH_KIOSK_OR_LINK,
+	{ "GET", "/api/kiosk", col_handle_kiosk, AUTH_KIOSK, 0, "the kiosk's agency, counter and sectors", NULL },
+	{ "POST", "/api/responses", col_handle_post, AUTH_KIOSK_OR_LINK, COL_MAX_BODY,
 	  "one rating: kiosk token, or a phone's signed link in the query", NULL },
-	{ "POST", "/api/responses/batch", col_handle_batch, AUTH_KIOSK, "up to 500 queued kiosk ratings", NULL },
-	{ "POST", "/api/pair", col_handle_pair, AUTH_NONE, "a pairing code for the kiosk's token", NULL },
-	{ "GET", "/", NULL, AUTH_NONE, "what this service is", "index.html" },
-	{ "GET", "/kiosk", NULL, AUTH_NONE, "the kiosk page", "kiosk.html" },
+	{ "POST", "/api/responses/batch", col_handle_batch, AUTH_KIOSK, COL_MAX_BATCH_BODY,
+	  "up to 500 queued kiosk ratings", NULL },
+	{ "POST", "/api/pair", col_handle_pair, AUTH_NONE, COL_MAX_BODY, "a pairing code for the kiosk's token", NULL },
+	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
+	{ "GET", "/kiosk", NULL, AUTH_NONE, 0, "the kiosk page", "kiosk.html" },
 	/* the pairing page reads its code from its own URL */
-	{ "GET", "/pair/", NULL, AUTH_NONE, "pairs a tablet: /pair/{code}", "pair.html" },
-	{ "GET", "/s/", col_handle_survey_page, AUTH_NONE, "the phone questionnaire of a receipt's link", NULL },
-	{ "GET", "/results", col_handle_results, AUTH_NONE, "the published quarters", NULL },
-	{ "GET", "/results/", col_handle_result_file, AUTH_NONE,
+	{ "GET", "/pair/", NULL, AUTH_NONE, 0, "pairs a tablet: /pair/{code}", "pair.html" },
+	{ "GET", "/s/", col_handle_survey_page, AUTH_NONE, 0, "the phone questionnaire of a receipt's link", NULL },
+	{ "GET", "/results", col_handle_results, AUTH_NONE, 0, "the published quarters", NULL },
+	{ "GET", "/results/", col_handle_result_file, AUTH_NONE, 0,
 	  "a published quarter's report and open data: /results/2026Q3/scores.csv", NULL },
-	{ "GET", "/sw.js", NULL, AUTH_NONE, "the kiosk's service worker", "sw.js" },
-	{ "GET", "/favicon.ico", NULL, AUTH_NONE, "the icon browsers ask for", "favicon.svg" },
-	{ "GET", "/static/", col_handle_asset, AUTH_NONE, "styles, scripts and images of the pages", NULL },
+	{ "GET", "/sw.js", NULL, AUTH_NONE, 0, "the kiosk's service worker", "sw.js" },
+	{ "GET", "/favicon.ico", NULL, AUTH_NONE, 0, "the icon browsers ask for", "favicon.svg" },
+	{ "GET", "/static/", col_handle_asset, AUTH_NONE, 0, "styles, scripts and images of the pages", NULL },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -304,10 +337,6 @@ static void handle_api_index(struct col_app *app, const struct col_request *req,
 	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:o}", "routes", list));
 }
 
-size_t col_body_limit(const char *path)
-{
-	return strcmp(path, "/api/responses/batch") == 0 ? COL_MAX_BATCH_BODY : COL_MAX_BODY;
-}
 
 /* The route for method and path, with the path's tail after a prefix
  * route; NULL when none (*allow then names the method the path takes, if
@@ -333,6 +362,15 @@ static const struct col_route *find_route(const char *method, const char *path, 
 		return r;
 	}
 	return NULL;
+}
+
+size_t col_body_limit(const char *method, const char *path)
+{
+	const char *tail, *allow;
+	const struct col_route *r = find_route(method, path, &tail, &allow);
+
+	/* no route: the reply is 404 or 405, and needs no body */
+	return r ? r->body_limit : 0;
 }
 
 int col_precheck(struct col_app *app, const struct col_request *req, struct col_sender *sender,
@@ -400,9 +438,15 @@ int col_app_open(struct col_app *app, const char *db_path, const struct col_limi
 		app->metrics.routes[i] = routes[i].path;
 	col_ratelimit_init(&app->device_limit, limits->device_per_minute, limits->device_burst);
 	col_ratelimit_init(&app->address_limit, limits->address_per_minute, limits->address_burst);
+	app->max_age = limits->max_age;
+	app->min_free = limits->min_free;
 	app->db_path = strdup(db_path);
-	if (!app->db_path)
+	app->scores_cache = col_scores_cache_new();
+	if (!app->db_path || !app->scores_cache) {
+		free(app->db_path);
+		col_scores_cache_free(app->scores_cache);
 		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	pthread_mutex_init(&app->catalog_lock, NULL);
 	rc = db_open(db_path, 0, &db, e);
 	if (!rc)
@@ -426,6 +470,8 @@ void col_app_close(struct col_app *app)
 	pthread_mutex_destroy(&app->catalog_lock);
 	col_ratelimit_release(&app->device_limit);
 	col_ratelimit_release(&app->address_limit);
+	col_scores_cache_free(app->scores_cache);
+	app->scores_cache = NULL;
 	free(app->db_path);
 	app->db_path = NULL;
 	memset(app->key, 0, sizeof(app->key));

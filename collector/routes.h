@@ -19,6 +19,7 @@
 #include "link.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "scores_cache.h"
 #include "writer.h"
 #include "../lib/secret.h"
 #include "../lib/strbuf.h"
@@ -28,9 +29,14 @@
 #define COL_MAX_BATCH 500
 #define COL_KIOSK_FORM "kiosk-2018"    /* what the kiosk page asks */
 
+#define COL_DEFAULT_MAX_AGE_DAYS 30   /* sipas serve --max-age */
+#define COL_DEFAULT_MIN_FREE ((uint64_t)256 << 20)  /* sipas serve --min-free */
+
 struct col_limits {
 	double device_per_minute, device_burst;
 	double address_per_minute, address_burst;
+	int64_t max_age;              /* seconds a posted submitted_at may lie in the past */
+	uint64_t min_free;            /* bytes free on the database's filesystem, else /healthz 503 */
 };
 
 /* Shared by all requests; immutable after col_app_open but for the
@@ -44,6 +50,9 @@ struct col_app {
 	struct col_writer *writer;
 	struct col_ratelimit device_limit, address_limit;
 	struct col_metrics metrics;
+	struct col_scores_cache *scores_cache;  /* GET /api/scores replies */
+	int64_t max_age;              /* from col_limits */
+	uint64_t min_free;            /* from col_limits */
 	atomic_int stopping;          /* set at shutdown: submissions get 503 */
 	atomic_int pending;           /* submissions waiting for a commit */
 };
@@ -105,8 +114,10 @@ void col_reply_error(struct col_app *app, struct col_reply *reply, enum col_erro
 
 /* Before the body is read: authenticate the request as its route asks (a
  * kiosk or admin token, or a phone's signed link in the query) and take
- * its rate limit.  Returns 0 to go on, with *sender filled; -1 with the
- * refusal in `reply`. */
+ * one token of its rate limit (for a batch, its first item's: the batch
+ * handler takes one more per further item, so a batch is refused whole
+ * only when not even one rating would be taken).  Returns 0 to go on,
+ * with *sender filled; -1 with the refusal in `reply`. */
 int col_precheck(struct col_app *app, const struct col_request *req, struct col_sender *sender,
 		 struct col_reply *reply);
 
@@ -117,8 +128,10 @@ struct col_write_job *col_pending_job(struct col_pending *p);
 /* After the job's done(): fill the reply and free the pending submission. */
 void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_reply *reply);
 
-/* The largest body accepted on `path`. */
-size_t col_body_limit(const char *path);
+/* The largest body the route of method and path takes (its body_limit
+ * column; 0 for GETs and for paths no route serves).  A Content-Length
+ * above it is answered 413 before the body is read. */
+size_t col_body_limit(const char *method, const char *path);
 
 /* Load the catalog and the key, start the writer.  ERR_* on failure. */
 int col_app_open(struct col_app *app, const char *db_path, const struct col_limits *limits,

@@ -19,7 +19,7 @@ void strbuf_init(struct strbuf *sb, size_t max)
 	sb->failed = 0;
 }
 
-static int strbuf_grow(struct strbuf *sb, size_t extra)
+int strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	size_t want, alloc;
 	char *p;

@@ -23,6 +23,11 @@ struct strbuf {
 /* Prepare an empty buffer that refuses to grow past `max` bytes (0 = no limit). */
 void strbuf_init(struct strbuf *sb, size_t max);
 
+/* Make room for `extra` more bytes (and the NUL) without changing the
+ * contents, so a producer may write into buf + len directly; 0, or -1 (and
+ * sb->failed set) on limit or out of memory. */
+int strbuf_grow(struct strbuf *sb, size_t extra);
+
 /* Append; return 0, or -1 (and set sb->failed) on limit or out of memory. */
 int strbuf_add(struct strbuf *sb, const void *data, size_t n);
 int strbuf_addstr(struct strbuf *sb, const char *s);

@@ -221,6 +221,30 @@ static int compute(sqlite3 *db, const struct registry *reg, const char *code, co
 	return rc;
 }
 
+/* Add to the publications log one row per published form of the period
+ * (`form` NULL: every form) with `action`: run after publishing and before
+ * withdrawing, inside their transaction. */
+static int log_publications(sqlite3 *db, const char *period_label, const char *form, const char *action,
+			    struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "INSERT INTO publications(form_id, period, action, at) "
+			    "SELECT form_id, period, ?3, CAST(strftime('%s', 'now') AS INTEGER) FROM published "
+			    "WHERE period = ?1 AND (?2 IS NULL OR form_id = (SELECT id FROM forms WHERE code = ?2))",
+			    &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, period_label, -1, SQLITE_STATIC);
+	if (form)
+		sqlite3_bind_text(st, 2, form, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "logging the publication");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int store(sqlite3 *db, const struct period *p, const struct computed *c, int64_t now,
 		 struct err *e)
 {
@@ -242,6 +266,8 @@ static int store(sqlite3 *db, const struct period *p, const struct computed *c, 
 					  p->label, c->form)
 				: db_fail(db, e, "publishing");
 	}
+	if (!rc)
+		rc = log_publications(db, p->label, c->form, "publish", e);
 	for (size_t g = 0; !rc && g < N_GROUPINGS; g++) {
 		sqlite3_bind_text(scores, 1, c->form, -1, SQLITE_STATIC);
 		sqlite3_bind_text(scores, 2, p->label, -1, SQLITE_STATIC);
@@ -308,9 +334,11 @@ static int withdraw_locked(sqlite3 *db, const struct period *period, const char 
 			   struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "DELETE FROM published WHERE period = ?1 AND "
-			    "(?2 IS NULL OR form_id = (SELECT id FROM forms WHERE code = ?2))", &st, e);
+	int rc = log_publications(db, period->label, form, "withdraw", e);
 
+	if (!rc)
+		rc = db_prepare(db, "DELETE FROM published WHERE period = ?1 AND "
+				"(?2 IS NULL OR form_id = (SELECT id FROM forms WHERE code = ?2))", &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, period->label, -1, SQLITE_STATIC);

@@ -60,11 +60,35 @@ static void keep_groups(json_t *doc, const char *null_key)
 			json_array_remove(groups, i);
 }
 
+int rep_published_stamp(sqlite3 *db, const char *form, const char *period_label, struct rep_stamp *stamp,
+			struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "SELECT (SELECT max(l.id) FROM publications l WHERE l.form_id = p.form_id "
+			    "AND l.period = p.period), p.published_at FROM published p "
+			    "JOIN forms f ON f.id = p.form_id WHERE f.code = ?1 AND p.period = ?2", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, period_label, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		stamp->serial = sqlite3_column_int64(st, 0);   /* 0: published before the log */
+		stamp->published_at = sqlite3_column_int64(st, 1);
+	} else {
+		rc = err_set_field(e, ERR_NOT_FOUND, "period", "this period is not published");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int rep_published_scores(sqlite3 *db, const char *form, const char *period_label, int by, char **text,
 			 struct err *e)
 {
 	int pair = (by & SCORE_BY_AGENCY_SECTOR) != 0;
+	const char *null_key = pair ? NULL : by == SCORE_BY_AGENCY ? "sector" : by == SCORE_BY_SECTOR ? "agency" : NULL;
 	sqlite3_stmt *st = NULL;
+	const char *stored;
 	json_t *doc;
 	int rc = db_prepare(db, "SELECT s.json FROM published_scores s JOIN forms f ON f.id = s.form_id "
 			    "WHERE f.code = ?1 AND s.period = ?2 AND s.grouping = ?3", &st, e);
@@ -78,15 +102,19 @@ int rep_published_scores(sqlite3 *db, const char *form, const char *period_label
 		rc = err_set_field(e, ERR_NOT_FOUND, "period", "this period is not published");
 		goto out;
 	}
-	doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+	stored = (const char *)sqlite3_column_text(st, 0);
+	if (!null_key) {   /* stored as publishing wrote it: compact JSON */
+		*text = strdup(stored ? stored : "");
+		if (!*text)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	doc = json_loads(stored, 0, NULL);
 	if (!doc) {
 		rc = err_set(e, ERR_INTERNAL, "stored scores of %s %s are not JSON", form, period_label);
 		goto out;
 	}
-	if (!pair && by == SCORE_BY_AGENCY)
-		keep_groups(doc, "sector");
-	else if (!pair && by == SCORE_BY_SECTOR)
-		keep_groups(doc, "agency");
+	keep_groups(doc, null_key);
 	*text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	if (!*text)

@@ -30,6 +30,19 @@ int rep_published_file(sqlite3 *db, const char *period_label, const char *name, 
 int rep_published_reports(sqlite3 *db, int (*fn)(const char *period_label, void *arg), void *arg,
 			  struct err *e);
 
+/* Which publication of a form's period: it changes whenever the period is
+ * withdrawn and published again, so a cache of its figures can be checked
+ * with one small read. */
+struct rep_stamp {
+	long long serial;         /* the last id of the publications log, never reused */
+	long long published_at;   /* Unix seconds */
+};
+
+/* The stamp of a published form and period.  ERR_NOT_FOUND when the
+ * period is not published. */
+int rep_published_stamp(sqlite3 *db, const char *form, const char *period_label, struct rep_stamp *stamp,
+			struct err *e);
+
 /* The stored score JSON of a published form and period, grouped as `by`
  * (a set of enum score_by; 0 = agency then sector).  *text is owned by the
  * caller (free).  ERR_NOT_FOUND when the period is not published. */

@@ -23,7 +23,9 @@
 
 extern const struct test_case csv_tests[], period_tests[], form_tests[], registry_tests[],
 	import_tests[], db_tests[], demo_tests[], serve_tests[], fuzz_tests[], score_tests[],
-	collector_tests[], cli_tests[], kiosk_tests[], dossiers_tests[], report_tests[];
+	collector_tests[], storage_tests[], cli_tests[], kiosk_tests[], dossiers_tests[], report_tests[],
+	service_tests[];
+extern const struct test_case records_tests[];
 
 static const struct {
 	const char *name;
@@ -33,7 +35,9 @@ static const struct {
 	{ "registry", registry_tests }, { "import", import_tests }, { "db", db_tests },
 	{ "demo", demo_tests }, { "dossiers", dossiers_tests }, { "score", score_tests }, { "report", report_tests }, { "serve", serve_tests },
 	{ "collector", collector_tests }, { "kiosk", kiosk_tests },
-	{ "fuzz", fuzz_tests },
+	{ "storage", storage_tests },
+	{ "records", records_tests },
+	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 
 static int case_failed;
@@ -367,6 +371,7 @@ int test_http(const char *method, const char *url, const char *body, const char 
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	out->body = b.data ? b.data : strdup("");
+	out->body_len = b.data ? b.len : 0;
 	return rc == CURLE_OK ? 0 : -1;
 }
 

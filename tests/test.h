@@ -96,7 +96,8 @@ int test_server_stop(struct test_server *s);
 /* An HTTP exchange with libcurl.  `body` NULL for GET. */
 struct http_result {
 	long status;
-	char *body;            /* owned by the caller (free()) */
+	char *body;            /* owned by the caller (free()); NUL-terminated */
+	size_t body_len;       /* its length, for bodies that hold NUL bytes */
 	char headers[2048];
 };
 

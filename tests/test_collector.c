@@ -16,10 +16,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "test.h"
 #include "../db/db.h"
 #include "../collector/link.h"
+#include "../collector/ratelimit.h"
+#include "../lib/intmap.h"
 #include "../lib/secret.h"
 #include "../lib/strbuf.h"
 
@@ -46,7 +49,9 @@ static int start(struct setup *st, const char *extra1, const char *extra2)
 	if (sipas_run(NULL, "init", NULL)->status != 0 || add_device("P-HONGBANG", st->kiosk) ||
 	    add_device("P-LECHAN", st->other) || add_device("admin", st->admin))
 		return -1;
-	return test_server_start(&st->s, "sipas.db", extra1, extra2, NULL);
+	/* the ratings here are dated in 2026Q3, whose quarter the tests publish
+	 * and score: a window of 100 years keeps them inside --max-age */
+	return test_server_start(&st->s, "sipas.db", "--max-age", "36500", extra1, extra2, NULL);
 }
 
 static long post(const struct setup *st, const char *path, const char *token, const char *body,
@@ -394,34 +399,154 @@ static void batches(void)
 	CHECK_INT(stored(), 2);
 }
 
+/* A batch of n kiosk ratings with ids PREFIX0 .. PREFIX(n-1); free() it. */
+static char *batch_of(const char *prefix, int n)
+{
+	struct strbuf sb;
+	char id[32];
+
+	strbuf_init(&sb, 0);
+	strbuf_addstr(&sb, "{\"responses\":[");
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s%d", prefix, i);
+		strbuf_addf(&sb, i ? "," KIOSK("%s", "P-HONGBANG", "3") : KIOSK("%s", "P-HONGBANG", "3"), id);
+	}
+	strbuf_addstr(&sb, "]}");
+	return strbuf_detach(&sb, NULL);
+}
+
+/* How many of a batch reply's results have `status`; with first set, the
+ * index of the first such result goes there (-1 when none). */
+static int results_with(const char *reply, long status, int *first)
+{
+	json_t *doc = json_loads(reply, 0, NULL), *r;
+	size_t i;
+	int n = 0;
+
+	if (first)
+		*first = -1;
+	json_array_foreach(json_object_get(doc, "results"), i, r) {
+		if (json_integer_value(json_object_get(r, "status")) != status)
+			continue;
+		if (first && *first < 0)
+			*first = (int)i;
+		n++;
+	}
+	json_decref(doc);
+	return n;
+}
+
+/* Every item of a batch is a rating against the device's limit, whose
+ * burst is a full batch (500): items beyond the allowance get 429 each,
+ * and a batch is refused whole only when no item could be taken. */
 static void rate_limits(void)
 {
 	struct setup st;
 	struct http_result h;
-	int limited = 0, ok = 0;
-	char id[32], body[512];
+	char *body;
+	int first;
 
-	CHECK_INT(start(&st, "--device-rate", "20"), 0);   /* 20 a minute, bursts of 10 */
-	for (int i = 0; i < 15; i++) {
-		long status;
-
-		snprintf(id, sizeof(id), "r%d", i);
-		snprintf(body, sizeof(body), KIOSK("%s", "P-HONGBANG", "3"), id);
-		status = post(&st, "/api/responses", st.kiosk, body, &h);
-		if (status == 429) {
-			limited++;
-			CHECK_CONTAINS(h.headers, "Retry-After: ");
-		} else if (status == 201) {
-			ok++;
-		}
-		free(h.body);
-	}
-	CHECK_INT(ok, 10);
-	CHECK_INT(limited, 5);
+	CHECK_INT(start(&st, "--device-rate", "1"), 0);   /* 1 a minute, bursts of 500 */
+	body = batch_of("a", 400);
+	CHECK_INT(post(&st, "/api/responses/batch", st.kiosk, body, &h), 200);
+	free(body);
+	CHECK_INT(results_with(h.body, 201, NULL), 400);
+	free(h.body);
+	/* 100 left: the first 100 items are taken, the other 100 refused */
+	body = batch_of("b", 200);
+	CHECK_INT(post(&st, "/api/responses/batch", st.kiosk, body, &h), 200);
+	free(body);
+	CHECK_INT(results_with(h.body, 201, NULL), 100);
+	CHECK_INT(results_with(h.body, 429, &first), 100);
+	CHECK_INT(first, 100);
+	CHECK_CONTAINS(h.body, "\"code\":\"rate_limited\"");
+	CHECK_CONTAINS(h.headers, "Retry-After: ");
+	free(h.body);
+	/* nothing left: a single post, and a batch, are refused before their body */
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("c1", "P-HONGBANG", "3"), &h), 429);
+	CHECK_CONTAINS(h.headers, "Retry-After: ");
+	free(h.body);
+	body = batch_of("d", 2);
+	CHECK_INT(post(&st, "/api/responses/batch", st.kiosk, body, &h), 429);
+	free(body);
+	free(h.body);
 	/* another device has its own bucket */
 	CHECK_INT(post(&st, "/api/responses", st.other, KIOSK("o1", "P-LECHAN", "3"), &h), 201);
 	free(h.body);
 	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(stored(), 501);
+}
+
+/* A full table takes the bucket of the least recently used key: a flood
+ * of new keys (addresses) never resets the limits of keys in use. */
+static void rate_limit_table_evicts_the_least_recently_used(void)
+{
+	struct col_ratelimit rl;
+	const uint64_t full = COL_RATELIMIT_MAX_KEYS;
+
+	col_ratelimit_init(&rl, 1, 1);   /* one a minute; the clock stays at 0 */
+	CHECK_INT(col_ratelimit_take(&rl, 0, 0), 0);
+	for (uint64_t k = 1; k < full; k++)
+		CHECK_INT(col_ratelimit_take(&rl, k, 0), 0);
+	CHECK(col_ratelimit_take(&rl, 0, 0) > 0);   /* spent, and now the most recent */
+	/* the table is full: a new key evicts key 1, the least recently used */
+	CHECK_INT(col_ratelimit_take(&rl, full, 0), 0);
+	CHECK(col_ratelimit_take(&rl, 0, 0) > 0);
+	CHECK(col_ratelimit_take(&rl, 2, 0) > 0);
+	CHECK_INT(col_ratelimit_take(&rl, 1, 0), 0);   /* evicted: it starts afresh */
+	/* three tables' worth of new keys; key 0, in use, keeps its state */
+	for (uint64_t k = 1; k <= 3 * full; k++) {
+		CHECK_INT(col_ratelimit_take(&rl, full + k, 0), 0);
+		if (k % 1000 == 0)
+			CHECK(col_ratelimit_take(&rl, 0, 0) > 0);
+	}
+	CHECK_INT(rl.n, full);
+	CHECK_INT(rl.index.count, full);
+	col_ratelimit_release(&rl);
+}
+
+/* intmap_del keeps every other key findable (backward-shift deletion
+ * across wrapped probe runs). */
+static void intmap_deletes_keep_the_rest(void)
+{
+	struct intmap m = INTMAP_INIT;
+
+	for (uint64_t k = 0; k < 20000; k++)
+		CHECK_INT(intmap_put(&m, k * 7919, (uint32_t)k), 0);
+	for (uint64_t k = 0; k < 20000; k += 2)
+		CHECK_INT(intmap_del(&m, k * 7919), 0);
+	CHECK_INT(intmap_del(&m, 0), -1);
+	CHECK_INT(m.count, 10000);
+	for (uint64_t k = 0; k < 20000; k++)
+		CHECK_INT(intmap_get(&m, k * 7919), k % 2 ? (long)k : -1);
+	for (uint64_t k = 1; k < 20000; k += 2)
+		CHECK_INT(intmap_del(&m, k * 7919), 0);
+	CHECK_INT(m.count, 0);
+	CHECK_INT(intmap_get(&m, 7919), -1);
+	intmap_release(&m);
+	/* a small table, where probe runs wrap round its end, against a plain
+	 * array: random puts and deletes */
+	{
+		long want[40];
+		unsigned seed = 12345;
+
+		for (int k = 0; k < 40; k++)
+			want[k] = -1;
+		for (int op = 0; op < 200000; op++) {
+			int k = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 40;
+
+			if (op % 3) {
+				CHECK_INT(intmap_put(&m, (uint64_t)k, (uint32_t)op), 0);
+				want[k] = op;
+			} else {
+				CHECK_INT(intmap_del(&m, (uint64_t)k), want[k] < 0 ? -1 : 0);
+				want[k] = -1;
+			}
+			for (int j = 0; j < 40; j++)
+				CHECK_INT(intmap_get(&m, (uint64_t)j), want[j]);
+		}
+		intmap_release(&m);
+	}
 }
 
 static void metrics_and_scores(void)
@@ -554,7 +679,7 @@ static void kill_9_loses_no_acknowledged_rating(void)
 	for (int c = 0; c < 16; c++)
 		waitpid(kids[c], NULL, 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
-	CHECK_INT(test_server_start(&st.s, "sipas.db", "--device-rate", "0", NULL), 0);
+	CHECK_INT(test_server_start(&st.s, "sipas.db", "--max-age", "36500", "--device-rate", "0", NULL), 0);
 	for (int c = 0; c < 16; c++) {
 		char path[32], body[512];
 		FILE *log;
@@ -683,6 +808,45 @@ static long long whole_period_n(const char *text)
 
 	json_decref(doc);
 	return n;
+}
+
+/* A published period's scores gzipped to a client that takes gzip: the
+ * same bytes as the plain reply, once inflated. */
+static void published_scores_are_gzipped_for_who_takes_it(void)
+{
+	static const char *const gzip_headers[] = { "Accept-Encoding: gzip", NULL };
+	struct setup st;
+	struct http_result plain, gz;
+	char url[512], *inflated = NULL;
+	z_stream z;
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	CHECK_INT(post(&st, "/api/responses", st.kiosk, KIOSK("g1", "P-HONGBANG", "3"), &plain), 201);
+	free(plain.body);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018", NULL, &plain), 200);
+	CHECK(!strstr(plain.headers, "Content-Encoding"));
+	CHECK_CONTAINS(plain.headers, "Vary: Accept-Encoding");
+	snprintf(url, sizeof(url), "%s/api/scores?period=2026Q3&form=kiosk-2018", st.s.base);
+	CHECK_INT(test_http("GET", url, NULL, gzip_headers, &gz), 0);
+	CHECK_INT(gz.status, 200);
+	CHECK_CONTAINS(gz.headers, "Content-Encoding: gzip");
+	CHECK(gz.body_len > 2 && (unsigned char)gz.body[0] == 0x1f && (unsigned char)gz.body[1] == 0x8b);
+	inflated = calloc(1, plain.body_len + 1);
+	CHECK(inflated != NULL);
+	memset(&z, 0, sizeof(z));
+	CHECK_INT(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)gz.body;
+	z.avail_in = (uInt)gz.body_len;
+	z.next_out = (Bytef *)inflated;
+	z.avail_out = (uInt)plain.body_len;
+	CHECK_INT(inflate(&z, Z_FINISH), Z_STREAM_END);
+	CHECK(z.total_out == plain.body_len && memcmp(inflated, plain.body, plain.body_len) == 0);
+	inflateEnd(&z);
+	free(inflated);
+	free(plain.body);
+	free(gz.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
 }
 
 static void published_figures_do_not_move(void)
@@ -829,10 +993,13 @@ const struct test_case collector_tests[] = {
 	{ "tokens", tokens },
 	{ "phone_links", phone_links },
 	{ "published_figures_do_not_move", published_figures_do_not_move },
+	{ "published_scores_are_gzipped_for_who_takes_it", published_scores_are_gzipped_for_who_takes_it },
 	{ "a_published_quarter_serves_its_report", a_published_quarter_serves_its_report },
 	{ "the_trend_shows_published_quarters_as_published", the_trend_shows_published_quarters_as_published },
 	{ "batches", batches },
 	{ "rate_limits", rate_limits },
+	{ "rate_limit_table_evicts_the_least_recently_used", rate_limit_table_evicts_the_least_recently_used },
+	{ "intmap_deletes_keep_the_rest", intmap_deletes_keep_the_rest },
 	{ "metrics_and_scores", metrics_and_scores },
 	{ "tls", tls },
 	{ "kill_9_loses_no_acknowledged_rating", kill_9_loses_no_acknowledged_rating },
