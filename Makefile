@@ -7,15 +7,18 @@
 #   make screenshots   PNGs of the kiosk and the questionnaire into docs/screenshots/
 #   make bench    benchmarks (not part of the tests)
 #   make fuzz     bounded libFuzzer runs of every parser
+#   make install  bin/sipas, its systemd unit and its system user under
+#                 $(DESTDIR)$(PREFIX) (docs/operations.md)
 #   make deps     install the Debian packages the build and tests need, and the
 #                 browser tests' npm packages (package-lock.json) into build/node
 #   make clean
 
-PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode xlsxwriter
+PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode xlsxwriter zlib
 TEST_PKGS := libcurl
 DEBS      := libmicrohttpd-dev libsqlite3-dev libgsl-dev libjansson-dev libgnutls28-dev \
-             libqrencode-dev libxlsxwriter-dev pkg-config
-TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time openssl valgrind libxml2-utils unzip
+             libqrencode-dev libxlsxwriter-dev zlib1g-dev pkg-config
+TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time openssl valgrind libxml2-utils unzip \
+             systemd procps
 # The browser tests: Debian's Chromium, driven by playwright-core from npm
 # (nodejs and npm from Debian only when there is no npm: some machines have a
 # nodejs that conflicts with Debian's npm).
@@ -49,7 +52,7 @@ BUILTIN_DATA := $(wildcard forms/*.json forms/registry/*.csv)
 WWW_FILES := $(sort $(wildcard collector/www/*))
 
 .PHONY: all run test test-one test-browser screenshots bench fuzz valgrind deps deps-ok test-deps-ok \
-	browser-deps-ok clean check-symbols
+	browser-deps-ok clean check-symbols install
 
 all: $(BIN)
 
@@ -72,7 +75,8 @@ deps-ok:
 
 test-deps-ok: deps-ok
 	@pkg-config --exists $(TEST_PKGS) && command -v sqlite3 >/dev/null && command -v xmllint >/dev/null && \
-		command -v unzip >/dev/null || $(MAKE) --no-print-directory deps
+		command -v unzip >/dev/null && command -v systemd-analyze >/dev/null && [ -x /bin/kill ] || \
+		$(MAKE) --no-print-directory deps
 
 browser-deps-ok: test-deps-ok
 	@[ -x /usr/bin/chromium ] && command -v npm >/dev/null || $(MAKE) --no-print-directory deps
@@ -102,6 +106,32 @@ $(BIN): $(ENGINE_OBJ) $(CLI_OBJ)
 
 $(BUILD)/tests/run: $(ENGINE_OBJ) $(TEST_OBJ) | test-deps-ok
 	$(CC) $(SAN) -Wl,--fatal-warnings -o $@ $^ $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS))
+
+# make install (docs/operations.md): the binary to $(BINDIR), the unit
+# sipas.service to $(UNITDIR) and the sysusers.d entry of the user `sipas`
+# to $(SYSUSERSDIR) -- the vendor directories under PREFIX, which systemd reads
+# for /usr and /usr/local alike; local changes go in drop-ins under /etc
+# (systemctl edit sipas).  Only without DESTDIR (a live install, not a
+# staged one) is the user created and systemd told to re-read its units.
+# INSTALL_BIN installs another build of the binary (the tests use it).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL_BIN ?= $(BIN)
+
+install: $(INSTALL_BIN)
+	install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/sipas
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/sipas.service.in > $(DESTDIR)$(UNITDIR)/sipas.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sipas.service
+	install -m 0644 dist/sipas.sysusers $(DESTDIR)$(SYSUSERSDIR)/sipas.conf
+	@if [ -z "$(DESTDIR)" ]; then \
+		if command -v systemd-sysusers >/dev/null; then systemd-sysusers $(SYSUSERSDIR)/sipas.conf; \
+		else echo "no systemd-sysusers: create the system user sipas (home /var/lib/sipas) yourself"; fi; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+		echo "installed; start it with: systemctl enable --now sipas"; \
+	fi
 
 run: $(BIN)
 	./$(BIN) init
@@ -145,7 +175,7 @@ test:
 # Coverage-guided libFuzzer runs, FUZZ_SECONDS each (bounded); new inputs
 # land in build/fuzz/new-NAME, crashes in build/fuzz/ (see fuzz/targets.h).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := csv form period import body
+FUZZ_TARGETS := csv form period import body date weight
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 build/fuzz/fuzz_%: fuzz/targets.c fuzz/libfuzzer.c $(ENGINE_SRC) $(BUILTIN_DATA) $(WWW_FILES) | deps-ok test-deps-ok
 	@mkdir -p build/fuzz

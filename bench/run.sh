@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: the benchmarks, printed as a table.  Not part of the
 # tests.  Works in bench/out/ (git-ignored); every number comes from this run.
-#   import   N generated sipas-2017 responses through `sipas import` (target: 1 M in <= 10 s)
+#   import   N generated sipas-2017 responses through `sipas import` (target: 1 M in <= 10 s),
+#            and how long of it the database's write lock was held (the final copy)
 #   score    `sipas score` by agency and by sector on 1 M and 10 M responses, beside a bare
 #            scan of the same rows with the same query (target: <= 2x the scan, <= 1 GiB)
 #   ingest   wrk, 64 connections on loopback for BENCH_SECONDS (default 10) each, BENCH_ROUNDS
@@ -9,8 +10,14 @@
 #            beside a bare libmicrohttpd handler that stores nothing (target: ratio >= 0.5,
 #            p99 <= 20 ms), and the same handler with each request suspended and resumed by
 #            another thread (what the hand-off to the writer costs by itself)
+#   rake     `sipas score --rake` (calibration-aware standard errors) on the first size, the demo's
+#            agencies folded onto 10, every respondent with a gender: 10 agencies x 2 genders,
+#            beside plain scoring of the same rows (target: <= 2x)
 #   report   `sipas report` for a quarter of a year of BENCH_REPORT_ROWS (default 1 M) responses
 #            a quarter (target: <= 10 s, <= 1 GiB); BENCH_REPORT_ROWS=0 skips it
+#   scores   GET /api/scores for a published quarter of BENCH_SCORES_ROWS (default 2.5 M) responses,
+#            wrk with 64 connections for BENCH_SECONDS: requests/s, p50/p99 (target p99 <= 5 ms);
+#            BENCH_SCORES_ROWS=0 skips it
 #   kiosk    the kiosk page's first render in headless Chromium with the CPU throttled 4x
 #            (bench/kiosk_render.mjs; target: <= 1 s)
 # BENCH_SIZES overrides the sizes (default "1000000 10000000"); set but empty, it runs
@@ -46,9 +53,10 @@ measure() {
 port_of() { sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$1"; }
 wait_for() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# wrk's RESULT line as "rate p50 p99 failed" (rate = accepted requests per second)
+# wrk's RESULT line as "rate p50 p99 failed" (rate = accepted requests per second);
+# $4 is the wrk script (default post.lua, which takes a kiosk token as $2)
 wrk_run() {
-	wrk -t2 -c64 -d"${SECONDS_EACH}s" --latency -s "$LUA" "$1" -- "$2" > "$3"
+	wrk -t2 -c64 -d"${SECONDS_EACH}s" --latency -s "${4:-$LUA}" "$1" -- "$2" > "$3"
 	sed -n 's/^RESULT requests=\([0-9]*\) failed=\([0-9]*\) seconds=\([0-9.]*\) p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\)$/\1 \2 \3 \4 \5/p' "$3" |
 		awk '{ printf "%.0f %s %s %s\n", ($1 - $2) / $3, $4, $5, $2 }'
 }
@@ -95,17 +103,23 @@ row "relayed bare / bare ratio" \
 	"the hand-off alone, no storage"
 rm -f ingest.db ingest.db-wal ingest.db-shm
 
+# The write lock's hold time that `sipas import --verbose` reports on stderr.
+lock_held() { sed -n 's/.*write lock held \([0-9.]*\) s$/\1/p' "$1"; }
+
 for n in $SIZES; do
 	db="bench-$n.db"
 	"$SIPAS" init --db "$db" >/dev/null
 	"$SIPAS" demo --db "$db" --csv responses.csv --form sipas-2017 --period 2026Q3 --rows "$n"
 	sync    # else the import competes with the write-back of the CSV just written
-	measure "$SIPAS" import --db "$db" --form sipas-2017 responses.csv
+	measure "$SIPAS" import --db "$db" --form sipas-2017 --verbose responses.csv 2>import.err
 	row "import $n rows" "${secs} s" "${mib} MiB" \
 		"$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f rows/s", n / s }')"
+	row "  of which the write lock held (the copy)" "$(lock_held import.err) s" "" \
+		"posts wait meanwhile (503 busy after 2 s)"
 	if [ "$n" = "$(echo "$SIZES" | awk '{print $1}')" ]; then
-		measure "$SIPAS" import --db "$db" --form sipas-2017 responses.csv
-		row "re-import $n rows (all already stored)" "${secs} s" "${mib} MiB" ""
+		measure "$SIPAS" import --db "$db" --form sipas-2017 --verbose responses.csv 2>import.err
+		row "re-import $n rows (all already stored)" "${secs} s" "${mib} MiB" \
+			"write lock held $(lock_held import.err) s"
 	fi
 	rm -f responses.csv
 	measure "$SCAN" "$db" sipas-2017 2026Q3
@@ -118,6 +132,35 @@ for n in $SIZES; do
 	done
 	rm -f "$db" "$db-wal" "$db-shm"
 done
+
+# ---- score --rake: the first size, 10 agencies x 2 genders ----
+# Margins are the sample's weight totals per agency + 5 %, split 49/51 by gender.
+RAKE_ROWS=$(echo "$SIZES" | awk '{print $1}')
+if [ -n "$RAKE_ROWS" ]; then
+	rm -f rake.db rake.db-wal rake.db-shm
+	"$SIPAS" init --db rake.db >/dev/null
+	"$SIPAS" demo --db rake.db --csv demo.csv --form sipas-2017 --period 2026Q3 --rows "$RAKE_ROWS"
+	awk -F, -v OFS=, -v codes="$(sqlite3 rake.db "SELECT code FROM agencies ORDER BY id LIMIT 10" | tr '\n' ' ')" '
+		BEGIN { n = split(codes, c, " ") }
+		NR == 1 { print; next }
+		{ if (!($3 in to)) { to[$3] = c[m % n + 1]; m++ }
+		  $3 = to[$3]; $7 = $3                        # agency, and its stratum
+		  if ($10 == "") $10 = NR % 2 ? "nam" : "nu"  # gender
+		  w[$3] += $9; print }
+		END { print "variable,level,total" > "margins.csv"
+		      for (a in w) { t = int(w[a] * 1.05 + 0.5); print "agency," a "," t > "margins.csv"; s += t }
+		      print "gender,nam," int(s * 0.49) > "margins.csv"; print "gender,nu," s - int(s * 0.49) > "margins.csv" }
+	' demo.csv > rake.csv
+	"$SIPAS" import --db rake.db --form sipas-2017 rake.csv >/dev/null
+	rm -f demo.csv rake.csv
+	measure "$SIPAS" score --db rake.db --period 2026Q3 --format json
+	plain=$secs
+	row "score (design weights), $RAKE_ROWS, 10 agencies" "${secs} s" "${mib} MiB" "baseline"
+	measure "$SIPAS" score --db rake.db --period 2026Q3 --format json --rake margins.csv
+	row "score --rake agency+gender, $RAKE_ROWS" "${secs} s" "${mib} MiB" \
+		"$(awk -v a="$secs" -v b="$plain" 'BEGIN { printf "%.2fx plain; target <= 2x", a / b }')"
+	rm -f rake.db rake.db-wal rake.db-shm margins.csv
+fi
 
 # ---- the quarterly report: a year of BENCH_REPORT_ROWS responses a quarter ----
 # (the trend needs the three quarters before; 0 skips it)
@@ -134,6 +177,31 @@ if [ "$REPORT_ROWS" != 0 ]; then
 	row "report 2026Q3, $(( REPORT_ROWS * 4 )) responses in the year" "${secs} s" "${mib} MiB" \
 		"target <= 10 s, <= 1 GiB"
 	rm -rf report report.db report.db-wal report.db-shm
+fi
+
+# ---- published scores: what anonymous visitors read, served as stored ----
+# The quarter is generated straight into the import (no CSV on disk) and
+# published once; each request then only reads the stored figures.
+SCORES_ROWS="${BENCH_SCORES_ROWS-2500000}"
+if [ "$SCORES_ROWS" != 0 ]; then
+	rm -f scores.db scores.db-wal scores.db-shm serve.out
+	"$SIPAS" init --db scores.db >/dev/null
+	build_start=$(date +%s.%N)
+	"$SIPAS" demo --db scores.db --csv - --form sipas-2017 --period 2026Q3 --rows "$SCORES_ROWS" |
+		"$SIPAS" import --db scores.db --form sipas-2017 - >/dev/null
+	measure "$SIPAS" publish --db scores.db --period 2026Q3
+	row "database of $SCORES_ROWS responses, built" \
+		"$(awk -v a="$build_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')" "" \
+		"demo | import, then publish (${secs} s of it)"
+	"$SIPAS" serve --db scores.db --listen 127.0.0.1:0 >serve.out 2>/dev/null &
+	pid=$!
+	wait_for serve.out
+	read -r rate p50 p99 failed < <(wrk_run "http://127.0.0.1:$(port_of serve.out)" 2026Q3 wrk-scores.txt \
+		"$ROOT/bench/scores.lua")
+	kill -TERM $pid; wait $pid || true
+	row "GET /api/scores (published), 64 connections" "${rate}/s" "" "$failed failed"
+	row "GET /api/scores: p50 / p99 latency" "$p50 ms" "$p99 ms" "target p99 <= 5 ms"
+	rm -f scores.db scores.db-wal scores.db-shm serve.out
 fi
 
 # ---- the kiosk page: first render with the CPU throttled 4x ----

@@ -29,10 +29,11 @@ int cmd_device(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 extern const char cmd_init_usage[], cmd_import_usage[], cmd_dossiers_usage[], cmd_demo_usage[], cmd_serve_usage[],
 	cmd_score_usage[], cmd_device_usage[], cmd_link_usage[], cmd_publish_usage[],
-	cmd_report_usage[];
+	cmd_report_usage[], cmd_backup_usage[];
 
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
 const char *cli_db_path(const char *opt);

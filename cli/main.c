@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
 	{ "report", cmd_report, cmd_report_usage, "the quarterly report: HTML pages, CSV, JSON and Excel" },
 	{ "publish", cmd_publish, cmd_publish_usage, "make a period's scores public" },
 	{ "serve", cmd_serve, cmd_serve_usage, "run the collector (kiosk and phone ratings, API)" },
+	{ "backup", cmd_backup, cmd_backup_usage, "copy the live database to a file (online backup)" },
 	{ "device", cmd_device, cmd_device_usage, "add, list or revoke kiosk and admin tokens" },
 	{ "link", cmd_link, cmd_link_usage, "the signed phone-survey link (and QR code) of a dossier" },
 	{ "demo", cmd_demo, cmd_demo_usage, "fill an empty database with a synthetic year" },
