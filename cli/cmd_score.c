@@ -24,7 +24,8 @@ const char cmd_score_usage[] =
 	"  --form ID       the questionnaire (default sipas-2017)\n"
 	"  --by KEY        groups after the whole period: agency, sector, or\n"
 	"                  agency,sector (default: every agency, then every sector)\n"
-	"  --rake FILE     rake the weights to population totals (variable,level,total)\n"
+	"  --rake FILE     rake the weights to population totals (variable,level,total);\n"
+	"                  standard errors then account for the calibration\n"
 	"  --format F      json, csv or table (default: table on a terminal, else json)\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
 
@@ -94,6 +95,12 @@ int cmd_score(int argc, char **argv)
 				rc = err_set(&e, ERR_IO, "writing CSV failed");
 		} else if (rep_score_table(res, stdout)) {
 			rc = err_set(&e, ERR_IO, "writing the table failed");
+		}
+		for (const char *l = res->notice; !rc && *l; l += *l == '\n') {
+			size_t len = strcspn(l, "\n");
+
+			fprintf(stderr, "sipas score: %.*s\n", (int)len, l);
+			l += len;
 		}
 		if (!rc && res->rows == 0)
 			fprintf(stderr, "sipas score: no responses to %s in %s\n", form_id, period.label);

@@ -1,12 +1,14 @@
 /*
  * score.c - scoring one form and period (see score.h): read the period's
- * responses once (twice when raking: once to fit the factors), accumulate
- * (score_accum.c), derive each group's ratios and covariance
- * (score_design.c), then intervals and verdicts here.
+ * responses once, accumulate (score_accum.c) and, when raking, gather the
+ * raking table (score_rake.c) in the same pass; derive each group's ratios
+ * and covariance (score_design.c, score_calib.c), then intervals and
+ * verdicts here.
  */
 #include "score.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_blas.h>
@@ -60,8 +62,10 @@ int score_parse_by(const char *s, int *by, struct err *e)
 	return 0;
 }
 
-/* One pass over the period's rows.  With `gather`, fill the raking table;
- * otherwise accumulate with the (raked) weights. */
+/* The one pass over the period's rows: accumulate with the design weights,
+ * and when raking, gather the raking table at the same time; every cell
+ * lies in one raking cell, so its sums take the raked weights afterwards
+ * (score_accum_scale). */
 struct scan {
 	sqlite3 *db;
 	const struct form *form;
@@ -111,8 +115,7 @@ int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *pe
 	return 0;
 }
 
-static int scan_rows(struct scan *s, struct score_rake *rake, int gather, struct score_accum *acc,
-		     struct err *e)
+static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum *acc, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	struct progress prog;
@@ -121,13 +124,14 @@ static int scan_rows(struct scan *s, struct score_rake *rake, int gather, struct
 	rc = score_scan_prepare(s->db, s->form->id, s->period, &st, e);
 	if (rc)
 		return rc;
-	progress_start(&prog, gather ? "raking" : "scoring", 0);
+	progress_start(&prog, "scoring", 0);
 	s->rows = 0;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
 		double w = sqlite3_column_double(st, 4);
 		const uint8_t *answers = sqlite3_column_blob(st, 5);
 		const uint8_t *choices = sqlite3_column_blob(st, 6);
+		uint32_t cell = 0;
 
 		if ((size_t)sqlite3_column_bytes(st, 5) != s->form->n_items ||
 		    (size_t)sqlite3_column_bytes(st, 6) != s->form->n_choices) {
@@ -137,14 +141,11 @@ static int scan_rows(struct scan *s, struct score_rake *rake, int gather, struct
 		}
 		s->rows++;
 		progress_update(&prog, 0, (uint64_t)s->rows);
-		if (gather) {
-			rc = score_rake_add(rake, agency, sector, choices, w, e);
-		} else {
-			if (rake)
-				w *= score_rake_factor(rake, agency, sector, choices);
-			rc = score_accum_add(acc, agency, sector, sqlite3_column_int64(st, 2),
+		if (rake)
+			rc = score_rake_add(rake, agency, sector, choices, w, &cell, e);
+		if (!rc)
+			rc = score_accum_add(acc, agency, sector, sqlite3_column_int64(st, 2), cell,
 					     sqlite3_column_int64(st, 3), w, answers, e);
-		}
 		if (rc)
 			break;
 	}
@@ -314,12 +315,16 @@ static void item_estimate(const struct score_design_group *g, size_t k, long df,
 	}
 }
 
-/* A linear combination c·R of the criterion ratios (elements, index). */
+/* A linear combination c·R of the criterion ratios (elements, index).  When
+ * every criterion in it is at 1, or every one at 0 (from the weighted sums,
+ * exactly), the linearised variance is 0 and a Wald interval would claim
+ * certainty: Clopper-Pearson on the group's Kish n instead. */
 static void combination_estimate(const struct score_design_group *g, const gsl_vector *c,
 				 const struct score_estimate *items, long df,
 				 struct score_estimate *est, gsl_vector *tmp)
 {
 	double var = 0, p = 0;
+	int all_one = 1, all_zero = 1;
 
 	memset(est, 0, sizeof(*est));
 	for (size_t k = 0; k < c->size; k++) {
@@ -330,14 +335,21 @@ static void combination_estimate(const struct score_design_group *g, const gsl_v
 		if (!items[k].defined)
 			return;
 		p += ck * items[k].est;
+		all_one &= g->y[k] == g->x[k];
+		all_zero &= g->y[k] == 0;
 	}
 	est->defined = 1;
-	est->est = p;
+	est->est = all_one ? 1.0 : all_zero ? 0.0 : p;
 	if (df < 1)
 		return;   /* no design information on the variance: se, lo, hi null */
+	est->has_se = 1;
+	if (all_one || all_zero) {
+		est->se = 0;
+		clopper_pearson(est->est, g->sw2 > 0 ? g->sw * g->sw / g->sw2 : 0, est);
+		return;
+	}
 	gsl_blas_dsymv(CblasUpper, 1.0, g->cov, c, 0.0, tmp);
 	gsl_blas_ddot(c, tmp, &var);
-	est->has_se = 1;
 	est->se = sqrt(fmax(var, 0.0));
 	est->ci = SCORE_CI_WALD;
 	est->has_bounds = 1;
@@ -526,6 +538,7 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	      struct score_result **out, struct err *e)
 {
 	struct scan scan = { db, form, period, 0 };
+	struct score_calib cal, *calp = NULL;
 	struct score_accum acc;
 	struct score_rake *rake = NULL;
 	struct group_list gl;
@@ -543,25 +556,29 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 		free(res);
 		return rc;
 	}
-	if (opts->rake_path) {
+	if (opts->rake_path)
 		rc = score_rake_load(opts->rake_path, reg, form, &rake, e);
-		if (!rc)
-			rc = scan_rows(&scan, rake, 1, NULL, e);
-		if (!rc)
-			rc = score_rake_fit(rake, e);
-	}
 	if (!rc)
-		rc = scan_rows(&scan, rake, 0, &acc, e);
+		rc = scan_rows(&scan, rake, &acc, e);
+	if (!rc && rake)
+		rc = score_rake_fit(rake, e);
+	if (!rc && rake) {
+		score_rake_calib(rake, &cal);
+		calp = &cal;
+		score_accum_scale(&acc, cal.factor);
+	}
 	if (!rc)
 		rc = build_groups(reg, &acc, by, &gl, &cell_groups, e);
 	if (!rc) {
 		dg = calloc(gl.n, sizeof(*dg));
-		rc = dg ? score_design_compute(&acc, cell_groups, N_KINDS, gl.n, dg, e)
+		rc = dg ? score_design_compute(&acc, calp, cell_groups, N_KINDS, gl.n, dg, e)
 			: err_set(e, ERR_NOMEM, "out of memory");
 	}
 	res->form = form;
 	res->period = *period;
 	res->raked = rake != NULL;
+	if (rake)
+		snprintf(res->notice, sizeof(res->notice), "%s", score_rake_notice(rake));
 	res->rows = scan.rows;
 	res->groups = gl.v;
 	res->n_groups = gl.n;

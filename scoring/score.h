@@ -19,7 +19,7 @@ enum score_ci {
 	SCORE_CI_NONE,             /* no estimate, or no design information on its variance */
 	SCORE_CI_LOGIT,            /* criteria and overall (docs/scoring.md) */
 	SCORE_CI_WALD,             /* elements and index: p ± t·se, clipped */
-	SCORE_CI_CLOPPER_PEARSON   /* p of 0 or 1, or df < 1 */
+	SCORE_CI_CLOPPER_PEARSON   /* p of 0 or 1, or df < 1; elements and index all at 1 or 0 */
 };
 
 enum score_status {
@@ -64,13 +64,16 @@ struct score_result {
 	const struct form *form;    /* borrowed */
 	struct period period;
 	int raked;                  /* weights: 1 raked, 0 design */
+	char notice[1024];          /* lines to tell the user (rescaled margins), or "" */
 	size_t n_groups;
 	struct score_group *groups; /* groups[0] is the whole period */
 	long rows;                  /* responses read */
 };
 
-/* Raised whenever a scoring rule changes, and written with every result. */
-#define SCORE_FORMULA_VERSION 1
+/* Raised whenever a scoring rule changes, and written with every result:
+ * 2 = calibration-aware standard errors after raking, Clopper-Pearson for an
+ * element or index whose criteria are all at 1 or all at 0. */
+#define SCORE_FORMULA_VERSION 2
 
 enum score_by { SCORE_BY_AGENCY = 1, SCORE_BY_SECTOR = 2, SCORE_BY_AGENCY_SECTOR = 4 };
 

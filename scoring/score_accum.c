@@ -32,7 +32,7 @@ static double *cell_block(size_t k)
 }
 
 static int new_cell(struct score_accum *a, long long agency, long long sector, long long stratum,
-		    uint32_t *out, struct err *e)
+		    uint32_t calib, uint32_t *out, struct err *e)
 {
 	struct score_cell *c;
 	double *blk;
@@ -48,6 +48,7 @@ static int new_cell(struct score_accum *a, long long agency, long long sector, l
 	c->agency_id = agency;
 	c->sector_id = sector;
 	c->stratum_id = stratum;
+	c->calib = calib;
 	c->wd = blk;
 	c->wm = blk + k;
 	c->w2m = blk + 2 * k;
@@ -62,17 +63,18 @@ static int new_cell(struct score_accum *a, long long agency, long long sector, l
 	return 0;
 }
 
-/* The cell of (agency, sector, stratum): pairs (agency, sector) are numbered
- * first, then (pair, stratum) keys the cell, so both keys are exact. */
+/* The cell of (agency, sector, stratum, raking cell): pairs (agency, sector)
+ * are numbered first, then (pair, raking cell), then that number and the
+ * stratum key the cell, so every key is exact. */
 static int find_cell(struct score_accum *a, long long agency, long long sector, long long stratum,
-		     uint32_t *out, struct err *e)
+		     uint32_t calib, uint32_t *out, struct err *e)
 {
 	long pair, cell;
 	uint64_t key;
 	int rc;
 
 	if (a->has_last_cell && agency == a->last_agency && sector == a->last_sector &&
-	    stratum == a->last_stratum) {
+	    stratum == a->last_stratum && calib == a->last_calib) {
 		*out = a->last_cell;
 		return 0;
 	}
@@ -86,12 +88,19 @@ static int find_cell(struct score_accum *a, long long agency, long long sector, 
 		if (intmap_put(&a->pair_map, key, (uint32_t)pair) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
 	}
+	key = ((uint64_t)pair << 32) | calib;
+	pair = intmap_get(&a->calib_map, key);
+	if (pair < 0) {
+		pair = (long)a->n_calib_pairs++;
+		if (intmap_put(&a->calib_map, key, (uint32_t)pair) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	key = ((uint64_t)pair << 32) | (uint64_t)stratum;
 	cell = intmap_get(&a->cell_map, key);
 	if (cell < 0) {
 		uint32_t idx = 0;
 
-		rc = new_cell(a, agency, sector, stratum, &idx, e);
+		rc = new_cell(a, agency, sector, stratum, calib, &idx, e);
 		if (rc)
 			return rc;
 		if (intmap_put(&a->cell_map, key, idx) < 0)
@@ -102,6 +111,7 @@ static int find_cell(struct score_accum *a, long long agency, long long sector, 
 	a->last_agency = agency;
 	a->last_sector = sector;
 	a->last_stratum = stratum;
+	a->last_calib = calib;
 	a->last_cell = (uint32_t)cell;
 	*out = (uint32_t)cell;
 	return 0;
@@ -165,8 +175,8 @@ static int find_part(struct score_accum *a, long long psu, uint32_t cell, uint32
 }
 
 int score_accum_add(struct score_accum *a, long long agency_id, long long sector_id,
-		    long long stratum_id, long long psu_id, double w, const uint8_t *answers,
-		    struct err *e)
+		    long long stratum_id, uint32_t calib, long long psu_id, double w,
+		    const uint8_t *answers, struct err *e)
 {
 	size_t k = a->k, nd = 0, nm = 0;
 	size_t d[256], m[256];
@@ -175,7 +185,7 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 	double w2 = w * w;
 	int rc;
 
-	rc = find_cell(a, agency_id, sector_id, stratum_id, &ci, e);
+	rc = find_cell(a, agency_id, sector_id, stratum_id, calib, &ci, e);
 	if (rc)
 		return rc;
 	c = &a->cells[ci];
@@ -249,6 +259,47 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 	return 0;
 }
 
+void score_accum_scale(struct score_accum *a, const double *factor)
+{
+	size_t k = a->k;
+
+	for (size_t i = 0; i < a->n_cells; i++) {
+		struct score_cell *c = &a->cells[i];
+		double f = factor[c->calib], f2 = f * f;
+
+		c->sw *= f;
+		c->sw2 *= f2;
+		c->sw2_s *= f2;
+		for (size_t j = 0; j < k; j++) {
+			c->wd[j] *= f;
+			c->wm[j] *= f;
+			c->w2m[j] *= f2;
+			c->w2d_s[j] *= f2;
+			c->w2m_s[j] *= f2;
+		}
+		for (size_t j = 0; j < k * k; j++) {
+			c->dd[j] *= f2;
+			c->mm[j] *= f2;
+			c->dm[j] *= f2;
+		}
+	}
+	for (size_t i = 0; i < a->n_parts; i++) {
+		struct score_psu_part *p = &a->parts[i];
+		double f = factor[a->cells[p->cell].calib];
+
+		p->sw *= f;
+		for (size_t j = 0; j < k; j++) {
+			p->wd[j] *= f;
+			p->wm[j] *= f;
+		}
+	}
+}
+
+long score_accum_stratum(const struct score_accum *a, long long stratum_id)
+{
+	return intmap_get(&a->stratum_map, (uint64_t)stratum_id);
+}
+
 long score_accum_stratum_psus(const struct score_accum *a, long long stratum_id)
 {
 	long i = intmap_get(&a->stratum_map, (uint64_t)stratum_id);
@@ -269,6 +320,7 @@ void score_accum_release(struct score_accum *a)
 	free(a->strata);
 	intmap_release(&a->cell_map);
 	intmap_release(&a->pair_map);
+	intmap_release(&a->calib_map);
 	intmap_release(&a->part_map);
 	intmap_release(&a->stratum_map);
 	intmap_release(&a->psu_seen);

@@ -3,8 +3,10 @@
  * which every ratio, variance and effective n of every group is derived
  * afterwards, so memory grows with cells and PSUs, never with responses.
  *
- * A cell is one (agency, sector, stratum); every group (all, an agency, a
- * sector, an agency and sector) is a union of cells.  For response i with
+ * A cell is one (agency, sector, stratum, raking cell); every group (all, an
+ * agency, a sector, an agency and sector) is a union of cells, and every
+ * response of a cell has the same row of the calibration model matrix
+ * (score_rake.h; raking cell 0 without raking).  For response i with
  * weight w, let d_k = 1 when item k is not satisfied (or not answered) and
  * m_k = 1 when it is not answered.  Then w·s_k = w - w·d_k and
  * w·a_k = w - w·m_k, and since d and m are sparse the sums keep only their
@@ -27,6 +29,7 @@
 
 struct score_cell {
 	long long agency_id, sector_id, stratum_id;
+	uint32_t calib;                    /* raking cell */
 	double n, sw, sw2;
 	double *wd, *wm, *w2m, *cm, *cd;   /* [K] */
 	double ns, sw2_s;                  /* own-PSU responses */
@@ -55,22 +58,30 @@ struct score_accum {
 	struct score_psu_part *parts;
 	size_t n_strata, cap_strata;
 	struct score_stratum *strata;
-	struct intmap cell_map, pair_map, part_map, stratum_map, psu_seen;
+	struct intmap cell_map, pair_map, calib_map, part_map, stratum_map, psu_seen;
 	long long last_agency, last_sector, last_stratum, last_psu;
-	uint32_t last_cell, last_part;
+	uint32_t last_calib, last_cell, last_part;
 	int has_last_cell, has_last_part;
-	size_t n_pairs;
+	size_t n_pairs, n_calib_pairs;
 };
 
 /* Prepare for items whose stored bytes are satisfied when sat[byte] is 1
  * (sat has 256 entries; byte 0 = unanswered must be 0). */
 int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct err *e);
 
-/* Add one response.  psu_id 0 = the response is its own PSU.  answers has k
- * bytes.  ERR_NOMEM, or ERR_INVALID for ids out of range. */
+/* Add one response of raking cell `calib` (0 without raking).  psu_id 0 =
+ * the response is its own PSU.  answers has k bytes.  ERR_NOMEM, or
+ * ERR_INVALID for ids out of range. */
 int score_accum_add(struct score_accum *a, long long agency_id, long long sector_id,
-		    long long stratum_id, long long psu_id, double w, const uint8_t *answers,
-		    struct err *e);
+		    long long stratum_id, uint32_t calib, long long psu_id, double w,
+		    const uint8_t *answers, struct err *e);
+
+/* Turn the sums into those of the raked weights: every weight of a cell is
+ * multiplied by factor[cell's raking cell] (after the pass, once). */
+void score_accum_scale(struct score_accum *a, const double *factor);
+
+/* The index of a stratum in a->strata, or -1 if it has no response. */
+long score_accum_stratum(const struct score_accum *a, long long stratum_id);
 
 /* The design size of a stratum (PSUs in the whole design); 0 if unknown. */
 long score_accum_stratum_psus(const struct score_accum *a, long long stratum_id);

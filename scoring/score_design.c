@@ -1,7 +1,8 @@
 /*
  * score_design.c - group totals, ratios and covariance (see score_design.h).
  * The K×K work is done with GSL matrices and BLAS; loops here only gather
- * the sums of score_accum.c into per-(group, stratum) blocks.
+ * the sums of score_accum.c into per-(group, stratum) blocks, and hand the
+ * calibration's share to score_calib.c after raking.
  */
 #include "score_design.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <gsl/gsl_blas.h>
 
+#include "score_calib.h"
 #include "../lib/array.h"
 #include "../lib/intmap.h"
 
@@ -27,6 +29,8 @@ struct builder {
 	struct intmap map;
 	struct gstratum *gs;
 	size_t n_gs, cap_gs;
+	gsl_vector **r, **inv_x;         /* [group]: ratios and 1/X, 0 where undefined */
+	struct score_calib_work *calib;  /* after raking, else NULL */
 };
 
 static void gstratum_free(struct gstratum *g)
@@ -139,6 +143,8 @@ static int add_psus(struct builder *b, const uint32_t *cell_groups, size_t n_kin
 	for (size_t lo = 0, hi; lo < n && !rc; lo = hi) {
 		for (hi = lo; hi < n && a->parts[order[hi]].psu_id == a->parts[order[lo]].psu_id; hi++)
 			;
+		if (b->calib)
+			score_calib_add_psu(b->calib, order + lo, hi - lo);
 		for (size_t t = 0; t < n_kinds && !rc; t++) {
 			size_t n_seen = 0;
 
@@ -178,6 +184,13 @@ static int add_psus(struct builder *b, const uint32_t *cell_groups, size_t n_kin
 				gsl_blas_dger(1.0, y, x, gs->myx);
 				gsl_blas_dger(1.0, x, x, gs->mxx);
 				groups[seen[s]].psus++;
+				if (b->calib) {
+					/* Z_j = (Y_j − R∘X_j) / X, into y */
+					gsl_vector_mul(x, b->r[seen[s]]);
+					gsl_vector_sub(y, x);
+					gsl_vector_mul(y, b->inv_x[seen[s]]);
+					score_calib_add_psu_group(b->calib, seen[s], y);
+				}
 			}
 		}
 	}
@@ -191,9 +204,9 @@ out:
 
 /* Add stratum block g's contribution to its group's covariance. */
 static int add_stratum_cov(const struct builder *b, const struct gstratum *g,
-			   struct score_design_group *grp, gsl_vector *r, gsl_vector *inv_x,
-			   struct err *e)
+			   struct score_design_group *grp, struct err *e)
 {
+	const gsl_vector *r = b->r[g->group], *inv_x = b->inv_x[g->group];
 	size_t k = b->k;
 	long n_h = score_accum_stratum_psus(b->a, g->stratum_id);
 	gsl_matrix *t1 = gsl_matrix_alloc(k, k), *s2 = gsl_matrix_alloc(k, k);
@@ -228,6 +241,8 @@ static int add_stratum_cov(const struct builder *b, const struct gstratum *g,
 		gsl_matrix_scale(s2, (double)n_h / (double)(n_h - 1));
 	}
 	gsl_matrix_add(grp->cov, s2);
+	if (b->calib)
+		score_calib_add_stratum(b->calib, g->group, g->stratum_id, s1);
 out:
 	gsl_matrix_free(t1);
 	gsl_matrix_free(s2);
@@ -251,16 +266,17 @@ static int group_alloc(struct score_design_group *g, size_t k)
 	return 0;
 }
 
-int score_design_compute(const struct score_accum *a, const uint32_t *cell_groups, size_t n_kinds,
-			 size_t n_groups, struct score_design_group *out, struct err *e)
+int score_design_compute(const struct score_accum *a, const struct score_calib *cal,
+			 const uint32_t *cell_groups, size_t n_kinds, size_t n_groups,
+			 struct score_design_group *out, struct err *e)
 {
-	struct builder b = { a, a->k, INTMAP_INIT, NULL, 0, 0 };
-	gsl_vector **r = calloc(n_groups ? n_groups : 1, sizeof(*r));
-	gsl_vector **inv_x = calloc(n_groups ? n_groups : 1, sizeof(*inv_x));
+	struct builder b = { a, a->k, INTMAP_INIT, NULL, 0, 0, NULL, NULL, NULL };
 	int rc = 0;
 
 	memset(out, 0, n_groups * sizeof(*out));
-	if (!r || !inv_x)
+	b.r = calloc(n_groups ? n_groups : 1, sizeof(*b.r));
+	b.inv_x = calloc(n_groups ? n_groups : 1, sizeof(*b.inv_x));
+	if (!b.r || !b.inv_x)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 	for (size_t g = 0; g < n_groups && !rc; g++)
 		if (group_alloc(&out[g], b.k) < 0)
@@ -279,13 +295,12 @@ int score_design_compute(const struct score_accum *a, const uint32_t *cell_group
 				add_cell(&b, &a->cells[c], gs, &out[g]);
 		}
 	}
-	if (!rc)
-		rc = add_psus(&b, cell_groups, n_kinds, out, e);
-	/* ratios, then each stratum's share of the covariance */
+	/* the ratios (every group total is in), before the PSUs that need them
+	 * after raking */
 	for (size_t g = 0; g < n_groups && !rc; g++) {
-		r[g] = gsl_vector_alloc(b.k);
-		inv_x[g] = gsl_vector_alloc(b.k);
-		if (!r[g] || !inv_x[g]) {
+		b.r[g] = gsl_vector_alloc(b.k);
+		b.inv_x[g] = gsl_vector_alloc(b.k);
+		if (!b.r[g] || !b.inv_x[g]) {
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -293,24 +308,41 @@ int score_design_compute(const struct score_accum *a, const uint32_t *cell_group
 			double x = out[g].x[i];
 
 			out[g].ratio[i] = x > 0 ? out[g].y[i] / x : NAN;
-			gsl_vector_set(r[g], i, x > 0 ? out[g].ratio[i] : 0.0);
-			gsl_vector_set(inv_x[g], i, x > 0 ? 1.0 / x : 0.0);
+			gsl_vector_set(b.r[g], i, x > 0 ? out[g].ratio[i] : 0.0);
+			gsl_vector_set(b.inv_x[g], i, x > 0 ? 1.0 / x : 0.0);
 		}
 	}
+	if (!rc && cal) {
+		rc = score_calib_begin(cal, a, n_groups, &b.calib, e);
+		for (size_t c = 0; c < a->n_cells && !rc; c++) {
+			for (size_t t = 0; t < n_kinds; t++) {
+				uint32_t g = cell_groups[c * n_kinds + t];
+
+				if (g != SCORE_NO_GROUP)
+					score_calib_add_cell(b.calib, &a->cells[c], g, b.r[g], b.inv_x[g]);
+			}
+		}
+	}
+	if (!rc)
+		rc = add_psus(&b, cell_groups, n_kinds, out, e);
+	/* each stratum's share of the covariance */
 	for (size_t i = 0; i < b.n_gs && !rc; i++) {
 		const struct gstratum *gs = &b.gs[i];
 
 		out[gs->group].strata++;
-		rc = add_stratum_cov(&b, gs, &out[gs->group], r[gs->group], inv_x[gs->group], e);
+		rc = add_stratum_cov(&b, gs, &out[gs->group], e);
 	}
+	for (size_t g = 0; g < n_groups && !rc && b.calib; g++)
+		rc = score_calib_finish(b.calib, (uint32_t)g, out[g].cov, e);
+	score_calib_free(b.calib);
 	for (size_t g = 0; g < n_groups; g++) {
-		if (r)
-			gsl_vector_free(r[g]);
-		if (inv_x)
-			gsl_vector_free(inv_x[g]);
+		if (b.r)
+			gsl_vector_free(b.r[g]);
+		if (b.inv_x)
+			gsl_vector_free(b.inv_x[g]);
 	}
-	free(r);
-	free(inv_x);
+	free(b.r);
+	free(b.inv_x);
 	for (size_t i = 0; i < b.n_gs; i++)
 		gstratum_free(&b.gs[i]);
 	free(b.gs);

@@ -2,14 +2,19 @@
  * score_rake.c - margins file and iterative proportional fitting (see
  * score_rake.h).  A combination of levels is numbered in mixed radix over the
  * raked variables; its factor is the product of one adjustment per variable.
+ * The calibration model is built from the same table: X'WX is a sum over
+ * combinations, never over responses.
  */
 #include "score_rake.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 
 #include "../lib/array.h"
 #include "../lib/csv.h"
@@ -23,6 +28,7 @@ enum rake_kind { RAKE_AGENCY, RAKE_SECTOR, RAKE_CHOICE };
 struct rake_var {
 	int kind;
 	size_t choice;           /* RAKE_CHOICE: index into form->choices */
+	size_t col0;             /* model column of the second level (the first has none) */
 	char name[FORM_MAX_ID + 1];
 	size_t n_levels, cap_levels;
 	struct rake_level {
@@ -50,6 +56,11 @@ struct score_rake {
 	struct intmap combo_of;
 	struct rake_combo *combos;
 	size_t n_combos, cap_combos;
+	size_t p;                /* model columns */
+	uint32_t *cols;          /* [n_combos × (1 + n_vars)] after the fit */
+	double *factors;         /* [n_combos] after the fit */
+	gsl_matrix *chol;        /* after the fit */
+	char notice[1024];
 };
 
 static int find_var(struct score_rake *r, const char *name, struct csv_reader *cr, size_t *out,
@@ -189,6 +200,42 @@ static int parse_margins(struct score_rake *r, FILE *fp, struct err *e)
 	return rc;
 }
 
+/* Margins from different sources may disagree by rounding: rescale every
+ * variable to the first one's total when they are that close, else refuse. */
+static int reconcile_totals(struct score_rake *r, struct err *e)
+{
+	double first = 0;
+	size_t len = 0;
+
+	for (size_t l = 0; l < r->vars[0].n_levels; l++)
+		first += r->vars[0].levels[l].target;
+	for (size_t vi = 1; vi < r->n_vars; vi++) {
+		struct rake_var *v = &r->vars[vi];
+		double total = 0, gap;
+
+		for (size_t l = 0; l < v->n_levels; l++)
+			total += v->levels[l].target;
+		gap = fabs(total - first) / first;
+		if (gap > SCORE_RAKE_RESCALE_LIMIT)
+			return err_set_field(e, ERR_INVALID, v->name, "%s: the totals of %s (%.10g) and %s "
+					     "(%.10g) differ by %.2g %%: more than %g %% is not rounding "
+					     "(do they count the same population?)", r->path, r->vars[0].name,
+					     first, v->name, total, 100 * gap, 100 * SCORE_RAKE_RESCALE_LIMIT);
+		if (total == first)
+			continue;
+		for (size_t l = 0; l < v->n_levels; l++)
+			v->levels[l].target *= first / total;
+		/* below the raking tolerance the totals agree already: nothing to say */
+		if (gap > SCORE_RAKE_TOLERANCE && len < sizeof(r->notice))
+			len += (size_t)snprintf(r->notice + len, sizeof(r->notice) - len,
+						"%s: %s rescaled from %.10g to %.10g, the total of %s (they "
+						"differ by %.2g %%, within the %g %% taken as rounding)\n",
+						r->path, v->name, total, first, r->vars[0].name, 100 * gap,
+						100 * SCORE_RAKE_RESCALE_LIMIT);
+	}
+	return 0;
+}
+
 int score_rake_load(const char *path, const struct registry *reg, const struct form *form,
 		    struct score_rake **out, struct err *e)
 {
@@ -208,10 +255,20 @@ int score_rake_load(const char *path, const struct registry *reg, const struct f
 		goto out;
 	}
 	rc = parse_margins(r, fp, e);
-	for (size_t i = 0; !rc && i < r->n_vars; i++)
+	if (!rc)
+		rc = reconcile_totals(r, e);
+	r->p = 1;
+	for (size_t i = 0; !rc && i < r->n_vars; i++) {
 		radix *= (double)r->vars[i].n_levels;
+		r->vars[i].col0 = r->p;
+		r->p += r->vars[i].n_levels - 1;
+	}
 	if (!rc && radix > 1e15)
 		rc = err_set(e, ERR_TOO_LARGE, "%s: too many combinations of levels", path);
+	if (!rc && r->p > SCORE_CALIB_MAX_COLUMNS)
+		rc = err_set(e, ERR_TOO_LARGE, "%s: %zu levels beyond the first of each variable: the "
+			     "calibration model allows at most %d", path, r->p - 1,
+			     SCORE_CALIB_MAX_COLUMNS - 1);
 out:
 	if (fp)
 		fclose(fp);
@@ -256,11 +313,12 @@ static long combo_key(const struct score_rake *r, long long agency_id, long long
 }
 
 int score_rake_add(struct score_rake *r, long long agency_id, long long sector_id,
-		   const uint8_t *choices, double w, struct err *e)
+		   const uint8_t *choices, double w, uint32_t *cell, struct err *e)
 {
 	uint64_t key, bad_key;
 	long i, why, vi = combo_key(r, agency_id, sector_id, choices, &key, &why, &bad_key);
 
+	*cell = 0;
 	if (vi < 0) {
 		/* counted here, reported by score_rake_fit with the counts */
 		struct rake_var *v = &r->vars[-1 - vi];
@@ -283,6 +341,7 @@ int score_rake_add(struct score_rake *r, long long agency_id, long long sector_i
 		i = (long)r->n_combos++;
 	}
 	r->combos[i].w0 += w;
+	*cell = (uint32_t)i;
 	return 0;
 }
 
@@ -335,6 +394,81 @@ static void level_totals(const struct score_rake *r, double **totals)
 				r->combos[c].w0 * r->combos[c].factor;
 }
 
+/* The first model column that is a combination of the columns before it:
+ * the first leading block of X'WX that is not positive definite. */
+static size_t first_dependent_column(const gsl_matrix *xwx)
+{
+	size_t j;
+
+	for (j = 1; j < xwx->size1; j++) {
+		gsl_matrix_const_view lead = gsl_matrix_const_submatrix(xwx, 0, 0, j + 1, j + 1);
+		gsl_matrix *m = gsl_matrix_alloc(j + 1, j + 1);
+		int bad;
+
+		if (!m)
+			break;
+		gsl_matrix_memcpy(m, &lead.matrix);
+		bad = gsl_linalg_cholesky_decomp1(m) != GSL_SUCCESS ||
+		      gsl_matrix_get(m, j, j) * gsl_matrix_get(m, j, j) <= 1e-10 * gsl_matrix_get(xwx, j, j);
+		gsl_matrix_free(m);
+		if (bad)
+			break;
+	}
+	assert(j < xwx->size1);   /* called when the whole of X'WX failed */
+	return j;
+}
+
+/* Each cell's model row and factor, and the Cholesky factor of
+ * X'WX = Σ_cells (design weight total) x xᵀ. */
+static int build_model(struct score_rake *r, struct err *e)
+{
+	size_t width = 1 + r->n_vars, p = r->p;
+	gsl_matrix *xwx = gsl_matrix_calloc(p, p);
+	int rc = 0, bad;
+
+	r->cols = malloc((r->n_combos ? r->n_combos : 1) * width * sizeof(*r->cols));
+	r->factors = malloc((r->n_combos ? r->n_combos : 1) * sizeof(*r->factors));
+	r->chol = gsl_matrix_alloc(p, p);
+	if (!xwx || !r->cols || !r->factors || !r->chol) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t c = 0; c < r->n_combos; c++) {
+		uint32_t *row = r->cols + c * width;
+
+		r->factors[c] = r->combos[c].factor;
+		row[0] = 0;
+		for (size_t vi = 0; vi < r->n_vars; vi++) {
+			size_t l = combo_level(r, r->combos[c].key, vi);
+
+			row[1 + vi] = l ? (uint32_t)(r->vars[vi].col0 + l - 1) : SCORE_CALIB_NONE;
+		}
+		for (size_t i = 0; i < width; i++)
+			for (size_t j = 0; j < width; j++)
+				if (row[i] != SCORE_CALIB_NONE && row[j] != SCORE_CALIB_NONE)
+					*gsl_matrix_ptr(xwx, row[i], row[j]) += r->combos[c].w0;
+	}
+	gsl_matrix_memcpy(r->chol, xwx);
+	bad = gsl_linalg_cholesky_decomp1(r->chol) != GSL_SUCCESS;
+	for (size_t j = 0; j < p && !bad; j++)
+		bad = gsl_matrix_get(r->chol, j, j) * gsl_matrix_get(r->chol, j, j) <=
+		      1e-10 * gsl_matrix_get(xwx, j, j);
+	if (bad) {
+		size_t j = first_dependent_column(xwx), vi = 0;
+
+		while (vi + 1 < r->n_vars && r->vars[vi + 1].col0 <= j)
+			vi++;
+		rc = err_set_field(e, ERR_INVALID, r->vars[vi].name, "%s: %s '%s' is a combination of the "
+				   "levels of the variables before it (each agency in one sector?): the "
+				   "calibration-aware standard errors are not defined; rake on fewer "
+				   "variables", r->path, r->vars[vi].name,
+				   r->vars[vi].levels[j - r->vars[vi].col0 + 1].name);
+	}
+out:
+	gsl_matrix_free(xwx);
+	return rc;
+}
+
 int score_rake_fit(struct score_rake *r, struct err *e)
 {
 	double *totals[RAKE_MAX_VARS] = { NULL };
@@ -369,23 +503,30 @@ int score_rake_fit(struct score_rake *r, struct err *e)
 	}
 	if (!rc && !(gap < SCORE_RAKE_TOLERANCE))
 		rc = err_set(e, ERR_INVALID, "%s: raking did not converge in %d sweeps (largest margin "
-			     "gap %.3g; do the variables' totals agree?)", r->path, SCORE_RAKE_MAX_SWEEPS, gap);
+			     "gap %.3g: can the respondents reach these margins?)", r->path,
+			     SCORE_RAKE_MAX_SWEEPS, gap);
+	if (!rc)
+		rc = build_model(r, e);
 out:
 	for (size_t vi = 0; vi < r->n_vars; vi++)
 		free(totals[vi]);
 	return rc;
 }
 
-double score_rake_factor(const struct score_rake *r, long long agency_id, long long sector_id,
-			 const uint8_t *choices)
+void score_rake_calib(const struct score_rake *r, struct score_calib *out)
 {
-	uint64_t key, bad_key;
-	long i, why;
+	assert(r->chol);
+	out->n_cells = r->n_combos;
+	out->p = r->p;
+	out->width = 1 + r->n_vars;
+	out->cols = r->cols;
+	out->factor = r->factors;
+	out->chol = r->chol;
+}
 
-	if (combo_key(r, agency_id, sector_id, choices, &key, &why, &bad_key) < 0)
-		return 1.0;
-	i = intmap_get(&r->combo_of, key);
-	return i < 0 ? 1.0 : r->combos[i].factor;
+const char *score_rake_notice(const struct score_rake *r)
+{
+	return r->notice;
 }
 
 void score_rake_free(struct score_rake *r)
@@ -400,5 +541,8 @@ void score_rake_free(struct score_rake *r)
 	}
 	intmap_release(&r->combo_of);
 	free(r->combos);
+	free(r->cols);
+	free(r->factors);
+	gsl_matrix_free(r->chol);
 	free(r);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "test.h"
+#include "../scoring/score.h"
 
 /* Kiosk ratings in 2026Q3: P-HONGBANG dat-dai 1, 1, 2, 3 (two unsatisfied);
  * P-LECHAN xay-dung 3, 3, 3. */
@@ -82,7 +83,7 @@ static void the_dossier_rate_by_hand(void)
 	c = counter_of(doc, NULL, NULL);
 	CHECK_INT(json_integer_value(json_object_get(c, "dossiers")), 102);
 	CHECK_NEAR(json_real_value(json_object_get(c, "dossier_rate")), 100.0 / 102.0, 1e-12);
-	CHECK_INT(json_integer_value(json_object_get(doc, "formula_version")), 1);
+	CHECK_INT(json_integer_value(json_object_get(doc, "formula_version")), SCORE_FORMULA_VERSION);
 	/* the reasons given with the lowest face, counted per group */
 	c = counter_of(doc, "P-HONGBANG", NULL);
 	CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(c, "followups"), "reason"),

@@ -67,8 +67,27 @@ static double num(json_t *o, const char *key)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* Compare every row of a reference CSV with the JSON; `fields` to check. */
-static int compare_reference(json_t *doc, const char *ref_name, int full, long *rows)
+/* `sipas init` with the registry of a fixture folder ("sipas-2017-a" or
+ * "-b") and the import of its responses; 0 or -1. */
+static int init_fixture(const char *fixture)
+{
+	char reg[4200], csv[4200];
+
+	snprintf(reg, sizeof(reg), "%s/%s/registry", test_fixtures(), fixture);
+	snprintf(csv, sizeof(csv), "%s/%s/responses.csv", test_fixtures(), fixture);
+	if (sipas_run(NULL, "init", "--registry", reg, NULL)->status)
+		return -1;
+	return sipas_run(NULL, "import", "--form", "sipas-2017", csv, NULL)->status ? -1 : 0;
+}
+
+/* What compare_reference checks of each row: the number of figures, in the
+ * order est, se, lo, hi (and with all four, n, n_eff, df and ci too). */
+enum ref_fields { REF_EST = 1, REF_EST_SE = 2, REF_ALL = 4 };
+
+/* Compare every row of a reference CSV of `fixture` with the JSON.  An empty
+ * figure in the reference (R's NA) must be null in the JSON. */
+static int compare_reference(json_t *doc, const char *fixture, const char *ref_name, int fields,
+			     long *rows)
 {
 	char path[4096];
 	FILE *fp;
@@ -80,7 +99,7 @@ static int compare_reference(json_t *doc, const char *ref_name, int full, long *
 	static const int required[] = { 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 };
 	int bad = 0;
 
-	snprintf(path, sizeof(path), "%s/sipas-2017-a/%s", test_fixtures(), ref_name);
+	snprintf(path, sizeof(path), "%s/%s/%s", test_fixtures(), fixture, ref_name);
 	fp = fopen(path, "r");
 	if (!fp)
 		return -1;
@@ -100,16 +119,21 @@ static int compare_reference(json_t *doc, const char *ref_name, int full, long *
 			bad = 1;
 			break;
 		}
-		for (int i = 0; i < (full ? 4 : 1); i++) {
-			double want = atof(csv_field(r, (size_t)col[3 + i])), got = num(est, checked[i]);
+		for (int i = 0; i < fields; i++) {
+			const char *want_s = csv_field(r, (size_t)col[3 + i]);
+			double want = atof(want_s), got = num(est, checked[i]);
+			/* The df < 1 rule (docs/scoring.md): se null in such a group,
+			 * also where R has a number for it (calibrate() with
+			 * lonely.psu "adjust" gives a one-PSU stratum one). */
+			int want_null = !*want_s || (i == 1 && num(g, "df") < 1);
 
-			if (!(fabs(want - got) <= TOL)) {
-				test_fail(__FILE__, __LINE__, "%s %s/%s/%s %s: %.12g, R says %.12g", ref_name,
-					  agency, sector, id, checked[i], got, want);
+			if (want_null ? !json_is_null(json_object_get(est, checked[i])) : !(fabs(want - got) <= TOL)) {
+				test_fail(__FILE__, __LINE__, "%s %s/%s/%s %s: %.12g, R says %s", ref_name,
+					  agency, sector, id, checked[i], got, *want_s ? want_s : "NA");
 				bad = 1;
 			}
 		}
-		if (full) {
+		if (fields == REF_ALL) {
 			double n_eff = atof(csv_field(r, (size_t)col[8]));
 
 			if (!(fabs(num(g, "n_eff") - n_eff) <= TOL) ||
@@ -137,7 +161,7 @@ static void matches_r_survey_design(void)
 	CHECK(doc);
 	CHECK_STR(json_string_value(json_object_get(doc, "weights")), "design");
 	CHECK_INT(json_array_size(json_object_get(doc, "groups")), 1 + 10 + 6);
-	CHECK_INT(compare_reference(doc, "ref_design.csv", 1, &rows), 0);
+	CHECK_INT(compare_reference(doc, "sipas-2017-a", "ref_design.csv", REF_ALL, &rows), 0);
 	CHECK_INT(rows, 493);
 	/* a criterion's n counts those who answered it; the group's n all respondents */
 	CHECK_INT((long)num(find_estimate(find_group(doc, "", ""), "e1.1"), "n"), 2712);
@@ -155,8 +179,251 @@ static void matches_r_survey_raked(void)
 	doc = score_json("2026Q3", "--by", "agency", "--rake", margins);
 	CHECK(doc);
 	CHECK_STR(json_string_value(json_object_get(doc, "weights")), "raked");
-	CHECK_INT(compare_reference(doc, "ref_raked.csv", 0, &rows), 0);
+	CHECK_INT(compare_reference(doc, "sipas-2017-a", "ref_raked.csv", REF_EST, &rows), 0);
 	CHECK_INT(rows, 253);
+	json_decref(doc);
+}
+
+/* The second fixture: a lonely-PSU agency (X-ANLAO: df 0, se null, no
+ * interval for its elements and index) and an agency where everyone is
+ * satisfied (DK-CATHAI: its elements and index take Clopper-Pearson on the
+ * group's Kish n, and the verdict is judged on that interval). */
+static void matches_r_survey_design_edge_cases(void)
+{
+	json_t *doc, *g, *x;
+	long rows;
+
+	CHECK_INT(init_fixture("sipas-2017-b"), 0);
+	doc = score_json("2026Q3", NULL, NULL, NULL, NULL);
+	CHECK(doc);
+	CHECK_INT(compare_reference(doc, "sipas-2017-b", "ref_design.csv", REF_ALL, &rows), 0);
+	CHECK_INT(rows, 493);
+	g = find_group(doc, "DK-CATHAI", "");
+	x = json_object_get(g, "index");
+	CHECK_NEAR(num(x, "est"), 1.0, 0);
+	CHECK_NEAR(num(x, "lo"), pow(0.025, 1 / num(g, "n_eff")), 1e-12);
+	CHECK_STR(json_string_value(json_object_get(g, "status")), "met");
+	CHECK_STR(json_string_value(json_object_get(find_group(doc, "X-ANLAO", ""), "status")),
+		  "insufficient_data");
+	json_decref(doc);
+}
+
+/* Calibration-aware standard errors after raking, against R's
+ * calibrate(design, ~agency + gender, population, calfun = "raking"), for
+ * the whole quarter, every agency and every sector. */
+static void matches_r_survey_calibrated(void)
+{
+	char margins[4096];
+	json_t *doc;
+	long rows;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	snprintf(margins, sizeof(margins), "%s/sipas-2017-a/margins.csv", test_fixtures());
+	doc = score_json("2026Q3", "--rake", margins, NULL, NULL);
+	CHECK(doc);
+	CHECK_INT(compare_reference(doc, "sipas-2017-a", "ref_calibrated.csv", REF_EST_SE, &rows), 0);
+	CHECK_INT(rows, 493);
+	json_decref(doc);
+}
+
+/* The same against the calibrated reference of sipas-2017-b, which is
+ * regenerated from the fixture's data by tests/data/calibrated/make_reference.R
+ * (the fixture's own ref_calibrated.csv does not come from its
+ * responses.csv: tests/data/calibrated/README.md).  X-ANLAO is a stratum of
+ * one PSU: its group has df 0, and by the df < 1 rule every se there is
+ * null, where R's calibrate() gives a number; compare_reference checks that
+ * rule on its rows instead of R's se, and its est against R's.  DK-CATHAI,
+ * everyone satisfied: est 1 and se 0 for its elements and index. */
+static void matches_r_survey_calibrated_b(void)
+{
+	char margins[4096];
+	json_t *doc, *g, *x;
+	size_t i, lonely = 0;
+	const char *id;
+	long rows;
+
+	CHECK_INT(init_fixture("sipas-2017-b"), 0);
+	snprintf(margins, sizeof(margins), "%s/sipas-2017-b/margins.csv", test_fixtures());
+	doc = score_json("2026Q3", "--rake", margins, NULL, NULL);
+	CHECK(doc);
+	CHECK_STR(json_string_value(json_object_get(doc, "weights")), "raked");
+	CHECK_INT(compare_reference(doc, "../data/calibrated", "sipas-2017-b.csv", REF_EST_SE, &rows), 0);
+	CHECK_INT(rows, 493);
+	/* the rule replaced R's se in X-ANLAO's group only, on all its figures */
+	json_array_foreach(json_object_get(doc, "groups"), i, g)
+		if (num(g, "df") < 1)
+			lonely++;
+	CHECK_INT(lonely, 1);
+	g = find_group(doc, "X-ANLAO", "");
+	CHECK_NEAR(num(g, "df"), 0, 0);
+	CHECK(json_is_null(json_object_get(json_object_get(g, "index"), "se")));
+	CHECK(json_is_null(json_object_get(json_object_get(g, "overall"), "se")));
+	json_object_foreach(json_object_get(g, "elements"), id, x)
+		CHECK(json_is_null(json_object_get(x, "se")));
+	json_object_foreach(json_object_get(g, "criteria"), id, x)
+		CHECK(json_is_null(json_object_get(x, "se")));
+	x = json_object_get(find_group(doc, "DK-CATHAI", ""), "index");
+	CHECK_NEAR(num(x, "est"), 1.0, 0);
+	CHECK_NEAR(num(x, "se"), 0.0, 0);
+	json_decref(doc);
+}
+
+/* Write fixture a's responses to `out`, every other row of each PSU's in its
+ * own PSU: named after the response (`blank` 0) or without a PSU (`blank`
+ * 1).  The two are the same design, computed along the two paths of the
+ * scoring (named PSUs totalled per PSU, responses without one from sparse
+ * second moments); only the first is in the R references. */
+static int write_own_psus(const char *out, int blank)
+{
+	char path[4096];
+	FILE *fp;
+	struct csv_reader *r;
+	struct strbuf sb;
+	struct err e;
+	long line = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	if (!(fp = fopen(path, "r")))
+		return -1;
+	r = csv_reader_new(fp, path);
+	strbuf_init(&sb, 0);
+	while (csv_read_record(r, &e) == 1) {
+		for (size_t i = 0; i < csv_nfields(r); i++) {
+			const char *v = csv_field(r, i);
+
+			/* column 6 is psu; fixture fields hold no comma or quote */
+			if (i == 6 && line > 0 && line % 2)
+				v = blank ? "" : csv_field(r, 0);
+			strbuf_addf(&sb, "%s%s", i ? "," : "", v);
+		}
+		strbuf_addch(&sb, '\n');
+		line++;
+	}
+	csv_reader_free(r);
+	fclose(fp);
+	rc = test_write(out, strbuf_str(&sb));
+	strbuf_release(&sb);
+	return rc;
+}
+
+/* The calibration-aware variance of responses without a PSU agrees with
+ * that of the same responses each in a PSU of its own. */
+static void calibrated_own_psus(void)
+{
+	char reg[4096], margins[4096];
+	json_t *doc[2];
+	const char *dbs[2] = { "named.db", "own.db" };
+
+	snprintf(reg, sizeof(reg), "%s/sipas-2017-a/registry", test_fixtures());
+	snprintf(margins, sizeof(margins), "%s/sipas-2017-a/margins.csv", test_fixtures());
+	for (int i = 0; i < 2; i++) {
+		const struct cmd_result *r;
+
+		CHECK_INT(write_own_psus("r.csv", i), 0);
+		CHECK_INT(sipas_run(NULL, "init", "--db", dbs[i], "--registry", reg, NULL)->status, 0);
+		CHECK_INT(sipas_run(NULL, "import", "--db", dbs[i], "--form", "sipas-2017", "r.csv", NULL)->status, 0);
+		r = sipas_run(NULL, "score", "--db", dbs[i], "--period", "2026Q3", "--rake", margins,
+			      "--format", "json", NULL);
+		CHECK_INT(r->status, 0);
+		doc[i] = json_loads(r->out, 0, NULL);
+		CHECK(doc[i]);
+	}
+	{
+		json_t *groups = json_object_get(doc[0], "groups"), *g;
+		size_t i, n = 0;
+
+		json_array_foreach(groups, i, g) {
+			json_t *h = json_array_get(json_object_get(doc[1], "groups"), i);
+			static const char *const ids[] = { "e1.1", "e3.4", "overall", "e2", "e5", "index" };
+
+			for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+				json_t *x = find_estimate(g, ids[k]), *y = find_estimate(h, ids[k]);
+
+				CHECK_NEAR(num(x, "est"), num(y, "est"), 1e-12);
+				CHECK_NEAR(num(x, "se"), num(y, "se"), 1e-12);
+				n++;
+			}
+		}
+		CHECK_INT(n, 17 * 6);
+	}
+	json_decref(doc[0]);
+	json_decref(doc[1]);
+}
+
+/* An element or index whose criteria are all at 1 (or all at 0) has no
+ * linearised variance: it takes Clopper-Pearson on the group's Kish n, and
+ * the verdict that interval.  32 respondents all satisfied: the lower bound
+ * 0.025^(1/32) = 0.891 is below the 0.90 target, so the verdict cannot be
+ * "met". */
+static void all_at_one_or_zero(void)
+{
+	static const char *const items[] = { "e1.1", "e1.2", "e1.3", "e1.4", "e2.1", "e2.2", "e2.3",
+		"e2.4", "e2.5", "e3.1", "e3.2", "e3.3", "e3.4", "e3.5", "e3.6", "e4.1", "e4.2", "e4.3",
+		"e5.1", "e5.2", "e5.3", "e5.4", "overall" };
+	static const struct {
+		const char *agency;
+		int psus;
+		const char *e1, *rest;
+	} groups[] = {
+		{ "SO-NV", 4, "5", "4" },   /* every criterion at 1 */
+		{ "SO-TP", 4, "2", "5" },   /* e1 at 0, the rest at 1 */
+		{ "SO-XD", 1, "5", "5" },   /* at 1 but inside one PSU: df 0 */
+	};
+	struct strbuf sb;
+	json_t *doc, *g, *x;
+	int serial = 0;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	strbuf_init(&sb, 0);
+	strbuf_addstr(&sb, "response_id,submitted_at,agency,sector,stratum,psu");
+	for (size_t k = 0; k < sizeof(items) / sizeof(items[0]); k++)
+		strbuf_addf(&sb, ",%s", items[k]);
+	strbuf_addch(&sb, '\n');
+	for (size_t a = 0; a < sizeof(groups) / sizeof(groups[0]); a++) {
+		for (int i = 0; i < 32; i++) {
+			strbuf_addf(&sb, "z%d,2026-08-03,%s,dat-dai,%s,%s-%d", ++serial, groups[a].agency,
+				    groups[a].agency, groups[a].agency, i % groups[a].psus);
+			for (size_t k = 0; k < sizeof(items) / sizeof(items[0]); k++)
+				strbuf_addf(&sb, ",%s", k < 4 ? groups[a].e1 : groups[a].rest);
+			strbuf_addch(&sb, '\n');
+		}
+	}
+	CHECK_INT(test_write("z.csv", strbuf_str(&sb)), 0);
+	strbuf_release(&sb);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "z.csv", NULL)->status, 0);
+	doc = score_json("2026Q3", "--by", "agency", NULL, NULL);
+	CHECK(doc);
+
+	g = find_group(doc, "SO-NV", "");
+	CHECK_INT((long)num(g, "df"), 3);
+	for (int i = 0; i < 2; i++) {
+		x = i ? json_object_get(g, "index") : find_estimate(g, "e3");
+		CHECK_NEAR(num(x, "est"), 1.0, 0);
+		CHECK_NEAR(num(x, "se"), 0.0, 0);
+		CHECK_STR(json_string_value(json_object_get(x, "ci")), "clopper-pearson");
+		CHECK_NEAR(num(x, "lo"), pow(0.025, 1.0 / 32), 1e-12);
+		CHECK_NEAR(num(x, "hi"), 1.0, 0);
+	}
+	CHECK_STR(json_string_value(json_object_get(g, "status")), "inconclusive");
+
+	/* e1 at 0: [0, 1 − 0.025^(1/32)]; the index (e1 at 0, the rest at 1)
+	 * is neither, and keeps its Wald interval */
+	g = find_group(doc, "SO-TP", "");
+	x = find_estimate(g, "e1");
+	CHECK_NEAR(num(x, "est"), 0.0, 0);
+	CHECK_STR(json_string_value(json_object_get(x, "ci")), "clopper-pearson");
+	CHECK_NEAR(num(x, "lo"), 0.0, 0);
+	CHECK_NEAR(num(x, "hi"), 1 - pow(0.025, 1.0 / 32), 1e-12);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(g, "index"), "ci")), "wald");
+
+	/* df < 1 wins: no interval at all */
+	x = json_object_get(find_group(doc, "SO-XD", ""), "index");
+	CHECK_NEAR(num(x, "est"), 1.0, 0);
+	CHECK_STR(json_string_value(json_object_get(x, "ci")), "none");
+	CHECK(json_is_null(json_object_get(x, "se")) && json_is_null(json_object_get(x, "lo")));
+	CHECK_STR(json_string_value(json_object_get(find_group(doc, "SO-XD", ""), "status")),
+		  "insufficient_data");
 	json_decref(doc);
 }
 
@@ -331,7 +598,7 @@ static void raking_errors(void)
 		  "m.csv:8: column level: unknown sector 'khac'" },
 		{ "variable,level,total\ngender,nam,100\ngender,nu,100\nage_group,18-34,10\n"
 		  "age_group,35-59,10\nage_group,60+,10\n",
-		  "raking did not converge in 1000 sweeps" },
+		  "m.csv: the totals of gender (200) and age_group (30) differ by 85 %" },
 		{ "level,total\n", "m.csv:1: column variable: missing from the header" },
 	};
 	const struct cmd_result *r;
@@ -373,6 +640,79 @@ static void raking_errors(void)
 		CHECK_CONTAINS(r->err, "m.csv:12: agency 'SO-TC' has no respondents in the period: "
 			       "an empty cell cannot be raked");
 	}
+}
+
+/* Margins from different sources that disagree by rounding are rescaled to
+ * the first variable's total, with a notice; beyond 0.1 % they are refused. */
+static void margins_rescaled_or_refused(void)
+{
+	char path[4096], *margins, *shifted;
+	const struct cmd_result *r;
+	json_t *doc, *want;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	snprintf(path, sizeof(path), "%s/sipas-2017-a/margins.csv", test_fixtures());
+	margins = test_read(path);
+	CHECK(margins && strstr(margins, "\"nam\",81917\n"));
+	/* gender sums to 167278 instead of 167178: 0.06 % apart */
+	shifted = strdup(margins);
+	memcpy(strstr(shifted, "\"nam\",81917") + 6, "82017", 5);
+	CHECK_INT(test_write("m.csv", shifted), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--by", "agency", "--rake", "m.csv",
+		      "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->err, "m.csv: gender rescaled from 167278 to 167178, the total of agency "
+		       "(they differ by 0.06 %");
+	doc = json_loads(r->out, 0, NULL);
+	CHECK(doc);
+	/* the same as raking to the rescaled totals by hand */
+	CHECK_INT(test_write("m.csv", "variable,level,total\n"
+			     "agency,SO-NV,37480\nagency,SO-TP,10936\nagency,SO-XD,10485\n"
+			     "agency,SO-NNMT,13751\nagency,SO-YT,16110\nagency,SO-GDDT,33901\n"
+			     "agency,P-TRANLIEU,6861\nagency,P-HUNGDAO,6037\nagency,X-ANLAO,6520\n"
+			     "agency,DK-CATHAI,25097\n"
+			     "gender,nam,81967.969643348202\ngender,nu,85210.030356651798\n"), 0);
+	want = score_json("2026Q3", "--by", "agency", "--rake", "m.csv");
+	CHECK(want);
+	CHECK_NEAR(num(json_object_get(find_group(doc, "", ""), "overall"), "est"),
+		   num(json_object_get(find_group(want, "", ""), "overall"), "est"), 1e-9);
+	CHECK_NEAR(num(json_object_get(find_group(doc, "SO-NV", ""), "index"), "se"),
+		   num(json_object_get(find_group(want, "SO-NV", ""), "index"), "se"), 1e-9);
+	json_decref(doc);
+	json_decref(want);
+	/* 167378: 0.12 % apart */
+	memcpy(strstr(shifted, "\"nam\",82017") + 6, "82117", 5);
+	CHECK_INT(test_write("m.csv", shifted), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--rake", "m.csv", "--format", "json", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "m.csv: the totals of agency (167178) and gender (167378) differ by 0.12 %");
+	free(margins);
+	free(shifted);
+}
+
+/* Margins the data cannot reach, and margin variables nested in each other
+ * (each agency in one sector), on a small survey of two agencies. */
+static void raking_degenerate(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	CHECK_INT(test_write("d.csv", "response_id,submitted_at,agency,sector,psu,gender,overall\n"
+			     "1,2026-08-01,SO-NV,dat-dai,a,nam,5\n2,2026-08-01,SO-NV,dat-dai,b,nam,2\n"
+			     "3,2026-08-01,SO-TP,y-te,c,nam,5\n4,2026-08-01,SO-TP,y-te,d,nu,4\n"), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "d.csv", NULL)->status, 0);
+	/* SO-NV has only men: 10 men in all cannot be reached */
+	CHECK_INT(test_write("m.csv", "variable,level,total\nagency,SO-NV,100\nagency,SO-TP,100\n"
+			     "gender,nam,10\ngender,nu,190\n"), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--rake", "m.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "m.csv: raking did not converge in 1000 sweeps");
+	CHECK_INT(test_write("m.csv", "variable,level,total\nagency,SO-NV,100\nagency,SO-TP,100\n"
+			     "sector,dat-dai,100\nsector,y-te,100\n"), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--rake", "m.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "m.csv: sector 'y-te' is a combination of the levels of the variables "
+		       "before it");
 }
 
 static void targets_most_specific_wins(void)
@@ -447,7 +787,7 @@ static void csv_and_table_formats(void)
 	CHECK_CONTAINS(r->out, "\n,,e1.1,0.86478455048785");
 	CHECK_CONTAINS(r->out, ",2863,2478.49751522");
 	CHECK_CONTAINS(r->out, ",61,logit,2712,0.9");
-	CHECK_CONTAINS(r->out, ",not_met,sipas-2017,2026Q3,design,1\n");
+	CHECK_CONTAINS(r->out, ",not_met,sipas-2017,2026Q3,design,2\n");
 	CHECK_CONTAINS(r->out, "\n,giao-duc,index,");
 	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "table", NULL);
 	CHECK_INT(r->status, 0);
@@ -492,10 +832,17 @@ const struct test_case score_tests[] = {
 	{ "extreme_stored_weights_do_not_hang", extreme_stored_weights_do_not_hang },
 	{ "matches_r_survey_design", matches_r_survey_design },
 	{ "matches_r_survey_raked", matches_r_survey_raked },
+	{ "matches_r_survey_design_edge_cases", matches_r_survey_design_edge_cases },
+	{ "matches_r_survey_calibrated", matches_r_survey_calibrated },
+	{ "matches_r_survey_calibrated_b", matches_r_survey_calibrated_b },
+	{ "calibrated_own_psus", calibrated_own_psus },
+	{ "all_at_one_or_zero", all_at_one_or_zero },
 	{ "hand_worked_example", hand_worked_example },
 	{ "special_groups", special_groups },
 	{ "empty_period", empty_period },
 	{ "raking_errors", raking_errors },
+	{ "margins_rescaled_or_refused", margins_rescaled_or_refused },
+	{ "raking_degenerate", raking_degenerate },
 	{ "targets_most_specific_wins", targets_most_specific_wins },
 	{ "verdicts", verdicts },
 	{ "csv_and_table_formats", csv_and_table_formats },
