@@ -135,39 +135,35 @@ struct col_write_job *col_pending_job(struct col_pending *p)
 	return &p->job;
 }
 
-/* The days of published periods, re-read at most once a second: `sipas
- * publish` is another process and tells the server nothing, and reading the
- * table for every rating cost ~9 us, a tenth of a post's work.  So a rating
- * in the second after a publish may go uncounted; it is stored all the same. */
-static struct {
-	pthread_mutex_t lock;
-	double read_at;                   /* monotonic seconds; 0: never */
-	struct store_published *days;     /* NULL until read */
-} published = { PTHREAD_MUTEX_INITIALIZER, 0, NULL };
-
 /* 1 when r is for a day of a published period: stored, and only counted
- * late.  A failed read (the reader broken, which /healthz reports) leaves
- * ratings uncounted until the next, never refused. */
+ * late.  The days are re-read at most once a second (app->published):
+ * `sipas publish` is another process and tells the server nothing, and
+ * reading the table for every rating cost ~9 us, a tenth of a post's work.
+ * So a rating in the second after a publish may go uncounted; it is stored
+ * all the same.  A failed read (the reader broken, which /healthz reports)
+ * leaves ratings uncounted until the next, never refused. */
 static int is_late(struct col_app *app, const struct response *r)
 {
 	struct store_published *fresh;
-	struct timespec now;
+	struct timespec ts;
 	struct err e;
 	sqlite3 *db;
+	double now;
 	int late;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&published.lock);
-	if (!published.read_at || now.tv_sec + now.tv_nsec / 1e9 - published.read_at >= 1.0) {
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	pthread_mutex_lock(&app->published_lock);
+	if (!app->published_read_at || now - app->published_read_at >= 1.0) {
 		db = col_reader(app, &e);
 		if (db && store_published_read(db, &fresh, &e) == 0) {
-			store_published_free(published.days);
-			published.days = fresh;
+			store_published_free(app->published_days);
+			app->published_days = fresh;
 		}
-		published.read_at = now.tv_sec + now.tv_nsec / 1e9;
+		app->published_read_at = now;
 	}
-	late = published.days && store_published_has(published.days, r->form->id, r->day);
-	pthread_mutex_unlock(&published.lock);
+	late = app->published_days && store_published_has(app->published_days, r->form->id, r->day);
+	pthread_mutex_unlock(&app->published_lock);
 	return late;
 }
 

@@ -448,6 +448,7 @@ int col_app_open(struct col_app *app, const char *db_path, const struct col_limi
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	pthread_mutex_init(&app->catalog_lock, NULL);
+	pthread_mutex_init(&app->published_lock, NULL);
 	rc = db_open(db_path, 0, &db, e);
 	if (!rc)
 		rc = col_catalog_load(db, &app->catalog, e);
@@ -468,6 +469,9 @@ void col_app_close(struct col_app *app)
 	col_catalog_release(app->catalog);
 	app->catalog = NULL;
 	pthread_mutex_destroy(&app->catalog_lock);
+	store_published_free(app->published_days);
+	app->published_days = NULL;
+	pthread_mutex_destroy(&app->published_lock);
 	col_ratelimit_release(&app->device_limit);
 	col_ratelimit_release(&app->address_limit);
 	col_scores_cache_free(app->scores_cache);
