@@ -375,6 +375,41 @@ int test_http(const char *method, const char *url, const char *body, const char 
 	return rc == CURLE_OK ? 0 : -1;
 }
 
+long test_request(const struct test_server *s, const char *method, const char *path,
+		  const char *token, const char *body, struct http_result *out)
+{
+	char url[1200], auth[200];
+	const char *headers[3] = { "Content-Type: application/json", NULL, NULL };
+
+	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		headers[1] = auth;
+	}
+	if (test_http(method, url, body, headers, out) != 0)
+		return -1;
+	return out->status;
+}
+
+long test_count_lines(const char *prefix, int n)
+{
+	long lines = 0;
+
+	for (int i = 0; i < n; i++) {
+		char path[256];
+		FILE *fp;
+		int ch;
+
+		snprintf(path, sizeof(path), "%s.%d", prefix, i);
+		fp = fopen(path, "r");
+		while (fp && (ch = fgetc(fp)) != EOF)
+			lines += ch == '\n';
+		if (fp)
+			fclose(fp);
+	}
+	return lines;
+}
+
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;

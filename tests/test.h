@@ -104,4 +104,13 @@ struct http_result {
 int test_http(const char *method, const char *url, const char *body, const char *const *headers,
 	      struct http_result *out);
 
+/* `method` `path` on the server s, as a JSON body with a bearer `token`
+ * (either may be NULL).  Returns the HTTP status, -1 when no answer. */
+long test_request(const struct test_server *s, const char *method, const char *path,
+		  const char *token, const char *body, struct http_result *out);
+
+/* Lines in the files PREFIX.0 .. PREFIX.(n-1) (missing files count 0):
+ * what concurrent test clients have written down so far. */
+long test_count_lines(const char *prefix, int n);
+
 #endif

@@ -57,32 +57,12 @@ static int start(struct setup *st, const char *extra1, const char *extra2)
 static long post(const struct setup *st, const char *path, const char *token, const char *body,
 		 struct http_result *h)
 {
-	char url[1200], auth[200];
-	const char *headers[3] = { "Content-Type: application/json", NULL, NULL };
-
-	snprintf(url, sizeof(url), "%s%s", st->s.base, path);
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		headers[1] = auth;
-	}
-	if (test_http("POST", url, body, headers, h) != 0)
-		return -1;
-	return h->status;
+	return test_request(&st->s, "POST", path, token, body, h);
 }
 
 static long get(const struct setup *st, const char *path, const char *token, struct http_result *h)
 {
-	char url[1200], auth[200];
-	const char *headers[2] = { NULL, NULL };
-
-	snprintf(url, sizeof(url), "%s%s", st->s.base, path);
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		headers[0] = auth;
-	}
-	if (test_http("GET", url, NULL, headers, h) != 0)
-		return -1;
-	return h->status;
+	return test_request(&st->s, "GET", path, token, NULL, h);
 }
 
 #define KIOSK(id, agency, answer) \
@@ -621,26 +601,6 @@ static void crash_body(char *out, size_t n, int c, int i)
 		 "\"answers\":{\"overall\":%d}}", c, i, i / 60 % 60, i % 60, 1 + (c + i) % 3);
 }
 
-/* Lines in the acked.* files the clients write. */
-static long acked_so_far(void)
-{
-	long n = 0;
-
-	for (int c = 0; c < 16; c++) {
-		char path[32];
-		FILE *fp;
-		int ch;
-
-		snprintf(path, sizeof(path), "acked.%d", c);
-		fp = fopen(path, "r");
-		while (fp && (ch = fgetc(fp)) != EOF)
-			n += ch == '\n';
-		if (fp)
-			fclose(fp);
-	}
-	return n;
-}
-
 static void kill_9_loses_no_acknowledged_rating(void)
 {
 	struct setup st;
@@ -672,7 +632,7 @@ static void kill_9_loses_no_acknowledged_rating(void)
 	}
 	/* kill mid-stream: once 200 ratings are acknowledged (however slow the
 	 * server runs, e.g. under valgrind), or after 60 s */
-	for (int waited = 0; waited < 6000 && acked_so_far() < 200; waited++)
+	for (int waited = 0; waited < 6000 && test_count_lines("acked", 16) < 200; waited++)
 		usleep(10 * 1000);
 	kill(st.s.pid, SIGKILL);
 	waitpid(st.s.pid, &status, 0);

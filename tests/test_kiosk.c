@@ -19,22 +19,6 @@
 
 #include "test.h"
 
-static long request(const struct test_server *s, const char *method, const char *path,
-		    const char *token, const char *body, struct http_result *h)
-{
-	char url[1024], auth[200];
-	const char *headers[3] = { "Content-Type: application/json", NULL, NULL };
-
-	snprintf(url, sizeof(url), "%s%s", s->base, path);
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		headers[1] = auth;
-	}
-	if (test_http(method, url, body, headers, h) != 0)
-		return -1;
-	return h->status;
-}
-
 /* Add a kiosk with --pair; code gets the pairing code from the printed link. */
 static int add_paired_kiosk(const struct test_server *s, char *code)
 {
@@ -65,7 +49,7 @@ static int pair(const struct test_server *s, const char *code, char *token, stru
 	long status;
 
 	snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
-	status = request(s, "POST", "/api/pair", NULL, body, h);
+	status = test_request(s, "POST", "/api/pair", NULL, body, h);
 	doc = status == 200 ? json_loads(h->body, 0, NULL) : NULL;
 	if (doc)
 		snprintf(token, 128, "%s", json_string_value(json_object_get(doc, "token")));
@@ -86,12 +70,12 @@ static void a_pairing_link_pairs_once(void)
 	/* only the code's hash is stored */
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pairings WHERE length(code_hash) = 32"), 1);
 	snprintf(path, sizeof(path), "/pair/%s", code);
-	CHECK(request(&s, "GET", path, NULL, NULL, &h) > 0);
+	CHECK(test_request(&s, "GET", path, NULL, NULL, &h) > 0);
 	free(h.body);
 	CHECK_INT(pair(&s, code, token, &h), 200);
 	free(h.body);
 	CHECK_INT(strlen(token), 78);
-	CHECK_INT(request(&s, "GET", "/api/kiosk", token, NULL, &h), 200);
+	CHECK_INT(test_request(&s, "GET", "/api/kiosk", token, NULL, &h), 200);
 	doc = json_loads(h.body, 0, NULL);
 	free(h.body);
 	CHECK(doc);
@@ -133,7 +117,7 @@ static void expired_codes_and_revoked_devices_are_refused(void)
 	free(h.body);
 	CHECK_INT(sipas_run(NULL, "device", "revoke", "2", NULL)->status, 0);
 	sleep(2);   /* past the servers' one-second token cache */
-	CHECK_INT(request(&s, "GET", "/api/kiosk", token, NULL, &h), 401);
+	CHECK_INT(test_request(&s, "GET", "/api/kiosk", token, NULL, &h), 401);
 	CHECK_CONTAINS(h.body, "token revoked");
 	free(h.body);
 	CHECK_INT(add_paired_kiosk(&s, code), 0);
@@ -181,10 +165,10 @@ static void a_kiosk_posts_only_for_its_sectors_and_records_when(void)
 	CHECK_INT(pair(&s, code, token, &h), 200);
 	free(h.body);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE last_post_at IS NULL"), 1);
-	CHECK_INT(request(&s, "POST", "/api/responses/batch", token, rating(body, "k1", "xay-dung"), &h), 200);
+	CHECK_INT(test_request(&s, "POST", "/api/responses/batch", token, rating(body, "k1", "xay-dung"), &h), 200);
 	CHECK_CONTAINS(h.body, "\"status\":201");
 	free(h.body);
-	CHECK_INT(request(&s, "POST", "/api/responses/batch", token, rating(body, "k2", "y-te"), &h), 200);
+	CHECK_INT(test_request(&s, "POST", "/api/responses/batch", token, rating(body, "k2", "y-te"), &h), 200);
 	CHECK_CONTAINS(h.body, "\"status\":403");
 	CHECK_CONTAINS(h.body, "this kiosk does not serve sector y-te");
 	free(h.body);
@@ -341,7 +325,7 @@ static void pages_carry_their_headers_and_revalidate(void)
 
 	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
 	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
-	CHECK_INT(request(&s, "GET", "/", NULL, NULL, &h), 200);
+	CHECK_INT(test_request(&s, "GET", "/", NULL, NULL, &h), 200);
 	CHECK_CONTAINS(h.headers, "Content-Type: text/html; charset=utf-8");
 	CHECK_CONTAINS(h.headers, "Content-Security-Policy: default-src 'self'");
 	CHECK_CONTAINS(h.headers, "X-Content-Type-Options: nosniff");
@@ -373,19 +357,19 @@ static void pages_carry_their_headers_and_revalidate(void)
 	CHECK_CONTAINS(h.headers, "Vary: Accept-Encoding");
 	CHECK_CONTAINS(h.headers, "-gz\"");
 	free(h.body);
-	CHECK_INT(request(&s, "GET", "/static/kiosk.js", NULL, NULL, &h), 200);
+	CHECK_INT(test_request(&s, "GET", "/static/kiosk.js", NULL, NULL, &h), 200);
 	CHECK(!strstr(h.headers, "Content-Encoding"));
 	CHECK_CONTAINS(h.body, "kiosk");
 	free(h.body);
-	CHECK_INT(request(&s, "GET", "/favicon.ico", NULL, NULL, &h), 200);
+	CHECK_INT(test_request(&s, "GET", "/favicon.ico", NULL, NULL, &h), 200);
 	CHECK_CONTAINS(h.headers, "image/svg+xml");
 	free(h.body);
-	CHECK_INT(request(&s, "GET", "/static/index.html", NULL, NULL, &h), 404);
+	CHECK_INT(test_request(&s, "GET", "/static/index.html", NULL, NULL, &h), 404);
 	free(h.body);
-	CHECK_INT(request(&s, "GET", "/static/../db/db.c", NULL, NULL, &h), 404);
+	CHECK_INT(test_request(&s, "GET", "/static/../db/db.c", NULL, NULL, &h), 404);
 	free(h.body);
 	/* the API lists itself from the route table */
-	CHECK_INT(request(&s, "GET", "/api", NULL, NULL, &h), 200);
+	CHECK_INT(test_request(&s, "GET", "/api", NULL, NULL, &h), 200);
 	doc = json_loads(h.body, 0, NULL);
 	free(h.body);
 	CHECK(doc && json_array_size(json_object_get(doc, "routes")) >= 10);

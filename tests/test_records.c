@@ -34,22 +34,6 @@ static int add_device(const char *agency, const char *sector, char *token)
 	return 0;
 }
 
-static long request(const struct records *st, const char *method, const char *path,
-		    const char *token, const char *body, struct http_result *h)
-{
-	char url[1200], auth[200];
-	const char *headers[3] = { "Content-Type: application/json", NULL, NULL };
-
-	snprintf(url, sizeof(url), "%s%s", st->s.base, path);
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		headers[1] = auth;
-	}
-	if (test_http(method, url, body, headers, h) != 0)
-		return -1;
-	return h->status;
-}
-
 /* POST a kiosk rating of form kiosk-2018 and free the reply; its status. */
 static long post_rating(const struct records *st, const char *token, const char *id,
 			const char *agency, const char *when, const char *dossier, int answer)
@@ -62,7 +46,7 @@ static long post_rating(const struct records *st, const char *token, const char 
 		 "\"sector\":\"dat-dai\",\"submitted_at\":\"%s\",%s%s%s\"answers\":{\"overall\":%d}}",
 		 id, agency, when, dossier ? "\"dossier_code\":\"" : "", dossier ? dossier : "",
 		 dossier ? "\"," : "", answer);
-	status = request(st, "POST", "/api/responses", token, body, &h);
+	status = test_request(&st->s, "POST", "/api/responses", token, body, &h);
 	free(h.body);
 	return status;
 }
@@ -102,7 +86,7 @@ static void posts_outside_the_time_window_are_refused(void)
 	CHECK_INT(post_rating(&st, st.kiosk, "old-29", "P-HONGBANG", at(t0, -29 * 86400, when), NULL, 3), 201);
 	snprintf(body, sizeof(body), "{\"response_id\":\"old-31\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\","
 		 "\"sector\":\"dat-dai\",\"submitted_at\":\"%s\",\"answers\":{\"overall\":3}}", at(t0, -31 * 86400, when));
-	CHECK_INT(request(&st, "POST", "/api/responses", st.kiosk, body, &h), 400);
+	CHECK_INT(test_request(&st.s, "POST", "/api/responses", st.kiosk, body, &h), 400);
 	CHECK_CONTAINS(h.body, "\"field\":\"submitted_at\"");
 	CHECK_CONTAINS(h.body, "older than 30 days");
 	free(h.body);
@@ -110,7 +94,7 @@ static void posts_outside_the_time_window_are_refused(void)
 	CHECK_INT(post_rating(&st, st.kiosk, "ahead-5m", "P-HONGBANG", at(t0, 300, when), NULL, 3), 201);
 	snprintf(body, sizeof(body), "{\"response_id\":\"ahead-11m\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\","
 		 "\"sector\":\"dat-dai\",\"submitted_at\":\"%s\",\"answers\":{\"overall\":3}}", at(t0, 660, when));
-	CHECK_INT(request(&st, "POST", "/api/responses", st.kiosk, body, &h), 400);
+	CHECK_INT(test_request(&st.s, "POST", "/api/responses", st.kiosk, body, &h), 400);
 	CHECK_CONTAINS(h.body, "\"field\":\"submitted_at\"");
 	CHECK_CONTAINS(h.body, "ahead of the server's clock");
 	free(h.body);
@@ -122,7 +106,7 @@ static void posts_outside_the_time_window_are_refused(void)
 		 "\"answers\":{\"overall\":3}},{\"response_id\":\"b-now\",\"form\":\"kiosk-2018\","
 		 "\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"submitted_at\":\"%s\","
 		 "\"answers\":{\"overall\":3}}]}", at(t0, 0, when));
-	CHECK_INT(request(&st, "POST", "/api/responses/batch", st.kiosk, body, &h), 200);
+	CHECK_INT(test_request(&st.s, "POST", "/api/responses/batch", st.kiosk, body, &h), 200);
 	CHECK_CONTAINS(h.body, "\"field\":\"submitted_at\"");
 	CHECK_CONTAINS(h.body, "\"status\":201");
 	free(h.body);
@@ -146,7 +130,7 @@ static long long late_counter(const struct records *st)
 	const char *at_name;
 	long long n = -1;
 
-	if (request(st, "GET", "/metrics", st->admin, NULL, &h) != 200)
+	if (test_request(&st->s, "GET", "/metrics", st->admin, NULL, &h) != 200)
 		return -2;
 	at_name = strstr(h.body, "\nsipas_late_ratings_total ");
 	if (at_name)
@@ -160,7 +144,7 @@ static char *fetch(const struct records *st, const char *path)
 {
 	struct http_result h;
 
-	if (request(st, "GET", path, NULL, NULL, &h) == 200)
+	if (test_request(&st->s, "GET", path, NULL, NULL, &h) == 200)
 		return h.body;
 	free(h.body);
 	return NULL;
@@ -195,7 +179,7 @@ static void late_ratings_are_stored_and_counted_but_published_figures_stay(void)
 	CHECK(scores && csv);
 	q3 = test_db_int("sipas.db", Q3_COUNT);
 	CHECK_INT(late_counter(&st), 0);
-	CHECK_INT(request(&st, "POST", "/api/responses", st.kiosk, late, &h), 201);
+	CHECK_INT(test_request(&st.s, "POST", "/api/responses", st.kiosk, late, &h), 201);
 	free(h.body);
 	/* stored, and the database's own figures include it */
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE response_id = 'LATE-1' "
@@ -212,7 +196,7 @@ static void late_ratings_are_stored_and_counted_but_published_figures_stay(void)
 	CHECK_STR(again, csv);
 	free(again);
 	/* a resend is not counted again; a rating for an unpublished day is not late */
-	CHECK_INT(request(&st, "POST", "/api/responses", st.kiosk, late, &h), 200);
+	CHECK_INT(test_request(&st.s, "POST", "/api/responses", st.kiosk, late, &h), 200);
 	free(h.body);
 	CHECK_INT(late_counter(&st), 1);
 	CHECK_INT(post_rating(&st, st.kiosk, "Q4-1", "SO-XD", at(time(NULL), 0, when), NULL, 2), 201);
@@ -220,7 +204,7 @@ static void late_ratings_are_stored_and_counted_but_published_figures_stay(void)
 	/* a period published while the server runs is known within a second */
 	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q2", NULL)->status, 0);
 	usleep(1100 * 1000);
-	CHECK_INT(request(&st, "POST", "/api/responses", st.kiosk, late_q2, &h), 201);
+	CHECK_INT(test_request(&st.s, "POST", "/api/responses", st.kiosk, late_q2, &h), 201);
 	free(h.body);
 	CHECK_INT(late_counter(&st), 2);
 	CHECK_INT(test_server_stop(&st.s), 0);
@@ -254,17 +238,17 @@ static void ids_and_dossiers_are_each_agencys_own(void)
 	CHECK_INT(r->status, 0);
 	snprintf(page, sizeof(page), "/s/kiosk-2018%s", strchr(r->out, '?'));
 	page[strcspn(page, "\n")] = '\0';
-	CHECK_INT(request(&st, "GET", page, NULL, NULL, &h), 200);
+	CHECK_INT(test_request(&st.s, "GET", page, NULL, NULL, &h), 200);
 	free(h.body);
 	CHECK_INT(post_rating(&st, st.kiosk, "K-2", "P-HONGBANG", when, "HS-2", 3), 201);
-	CHECK_INT(request(&st, "GET", page, NULL, NULL, &h), 200);
+	CHECK_INT(test_request(&st.s, "GET", page, NULL, NULL, &h), 200);
 	free(h.body);
 	r = sipas_run(NULL, "link", "--form", "kiosk-2018", "--agency", "P-HONGBANG", "--sector", "dat-dai",
 		      "--dossier", "HS-2", NULL);
 	CHECK_INT(r->status, 0);
 	snprintf(page, sizeof(page), "/s/kiosk-2018%s", strchr(r->out, '?'));
 	page[strcspn(page, "\n")] = '\0';
-	CHECK_INT(request(&st, "GET", page, NULL, NULL, &h), 403);
+	CHECK_INT(test_request(&st.s, "GET", page, NULL, NULL, &h), 403);
 	CHECK_CONTAINS(h.body, "đã được đánh giá");
 	free(h.body);
 	CHECK_INT(test_server_stop(&st.s), 0);

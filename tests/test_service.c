@@ -183,26 +183,6 @@ static void client(const struct test_server *s, const char *token, int c)
 	fclose(log);
 }
 
-/* How many ratings the clients have had acknowledged so far. */
-static long acked_so_far(void)
-{
-	long n = 0;
-
-	for (int c = 0; c < CLIENTS; c++) {
-		char path[32];
-		FILE *fp;
-		int ch;
-
-		snprintf(path, sizeof(path), "acked.%d", c);
-		fp = fopen(path, "r");
-		while (fp && (ch = fgetc(fp)) != EOF)
-			n += ch == '\n';
-		if (fp)
-			fclose(fp);
-	}
-	return n;
-}
-
 static void backup_under_load_keeps_every_acknowledged_rating(void)
 {
 	struct test_server s;
@@ -229,7 +209,7 @@ static void backup_under_load_keeps_every_acknowledged_rating(void)
 		}
 	}
 	/* the copy begins once ratings flow (at most 10 s: a slow machine) */
-	for (int waited = 0; waited < 1000 && acked_so_far() < 100; waited++)
+	for (int waited = 0; waited < 1000 && test_count_lines("acked", CLIENTS) < 100; waited++)
 		usleep(10 * 1000);
 	started = now_s();
 	r = sipas_run(NULL, "backup", "backup.db", NULL);
