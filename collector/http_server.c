@@ -39,6 +39,9 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "handlers.h"
+#include "request.h"
+
 #define MAX_PEM (64 * 1024)
 #define ACCESS_LOG_BUFFER (64 * 1024)
 #define ACCESS_LOG_FLUSH_SECONDS 1
@@ -660,6 +663,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
 	if (rc)
 		goto out_log;
+	col_routes_name_metrics(app);
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,

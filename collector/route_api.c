@@ -19,6 +19,7 @@
 #include "../scoring/score.h"
 #include "device.h"
 #include "handlers.h"
+#include "request.h"
 
 /* POST /api/pair {"code"}: a tablet opening its one-time pairing link gets
  * its device token.  Failed attempts spend the address's allowance. */

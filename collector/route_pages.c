@@ -13,6 +13,7 @@
 #include "../lib/period.h"
 #include "../reports/rep_stored.h"
 #include "handlers.h"
+#include "request.h"
 #include "static.h"
 
 /* Reply with a compiled-in file, gzipped when the browser takes it: 304

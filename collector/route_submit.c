@@ -15,6 +15,7 @@
 #include "../responses/response_json.h"
 #include "../responses/store.h"
 #include "handlers.h"
+#include "request.h"
 
 /* Check one posted response against its sender (established before the
  * body was read: a kiosk token, or a phone's signed link) and the clock

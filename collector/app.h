@@ -1,0 +1,124 @@
+/*
+ * app.h - the collector's state every request may use (struct col_app: the
+ * catalog, the key, the writer, limits, metrics, caches), and a request and
+ * its reply as the handlers see them (docs/collector.md).  Only
+ * http_server.c talks to libmicrohttpd.
+ */
+#ifndef SIPAS_APP_H
+#define SIPAS_APP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "device.h"
+#include "errors.h"
+#include "link.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "scores_cache.h"
+#include "writer.h"
+#include "../lib/secret.h"
+#include "../lib/strbuf.h"
+
+#define COL_MAX_BODY (64 * 1024)          /* docs/collector.md */
+#define COL_MAX_BATCH_BODY (1024 * 1024)  /* up to 500 queued ratings */
+#define COL_MAX_BATCH 500
+#define COL_KIOSK_FORM "kiosk-2018"    /* what the kiosk page asks */
+
+#define COL_DEFAULT_MAX_AGE_DAYS 30   /* sipas serve --max-age */
+#define COL_DEFAULT_MIN_FREE ((uint64_t)256 << 20)  /* sipas serve --min-free */
+
+struct col_limits {
+	double device_per_minute, device_burst;
+	double address_per_minute, address_burst;
+	int64_t max_age;              /* seconds a posted submitted_at may lie in the past */
+	uint64_t min_free;            /* bytes free on the database's filesystem, else /healthz 503 */
+};
+
+/* Shared by all requests; immutable after col_app_open but for the
+ * catalog (swapped under catalog_lock by col_app_reload), and the
+ * thread-safe writer, limiters and metrics. */
+struct col_app {
+	char *db_path;
+	struct col_catalog *catalog;  /* read with col_app_catalog */
+	pthread_mutex_t catalog_lock;
+	uint8_t key[SECRET_KEY_BYTES];
+	struct col_writer *writer;
+	struct col_ratelimit device_limit, address_limit;
+	struct col_metrics metrics;
+	struct col_scores_cache *scores_cache;  /* GET /api/scores replies */
+	pthread_mutex_t published_lock;         /* guards the two below */
+	double published_read_at;               /* monotonic seconds; 0: never */
+	struct store_published *published_days; /* days of published periods, for late ratings */
+	int64_t max_age;              /* from col_limits */
+	uint64_t min_free;            /* from col_limits */
+	atomic_int stopping;          /* set at shutdown: submissions get 503 */
+	atomic_int pending;           /* submissions waiting for a commit */
+};
+
+/* Who sent a request, established from its headers and query before any
+ * body byte is read. */
+enum col_sender_kind { COL_SENDER_NONE, COL_SENDER_DEVICE, COL_SENDER_LINK };
+
+struct col_sender {
+	int kind;                     /* enum col_sender_kind */
+	struct device_info dev;       /* COL_SENDER_DEVICE: a kiosk or admin */
+	struct link_fields link;      /* COL_SENDER_LINK: checked; strings in the query */
+};
+
+struct col_request {
+	const char *method;
+	const char *path;
+	const char *body;             /* NUL-terminated; "" when none */
+	size_t body_len;
+	uint64_t client;              /* the client address, for rate limits */
+	double now;                   /* seconds, monotonic */
+	/* header and query lookups, provided by the HTTP layer */
+	const char *(*header)(void *cls, const char *name);
+	const char *(*query)(void *cls, const char *name);
+	void *cls;
+	const struct col_sender *sender;  /* from col_precheck */
+};
+
+/* A checked submission waiting for its commit (see col_pending_job). */
+struct col_pending;
+
+struct col_reply {
+	unsigned status;
+	const char *content_type;
+	struct strbuf body;
+	int retry_after;              /* seconds; 0 = no Retry-After header */
+	const char *allow;            /* for 405 */
+	const void *static_body;      /* set: the body, compiled in (body unused) */
+	size_t static_len;
+	const char *etag;             /* for static files */
+	const char *content_encoding; /* "gzip" or NULL */
+	const char *vary;             /* a Vary header, or NULL */
+	const char *csp;              /* NULL: the collector's default policy */
+	char location[64];            /* a redirect's Location, "" for none */
+	const char *cache_control;    /* NULL: no-store */
+	struct col_pending *pending;  /* set: no reply yet; queue the job first */
+};
+
+/* Load the catalog and the key, start the writer.  ERR_* on failure. */
+int col_app_open(struct col_app *app, const char *db_path, const struct col_limits *limits,
+		 struct err *e);
+
+/* The current catalog, held: release it with col_catalog_release.  Can't
+ * fail. */
+struct col_catalog *col_app_catalog(struct col_app *app);
+
+/* Re-read forms and registry from the database (what `sipas init` loaded
+ * since) and make them current for new requests; requests in flight finish
+ * with the catalog they started with.  On failure the current catalog
+ * stays and e says why. */
+int col_app_reload(struct col_app *app, struct err *e);
+
+/* Stop the writer and free everything col_app_open took. */
+void col_app_close(struct col_app *app);
+
+#endif
