@@ -1,6 +1,7 @@
 /*
  * cmd_import.c - `sipas import --form ID FILE|-`: load survey responses from
  * CSV (docs/design.md).  All-or-nothing per file; re-importing changes nothing.
+ * With --skip-empty, blank questionnaires are skipped and their lines listed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "../responses/import.h"
 
 const char cmd_import_usage[] =
-	"usage: sipas import --form ID [--db PATH] [--verbose] FILE|-\n"
+	"usage: sipas import --form ID [--db PATH] [--skip-empty] [--verbose] FILE|-\n"
 	"\n"
 	"Import survey responses to form ID from a CSV file (or standard input).\n"
 	"The file imports whole or not at all: any bad row refuses the file and\n"
@@ -21,18 +22,39 @@ const char cmd_import_usage[] =
 	"content are skipped, so importing a file twice changes nothing.  Dates\n"
 	"must lie from 2000-01-01 to tomorrow.  Rows are checked before the\n"
 	"database's write lock is taken, so a running collector waits only for\n"
-	"the final copy.\n"
+	"the final copy.  Files as Excel saves them are read: fields separated by\n"
+	"',', ';' or a tab (the one the header uses), a decimal comma when it is\n"
+	"';' or a tab, dates as DD/MM/YYYY (day first); rows of nothing but\n"
+	"separators are skipped.  The file must be UTF-8 (\"CSV UTF-8\").\n"
 	"\n"
-	"  --form ID   the questionnaire the responses answer (e.g. sipas-2017)\n"
-	"  --db PATH   database file (default $SIPAS_DB, else ./sipas.db)\n"
-	"  --verbose   also say on stderr how long checking took and how long the\n"
-	"              write lock was held\n";
+	"  --form ID     the questionnaire the responses answer (e.g. sipas-2017)\n"
+	"  --db PATH     database file (default $SIPAS_DB, else ./sipas.db)\n"
+	"  --skip-empty  skip rows with their ids but no answer at all (no question,\n"
+	"                demographic, follow-up or comment: a questionnaire that came\n"
+	"                back blank) instead of refusing the file; prints how many\n"
+	"                and the first ten of their lines\n"
+	"  --verbose     also say on stderr how long checking took and how long the\n"
+	"                write lock was held\n";
+
+/* "FILE: N empty rows skipped, lines 4, 5, …": the first lines, then an
+ * ellipsis when there were more. */
+static void print_skipped(const char *file, const struct import_stats *stats)
+{
+	long shown = stats->skipped < IMPORT_SKIPPED_LINES ? stats->skipped : IMPORT_SKIPPED_LINES;
+
+	printf("%s: %ld empty %s skipped, %s", file, stats->skipped, stats->skipped == 1 ? "row" : "rows",
+	       stats->skipped == 1 ? "line" : "lines");
+	for (long i = 0; i < shown; i++)
+		printf("%s%ld", i ? ", " : " ", stats->skipped_lines[i]);
+	printf("%s\n", stats->skipped > shown ? ", …" : "");
+}
 
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "form", required_argument, NULL, 'f' },
+		{ "skip-empty", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -45,6 +67,7 @@ int cmd_import(int argc, char **argv)
 	FILE *fp = NULL;
 	struct stat sb;
 	struct err e;
+	unsigned flags = 0;
 	int c, rc, verbose = 0;
 
 	cli_getopt_reset();
@@ -52,6 +75,7 @@ int cmd_import(int argc, char **argv)
 		switch (c) {
 		case 'd': db_opt = optarg; break;
 		case 'f': form_id = optarg; break;
+		case 's': flags |= IMPORT_SKIP_EMPTY; break;
 		case 'v': verbose = 1; break;
 		case 'h': return cli_help(cmd_import_usage);
 		default: return cli_usage_error("import", "unknown option '%s'", argv[optind - 1]);
@@ -80,10 +104,12 @@ int cmd_import(int argc, char **argv)
 	if (!rc)
 		rc = import_csv(db, reg, form, fp, strcmp(file, "-") == 0 ? "<stdin>" : file,
 				fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0,
-				&stats, &e);
+				flags, &stats, &e);
 	if (!rc)
 		printf("%s: %ld rows: %ld imported, %ld already stored\n", file, stats.rows,
 		       stats.added, stats.duplicates);
+	if (!rc && stats.skipped)
+		print_skipped(file, &stats);
 	if (!rc && verbose)
 		fprintf(stderr, "%s: checked and staged in %.3f s; write lock held %.3f s\n", file,
 			stats.stage_seconds, stats.lock_seconds);

@@ -226,20 +226,20 @@ static int load_targets(sqlite3 *db, FILE *fp, const char *name, struct err *e)
 		const char *scope = csv_field(r, (size_t)col[0]), *code = csv_field(r, (size_t)col[1]);
 		const char *thr = csv_field(r, (size_t)col[2]), *from = csv_field(r, (size_t)col[3]);
 		int is_all = strcmp(scope, "all") == 0, quarter = 0;
-		double threshold;
-		char *end;
+		double threshold = 0;
+		const char *hint = "";
+		int bad_threshold = csv_parse_decimal(thr, csv_decimal_comma(r), &threshold, &hint) != 0 ||
+				    !(threshold > 0 && threshold <= 1);
 
 		rc = 0;
-		errno = 0;
-		threshold = strtod(thr, &end);
 		if (!is_all && strcmp(scope, "sector") && strcmp(scope, "agency"))
 			rc = csv_row_fail(r, e, "scope", "'%s' is not all, sector or agency", scope);
 		else if (is_all && *code)
 			rc = csv_row_fail(r, e, "code", "must be empty for scope all, not '%s'", code);
 		else if (!is_all && !*code)
 			rc = csv_row_fail(r, e, "code", "required for scope %s", scope);
-		else if (!*thr || *end || errno || !(threshold > 0 && threshold <= 1))
-			rc = csv_row_fail(r, e, "threshold", "'%s' is not a proportion in (0, 1]", thr);
+		else if (bad_threshold)
+			rc = csv_row_fail(r, e, "threshold", "'%s' is not a proportion in (0, 1]%s", thr, hint);
 		else if (period_parse_quarter(from, &quarter, NULL))
 			rc = csv_row_fail(r, e, "from_period", "'%s' is not a quarter (YYYYQn)", from);
 		if (!rc && !is_all) {

@@ -1,7 +1,8 @@
 /*
  * csv.c - streaming RFC 4180 reader (see csv.h).  A byte-at-a-time state
  * machine over a 64 KiB read buffer; fields of the current record are stored
- * NUL-terminated, one after another, in one growable buffer.
+ * NUL-terminated, one after another, in one growable buffer.  The first
+ * record is read with every candidate separator, and fixes the one it uses.
  */
 #include "csv.h"
 
@@ -12,13 +13,21 @@
 
 #define CSV_READ_CHUNK 65536
 
+/* How to get a file out of Excel that this reader takes. */
+#define CSV_SAVE_AS "save it as \"CSV UTF-8 (Comma delimited)\""
+
+/* The separators a header may use, in the order messages name them. */
+static const char csv_separators[] = ",;\t";
+
 struct csv_reader {
 	FILE *fp;
 	char *name;
 	unsigned char in[CSV_READ_CHUNK];
 	size_t in_pos, in_end;
 	int at_eof;
-	int bom_checked;
+	int started;        /* the start of the stream was checked (BOM, UTF-16) */
+	int in_header;      /* reading the first record: the separator is not fixed yet */
+	char sep;           /* the separator; 0 while the first record has shown none */
 	uint64_t bytes;
 	long line;          /* current physical line */
 	long record_line;   /* line on which the current record starts */
@@ -42,6 +51,7 @@ struct csv_reader *csv_reader_new(FILE *fp, const char *name)
 		return NULL;
 	}
 	r->line = 1;
+	r->in_header = 1;
 	return r;
 }
 
@@ -67,14 +77,6 @@ static int csv_getc(struct csv_reader *r)
 			r->at_eof = 1;
 			return -1;
 		}
-		if (!r->bom_checked) {
-			r->bom_checked = 1;
-			if (r->in_end >= 3 && r->in[0] == 0xEF && r->in[1] == 0xBB && r->in[2] == 0xBF)
-				r->in_pos = 3;
-			r->bytes += r->in_pos;
-			if (r->in_pos == r->in_end)
-				return csv_getc(r);
-		}
 	}
 	r->bytes++;
 	return r->in[r->in_pos++];
@@ -94,6 +96,55 @@ static int csv_peekc(struct csv_reader *r)
 static int csv_fail(struct csv_reader *r, struct err *e, int code, const char *why)
 {
 	return err_set(e, code, "%s:%ld: %s", r->name, r->line, why);
+}
+
+/* The start of the stream: skip a UTF-8 BOM; refuse UTF-16, which Excel
+ * writes as "Unicode Text" (a BOM FF FE or FE FF, or text whose first two
+ * bytes are a character and a NUL, as ASCII is in UTF-16). */
+static int csv_start(struct csv_reader *r, struct err *e)
+{
+	const unsigned char *b = r->in;
+
+	r->started = 1;
+	if (csv_peekc(r) < 0)
+		return 0;
+	if (r->in_end >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF) ||
+			       ((b[0] == 0) != (b[1] == 0))))
+		return csv_fail(r, e, ERR_INVALID, "the file is UTF-16 (Excel's \"Unicode Text\"), not UTF-8; "
+				CSV_SAVE_AS);
+	if (r->in_end >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+		r->in_pos = 3;
+		r->bytes = 3;
+	}
+	return 0;
+}
+
+/* How a message names a separator. */
+static const char *csv_separator_name(char c)
+{
+	return c == ',' ? "','" : c == ';' ? "';'" : "a tab";
+}
+
+/* 1 if c separates fields.  The first record takes any candidate and fixes
+ * the first one it meets; another one in it is an error (rc < 0). */
+static int csv_is_sep(struct csv_reader *r, struct err *e, int c, int *rc)
+{
+	char a, b;
+
+	if (!r->in_header)
+		return c == r->sep;
+	if (c <= 0 || !strchr(csv_separators, c))
+		return 0;
+	if (!r->sep || c == r->sep) {
+		r->sep = (char)c;
+		return 1;
+	}
+	a = strchr(csv_separators, c) < strchr(csv_separators, r->sep) ? (char)c : r->sep;
+	b = a == r->sep ? (char)c : r->sep;
+	*rc = err_set(e, ERR_INVALID, "%s:%ld: the header has both %s and %s between its fields, so its "
+		      "separator is unclear (put a column name that holds one in quotes)", r->name,
+		      r->record_line, csv_separator_name(a), csv_separator_name(b));
+	return 0;
 }
 
 static int csv_put(struct csv_reader *r, struct err *e, int c)
@@ -131,7 +182,8 @@ static int csv_end_field(struct csv_reader *r, struct err *e)
 		return rc;
 	r->len[i] = r->data_len - 1 - r->start[i];
 	if (!utf8_valid(r->data + r->start[i], r->len[i]))
-		return err_set(e, ERR_INVALID, "%s:%ld: field %zu is not valid UTF-8",
+		return err_set(e, ERR_INVALID, "%s:%ld: field %zu is not valid UTF-8: the file was probably "
+			       "saved in a Windows code page (Excel's \"CSV (Comma delimited)\"); " CSV_SAVE_AS,
 			       r->name, r->record_line, i + 1);
 	r->nfields++;
 	return 0;
@@ -176,12 +228,15 @@ static int csv_read_quoted(struct csv_reader *r, struct err *e)
 
 int csv_read_record(struct csv_reader *r, struct err *e)
 {
-	int c, rc, quoted;
+	int c, rc = 0, quoted, any_quoted;
 
+	if (!r->started && (rc = csv_start(r, e)) != 0)
+		return rc;
 	for (;;) {
 		r->nfields = 0;
 		r->data_len = 0;
 		r->record_line = r->line;
+		any_quoted = 0;
 		c = csv_peekc(r);
 		if (c < 0)
 			return ferror(r->fp) ? csv_fail(r, e, ERR_IO, "read error") : 0;
@@ -191,16 +246,19 @@ int csv_read_record(struct csv_reader *r, struct err *e)
 				return rc;
 			c = csv_getc(r);
 			quoted = (c == '"');
+			any_quoted |= quoted;
 			if (quoted) {
 				rc = csv_read_quoted(r, e);
 				if (rc)
 					return rc;
 				c = csv_getc(r);
-				if (c >= 0 && c != ',' && c != '\n' && c != '\r')
-					return csv_fail(r, e, ERR_INVALID,
-							"unexpected character after a closing quote");
+				if (c >= 0 && c != '\n' && c != '\r' && !csv_is_sep(r, e, c, &rc))
+					return rc ? rc : csv_fail(r, e, ERR_INVALID,
+								  "unexpected character after a closing quote");
 			} else {
-				while (c >= 0 && c != ',' && c != '\n' && c != '\r') {
+				while (c >= 0 && c != '\n' && c != '\r' && !csv_is_sep(r, e, c, &rc)) {
+					if (rc)
+						return rc;
 					if (c == '"')
 						return csv_fail(r, e, ERR_INVALID,
 								"quote inside an unquoted field");
@@ -215,7 +273,7 @@ int csv_read_record(struct csv_reader *r, struct err *e)
 			rc = csv_end_field(r, e);
 			if (rc)
 				return rc;
-			if (c != ',')
+			if (c < 0 || c == '\n' || c == '\r')
 				break;
 		}
 		rc = csv_end_line(r, e, c);
@@ -223,9 +281,18 @@ int csv_read_record(struct csv_reader *r, struct err *e)
 			return rc;
 		if (c < 0 && ferror(r->fp))
 			return csv_fail(r, e, ERR_IO, "read error");
-		/* a blank line is one empty unquoted field: skip it */
-		if (r->nfields == 1 && r->len[0] == 0 && !quoted)
+		/* a blank line, or nothing but separators (Excel writes such rows
+		 * below a table): skip it, and let the next record set the separator */
+		if (!any_quoted && r->data_len == r->nfields) {
+			if (r->in_header)
+				r->sep = 0;
 			continue;
+		}
+		if (r->in_header) {
+			r->in_header = 0;
+			if (!r->sep)
+				r->sep = ',';
+		}
 		return 1;
 	}
 }
@@ -253,6 +320,64 @@ long csv_line(const struct csv_reader *r)
 uint64_t csv_bytes(const struct csv_reader *r)
 {
 	return r->bytes;
+}
+
+int csv_decimal_comma(const struct csv_reader *r)
+{
+	return r->sep == ';' || r->sep == '\t';
+}
+
+/* Length of the plain decimal at s with decimal mark `mark`, or 0 when s
+ * does not start with one. */
+static size_t csv_decimal_span(const char *s, char mark)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (s[n] == mark)
+		n += 1 + strspn(s + n + 1, "0123456789");
+	if (n == 0 || (n == 1 && s[0] == mark))
+		return 0;
+	if (s[n] == 'e' || s[n] == 'E') {
+		size_t digits;
+
+		n += 1 + (s[n + 1] == '+' || s[n + 1] == '-');
+		digits = strspn(s + n, "0123456789");
+		if (digits == 0)
+			return 0;
+		n += digits;
+	}
+	return n;
+}
+
+int csv_parse_decimal(const char *s, int decimal_comma, double *out, const char **hint)
+{
+	char mark = decimal_comma ? ',' : '.', other = decimal_comma ? '.' : ',';
+	size_t n = csv_decimal_span(s, mark);
+	char small[64], *copy = small, *comma;
+
+	*hint = "";
+	if (n == 0 || s[n] != '\0') {
+		if (strchr(s, other))
+			*hint = decimal_comma ? ": with ';' or a tab between fields the decimal mark is a comma, "
+						"and a '.' may group thousands (1.500 could mean 1500)"
+					      : ": with ',' between fields the decimal mark is a point";
+		return -1;
+	}
+	if (!decimal_comma) {
+		*out = strtod(s, NULL);
+		return 0;
+	}
+	/* strtod reads the C locale's '.', whatever the file wrote */
+	if (n >= sizeof(small) && !(copy = malloc(n + 1)))
+		return -1;
+	memcpy(copy, s, n + 1);
+	comma = strchr(copy, ',');
+	if (comma)
+		*comma = '.';
+	*out = strtod(copy, NULL);
+	if (copy != small)
+		free(copy);
+	return 0;
 }
 
 const char *csv_name(const struct csv_reader *r)

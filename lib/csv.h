@@ -1,9 +1,17 @@
 /*
  * csv.h - a streaming RFC 4180 reader: quoted fields, doubled quotes,
- * embedded commas and newlines, CRLF or LF line ends, a leading UTF-8 BOM.
- * It reads one record at a time from a FILE, so memory is bounded by the
- * largest record, not the file.  It does not interpret the fields.
- * Blank lines are skipped.  Every field must be valid UTF-8 without NUL.
+ * embedded separators and newlines, CRLF or LF line ends, a leading UTF-8
+ * BOM.  It reads one record at a time from a FILE, so memory is bounded by
+ * the largest record, not the file.  It does not interpret the fields.
+ *
+ * Files as spreadsheets save them (docs/design.md, "CSV files"): the
+ * separator is the one of ',' ';' and tab that stands between the fields
+ * of the first record (the header); Excel with Vietnamese regional settings
+ * writes ';' and decimal commas, so a file separated by ';' or tab has a
+ * decimal comma (csv_decimal_comma, csv_parse_decimal).  Blank lines and
+ * rows of nothing but separators are skipped.  Every field must be valid
+ * UTF-8 without NUL; a UTF-16 file or invalid UTF-8 gets an error that says
+ * how to save the file as UTF-8.
  */
 #ifndef SIPAS_CSV_H
 #define SIPAS_CSV_H
@@ -24,7 +32,9 @@ struct csv_reader;
 struct csv_reader *csv_reader_new(FILE *fp, const char *name);
 
 /* Read the next record.  Returns 1 when a record was read, 0 at end of file,
- * or a negative err_code with "NAME:LINE: why" in `e`. */
+ * or a negative err_code with "NAME:LINE: why" in `e`.  The first record
+ * read sets the separator: the one of ',' ';' and tab outside quotes in it
+ * (',' when none is); a first record with two of them is ERR_INVALID. */
 int csv_read_record(struct csv_reader *r, struct err *e);
 
 /* Fields of the current record: NUL-terminated, owned by the reader, valid
@@ -38,6 +48,20 @@ long csv_line(const struct csv_reader *r);
 
 /* Bytes consumed from the stream so far (for progress). */
 uint64_t csv_bytes(const struct csv_reader *r);
+
+/* 1 when the file's numbers have a decimal comma: its separator (from the
+ * first record) is ';' or tab; 0 when it is ','. */
+int csv_decimal_comma(const struct csv_reader *r);
+
+/* Parse `s` as a plain decimal number: digits with an optional fraction
+ * after the decimal mark (',' when decimal_comma, else '.'), and an
+ * optional exponent (e or E, a sign, digits); no sign, space, thousands
+ * separator, hexadecimal, inf or nan.  Every number of every file sipas
+ * reads goes through it.  Returns 0 with *out set, or -1 with *hint set
+ * to "" or, when s has the other decimal mark, a clause beginning ": "
+ * for the caller to append to its message (with a decimal comma a '.' is
+ * refused: 70.765 could be 70765 with its thousands grouped). */
+int csv_parse_decimal(const char *s, int decimal_comma, double *out, const char **hint);
 
 /* The name given to csv_reader_new. */
 const char *csv_name(const struct csv_reader *r);

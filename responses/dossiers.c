@@ -3,7 +3,7 @@
  */
 #include "dossiers.h"
 
-#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,13 +31,16 @@ static int parse_period(const char *s, int *quarter)
 	return 0;
 }
 
-static int parse_count(const char *s, long long *out)
+/* A count: a whole number from 0 to MAX_DOSSIERS, read as every number of
+ * a file is (csv_parse_decimal); *hint as that gives it. */
+static int parse_count(const struct csv_reader *r, const char *s, long long *out, const char **hint)
 {
-	char *end;
+	double v;
 
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return *s >= '0' && *s <= '9' && !*end && !errno && *out <= MAX_DOSSIERS ? 0 : -1;
+	if (csv_parse_decimal(s, csv_decimal_comma(r), &v, hint) != 0 || v != floor(v) || v > MAX_DOSSIERS)
+		return -1;
+	*out = (long long)v;
+	return 0;
 }
 
 /* The statements of one import. */
@@ -52,6 +55,7 @@ static int import_row(sqlite3 *db, struct loader *l, const struct registry *reg,
 	const char *sector_code = csv_field(r, (size_t)col[2]), *count = csv_field(r, (size_t)col[3]);
 	const struct registry_entry *agency = registry_agency(reg, agency_code);
 	const struct registry_entry *sector = registry_sector(reg, sector_code);
+	const char *hint;
 	long long dossiers;
 	int quarter, first;
 
@@ -62,9 +66,9 @@ static int import_row(sqlite3 *db, struct loader *l, const struct registry *reg,
 		return csv_row_fail(r, e, "agency", "unknown agency '%.40s'", agency_code);
 	if (!sector)
 		return csv_row_fail(r, e, "sector", "unknown sector '%.40s'", sector_code);
-	if (parse_count(count, &dossiers) != 0)
-		return csv_row_fail(r, e, "dossiers", "'%.40s' is not a whole number from 0 to %lld", count,
-				    MAX_DOSSIERS);
+	if (parse_count(r, count, &dossiers, &hint) != 0)
+		return csv_row_fail(r, e, "dossiers", "'%.40s' is not a whole number from 0 to %lld%s", count,
+				    MAX_DOSSIERS, hint);
 	/* the first row of a (period, agency) in this file clears its stored rows */
 	sqlite3_bind_text(l->seen, 1, period, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(l->seen, 2, agency->id);

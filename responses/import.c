@@ -37,6 +37,8 @@ static int map_columns(struct csv_reader *r, const struct form *form,
 
 		if (response_field_lookup(form, name, &fields[i], NULL))
 			return csv_row_fail(r, e, name, "unknown column");
+		fields[i].decimal_comma = csv_decimal_comma(r);
+		fields[i].spreadsheet = 1;
 		for (size_t j = 0; j < i; j++)
 			if (fields[j].kind == fields[i].kind && fields[j].index == fields[i].index)
 				return csv_row_fail(r, e, name, "appears twice");
@@ -63,10 +65,11 @@ static double seconds_now(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Check every data row of r and stage it in store; counts go to stats. */
+/* Check every data row of r and stage it in store, skipping empty ones
+ * when flags say so; counts go to stats. */
 static int stage_rows(const struct registry *reg, const struct form *form, struct csv_reader *r,
-		      uint64_t size, struct store *store, const struct response_field *fields,
-		      struct import_stats *stats, struct err *e)
+		      uint64_t size, unsigned flags, struct store *store,
+		      const struct response_field *fields, struct import_stats *stats, struct err *e)
 {
 	struct response *resp = malloc(sizeof(*resp));
 	size_t ncols = csv_nfields(r);
@@ -88,12 +91,21 @@ static int stage_rows(const struct registry *reg, const struct form *form, struc
 		rc = 0;
 		for (size_t i = 0; i < ncols && !rc; i++)
 			rc = response_set_text(resp, reg, &fields[i], csv_field(r, i), e);
-		if (!rc)
-			rc = response_check(resp, e);
-		if (!rc)
-			rc = response_check_date(resp, today, e);
-		if (!rc)
-			rc = store_stage(store, resp, csv_line(r), e);
+		if (!rc && response_is_empty(resp)) {
+			/* a paper questionnaire that came back blank */
+			if (!(flags & IMPORT_SKIP_EMPTY))
+				rc = err_set(e, ERR_INVALID, "no answer at all (an empty questionnaire); the file "
+					     "is refused whole: sipas import --skip-empty imports it without such rows");
+			else if (stats->skipped++ < IMPORT_SKIPPED_LINES)
+				stats->skipped_lines[stats->skipped - 1] = csv_line(r);
+		} else {
+			if (!rc)
+				rc = response_check(resp, e);
+			if (!rc)
+				rc = response_check_date(resp, today, e);
+			if (!rc)
+				rc = store_stage(store, resp, csv_line(r), e);
+		}
 		if (rc) {
 			csv_row_locate(r, e);
 			break;
@@ -137,7 +149,8 @@ static int copy_staged(sqlite3 *db, struct store *store, const char *name,
 }
 
 int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form, FILE *fp,
-	       const char *name, uint64_t size, struct import_stats *stats, struct err *e)
+	       const char *name, uint64_t size, unsigned flags, struct import_stats *stats,
+	       struct err *e)
 {
 	struct csv_reader *r = csv_reader_new(fp, name);
 	struct response_field *fields = NULL;
@@ -166,7 +179,7 @@ int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form,
 		rc = db_exec(db, "BEGIN", e);
 	if (rc)
 		goto out;
-	rc = stage_rows(reg, form, r, size, store, fields, stats, e);
+	rc = stage_rows(reg, form, r, size, flags, store, fields, stats, e);
 	if (!rc) {
 		long line;
 

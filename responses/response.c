@@ -5,13 +5,12 @@
 #include "response.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <stddef.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/csv.h"
 #include "../lib/period.h"
 #include "../lib/utf8.h"
 
@@ -44,6 +43,8 @@ int response_field_lookup(const struct form *form, const char *name, struct resp
 {
 	long i;
 
+	out->decimal_comma = 0;
+	out->spreadsheet = 0;
 	for (size_t k = 0; k < sizeof(fixed_fields) / sizeof(fixed_fields[0]); k++) {
 		if (strcmp(name, fixed_fields[k].name) == 0) {
 			out->kind = fixed_fields[k].kind;
@@ -131,39 +132,60 @@ static int set_choice_text(struct response *r, size_t idx, const char *value, st
 	return err_set_field(e, ERR_INVALID, c->id, "'%.40s' is not one of the form's values", value);
 }
 
-/* 1 if s is a plain decimal: digits, an optional fraction and exponent; no
- * sign, hexadecimal, inf or nan (strtod takes all of those). */
-static int plain_decimal(const char *s)
+static int set_weight(struct response *r, const struct response_field *field, const char *value,
+		      struct err *e)
 {
-	size_t n = strspn(s, "0123456789");
-
-	if (s[n] == '.')
-		n += 1 + strspn(s + n + 1, "0123456789");
-	if (n == 0 || (n == 1 && s[0] == '.'))
-		return 0;
-	if (s[n] == 'e' || s[n] == 'E') {
-		n += 1 + (s[n + 1] == '+' || s[n + 1] == '-');
-		if (!strchr("0123456789", s[n]) || !s[n])
-			return 0;
-		n += strspn(s + n, "0123456789");
-	}
-	return s[n] == '\0';
-}
-
-static int set_weight(struct response *r, const char *value, struct err *e)
-{
+	const char *hint;
 	double w;
 
 	if (!*value) {
 		r->weight = 1.0;
 		return 0;
 	}
-	w = plain_decimal(value) ? strtod(value, NULL) : NAN;
 	/* sums of squared weights over millions of rows must stay finite */
-	if (!(w >= RESPONSE_MIN_WEIGHT && w <= RESPONSE_MAX_WEIGHT))
-		return err_set_field(e, ERR_INVALID, "weight", "'%.40s' is not a plain decimal from %g to %g",
-				     value, RESPONSE_MIN_WEIGHT, RESPONSE_MAX_WEIGHT);
+	if (csv_parse_decimal(value, field->decimal_comma, &w, &hint) != 0 ||
+	    !(w >= RESPONSE_MIN_WEIGHT && w <= RESPONSE_MAX_WEIGHT))
+		return err_set_field(e, ERR_INVALID, "weight", "'%.40s' is not a plain decimal from %g to %g%s",
+				     value, RESPONSE_MIN_WEIGHT, RESPONSE_MAX_WEIGHT, hint);
 	r->weight = w;
+	return 0;
+}
+
+/* A date written day first (see response_set_text) as ISO 8601 in iso;
+ * 0, or -1 when value does not have that shape (its numbers are checked
+ * by period_parse_timestamp). */
+static int day_first_to_iso(const char *value, char iso[32])
+{
+	const char *time = value + 10;
+	size_t hour;
+
+	if (strlen(value) < 10 || value[2] != '/' || value[5] != '/' || strspn(value, "0123456789") != 2 ||
+	    strspn(value + 3, "0123456789") != 2 || strspn(value + 6, "0123456789") != 4)
+		return -1;
+	if (*time == '\0') {
+		snprintf(iso, 32, "%.4s-%.2s-%.2s", value + 6, value + 3, value);
+		return 0;
+	}
+	hour = strspn(time + 1, "0123456789");
+	if (*time != ' ' || hour < 1 || hour > 2 || strlen(time + 1 + hour) > 6 ||
+	    strspn(time + 1 + hour, ":0123456789") != strlen(time + 1 + hour))
+		return -1;
+	snprintf(iso, 32, "%.4s-%.2s-%.2sT%s%s", value + 6, value + 3, value, hour == 1 ? "0" : "", time + 1);
+	return 0;
+}
+
+static int set_submitted_at(struct response *r, const struct response_field *field, const char *value,
+			    struct err *e)
+{
+	char iso[32];
+	int day_first = field->spreadsheet && day_first_to_iso(value, iso) == 0;
+
+	if (!*value)
+		return err_set_field(e, ERR_INVALID, "submitted_at", "required");
+	if (period_parse_timestamp(day_first ? iso : value, &r->ts, &r->day, NULL))
+		return err_set_field(e, ERR_INVALID, "submitted_at", "'%.40s' is not a date (YYYY-MM-DD%s) or "
+				     "ISO 8601 date-time", value, field->spreadsheet ? " or DD/MM/YYYY" : "");
+	r->has_ts = 1;
 	return 0;
 }
 
@@ -176,13 +198,7 @@ int response_set_text(struct response *r, const struct registry *reg,
 			return err_set_field(e, ERR_INVALID, "response_id", "required");
 		return set_code(r->response_id, RESPONSE_MAX_ID, "response_id", value, e);
 	case FIELD_SUBMITTED_AT:
-		if (!*value)
-			return err_set_field(e, ERR_INVALID, "submitted_at", "required");
-		if (period_parse_timestamp(value, &r->ts, &r->day, NULL))
-			return err_set_field(e, ERR_INVALID, "submitted_at", "'%.40s' is not a date (YYYY-MM-DD) or ISO 8601 date-time",
-				      value);
-		r->has_ts = 1;
-		return 0;
+		return set_submitted_at(r, field, value, e);
 	case FIELD_AGENCY:
 		r->agency = registry_agency(reg, value);
 		if (!r->agency)
@@ -215,7 +231,7 @@ int response_set_text(struct response *r, const struct registry *reg,
 	case FIELD_PSU:
 		return set_code(r->psu, RESPONSE_MAX_CODE, "psu", value, e);
 	case FIELD_WEIGHT:
-		return set_weight(r, value, e);
+		return set_weight(r, field, value, e);
 	case FIELD_COMMENT:
 		if (!r->form->has_comment && *value)
 			return err_set_field(e, ERR_INVALID, "comment", "form %s takes no comment", r->form->id);
@@ -236,6 +252,19 @@ int response_set_text(struct response *r, const struct registry *reg,
 	default:
 		return err_set(e, ERR_INTERNAL, "unknown field kind %d", field->kind);
 	}
+}
+
+int response_is_empty(const struct response *r)
+{
+	const struct form *f = r->form;
+
+	for (size_t i = 0; i < f->n_items; i++)
+		if (r->answers[i])
+			return 0;
+	for (size_t i = 0; i < f->n_choices; i++)
+		if (r->choices[i])
+			return 0;
+	return r->comment[0] == '\0';
 }
 
 int response_check(const struct response *r, struct err *e)

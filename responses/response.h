@@ -37,6 +37,8 @@ struct response_field {
 	int kind;         /* enum response_field_kind */
 	size_t index;     /* FIELD_ANSWER / FIELD_CHOICE: the question */
 	const char *name; /* borrowed: a constant or the form's id */
+	int decimal_comma; /* numbers in this column have a decimal comma (csv_decimal_comma) */
+	int spreadsheet;   /* a CSV cell: dates may also be day first, as Excel writes them */
 };
 
 struct response {
@@ -61,18 +63,26 @@ struct response {
 /* Reset `r` to an empty response of `form` with the import defaults (docs/design.md). */
 void response_init(struct response *r, const struct form *form);
 
-/* Find the field called `name` (a response field, a question or a choice id).
- * ERR_INVALID "unknown field" when there is none.  Can't fail otherwise. */
+/* Find the field called `name` (a response field, a question or a choice id),
+ * its numbers with a decimal point.  ERR_INVALID "unknown field" when there
+ * is none.  Can't fail otherwise. */
 int response_field_lookup(const struct form *form, const char *name, struct response_field *out,
 			  struct err *e);
 
 /* Set `field` from text, as in a CSV cell; "" leaves an optional field unset.
- * ERR_INVALID naming the field (e->field) when the value is not acceptable. */
+ * In a spreadsheet's column (field->spreadsheet) submitted_at may also be
+ * written day first, as Excel writes dates with Vietnamese settings: DD/MM/YYYY, optionally followed by " H:MM",
+ * " HH:MM" or " HH:MM:SS" (Vietnam time).  ERR_INVALID naming the field
+ * (e->field) when the value is not acceptable. */
 int response_set_text(struct response *r, const struct registry *reg,
 		      const struct response_field *field, const char *value, struct err *e);
 
 /* Set answer `item` to the integer `value` (JSON input). */
 int response_set_answer(struct response *r, size_t item, long long value, struct err *e);
+
+/* 1 when r has no answer, no choice (demographic or follow-up) and no
+ * comment: a questionnaire that came back blank, whatever its ids say. */
+int response_is_empty(const struct response *r);
 
 /* Check what only the whole response can show: required fields present, at
  * least one question answered, follow-ups only when their trigger holds. */

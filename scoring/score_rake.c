@@ -170,10 +170,9 @@ static int parse_margins(struct score_rake *r, FILE *fp, struct err *e)
 	if (rc == 1)
 		rc = csv_map_header(cr, cols, required, col, e);
 	while (!rc && (rc = csv_read_record(cr, e)) == 1) {
-		const char *var, *level, *tot;
+		const char *var, *level, *tot, *hint;
 		double total;
 		size_t vi = 0;
-		char *end;
 
 		rc = 0;
 		if (csv_nfields(cr) != 3) {
@@ -184,10 +183,9 @@ static int parse_margins(struct score_rake *r, FILE *fp, struct err *e)
 		var = csv_field(cr, (size_t)col[0]);
 		level = csv_field(cr, (size_t)col[1]);
 		tot = csv_field(cr, (size_t)col[2]);
-		errno = 0;
-		total = strtod(tot, &end);
-		if (!*tot || *end || errno || !isfinite(total) || !(total > 0)) {
-			rc = csv_row_fail(cr, e, "total", "'%.40s' is not a number greater than 0", tot);
+		if (csv_parse_decimal(tot, csv_decimal_comma(cr), &total, &hint) != 0 || !isfinite(total) ||
+		    !(total > 0)) {
+			rc = csv_row_fail(cr, e, "total", "'%.40s' is not a number greater than 0%s", tot, hint);
 			break;
 		}
 		rc = find_var(r, var, cr, &vi, e);

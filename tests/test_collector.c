@@ -120,6 +120,9 @@ static const struct {
 } bad_posts[] = {
 	{ "not json", "body", 400 },
 	{ "[1,2]", NULL, 400 },
+	/* day-first dates are for spreadsheets: the API takes ISO 8601 only */
+	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+	  "\"submitted_at\":\"03/08/2026\",\"answers\":{\"overall\":3}}", "submitted_at", 400 },
 	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
 	  "\"submitted_at\":\"2026-08-03\",\"answers\":{\"overall\":4}}", "answers.overall", 400 },
 	{ "{\"response_id\":\"b\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","

@@ -151,6 +151,30 @@ static void a_bad_row_refuses_the_file(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT sum(dossiers) FROM dossiers"), 100);
 }
 
+/* Totals as Excel saves them in Vietnam: ';' between fields, rows of
+ * separators below the table; a '.' (a thousands group there) is refused. */
+static void excel_vietnam_totals(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run("\xEF\xBB\xBFperiod;agency;sector;dossiers\r\n2026Q3;P-HONGBANG;dat-dai;1234\r\n"
+		      "2026-07;P-LECHAN;xay-dung;50\r\n;;;\r\n;;;\r\n", "dossiers", "import", "-", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "2 rows loaded");
+	CHECK_INT(test_db_int("sipas.db", "SELECT sum(dossiers) FROM dossiers"), 1284);
+	r = sipas_run("period;agency;sector;dossiers\n2026Q3;P-HONGBANG;dat-dai;1.234\n", "dossiers", "import", "-",
+		      NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "<stdin>:2: column dossiers: '1.234' is not a whole number from 0 to 100000000: "
+		       "with ';' or a tab between fields the decimal mark is a comma");
+	r = sipas_run("period;agency;sector;dossiers\n2026Q3;P-HONGBANG;dat-dai;12,5\n", "dossiers", "import", "-",
+		      NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "<stdin>:2: column dossiers: '12,5' is not a whole number from 0 to 100000000");
+	CHECK_INT(test_db_int("sipas.db", "SELECT sum(dossiers) FROM dossiers"), 1284);
+}
+
 /* The quarterly report's counter section: the kiosk ratings beside the
  * survey, both rates named, the reasons counted. */
 static void the_report_shows_the_counter_beside_the_survey(void)
@@ -184,6 +208,7 @@ const struct test_case dossiers_tests[] = {
 	{ "the_dossier_rate_by_hand", the_dossier_rate_by_hand },
 	{ "a_file_replaces_only_its_own_period_and_agency", a_file_replaces_only_its_own_period_and_agency },
 	{ "a_bad_row_refuses_the_file", a_bad_row_refuses_the_file },
+	{ "excel_vietnam_totals", excel_vietnam_totals },
 	{ "the_report_shows_the_counter_beside_the_survey", the_report_shows_the_counter_beside_the_survey },
 	{ NULL, NULL }
 };

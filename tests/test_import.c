@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 
 #include "test.h"
+#include "../lib/csv.h"
+#include "../lib/strbuf.h"
 
 #define HEADER "response_id,submitted_at,agency,sector,channel,dossier_code,stratum,psu,weight," \
 	       "gender,e1.1,e2.1,overall,comment\n"
@@ -258,6 +260,7 @@ static void usage_errors(void)
 	r = sipas_run(NULL, "import", "--help", NULL);
 	CHECK_INT(r->status, 0);
 	CHECK_CONTAINS(r->out, "usage: sipas import --form ID");
+	CHECK_CONTAINS(r->out, "--skip-empty");
 }
 
 /* Weights are plain decimals in a range whose sums stay finite. */
@@ -378,6 +381,274 @@ static void ids_and_dossiers_are_per_agency(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM strata"), 2);
 }
 
+/* A questionnaire that came back blank (its ids, no answer) refuses the
+ * file and says how to go on; --skip-empty skips such rows and names their
+ * lines.  Rows of nothing but separators are skipped always, uncounted. */
+static void empty_questionnaires(void)
+{
+	struct strbuf csv;
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	strbuf_init(&csv, 0);
+	strbuf_addstr(&csv, HEADER GOOD1 ",,,,,,,,,,,,,\n");
+	/* lines 4..15: twelve empty questionnaires, a separator-only row among them */
+	for (int i = 0; i < 12; i++) {
+		strbuf_addf(&csv, "e%d,2026-08-02,SO-XD,xay-dung,paper,,,,1.5,,,,,\n", i);
+		if (i == 5)
+			strbuf_addstr(&csv, ",,,,,,,,,,,,,\r\n");
+	}
+	strbuf_addstr(&csv, GOOD2 ",,,,,,,,,,,,,\n,,,,,,,,,,,,,\n");
+	CHECK(!csv.failed);
+	CHECK_INT(test_write("in.csv", strbuf_str(&csv)), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:4: no answer at all (an empty questionnaire); the file is refused "
+		       "whole: sipas import --skip-empty imports it without such rows");
+	CHECK_INT(responses(), 0);
+	r = sipas_run(NULL, "import", "--skip-empty", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "in.csv: 14 rows: 2 imported, 0 already stored\n"
+		       "in.csv: 12 empty rows skipped, lines 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, …\n");
+	CHECK_INT(responses(), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE response_id LIKE 'e%'"), 0);
+	/* a few: all named, no ellipsis */
+	CHECK_INT(test_write("in.csv", HEADER "e1,2026-08-02,SO-XD,xay-dung,,,,,,,,,,\n" GOOD1
+			     "e2,2026-08-02,SO-XD,xay-dung,,,,,,,,,,\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "--skip-empty", "in.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "in.csv: 3 rows: 0 imported, 1 already stored\n"
+		       "in.csv: 2 empty rows skipped, lines 2, 4\n");
+	/* a demographic or a comment is an answer: such a row is not skipped */
+	CHECK_INT(test_write("in.csv", HEADER "e1,2026-08-02,SO-XD,xay-dung,,,,,,nam,,,,\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "--skip-empty", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:2: column overall: no question is answered");
+	CHECK_INT(test_write("in.csv", HEADER "e1,2026-08-02,SO-XD,xay-dung,,,,,,,,,,\"chưa trả lời\"\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "--skip-empty", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:2: column overall: no question is answered");
+	/* an empty row's ids are still checked */
+	CHECK_INT(test_write("in.csv", HEADER "e1,2026-08-02,SO-XX,xay-dung,,,,,,,,,,\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "--skip-empty", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:2: column agency: unknown agency 'SO-XX'");
+	CHECK_INT(responses(), 2);
+	strbuf_release(&csv);
+}
+
+/* The fixture's responses as Excel saves them with Vietnamese regional
+ * settings ("CSV UTF-8"): a BOM, CRLF, ';' between fields, a decimal comma
+ * in the weights and dates day first; `separator` may be ';' or a tab. */
+static char *excel_vietnam(const char *path, char separator)
+{
+	FILE *fp = fopen(path, "rb");
+	struct csv_reader *r = fp ? csv_reader_new(fp, path) : NULL;
+	long weight = -1, date = -1;
+	struct strbuf out;
+	struct err e;
+
+	strbuf_init(&out, 0);
+	strbuf_addstr(&out, "\xEF\xBB\xBF");
+	while (r && csv_read_record(r, &e) == 1) {
+		for (size_t i = 0; i < csv_nfields(r); i++) {
+			const char *v = csv_field(r, i);
+			char cell[64];
+
+			if (csv_line(r) == 1) {
+				weight = strcmp(v, "weight") == 0 ? (long)i : weight;
+				date = strcmp(v, "submitted_at") == 0 ? (long)i : date;
+			}
+			if (i)
+				strbuf_addch(&out, separator);
+			if (csv_line(r) > 1 && (long)i == weight && strlen(v) < sizeof(cell)) {
+				strcpy(cell, v);
+				if (strchr(cell, '.'))
+					*strchr(cell, '.') = ',';
+				strbuf_addstr(&out, cell);
+			} else if (csv_line(r) > 1 && (long)i == date && strlen(v) == 10) {
+				strbuf_addf(&out, "%.2s/%.2s/%.4s", v + 8, v + 5, v);
+			} else {
+				strbuf_addf(&out, "\"%s\"", v);   /* the fixture's texts hold no quote */
+			}
+		}
+		strbuf_addstr(&out, "\r\n");
+	}
+	csv_reader_free(r);
+	if (fp)
+		fclose(fp);
+	if (out.failed || weight < 0 || date < 0) {
+		strbuf_release(&out);
+		return NULL;
+	}
+	return strbuf_detach(&out, NULL);
+}
+
+/* Import `path` into a new database and score the quarter; the CSV output
+ * is the caller's (free()), NULL when either failed. */
+static char *import_and_score(const char *path)
+{
+	const struct cmd_result *r;
+
+	unlink("sipas.db");
+	unlink("sipas.db-wal");
+	unlink("sipas.db-shm");
+	if (test_init_fixture(0) != 0)
+		return NULL;
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", path, NULL);
+	if (r->status != 0 || !strstr(r->out, "2963 rows: 2963 imported")) {
+		fprintf(stderr, "    import of %s: %s%s", path, r->out, r->err);
+		return NULL;
+	}
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--by", "agency", "--format", "csv", NULL);
+	return r->status == 0 ? strdup(r->out) : NULL;
+}
+
+/* The same responses saved by Excel in Vietnam score exactly the same. */
+static void excel_vietnam_files_import_the_same(void)
+{
+	char path[4096], *semi, *tab, *plain = NULL, *score_semi = NULL, *score_tab = NULL;
+
+	snprintf(path, sizeof(path), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	semi = excel_vietnam(path, ';');
+	tab = excel_vietnam(path, '\t');
+	CHECK(semi && tab && strstr(semi, ";70,765;") && strstr(semi, ";\"nam\";") && strstr(semi, ";02/08/2026;"));
+	CHECK_INT(test_write("semi.csv", semi), 0);
+	CHECK_INT(test_write("tab.csv", tab), 0);
+	plain = import_and_score(path);
+	score_semi = import_and_score("semi.csv");
+	score_tab = import_and_score("tab.csv");
+	CHECK(plain && score_semi && score_tab && strlen(plain) > 1000);
+	CHECK_STR(score_semi, plain);
+	CHECK_STR(score_tab, plain);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE weight = 70.765"), 1);
+	free(plain);
+	free(score_semi);
+	free(score_tab);
+	free(semi);
+	free(tab);
+}
+
+/* With a decimal comma a '.' in a number is refused by cell: 70.765
+ * could be seventy thousand.  Dates are day first. */
+static void excel_vietnam_values(void)
+{
+	static const struct {
+		const char *row, *message;
+	} bad[] = {
+		{ "w1;02/08/2026;SO-XD;dat-dai;70.765;5\r\n",
+		  "in.csv:2: column weight: '70.765' is not a plain decimal from 1e-06 to 1e+09: with ';' or a tab "
+		  "between fields the decimal mark is a comma, and a '.' may group thousands (1.500 could mean "
+		  "1500)" },
+		{ "w1;31/02/2026;SO-XD;dat-dai;1;5\r\n", "in.csv:2: column submitted_at: '31/02/2026' is not a date" },
+		{ "w1;2/8/2026;SO-XD;dat-dai;1;5\r\n", "in.csv:2: column submitted_at: '2/8/2026' is not a date" },
+		{ "w1;02/08/26;SO-XD;dat-dai;1;5\r\n", "in.csv:2: column submitted_at: '02/08/26' is not a date" },
+		{ "w1;02/08/2026 25:00;SO-XD;dat-dai;1;5\r\n", "in.csv:2: column submitted_at: '02/08/2026 25:00' is not a date" },
+		{ "w1;02/08/1999;SO-XD;dat-dai;1;5\r\n", "in.csv:2: column submitted_at: is before 2000-01-01" },
+	};
+	const struct cmd_result *r;
+	char csv[512];
+
+	CHECK_INT(test_init_fixture(0), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(csv, sizeof(csv), "response_id;submitted_at;agency;sector;weight;overall\r\n%s", bad[i].row);
+		CHECK_INT(test_write("in.csv", csv), 0);
+		r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+		if (r->status != 1 || !strstr(r->err, bad[i].message)) {
+			test_fail(__FILE__, __LINE__, "case %zu: exit %d, %s", i, r->status, r->err);
+			return;
+		}
+	}
+	CHECK_INT(test_write("in.csv", "response_id;submitted_at;agency;sector;weight;overall\r\n"
+			     "d1;02/08/2026;SO-XD;dat-dai;1,5;5\r\n"
+			     "d2;02/08/2026 9:15;SO-XD;dat-dai;;4\r\n"
+			     "d3;02/08/2026 23:59:30;SO-XD;dat-dai;2e-1;4\r\n"
+			     ";;;;;\r\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "3 rows: 3 imported");
+	CHECK_INT(test_db_int("sipas.db", "SELECT weight * 10 FROM responses WHERE response_id = 'd1'"), 15);
+	/* Vietnam time: 2026-08-02T00:00+07:00, then 09:15 and 23:59:30 of that day */
+	CHECK_INT(test_db_int("sipas.db", "SELECT ts FROM responses WHERE response_id = 'd1'"), 1785603600);
+	CHECK_INT(test_db_int("sipas.db", "SELECT ts FROM responses WHERE response_id = 'd2'"), 1785603600 + 33300);
+	CHECK_INT(test_db_int("sipas.db", "SELECT ts FROM responses WHERE response_id = 'd3'"), 1785603600 + 86370);
+	/* a comma file keeps its decimal point: 1,5 is two cells there */
+	CHECK_INT(test_write("in.csv", "response_id,submitted_at,agency,sector,weight,overall\n"
+			     "c1,02/08/2026,SO-XD,dat-dai,\"1,5\",5\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:2: column weight: '1,5' is not a plain decimal from 1e-06 to 1e+09: with ',' "
+		       "between fields the decimal mark is a point");
+	/* a header that mixes separators */
+	CHECK_INT(test_write("in.csv", "response_id;submitted_at,agency,sector,overall\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:1: the header has both ',' and ';' between its fields");
+}
+
+/* Write `n` bytes to path; 0 or -1. */
+static int write_bytes(const char *path, const char *bytes, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+	int ok = fp && fwrite(bytes, 1, n, fp) == n;
+
+	return (fp && fclose(fp) == 0 && ok) ? 0 : -1;
+}
+
+/* Files Excel saved as "Unicode Text" (UTF-16) or in a Windows code page
+ * are refused with the way to save them; a BOM and CRLF are fine. */
+static void other_encodings_refused(void)
+{
+	const char *utf8 = "response_id,submitted_at,agency,sector,overall,comment\r\n"
+			   "u1,2026-08-02,SO-XD,dat-dai,5,Tốt\r\n";
+	char utf16[512];
+	size_t n = 0;
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	/* UTF-16 LE with its BOM, as Excel's "Unicode Text" (ASCII here but the ố) */
+	utf16[n++] = (char)0xFF;
+	utf16[n++] = (char)0xFE;
+	for (const char *p = utf8; *p; p++) {
+		if ((unsigned char)*p >= 0x80) {   /* ố is U+1ED1 */
+			utf16[n++] = (char)0xD1;
+			utf16[n++] = (char)0x1E;
+			p += 2;
+			continue;
+		}
+		utf16[n++] = *p;
+		utf16[n++] = 0;
+	}
+	CHECK_INT(write_bytes("u16.csv", utf16, n), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "u16.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "u16.csv:1: the file is UTF-16 (Excel's \"Unicode Text\"), not UTF-8; save it as "
+		       "\"CSV UTF-8 (Comma delimited)\"");
+	/* without its BOM */
+	CHECK_INT(write_bytes("u16.csv", utf16 + 2, n - 2), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "u16.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "u16.csv:1: the file is UTF-16");
+	/* cp1258: "Tốt" is T, o circumflex (F4), combining acute (EC), t */
+	CHECK_INT(test_write("cp.csv", "response_id,submitted_at,agency,sector,overall,comment\r\n"
+			     "u1,2026-08-02,SO-XD,dat-dai,5,T\xF4\xEC" "t\r\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "cp.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "cp.csv:2: field 6 is not valid UTF-8: the file was probably saved in a Windows "
+		       "code page (Excel's \"CSV (Comma delimited)\"); save it as \"CSV UTF-8 (Comma delimited)\"");
+	CHECK_INT(responses(), 0);
+	/* UTF-8 with a BOM and CRLF line ends, as "CSV UTF-8" writes it */
+	CHECK_INT(write_bytes("ok.csv", "\xEF\xBB\xBF", 3), 0);
+	{
+		FILE *fp = fopen("ok.csv", "ab");
+
+		CHECK(fp && fputs(utf8, fp) >= 0 && fclose(fp) == 0);
+	}
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "ok.csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT comment = 'Tốt' FROM responses WHERE response_id = 'u1'"), 1);
+}
+
 /* Rows are checked and staged before the write lock is taken: while the
  * import still reads its input, another connection can begin a write. */
 static void checking_holds_no_write_lock(void)
@@ -442,5 +713,9 @@ const struct test_case import_tests[] = {
 	{ "failed_import_leaves_database_unchanged", failed_import_leaves_database_unchanged },
 	{ "kiosk_followups", kiosk_followups },
 	{ "usage_errors", usage_errors },
+	{ "empty_questionnaires", empty_questionnaires },
+	{ "excel_vietnam_files_import_the_same", excel_vietnam_files_import_the_same },
+	{ "excel_vietnam_values", excel_vietnam_values },
+	{ "other_encodings_refused", other_encodings_refused },
 	{ NULL, NULL }
 };

@@ -79,8 +79,32 @@ static void bad_registries_are_refused_and_change_nothing(void)
 	CHECK_INT(sipas_run(NULL, "init", "--registry", "nowhere", NULL)->status, 1);
 }
 
+/* A registry as Excel saves it in Vietnam: ';', a decimal comma in the
+ * thresholds, rows of separators below the table. */
+static void excel_vietnam_registry(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(write_registry("\xEF\xBB\xBF" "code;name;level;parent\r\nSO-A;Sở A;department;TP\r\n"
+				 "TP;Thành phố;province;\r\n;;;\r\n",
+				 "code\tname\r\ndat-dai\tĐất đai\r\n\t\r\n",
+				 "scope;code;threshold;from_period\r\nall;;0,95;2026Q1\r\nsector;dat-dai;0,9;2026Q1\r\n"
+				 ";;;\r\n"), 0);
+	r = sipas_run(NULL, "init", "--registry", "reg", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM agencies"), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT threshold * 100 FROM targets WHERE scope = 'sector'"), 90);
+	CHECK_INT(write_registry(AGENCIES, SECTORS, "scope;code;threshold;from_period\nall;;0.95;2026Q1\n"), 0);
+	r = sipas_run(NULL, "init", "--registry", "reg", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "reg/targets.csv:2: column threshold: '0.95' is not a proportion in (0, 1]: with ';' "
+		       "or a tab between fields the decimal mark is a comma");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM targets"), 2);
+}
+
 const struct test_case registry_tests[] = {
 	{ "a_small_registry_loads", a_small_registry_loads },
 	{ "bad_registries_are_refused_and_change_nothing", bad_registries_are_refused_and_change_nothing },
+	{ "excel_vietnam_registry", excel_vietnam_registry },
 	{ NULL, NULL }
 };

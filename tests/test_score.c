@@ -690,6 +690,47 @@ static void margins_rescaled_or_refused(void)
 	free(shifted);
 }
 
+/* Margins as Excel saves them in Vietnam (';', decimal comma, rows of
+ * separators below the table) rake as the comma file does. */
+static void margins_in_excel_shape(void)
+{
+	static const char body[] =
+		"agency,SO-NV,37480\nagency,SO-TP,10936\nagency,SO-XD,10485\nagency,SO-NNMT,13751\n"
+		"agency,SO-YT,16110\nagency,SO-GDDT,33901\nagency,P-TRANLIEU,6861\nagency,P-HUNGDAO,6037\n"
+		"agency,X-ANLAO,6520\nagency,DK-CATHAI,25097\ngender,nam,81967.969643348202\n"
+		"gender,nu,85210.030356651798\n";
+	char comma[2048], semi[2048], *plain;
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	snprintf(comma, sizeof(comma), "variable,level,total\n%s", body);
+	CHECK_INT(test_write("m.csv", comma), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--by", "agency", "--rake", "m.csv", "--format", "csv", NULL);
+	CHECK_INT(r->status, 0);
+	plain = strdup(r->out);
+	CHECK(plain);
+	snprintf(semi, sizeof(semi), "\xEF\xBB\xBFvariable;level;total\r\n");
+	for (const char *p = body; *p; p++) {
+		char c = *p == ',' ? ';' : *p == '.' ? ',' : *p;
+
+		if (c == '\n')
+			strcat(semi, "\r");
+		strncat(semi, &c, 1);
+	}
+	strcat(semi, ";;\r\n;;\r\n");
+	CHECK_INT(test_write("m.csv", semi), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--by", "agency", "--rake", "m.csv", "--format", "csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_STR(r->out, plain);
+	free(plain);
+	/* a decimal point where the mark is a comma is refused by cell */
+	CHECK_INT(test_write("m.csv", "variable;level;total\ngender;nam;81967.5\ngender;nu;85210\n"), 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--rake", "m.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "m.csv:2: column total: '81967.5' is not a number greater than 0: with ';' or a tab "
+		       "between fields the decimal mark is a comma");
+}
+
 /* Margins the data cannot reach, and margin variables nested in each other
  * (each agency in one sector), on a small survey of two agencies. */
 static void raking_degenerate(void)
@@ -832,6 +873,7 @@ const struct test_case score_tests[] = {
 	{ "extreme_stored_weights_do_not_hang", extreme_stored_weights_do_not_hang },
 	{ "matches_r_survey_design", matches_r_survey_design },
 	{ "matches_r_survey_raked", matches_r_survey_raked },
+	{ "margins_in_excel_shape", margins_in_excel_shape },
 	{ "matches_r_survey_design_edge_cases", matches_r_survey_design_edge_cases },
 	{ "matches_r_survey_calibrated", matches_r_survey_calibrated },
 	{ "matches_r_survey_calibrated_b", matches_r_survey_calibrated_b },
