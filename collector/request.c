@@ -6,6 +6,7 @@
  */
 #include "request.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,7 @@ int col_accepts_gzip(const struct col_request *req)
 struct reader_state {
 	sqlite3 *db;
 	struct device_auth *auth;
+	sqlite3_stmt *kept[COL_N_KEPT];   /* see col_reader_kept */
 };
 
 static pthread_key_t reader_key;
@@ -110,6 +112,8 @@ static void reader_close(void *arg)
 	struct reader_state *r = arg;
 
 	device_auth_free(r->auth);
+	for (size_t i = 0; i < COL_N_KEPT; i++)
+		sqlite3_finalize(r->kept[i]);
 	db_close(r->db);
 	free(r);
 }
@@ -153,6 +157,17 @@ sqlite3 *col_reader(struct col_app *app, struct err *e)
 	struct reader_state *r = reader_state(app, e);
 
 	return r ? r->db : NULL;
+}
+
+sqlite3 *col_reader_kept(struct col_app *app, enum col_kept which, sqlite3_stmt ***slot, struct err *e)
+{
+	struct reader_state *r = reader_state(app, e);
+
+	assert(which < COL_N_KEPT);
+	if (!r)
+		return NULL;
+	*slot = &r->kept[which];
+	return r->db;
 }
 
 /* ---- authentication and limits ---- */

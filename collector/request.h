@@ -35,6 +35,16 @@ int col_accepts_gzip(const struct col_request *req);
  * the thread (closed when it ends).  NULL with e filled on failure. */
 sqlite3 *col_reader(struct col_app *app, struct err *e);
 
+/* Statements a worker thread keeps prepared on its read connection, for
+ * the reads anyone may make thousands of times a second (preparing one
+ * costs more than running it). */
+enum col_kept { COL_KEPT_PUBLISHED_STAMP, COL_N_KEPT };
+
+/* This thread's read connection (as col_reader) and, in *slot, its place
+ * for statement `which`: NULL until its user prepares it there; finalized
+ * with the connection. */
+sqlite3 *col_reader_kept(struct col_app *app, enum col_kept which, sqlite3_stmt ***slot, struct err *e);
+
 /* Take one token from rl for key; when none is left fill a 429 reply with
  * its Retry-After and return 1. */
 int col_rate_limited(struct col_app *app, struct col_ratelimit *rl, uint64_t key,

@@ -139,6 +139,7 @@ void col_handle_scores(struct col_app *app, const struct col_request *req,
 	const char *period_s = req->query(req->cls, "period"), *by_s = req->query(req->cls, "by");
 	const char *form_id = req->query(req->cls, "form");
 	struct period period;
+	sqlite3_stmt **stamp_kept = NULL;
 	struct err e;
 	sqlite3 *db;
 	int by = 0, gzipped = 0;
@@ -158,8 +159,8 @@ void col_handle_scores(struct col_app *app, const struct col_request *req,
 		return;
 	}
 	strbuf_reset(&reply->body);
-	db = col_reader(app, &e);
-	if (!db || col_scores_cache_reply(app->scores_cache, db, form_id ? form_id : "sipas-2017",
+	db = col_reader_kept(app, COL_KEPT_PUBLISHED_STAMP, &stamp_kept, &e);
+	if (!db || col_scores_cache_reply(app->scores_cache, db, stamp_kept, form_id ? form_id : "sipas-2017",
 					  period.label, by, col_accepts_gzip(req), &reply->body,
 					  &gzipped, &e) != 0) {
 		strbuf_reset(&reply->body);

@@ -101,8 +101,9 @@ static int copy_out(const struct scores_entry *en, int gzip, struct strbuf *out,
 	return strbuf_add(out, from->buf, from->len);
 }
 
-int col_scores_cache_reply(struct col_scores_cache *c, sqlite3 *db, const char *form,
-			   const char *period, int by, int gzip, struct strbuf *out, int *gzipped,
+int col_scores_cache_reply(struct col_scores_cache *c, sqlite3 *db, sqlite3_stmt **stamp_kept,
+			   const char *form, const char *period, int by, int gzip, struct strbuf *out,
+			   int *gzipped,
 			   struct err *e)
 {
 	struct scores_entry fresh, *slot;
@@ -111,7 +112,7 @@ int col_scores_cache_reply(struct col_scores_cache *c, sqlite3 *db, const char *
 
 	memset(&fresh, 0, sizeof(fresh));
 	*gzipped = 0;
-	rc = rep_published_stamp(db, form, period, &fresh.stamp, e);
+	rc = rep_published_stamp(db, stamp_kept, form, period, &fresh.stamp, e);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&c->lock);

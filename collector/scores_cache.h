@@ -24,9 +24,11 @@ void col_scores_cache_free(struct col_scores_cache *c);
 /* Append to `out` the score JSON of the published `form` and `period`
  * grouped as `by` (enum score_by set), gzipped when `gzip` is set and that
  * is smaller (*gzipped says which).  ERR_NOT_FOUND when not published.
- * Thread-safe; `db` is the calling thread's connection. */
-int col_scores_cache_reply(struct col_scores_cache *c, sqlite3 *db, const char *form,
-			   const char *period, int by, int gzip, struct strbuf *out, int *gzipped,
+ * Thread-safe; `db` is the calling thread's connection and `stamp_kept`
+ * its place for the prepared stamp read (rep_published_stamp). */
+int col_scores_cache_reply(struct col_scores_cache *c, sqlite3 *db, sqlite3_stmt **stamp_kept,
+			   const char *form, const char *period, int by, int gzip, struct strbuf *out,
+			   int *gzipped,
 			   struct err *e);
 
 #endif

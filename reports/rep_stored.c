@@ -60,25 +60,34 @@ static void keep_groups(json_t *doc, const char *null_key)
 			json_array_remove(groups, i);
 }
 
-int rep_published_stamp(sqlite3 *db, const char *form, const char *period_label, struct rep_stamp *stamp,
-			struct err *e)
+int rep_published_stamp(sqlite3 *db, sqlite3_stmt **kept, const char *form, const char *period_label,
+			struct rep_stamp *stamp, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT (SELECT max(l.id) FROM publications l WHERE l.form_id = p.form_id "
-			    "AND l.period = p.period), p.published_at FROM published p "
-			    "JOIN forms f ON f.id = p.form_id WHERE f.code = ?1 AND p.period = ?2", &st, e);
+	sqlite3_stmt *own = NULL, **st = kept ? kept : &own;
+	int rc = 0;
 
+	if (!*st)
+		rc = db_prepare(db, "SELECT (SELECT max(l.id) FROM publications l WHERE l.form_id = p.form_id "
+				"AND l.period = p.period), p.published_at FROM published p "
+				"JOIN forms f ON f.id = p.form_id WHERE f.code = ?1 AND p.period = ?2", st, e);
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, period_label, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		stamp->serial = sqlite3_column_int64(st, 0);   /* 0: published before the log */
-		stamp->published_at = sqlite3_column_int64(st, 1);
-	} else {
+	sqlite3_bind_text(*st, 1, form, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 2, period_label, -1, SQLITE_STATIC);
+	switch (sqlite3_step(*st)) {
+	case SQLITE_ROW:
+		stamp->serial = sqlite3_column_int64(*st, 0);   /* 0: published before the log */
+		stamp->published_at = sqlite3_column_int64(*st, 1);
+		break;
+	case SQLITE_DONE:
 		rc = err_set_field(e, ERR_NOT_FOUND, "period", "this period is not published");
+		break;
+	default:
+		rc = db_fail(db, e, "reading what is published");
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(*st);
+	sqlite3_clear_bindings(*st);
+	sqlite3_finalize(own);
 	return rc;
 }
 

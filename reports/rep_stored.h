@@ -38,10 +38,12 @@ struct rep_stamp {
 	long long published_at;   /* Unix seconds */
 };
 
-/* The stamp of a published form and period.  ERR_NOT_FOUND when the
- * period is not published. */
-int rep_published_stamp(sqlite3 *db, const char *form, const char *period_label, struct rep_stamp *stamp,
-			struct err *e);
+/* The stamp of a published form and period.  `kept` NULL: the statement
+ * is prepared and finalized in the call; else a place keeping it prepared
+ * for the next call on the same connection (NULL at first; the caller
+ * finalizes it).  ERR_NOT_FOUND when the period is not published. */
+int rep_published_stamp(sqlite3 *db, sqlite3_stmt **kept, const char *form, const char *period_label,
+			struct rep_stamp *stamp, struct err *e);
 
 /* The stored score JSON of a published form and period, grouped as `by`
  * (a set of enum score_by; 0 = agency then sector).  *text is owned by the
