@@ -2,6 +2,7 @@
  * cmd_serve.c - `sipas serve`: run the collector (docs/collector.md) until SIGINT or
  * SIGTERM.  Option parsing only; the service is in collector/.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +63,16 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
 	static const char units[] = "KMGT";
 	const char *unit;
 	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
+	unsigned long long v;
 	int shift = 0;
 
+	errno = 0;   /* ERANGE: strtoull saturates, which would read as 16 EiB */
+	v = strtoull(s, &end, 10);
 	if (*end && end[1] == '\0' && (unit = strchr(units, *end)) != NULL) {
 		shift = 10 * (int)(unit - units + 1);
 		end++;
 	}
-	if (*end || end == s || *s < '0' || *s > '9' || v > (UINT64_MAX >> shift))
+	if (*end || end == s || *s < '0' || *s > '9' || errno == ERANGE || v > (UINT64_MAX >> shift))
 		return cli_usage_error("serve", "%s '%s' must be a size in bytes, or with K, M, G or T", opt, s);
 	*out = (uint64_t)v << shift;
 	return 0;

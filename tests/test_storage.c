@@ -303,6 +303,10 @@ static void healthz_checks_free_space_and_leaks_no_path(void)
 	r = sipas_run(NULL, "serve", "--min-free", "12X", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK_CONTAINS(r->err, "--min-free '12X' must be a size");
+	/* past 2^64: strtoull saturates, which must not pass for 16 EiB */
+	r = sipas_run(NULL, "serve", "--min-free", "99999999999999999999", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--min-free '99999999999999999999' must be a size");
 	/* a worker thread that opens its read connection after the file is
 	 * gone: 503 storage_gone, and still no path */
 	CHECK_INT(test_server_start(&t.s, "sipas.db", NULL), 0);
@@ -568,7 +572,7 @@ static void a_full_filesystem_gives_503_storage_full_and_recovers(void)
 	struct env t;
 
 	CHECK_INT(mkdir("full", 0755), 0);
-	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
 	    mount("tmpfs", "full", "tmpfs", 0, "size=4m") != 0) {
 		fprintf(stderr, "    no tmpfs (%s): the full disk is tested by a_file_size_limit_"
 			"gives_503_storage_full_and_recovers only\n", strerror(errno));
