@@ -2,7 +2,7 @@
  * http_server.h - the collector's HTTP service (docs/collector.md) on libmicrohttpd:
  * daemon set-up (thread pool, limits, optional TLS), per-request state, the
  * access log, metrics, and graceful shutdown.  What each path does is in
- * routes.c.
+ * routes.c's table and its handlers (handlers.h).
  */
 #ifndef SIPAS_HTTP_SERVER_H
 #define SIPAS_HTTP_SERVER_H

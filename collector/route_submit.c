@@ -238,9 +238,10 @@ static void finish_batch(struct col_app *app, struct col_pending *p, struct col_
 	json_array_foreach(p->items, i, item) {
 		json_t *rid = json_object_get(item, "response_id"), *o;
 		const struct pending_item *it = &p->item[i];
-		const struct col_write_result *res = &p->results[it->which];
+		/* `which` is set only for a queued item */
+		const struct col_write_result *res = it->queued ? &p->results[it->which] : NULL;
 
-		if (!it->queued) {
+		if (!res) {
 			o = item_error(it->why, &it->refused);
 		} else if (res->code) {
 			enum col_error why = col_error_from_err(res->code);

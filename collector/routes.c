@@ -1,9 +1,9 @@
 /*
- * routes.c - the collector's API (docs/collector.md): the route table, how
- * a request is matched and authenticated, and the app's lifecycle.  The
- * handlers live by what they serve (handlers.h): route_submit.c (ratings),
- * route_api.c (the JSON that reads), route_pages.c (pages); what they share
- * is request.c.
+ * routes.c - the collector's API (docs/collector.md): the route table and
+ * how a request is matched and authenticated.  The handlers live by what
+ * they serve (handlers.h): route_submit.c (ratings), route_api.c (the JSON
+ * that reads), route_pages.c (pages); what they share is request.c, the
+ * state they share app.c.
  *
  * Authentication runs from the headers and the query before any body byte
  * is read (col_precheck); a submission's 2xx is sent only after the

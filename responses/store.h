@@ -64,8 +64,10 @@ int store_stage_copy(struct store *s, int64_t received_at, long *added, long *du
 		     long *line, struct err *e);
 
 /* The days of the periods published so far (the published table), read on
- * db in one snapshot: a rating for one of them is stored, but the figures
- * published for it do not change.  *out is owned (store_published_free). */
+ * db: a rating for one of them is stored, but the figures published for it
+ * do not change.  The count and the rows are two reads: a period published
+ * between them is left for the next call.  *out is owned
+ * (store_published_free). */
 struct store_published;
 int store_published_read(sqlite3 *db, struct store_published **out, struct err *e);
 

@@ -139,6 +139,9 @@ void score_calib_add_psu(struct score_calib_work *w, const uint32_t *part, size_
 		const struct score_psu_part *pp = &a->parts[part[i]];
 		const uint32_t *row = model_row(w->cal, a->cells[pp->cell].calib);
 
+		/* weights are > 0, so a column's sum is 0 only until it is first
+		 * seen: nz lists each column once and never overflows */
+		assert(pp->sw > 0);
 		for (size_t j = 0; j < w->cal->width; j++) {
 			if (row[j] == SCORE_CALIB_NONE)
 				continue;
