@@ -107,21 +107,31 @@ static void changed_form_needs_a_new_id(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM forms"), 2);
 }
 
+/* Make old.db from the SQL dump tests/data/NAME, as an earlier release
+ * wrote it; 0 or -1. */
+static int load_dump(const char *name)
+{
+	char path[4096], *sql;
+	sqlite3 *db = NULL;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/tests/data/%s", getenv("SIPAS_SOURCE"), name);
+	sql = test_read(path);
+	if (sql && sqlite3_open("old.db", &db) == SQLITE_OK &&
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		rc = 0;
+	sqlite3_close(db);
+	free(sql);
+	return rc;
+}
+
 /* tests/data/schema-v1.sql is a version-1 database (as the first release
  * wrote it) with three fixture responses: init migrates it forward. */
 static void migrates_version_1_forward(void)
 {
-	char path[4096], *sql;
 	const struct cmd_result *r;
-	sqlite3 *db;
 
-	snprintf(path, sizeof(path), "%s/tests/data/schema-v1.sql", getenv("SIPAS_SOURCE"));
-	sql = test_read(path);
-	CHECK(sql);
-	CHECK_INT(sqlite3_open("old.db", &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	free(sql);
+	CHECK_INT(load_dump("schema-v1.sql"), 0);
 	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 1);
 	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", NULL);
 	CHECK_INT(r->status, 1);
@@ -166,17 +176,10 @@ static char *db_text(const char *path, const char *sql)
  * row as it was. */
 static void migrates_version_6_forward_keeping_every_row(void)
 {
-	char path[4096], *sql, *before, *after;
+	char *before, *after;
 	const struct cmd_result *r;
-	sqlite3 *db;
 
-	snprintf(path, sizeof(path), "%s/tests/data/schema-v6.sql", getenv("SIPAS_SOURCE"));
-	sql = test_read(path);
-	CHECK(sql);
-	CHECK_INT(sqlite3_open("old.db", &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	free(sql);
+	CHECK_INT(load_dump("schema-v6.sql"), 0);
 	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 6);
 	before = db_text("old.db", ALL_RESPONSES);
 	CHECK(before);
@@ -213,6 +216,7 @@ static void migrates_version_6_forward_keeping_every_row(void)
 	CHECK_CONTAINS(r->err, "<stdin>:2: column dossier_code: dossier 'HS-1' already has a response");
 	{
 		sqlite3_stmt *st;
+		sqlite3 *db;
 
 		/* and so do the table's own constraints, whatever writes to it */
 		CHECK_INT(sqlite3_open("old.db", &db), SQLITE_OK);
