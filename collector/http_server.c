@@ -406,6 +406,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	reply.content_type = "application/json; charset=utf-8";
 	if (!st) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		int refused;
 
 		st = calloc(1, sizeof(*st));
 		if (!st)
@@ -416,12 +417,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* a pairing code is a one-time secret: it stays out of the log */
 		log_field(st->path, sizeof(st->path), strncmp(url, "/pair/", 6) == 0 ? "/pair/-" : url);
 		st->route = -1;
-		st->limit = col_body_limit(method, url);
-		strbuf_init(&st->body, st->limit);
 		*con_cls = st;
 		/* who is asking and what they may send, from the headers: refused
 		 * before any body byte is read */
-		if (col_precheck(app, &req, &st->sender, &reply) != 0)
+		refused = col_precheck(app, &req, &st->sender, &st->limit, &reply);
+		strbuf_init(&st->body, st->limit);
+		if (refused)
 			return answer(conn, st, &reply);
 		if (admit_body(srv, st, conn) != 0) {
 			body_refusal(app, st, &reply);

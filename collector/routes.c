@@ -50,8 +50,8 @@ static void handle_api_index(struct col_app *app, const struct col_request *req,
 
 /* The route table.  Its order is the metrics' route index.  Who may call
  * a route and the largest body it takes are both enforced from the
- * headers, before any body byte is buffered (col_precheck, col_body_limit
- * and http_server.c). */
+ * headers, before any body byte is buffered (col_precheck and
+ * http_server.c). */
 static const struct col_route routes[] = {
 	{ "GET", "/healthz", col_handle_healthz, AUTH_NONE, 0, "liveness and a database round trip", NULL },
 	{ "GET", "/metrics", col_handle_metrics, AUTH_ADMIN, 0, "Prometheus metrics (admin token)", NULL },
@@ -123,17 +123,8 @@ static const struct col_route *find_route(const char *method, const char *path, 
 	return NULL;
 }
 
-size_t col_body_limit(const char *method, const char *path)
-{
-	const char *tail, *allow;
-	const struct col_route *r = find_route(method, path, &tail, &allow);
-
-	/* no route: the reply is 404 or 405, and needs no body */
-	return r ? r->body_limit : 0;
-}
-
 int col_precheck(struct col_app *app, const struct col_request *req, struct col_sender *sender,
-		 struct col_reply *reply)
+		 size_t *body_limit, struct col_reply *reply)
 {
 	const char *tail, *allow;
 	const struct col_route *r = find_route(req->method, req->path, &tail, &allow);
@@ -141,6 +132,8 @@ int col_precheck(struct col_app *app, const struct col_request *req, struct col_
 	int why;
 
 	memset(sender, 0, sizeof(*sender));
+	/* no route: the reply is 404 or 405, and needs no body */
+	*body_limit = r ? r->body_limit : 0;
 	if (!r || r->auth == AUTH_NONE)
 		return 0;
 	if (r->auth == AUTH_KIOSK_OR_LINK && !col_bearer_token(req)) {

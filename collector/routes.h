@@ -15,19 +15,17 @@
  * ({"error": {"code", "message", "field"}}, docs/collector.md). */
 int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply);
 
-/* Before the body is read: authenticate the request as its route asks (a
- * kiosk or admin token, or a phone's signed link in the query) and take
- * one token of its rate limit (for a batch, its first item's: the batch
- * handler takes one more per further item, so a batch is refused whole
- * only when not even one rating would be taken).  Returns 0 to go on,
- * with *sender filled; -1 with the refusal in `reply`. */
+/* Before the body is read: set *body_limit to the largest body the route
+ * takes (its body_limit column; 0 for GETs and for paths no route serves:
+ * a Content-Length above it is answered 413 unread), authenticate the
+ * request as its route asks (a kiosk or admin token, or a phone's signed
+ * link in the query) and take one token of its rate limit (for a batch,
+ * its first item's: the batch handler takes one more per further item, so
+ * a batch is refused whole only when not even one rating would be taken).
+ * Returns 0 to go on, with *sender filled; -1 with the refusal in `reply`
+ * (*body_limit is set either way). */
 int col_precheck(struct col_app *app, const struct col_request *req, struct col_sender *sender,
-		 struct col_reply *reply);
-
-/* The largest body the route of method and path takes (its body_limit
- * column; 0 for GETs and for paths no route serves).  A Content-Length
- * above it is answered 413 before the body is read. */
-size_t col_body_limit(const char *method, const char *path);
+		 size_t *body_limit, struct col_reply *reply);
 
 /* Name the routes in app's metrics (their order is the route index
  * col_route returns).  Can't fail. */
