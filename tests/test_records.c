@@ -212,13 +212,26 @@ static void late_ratings_are_stored_and_counted_but_published_figures_stay(void)
 	free(csv);
 }
 
+/* The path of the phone link `sipas link` prints for a kiosk-2018 dossier
+ * of `agency` in dat-dai; 0, or -1 when the command fails. */
+static int link_page(const char *agency, const char *dossier, char *page, size_t n)
+{
+	const struct cmd_result *r = sipas_run(NULL, "link", "--form", "kiosk-2018", "--agency", agency,
+					       "--sector", "dat-dai", "--dossier", dossier, NULL);
+
+	if (r->status != 0 || !strchr(r->out, '?'))
+		return -1;
+	snprintf(page, n, "/s/kiosk-2018%s", strchr(r->out, '?'));
+	page[strcspn(page, "\n")] = '\0';
+	return 0;
+}
+
 /* Two agencies' kiosks may number their ratings and dossiers alike; one
  * agency cannot use an id or a dossier twice. */
 static void ids_and_dossiers_are_each_agencys_own(void)
 {
 	struct records st;
 	struct http_result h;
-	const struct cmd_result *r;
 	char when[32], page[1024];
 	time_t t0 = time(NULL);
 
@@ -233,21 +246,13 @@ static void ids_and_dossiers_are_each_agencys_own(void)
 	CHECK_INT(post_rating(&st, st.other, "K-2", "P-LECHAN", when, "HS-1", 1), 409);
 	/* the phone link of P-LECHAN's other dossier opens the questionnaire;
 	 * P-HONGBANG's HS-1 is rated */
-	r = sipas_run(NULL, "link", "--form", "kiosk-2018", "--agency", "P-LECHAN", "--sector", "dat-dai",
-		      "--dossier", "HS-2", NULL);
-	CHECK_INT(r->status, 0);
-	snprintf(page, sizeof(page), "/s/kiosk-2018%s", strchr(r->out, '?'));
-	page[strcspn(page, "\n")] = '\0';
+	CHECK_INT(link_page("P-LECHAN", "HS-2", page, sizeof(page)), 0);
 	CHECK_INT(test_request(&st.s, "GET", page, NULL, NULL, &h), 200);
 	free(h.body);
 	CHECK_INT(post_rating(&st, st.kiosk, "K-2", "P-HONGBANG", when, "HS-2", 3), 201);
 	CHECK_INT(test_request(&st.s, "GET", page, NULL, NULL, &h), 200);
 	free(h.body);
-	r = sipas_run(NULL, "link", "--form", "kiosk-2018", "--agency", "P-HONGBANG", "--sector", "dat-dai",
-		      "--dossier", "HS-2", NULL);
-	CHECK_INT(r->status, 0);
-	snprintf(page, sizeof(page), "/s/kiosk-2018%s", strchr(r->out, '?'));
-	page[strcspn(page, "\n")] = '\0';
+	CHECK_INT(link_page("P-HONGBANG", "HS-2", page, sizeof(page)), 0);
 	CHECK_INT(test_request(&st.s, "GET", page, NULL, NULL, &h), 403);
 	CHECK_CONTAINS(h.body, "đã được đánh giá");
 	free(h.body);
