@@ -163,6 +163,19 @@ static const char *const migrations[] = {
 	"  action TEXT NOT NULL CHECK (action IN ('publish','withdraw')),"
 	"  at INTEGER NOT NULL);"
 	"CREATE INDEX publications_by_period ON publications(form_id, period);",
+	/* 7 -> 8: the form a kiosk posts (only that one: the survey comes from
+	 * signed links and imports) and its staff PIN; settings that one
+	 * command stores and others read (the public address); publications
+	 * made before their quarter ended */
+	"ALTER TABLE devices ADD COLUMN form TEXT;"             /* kiosks: a form code; NULL for admin */
+	"UPDATE devices SET form = 'kiosk-2018' WHERE role = 'kiosk';"
+	"ALTER TABLE devices ADD COLUMN pin_hash TEXT;"         /* NULL: no staff PIN (docs/collector.md) */
+	"ALTER TABLE devices ADD COLUMN pin_failures INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE devices ADD COLUMN pin_locked_until INTEGER;"
+	"CREATE TABLE settings("
+	"  name TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL);"
+	"ALTER TABLE published ADD COLUMN early INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

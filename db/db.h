@@ -14,7 +14,7 @@
 #include "../lib/secret.h"
 
 /* The schema version this build writes and expects. */
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 
 enum db_open_flags {
 	DB_CREATE = 1,   /* create the file and migrate it forward (sipas init) */

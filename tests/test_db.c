@@ -18,8 +18,8 @@ static void migrates_an_empty_file(void)
 	CHECK_INT(test_write("empty.db", ""), 0);
 	r = sipas_run(NULL, "init", "--db", "empty.db", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_CONTAINS(r->out, "empty.db: schema 7, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
-	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 7);
+	CHECK_CONTAINS(r->out, "empty.db: schema 8, 2 forms (2 new), 25 agencies, 10 sectors, 6 targets");
+	CHECK_INT(test_db_int("empty.db", "PRAGMA user_version"), 8);
 	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	CHECK_INT(test_db_int("empty.db", "SELECT count(*) FROM agencies WHERE code = 'SO-NNMT' "
 			      "AND name = 'Sở Nông nghiệp và Môi trường'"), 1);
@@ -62,10 +62,10 @@ static void newer_schema_and_non_databases_are_refused(void)
 	}
 	r = sipas_run(NULL, "init", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (7)");
+	CHECK_CONTAINS(r->err, "schema version 99 is newer than this sipas understands (8)");
 	r = sipas_run(NULL, "import", "--form", "sipas-2017", "-", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 7");
+	CHECK_CONTAINS(r->err, "schema version 99, this sipas needs 8");
 	CHECK_INT(test_write("junk.db", "this is not a database, just some text that is long enough "
 			     "to fill a header page of sqlite, more or less, and then some more text."), 0);
 	r = sipas_run(NULL, "init", "--db", "junk.db", NULL);
@@ -135,10 +135,10 @@ static void migrates_version_1_forward(void)
 	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 1);
 	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "old.db: schema version 1, this sipas needs 7 (run 'sipas init')");
+	CHECK_CONTAINS(r->err, "old.db: schema version 1, this sipas needs 8 (run 'sipas init')");
 	r = sipas_run(NULL, "init", "--db", "old.db", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 7);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 8);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 3);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices"), 0);
 	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL);
@@ -186,8 +186,8 @@ static void migrates_version_6_forward_keeping_every_row(void)
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 7);
 	r = sipas_run(NULL, "init", "--db", "old.db", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_CONTAINS(r->out, "old.db: schema 7");
-	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 7);
+	CHECK_CONTAINS(r->out, "old.db: schema 8");
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 8);
 	after = db_text("old.db", ALL_RESPONSES);
 	CHECK(after);
 	CHECK_STR(after, before);
@@ -235,6 +235,44 @@ static void migrates_version_6_forward_keeping_every_row(void)
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 8);
 }
 
+/* tests/data/schema-v7.sql is a database as the release with schema 7
+ * wrote it (the fixture registry, a kiosk, an admin token, a kiosk waiting
+ * to be paired, survey and kiosk responses, dossier totals, 2026Q3
+ * published), dumped with sqlite3 .dump.  init adds each kiosk's form (the
+ * one kiosks posted until then), room for a staff PIN, settings and the
+ * early-publication mark, keeping every row. */
+static void migrates_version_7_forward_keeping_every_row(void)
+{
+	char *before, *after;
+	const struct cmd_result *r;
+
+	CHECK_INT(load_dump("schema-v7.sql"), 0);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 7);
+	before = db_text("old.db", ALL_RESPONSES);
+	CHECK(before);
+	r = sipas_run(NULL, "init", "--db", "old.db", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "old.db: schema 8");
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 8);
+	after = db_text("old.db", ALL_RESPONSES);
+	CHECK(after);
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses"), 9);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices WHERE role = 'kiosk' AND form = 'kiosk-2018'"), 2);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices WHERE role = 'admin' AND form IS NULL"), 1);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices WHERE pin_hash IS NULL AND pin_failures = 0"), 3);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM published WHERE early = 0"), 2);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM published_files"), 5);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM settings"), 0);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	/* the published quarter is still served as it was */
+	r = sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL);
+	CHECK_INT(r->status, 0);
+}
+
 static void help_and_unknown_commands(void)
 {
 	const struct cmd_result *r = sipas_run(NULL, "help", NULL);
@@ -259,6 +297,7 @@ const struct test_case db_tests[] = {
 	{ "newer_schema_and_non_databases_are_refused", newer_schema_and_non_databases_are_refused },
 	{ "changed_form_needs_a_new_id", changed_form_needs_a_new_id },
 	{ "migrates_version_1_forward", migrates_version_1_forward },
+	{ "migrates_version_7_forward_keeping_every_row", migrates_version_7_forward_keeping_every_row },
 	{ "migrates_version_6_forward_keeping_every_row", migrates_version_6_forward_keeping_every_row },
 	{ "help_and_unknown_commands", help_and_unknown_commands },
 	{ NULL, NULL }

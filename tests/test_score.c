@@ -226,14 +226,11 @@ static void matches_r_survey_calibrated(void)
 	json_decref(doc);
 }
 
-/* The same against the calibrated reference of sipas-2017-b, which is
- * regenerated from the fixture's data by tests/data/calibrated/make_reference.R
- * (the fixture's own ref_calibrated.csv does not come from its
- * responses.csv: tests/data/calibrated/README.md).  X-ANLAO is a stratum of
- * one PSU: its group has df 0, and by the df < 1 rule every se there is
- * null, where R's calibrate() gives a number; compare_reference checks that
- * rule on its rows instead of R's se, and its est against R's.  DK-CATHAI,
- * everyone satisfied: est 1 and se 0 for its elements and index. */
+/* The same against sipas-2017-b's calibrated reference.  X-ANLAO is a
+ * stratum of one PSU: its group has df 0, and by the df < 1 rule every se
+ * there is null, where R's calibrate() gives a number; compare_reference
+ * checks that rule on its rows instead of R's se, and its est against R's.
+ * DK-CATHAI, everyone satisfied: est 1 and se 0 for its elements and index. */
 static void matches_r_survey_calibrated_b(void)
 {
 	char margins[4096];
@@ -247,7 +244,7 @@ static void matches_r_survey_calibrated_b(void)
 	doc = score_json("2026Q3", "--rake", margins, NULL, NULL);
 	CHECK(doc);
 	CHECK_STR(json_string_value(json_object_get(doc, "weights")), "raked");
-	CHECK_INT(compare_reference(doc, "../data/calibrated", "sipas-2017-b.csv", REF_EST_SE, &rows), 0);
+	CHECK_INT(compare_reference(doc, "sipas-2017-b", "ref_calibrated.csv", REF_EST_SE, &rows), 0);
 	CHECK_INT(rows, 493);
 	/* the rule replaced R's se in X-ANLAO's group only, on all its figures */
 	json_array_foreach(json_object_get(doc, "groups"), i, g)
