@@ -24,7 +24,8 @@
 #include "../responses/dossiers.h"
 
 #define SCORE_LEVEL 0.95
-#define SCORE_MIN_N 30          /* below this a verdict is insufficient_data (docs/scoring.md) */
+#define SCORE_MIN_N 30          /* below this n, or this Kish n, a verdict is insufficient_data
+				 * (docs/scoring.md) */
 
 enum group_kind { KIND_ALL, KIND_AGENCY, KIND_SECTOR, KIND_AGENCY_SECTOR, N_KINDS };
 
@@ -439,7 +440,9 @@ static void judge(const struct registry *reg, const struct form *f, int q, struc
 		return;
 	g->has_target = 1;
 	g->target = t->threshold;
-	if (g->n < SCORE_MIN_N || !on->has_bounds)
+	/* n alone is not enough: 112 respondents whose weights leave a Kish n
+	 * of 9 weigh as little as 9 equal ones (and a NaN Kish n is no n) */
+	if (g->n < SCORE_MIN_N || !(g->n_eff >= SCORE_MIN_N) || !on->has_bounds)
 		g->status = SCORE_INSUFFICIENT_DATA;
 	else if (on->lo >= t->threshold)
 		g->status = SCORE_MET;

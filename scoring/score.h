@@ -72,8 +72,10 @@ struct score_result {
 
 /* Raised whenever a scoring rule changes, and written with every result:
  * 2 = calibration-aware standard errors after raking, Clopper-Pearson for an
- * element or index whose criteria are all at 1 or all at 0. */
-#define SCORE_FORMULA_VERSION 2
+ * element or index whose criteria are all at 1 or all at 0; 3 = a verdict
+ * also needs a Kish effective n of 30, and the counter method's
+ * dossier-based rate counts only the cells with dossier totals. */
+#define SCORE_FORMULA_VERSION 3
 
 enum score_by { SCORE_BY_AGENCY = 1, SCORE_BY_SECTOR = 2, SCORE_BY_AGENCY_SECTOR = 4 };
 
