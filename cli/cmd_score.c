@@ -46,6 +46,33 @@ static int check_started(const struct period *p, struct err *e)
 			     "today is %s in Vietnam", p->label, first, now);
 }
 
+/* What the user should know of a dossier cell, on stderr, once per cell
+ * (not once per group holding it): more ratings than dossiers, or months
+ * missing from a quarter, which leave the cell out of the rates. */
+static void warn_cell(const struct score_dossier_cell *c)
+{
+	struct period q;
+
+	period_of_quarter(c->quarter, &q);
+	if (c->complete && c->ratings > c->dossiers) {
+		fprintf(stderr, "sipas score: warning: %s, %s, %s: %ld ratings but %lld dossiers "
+			"(check the dossier totals)\n", c->agency->code, c->sector->code, q.label, c->ratings,
+			c->dossiers);
+	} else if (!c->complete) {
+		char loaded[32] = "", missing[32] = "", m[8];
+
+		for (int i = 0; i < 3; i++) {
+			char *list = c->months & (1u << i) ? loaded : missing;
+
+			score_month_label(c->quarter, i, m);
+			snprintf(list + strlen(list), sizeof(loaded) - strlen(list), "%s%s", *list ? " and " : "", m);
+		}
+		fprintf(stderr, "sipas score: warning: %s, %s, %s: no dossier total for %s (only %s): a quarter "
+			"is summed from its months only when all three are loaded, so this cell is left out of "
+			"the dossier-based rate\n", c->agency->code, c->sector->code, q.label, missing, loaded);
+	}
+}
+
 int cmd_score(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -123,14 +150,8 @@ int cmd_score(int argc, char **argv)
 		}
 		if (!rc && res->rows == 0)
 			fprintf(stderr, "sipas score: no responses to %s in %s\n", form_id, period.label);
-		for (size_t i = 0; !rc && i < res->n_groups; i++) {
-			const struct score_group *g = &res->groups[i];
-
-			if (g->has_dossiers && g->ratings > g->dossiers)
-				fprintf(stderr, "sipas score: warning: %s, %s: %ld ratings but %lld dossiers "
-					"(check the dossier totals)\n", g->agency ? g->agency->code : "all agencies",
-					g->sector ? g->sector->code : "all sectors", g->ratings, g->dossiers);
-		}
+		for (size_t k = 0; !rc && k < res->n_dossier_cells; k++)
+			warn_cell(&res->dossier_cells[k]);
 	}
 	score_result_free(res);
 	registry_free(reg);
