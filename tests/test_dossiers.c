@@ -1,7 +1,9 @@
 /*
  * test_dossiers.c - dossier totals and the counter method's dossier-based
- * rate: a hand-worked example, months summed into a quarter, a file that
- * replaces only its own (period, agency) rows, and all-or-nothing loads.
+ * rate: a hand-worked example, only the cells with totals counted and the
+ * coverage stated, months summed into a quarter only when all three are
+ * loaded, the rate in the table and CSV, a file that replaces only its own
+ * (period, agency) rows, and all-or-nothing loads.
  */
 #include <jansson.h>
 #include <math.h>

@@ -3,7 +3,8 @@
  * on the fixture, raking, a hand-worked example, and the rules beyond the
  * fixture: all satisfied, a group inside one PSU, a lonely stratum, empty
  * groups and periods, rows outside the period, raking errors, targets,
- * the counter method and the output formats.
+ * verdicts on a small Kish n, periods not started yet, the counter method
+ * and the output formats.
  */
 #include <jansson.h>
 #include <math.h>
