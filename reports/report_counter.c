@@ -47,6 +47,9 @@ static void reasons(struct strbuf *sb, const struct form *f, const struct score_
 
 static void row(struct strbuf *sb, const struct form *f, const struct score_group *g, const char *name)
 {
+	double rate = 0;
+	int has_rate;
+
 	strbuf_addstr(sb, "<tr><th scope=\"row\">");
 	rep_xml_escape(sb, name);
 	strbuf_addstr(sb, "</th><td class=\"num\">");
@@ -59,9 +62,17 @@ static void row(struct strbuf *sb, const struct form *f, const struct score_grou
 	else
 		strbuf_addstr(sb, "–");
 	strbuf_addstr(sb, "</td><td class=\"num\">");
-	rep_fmt_pct(sb, g->has_dossiers && g->dossiers > 0,
-		    g->dossiers > 0 ? (double)(g->dossiers - (g->ratings - g->satisfied)) / (double)g->dossiers : 0);
-	if (g->has_dossiers && g->ratings > g->dossiers)
+	has_rate = score_dossier_rate(g, &rate);
+	rep_fmt_pct(sb, has_rate, rate);
+	/* the rate counts only the cells with dossier totals: say so when others were rated */
+	if (has_rate && g->covered_ratings < g->ratings) {
+		strbuf_addstr(sb, " (theo hồ sơ của ");
+		rep_fmt_int(sb, g->covered_ratings);
+		strbuf_addstr(sb, "/");
+		rep_fmt_int(sb, g->ratings);
+		strbuf_addstr(sb, " đánh giá)");
+	}
+	if (score_more_ratings_than_dossiers(g))
 		strbuf_addstr(sb, " <strong>(số đánh giá nhiều hơn số hồ sơ: kiểm tra lại số liệu)</strong>");
 	strbuf_addstr(sb, "</td><td>");
 	reasons(sb, f, g);
@@ -77,7 +88,8 @@ void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb)
 		      "<em>Rất hài lòng</em>. <strong>Tỉ lệ đánh giá hài lòng</strong> = số đánh giá hài lòng / "
 		      "số đánh giá. <strong>Tỉ lệ hài lòng theo hồ sơ</strong> = (số hồ sơ − số đánh giá "
 		      "<em>Không hài lòng</em>) / số hồ sơ: hồ sơ không được đánh giá tính là hài lòng, như chỉ "
-		      "số thời gian thực quốc gia; chỉ có khi đã nạp số hồ sơ (sipas dossiers import). "
+		      "số thời gian thực quốc gia; chỉ tính các cặp cơ quan × lĩnh vực đã nạp số hồ sơ của quý "
+		      "(sipas dossiers import) và các đánh giá của chính các cặp đó. "
 		      "Không gia quyền.</p>\n");
 	if (kiosk->n_groups == 0 || kiosk->groups[0].ratings == 0) {
 		strbuf_addstr(sb, "<p>Không có đánh giá nào tại máy trong quý.</p></section>\n");
