@@ -83,7 +83,7 @@ int cmd_report(int argc, char **argv)
 	if (!rc)
 		rc = registry_read(db, &reg, &e);
 	if (!rc)
-		rc = rep_report_write(db, reg, form, period_s, out, &e);
+		rc = rep_report_write(db, reg, form, period_s, out, NULL, &e);
 	if (!rc)
 		rc = note_if_published_differs(db, period_s, form_id, &e);
 	registry_free(reg);

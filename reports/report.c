@@ -113,7 +113,7 @@ static int score_counter(sqlite3 *db, const struct registry *reg, struct rep_rep
 }
 
 int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
-		     const char *period_s, const char *dir, struct err *e)
+		     const char *period_s, const char *dir, const struct rep_report_opts *opts, struct err *e)
 {
 	struct rep_report r;
 	/* one pass for both groupings: the whole quarter, agencies and sectors
@@ -127,7 +127,8 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	memset(&r, 0, sizeof(r));
 	r.form = form;
 	r.reg = reg;
-	r.today = period_today();
+	r.today = opts && opts->today ? opts->today : period_today();
+	r.early = opts && opts->early;
 	rc = period_parse_quarter(period_s, &ord, e);
 	if (rc) {
 		err_prefix(e, "--period must be a quarter such as 2026Q3");

@@ -30,14 +30,22 @@ struct rep_report {
 	struct score_result *cross;       /* the same, then the agency × sector pairs */
 	struct score_result *trend[REP_TREND_QUARTERS]; /* oldest first; the last is the quarter */
 	int32_t today;                    /* the day the report was made (Vietnam time) */
-	struct score_result *kiosk;       /* the kiosk form's ratings by agency; NULL without the form */
+	struct score_result *kiosk;       /* the kiosk form's ratings, default grouping; NULL without the form */
+	int early;                        /* published before the quarter ended (on `today`) */
+};
+
+/* How the report is made: for `sipas report`, all zero. */
+struct rep_report_opts {
+	int early;              /* published with --early, before the quarter ended */
+	int32_t today;          /* the day it is made; 0: today (period_today) */
 };
 
 /* Score quarter `period_s` ("YYYYQn") for `form` and write the report's
- * files into `dir` (created if missing).  ERR_INVALID for a period that is
- * not a quarter, ERR_NOT_FOUND when the quarter has no responses. */
+ * files into `dir` (created if missing); opts may be NULL.  ERR_INVALID for
+ * a period that is not a quarter, ERR_NOT_FOUND when the quarter has no
+ * responses. */
 int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
-		     const char *period_s, const char *dir, struct err *e);
+		     const char *period_s, const char *dir, const struct rep_report_opts *opts, struct err *e);
 
 /* --- report_fmt.c: Vietnamese formats (docs/report.md) --- */
 
@@ -49,6 +57,8 @@ void rep_fmt_int(struct strbuf *sb, long v);
 void rep_fmt_dec1(struct strbuf *sb, double v);
 /* A day as dd/mm/yyyy. */
 void rep_fmt_date(struct strbuf *sb, int32_t day);
+/* The quarter holding `day` as Vietnamese write it: "Quý III/2026". */
+void rep_fmt_quarter(struct strbuf *sb, int32_t day);
 /* Text escaped for XML (& < > " '). */
 void rep_xml_escape(struct strbuf *sb, const char *s);
 /* The verdict in Vietnamese words. */

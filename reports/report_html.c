@@ -26,6 +26,7 @@ static const char report_style[] =
 	".headline { font-size: 16pt } .note { font-size: 9pt; color: #444 }\n"
 	".chart { max-width: 100%; height: auto; break-inside: avoid }\n"
 	"table.cross { font-size: 8pt }\n"
+	".early { border: 2px solid #b00; padding: 0.5em }\n"
 	"</style>\n";
 
 void rep_page_start(struct strbuf *sb, const char *title)
@@ -381,13 +382,28 @@ static int section_weakest(struct strbuf *sb, const struct rep_report *r)
 	return 0;
 }
 
+/* A quarter not yet over: published early (sipas publish --early), or a
+ * report made before its end; its figures hold the ratings so far. */
+static void add_unfinished(struct strbuf *sb, const struct rep_report *r)
+{
+	if (r->today <= r->period.last_day) {
+		strbuf_addstr(sb, "<p class=\"early\" id=\"cong-bo-som\"><strong>");
+		strbuf_addstr(sb, r->early ? "Công bố sớm" : "Báo cáo tạm");
+		strbuf_addstr(sb, r->early ? ":</strong> công bố ngày " : ":</strong> lập ngày ");
+		rep_fmt_date(sb, r->today);
+		strbuf_addstr(sb, ", trước khi quý kết thúc (ngày ");
+		rep_fmt_date(sb, r->period.last_day);
+		strbuf_addstr(sb, "). Số liệu chỉ gồm các phiếu nhận đến ngày đó và chưa phải số liệu cả quý.</p>\n");
+	}
+}
+
 int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 {
 	struct strbuf title = STRBUF_INIT;
 	int rc = 0;
 
 	strbuf_addstr(&title, "Báo cáo chỉ số SIPAS ");
-	strbuf_addstr(&title, r->period.label);
+	rep_fmt_quarter(&title, r->period.first_day);
 	rep_page_start(sb, strbuf_str(&title));
 	strbuf_addstr(sb, "<header>\n<h1>");
 	rep_xml_escape(sb, strbuf_str(&title));
@@ -400,7 +416,9 @@ int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 	rep_fmt_date(sb, r->period.last_day);
 	strbuf_addstr(sb, ". Lập ngày ");
 	rep_fmt_date(sb, r->today);
-	strbuf_addstr(sb, ". Cách tính: <a href=\"methodology.html\">phương pháp</a>.</p>\n</header>\n<main>\n");
+	strbuf_addstr(sb, ". Cách tính: <a href=\"methodology.html\">phương pháp</a>.</p>\n");
+	add_unfinished(sb, r);
+	strbuf_addstr(sb, "</header>\n<main>\n");
 	section_headline(sb, r);
 	if (section_groups(sb, r, 1) || section_groups(sb, r, 0)) {
 		rc = -1;
