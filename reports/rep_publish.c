@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "rep_export.h"
 #include "rep_score.h"
 #include "rep_stored.h"
 #include "report.h"
@@ -212,7 +213,7 @@ static int compute(sqlite3 *db, const struct registry *reg, const char *code, co
 
 		rc = score_run(db, reg, form, p, &so, &res, e);
 		doc = rc ? NULL : rep_score_json(res);
-		if (!rc && !(c->json[g] = doc ? json_dumps(doc, JSON_COMPACT) : NULL))
+		if (!rc && !(c->json[g] = doc ? rep_json_dumps(doc, JSON_COMPACT) : NULL))
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 		json_decref(doc);
 		score_result_free(res);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "rep_export.h"
 #include "../lib/csv.h"
 #include "../lib/strbuf.h"
 
@@ -113,9 +114,13 @@ json_t *rep_score_json(const struct score_result *r)
 
 static void csv_num(struct strbuf *sb, int known, double v)
 {
+	char num[REP_NUM_MAX];
+
 	strbuf_addch(sb, ',');
-	if (known)
-		strbuf_addf(sb, "%.17g", v);
+	if (known) {
+		rep_num_shortest(v, num);
+		strbuf_addstr(sb, num);
+	}
 }
 
 /* One estimate; `n` is its respondents who answered, or -1 for elements
