@@ -86,5 +86,8 @@ int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 
 /* --- report_counter.c: the kiosk ratings beside the survey --- */
 void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb);
+/* The Vietnamese label of value v of follow-up question `choice` (an index
+ * into f->choices), or the value's code; borrowed from the form. */
+const char *rep_followup_label(const struct form *f, size_t choice, size_t v);
 
 #endif

@@ -9,8 +9,7 @@
 
 #include "report.h"
 
-/* The Vietnamese label of value v of follow-up `choice`, or the value. */
-static const char *followup_label(const struct form *f, size_t choice, size_t v)
+const char *rep_followup_label(const struct form *f, size_t choice, size_t v)
 {
 	size_t first = 0;
 	json_t *fu, *label;
@@ -35,7 +34,7 @@ static void reasons(struct strbuf *sb, const struct form *f, const struct score_
 			if (!g->followups[slot])
 				continue;
 			strbuf_addstr(sb, any ? "; " : "");
-			rep_xml_escape(sb, followup_label(f, c, v));
+			rep_xml_escape(sb, rep_followup_label(f, c, v));
 			strbuf_addstr(sb, ": ");
 			rep_fmt_int(sb, g->followups[slot]);
 			any = 1;
