@@ -1,7 +1,8 @@
 /*
  * report.c - the quarterly report's run (docs/report.md): score the quarter
  * by agency, by sector and by agency × sector in one pass, and the three
- * quarters before it (design weights), then write index.html, methodology.html, the
+ * quarters before it (design weights, as the quarter itself: the trend compares like
+ * with like, and notes a quarter published otherwise), then write index.html, methodology.html, the
  * open data (scores.csv, scores-excel-vn.csv, scores.json; counter.csv and
  * counter.json of the kiosk form) and scores.xlsx into the output directory.
  */
@@ -123,6 +124,36 @@ static int score_counter(sqlite3 *db, const struct registry *reg, struct rep_rep
 	return score_run(db, reg, *form, &r->period, &by_default, &r->kiosk, e);
 }
 
+/* Trend quarter `slot` (quarter ordinal `ord`): the trend compares like
+ * with like, so every quarter is scored as the report's own, with design
+ * weights from the database, whatever weighting it was published with;
+ * its published figures are kept beside for a note, and shown only when
+ * the database has no rows for it. */
+static int score_trend_quarter(sqlite3 *db, const struct registry *reg, const struct form *form, int ord,
+			       struct rep_report *r, int slot, struct err *e)
+{
+	struct score_options whole = { SCORE_BY_SECTOR, NULL };
+	struct period p;
+	int rc;
+
+	period_of_quarter(ord, &p);
+	rc = score_run(db, reg, form, &p, &whole, &r->trend[slot], e);
+	if (!rc)
+		rc = rep_published_whole(db, form, &p, &r->published[slot], e);
+	if (rc == ERR_NOT_FOUND) {
+		err_clear(e);
+		return 0;
+	}
+	if (!rc && r->trend[slot]->rows == 0) {
+		struct score_result *empty = r->trend[slot];
+
+		r->trend[slot] = r->published[slot];
+		r->published[slot] = empty;
+		r->from_published[slot] = 1;
+	}
+	return rc;
+}
+
 int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
 		     const char *period_s, const char *dir, const struct rep_report_opts *opts, struct err *e)
 {
@@ -165,18 +196,8 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 			     form->id);
 		goto out;
 	}
-	for (int q = 0; !rc && q < REP_TREND_QUARTERS - 1; q++) {
-		struct period p;
-		struct score_options whole = { SCORE_BY_SECTOR, NULL };
-
-		period_of_quarter(ord - (REP_TREND_QUARTERS - 1) + q, &p);
-		/* a published quarter shows the figures it was published with */
-		rc = rep_published_whole(db, form, &p, &r.trend[q], e);
-		if (rc == ERR_NOT_FOUND) {
-			err_clear(e);
-			rc = score_run(db, reg, form, &p, &whole, &r.trend[q], e);
-		}
-	}
+	for (int q = 0; !rc && q < REP_TREND_QUARTERS - 1; q++)
+		rc = score_trend_quarter(db, reg, form, ord - (REP_TREND_QUARTERS - 1) + q, &r, q, e);
 	if (rc)
 		goto out;
 	r.trend[REP_TREND_QUARTERS - 1] = r.main;
@@ -206,8 +227,10 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	}
 out:
 	strbuf_release(&sb);
-	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++)
+	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++) {
 		score_result_free(r.trend[q]);
+		score_result_free(r.published[q]);
+	}
 	score_result_free(r.cross);  /* r.main is a view of it */
 	score_result_free(r.kiosk);
 	form_free(kiosk_form);
