@@ -61,7 +61,7 @@ static void row(struct strbuf *sb, const struct form *f, const struct score_grou
 	rep_fmt_pct(sb, g->has_dossiers && g->dossiers > 0,
 		    g->dossiers > 0 ? (double)(g->dossiers - (g->ratings - g->satisfied)) / (double)g->dossiers : 0);
 	if (g->has_dossiers && g->ratings > g->dossiers)
-		strbuf_addstr(sb, " <strong>(số đánh giá nhiều hơn số hồ sơ: kiểm tra lại số liệu)</strong>");
+		strbuf_addstr(sb, " <strong class=\"warn\">(số đánh giá nhiều hơn số hồ sơ: kiểm tra lại số liệu)</strong>");
 	strbuf_addstr(sb, "</td><td>");
 	reasons(sb, f, g);
 	strbuf_addstr(sb, "</td></tr>\n");
@@ -82,7 +82,11 @@ void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb)
 		strbuf_addstr(sb, "<p>Không có đánh giá nào tại máy trong quý.</p></section>\n");
 		return;
 	}
-	strbuf_addstr(sb, "<table><caption>Đánh giá tại máy theo cơ quan</caption>\n<thead><tr>"
+	/* fixed widths: the reasons, the longest text, must not take the page */
+	strbuf_addstr(sb, "<table class=\"counter\"><caption>Đánh giá tại máy theo cơ quan</caption>\n"
+		      "<colgroup><col style=\"width: 22%\"/><col style=\"width: 11%\"/><col style=\"width: 13%\"/>"
+		      "<col style=\"width: 11%\"/><col style=\"width: 13%\"/><col style=\"width: 30%\"/></colgroup>\n"
+		      "<thead><tr>"
 		      "<th scope=\"col\">Cơ quan</th><th scope=\"col\">Số đánh giá</th>"
 		      "<th scope=\"col\">Tỉ lệ đánh giá hài lòng</th><th scope=\"col\">Số hồ sơ</th>"
 		      "<th scope=\"col\">Tỉ lệ hài lòng theo hồ sơ</th>"
