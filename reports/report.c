@@ -1,8 +1,8 @@
 /*
  * report.c - the quarterly report's run (docs/report.md): score the quarter
  * by agency, by sector and by agency × sector in one pass, and the three
- * quarters before it (design weights, as the quarter itself: the trend compares like
- * with like, and notes a quarter published otherwise), then write index.html, methodology.html, the
+ * quarters before it (design weights, as the quarter itself, so the trend compares
+ * like with like; a quarter published raked gets a note), then write index.html, methodology.html, the
  * open data (scores.csv, scores-excel-vn.csv, scores.json; counter.csv and
  * counter.json of the kiosk form) and scores.xlsx into the output directory.
  */
@@ -124,31 +124,38 @@ static int score_counter(sqlite3 *db, const struct registry *reg, struct rep_rep
 	return score_run(db, reg, *form, &r->period, &by_default, &r->kiosk, e);
 }
 
-/* Trend quarter `slot` (quarter ordinal `ord`): the trend compares like
- * with like, so every quarter is scored as the report's own, with design
- * weights from the database, whatever weighting it was published with;
- * its published figures are kept beside for a note, and shown only when
- * the database has no rows for it. */
+/* Trend quarter `slot` (quarter ordinal `ord`).  The trend compares like
+ * with like, design weights throughout: a quarter published with them
+ * shows its published figures (what the public read; late ratings do not
+ * move them), one not published is scored from the database, and one
+ * published with raked weights is scored again with design weights, its
+ * published figures kept for the note (and shown, noted, only when the
+ * database has no rows of it left). */
 static int score_trend_quarter(sqlite3 *db, const struct registry *reg, const struct form *form, int ord,
 			       struct rep_report *r, int slot, struct err *e)
 {
 	struct score_options whole = { SCORE_BY_SECTOR, NULL };
+	struct score_result *pub = NULL;
 	struct period p;
 	int rc;
 
 	period_of_quarter(ord, &p);
-	rc = score_run(db, reg, form, &p, &whole, &r->trend[slot], e);
-	if (!rc)
-		rc = rep_published_whole(db, form, &p, &r->published[slot], e);
+	rc = rep_published_whole(db, form, &p, &pub, e);
 	if (rc == ERR_NOT_FOUND) {
 		err_clear(e);
+		return score_run(db, reg, form, &p, &whole, &r->trend[slot], e);
+	}
+	if (rc)
+		return rc;
+	if (!pub->raked) {
+		r->trend[slot] = pub;
 		return 0;
 	}
+	r->published[slot] = pub;
+	rc = score_run(db, reg, form, &p, &whole, &r->trend[slot], e);
 	if (!rc && r->trend[slot]->rows == 0) {
-		struct score_result *empty = r->trend[slot];
-
-		r->trend[slot] = r->published[slot];
-		r->published[slot] = empty;
+		r->published[slot] = r->trend[slot];
+		r->trend[slot] = pub;
 		r->from_published[slot] = 1;
 	}
 	return rc;

@@ -29,12 +29,12 @@ struct rep_report {
 					   * (a view of the first groups of `cross`) */
 	struct score_result *cross;       /* the same, then the agency × sector pairs */
 	struct score_result *trend[REP_TREND_QUARTERS]; /* oldest first; the last is the quarter;
-							 * design weights, from the database */
-	struct score_result *published[REP_TREND_QUARTERS]; /* the earlier quarters' published
-							     * figures (rep_published_whole), NULL
-							     * when not published */
-	int from_published[REP_TREND_QUARTERS];       /* the trend shows the published figures:
-						       * the database has no rows for the quarter */
+							 * design weights throughout (report.c) */
+	struct score_result *published[REP_TREND_QUARTERS]; /* an earlier quarter published with
+							     * raked weights: its published figures
+							     * (rep_published_whole); else NULL */
+	int from_published[REP_TREND_QUARTERS];       /* trend and published swapped: the database
+						       * has no rows left of that raked quarter */
 	int32_t today;                    /* the day the report was made (Vietnam time) */
 	struct score_result *kiosk;       /* the kiosk form's ratings, default grouping; NULL without the form */
 	int early;                        /* published before the quarter ended (on `today`) */

@@ -306,47 +306,30 @@ static void trend_row(struct strbuf *sb, const struct rep_report *r, const char 
 	strbuf_addstr(sb, "</tr>\n");
 }
 
-/* Where an earlier quarter's published figures are not what the trend
- * shows: published with raked weights, moved by ratings that arrived after
- * publishing, or shown as published because the database has no rows. */
+/* An earlier quarter published with raked weights: its published index,
+ * and what the trend shows instead (or that it shows that, noted). */
 static void trend_notes(struct strbuf *sb, const struct rep_report *r)
 {
-	struct strbuf shown = STRBUF_INIT, public = STRBUF_INIT;
 	int any = 0;
 
 	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++) {
 		const struct score_result *pub = r->from_published[q] ? r->trend[q] : r->published[q];
-		const struct score_estimate *ix;
 
-		if (!pub)
+		if (!r->published[q])
 			continue;
-		ix = &pub->groups[0].index;
-		strbuf_reset(&shown);
-		strbuf_reset(&public);
-		rep_fmt_pct(&shown, r->trend[q]->groups[0].index.defined, r->trend[q]->groups[0].index.est);
-		rep_fmt_pct(&public, ix->defined, ix->est);
-		if (!r->from_published[q] && !pub->raked && strcmp(strbuf_str(&shown), strbuf_str(&public)) == 0)
-			continue;
-		strbuf_addstr(sb, any ? "" : "<ul class=\"note\" id=\"xu-huong-ghi-chu\">\n");
+		strbuf_addstr(sb, any ? "<li>" : "<ul class=\"note\" id=\"xu-huong-ghi-chu\">\n<li>");
 		any = 1;
-		strbuf_addstr(sb, "<li>");
 		rep_fmt_quarter(sb, pub->period.first_day);
-		strbuf_addstr(sb, pub->raked ? " được công bố với trọng số hiệu chỉnh (raked): chỉ số công bố " :
-			      " được công bố với trọng số thiết kế (design): chỉ số công bố ");
-		strbuf_addstr(sb, strbuf_str(&public));
-		if (r->from_published[q])
-			strbuf_addstr(sb, ". Cơ sở dữ liệu không còn phiếu của quý này: bảng và biểu đồ dùng số đã công bố.");
-		else if (pub->raked)
-			strbuf_addstr(sb, ". Ở đây tính lại với trọng số thiết kế, như các quý khác, để so sánh cùng một cách tính.");
-		else
-			strbuf_addstr(sb, ". Phiếu nhận sau khi công bố làm chỉ số tính lại khác số đã công bố.");
-		strbuf_addstr(sb, "</li>\n");
+		strbuf_addstr(sb, " được công bố với trọng số hiệu chỉnh (raked): chỉ số công bố ");
+		rep_fmt_pct(sb, pub->groups[0].index.defined, pub->groups[0].index.est);
+		strbuf_addstr(sb, r->from_published[q] ?
+			      ". Cơ sở dữ liệu không còn phiếu của quý này: bảng và biểu đồ dùng số đã công bố, "
+			      "không so sánh được hoàn toàn với các quý khác.</li>\n" :
+			      ". Ở đây tính lại với trọng số thiết kế, như các quý khác, để so sánh cùng một cách "
+			      "tính.</li>\n");
 	}
 	if (any)
 		strbuf_addstr(sb, "</ul>\n");
-	sb->failed |= shown.failed | public.failed;
-	strbuf_release(&shown);
-	strbuf_release(&public);
 }
 
 static void section_trend(struct strbuf *sb, const struct rep_report *r)
@@ -355,7 +338,7 @@ static void section_trend(struct strbuf *sb, const struct rep_report *r)
 	const int last = REP_TREND_QUARTERS - 1;
 
 	strbuf_addstr(sb, "<section id=\"xu-huong\">\n<h2>4. Xu hướng bốn quý</h2>\n<p class=\"note\">Cùng một "
-		      "cách tính cho cả bốn quý, tính từ dữ liệu hiện có: trọng số thiết kế (design) cho cả bốn quý.</p>\n");
+		      "cách tính: trọng số thiết kế (design) cho cả bốn quý; quý đã công bố theo số đã công bố.</p>\n");
 	trend_notes(sb, r);
 	rep_svg_trend(sb, "xu-huong-bd", "Chỉ số SIPAS và năm yếu tố qua bốn quý", r);
 	strbuf_addstr(sb, "<table>\n<thead><tr><th>Ước lượng</th>");
