@@ -497,6 +497,10 @@ static void test_publish_needs_an_ended_quarter(void)
 	CHECK_CONTAINS(r->err, "has not ended");
 	CHECK_CONTAINS(r->err, "--early");
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published"), 0);
+	/* a report of the unfinished quarter says it is provisional */
+	CHECK_INT(sipas_run(NULL, "report", "--period", cur, "--out", "now", NULL)->status, 0);
+	CHECK(test_file_contains("now/index.html", "Báo cáo tạm"));
+	CHECK(!test_file_contains("now/index.html", "Công bố sớm"));
 	r = sipas_run(NULL, "publish", "--period", next, "--early", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK_CONTAINS(r->err, "has not begun");
