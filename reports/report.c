@@ -1,10 +1,11 @@
 /*
  * report.c - the quarterly report's run (docs/report.md): score the quarter
  * by agency, by sector and by agency × sector in one pass, and the three
- * quarters before it (design weights, as the quarter itself, so the trend compares
- * like with like; a quarter published raked gets a note), then write index.html, methodology.html, the
- * open data (scores.csv, scores-excel-vn.csv, scores.json; counter.csv and
- * counter.json of the kiosk form) and scores.xlsx into the output directory.
+ * quarters before it (design weights, as the quarter itself, so the trend
+ * compares like with like; a quarter published raked gets a note), then
+ * write index.html, methodology.html, the open data (scores.csv,
+ * scores-excel-vn.csv, scores.json; counter.csv and counter.json of the
+ * kiosk form) and scores.xlsx into the output directory.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -106,8 +107,9 @@ static int write_csv_json(const struct score_result *res, const char *dir, const
 }
 
 /* The counter section's figures: the kiosk form's ratings in the quarter by
- * agency and by sector, with dossier totals and reasons (scoring/score.c).  None when the
- * database has no kiosk form.  *form is owned (form_free), r->kiosk too. */
+ * agency and by sector, with dossier totals and reasons (scoring/score.c).
+ * None when the database has no kiosk form.  *form is owned (form_free),
+ * r->kiosk too. */
 static int score_counter(sqlite3 *db, const struct registry *reg, struct rep_report *r,
 			 struct form **form, struct err *e)
 {

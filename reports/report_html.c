@@ -26,7 +26,6 @@ static const char report_style[] =
 	".headline { font-size: 16pt } .note { font-size: 9pt; color: #444 }\n"
 	".chart { max-width: 100%; height: auto; break-inside: avoid }\n"
 	"table.cross { font-size: 8pt; break-inside: auto }\n"
-
 	"table.counter { width: 100%; table-layout: fixed }\n"
 	"table.counter td, table.counter th { overflow-wrap: break-word }\n"
 	"table.counter .warn { display: block; white-space: normal }\n"

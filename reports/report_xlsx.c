@@ -1,7 +1,8 @@
 /*
  * report_xlsx.c - scores.xlsx of the quarterly report, with libxlsxwriter
  * (officers work in Excel): sheets for the whole quarter, agencies, sectors,
- * criteria, agency × sector pairs and the counter's kiosk ratings; Vietnamese headers; numbers stored as numbers (shares 0..1)
+ * criteria, agency × sector pairs and the counter's kiosk ratings;
+ * Vietnamese headers; numbers stored as numbers (shares 0..1)
  * shown with percent formats; the header row frozen.  Text is written as
  * strings, never as formulas.
  */
@@ -230,9 +231,10 @@ int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 		"Khoảng tin cậy" };
 	static const char *const one_who[] = { "Mã", "Tên" };
 	static const char *const pair_who[] = { "Mã cơ quan", "Cơ quan", "Mã lĩnh vực", "Lĩnh vực" };
-	/* sheet names: at most 31 characters, none of : \ / ? * [ ] */
+	/* sheet names: at most 31 characters, none of : \ / ? * [ ]; the
+	 * criteria ('c') stay fourth, where they were before the pairs came */
 	static const struct { const char *name; int kind; } group_sheets[] = {
-		{ "Cơ quan", 'a' }, { "Lĩnh vực", 's' }, { "Cơ quan × lĩnh vực", 'p' },
+		{ "Cơ quan", 'a' }, { "Lĩnh vực", 's' }, { "Tiêu chí", 'c' }, { "Cơ quan × lĩnh vực", 'p' },
 	};
 	const char *heads[MAX_HEADS];
 	const struct form *f = r->form;
@@ -258,19 +260,20 @@ int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 		goto fail;
 	whole_quarter(&b, ws, r);
 	for (size_t i = 0; i < sizeof(group_sheets) / sizeof(group_sheets[0]); i++) {
-		int pair = group_sheets[i].kind == 'p';
+		int kind = group_sheets[i].kind;
 
-		n_heads = group_heads(f, pair ? pair_who : one_who, pair ? 4 : 2, heads);
-		ws = sheet(&b, group_sheets[i].name, heads, n_heads);
-		if (!ws)
-			goto fail;
-		groups(&b, ws, r, group_sheets[i].kind);
-		if (i == 1) {   /* the criteria after agencies and sectors, as before */
-			ws = sheet(&b, "Tiêu chí", crit_heads, 10);
+		if (kind == 'c') {
+			ws = sheet(&b, group_sheets[i].name, crit_heads, 10);
 			if (!ws)
 				goto fail;
 			criteria(&b, ws, r);
+			continue;
 		}
+		n_heads = group_heads(f, kind == 'p' ? pair_who : one_who, kind == 'p' ? 4 : 2, heads);
+		ws = sheet(&b, group_sheets[i].name, heads, n_heads);
+		if (!ws)
+			goto fail;
+		groups(&b, ws, r, kind);
 	}
 	if (r->kiosk) {
 		n_heads = counter_heads(r->kiosk->form, heads);
