@@ -11,12 +11,13 @@
 #include "../forms/registry.h"
 #include "../db/db.h"
 #include "../lib/period.h"
+#include "../reports/rep_export.h"
 #include "../reports/rep_score.h"
 #include "../scoring/score.h"
 
 const char cmd_score_usage[] =
 	"usage: sipas score --period P [--form ID] [--by agency|sector|agency,sector]\n"
-	"                   [--rake MARGINS.csv] [--format json|csv|table] [--db PATH]\n"
+	"                   [--rake MARGINS.csv] [--format json|csv|table] [--excel-vn] [--db PATH]\n"
 	"\n"
 	"Compute satisfaction indices with 95% intervals and target verdicts for the\n"
 	"responses to one form submitted in period P (docs/scoring.md).\n"
@@ -29,6 +30,8 @@ const char cmd_score_usage[] =
 	"  --rake FILE     rake the weights to population totals (variable,level,total);\n"
 	"                  standard errors then account for the calibration\n"
 	"  --format F      json, csv or table (default: table on a terminal, else json)\n"
+	"  --excel-vn      with --format csv: for Excel in Vietnamese settings (';'\n"
+	"                  between fields, decimal commas, a UTF-8 BOM)\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
 
 /* A period that has not begun has no ratings yet: an empty table would
@@ -82,6 +85,7 @@ int cmd_score(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },
 		{ "rake", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'o' },
+		{ "excel-vn", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -94,7 +98,7 @@ int cmd_score(int argc, char **argv)
 	struct period period;
 	sqlite3 *db = NULL;
 	struct err e;
-	int c, rc;
+	int c, rc, excel_vn = 0;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -105,6 +109,7 @@ int cmd_score(int argc, char **argv)
 		case 'b': by_s = optarg; break;
 		case 'r': so.rake_path = optarg; break;
 		case 'o': format = optarg; break;
+		case 'x': excel_vn = 1; break;
 		case 'h': return cli_help(cmd_score_usage);
 		default: return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -115,6 +120,8 @@ int cmd_score(int argc, char **argv)
 		return cli_usage_error("score", "--period is required");
 	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "table"))
 		return cli_usage_error("score", "--format '%s' is not json, csv or table", format);
+	if (excel_vn && strcmp(format, "csv"))
+		return cli_usage_error("score", "--excel-vn goes with --format csv");
 	err_clear(&e);
 	rc = period_parse(period_s, &period, &e);
 	if (!rc)
@@ -133,9 +140,11 @@ int cmd_score(int argc, char **argv)
 		if (strcmp(format, "json") == 0) {
 			json_t *doc = rep_score_json(res);
 
-			if (!doc || json_dumpf(doc, stdout, JSON_INDENT(1)) != 0 || fputc('\n', stdout) == EOF)
+			if (!doc || rep_json_dumpf(doc, JSON_INDENT(1), stdout) != 0)
 				rc = err_set(&e, ERR_IO, "writing JSON failed");
 			json_decref(doc);
+		} else if (strcmp(format, "csv") == 0 && excel_vn) {
+			rc = rep_score_csv_excel_vn(res, stdout, &e);
 		} else if (strcmp(format, "csv") == 0) {
 			if (rep_score_csv(res, stdout))
 				rc = err_set(&e, ERR_IO, "writing CSV failed");

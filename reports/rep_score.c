@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "rep_export.h"
 #include "../lib/csv.h"
 #include "../lib/period.h"
 #include "../lib/strbuf.h"
@@ -166,9 +167,13 @@ json_t *rep_score_json(const struct score_result *r)
 
 static void csv_num(struct strbuf *sb, int known, double v)
 {
+	char num[REP_NUM_MAX];
+
 	strbuf_addch(sb, ',');
-	if (known)
-		strbuf_addf(sb, "%.17g", v);
+	if (known) {
+		rep_num_shortest(v, num);
+		strbuf_addstr(sb, num);
+	}
 }
 
 /* The counter method's columns of a group (forms without elements, whose

@@ -9,8 +9,7 @@
 
 #include "report.h"
 
-/* The Vietnamese label of value v of follow-up `choice`, or the value. */
-static const char *followup_label(const struct form *f, size_t choice, size_t v)
+const char *rep_followup_label(const struct form *f, size_t choice, size_t v)
 {
 	size_t first = 0;
 	json_t *fu, *label;
@@ -35,7 +34,7 @@ static void reasons(struct strbuf *sb, const struct form *f, const struct score_
 			if (!g->followups[slot])
 				continue;
 			strbuf_addstr(sb, any ? "; " : "");
-			rep_xml_escape(sb, followup_label(f, c, v));
+			rep_xml_escape(sb, rep_followup_label(f, c, v));
 			strbuf_addstr(sb, ": ");
 			rep_fmt_int(sb, g->followups[slot]);
 			any = 1;
@@ -73,7 +72,7 @@ static void row(struct strbuf *sb, const struct form *f, const struct score_grou
 		strbuf_addstr(sb, " đánh giá)");
 	}
 	if (score_more_ratings_than_dossiers(g))
-		strbuf_addstr(sb, " <strong>(số đánh giá nhiều hơn số hồ sơ: kiểm tra lại số liệu)</strong>");
+		strbuf_addstr(sb, " <strong class=\"warn\">(số đánh giá nhiều hơn số hồ sơ: kiểm tra lại số liệu)</strong>");
 	strbuf_addstr(sb, "</td><td>");
 	reasons(sb, f, g);
 	strbuf_addstr(sb, "</td></tr>\n");
@@ -95,7 +94,11 @@ void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb)
 		strbuf_addstr(sb, "<p>Không có đánh giá nào tại máy trong quý.</p></section>\n");
 		return;
 	}
-	strbuf_addstr(sb, "<table><caption>Đánh giá tại máy theo cơ quan</caption>\n<thead><tr>"
+	/* fixed widths: the reasons, the longest text, must not take the page */
+	strbuf_addstr(sb, "<table class=\"counter\"><caption>Đánh giá tại máy theo cơ quan</caption>\n"
+		      "<colgroup><col style=\"width: 22%\"/><col style=\"width: 11%\"/><col style=\"width: 13%\"/>"
+		      "<col style=\"width: 11%\"/><col style=\"width: 13%\"/><col style=\"width: 30%\"/></colgroup>\n"
+		      "<thead><tr>"
 		      "<th scope=\"col\">Cơ quan</th><th scope=\"col\">Số đánh giá</th>"
 		      "<th scope=\"col\">Tỉ lệ đánh giá hài lòng</th><th scope=\"col\">Số hồ sơ</th>"
 		      "<th scope=\"col\">Tỉ lệ hài lòng theo hồ sơ</th>"
