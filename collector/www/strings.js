@@ -22,6 +22,9 @@ export const strings = {
 		"results.h1": "Kết quả đã công bố",
 		"results.text": "Các quý đã công bố, mỗi quý có báo cáo, phương pháp tính và dữ liệu mở:",
 		"results.none": "Chưa có kỳ nào được công bố.",
+		"missing.title": "Chưa công bố – SIPAS",
+		"missing.h1": "Kết quả chưa được công bố",
+		"missing.list": "Các quý đã công bố",
 
 		"refused.title": "Không mở được phiếu đánh giá – SIPAS",
 		"refused.h1": "Không mở được phiếu đánh giá",
@@ -137,6 +140,9 @@ export const strings = {
 		"results.h1": "Published results",
 		"results.text": "The published quarters, each with its report, method and open data:",
 		"results.none": "No quarter has been published yet.",
+		"missing.title": "Not published – SIPAS",
+		"missing.h1": "Results not published",
+		"missing.list": "The published quarters",
 
 		"refused.title": "The survey cannot be opened – SIPAS",
 		"refused.h1": "This survey link cannot be opened",
