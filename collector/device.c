@@ -346,8 +346,8 @@ int device_pin_check(sqlite3 *db, long long id, const char *pin, int64_t now, in
 		return 0;
 	}
 	same = device_pin_valid(pin) ? secret_slow_check(pin, hash, e) : 0;
-	if (same < 0)
-		return e->code;
+	if (same < 0)   /* a hash this code did not write: the database's fault, not the caller's */
+		return e->code == ERR_INVALID ? err_set(e, ERR_DB, "device %lld has a malformed PIN hash", id) : e->code;
 	if (same) {
 		*result = DEVICE_PIN_OK;
 		return pin_update(db, "UPDATE devices SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?1",
