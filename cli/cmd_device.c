@@ -1,7 +1,7 @@
 /*
- * cmd_device.c - `sipas device add|list|revoke`: kiosk and admin tokens for
- * the collector (docs/collector.md).  A new token is printed once and stored only as
- * a hash.
+ * cmd_device.c - `sipas device add|pair|list|revoke`: kiosk and admin tokens
+ * for the collector (docs/collector.md).  A new token, or a kiosk's
+ * generated staff PIN, is printed once and stored only as a hash.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,9 @@
 
 const char cmd_device_usage[] =
 	"usage: sipas device add --agency CODE --counter NAME --sector CODE [--sector CODE ...]\n"
-	"                        [--pair [--base URL] [--svg FILE]] [--db PATH]\n"
+	"                        [--pin PIN] [--pair [--base URL] [--svg FILE]] [--db PATH]\n"
 	"   or: sipas device add --admin --counter NAME [--db PATH]\n"
+	"   or: sipas device pair ID [--pin PIN] [--base URL] [--svg FILE] [--db PATH]\n"
 	"   or: sipas device list [--db PATH]\n"
 	"   or: sipas device revoke ID [--db PATH]\n"
 	"\n"
@@ -24,13 +25,19 @@ const char cmd_device_usage[] =
 	"posts ratings for its agency and sectors only; an admin token reads /metrics.\n"
 	"With --pair it prints instead a one-time pairing link for the kiosk tablet,\n"
 	"valid 15 minutes: opening it there hands the tablet its token, which is never\n"
-	"shown.  `list` shows when each device was paired and last posted.  `revoke`\n"
-	"disables a token at once.\n"
+	"shown.  A kiosk also gets a 6-digit staff PIN that opens the tablet's staff\n"
+	"mode (changing the sector): --pin's, or one generated and printed once.\n"
+	"`pair` prints a new pairing link for a kiosk (a replaced tablet): the old\n"
+	"tablet's token stops working when the link is used; the PIN stays unless\n"
+	"--pin gives a new one (a kiosk without one gets one).  `list` shows each\n"
+	"device's form, sectors, PIN, pairing, and when it was paired and last\n"
+	"posted.  `revoke` disables a token at once.\n"
 	"\n"
 	"  --agency CODE   the agency whose counter the kiosk serves\n"
 	"  --sector CODE   a sector the counter serves (repeat for several; the officer\n"
 	"                  picks one on the tablet)\n"
 	"  --counter NAME  where the device is (e.g. \"Quầy 3, Bộ phận Một cửa\")\n"
+	"  --pin PIN       the kiosk's staff PIN, 6 digits (default: a random one)\n"
 	"  --pair          print a pairing link instead of the token\n"
 	"  --base URL      the collector's address as the tablet reaches it\n"
 	"                  (default http://127.0.0.1:8080)\n"
@@ -50,11 +57,32 @@ static void format_time(long long t, char out[32])
 		strftime(out, 32, "%Y-%m-%d %H:%M", gmtime_r(&tt, &tm));
 }
 
+/* What a kiosk's pairing is, for `device list`. */
+static const char *pairing_state(const struct device_info *d, const struct device_status *st)
+{
+	if (d->role == DEVICE_ADMIN)
+		return "-";
+	if (d->paired_at)
+		return st->link_open ? "paired, link open" : "paired";
+	return st->link_open ? "link open" : "not paired";
+}
+
+struct list_ctx {
+	sqlite3 *db;
+	struct err *e;
+	int rc;
+};
+
 static int print_device(const struct device_info *d, void *arg)
 {
 	char created[32], paired[32], posted[32], state[32] = "active";
+	struct list_ctx *ctx = arg;
+	struct device_status st;
+	int kiosk = d->role == DEVICE_KIOSK;
 
-	(void)arg;
+	ctx->rc = device_status(ctx->db, d->id, (int64_t)time(NULL), &st, ctx->e);
+	if (ctx->rc)
+		return -1;
 	format_time(d->created_at, created);
 	format_time(d->paired_at, paired);
 	format_time(d->last_post_at, posted);
@@ -64,18 +92,67 @@ static int print_device(const struct device_info *d, void *arg)
 		format_time(d->revoked_at, when);
 		snprintf(state, sizeof(state), "revoked %.10s", when);
 	}
-	printf("%-5lld %-14s %-6s %-16s %-17s %-17s %-17s %-19s %s\n", d->id, d->public_id,
-	       d->role == DEVICE_ADMIN ? "admin" : "kiosk", d->agency[0] ? d->agency : "-", created,
-	       paired, posted, state, d->counter);
+	printf("%-5lld %-14s %-6s %-16s %-17s %-17s %-17s %-19s %-11s %-17s %-3s %-24s %s\n", d->id,
+	       d->public_id, kiosk ? "kiosk" : "admin", d->agency[0] ? d->agency : "-", created, paired,
+	       posted, state, kiosk ? st.form : "-", pairing_state(d, &st), kiosk ? st.has_pin ? "yes" : "no" : "-",
+	       kiosk ? st.sectors : "-", d->counter);
 	return 0;
 }
 
-/* `device add`: the device, its sectors and its pairing code in one
- * transaction; prints the token, or with base set the pairing link. */
-static int add(sqlite3 *db, const struct device_spec *spec, const char *base, const char *svg,
-	       struct err *e)
+/* Inside the caller's transaction: make `pin` kiosk id's staff PIN; with
+ * pin NULL, give a kiosk that has none a random one, put in generated
+ * (DEVICE_PIN_DIGITS + 1 bytes; "" when none was made) for printing. */
+static int give_pin(sqlite3 *db, long long id, const char *pin, char *generated, struct err *e)
 {
-	char token[DEVICE_TOKEN_LEN + 1], code[DEVICE_PAIR_CODE_LEN + 1];
+	int has = 0, rc = 0;
+
+	generated[0] = '\0';
+	if (!pin) {
+		rc = device_pin_exists(db, id, &has, e);
+		if (rc || has)
+			return rc;
+		rc = device_pin_new(generated, e);
+		pin = generated;
+	}
+	return rc ? rc : device_pin_set(db, id, pin, e);
+}
+
+/* Inside the caller's transaction: a one-time pairing link of kiosk id
+ * into url, also written as a QR code to svg when set. */
+static int pairing_link(sqlite3 *db, long long id, const char *base, const char *svg, struct strbuf *url,
+			struct err *e)
+{
+	char code[DEVICE_PAIR_CODE_LEN + 1];
+	int rc = device_pairing_new(db, id, (int64_t)time(NULL), code, e);
+
+	if (!rc) {
+		strbuf_addf(url, "%s/pair/%s", base, code);
+		if (url->failed)
+			rc = err_set(e, ERR_INVALID, "--base is too long");
+	}
+	if (!rc && svg)
+		rc = cli_write_qr_svg(svg, strbuf_str(url), "liên kết ghép nối máy đánh giá", e);
+	secret_wipe(code, sizeof(code));
+	return rc;
+}
+
+/* Run the caller's steps (already done: rc) to COMMIT, or roll back. */
+static int finish(sqlite3 *db, int rc, struct err *e)
+{
+	if (!rc)
+		rc = db_exec(db, "COMMIT", e);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+	return rc;
+}
+
+/* `device add`: the device, its sectors, its PIN and its pairing code in
+ * one transaction; prints the token, or with base set the pairing link,
+ * then a generated PIN. */
+static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, const char *base,
+	       const char *svg, struct err *e)
+{
+	char token[DEVICE_TOKEN_LEN + 1], made[DEVICE_PIN_DIGITS + 1] = "";
 	struct strbuf url;
 	long long id;
 	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
@@ -83,30 +160,54 @@ static int add(sqlite3 *db, const struct device_spec *spec, const char *base, co
 	strbuf_init(&url, 8192);
 	if (!rc)
 		rc = device_add(db, spec, token, &id, e);
-	if (!rc && base) {
-		rc = device_pairing_new(db, id, (int64_t)time(NULL), code, e);
-		strbuf_addf(&url, "%s/pair/%s", base, code);
-		if (!rc && url.failed)
-			rc = err_set(e, ERR_INVALID, "--base is too long");
-		if (!rc && svg)
-			rc = cli_write_qr_svg(svg, strbuf_str(&url), "liên kết ghép nối máy đánh giá", e);
-	}
-	if (!rc)
-		rc = db_exec(db, "COMMIT", e);
-	if (rc) {
-		db_exec(db, "ROLLBACK", NULL);
-	} else if (base) {
-		printf("%s\n", strbuf_str(&url));
-		fprintf(stderr, "device %lld added (kiosk for %s); open the link above on the tablet "
-			"within 15 minutes: it works once\n", id, spec->agency);
-	} else {
-		printf("%s\n", token);
-		fprintf(stderr, "device %lld added (%s%s); the token above is shown only once\n", id,
-			spec->role == DEVICE_ADMIN ? "admin" : "kiosk for ",
-			spec->role == DEVICE_ADMIN ? "" : spec->agency);
+	if (!rc && spec->role == DEVICE_KIOSK)
+		rc = give_pin(db, id, pin, made, e);
+	if (!rc && base)
+		rc = pairing_link(db, id, base, svg, &url, e);
+	rc = finish(db, rc, e);
+	if (!rc) {
+		printf("%s\n", base ? strbuf_str(&url) : token);
+		if (*made)
+			printf("staff PIN: %s\n", made);
+		if (base)
+			fprintf(stderr, "device %lld added (kiosk for %s); open the link above on the tablet "
+				"within 15 minutes: it works once\n", id, spec->agency);
+		else
+			fprintf(stderr, "device %lld added (%s%s); the token above is shown only once\n", id,
+				spec->role == DEVICE_ADMIN ? "admin" : "kiosk for ",
+				spec->role == DEVICE_ADMIN ? "" : spec->agency);
+		if (*made)
+			fprintf(stderr, "the staff PIN above opens the kiosk's staff mode; it is shown only once\n");
 	}
 	secret_wipe(token, sizeof(token));
-	secret_wipe(code, sizeof(code));
+	secret_wipe(made, sizeof(made));
+	strbuf_release(&url);
+	return rc;
+}
+
+/* `device pair ID`: a new pairing link for an existing kiosk (a replaced
+ * tablet); its PIN stays unless pin is set, a kiosk without one gets one. */
+static int pair_again(sqlite3 *db, long long id, const char *pin, const char *base, const char *svg,
+		      struct err *e)
+{
+	char made[DEVICE_PIN_DIGITS + 1] = "";
+	struct strbuf url;
+	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
+
+	strbuf_init(&url, 8192);
+	if (!rc)
+		rc = pairing_link(db, id, base, svg, &url, e);
+	if (!rc)
+		rc = give_pin(db, id, pin, made, e);
+	rc = finish(db, rc, e);
+	if (!rc) {
+		printf("%s\n", strbuf_str(&url));
+		if (*made)
+			printf("staff PIN: %s\n", made);
+		fprintf(stderr, "device %lld: open the link above on the new tablet within 15 minutes; once it "
+			"is used, the old tablet's token stops working\n", id);
+	}
+	secret_wipe(made, sizeof(made));
 	strbuf_release(&url);
 	return rc;
 }
@@ -119,13 +220,14 @@ int cmd_device(int argc, char **argv)
 		{ "sector", required_argument, NULL, 's' },
 		{ "counter", required_argument, NULL, 'c' },
 		{ "pair", no_argument, NULL, 'p' },
+		{ "pin", required_argument, NULL, 'P' },
 		{ "base", required_argument, NULL, 'b' },
 		{ "svg", required_argument, NULL, 'g' },
 		{ "admin", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db_opt = NULL, *base = NULL, *svg = NULL, *action;
+	const char *db_opt = NULL, *base = NULL, *svg = NULL, *pin = NULL, *action;
 	const char *sectors[DEVICE_MAX_SECTORS];
 	struct device_spec spec = { DEVICE_KIOSK, NULL, sectors, 0, NULL };
 	sqlite3 *db = NULL;
@@ -145,6 +247,7 @@ int cmd_device(int argc, char **argv)
 			break;
 		case 'c': spec.counter = optarg; break;
 		case 'p': pair = 1; break;
+		case 'P': pin = optarg; break;
 		case 'b': base = optarg; break;
 		case 'g': svg = optarg; break;
 		case 'A': admin = 1; break;
@@ -153,25 +256,31 @@ int cmd_device(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("device", "say add, list or revoke");
+		return cli_usage_error("device", "say add, pair, list or revoke");
 	action = argv[optind];
+	if (pin && !device_pin_valid(pin))
+		return cli_usage_error("device", "--pin must be 6 digits");
 	if (strcmp(action, "add") == 0) {
 		if (optind + 1 != argc || !spec.counter || admin == !!spec.agency)
 			return cli_usage_error("device", "add takes --counter and either --agency or --admin");
-		if (admin && (spec.n_sectors || pair))
-			return cli_usage_error("device", "an admin token has no --sector and no --pair");
+		if (admin && (spec.n_sectors || pair || pin))
+			return cli_usage_error("device", "an admin token has no --sector, --pin or --pair");
 		if (!admin && spec.n_sectors == 0)
 			return cli_usage_error("device", "a kiosk needs --sector (the sectors its counter serves)");
 		if ((base || svg) && !pair)
 			return cli_usage_error("device", "--base and --svg go with --pair");
+	} else if (strcmp(action, "pair") == 0) {
+		if (optind + 2 != argc || spec.agency || spec.counter || spec.n_sectors || admin || pair)
+			return cli_usage_error("device", "pair takes one device ID, and --pin, --base or --svg");
+		pair = 1;
 	} else if (strcmp(action, "list") == 0) {
-		if (optind + 1 != argc)
+		if (optind + 1 != argc || pin)
 			return cli_usage_error("device", "list takes no arguments");
 	} else if (strcmp(action, "revoke") == 0) {
-		if (optind + 2 != argc)
+		if (optind + 2 != argc || pin)
 			return cli_usage_error("device", "revoke takes one device ID");
 	} else {
-		return cli_usage_error("device", "'%s' is not add, list or revoke", action);
+		return cli_usage_error("device", "'%s' is not add, pair, list or revoke", action);
 	}
 	spec.role = admin ? DEVICE_ADMIN : DEVICE_KIOSK;
 	if (pair && !base)
@@ -181,20 +290,27 @@ int cmd_device(int argc, char **argv)
 	if (rc)
 		return cli_fail(&e);
 	if (strcmp(action, "add") == 0) {
-		rc = add(db, &spec, pair ? base : NULL, svg, &e);
+		rc = add(db, &spec, pin, pair ? base : NULL, svg, &e);
 	} else if (strcmp(action, "list") == 0) {
-		printf("%-5s %-14s %-6s %-16s %-17s %-17s %-17s %-19s %s\n", "id", "public id", "role",
-		       "agency", "created (UTC)", "paired (UTC)", "last post (UTC)", "state", "counter");
-		rc = device_list(db, print_device, NULL, &e);
+		struct list_ctx ctx = { db, &e, 0 };
+
+		printf("%-5s %-14s %-6s %-16s %-17s %-17s %-17s %-19s %-11s %-17s %-3s %-24s %s\n", "id",
+		       "public id", "role", "agency", "created (UTC)", "paired (UTC)", "last post (UTC)", "state",
+		       "form", "pairing", "pin", "sectors", "counter");
+		rc = device_list(db, print_device, &ctx, &e);
+		if (!rc)
+			rc = ctx.rc;
 	} else {
 		char *end;
 
 		id = strtoll(argv[optind + 1], &end, 10);
 		if (*end || id <= 0)
 			rc = err_set(&e, ERR_INVALID, "'%s' is not a device id", argv[optind + 1]);
+		else if (strcmp(action, "pair") == 0)
+			rc = pair_again(db, id, pin, base, svg, &e);
 		else
 			rc = device_revoke(db, id, &e);
-		if (!rc)
+		if (!rc && strcmp(action, "revoke") == 0)
 			printf("device %lld revoked\n", id);
 	}
 	db_close(db);

@@ -3,6 +3,7 @@
  */
 #include "device.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,21 @@ out:
 	return rc;
 }
 
+/* The error for a device id that names no active kiosk. */
+static int no_kiosk(sqlite3 *db, long long id, struct err *e)
+{
+	char id_s[32];
+	int revoked = 0;
+
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	if (db_query_exists(db, "SELECT 1 FROM devices WHERE id = ?1 AND role = 'kiosk' AND revoked_at IS NOT NULL",
+			    (const char *const[]){ id_s }, 1, &revoked, e) != 0)
+		return e->code;
+	if (revoked)
+		return err_set(e, ERR_INVALID, "device %lld is revoked", id);
+	return err_set(e, ERR_NOT_FOUND, "no kiosk %lld", id);
+}
+
 int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struct err *e)
 {
 	uint8_t raw[DEVICE_PAIR_CODE_LEN / 2], hash[SECRET_HASH_BYTES];
@@ -119,7 +135,8 @@ int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struc
 	}
 	if (!rc)
 		rc = db_prepare(db, "INSERT INTO pairings(code_hash, device_id, expires_at) "
-				"SELECT ?1, id, ?3 FROM devices WHERE id = ?2 AND role = 'kiosk'", &st, e);
+				"SELECT ?1, id, ?3 FROM devices WHERE id = ?2 AND role = 'kiosk' AND revoked_at IS NULL",
+				&st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
@@ -128,7 +145,7 @@ int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struc
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, e, "adding a pairing code");
 	else if (sqlite3_changes(db) == 0)
-		rc = err_set(e, ERR_NOT_FOUND, "no kiosk %lld", id);
+		rc = no_kiosk(db, id, e);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -206,6 +223,170 @@ int device_pair(sqlite3 *db, const char *code, int64_t now, char *token, struct 
 		db_exec(db, "ROLLBACK", NULL);
 		secret_wipe(token, DEVICE_TOKEN_LEN + 1);
 	}
+	return rc;
+}
+
+int device_pin_valid(const char *pin)
+{
+	return strlen(pin) == DEVICE_PIN_DIGITS && strspn(pin, "0123456789") == DEVICE_PIN_DIGITS;
+}
+
+int device_pin_new(char *pin, struct err *e)
+{
+	uint32_t r;
+
+	/* 2^32 mod 10^6 leaves a bias of under 0.03 %: harmless for a PIN
+	 * that the lock-out protects */
+	if (secret_random(&r, sizeof(r), e) != 0)
+		return e->code;
+	snprintf(pin, DEVICE_PIN_DIGITS + 1, "%06u", (unsigned)(r % 1000000u));
+	return 0;
+}
+
+int device_pin_set(sqlite3 *db, long long id, const char *pin, struct err *e)
+{
+	char hash[SECRET_SLOW_HASH_MAX];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	assert(device_pin_valid(pin));
+	rc = secret_slow_hash(pin, hash, e);
+	if (!rc)
+		rc = db_prepare(db, "UPDATE devices SET pin_hash = ?2, pin_failures = 0, pin_locked_until = NULL "
+				"WHERE id = ?1 AND role = 'kiosk'", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "setting a staff PIN");
+	else if (sqlite3_changes(db) == 0)
+		rc = err_set(e, ERR_NOT_FOUND, "no kiosk %lld", id);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int device_pin_exists(sqlite3 *db, long long id, int *yes, struct err *e)
+{
+	char id_s[32];
+
+	snprintf(id_s, sizeof(id_s), "%lld", id);
+	return db_query_exists(db, "SELECT 1 FROM devices WHERE id = ?1 AND pin_hash IS NOT NULL",
+			       (const char *const[]){ id_s }, 1, yes, e);
+}
+
+/* Run `sql` with ?1 = id and ?2 = t. */
+static int pin_update(sqlite3 *db, const char *sql, long long id, int64_t t, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, sql, &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, t);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "recording a PIN try");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Count a try of kiosk id's PIN: *tries gets the tries in a row so far,
+ * 0 when the PIN is locked (*locked_until set) or missing (hash ""). */
+static int pin_claim_try(sqlite3 *db, long long id, int64_t now, char *hash, long long *tries,
+			 int64_t *locked_until, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
+
+	if (rc)
+		return rc;
+	rc = pin_update(db, "UPDATE devices SET pin_failures = pin_failures + 1 WHERE id = ?1 AND "
+			"pin_hash IS NOT NULL AND (pin_locked_until IS NULL OR pin_locked_until <= ?2)", id, now, e);
+	*tries = !rc ? sqlite3_changes(db) : 0;
+	if (!rc)
+		rc = db_prepare(db, "SELECT coalesce(pin_hash, ''), pin_failures, coalesce(pin_locked_until, 0) "
+				"FROM devices WHERE id = ?1", &st, e);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			rc = err_set(e, ERR_NOT_FOUND, "no kiosk %lld", id);
+		} else {
+			snprintf(hash, SECRET_SLOW_HASH_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+			*tries = *tries ? sqlite3_column_int64(st, 1) : 0;
+			*locked_until = sqlite3_column_int64(st, 2);
+		}
+		sqlite3_finalize(st);
+	}
+	if (!rc)
+		rc = db_exec(db, "COMMIT", e);
+	if (rc)
+		db_exec(db, "ROLLBACK", NULL);
+	return rc;
+}
+
+int device_pin_check(sqlite3 *db, long long id, const char *pin, int64_t now, int *result,
+		     int64_t *retry_after, struct err *e)
+{
+	char hash[SECRET_SLOW_HASH_MAX];
+	long long tries = 0;
+	int64_t locked_until = 0;
+	int rc = pin_claim_try(db, id, now, hash, &tries, &locked_until, e), same;
+
+	*retry_after = 0;
+	if (rc)
+		return rc;
+	if (!*hash) {
+		*result = DEVICE_PIN_NONE;
+		return 0;
+	}
+	if (!tries || tries > DEVICE_PIN_TRIES) {   /* locked, or others took the last tries */
+		*result = DEVICE_PIN_LOCKED;
+		*retry_after = tries ? DEVICE_PIN_LOCK_SECONDS : locked_until - now;
+		return 0;
+	}
+	same = device_pin_valid(pin) ? secret_slow_check(pin, hash, e) : 0;
+	if (same < 0)   /* a hash this code did not write: the database's fault, not the caller's */
+		return e->code == ERR_INVALID ? err_set(e, ERR_DB, "device %lld has a malformed PIN hash", id) : e->code;
+	if (same) {
+		*result = DEVICE_PIN_OK;
+		return pin_update(db, "UPDATE devices SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?1",
+				  id, now, e);
+	}
+	if (tries < DEVICE_PIN_TRIES) {
+		*result = DEVICE_PIN_WRONG;
+		return 0;
+	}
+	*result = DEVICE_PIN_LOCKED;
+	*retry_after = DEVICE_PIN_LOCK_SECONDS;
+	return pin_update(db, "UPDATE devices SET pin_failures = 0, pin_locked_until = ?2 WHERE id = ?1", id,
+			  now + DEVICE_PIN_LOCK_SECONDS, e);
+}
+
+int device_status(sqlite3 *db, long long id, int64_t now, struct device_status *out, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	/* a kiosk row without a form predates them: it posts kiosk-2018 */
+	int rc = db_prepare(db, "SELECT coalesce((SELECT group_concat(code, ',') FROM (SELECT s.code FROM "
+			    "device_sectors ds JOIN sectors s ON s.id = ds.sector_id WHERE ds.device_id = d.id "
+			    "ORDER BY s.code)), ''), CASE d.role WHEN 'kiosk' THEN coalesce(d.form, 'kiosk-2018') "
+			    "ELSE '' END, EXISTS (SELECT 1 FROM pairings p WHERE p.device_id = d.id AND "
+			    "p.used_at IS NULL AND p.expires_at >= ?2), d.pin_hash IS NOT NULL "
+			    "FROM devices d WHERE d.id = ?1", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out->sectors, sizeof(out->sectors), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(out->form, sizeof(out->form), "%s", (const char *)sqlite3_column_text(st, 1));
+		out->link_open = sqlite3_column_int(st, 2);
+		out->has_pin = sqlite3_column_int(st, 3);
+	} else {
+		rc = err_set(e, ERR_NOT_FOUND, "no device %lld", id);
+	}
+	sqlite3_finalize(st);
 	return rc;
 }
 

@@ -4,7 +4,9 @@
  * "PUBLICID.SECRET": the public id finds the row, the 256-bit secret is
  * stored only as its SHA-256 and compared in constant time.  The token is
  * shown once, when created, or handed once to the tablet that opens the
- * device's one-time pairing link (which replaces the secret).
+ * device's one-time pairing link (which replaces the secret).  A kiosk
+ * also has a staff PIN (6 digits) that opens the tablet's staff mode,
+ * stored as a salted slow hash and locked after too many wrong tries.
  */
 #ifndef SIPAS_DEVICE_H
 #define SIPAS_DEVICE_H
@@ -20,6 +22,9 @@
 #define DEVICE_MAX_SECTORS 16
 #define DEVICE_PAIR_CODE_LEN 40             /* hex of 160 random bits */
 #define DEVICE_PAIR_SECONDS (15 * 60)
+#define DEVICE_PIN_DIGITS 6
+#define DEVICE_PIN_TRIES 5                 /* wrong tries in a row that lock the PIN */
+#define DEVICE_PIN_LOCK_SECONDS (5 * 60)
 
 enum device_role { DEVICE_KIOSK = 1, DEVICE_ADMIN = 2 };
 
@@ -54,7 +59,7 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
 /* A one-time pairing code for kiosk `id`, usable once within
  * DEVICE_PAIR_SECONDS of `now` (Unix seconds), inside the caller's
  * transaction; only its hash is stored.  code gets DEVICE_PAIR_CODE_LEN + 1
- * bytes. */
+ * bytes.  ERR_NOT_FOUND when id is no kiosk, ERR_INVALID when it is revoked. */
 int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struct err *e);
 
 /* Exchange a pairing code for a fresh token of its device, in a
@@ -63,6 +68,46 @@ int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struc
  * DEVICE_TOKEN_LEN + 1 bytes.  ERR_INVALID, field "code", when the code is
  * unknown, used or expired, or its device revoked. */
 int device_pair(sqlite3 *db, const char *code, int64_t now, char *token, struct err *e);
+
+/* 1 if pin is exactly DEVICE_PIN_DIGITS ASCII digits.  Can't fail. */
+int device_pin_valid(const char *pin);
+
+/* A random PIN into pin (DEVICE_PIN_DIGITS + 1 bytes). */
+int device_pin_new(char *pin, struct err *e);
+
+/* Make pin (device_pin_valid) kiosk id's staff PIN, inside the caller's
+ * transaction; clears its failures and lock.  ERR_NOT_FOUND when there is
+ * no such kiosk. */
+int device_pin_set(sqlite3 *db, long long id, const char *pin, struct err *e);
+
+/* *yes = 1 if kiosk id has a staff PIN. */
+int device_pin_exists(sqlite3 *db, long long id, int *yes, struct err *e);
+
+enum device_pin_result {
+	DEVICE_PIN_OK,        /* right: the failures are cleared */
+	DEVICE_PIN_WRONG,     /* wrong, and counted */
+	DEVICE_PIN_LOCKED,    /* locked now or already: not checked */
+	DEVICE_PIN_NONE       /* the kiosk has no PIN */
+};
+
+/* Check a staff PIN of kiosk id at `now` (Unix seconds).  A try is counted
+ * in its own short transaction before the slow hash is computed, so
+ * concurrent guesses cannot exceed DEVICE_PIN_TRIES; the last of them
+ * locks the PIN for DEVICE_PIN_LOCK_SECONDS.  *result gets an enum
+ * device_pin_result, *retry_after the seconds left when locked. */
+int device_pin_check(sqlite3 *db, long long id, const char *pin, int64_t now, int *result,
+		     int64_t *retry_after, struct err *e);
+
+/* What `sipas device list` shows of a device beyond device_info. */
+struct device_status {
+	char sectors[DEVICE_MAX_SECTORS * 64];   /* sector codes, comma-separated; "" for admin */
+	char form[64];        /* the form a kiosk posts; "" for admin */
+	int link_open;        /* an unused pairing link that has not expired */
+	int has_pin;
+};
+
+/* Fill *out for device id at `now` (Unix seconds). */
+int device_status(sqlite3 *db, long long id, int64_t now, struct device_status *out, struct err *e);
 
 /* 1 if kiosk d may post ratings for sector_id.  Can't fail. */
 int device_serves_sector(const struct device_info *d, long long sector_id);

@@ -42,6 +42,8 @@ void col_handle_kiosk(struct col_app *app, const struct col_request *req, struct
 		      const char *tail);
 void col_handle_pair(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 		     const char *tail);
+void col_handle_kiosk_pin(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			  const char *tail);
 
 /* route_pages.c */
 /* Reply with the compiled-in file `name`, gzipped when the browser takes

@@ -7,6 +7,7 @@
  *   GET  /api/scores     a published period's stored figures
  *   GET  /api/kiosk      what a kiosk shows and posts (kiosk token)
  *   POST /api/pair       a pairing code for a tablet's token
+ *   POST /api/kiosk/pin  whether a kiosk's staff PIN is right (kiosk token)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -188,4 +189,53 @@ void col_handle_metrics(struct col_app *app, const struct col_request *req,
 	reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	strbuf_reset(&reply->body);
 	col_metrics_render(&app->metrics, stored, commits, &reply->body);
+}
+
+/* POST /api/kiosk/pin {"pin"}: whether the staff PIN of the calling kiosk
+ * (its token says which: one kiosk's PIN never opens another) is right.
+ * 200 {"ok": true} yes; 403 no; 429 with Retry-After while locked after
+ * DEVICE_PIN_TRIES wrong tries; 409 when the kiosk has no PIN. */
+void col_handle_kiosk_pin(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			  const char *tail)
+{
+	json_t *doc = NULL, *pin;
+	int64_t retry_after;
+	int result;
+	struct err e;
+	sqlite3 *db;
+
+	(void)tail;
+	err_clear(&e);
+	if (col_json_body(app, req, reply, &doc) != 0)
+		return;
+	pin = json_object_get(doc, "pin");
+	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_string(pin) ||
+	    !device_pin_valid(json_string_value(pin))) {
+		col_reply_error(app, reply, COL_E_INVALID, "the body must be {\"pin\": \"6 digits\"}", "pin");
+		goto out;
+	}
+	db = col_reader(app, &e);
+	if (!db || device_pin_check(db, req->sender->dev.id, json_string_value(pin), (int64_t)time(NULL),
+				    &result, &retry_after, &e) != 0) {
+		col_reply_err(app, reply, &e);
+		goto out;
+	}
+	switch (result) {
+	case DEVICE_PIN_OK:
+		col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
+		break;
+	case DEVICE_PIN_WRONG:
+		col_reply_error(app, reply, COL_E_FORBIDDEN, "wrong PIN", "pin");
+		break;
+	case DEVICE_PIN_LOCKED:
+		reply->retry_after = (int)(retry_after > 0 ? retry_after : 1);
+		col_reply_error(app, reply, COL_E_RATE_LIMITED, "too many wrong PINs: the PIN is locked for a while",
+				"pin");
+		break;
+	default:
+		col_reply_error(app, reply, COL_E_CONFLICT, "this kiosk has no staff PIN", "pin");
+		break;
+	}
+out:
+	json_decref(doc);
 }

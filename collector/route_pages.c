@@ -11,10 +11,12 @@
 
 #include "../db/db.h"
 #include "../lib/period.h"
+#include "../lib/secret.h"
 #include "../reports/rep_stored.h"
 #include "handlers.h"
 #include "request.h"
 #include "static.h"
+#include "writer.h"
 
 /* Reply with a compiled-in file, gzipped when the browser takes it: 304
  * when its copy is current. */
@@ -107,15 +109,61 @@ static void reply_template(struct col_app *app, struct col_reply *reply, unsigne
 	}
 }
 
-/* The refusal page of a phone link, saying why. */
-static void reply_link_refused(struct col_app *app, struct col_reply *reply, int why)
+/* The refusal page of a phone link, saying why; with the receipt of the
+ * dossier's rating when it is rated (32 hex digits, or NULL). */
+static void reply_link_refused(struct col_app *app, struct col_reply *reply, int why, const char *receipt)
 {
-	static const char *const keys[] = { "@REASON_VI@", "@REASON_EN@" };
-	/* the reasons are fixed text of link_refusals, safe in HTML */
-	const char *values[] = { link_refusals[why].vi, link_refusals[why].en };
+	static const char *const keys[] = { "@REASON_VI@", "@REASON_EN@", "@RECEIPT@" };
+	char shown[256] = "";
+	/* the reasons are fixed text of link_refusals, and a receipt hex: safe in HTML */
+	const char *values[] = { link_refusals[why].vi, link_refusals[why].en, shown };
 
+	if (receipt)
+		snprintf(shown, sizeof(shown), "<div class=\"panel\"><p data-i18n=\"s.receiptCode\">Mã biên nhận</p>"
+			 "<p class=\"receipt\" id=\"receipt\">%.32s</p></div>", receipt);
 	col_metrics_reject(&app->metrics, COL_E_UNAUTHORIZED);
-	reply_template(app, reply, MHD_HTTP_FORBIDDEN, "link-refused.html", keys, values, 2);
+	reply_template(app, reply, MHD_HTTP_FORBIDDEN, "link-refused.html", keys, values, 3);
+}
+
+/* The receipt of the rating of the link's dossier into receipt[33]; ""
+ * when it is not rated.  A reload of the questionnaire after sending, or
+ * the receipt's QR code opened again, shows the receipt the phone was
+ * given: it proves a rating was stored and tells nothing of its answers. */
+static int rated_receipt(struct col_app *app, sqlite3 *db, const struct link_fields *link, char *receipt,
+			 struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct secret_mac *mac = NULL;
+	/* dossier codes are the agency's own: another agency's same code is another dossier */
+	int rc = db_prepare(db, "SELECT r.response_id, r.digest FROM responses r JOIN forms f ON f.id = r.form_id "
+			    "JOIN agencies a ON a.id = r.agency_id "
+			    "WHERE f.code = ?1 AND a.code = ?2 AND r.dossier_code = ?3", &st, e);
+
+	receipt[0] = '\0';
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, link->form, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, link->agency, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, link->dossier, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (sqlite3_column_bytes(st, 1) != STORE_DIGEST_BYTES) {
+			rc = err_set(e, ERR_DB, "a stored response has no digest");
+			break;
+		}
+		rc = secret_mac_new(app->key, SECRET_KEY_BYTES, &mac, e);
+		if (!rc)
+			col_writer_receipt(mac, link->form, (const char *)sqlite3_column_text(st, 0),
+					   sqlite3_column_blob(st, 1), receipt);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = db_fail(db, e, "looking up a dossier's rating");
+	}
+	secret_mac_free(mac);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* rep_published_reports' callback: one list item per published quarter
@@ -155,6 +203,19 @@ out:
 	strbuf_release(&list);
 }
 
+/* The page of a quarter's report that is not published (a person opened
+ * it): 404, in Vietnamese and English. */
+static void reply_unpublished(struct col_app *app, struct col_reply *reply, int quarter)
+{
+	static const char *const keys[] = { "@QUARTER@" };
+	struct period p;
+	const char *values[1];
+
+	period_of_quarter(quarter, &p);
+	values[0] = p.label;   /* YYYYQn: nothing to escape */
+	reply_template(app, reply, MHD_HTTP_NOT_FOUND, "results-missing.html", keys, values, 1);
+}
+
 /* GET /results/{quarter}/[file]: a published report's files, as stored
  * when it was published; /results/{quarter} redirects to its folder. */
 void col_handle_result_file(struct col_app *app, const struct col_request *req,
@@ -182,7 +243,9 @@ void col_handle_result_file(struct col_app *app, const struct col_request *req,
 	}
 	db = col_reader(app, &e);
 	if (!db || rep_published_file(db, label, name && *name ? name : "index.html", &data, &size, &e) != 0) {
-		if (e.code == ERR_NOT_FOUND)
+		if (e.code == ERR_NOT_FOUND && !(name && *name))
+			reply_unpublished(app, reply, quarter);
+		else if (e.code == ERR_NOT_FOUND)
 			col_reply_error(app, reply, COL_E_NOT_FOUND, "this quarter is not published", NULL);
 		else
 			col_reply_err(app, reply, &e);
@@ -211,28 +274,24 @@ void col_handle_survey_page(struct col_app *app, const struct col_request *req,
 			       struct col_reply *reply, const char *form)
 {
 	struct link_fields link;
+	char receipt[33];
 	struct err e;
 	sqlite3 *db;
-	int why, rated = 0;
+	int why;
 
 	err_clear(&e);
 	why = col_link_from_query(app, req, form, &link, &e);
 	if (why) {
-		reply_link_refused(app, reply, why);
+		reply_link_refused(app, reply, why, NULL);
 		return;
 	}
 	db = col_reader(app, &e);
-	/* dossier codes are the agency's own: another agency's same code is another dossier */
-	if (!db || db_query_exists(db, "SELECT 1 FROM responses r JOIN forms f ON f.id = r.form_id "
-				   "JOIN agencies a ON a.id = r.agency_id "
-				   "WHERE f.code = ?1 AND a.code = ?2 AND r.dossier_code = ?3",
-				   (const char *const[]){ link.form, link.agency, link.dossier }, 3,
-				   &rated, &e) != 0) {
+	if (!db || rated_receipt(app, db, &link, receipt, &e) != 0) {
 		col_reply_err(app, reply, &e);
 		return;
 	}
-	if (rated)
-		reply_link_refused(app, reply, COL_LINK_REFUSED_USED);
+	if (*receipt)
+		reply_link_refused(app, reply, COL_LINK_REFUSED_USED, receipt);
 	else
 		col_reply_static(app, req, reply, MHD_HTTP_OK, "survey.html");
 }

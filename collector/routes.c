@@ -65,6 +65,8 @@ static const struct col_route routes[] = {
 	{ "POST", "/api/responses/batch", col_handle_batch, AUTH_KIOSK, COL_MAX_BATCH_BODY,
 	  "up to 500 queued kiosk ratings", NULL },
 	{ "POST", "/api/pair", col_handle_pair, AUTH_NONE, COL_MAX_BODY, "a pairing code for the kiosk's token", NULL },
+	{ "POST", "/api/kiosk/pin", col_handle_kiosk_pin, AUTH_KIOSK, COL_MAX_BODY,
+	  "whether the kiosk's staff PIN is right: 200, or 403, or 429 while locked", NULL },
 	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
 	{ "GET", "/kiosk", NULL, AUTH_NONE, 0, "the kiosk page", "kiosk.html" },
 	/* the pairing page reads its code from its own URL */

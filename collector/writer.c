@@ -93,18 +93,16 @@ static int store_for(struct col_writer *w, const char *form_id, struct store **o
 	return 0;
 }
 
-/* The receipt: HMAC of the form, response id and content digest, so the
- * same submission always gets the same receipt and nobody can mint one. */
-static void make_receipt(struct col_writer *w, const struct response *r,
-			 const uint8_t digest[STORE_DIGEST_BYTES], char *out)
+void col_writer_receipt(struct secret_mac *mac, const char *form, const char *response_id,
+			const uint8_t digest[STORE_DIGEST_BYTES], char out[33])
 {
-	uint8_t mac[SECRET_HASH_BYTES];
+	uint8_t m[SECRET_HASH_BYTES];
 
-	secret_mac_add(w->receipt_mac, r->form->id, strlen(r->form->id) + 1);
-	secret_mac_add(w->receipt_mac, r->response_id, strlen(r->response_id) + 1);
-	secret_mac_add(w->receipt_mac, digest, STORE_DIGEST_BYTES);
-	secret_mac_end(w->receipt_mac, mac);
-	secret_hex(mac, 16, out);
+	secret_mac_add(mac, form, strlen(form) + 1);
+	secret_mac_add(mac, response_id, strlen(response_id) + 1);
+	secret_mac_add(mac, digest, STORE_DIGEST_BYTES);
+	secret_mac_end(mac, m);
+	secret_hex(m, 16, out);
 }
 
 static int errno_is_full(int n)
@@ -235,7 +233,7 @@ static void store_one(struct col_writer *w, const struct response *r, struct col
 	if (rc)
 		res->duplicate = 0;
 	else
-		make_receipt(w, r, digest, res->receipt);
+		col_writer_receipt(w->receipt_mac, r->form->id, r->response_id, digest, res->receipt);
 	res->code = rc;
 }
 

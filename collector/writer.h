@@ -21,6 +21,7 @@
 
 #include "../responses/response.h"
 #include "../lib/err.h"
+#include "../lib/secret.h"
 #include "../responses/store.h"
 
 struct col_writer;
@@ -63,6 +64,13 @@ struct col_write_job {
  * own; done() runs once its transaction is committed or failed.  Safe from
  * any thread. */
 void col_writer_enqueue(struct col_writer *w, struct col_write_job *job);
+
+/* The receipt of a stored response: the HMAC (mac, keyed with the server
+ * key) of its form code, response id and content digest, as 32 hex digits
+ * into out[33], so the same submission always gets the same receipt and
+ * nobody can mint one.  Can't fail. */
+void col_writer_receipt(struct secret_mac *mac, const char *form, const char *response_id,
+			const uint8_t digest[STORE_DIGEST_BYTES], char out[33]);
 
 /* Transactions committed and responses stored so far (for /metrics). */
 void col_writer_stats(struct col_writer *w, uint64_t *commits, uint64_t *stored);

@@ -4,6 +4,7 @@
  */
 #include "secret.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gnutls/crypto.h>
@@ -66,6 +67,68 @@ void secret_mac_free(struct secret_mac *m)
 		return;
 	gnutls_hmac_deinit(m->h, NULL);
 	free(m);
+}
+
+/* PBKDF2 iterations of new hashes.  A 6-digit PIN has a million values: no
+ * count makes a stolen database file safe, it only slows the search; the
+ * server's lock-out is what protects a PIN online. */
+#define SLOW_ITERATIONS 100000
+#define SLOW_SALT_BYTES 16
+#define SLOW_PREFIX "pbkdf2-sha256$"
+
+static int pbkdf2(const char *secret, const uint8_t *salt, size_t salt_len, unsigned iterations,
+		  uint8_t out[SECRET_HASH_BYTES], struct err *e)
+{
+	gnutls_datum_t key = { (unsigned char *)(uintptr_t)secret, (unsigned)strlen(secret) };
+	gnutls_datum_t s = { (unsigned char *)(uintptr_t)salt, (unsigned)salt_len };
+
+	if (gnutls_pbkdf2(GNUTLS_MAC_SHA256, &key, &s, iterations, out, SECRET_HASH_BYTES) < 0)
+		return err_set(e, ERR_INTERNAL, "cannot derive a key with pbkdf2");
+	return 0;
+}
+
+int secret_slow_hash(const char *secret, char *out, struct err *e)
+{
+	uint8_t salt[SLOW_SALT_BYTES], hash[SECRET_HASH_BYTES];
+	char salt_hex[2 * SLOW_SALT_BYTES + 1], hash_hex[2 * SECRET_HASH_BYTES + 1];
+	int rc = secret_random(salt, sizeof(salt), e);
+
+	if (!rc)
+		rc = pbkdf2(secret, salt, sizeof(salt), SLOW_ITERATIONS, hash, e);
+	if (rc)
+		return rc;
+	secret_hex(salt, sizeof(salt), salt_hex);
+	secret_hex(hash, sizeof(hash), hash_hex);
+	snprintf(out, SECRET_SLOW_HASH_MAX, SLOW_PREFIX "%u$%s$%s", SLOW_ITERATIONS, salt_hex, hash_hex);
+	secret_wipe(hash, sizeof(hash));
+	return 0;
+}
+
+int secret_slow_check(const char *secret, const char *stored, struct err *e)
+{
+	uint8_t salt[SLOW_SALT_BYTES], want[SECRET_HASH_BYTES], got[SECRET_HASH_BYTES];
+	char salt_hex[2 * SLOW_SALT_BYTES + 1];
+	const char *p = stored + strlen(SLOW_PREFIX);
+	char *end;
+	unsigned long iterations;
+	int same;
+
+	if (strncmp(stored, SLOW_PREFIX, strlen(SLOW_PREFIX)) != 0)
+		return err_set(e, ERR_INVALID, "not a pbkdf2-sha256 hash"), -1;
+	iterations = strtoul(p, &end, 10);
+	if (end == p || *end != '$' || iterations == 0 || iterations > 10000000 ||
+	    strlen(end + 1) != sizeof(salt_hex) + 2 * SECRET_HASH_BYTES || end[sizeof(salt_hex)] != '$')
+		return err_set(e, ERR_INVALID, "malformed pbkdf2-sha256 hash"), -1;
+	memcpy(salt_hex, end + 1, sizeof(salt_hex) - 1);
+	salt_hex[sizeof(salt_hex) - 1] = '\0';
+	if (secret_unhex(salt_hex, salt, sizeof(salt)) != 0 ||
+	    secret_unhex(end + 1 + sizeof(salt_hex), want, sizeof(want)) != 0)
+		return err_set(e, ERR_INVALID, "malformed pbkdf2-sha256 hash"), -1;
+	if (pbkdf2(secret, salt, sizeof(salt), (unsigned)iterations, got, e) != 0)
+		return -1;
+	same = secret_equal(got, want, sizeof(got));
+	secret_wipe(got, sizeof(got));
+	return same;
 }
 
 int secret_equal(const void *a, const void *b, size_t n)

@@ -40,6 +40,18 @@ void secret_mac_end(struct secret_mac *m, uint8_t out[SECRET_HASH_BYTES]);
 /* NULL-safe. */
 void secret_mac_free(struct secret_mac *m);
 
+/* A slow salted hash of a short secret (a staff PIN) for storage, as the
+ * self-describing string "pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX"
+ * (PBKDF2-HMAC-SHA256, a 16-byte random salt) into out, which holds
+ * SECRET_SLOW_HASH_MAX bytes. */
+#define SECRET_SLOW_HASH_MAX 160
+int secret_slow_hash(const char *secret, char *out, struct err *e);
+
+/* 1 if secret matches stored (secret_slow_hash's string; the hash is
+ * compared in constant time), 0 if not, -1 with e filled when stored is
+ * not such a string or the hash cannot be computed. */
+int secret_slow_check(const char *secret, const char *stored, struct err *e);
+
 /* 1 if a and b (n bytes each) are equal, compared in constant time. */
 int secret_equal(const void *a, const void *b, size_t n);
 

@@ -280,7 +280,7 @@ static void phone_links(void)
 {
 	struct setup st;
 	struct http_result h;
-	char sig[LINK_SIG_HEX + 1], page[1024], *q;
+	char sig[LINK_SIG_HEX + 1], page[1024], receipt[40], *q;
 	const struct cmd_result *r;
 	long long exp, expired;
 
@@ -301,13 +301,18 @@ static void phone_links(void)
 	CHECK_CONTAINS(h.headers, "Content-Security-Policy: default-src 'self'");
 	free(h.body);
 	CHECK_INT(phone_post(&st, "p1", "HS-1", "HS-1", exp, sig, &h), 201);
+	CHECK(strstr(h.body, "\"receipt\":\""));
+	snprintf(receipt, sizeof(receipt), "%.32s", strstr(h.body, "\"receipt\":\"") + 11);
 	free(h.body);
-	/* a second rating of the same dossier; the link's page now says so */
+	/* a second rating of the same dossier; the link's page now says so,
+	 * with the receipt of the rating it has */
 	CHECK_INT(phone_post(&st, "p2", "HS-1", "HS-1", exp, sig, &h), 409);
 	CHECK_CONTAINS(h.body, "\"field\":\"dossier_code\"");
 	free(h.body);
 	CHECK_INT(get(&st, page, NULL, &h), 403);
 	CHECK_CONTAINS(h.body, "đã được đánh giá");
+	CHECK_CONTAINS(h.body, receipt);
+	CHECK(!strstr(h.body, "Nhanh gọn"));   /* and nothing of the answers */
 	free(h.body);
 	/* the link of HS-1 used for another dossier, in the query or in the body */
 	CHECK_INT(phone_post(&st, "p3", "HS-2", "HS-2", exp, sig, &h), 401);
@@ -899,7 +904,15 @@ static void a_published_quarter_serves_its_report(void)
 	CHECK_STR(h.body, score_csv);
 	free(h.body);
 	free(score_csv);
+	/* a quarter not published: a page, in Vietnamese and English, still a 404 */
 	CHECK_INT(get(&st, "/results/2026Q2/", NULL, &h), 404);
+	CHECK_CONTAINS(h.headers, "text/html");
+	CHECK_CONTAINS(h.body, "<html lang=\"vi\"");
+	CHECK_CONTAINS(h.body, "2026Q2 chưa được công bố");
+	CHECK_CONTAINS(h.body, "2026Q2 has not been published");
+	free(h.body);
+	CHECK_INT(get(&st, "/results/2026Q2/scores.json", NULL, &h), 404);
+	CHECK_CONTAINS(h.headers, "application/json");
 	free(h.body);
 	/* a late survey: the report says the public figures are no longer the database's */
 	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "now", NULL);

@@ -377,6 +377,186 @@ static void pages_carry_their_headers_and_revalidate(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
+/* POST /api/kiosk/pin with the kiosk's token and {"pin": pin}; the status. */
+static long try_pin(const struct test_server *s, const char *token, const char *pin, struct http_result *h)
+{
+	char body[64];
+	long status;
+
+	snprintf(body, sizeof(body), "{\"pin\":\"%s\"}", pin);
+	status = test_request(s, "POST", "/api/kiosk/pin", token, body, h);
+	free(h->body);
+	h->body = NULL;
+	return status;
+}
+
+/* The staff PIN: set by device add --pin or generated and printed once,
+ * stored as a salted slow hash, checked by the kiosk's own token only,
+ * and locked for 5 minutes after 5 wrong tries. */
+static void a_kiosk_pin_opens_staff_mode_and_locks_after_five_wrong_tries(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char code[64], token[128], other[128], pin2[8] = "";
+	const struct cmd_result *r;
+	const char *at;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "Quầy 1", "--sector", "dat-dai",
+		      "--pin", "123456", "--pair", "--base", s.base, NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(!strstr(r->out, "123456"));   /* a PIN the office chose is not printed back */
+	snprintf(code, sizeof(code), "%.40s", strstr(r->out, "/pair/") + 6);
+	CHECK_INT(pair(&s, code, token, &h), 200);
+	free(h.body);
+	/* a generated PIN is printed once, on its own line */
+	r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "Quầy 2", "--sector", "dat-dai",
+		      "--pair", "--base", s.base, NULL);
+	CHECK_INT(r->status, 0);
+	at = strstr(r->out, "staff PIN: ");
+	CHECK(at);
+	snprintf(pin2, sizeof(pin2), "%.6s", at + strlen("staff PIN: "));
+	CHECK_INT(strspn(pin2, "0123456789"), 6);
+	snprintf(code, sizeof(code), "%.40s", strstr(r->out, "/pair/") + 6);
+	CHECK_INT(pair(&s, code, other, &h), 200);
+	free(h.body);
+	/* stored hashed: a salted PBKDF2, never the digits */
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE pin_hash LIKE 'pbkdf2-sha256$%' "
+			      "AND instr(pin_hash, '123456') = 0"), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(DISTINCT pin_hash) FROM devices"), 2);
+	/* the right PIN, a malformed one, and another kiosk's PIN */
+	CHECK_INT(try_pin(&s, token, "123456", &h), 200);
+	CHECK_INT(test_request(&s, "POST", "/api/kiosk/pin", token, "{\"pin\":123456}", &h), 400);
+	CHECK_CONTAINS(h.body, "\"field\":\"pin\"");
+	free(h.body);
+	CHECK_INT(try_pin(&s, other, "123456", &h), 403);
+	CHECK_INT(try_pin(&s, other, pin2, &h), 200);
+	CHECK_INT(try_pin(&s, "", "123456", &h), 401);
+	/* five wrong tries lock it, even for the right PIN; another kiosk is not locked */
+	for (int i = 0; i < 4; i++)
+		CHECK_INT(try_pin(&s, token, "000000", &h), 403);
+	CHECK_INT(try_pin(&s, token, "000000", &h), 429);
+	CHECK_CONTAINS(h.headers, "Retry-After: ");
+	CHECK_INT(try_pin(&s, token, "123456", &h), 429);
+	CHECK(test_db_int("sipas.db", "SELECT pin_locked_until - strftime('%s','now') FROM devices WHERE id = 1") > 280);
+	CHECK_INT(try_pin(&s, other, pin2, &h), 200);
+	{
+		sqlite3 *db;
+
+		/* five minutes later */
+		CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "UPDATE devices SET pin_locked_until = pin_locked_until - 301", NULL, NULL,
+				       NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	CHECK_INT(try_pin(&s, token, "123456", &h), 200);
+	CHECK_INT(test_db_int("sipas.db", "SELECT pin_failures FROM devices WHERE id = 1"), 0);
+	/* a kiosk added before PINs has none to check */
+	{
+		sqlite3 *db;
+
+		CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "UPDATE devices SET pin_hash = NULL WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	CHECK_INT(try_pin(&s, other, pin2, &h), 409);
+	CHECK_INT(test_server_stop(&s), 0);
+	/* bad PINs are refused and nothing is added */
+	CHECK_CONTAINS(sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "x", "--sector",
+				 "dat-dai", "--pin", "12345", NULL)->err, "--pin must be 6 digits");
+	CHECK_INT(sipas_run(NULL, "device", "add", "--admin", "--counter", "x", "--pin", "123456", NULL)->status, 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 2);
+}
+
+/* devices.pin_hash of device 1 into out (256 bytes); 0 or -1. */
+static int read_pin_hash(char *out)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_open("sipas.db", &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT pin_hash FROM devices WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		snprintf(out, 256, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* `device pair ID` gives an existing kiosk (a replaced tablet) a new
+ * pairing link: the old token works until the link is used; the PIN
+ * stays, or a kiosk without one gets one.  `device list` shows each
+ * kiosk's sectors, form and pairing. */
+static void device_pair_replaces_a_tablet_and_list_shows_kiosks(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char code[64], old[128], fresh[128], pin_hash[256], again[256];
+	const struct cmd_result *r;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "Quầy 1", "--sector", "dat-dai",
+		      "--sector", "xay-dung", "--pin", "123456", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(old, sizeof(old), "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	CHECK_INT(sipas_run(NULL, "device", "add", "--admin", "--counter", "ops", NULL)->status, 0);
+	r = sipas_run(NULL, "device", "list", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "sectors");
+	CHECK_CONTAINS(r->out, "dat-dai,xay-dung");
+	CHECK_CONTAINS(r->out, "kiosk-2018");
+	CHECK_CONTAINS(r->out, "not paired");
+	CHECK_INT(read_pin_hash(pin_hash), 0);
+	r = sipas_run(NULL, "device", "pair", "1", "--base", s.base, "--svg", "new.svg", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(!strstr(r->out, "staff PIN"));   /* the PIN stays */
+	CHECK(test_file_contains("new.svg", "<svg"));
+	CHECK_CONTAINS(r->err, "device 1");
+	snprintf(code, sizeof(code), "%.40s", strstr(r->out, "/pair/") + 6);
+	CHECK_CONTAINS(sipas_run(NULL, "device", "list", NULL)->out, "link open");
+	/* the old tablet keeps working until the new one takes the link */
+	CHECK_INT(test_request(&s, "GET", "/api/kiosk", old, NULL, &h), 200);
+	free(h.body);
+	CHECK_INT(pair(&s, code, fresh, &h), 200);
+	free(h.body);
+	sleep(2);   /* past the servers' one-second token cache */
+	CHECK_INT(test_request(&s, "GET", "/api/kiosk", old, NULL, &h), 401);
+	free(h.body);
+	CHECK_INT(test_request(&s, "GET", "/api/kiosk", fresh, NULL, &h), 200);
+	free(h.body);
+	CHECK_INT(try_pin(&s, fresh, "123456", &h), 200);
+	CHECK_INT(read_pin_hash(again), 0);
+	CHECK_STR(again, pin_hash);
+	r = sipas_run(NULL, "device", "list", NULL);
+	CHECK_CONTAINS(r->out, "paired");
+	/* a kiosk without a PIN gets one; --pin replaces it */
+	{
+		sqlite3 *db;
+
+		CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "UPDATE devices SET pin_hash = NULL WHERE id = 1", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	r = sipas_run(NULL, "device", "pair", "1", "--base", s.base, NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "staff PIN: ");
+	r = sipas_run(NULL, "device", "pair", "1", "--pin", "654321", "--base", s.base, NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(try_pin(&s, fresh, "654321", &h), 200);
+	CHECK_INT(test_server_stop(&s), 0);
+	/* an admin token, a device that does not exist, a revoked kiosk */
+	CHECK_CONTAINS(sipas_run(NULL, "device", "pair", "2", NULL)->err, "no kiosk 2");
+	CHECK_CONTAINS(sipas_run(NULL, "device", "pair", "9", NULL)->err, "no kiosk 9");
+	CHECK_INT(sipas_run(NULL, "device", "revoke", "1", NULL)->status, 0);
+	CHECK_CONTAINS(sipas_run(NULL, "device", "pair", "1", NULL)->err, "device 1 is revoked");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM pairings"), 3);
+}
+
 const struct test_case kiosk_tests[] = {
 	{ "a_pairing_link_pairs_once", a_pairing_link_pairs_once },
 	{ "expired_codes_and_revoked_devices_are_refused", expired_codes_and_revoked_devices_are_refused },
@@ -384,5 +564,8 @@ const struct test_case kiosk_tests[] = {
 	  a_kiosk_posts_only_for_its_sectors_and_records_when },
 	{ "credentials_are_refused_before_the_body", credentials_are_refused_before_the_body },
 	{ "pages_carry_their_headers_and_revalidate", pages_carry_their_headers_and_revalidate },
+	{ "a_kiosk_pin_opens_staff_mode_and_locks_after_five_wrong_tries",
+	  a_kiosk_pin_opens_staff_mode_and_locks_after_five_wrong_tries },
+	{ "device_pair_replaces_a_tablet_and_list_shows_kiosks", device_pair_replaces_a_tablet_and_list_shows_kiosks },
 	{ NULL, NULL }
 };

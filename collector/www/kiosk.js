@@ -1,10 +1,14 @@
 // kiosk.js - the three-face rating at a one-stop counter.
 //
 // Screens: unpaired / failed / nosector (what an officer must do), officer
-// (choose the sector), start (the faces), reason (the follow-up after the
-// lowest face), thanks.  Every rating is written to the IndexedDB queue
-// (queue.js) before it is sent; pump() posts the queue in batches.
-import { initLang, onLang, setLang, t, pick, pickLang, pickList } from "./i18n.js";
+// (choose the sector once paired), start (the faces), reason (the
+// follow-up after the lowest face), thanks, pin (the staff PIN) and staff
+// (the staff mode: change the sector).  The citizen's screens hold no
+// staff control but the way to the PIN; the staff's screens warn when the
+// page is not a secure context (no offline copy of the page).  Every
+// rating is written to the IndexedDB queue (queue.js) before it is sent;
+// pump() posts the queue in batches.
+import { initLang, lang, onLang, setLang, t, pick, pickLang, pickList } from "./i18n.js";
 import { request, vietnamTime, randomId } from "./api.js";
 import { openQueue } from "./queue.js";
 import { h, fill } from "./dom.js";
@@ -13,7 +17,9 @@ const KEY = {
 	token: "sipas.kiosk.token", sector: "sipas.kiosk.sector", refused: "sipas.kiosk.refused",
 	config: "sipas.kiosk.config", form: "sipas.kiosk.form",
 };
-const IDLE = { reason: 20000, thanks: 5000, officer: 60000, dossier: 120000 };
+// How long a screen waits for a touch: then the citizen has left (the next
+// one starts on the faces, in Vietnamese) or the staff mode closes.
+const IDLE = { reason: 20000, thanks: 5000, dossier: 120000, lang: 60000, staff: 60000 };
 const HOLD = 60000;          // a rating awaiting its follow-up is not sent before
 const GHOST = 400;           // taps this soon after a screen change are ignored
 const BATCH = 500;
@@ -22,7 +28,8 @@ const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 let queue, token, config, form, sector;
 let screen = "loading", why = "";
-let shownAt = 0, idleTimer = 0, idleMs = 0;
+let shownAt = 0, idleTimer = 0;
+let pinError = null, pinBusy = false;   // {key, vars} of the PIN screen's refusal
 let pending = null;          // the rating whose follow-up is on screen
 let dossier = "", dossierError = "";   // the code, or the text refused
 
@@ -59,26 +66,42 @@ function show(name, reason) {
 	screen = name;
 	why = reason || "";
 	shownAt = performance.now();
-	idleMs = name === "reason" ? IDLE.reason : name === "thanks" ? IDLE.thanks
-		: name === "officer" && sector ? IDLE.officer : name === "start" && dossier ? IDLE.dossier : 0;
+	pinError = null;
 	armIdle();
 	render();
-	$("k-title").focus({ preventScroll: true });
+	if (name === "pin")
+		$("k-pin").focus({ preventScroll: true });
+	else
+		$("k-title").focus({ preventScroll: true });
+}
+
+// The current screen's idle time in ms; 0: it waits.
+function idleTime() {
+	switch (screen) {
+	case "reason": return IDLE.reason;
+	case "thanks": return IDLE.thanks;
+	case "pin": case "staff": return IDLE.staff;
+	case "start": return dossier || dossierError ? IDLE.dossier : lang() !== "vi" ? IDLE.lang : 0;
+	default: return 0;
+	}
 }
 
 function armIdle() {
 	clearTimeout(idleTimer);
-	if (idleMs)
-		idleTimer = setTimeout(idle, idleMs);
+	const ms = idleTime();
+	if (ms)
+		idleTimer = setTimeout(idle, ms);
 }
 
 function idle() {
-	if (screen === "reason")
+	if (screen === "reason") {
 		finishReason(null, true);
-	else if (screen === "start")
+	} else if (screen === "start") {
+		setLang("vi");
 		setDossier("");
-	else
+	} else {
 		backToStart();
+	}
 }
 
 // The next citizen starts in Vietnamese.
@@ -89,6 +112,35 @@ function backToStart() {
 
 function ghost() {
 	return performance.now() - shownAt < GHOST;
+}
+
+// The staff's warning that this page cannot work offline, or null.
+function insecureWarning() {
+	return window.isSecureContext ? null : h("p", { class: "k-warning", role: "note" }, t("k.insecure"));
+}
+
+function sectorChoices() {
+	return h("div", { class: "k-choices" }, config.sectors.map((s) =>
+		h("button", {
+			type: "button", class: "k-choice", lang: "vi",
+			"aria-current": s.code === sector ? "true" : null,
+			onclick: () => chooseSector(s.code),
+		}, s.name)));
+}
+
+function pinForm() {
+	const input = h("input", {
+		id: "k-pin", type: "password", inputmode: "numeric", autocomplete: "off", maxlength: "6",
+		"aria-invalid": pinError ? "true" : null, "aria-describedby": pinError ? "k-pin-err" : null,
+	});
+	return h("form", {
+		class: "k-pin", onsubmit: (e) => {
+			e.preventDefault();
+			checkPin(input.value.trim());
+		},
+	}, h("label", { for: "k-pin" }, t("k.pinLabel")), input,
+	h("button", { type: "submit", class: "k-small", disabled: pinBusy }, t("k.pinOpen")),
+	pinError ? h("p", { id: "k-pin-err", class: "k-error", role: "alert" }, t(pinError.key, pinError.vars)) : null);
 }
 
 function render() {
@@ -114,32 +166,40 @@ function render() {
 	case "unpaired":
 		simple(why === "revoked" ? "k.revoked" : why === "role" ? "k.wrongRole" : "k.unpaired",
 			why === "revoked" ? "k.revokedText" : why === "role" ? "k.wrongRoleText" : "k.unpairedText",
-			h("p", { class: "k-text", id: "k-kept" }));
+			[h("p", { class: "k-text", id: "k-kept" }), insecureWarning()]);
 		updateStatus();
 		break;
 	case "failed":
-		simple("k.failed", "k.failedText");
+		simple("k.failed", "k.failedText", insecureWarning());
 		break;
 	case "nosector":
-		simple("k.noSector", "k.noSectorText");
+		simple("k.noSector", "k.noSectorText", insecureWarning());
 		break;
 	case "officer":
 		title.textContent = t("k.officer");
-		fill(body, h("p", { class: "k-text" }, t("k.officerText")),
-			h("div", { class: "k-choices" }, config.sectors.map((s) =>
-				h("button", {
-					type: "button", class: "k-choice", lang: "vi",
-					"aria-current": s.code === sector ? "true" : null,
-					onclick: () => chooseSector(s.code),
-				}, s.name))));
+		fill(body, h("p", { class: "k-text" }, t("k.officerText")), insecureWarning(), sectorChoices());
 		break;
+	case "pin":
+		title.textContent = t("k.pin");
+		fill(body, h("p", { class: "k-text" }, t("k.pinText")), pinForm(),
+			h("button", { type: "button", class: "k-choice k-skip", onclick: () => show("start") }, t("k.back")));
+		break;
+	case "staff": {
+		const s = config.sectors.find((x) => x.code === sector);
+		title.textContent = t("k.staff");
+		fill(body, h("p", { class: "k-text" }, t("k.staffText")), insecureWarning(),
+			config.sectors.length > 1
+				? [h("h2", { class: "k-h2" }, t("k.officer")), sectorChoices()]
+				: h("p", { class: "k-text" }, t("k.oneSector"), " ", h("span", { lang: "vi" }, s ? s.name : "")),
+			h("button", { type: "button", class: "k-choice k-skip", onclick: () => show("start") }, t("k.staffLeave")));
+		break;
+	}
 	case "start":
 		title.textContent = pick(form.overall.text);
 		title.lang = pickLang(form.overall.text);
 		fill(body, faces(), dossierForm());
-		if (config.sectors.length > 1)
-			tools.append(h("button", { type: "button", class: "k-small", onclick: () => show("officer") },
-				t("k.changeSector")));
+		tools.append(h("button", { type: "button", class: "k-small", onclick: () => ghost() || show("pin") },
+			t("k.staffOpen")));
 		break;
 	case "reason": {
 		const q = pending.followup;
@@ -200,7 +260,6 @@ function setDossier(code, refused) {
 	dossier = code;
 	dossierError = refused || "";
 	if (screen === "start") {
-		idleMs = dossier || dossierError ? IDLE.dossier : 0;
 		armIdle();
 		render();
 		const input = $("k-dossier");
@@ -442,9 +501,37 @@ function chooseSector(code) {
 	show("start");
 }
 
+/* ---- staff mode: the server checks this kiosk's PIN and counts wrong tries ---- */
+
+async function checkPin(pin) {
+	if (pinBusy)
+		return;
+	if (!/^[0-9]{6}$/.test(pin)) {
+		pinError = { key: "k.pinFormat" };
+	} else {
+		pinBusy = true;
+		render();
+		const res = await request("/api/kiosk/pin", { method: "POST", token, body: { pin } });
+		pinBusy = false;
+		if (screen !== "pin")
+			return;
+		if (res.status === 200)
+			return show("staff");
+		if (res.status === 401)
+			return unpaired(res);
+		pinError = res.status === 403 ? { key: "k.pinWrong" }
+			: res.status === 429 ? { key: "k.pinLocked", vars: { m: Math.max(1, Math.ceil((res.retryAfter || 60) / 60)) } }
+			: res.status === 409 ? { key: "k.pinNone" }
+			: res.status === 0 ? { key: "k.pinOffline" } : { key: "k.pinFailed", vars: { status: res.status } };
+	}
+	render();
+	const input = $("k-pin");
+	input.focus({ preventScroll: true });
+}
+
 async function boot() {
 	initLang();
-	onLang(() => { render(); updateStatus(); });
+	onLang(() => { render(); updateStatus(); armIdle(); });
 	document.addEventListener("keydown", onKey);
 	for (const ev of ["pointerdown", "keydown"])
 		document.addEventListener(ev, armIdle, true);

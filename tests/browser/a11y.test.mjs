@@ -1,7 +1,8 @@
 // axe-core finds no serious or critical violation on any page, in Vietnamese
 // and in English.
 import { AXE_PATH } from './lib.mjs';
-import { answerByKeyboard, axeViolations, describeViolations, face, kioskReady, pairKiosk, setLang, SETTLE, tamper, thanks } from './pages.mjs';
+import { answerByKeyboard, axeViolations, describeViolations, enterPin, face, kioskReady, pairKiosk, receipt, setLang, SETTLE,
+	staffHeading, tamper, thanks } from './pages.mjs';
 
 export const tests = [{
 	name: 'a11y_axe',
@@ -9,7 +10,7 @@ export const tests = [{
 	async fn(tc) {
 		tc.sipas('init');
 		const srv = await tc.server();
-		const { url } = tc.pairingLink(srv.base);
+		const { url } = tc.pairingLink(srv.base, { sectors: ['dat-dai', 'xay-dung'], pin: '123456' });
 		const link = tc.phoneLink(srv.base);
 		const browser = await tc.browser();
 		// bypassCSP: the server's Content-Security-Policy would refuse the injected axe script.
@@ -50,12 +51,20 @@ export const tests = [{
 			await open('/results');
 			await check('/results');
 		});
+		await section('/results/<not published>', async () => {
+			await open('/results/2099Q1/');
+			await check('/results/<not published>');
+		});
 		await section('/pair/<bad>', async () => {
 			await open('/pair/not-a-code', () => page.getByText('Mã ghép nối không đúng.').first().waitFor());
 			await check('/pair/<bad>');
 		});
 		await section('/kiosk', async () => {
-			await pairKiosk(page, url);
+			await page.goto(url);
+			await page.getByRole('heading', { name: 'Chọn lĩnh vực cho quầy này' }).waitFor();
+			await check('/kiosk sector choice');
+			await page.getByRole('button', { name: 'Xây dựng', exact: true }).click();
+			await kioskReady(page);
 			await check('/kiosk start');
 			for (const lang of ['vi', 'en']) {
 				await setLang(page, lang);
@@ -67,12 +76,26 @@ export const tests = [{
 				await kioskReady(page);   // back to the faces, and to Vietnamese
 			}
 		});
+		await section('/kiosk staff', async () => {
+			await enterPin(page, '000000');
+			await page.getByText('Mã PIN không đúng.').waitFor();
+			await check('/kiosk staff PIN, refused');
+			await enterPin(page, '123456');
+			await staffHeading(page).waitFor();
+			await check('/kiosk staff mode');
+		});
 		await section('/s/', async () => {
 			await open(link, () => page.getByRole('radio').first().waitFor());
 			await check('/s/ first screen');
 			await answerByKeyboard(page, { stopBefore: /^(gửi|submit|send)\b/i });
 			await page.getByRole('heading', { name: 'Kiểm tra câu trả lời' }).waitFor();
 			await check('/s/ review');
+			await page.getByRole('button', { name: /^Gửi đánh giá/ }).click();
+			await receipt(page).waitFor();
+			await check('/s/ receipt');
+			await page.reload();
+			await page.getByText(/^[0-9a-f]{32}$/).waitFor();
+			await check('/s/ rated, its receipt');
 		});
 		await section('refusal page', async () => {
 			await open(tamper(link), () => page.getByRole('heading', { name: 'Không mở được phiếu đánh giá' }).waitFor());

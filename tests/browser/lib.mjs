@@ -182,11 +182,14 @@ export class Case {
 		return page;
 	}
 
-	// A kiosk device with a pairing link; returns {id, url}.
-	pairingLink(base, { agency = 'P-HONGBANG', counter = 'Quầy 1', sectors = ['dat-dai'] } = {}) {
+	// A kiosk device with a pairing link (and staff PIN `pin`, else a
+	// generated one); returns {id, url}.
+	pairingLink(base, { agency = 'P-HONGBANG', counter = 'Quầy 1', sectors = ['dat-dai'], pin = null } = {}) {
 		const args = ['device', 'add', '--agency', agency, '--counter', counter];
 		for (const s of sectors)
 			args.push('--sector', s);
+		if (pin)
+			args.push('--pin', pin);
 		const out = this.sipas(...args, '--pair', '--base', base);
 		const line = out.split('\n').find((l) => l.includes('/pair/'));
 		assert(line, `device add --pair printed no /pair/ link:\n${out}`);

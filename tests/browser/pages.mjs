@@ -56,6 +56,40 @@ export async function kioskReady(page, lang = 'vi') {
 	await face(page, 3, lang).waitFor({ state: 'visible' });
 }
 
+// The kiosk's way into its staff mode (the start screen's only staff control).
+export function staffButton(page) {
+	return page.getByRole('button', { name: /^(Cán bộ|Staff)$/ });
+}
+
+export function staffHeading(page) {
+	return page.getByRole('heading', { name: /^(Chế độ cán bộ|Staff mode)$/ });
+}
+
+export function pinHeading(page) {
+	return page.getByRole('heading', { name: /^(Nhập mã PIN của cán bộ|Enter the staff PIN)$/ });
+}
+
+// From the start screen, type `pin` into the staff PIN screen and send it;
+// resolves once the server answered (the caller checks what follows).
+export async function enterPin(page, pin) {
+	if (!(await pinHeading(page).isVisible())) {
+		await page.waitForTimeout(SETTLE);
+		await staffButton(page).click();
+		await pinHeading(page).waitFor();
+	}
+	const open = page.getByRole('button', { name: /^(Mở|Open)$/ });
+	await page.getByLabel(/^(Mã PIN|PIN)/).fill(pin);
+	await open.click();
+	// the button is disabled while the server checks the PIN
+	await until('the PIN to be checked', async () => !(await pinHeading(page).isVisible()) || open.isEnabled());
+}
+
+// Open the staff mode with `pin`.
+export async function openStaffMode(page, pin) {
+	await enterPin(page, pin);
+	await staffHeading(page).waitFor();
+}
+
 // The kiosk's thank-you screen.
 export function thanks(page) {
 	return page.getByRole('heading', { name: /^(Cảm ơn|Thank you)/ });

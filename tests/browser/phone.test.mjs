@@ -1,5 +1,6 @@
 // The phone questionnaire by keyboard only stores a complete response that
-// `sipas score` counts; a tampered link is refused with a page saying why.
+// `sipas score` counts, and its receipt is shown again after a reload; a
+// tampered link is refused with a page saying why.
 import { assert, assertEqual, responses } from './lib.mjs';
 import { answerByKeyboard, receipt, tamper } from './pages.mjs';
 
@@ -16,6 +17,11 @@ export const tests = [{
 		assertEqual(resp.status(), 200, `GET ${link}`);
 		await answerByKeyboard(page);
 		await receipt(page).waitFor({ state: 'visible' });
+		// the receipt code survives a reload of the page
+		const code = await page.getByText(/^[0-9a-f]{32}$/).textContent();
+		await page.reload();
+		await page.getByText(/đã được đánh giá/).first().waitFor({ state: 'visible' });
+		await page.getByText(code, { exact: true }).waitFor({ state: 'visible' });
 
 		const rows = responses(tc, 'sipas-2017');
 		assertEqual(rows.length, 1, 'one sipas-2017 response stored');
