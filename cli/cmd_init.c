@@ -28,7 +28,7 @@ const char cmd_init_usage[] =
 	"                    (e.g. https://sipas.example.gov.vn), stored for the links\n"
 	"                    'sipas link' and 'sipas device add --pair' print; http or\n"
 	"                    https, no query; kept until given again; '' forgets it\n"
-	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+	"  --db PATH         database file (default $SIPAS_DB, else ./sipas.db)\n";
 
 static int load_form_dir(sqlite3 *db, const char *dir, int *added, int *count, struct err *e)
 {
