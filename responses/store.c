@@ -437,19 +437,24 @@ static int refuse_row(struct store *s, store_refuse_fn refuse, void *arg, long l
 
 /* Refuse every row `sql` yields (line, code), in its order, for its
  * response id (taken_id) or dossier code; then drop them (drop_sql) from
- * the staging table. */
+ * the staging table, when there were any (a well-formed file has none,
+ * and each query scans the whole staging index). */
 static int refuse_rows(struct store *s, const char *sql, const char *drop_sql, int taken_id,
 		       store_refuse_fn refuse, void *arg, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(s->db, sql, &st, e), step = SQLITE_DONE;
+	int rc = db_prepare(s->db, sql, &st, e), step = SQLITE_DONE, any = 0;
 
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		any = 1;
 		rc = refuse_row(s, refuse, arg, (long)sqlite3_column_int64(st, 0), taken_id,
 				(const char *)sqlite3_column_text(st, 1));
+	}
 	if (!rc && step != SQLITE_DONE)
 		rc = db_fail(s->db, e, "checking the staged responses");
 	sqlite3_finalize(st);
+	if (!rc && !any)
+		return 0;
 	if (!rc)
 		rc = db_exec(s->db, drop_sql, e);
 	if (!rc)
