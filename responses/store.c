@@ -419,45 +419,50 @@ int store_stage(struct store *s, const struct response *r, long line, struct err
 	"JOIN temp.staged s ON s.agency_id = g.agency_id AND s." key " = g." key " AND s.rowid > g.first " \
 	"JOIN temp.staged f ON f.rowid = g.first"
 
-/* Tell refuse() of the staged row from `line` whose response id (taken_id)
- * or else dossier code `code` is another response's. */
-static int refuse_row(struct store *s, store_refuse_fn refuse, void *arg, long line, int taken_id,
-		      const char *code)
+/* Step `st` (finalized here), whose rows are a staged row's line, response
+ * id and dossier code and whether its id (1) or else its dossier code is
+ * another response's, telling refuse() of each; *refused counts them. */
+static int refuse_each(struct store *s, sqlite3_stmt *st, store_refuse_fn refuse, void *arg, long *refused,
+		       struct err *e)
 {
-	struct err why;
+	int rc = 0, step = SQLITE_DONE;
 
-	if (taken_id)
-		err_set_field(&why, ERR_CONFLICT, "response_id",
-			      "response '%s' is already stored with different content", code);
-	else
-		err_set_field(&why, ERR_CONFLICT, "dossier_code", "dossier '%s' already has a response to form %s",
-			      code, s->form_code);
-	return refuse(arg, line, &why);
-}
-
-/* Refuse every row `sql` yields (line, code), in its order, for its
- * response id (taken_id) or dossier code; then drop them (drop_sql) from
- * the staging table, when there were any (a well-formed file has none,
- * and each query scans the whole staging index). */
-static int refuse_rows(struct store *s, const char *sql, const char *drop_sql, int taken_id,
-		       store_refuse_fn refuse, void *arg, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(s->db, sql, &st, e), step = SQLITE_DONE, any = 0;
-
+	*refused = 0;
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		any = 1;
-		rc = refuse_row(s, refuse, arg, (long)sqlite3_column_int64(st, 0), taken_id,
-				(const char *)sqlite3_column_text(st, 1));
+		int taken_id = sqlite3_column_int(st, 3);
+		struct err why;
+
+		if (taken_id)
+			err_set_field(&why, ERR_CONFLICT, "response_id",
+				      "response '%s' is already stored with different content",
+				      (const char *)sqlite3_column_text(st, 1));
+		else
+			err_set_field(&why, ERR_CONFLICT, "dossier_code", "dossier '%s' already has a response to form %s",
+				      (const char *)sqlite3_column_text(st, 2), s->form_code);
+		(*refused)++;
+		rc = refuse(arg, (long)sqlite3_column_int64(st, 0), &why);
 	}
 	if (!rc && step != SQLITE_DONE)
 		rc = db_fail(s->db, e, "checking the staged responses");
 	sqlite3_finalize(st);
-	if (!rc && !any)
-		return 0;
+	return rc;
+}
+
+/* Refuse every repeat `sql` yields (see refuse_each), then drop them
+ * (drop_sql) from the staging table when there were any: a well-formed
+ * file has none, and each query scans the whole staging index. */
+static int refuse_repeats(struct store *s, const char *sql, const char *drop_sql, store_refuse_fn refuse,
+			  void *arg, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	long refused = 0;
+	int rc = db_prepare(s->db, sql, &st, e);
+
 	if (!rc)
+		rc = refuse_each(s, st, refuse, arg, &refused, e);
+	if (!rc && refused)
 		rc = db_exec(s->db, drop_sql, e);
-	if (!rc)
+	if (!rc && refused)
 		s->staged -= sqlite3_changes(s->db);
 	return rc;
 }
@@ -475,18 +480,18 @@ int store_stage_check(struct store *s, long *duplicates, store_refuse_fn refuse,
 	/* an id again with other content; then, the identical repeats dropped,
 	 * a dossier again is another response's */
 	if (!rc)
-		rc = refuse_rows(s, "SELECT line, code FROM (" REPEATS("response_id") ") WHERE NOT same ORDER BY rowid",
-				 "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM (" REPEATS("response_id")
-				 ") WHERE NOT same)", 1, refuse, arg, e);
+		rc = refuse_repeats(s, "SELECT line, code, NULL, 1 FROM (" REPEATS("response_id") ") WHERE NOT same "
+				    "ORDER BY rowid", "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM ("
+				    REPEATS("response_id") ") WHERE NOT same)", refuse, arg, e);
 	if (!rc)
 		rc = db_exec(s->db, "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM ("
 			     REPEATS("response_id") ") WHERE same)", e);
 	if (!rc) {
 		*duplicates = sqlite3_changes(s->db);
 		s->staged -= *duplicates;
-		rc = refuse_rows(s, "SELECT line, code FROM (" REPEATS("dossier_code") ") ORDER BY rowid",
-				 "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM (" REPEATS("dossier_code") "))",
-				 0, refuse, arg, e);
+		rc = refuse_repeats(s, "SELECT line, NULL, code, 0 FROM (" REPEATS("dossier_code") ") ORDER BY rowid",
+				    "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM (" REPEATS("dossier_code")
+				    "))", refuse, arg, e);
 	}
 	return rc;
 }
@@ -509,7 +514,7 @@ static const char *const copy_sql[] = {
 
 /* The staged rows that contradict a response stored with an id up to ?2
  * (the rows there before a copy): its id with another digest, or its
- * dossier code under another id; in file order. */
+ * dossier code under another id; in file order, as refuse_each reads them. */
 static const char conflicts_sql[] =
 	"SELECT s.line, s.response_id, s.dossier_code, EXISTS (SELECT 1 FROM responses r WHERE r.form_id = ?1 "
 	"AND r.agency_id = s.agency_id AND r.response_id = s.response_id AND r.id <= ?2 AND r.digest != s.digest) "
@@ -521,22 +526,14 @@ static int refuse_conflicts(struct store *s, long long before, store_refuse_fn r
 			    struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(s->db, conflicts_sql, &st, e), step = SQLITE_DONE;
+	long refused;
+	int rc = db_prepare(s->db, conflicts_sql, &st, e);
 
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, s->form_id);
 	sqlite3_bind_int64(st, 2, before);
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		int taken_id = sqlite3_column_int(st, 3);
-
-		rc = refuse_row(s, refuse, arg, (long)sqlite3_column_int64(st, 0), taken_id,
-				(const char *)sqlite3_column_text(st, taken_id ? 1 : 2));
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(s->db, e, "checking the staged responses");
-	sqlite3_finalize(st);
-	return rc;
+	return refuse_each(s, st, refuse, arg, &refused, e);
 }
 
 int store_stage_conflicts(struct store *s, store_refuse_fn refuse, void *arg, struct err *e)
