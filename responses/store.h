@@ -9,9 +9,10 @@
  *
  * Two kinds of store: a live one (store_open, store_put) writes to the
  * responses table; a staging one (store_stage_open, store_stage,
- * store_stage_check, store_stage_copy) checks rows into TEMP tables of the
- * same connection first, taking no lock on the live tables, and copies them
- * over in one go.
+ * store_stage_check, store_stage_conflicts, store_stage_copy) checks rows
+ * into TEMP tables of the same connection first, taking no lock on the live
+ * tables, and copies them over in one go.  Refused rows are told one by one
+ * (store_refuse_fn), so that a caller can list them all.
  */
 #ifndef SIPAS_STORE_H
 #define SIPAS_STORE_H
