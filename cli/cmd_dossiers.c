@@ -16,11 +16,13 @@ const char cmd_dossiers_usage[] =
 	"\n"
 	"Load dossier totals from CSV with the columns period,agency,sector,dossiers:\n"
 	"period a quarter (2026Q3) or a month (2026-07; a quarter without its own row\n"
-	"sums its months).  The file is one transaction: a bad row refuses it\n"
-	"(FILE:LINE: column X: why) and nothing changes.  It replaces the stored rows\n"
-	"of every (period, agency) it contains, and only those, so one agency's\n"
-	"correction leaves the others alone.  `sipas score` then shows, for the kiosk\n"
-	"form, the dossier-based rate beside the share of satisfied ratings.\n"
+	"sums its months, only when all three are loaded).  The file is one\n"
+	"transaction: a bad row refuses it (FILE:LINE: column X: why) and nothing\n"
+	"changes.  It replaces the stored rows of every (period, agency) it contains,\n"
+	"and only those, so one agency's correction leaves the others alone.\n"
+	"`sipas score` then shows, for the kiosk form, the dossier-based rate beside\n"
+	"the share of satisfied ratings (table, CSV and JSON), counting only the\n"
+	"agency, sector and quarter cells with a total, and how many ratings it covers.\n"
 	"\n"
 	"  --db PATH   database file (default $SIPAS_DB, else ./sipas.db)\n";
 

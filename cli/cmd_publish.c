@@ -13,17 +13,20 @@
 #include "../reports/rep_publish.h"
 
 const char cmd_publish_usage[] =
-	"usage: sipas publish --period P [--form ID] [--rake MARGINS.csv] [--db PATH]\n"
+	"usage: sipas publish --period P [--form ID] [--rake MARGINS.csv] [--early] [--db PATH]\n"
 	"   or: sipas publish --withdraw --period P [--form ID] [--db PATH]\n"
 	"\n"
-	"Compute the scores of period P (e.g. 2026Q3) for form ID, or for every form\n"
+	"Compute the scores of quarter P (e.g. 2026Q3) for form ID, or for every form\n"
 	"with responses in P, and store them as the public figures: the collector\n"
 	"serves them at /api/scores, by agency, by sector and by agency and sector.\n"
 	"Ratings that arrive later are kept but do not change what was published.\n"
 	"A published period is published again only after --withdraw.\n"
+	"Publishing is per quarter (not a year or a date range), once it has ended.\n"
 	"\n"
 	"  --form ID          one form only (default: every form with responses in P)\n"
 	"  --rake MARGINS.csv publish scores raked to these population margins\n"
+	"  --early            publish a quarter that has not ended yet; the published\n"
+	"                     report says so, with the date\n"
 	"  --withdraw         take period P down (for ID only, with --form)\n"
 	"  --db PATH          database file (default $SIPAS_DB, else ./sipas.db)\n";
 
@@ -35,6 +38,7 @@ int cmd_publish(int argc, char **argv)
 		{ "form", required_argument, NULL, 'f' },
 		{ "rake", required_argument, NULL, 'r' },
 		{ "withdraw", no_argument, NULL, 'w' },
+		{ "early", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -42,7 +46,7 @@ int cmd_publish(int argc, char **argv)
 	struct period p;
 	sqlite3 *db = NULL;
 	struct err e;
-	int c, rc, withdraw = 0, n = 0;
+	int c, rc, withdraw = 0, early = 0, n = 0;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -52,14 +56,15 @@ int cmd_publish(int argc, char **argv)
 		case 'f': form = optarg; break;
 		case 'r': rake = optarg; break;
 		case 'w': withdraw = 1; break;
+		case 'e': early = 1; break;
 		case 'h': return cli_help(cmd_publish_usage);
 		default: return cli_usage_error("publish", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!period_s || optind != argc)
 		return cli_usage_error("publish", "--period is required");
-	if (withdraw && rake)
-		return cli_usage_error("publish", "--rake does not go with --withdraw");
+	if (withdraw && (rake || early))
+		return cli_usage_error("publish", "--%s does not go with --withdraw", rake ? "rake" : "early");
 	err_clear(&e);
 	rc = period_parse(period_s, &p, &e);
 	if (!rc)
@@ -67,9 +72,10 @@ int cmd_publish(int argc, char **argv)
 	if (!rc && withdraw)
 		rc = rep_withdraw(db, &p, form, &n, &e);
 	else if (!rc)
-		rc = rep_publish(db, &p, form, rake, (int64_t)time(NULL), &n, &e);
+		rc = rep_publish(db, &p, form, rake, (int64_t)time(NULL), early, &n, &e);
 	if (!rc)
-		printf("%s: %d form%s %s\n", p.label, n, n == 1 ? "" : "s", withdraw ? "withdrawn" : "published");
+		printf("%s: %d form%s %s%s\n", p.label, n, n == 1 ? "" : "s", withdraw ? "withdrawn" : "published",
+		       !withdraw && early && p.last_day >= period_today() ? " early, before the quarter ended" : "");
 	db_close(db);
 	return rc ? cli_fail(&e) : 0;
 }

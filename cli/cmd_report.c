@@ -16,9 +16,11 @@ const char cmd_report_usage[] =
 	"usage: sipas report --period P --out DIR [--form ID] [--db PATH]\n"
 	"\n"
 	"Write the quarterly SIPAS report for quarter P into DIR (created if missing):\n"
-	"index.html, methodology.html, scores.csv, scores.json and scores.xlsx\n"
-	"(docs/report.md).  Design weights; the trend covers P and the three quarters\n"
-	"before it.\n"
+	"index.html, methodology.html, scores.csv, scores-excel-vn.csv (for Excel in\n"
+	"Vietnamese settings), scores.json, counter.csv and counter.json (the kiosk\n"
+	"ratings) and scores.xlsx (docs/report.md).  Design weights; the trend covers\n"
+	"P and the three quarters before it, all with design weights (a quarter\n"
+	"published with --rake is scored again and gets a note).\n"
 	"\n"
 	"  --period P      a quarter, such as 2026Q3\n"
 	"  --out DIR       the output directory\n"
@@ -83,7 +85,7 @@ int cmd_report(int argc, char **argv)
 	if (!rc)
 		rc = registry_read(db, &reg, &e);
 	if (!rc)
-		rc = rep_report_write(db, reg, form, period_s, out, &e);
+		rc = rep_report_write(db, reg, form, period_s, out, NULL, &e);
 	if (!rc)
 		rc = note_if_published_differs(db, period_s, form_id, &e);
 	registry_free(reg);

@@ -10,24 +10,71 @@
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
 #include "../db/db.h"
+#include "../lib/period.h"
+#include "../reports/rep_export.h"
 #include "../reports/rep_score.h"
 #include "../scoring/score.h"
 
 const char cmd_score_usage[] =
 	"usage: sipas score --period P [--form ID] [--by agency|sector|agency,sector]\n"
-	"                   [--rake MARGINS.csv] [--format json|csv|table] [--db PATH]\n"
+	"                   [--rake MARGINS.csv] [--format json|csv|table] [--excel-vn] [--db PATH]\n"
 	"\n"
 	"Compute satisfaction indices with 95% intervals and target verdicts for the\n"
 	"responses to one form submitted in period P (docs/scoring.md).\n"
 	"\n"
-	"  --period P      2026Q3, 2026, or 2026-07-01..2026-09-30 (Vietnam dates)\n"
+	"  --period P      2026Q3, 2026, or 2026-07-01..2026-09-30 (Vietnam dates);\n"
+	"                  a period that has not started yet is refused\n"
 	"  --form ID       the questionnaire (default sipas-2017)\n"
 	"  --by KEY        groups after the whole period: agency, sector, or\n"
 	"                  agency,sector (default: every agency, then every sector)\n"
 	"  --rake FILE     rake the weights to population totals (variable,level,total);\n"
 	"                  standard errors then account for the calibration\n"
 	"  --format F      json, csv or table (default: table on a terminal, else json)\n"
+	"  --excel-vn      with --format csv: for Excel in Vietnamese settings (';'\n"
+	"                  between fields, decimal commas, a UTF-8 BOM)\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+/* A period that has not begun has no ratings yet: an empty table would
+ * read as "nobody rated", so it is refused.  One in progress is scored. */
+static int check_started(const struct period *p, struct err *e)
+{
+	int32_t today = period_today();
+	char first[11], now[11];
+
+	if (p->first_day <= today)
+		return 0;
+	period_format_day(p->first_day, first);
+	period_format_day(today, now);
+	return err_set_field(e, ERR_INVALID, "period", "period %s has not started yet: it begins on %s, "
+			     "today is %s in Vietnam", p->label, first, now);
+}
+
+/* What the user should know of a dossier cell, on stderr, once per cell
+ * (not once per group holding it): more ratings than dossiers, or months
+ * missing from a quarter, which leave the cell out of the rates. */
+static void warn_cell(const struct score_dossier_cell *c)
+{
+	struct period q;
+
+	period_of_quarter(c->quarter, &q);
+	if (c->complete && c->ratings > c->dossiers) {
+		fprintf(stderr, "sipas score: warning: %s, %s, %s: %ld ratings but %lld dossiers "
+			"(check the dossier totals)\n", c->agency->code, c->sector->code, q.label, c->ratings,
+			c->dossiers);
+	} else if (!c->complete) {
+		char loaded[32] = "", missing[32] = "", m[8];
+
+		for (int i = 0; i < 3; i++) {
+			char *list = c->months & (1u << i) ? loaded : missing;
+
+			score_month_label(c->quarter, i, m);
+			snprintf(list + strlen(list), sizeof(loaded) - strlen(list), "%s%s", *list ? " and " : "", m);
+		}
+		fprintf(stderr, "sipas score: warning: %s, %s, %s: no dossier total for %s (only %s): a quarter "
+			"is summed from its months only when all three are loaded, so this cell is left out of "
+			"the dossier-based rate\n", c->agency->code, c->sector->code, q.label, missing, loaded);
+	}
+}
 
 int cmd_score(int argc, char **argv)
 {
@@ -38,6 +85,7 @@ int cmd_score(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },
 		{ "rake", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'o' },
+		{ "excel-vn", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -50,7 +98,7 @@ int cmd_score(int argc, char **argv)
 	struct period period;
 	sqlite3 *db = NULL;
 	struct err e;
-	int c, rc;
+	int c, rc, excel_vn = 0;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -61,6 +109,7 @@ int cmd_score(int argc, char **argv)
 		case 'b': by_s = optarg; break;
 		case 'r': so.rake_path = optarg; break;
 		case 'o': format = optarg; break;
+		case 'x': excel_vn = 1; break;
 		case 'h': return cli_help(cmd_score_usage);
 		default: return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -71,8 +120,12 @@ int cmd_score(int argc, char **argv)
 		return cli_usage_error("score", "--period is required");
 	if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "table"))
 		return cli_usage_error("score", "--format '%s' is not json, csv or table", format);
+	if (excel_vn && strcmp(format, "csv"))
+		return cli_usage_error("score", "--excel-vn goes with --format csv");
 	err_clear(&e);
 	rc = period_parse(period_s, &period, &e);
+	if (!rc)
+		rc = check_started(&period, &e);
 	if (!rc && by_s)
 		rc = score_parse_by(by_s, &so.by, &e);
 	if (!rc)
@@ -87,9 +140,11 @@ int cmd_score(int argc, char **argv)
 		if (strcmp(format, "json") == 0) {
 			json_t *doc = rep_score_json(res);
 
-			if (!doc || json_dumpf(doc, stdout, JSON_INDENT(1)) != 0 || fputc('\n', stdout) == EOF)
+			if (!doc || rep_json_dumpf(doc, JSON_INDENT(1), stdout) != 0)
 				rc = err_set(&e, ERR_IO, "writing JSON failed");
 			json_decref(doc);
+		} else if (strcmp(format, "csv") == 0 && excel_vn) {
+			rc = rep_score_csv_excel_vn(res, stdout, &e);
 		} else if (strcmp(format, "csv") == 0) {
 			if (rep_score_csv(res, stdout))
 				rc = err_set(&e, ERR_IO, "writing CSV failed");
@@ -104,14 +159,8 @@ int cmd_score(int argc, char **argv)
 		}
 		if (!rc && res->rows == 0)
 			fprintf(stderr, "sipas score: no responses to %s in %s\n", form_id, period.label);
-		for (size_t i = 0; !rc && i < res->n_groups; i++) {
-			const struct score_group *g = &res->groups[i];
-
-			if (g->has_dossiers && g->ratings > g->dossiers)
-				fprintf(stderr, "sipas score: warning: %s, %s: %ld ratings but %lld dossiers "
-					"(check the dossier totals)\n", g->agency ? g->agency->code : "all agencies",
-					g->sector ? g->sector->code : "all sectors", g->ratings, g->dossiers);
-		}
+		for (size_t k = 0; !rc && k < res->n_dossier_cells; k++)
+			warn_cell(&res->dossier_cells[k]);
 	}
 	score_result_free(res);
 	registry_free(reg);

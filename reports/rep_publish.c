@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "rep_export.h"
 #include "rep_score.h"
 #include "rep_stored.h"
 #include "report.h"
@@ -103,7 +104,7 @@ static int take_files(const char *dir, struct report_files *f, struct err *e)
 
 /* Render the quarter's report (reports/report.c) into f. */
 static int render_report(sqlite3 *db, const struct registry *reg, const struct period *p,
-			 struct report_files *f, struct err *e)
+			 const struct rep_report_opts *opts, struct report_files *f, struct err *e)
 {
 	char dir[] = "/tmp/sipas-report-XXXXXX";
 	struct form *form = NULL;
@@ -112,7 +113,7 @@ static int render_report(sqlite3 *db, const struct registry *reg, const struct p
 	if (!rc && !mkdtemp(dir))
 		rc = err_set(e, ERR_IO, "cannot make a directory for the report: %m");
 	else if (!rc) {
-		rc = rep_report_write(db, reg, form, p->label, dir, e);
+		rc = rep_report_write(db, reg, form, p->label, dir, opts, e);
 		if (rc) {
 			struct report_files ignored = { 0 };
 
@@ -212,7 +213,7 @@ static int compute(sqlite3 *db, const struct registry *reg, const char *code, co
 
 		rc = score_run(db, reg, form, p, &so, &res, e);
 		doc = rc ? NULL : rep_score_json(res);
-		if (!rc && !(c->json[g] = doc ? json_dumps(doc, JSON_COMPACT) : NULL))
+		if (!rc && !(c->json[g] = doc ? rep_json_dumps(doc, JSON_COMPACT) : NULL))
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 		json_decref(doc);
 		score_result_free(res);
@@ -245,12 +246,12 @@ static int log_publications(sqlite3 *db, const char *period_label, const char *f
 	return rc;
 }
 
-static int store(sqlite3 *db, const struct period *p, const struct computed *c, int64_t now,
+static int store(sqlite3 *db, const struct period *p, const struct computed *c, int64_t now, int early,
 		 struct err *e)
 {
 	sqlite3_stmt *pub = NULL, *scores = NULL;
-	int rc = db_prepare(db, "INSERT INTO published(form_id, period, published_at) "
-			    "SELECT id, ?2, ?3 FROM forms WHERE code = ?1", &pub, e);
+	int rc = db_prepare(db, "INSERT INTO published(form_id, period, published_at, early) "
+			    "SELECT id, ?2, ?3, ?4 FROM forms WHERE code = ?1", &pub, e);
 
 	if (!rc)
 		rc = db_prepare(db, "INSERT INTO published_scores(form_id, period, grouping, json) "
@@ -259,6 +260,7 @@ static int store(sqlite3 *db, const struct period *p, const struct computed *c, 
 		sqlite3_bind_text(pub, 1, c->form, -1, SQLITE_STATIC);
 		sqlite3_bind_text(pub, 2, p->label, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(pub, 3, now);
+		sqlite3_bind_int(pub, 4, early);
 		if (sqlite3_step(pub) != SQLITE_DONE)
 			rc = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY
 				? err_set(e, ERR_CONFLICT, "%s %s is already published: take it down first "
@@ -282,16 +284,45 @@ static int store(sqlite3 *db, const struct period *p, const struct computed *c, 
 	return rc;
 }
 
+/* Publishing is per quarter (the public results are listed and served by
+ * quarter), and a quarter's figures are final only once it has ended. */
+static int check_publishable(const struct period *p, int32_t today, int early, struct err *e)
+{
+	struct period q;
+	char last[16];
+
+	period_of_quarter(period_quarter_of_day(p->first_day), &q);
+	if (q.first_day != p->first_day || q.last_day != p->last_day)
+		return err_set_field(e, ERR_INVALID, "period", "%s is not a quarter: publishing is per quarter "
+				     "(--period such as 2026Q3)", p->label);
+	if (p->first_day > today)
+		return err_set_field(e, ERR_INVALID, "period", "%s has not begun", p->label);
+	period_format_day(p->last_day, last);
+	if (p->last_day >= today && !early)
+		return err_set_field(e, ERR_INVALID, "period", "%s has not ended (its last day is %s): publish it "
+				     "after that, or now with --early (the published report then says it is early)",
+				     p->label, last);
+	return 0;
+}
+
 int rep_publish(sqlite3 *db, const struct period *period, const char *form, const char *rake_path,
-		int64_t now, int *published, struct err *e)
+		int64_t now, int early, int *published, struct err *e)
 {
 	struct report_files files = { 0 };
 	struct registry *reg = NULL;
 	struct computed *done = NULL;
 	char **codes = NULL;
 	size_t n = 0;
-	int rc = db_exec(db, "BEGIN", e), with_report = 0;   /* one snapshot for every form */
+	int32_t today = (int32_t)((now + PERIOD_TZ_SECONDS) / 86400);
+	struct rep_report_opts opts = { 0, today };
+	int rc, with_report = 0;
 
+	rc = check_publishable(period, today, early, e);
+	if (rc)
+		return rc;
+	/* --early for a quarter that has ended changes nothing */
+	opts.early = early = early && period->last_day >= today;
+	rc = db_exec(db, "BEGIN", e);   /* one snapshot for every form */
 	if (rc)
 		return rc;
 	rc = forms_to_publish(db, period, form, &codes, &n, e);
@@ -304,14 +335,14 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 		with_report |= strcmp(codes[i], REPORT_FORM) == 0;
 	}
 	/* a quarter of the survey gets its report (design weights, as printed) */
-	if (!rc && with_report && !rake_path && strchr(period->label, 'Q'))
-		rc = render_report(db, reg, period, &files, e);
+	if (!rc && with_report && !rake_path)
+		rc = render_report(db, reg, period, &opts, &files, e);
 	db_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL);
 	if (!rc)
 		rc = db_exec(db, "BEGIN IMMEDIATE", e);
 	if (!rc) {
 		for (size_t i = 0; !rc && i < n; i++)
-			rc = store(db, period, &done[i], now, e);
+			rc = store(db, period, &done[i], now, early, e);
 		if (!rc)
 			rc = store_files(db, period, &files, e);
 		if (!rc)

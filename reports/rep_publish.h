@@ -17,12 +17,16 @@
 /* Compute and store the scores of `period` for form `form`, or, when form
  * is NULL, for every form with responses in the period; raked to the
  * margins at rake_path when it is not NULL.  The scores are computed on one
- * snapshot of the database, then stored in one transaction.  ERR_CONFLICT
- * when a form is already published for the period (withdraw it first);
- * ERR_NOT_FOUND for an unknown form or a period without responses.
- * *published gets how many forms were published. */
+ * snapshot of the database, then stored in one transaction.  Publishing is
+ * per quarter, once it has ended (`now`, Unix seconds, gives the day in
+ * Vietnam time): ERR_INVALID for a period that is not a quarter, for a
+ * quarter not yet begun, and for one not yet ended unless `early` (then the
+ * publication and its report are marked early).  ERR_CONFLICT when a form
+ * is already published for the period (withdraw it first); ERR_NOT_FOUND
+ * for an unknown form or a period without responses.  *published gets how
+ * many forms were published. */
 int rep_publish(sqlite3 *db, const struct period *period, const char *form, const char *rake_path,
-		int64_t now, int *published, struct err *e);
+		int64_t now, int early, int *published, struct err *e);
 
 /* Take down `period` for `form` (NULL: every form); *withdrawn gets how
  * many forms were.  ERR_NOT_FOUND when nothing was published. */

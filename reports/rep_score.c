@@ -7,12 +7,20 @@
 
 #include <string.h>
 
+#include "rep_export.h"
 #include "../lib/csv.h"
+#include "../lib/period.h"
 #include "../lib/strbuf.h"
 
 static json_t *num_or_null(int known, double v)
 {
 	return known ? json_real(v) : json_null();
+}
+
+/* part / whole for the counter's shares, 0 when whole is 0 (shown as unknown). */
+static double share_of(long part, long whole)
+{
+	return whole ? (double)part / (double)whole : 0;
 }
 
 static json_t *estimate_json(const struct score_estimate *est, int with_n)
@@ -48,6 +56,50 @@ static json_t *followups_json(const struct form *f, const struct score_group *g)
 	return all;
 }
 
+/* What a group's dossier-based rate covers: its cells with a dossier
+ * total, their ratings and that share of the group's; null without any. */
+static json_t *coverage_json(const struct score_group *g)
+{
+	if (!g->has_dossiers)
+		return json_null();
+	return json_pack("{s:I, s:I, s:o}", "cells", (json_int_t)g->dossier_cells,
+			 "ratings", (json_int_t)g->covered_ratings,
+			 "share_of_ratings", num_or_null(g->ratings > 0, share_of(g->covered_ratings, g->ratings)));
+}
+
+/* The period's dossier cells: those the rates count ("dossier_cells"),
+ * and those left out for a missing month ("dossier_gaps"). */
+static void dossier_cells_json(const struct score_result *r, json_t *doc)
+{
+	json_t *cells = json_array(), *gaps = json_array();
+
+	for (size_t k = 0; k < r->n_dossier_cells; k++) {
+		const struct score_dossier_cell *c = &r->dossier_cells[k];
+		struct period q;
+
+		period_of_quarter(c->quarter, &q);
+		if (c->complete) {
+			json_array_append_new(cells, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "agency",
+				c->agency->code, "sector", c->sector->code, "quarter", q.label,
+				"dossiers", (json_int_t)c->dossiers, "ratings", (json_int_t)c->ratings,
+				"unsatisfied", (json_int_t)c->unsatisfied));
+		} else {
+			json_t *months = json_array(), *missing = json_array();
+
+			for (int i = 0; i < 3; i++) {
+				char m[8];
+
+				score_month_label(c->quarter, i, m);
+				json_array_append_new(c->months & (1u << i) ? months : missing, json_string(m));
+			}
+			json_array_append_new(gaps, json_pack("{s:s, s:s, s:s, s:o, s:o}", "agency", c->agency->code,
+				"sector", c->sector->code, "quarter", q.label, "months", months, "missing", missing));
+		}
+	}
+	json_object_set_new(doc, "dossier_cells", cells);
+	json_object_set_new(doc, "dossier_gaps", gaps);
+}
+
 static json_t *group_json(const struct score_result *r, const struct score_group *g)
 {
 	const struct form *f = r->form;
@@ -73,16 +125,16 @@ static json_t *group_json(const struct score_result *r, const struct score_group
 	}
 	json_object_set_new(o, "overall", estimate_json(&g->items[f->overall], 1));
 	if (!f->n_elements) {
-		/* unrated dossiers count as satisfied, as the national real-time index does */
-		long long unsatisfied = g->ratings - g->satisfied;
+		double rate = 0;
+		int has_rate = score_dossier_rate(g, &rate);
 
-		json_object_set_new(o, "counter", json_pack("{s:I, s:I, s:o, s:o, s:o, s:b}",
+		json_object_set_new(o, "counter", json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:b}",
 			"ratings", (json_int_t)g->ratings, "satisfied", (json_int_t)g->satisfied,
-			"share", num_or_null(g->ratings > 0, g->ratings ? (double)g->satisfied / (double)g->ratings : 0),
+			"share", num_or_null(g->ratings > 0, share_of(g->satisfied, g->ratings)),
 			"dossiers", g->has_dossiers ? json_integer(g->dossiers) : json_null(),
-			"dossier_rate", num_or_null(g->has_dossiers && g->dossiers > 0,
-				g->dossiers > 0 ? (double)(g->dossiers - unsatisfied) / (double)g->dossiers : 0),
-			"more_ratings_than_dossiers", g->has_dossiers && g->ratings > g->dossiers));
+			"dossier_rate", num_or_null(has_rate, rate),
+			"dossier_coverage", coverage_json(g),
+			"more_ratings_than_dossiers", score_more_ratings_than_dossiers(g)));
 		if (g->followups)
 			json_object_set_new(json_object_get(o, "counter"), "followups", followups_json(f, g));
 	}
@@ -108,14 +160,43 @@ json_t *rep_score_json(const struct score_result *r)
 	for (size_t i = 0; i < r->n_groups; i++)
 		json_array_append_new(groups, group_json(r, &r->groups[i]));
 	json_object_set_new(doc, "groups", groups);
+	if (!f->n_elements)
+		dossier_cells_json(r, doc);
 	return doc;
 }
 
 static void csv_num(struct strbuf *sb, int known, double v)
 {
+	char num[REP_NUM_MAX];
+
 	strbuf_addch(sb, ',');
-	if (known)
-		strbuf_addf(sb, "%.17g", v);
+	if (known) {
+		rep_num_shortest(v, num);
+		strbuf_addstr(sb, num);
+	}
+}
+
+/* The counter method's columns of a group (forms without elements, whose
+ * groups have one row each): COUNTER_CSV_HEADER. */
+#define COUNTER_CSV_HEADER ",ratings,satisfied,share,dossiers,dossier_rate,dossier_cells,covered_ratings,covered_share"
+
+static void counter_csv(struct strbuf *sb, const struct score_group *g)
+{
+	double rate = 0;
+	int has_rate = score_dossier_rate(g, &rate);
+
+	strbuf_addf(sb, ",%ld,%ld", g->ratings, g->satisfied);
+	csv_num(sb, g->ratings > 0, share_of(g->satisfied, g->ratings));
+	if (g->has_dossiers)
+		strbuf_addf(sb, ",%lld", g->dossiers);
+	else
+		strbuf_addch(sb, ',');
+	csv_num(sb, has_rate, rate);
+	if (g->has_dossiers)
+		strbuf_addf(sb, ",%ld,%ld", g->dossier_cells, g->covered_ratings);
+	else
+		strbuf_addstr(sb, ",,");
+	csv_num(sb, g->has_dossiers && g->ratings > 0, share_of(g->covered_ratings, g->ratings));
 }
 
 /* One estimate; `n` is its respondents who answered, or -1 for elements
@@ -143,7 +224,10 @@ static void csv_row(struct strbuf *sb, const struct score_result *r, const struc
 	/* every row says what it was computed from and how */
 	strbuf_addf(sb, ",%s,", status ? status : "");
 	csv_quote_cell(sb, r->form->id);
-	strbuf_addf(sb, ",%s,%s,%d\n", r->period.label, r->raked ? "raked" : "design", SCORE_FORMULA_VERSION);
+	strbuf_addf(sb, ",%s,%s,%d", r->period.label, r->raked ? "raked" : "design", SCORE_FORMULA_VERSION);
+	if (!r->form->n_elements)
+		counter_csv(sb, g);
+	strbuf_addch(sb, '\n');
 }
 
 int rep_score_csv(const struct score_result *r, FILE *fp)
@@ -154,7 +238,8 @@ int rep_score_csv(const struct score_result *r, FILE *fp)
 
 	strbuf_init(&sb, 0);
 	strbuf_addstr(&sb, "agency,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status,"
-		      "form,period,weights,formula_version\n");
+		      "form,period,weights,formula_version");
+	strbuf_addstr(&sb, f->n_elements ? "\n" : COUNTER_CSV_HEADER "\n");
 	for (size_t i = 0; i < r->n_groups && !rc; i++) {
 		const struct score_group *g = &r->groups[i];
 
@@ -184,6 +269,20 @@ static void pct(struct strbuf *sb, const struct score_estimate *est)
 		strbuf_addf(sb, "%5.1f%% [   no CI   ]   ", 100 * est->est);
 }
 
+/* The dossier-based rate and the group's ratings it covers:
+ * " 99.7% [10/25]", as wide as its header. */
+static void dossier_rate_cell(struct strbuf *sb, const struct score_group *g)
+{
+	char cell[64];
+	double rate;
+
+	if (score_dossier_rate(g, &rate))
+		snprintf(cell, sizeof(cell), "%5.1f%% [%ld/%ld]", 100 * rate, g->covered_ratings, g->ratings);
+	else
+		snprintf(cell, sizeof(cell), "-");
+	strbuf_addf(sb, "%-32s", cell);
+}
+
 int rep_score_table(const struct score_result *r, FILE *fp)
 {
 	const struct form *f = r->form;
@@ -193,9 +292,10 @@ int rep_score_table(const struct score_result *r, FILE *fp)
 	strbuf_init(&sb, 0);
 	strbuf_addf(&sb, "%s  %s  %s weights  %ld responses\n\n", f->id, r->period.label,
 		    r->raked ? "raked" : "design", r->rows);
-	strbuf_addf(&sb, "%-16s %-16s %7s %8s %4s  %-22s%-22s%7s  %s\n", "agency", "sector", "n", "n_eff",
+	strbuf_addf(&sb, "%-16s %-16s %7s %8s %4s  %-22s%-22s%s%7s  %s\n", "agency", "sector", "n", "n_eff",
 		    "df", f->n_elements ? "SIPAS index [95% CI]" : "satisfied [95% CI]",
-		    f->n_elements ? "overall [95% CI]" : "counter share", "target", "status");
+		    f->n_elements ? "overall [95% CI]" : "counter share",
+		    f->n_elements ? "" : "dossier rate [ratings covered]  ", "target", "status");
 	for (size_t i = 0; i < r->n_groups; i++) {
 		const struct score_group *g = &r->groups[i];
 		const char *status = score_status_name(g->status);
@@ -209,6 +309,8 @@ int rep_score_table(const struct score_result *r, FILE *fp)
 			strbuf_addf(&sb, "%5.1f%%%16s", 100.0 * (double)g->satisfied / (double)g->ratings, "");
 		else
 			strbuf_addf(&sb, "%-22s", "-");
+		if (!f->n_elements)
+			dossier_rate_cell(&sb, g);
 		if (g->has_target)
 			strbuf_addf(&sb, "%6.1f%%  ", 100 * g->target);
 		else

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "rep_export.h"
 #include "../db/db.h"
 
 int rep_published_file(sqlite3 *db, const char *period_label, const char *name, char **data,
@@ -112,19 +113,16 @@ int rep_published_scores(sqlite3 *db, const char *form, const char *period_label
 		goto out;
 	}
 	stored = (const char *)sqlite3_column_text(st, 0);
-	if (!null_key) {   /* stored as publishing wrote it: compact JSON */
-		*text = strdup(stored ? stored : "");
-		if (!*text)
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	doc = json_loads(stored, 0, NULL);
+	/* written again even when whole, so periods published before numbers
+	 * were written shortest read as the newer ones do */
+	doc = json_loads(stored ? stored : "", 0, NULL);
 	if (!doc) {
 		rc = err_set(e, ERR_INTERNAL, "stored scores of %s %s are not JSON", form, period_label);
 		goto out;
 	}
-	keep_groups(doc, null_key);
-	*text = json_dumps(doc, JSON_COMPACT);
+	if (null_key)
+		keep_groups(doc, null_key);
+	*text = rep_json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	if (!*text)
 		rc = err_set(e, ERR_NOMEM, "out of memory");

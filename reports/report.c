@@ -1,8 +1,11 @@
 /*
  * report.c - the quarterly report's run (docs/report.md): score the quarter
  * by agency, by sector and by agency × sector in one pass, and the three
- * quarters before it (design weights), then write index.html, methodology.html, scores.csv,
- * scores.json and scores.xlsx into the output directory.
+ * quarters before it (design weights, as the quarter itself, so the trend
+ * compares like with like; a quarter published raked gets a note), then
+ * write index.html, methodology.html, the open data (scores.csv,
+ * scores-excel-vn.csv, scores.json; counter.csv and counter.json of the
+ * kiosk form) and scores.xlsx into the output directory.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "report.h"
+#include "rep_export.h"
 #include "rep_score.h"
 #include "rep_stored.h"
 #include "../forms/form_store.h"
@@ -63,43 +67,53 @@ static int write_file(const char *dir, const char *name, const struct strbuf *sb
 	return bad ? err_set(e, ERR_IO, "%s: write failed", path) : 0;
 }
 
-static int write_csv_json(const struct rep_report *r, const char *dir, struct err *e)
+/* The open data of one result, as `sipas score` prints it: NAME.csv,
+ * NAME.json and, with excel_vn, NAME-excel-vn.csv. */
+static int write_csv_json(const struct score_result *res, const char *dir, const char *name, int excel_vn,
+			  struct err *e)
 {
 	char path[4096];
 	json_t *doc = NULL;
 	FILE *fp;
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/scores.csv", dir);
+	for (int vn = 0; !rc && vn <= excel_vn; vn++) {
+		snprintf(path, sizeof(path), "%s/%s%s.csv", dir, name, vn ? "-excel-vn" : "");
+		fp = fopen(path, "wb");
+		if (!fp)
+			return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+		if (vn)
+			rc = rep_score_csv_excel_vn(res, fp, e);
+		else if (rep_score_csv(res, fp) != 0)
+			rc = err_set(e, ERR_IO, "%s: write failed", path);
+		if (fclose(fp) != 0 && !rc)
+			rc = err_set(e, ERR_IO, "%s: write failed", path);
+	}
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+	doc = rep_score_json(res);
+	if (!doc)
+		return err_set(e, ERR_NOMEM, "building %s.json: out of memory", name);
 	fp = fopen(path, "wb");
 	if (!fp)
-		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-	if (rep_score_csv(r->main, fp) != 0)
+		rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	else if (rep_json_dumpf(doc, JSON_INDENT(1), fp) != 0)
 		rc = err_set(e, ERR_IO, "%s: write failed", path);
-	if (fclose(fp) != 0 && !rc)
+	if (fp && fclose(fp) != 0 && !rc)
 		rc = err_set(e, ERR_IO, "%s: write failed", path);
-	if (rc)
-		goto out;
-	snprintf(path, sizeof(path), "%s/scores.json", dir);
-	doc = rep_score_json(r->main);
-	if (!doc) {
-		rc = err_set(e, ERR_NOMEM, "building scores.json: out of memory");
-		goto out;
-	}
-	if (json_dump_file(doc, path, JSON_INDENT(1)) != 0)
-		rc = err_set(e, ERR_IO, "%s: write failed", path);
-out:
 	json_decref(doc);
 	return rc;
 }
 
 /* The counter section's figures: the kiosk form's ratings in the quarter by
- * agency, with dossier totals and reasons (scoring/score.c).  None when the
- * database has no kiosk form.  *form is owned (form_free), r->kiosk too. */
+ * agency and by sector, with dossier totals and reasons (scoring/score.c).
+ * None when the database has no kiosk form.  *form is owned (form_free),
+ * r->kiosk too. */
 static int score_counter(sqlite3 *db, const struct registry *reg, struct rep_report *r,
 			 struct form **form, struct err *e)
 {
-	struct score_options by_agency = { SCORE_BY_AGENCY, NULL };
+	struct score_options by_default = { 0, NULL };   /* as `sipas score` gives the open data */
 	struct err lookup;
 	int rc = form_store_get(db, "kiosk-2018", form, &lookup);
 
@@ -109,11 +123,48 @@ static int score_counter(sqlite3 *db, const struct registry *reg, struct rep_rep
 		*e = lookup;
 		return rc;
 	}
-	return score_run(db, reg, *form, &r->period, &by_agency, &r->kiosk, e);
+	return score_run(db, reg, *form, &r->period, &by_default, &r->kiosk, e);
+}
+
+/* Trend quarter `slot` (quarter ordinal `ord`).  The trend compares like
+ * with like, design weights throughout: a quarter published with them
+ * shows its published figures (what the public read; late ratings do not
+ * move them), one not published is scored from the database, and one
+ * published with raked weights is scored again with design weights, its
+ * published figures kept for the note (and shown, noted, only when the
+ * database has no rows of it left). */
+static int score_trend_quarter(sqlite3 *db, const struct registry *reg, const struct form *form, int ord,
+			       struct rep_report *r, int slot, struct err *e)
+{
+	struct score_options whole = { SCORE_BY_SECTOR, NULL };
+	struct score_result *pub = NULL;
+	struct period p;
+	int rc;
+
+	period_of_quarter(ord, &p);
+	rc = rep_published_whole(db, form, &p, &pub, e);
+	if (rc == ERR_NOT_FOUND) {
+		err_clear(e);
+		return score_run(db, reg, form, &p, &whole, &r->trend[slot], e);
+	}
+	if (rc)
+		return rc;
+	if (!pub->raked) {
+		r->trend[slot] = pub;
+		return 0;
+	}
+	r->published[slot] = pub;
+	rc = score_run(db, reg, form, &p, &whole, &r->trend[slot], e);
+	if (!rc && r->trend[slot]->rows == 0) {
+		r->published[slot] = r->trend[slot];
+		r->trend[slot] = pub;
+		r->from_published[slot] = 1;
+	}
+	return rc;
 }
 
 int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
-		     const char *period_s, const char *dir, struct err *e)
+		     const char *period_s, const char *dir, const struct rep_report_opts *opts, struct err *e)
 {
 	struct rep_report r;
 	/* one pass for both groupings: the whole quarter, agencies and sectors
@@ -127,7 +178,8 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	memset(&r, 0, sizeof(r));
 	r.form = form;
 	r.reg = reg;
-	r.today = period_today();
+	r.today = opts && opts->today ? opts->today : period_today();
+	r.early = opts && opts->early;
 	rc = period_parse_quarter(period_s, &ord, e);
 	if (rc) {
 		err_prefix(e, "--period must be a quarter such as 2026Q3");
@@ -153,18 +205,8 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 			     form->id);
 		goto out;
 	}
-	for (int q = 0; !rc && q < REP_TREND_QUARTERS - 1; q++) {
-		struct period p;
-		struct score_options whole = { SCORE_BY_SECTOR, NULL };
-
-		period_of_quarter(ord - (REP_TREND_QUARTERS - 1) + q, &p);
-		/* a published quarter shows the figures it was published with */
-		rc = rep_published_whole(db, form, &p, &r.trend[q], e);
-		if (rc == ERR_NOT_FOUND) {
-			err_clear(e);
-			rc = score_run(db, reg, form, &p, &whole, &r.trend[q], e);
-		}
-	}
+	for (int q = 0; !rc && q < REP_TREND_QUARTERS - 1; q++)
+		rc = score_trend_quarter(db, reg, form, ord - (REP_TREND_QUARTERS - 1) + q, &r, q, e);
 	if (rc)
 		goto out;
 	r.trend[REP_TREND_QUARTERS - 1] = r.main;
@@ -183,7 +225,9 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	if (!rc)
 		rc = write_file(dir, "methodology.html", &sb, e);
 	if (!rc)
-		rc = write_csv_json(&r, dir, e);
+		rc = write_csv_json(r.main, dir, "scores", 1, e);
+	if (!rc && r.kiosk)
+		rc = write_csv_json(r.kiosk, dir, "counter", 0, e);
 	if (!rc) {
 		char path[4096];
 
@@ -192,8 +236,10 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	}
 out:
 	strbuf_release(&sb);
-	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++)
+	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++) {
 		score_result_free(r.trend[q]);
+		score_result_free(r.published[q]);
+	}
 	score_result_free(r.cross);  /* r.main is a view of it */
 	score_result_free(r.kiosk);
 	form_free(kiosk_form);

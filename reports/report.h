@@ -28,16 +28,30 @@ struct rep_report {
 	struct score_result *main;        /* default grouping: whole quarter, agencies, sectors
 					   * (a view of the first groups of `cross`) */
 	struct score_result *cross;       /* the same, then the agency × sector pairs */
-	struct score_result *trend[REP_TREND_QUARTERS]; /* oldest first; the last is the quarter */
+	struct score_result *trend[REP_TREND_QUARTERS]; /* oldest first; the last is the quarter;
+							 * design weights throughout (report.c) */
+	struct score_result *published[REP_TREND_QUARTERS]; /* an earlier quarter published with
+							     * raked weights: its published figures
+							     * (rep_published_whole); else NULL */
+	int from_published[REP_TREND_QUARTERS];       /* trend and published swapped: the database
+						       * has no rows left of that raked quarter */
 	int32_t today;                    /* the day the report was made (Vietnam time) */
-	struct score_result *kiosk;       /* the kiosk form's ratings by agency; NULL without the form */
+	struct score_result *kiosk;       /* the kiosk form's ratings, default grouping; NULL without the form */
+	int early;                        /* published before the quarter ended (on `today`) */
+};
+
+/* How the report is made: for `sipas report`, all zero. */
+struct rep_report_opts {
+	int early;              /* published with --early, before the quarter ended */
+	int32_t today;          /* the day it is made; 0: today (period_today) */
 };
 
 /* Score quarter `period_s` ("YYYYQn") for `form` and write the report's
- * files into `dir` (created if missing).  ERR_INVALID for a period that is
- * not a quarter, ERR_NOT_FOUND when the quarter has no responses. */
+ * files into `dir` (created if missing); opts may be NULL.  ERR_INVALID for
+ * a period that is not a quarter, ERR_NOT_FOUND when the quarter has no
+ * responses. */
 int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
-		     const char *period_s, const char *dir, struct err *e);
+		     const char *period_s, const char *dir, const struct rep_report_opts *opts, struct err *e);
 
 /* --- report_fmt.c: Vietnamese formats (docs/report.md) --- */
 
@@ -49,6 +63,8 @@ void rep_fmt_int(struct strbuf *sb, long v);
 void rep_fmt_dec1(struct strbuf *sb, double v);
 /* A day as dd/mm/yyyy. */
 void rep_fmt_date(struct strbuf *sb, int32_t day);
+/* The quarter holding `day` as Vietnamese write it: "Quý III/2026". */
+void rep_fmt_quarter(struct strbuf *sb, int32_t day);
 /* Text escaped for XML (& < > " '). */
 void rep_xml_escape(struct strbuf *sb, const char *s);
 /* The verdict in Vietnamese words. */
@@ -76,5 +92,8 @@ int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 
 /* --- report_counter.c: the kiosk ratings beside the survey --- */
 void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb);
+/* The Vietnamese label of value v of follow-up question `choice` (an index
+ * into f->choices), or the value's code; borrowed from the form. */
+const char *rep_followup_label(const struct form *f, size_t choice, size_t v);
 
 #endif

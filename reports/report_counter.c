@@ -9,8 +9,7 @@
 
 #include "report.h"
 
-/* The Vietnamese label of value v of follow-up `choice`, or the value. */
-static const char *followup_label(const struct form *f, size_t choice, size_t v)
+const char *rep_followup_label(const struct form *f, size_t choice, size_t v)
 {
 	size_t first = 0;
 	json_t *fu, *label;
@@ -35,7 +34,7 @@ static void reasons(struct strbuf *sb, const struct form *f, const struct score_
 			if (!g->followups[slot])
 				continue;
 			strbuf_addstr(sb, any ? "; " : "");
-			rep_xml_escape(sb, followup_label(f, c, v));
+			rep_xml_escape(sb, rep_followup_label(f, c, v));
 			strbuf_addstr(sb, ": ");
 			rep_fmt_int(sb, g->followups[slot]);
 			any = 1;
@@ -47,6 +46,9 @@ static void reasons(struct strbuf *sb, const struct form *f, const struct score_
 
 static void row(struct strbuf *sb, const struct form *f, const struct score_group *g, const char *name)
 {
+	double rate = 0;
+	int has_rate;
+
 	strbuf_addstr(sb, "<tr><th scope=\"row\">");
 	rep_xml_escape(sb, name);
 	strbuf_addstr(sb, "</th><td class=\"num\">");
@@ -59,10 +61,18 @@ static void row(struct strbuf *sb, const struct form *f, const struct score_grou
 	else
 		strbuf_addstr(sb, "–");
 	strbuf_addstr(sb, "</td><td class=\"num\">");
-	rep_fmt_pct(sb, g->has_dossiers && g->dossiers > 0,
-		    g->dossiers > 0 ? (double)(g->dossiers - (g->ratings - g->satisfied)) / (double)g->dossiers : 0);
-	if (g->has_dossiers && g->ratings > g->dossiers)
-		strbuf_addstr(sb, " <strong>(số đánh giá nhiều hơn số hồ sơ: kiểm tra lại số liệu)</strong>");
+	has_rate = score_dossier_rate(g, &rate);
+	rep_fmt_pct(sb, has_rate, rate);
+	/* the rate counts only the cells with dossier totals: say so when others were rated */
+	if (has_rate && g->covered_ratings < g->ratings) {
+		strbuf_addstr(sb, " (theo hồ sơ của ");
+		rep_fmt_int(sb, g->covered_ratings);
+		strbuf_addstr(sb, "/");
+		rep_fmt_int(sb, g->ratings);
+		strbuf_addstr(sb, " đánh giá)");
+	}
+	if (score_more_ratings_than_dossiers(g))
+		strbuf_addstr(sb, " <strong class=\"warn\">(số đánh giá nhiều hơn số hồ sơ: kiểm tra lại số liệu)</strong>");
 	strbuf_addstr(sb, "</td><td>");
 	reasons(sb, f, g);
 	strbuf_addstr(sb, "</td></tr>\n");
@@ -77,13 +87,18 @@ void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb)
 		      "<em>Rất hài lòng</em>. <strong>Tỉ lệ đánh giá hài lòng</strong> = số đánh giá hài lòng / "
 		      "số đánh giá. <strong>Tỉ lệ hài lòng theo hồ sơ</strong> = (số hồ sơ − số đánh giá "
 		      "<em>Không hài lòng</em>) / số hồ sơ: hồ sơ không được đánh giá tính là hài lòng, như chỉ "
-		      "số thời gian thực quốc gia; chỉ có khi đã nạp số hồ sơ (sipas dossiers import). "
+		      "số thời gian thực quốc gia; chỉ tính các cặp cơ quan × lĩnh vực đã nạp số hồ sơ của quý "
+		      "(sipas dossiers import) và các đánh giá của chính các cặp đó. "
 		      "Không gia quyền.</p>\n");
 	if (kiosk->n_groups == 0 || kiosk->groups[0].ratings == 0) {
 		strbuf_addstr(sb, "<p>Không có đánh giá nào tại máy trong quý.</p></section>\n");
 		return;
 	}
-	strbuf_addstr(sb, "<table><caption>Đánh giá tại máy theo cơ quan</caption>\n<thead><tr>"
+	/* fixed widths: the reasons, the longest text, must not take the page */
+	strbuf_addstr(sb, "<table class=\"counter\"><caption>Đánh giá tại máy theo cơ quan</caption>\n"
+		      "<colgroup><col style=\"width: 22%\"/><col style=\"width: 11%\"/><col style=\"width: 13%\"/>"
+		      "<col style=\"width: 11%\"/><col style=\"width: 13%\"/><col style=\"width: 30%\"/></colgroup>\n"
+		      "<thead><tr>"
 		      "<th scope=\"col\">Cơ quan</th><th scope=\"col\">Số đánh giá</th>"
 		      "<th scope=\"col\">Tỉ lệ đánh giá hài lòng</th><th scope=\"col\">Số hồ sơ</th>"
 		      "<th scope=\"col\">Tỉ lệ hài lòng theo hồ sơ</th>"

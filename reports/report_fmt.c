@@ -73,6 +73,14 @@ void rep_fmt_date(struct strbuf *sb, int32_t day)
 	strbuf_addf(sb, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
 }
 
+void rep_fmt_quarter(struct strbuf *sb, int32_t day)
+{
+	static const char *const roman[] = { "I", "II", "III", "IV" };
+	int q = period_quarter_of_day(day);
+
+	strbuf_addf(sb, "Quý %s/%d", roman[q % 4], q / 4);
+}
+
 void rep_xml_escape(struct strbuf *sb, const char *s)
 {
 	for (; s && *s; s++) {

@@ -21,11 +21,16 @@ static const char report_style[] =
 	"section + section { break-before: page }\n"
 	"table { border-collapse: collapse; margin: 0.5em 0 }\n"
 	"th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: left; vertical-align: top }\n"
-	"td.num, th.num { text-align: right; white-space: nowrap }\n"
+	"td.num, th.num { text-align: right } td.num { white-space: nowrap }\n"
 	"caption { caption-side: bottom; font-size: 9pt; color: #444; text-align: left }\n"
 	".headline { font-size: 16pt } .note { font-size: 9pt; color: #444 }\n"
 	".chart { max-width: 100%; height: auto; break-inside: avoid }\n"
-	"table.cross { font-size: 8pt }\n"
+	"table.cross { font-size: 8pt; break-inside: auto }\n"
+	"table.counter { width: 100%; table-layout: fixed }\n"
+	"table.counter td, table.counter th { overflow-wrap: break-word }\n"
+	"table.counter .warn { display: block; white-space: normal }\n"
+	"@media print { body { max-width: none; padding: 0 } }\n"
+	".early { border: 2px solid #b00; padding: 0.5em }\n"
 	"</style>\n";
 
 void rep_page_start(struct strbuf *sb, const char *title)
@@ -200,40 +205,58 @@ static const struct score_group *cross_group(const struct score_result *res, con
 	return NULL;
 }
 
+/* The agency × sector table fits the A4 width (180 mm between margins)
+ * with at most this many sector columns; more are split into tables of
+ * nearly equal width, each with the agency column and its caption. */
+#define CROSS_MAX_COLUMNS 6
+
 static void section_cross(struct strbuf *sb, const struct rep_report *r)
 {
 	const struct registry *reg = r->reg;
+	size_t parts = (reg->n_sectors + CROSS_MAX_COLUMNS - 1) / CROSS_MAX_COLUMNS;
+	size_t per = parts ? (reg->n_sectors + parts - 1) / parts : 0;
 
 	strbuf_addstr(sb, "<section id=\"co-quan-linh-vuc\">\n<h2>3. Chỉ số theo cơ quan và lĩnh vực</h2>\n"
-		      "<p class=\"note\">Ô trống: dưới 30 phiếu (không đủ để ước lượng).</p>\n"
-		      "<table class=\"cross\">\n<thead><tr><th>Cơ quan</th>");
-	for (size_t j = 0; j < reg->n_sectors; j++) {
-		strbuf_addstr(sb, "<th class=\"num\">");
-		rep_xml_escape(sb, reg->sectors[j].name);
-		strbuf_addstr(sb, "</th>");
-	}
-	strbuf_addstr(sb, "</tr></thead>\n<tbody>\n");
-	for (size_t i = 0; i < reg->n_agencies; i++) {
-		strbuf_addstr(sb, "<tr><th>");
-		rep_xml_escape(sb, reg->agencies[i].name);
-		strbuf_addstr(sb, "</th>");
-		for (size_t j = 0; j < reg->n_sectors; j++) {
-			const struct score_group *g = cross_group(r->cross, &reg->agencies[i], &reg->sectors[j]);
+		      "<p class=\"note\">Ô trống: dưới 30 phiếu (không đủ để ước lượng).</p>\n");
+	for (size_t part = 0; part < parts; part++) {
+		size_t from = part * per, to = from + per < reg->n_sectors ? from + per : reg->n_sectors;
+		char what[160];
 
-			strbuf_addstr(sb, "<td class=\"num\">");
-			if (g && g->n >= 30 && g->index.defined) {
-				rep_fmt_pct(sb, 1, g->index.est);
-				strbuf_addstr(sb, "<br/><span class=\"note\">n=");
-				rep_fmt_int(sb, g->n);
-				strbuf_addstr(sb, "</span>");
-			}
-			strbuf_addstr(sb, "</td>");
+		strbuf_addstr(sb, "<table class=\"cross\">\n<thead><tr><th>Cơ quan</th>");
+		for (size_t j = from; j < to; j++) {
+			strbuf_addstr(sb, "<th class=\"num\">");
+			rep_xml_escape(sb, reg->sectors[j].name);
+			strbuf_addstr(sb, "</th>");
 		}
-		strbuf_addstr(sb, "</tr>\n");
+		strbuf_addstr(sb, "</tr></thead>\n<tbody>\n");
+		for (size_t i = 0; i < reg->n_agencies; i++) {
+			strbuf_addstr(sb, "<tr><th>");
+			rep_xml_escape(sb, reg->agencies[i].name);
+			strbuf_addstr(sb, "</th>");
+			for (size_t j = from; j < to; j++) {
+				const struct score_group *g = cross_group(r->cross, &reg->agencies[i], &reg->sectors[j]);
+
+				strbuf_addstr(sb, "<td class=\"num\">");
+				if (g && g->n >= 30 && g->index.defined) {
+					rep_fmt_pct(sb, 1, g->index.est);
+					strbuf_addstr(sb, "<br/><span class=\"note\">n=");
+					rep_fmt_int(sb, g->n);
+					strbuf_addstr(sb, "</span>");
+				}
+				strbuf_addstr(sb, "</td>");
+			}
+			strbuf_addstr(sb, "</tr>\n");
+		}
+		strbuf_addstr(sb, "</tbody>\n");
+		if (parts > 1)
+			snprintf(what, sizeof(what), "Chỉ số SIPAS của từng cặp cơ quan × lĩnh vực có từ 30 phiếu "
+				 "(phần %zu/%zu: lĩnh vực %zu–%zu).", part + 1, parts, from + 1, to);
+		else
+			snprintf(what, sizeof(what), "Chỉ số SIPAS của từng cặp cơ quan × lĩnh vực có từ 30 phiếu.");
+		add_caption(sb, r, what);
+		strbuf_addstr(sb, "</table>\n");
 	}
-	strbuf_addstr(sb, "</tbody>\n");
-	add_caption(sb, r, "Chỉ số SIPAS của từng cặp cơ quan × lĩnh vực có từ 30 phiếu.");
-	strbuf_addstr(sb, "</table>\n</section>\n");
+	strbuf_addstr(sb, "</section>\n");
 }
 
 /* The change from the previous quarter in percentage points, and whether it
@@ -282,12 +305,40 @@ static void trend_row(struct strbuf *sb, const struct rep_report *r, const char 
 	strbuf_addstr(sb, "</tr>\n");
 }
 
+/* An earlier quarter published with raked weights: its published index,
+ * and what the trend shows instead (or that it shows that, noted). */
+static void trend_notes(struct strbuf *sb, const struct rep_report *r)
+{
+	int any = 0;
+
+	for (int q = 0; q < REP_TREND_QUARTERS - 1; q++) {
+		const struct score_result *pub = r->from_published[q] ? r->trend[q] : r->published[q];
+
+		if (!r->published[q])
+			continue;
+		strbuf_addstr(sb, any ? "<li>" : "<ul class=\"note\" id=\"xu-huong-ghi-chu\">\n<li>");
+		any = 1;
+		rep_fmt_quarter(sb, pub->period.first_day);
+		strbuf_addstr(sb, " được công bố với trọng số hiệu chỉnh (raked): chỉ số công bố ");
+		rep_fmt_pct(sb, pub->groups[0].index.defined, pub->groups[0].index.est);
+		strbuf_addstr(sb, r->from_published[q] ?
+			      ". Cơ sở dữ liệu không còn phiếu của quý này: bảng và biểu đồ dùng số đã công bố, "
+			      "không so sánh được hoàn toàn với các quý khác.</li>\n" :
+			      ". Ở đây tính lại với trọng số thiết kế, như các quý khác, để so sánh cùng một cách "
+			      "tính.</li>\n");
+	}
+	if (any)
+		strbuf_addstr(sb, "</ul>\n");
+}
+
 static void section_trend(struct strbuf *sb, const struct rep_report *r)
 {
 	const struct form *f = r->form;
 	const int last = REP_TREND_QUARTERS - 1;
 
-	strbuf_addstr(sb, "<section id=\"xu-huong\">\n<h2>4. Xu hướng bốn quý</h2>\n");
+	strbuf_addstr(sb, "<section id=\"xu-huong\">\n<h2>4. Xu hướng bốn quý</h2>\n<p class=\"note\">Cùng một "
+		      "cách tính: trọng số thiết kế (design) cho cả bốn quý; quý đã công bố theo số đã công bố.</p>\n");
+	trend_notes(sb, r);
 	rep_svg_trend(sb, "xu-huong-bd", "Chỉ số SIPAS và năm yếu tố qua bốn quý", r);
 	strbuf_addstr(sb, "<table>\n<thead><tr><th>Ước lượng</th>");
 	for (int q = 0; q <= last; q++) {
@@ -381,13 +432,28 @@ static int section_weakest(struct strbuf *sb, const struct rep_report *r)
 	return 0;
 }
 
+/* A quarter not yet over: published early (sipas publish --early), or a
+ * report made before its end; its figures hold the ratings so far. */
+static void add_unfinished(struct strbuf *sb, const struct rep_report *r)
+{
+	if (r->today <= r->period.last_day) {
+		strbuf_addstr(sb, "<p class=\"early\" id=\"cong-bo-som\"><strong>");
+		strbuf_addstr(sb, r->early ? "Công bố sớm" : "Báo cáo tạm");
+		strbuf_addstr(sb, r->early ? ":</strong> công bố ngày " : ":</strong> lập ngày ");
+		rep_fmt_date(sb, r->today);
+		strbuf_addstr(sb, ", trước khi quý kết thúc (ngày ");
+		rep_fmt_date(sb, r->period.last_day);
+		strbuf_addstr(sb, "). Số liệu chỉ gồm các phiếu nhận đến ngày đó và chưa phải số liệu cả quý.</p>\n");
+	}
+}
+
 int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 {
 	struct strbuf title = STRBUF_INIT;
 	int rc = 0;
 
 	strbuf_addstr(&title, "Báo cáo chỉ số SIPAS ");
-	strbuf_addstr(&title, r->period.label);
+	rep_fmt_quarter(&title, r->period.first_day);
 	rep_page_start(sb, strbuf_str(&title));
 	strbuf_addstr(sb, "<header>\n<h1>");
 	rep_xml_escape(sb, strbuf_str(&title));
@@ -400,7 +466,9 @@ int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 	rep_fmt_date(sb, r->period.last_day);
 	strbuf_addstr(sb, ". Lập ngày ");
 	rep_fmt_date(sb, r->today);
-	strbuf_addstr(sb, ". Cách tính: <a href=\"methodology.html\">phương pháp</a>.</p>\n</header>\n<main>\n");
+	strbuf_addstr(sb, ". Cách tính: <a href=\"methodology.html\">phương pháp</a>.</p>\n");
+	add_unfinished(sb, r);
+	strbuf_addstr(sb, "</header>\n<main>\n");
 	section_headline(sb, r);
 	if (section_groups(sb, r, 1) || section_groups(sb, r, 0)) {
 		rc = -1;

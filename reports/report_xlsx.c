@@ -1,13 +1,15 @@
 /*
  * report_xlsx.c - scores.xlsx of the quarterly report, with libxlsxwriter
- * (officers work in Excel): sheets for the whole quarter, agencies, sectors
- * and criteria; Vietnamese headers; numbers stored as numbers (shares 0..1)
+ * (officers work in Excel): sheets for the whole quarter, agencies, sectors,
+ * criteria, agency × sector pairs and the counter's kiosk ratings;
+ * Vietnamese headers; numbers stored as numbers (shares 0..1)
  * shown with percent formats; the header row frozen.  Text is written as
  * strings, never as formulas.
  */
 #include <xlsxwriter.h>
 
 #include "report.h"
+#include "rep_score.h"
 
 struct book {
 	lxw_workbook *wb;
@@ -80,30 +82,86 @@ static void whole_quarter(struct book *b, lxw_worksheet *ws, const struct rep_re
 	}
 }
 
-static void groups(struct book *b, lxw_worksheet *ws, const struct rep_report *r, int by_agency)
+/* A group's index, target, verdict, sizes and element indices from column `col`. */
+static void group_row(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const struct form *f,
+		      const struct score_group *g)
 {
-	const struct form *f = r->form;
+	estimate(b, ws, row, col, &g->index);
+	num(ws, row, col + 4, g->has_target, g->target, b->pct);
+	worksheet_write_string(ws, row, col + 5, rep_verdict_vi(g->status), NULL);
+	worksheet_write_number(ws, row, col + 6, (double)g->n, NULL);
+	worksheet_write_number(ws, row, col + 7, g->n_eff, b->dec);
+	worksheet_write_number(ws, row, col + 8, (double)g->df, NULL);
+	worksheet_write_string(ws, row, col + 9, score_ci_name(g->index.ci), NULL);
+	for (size_t e = 0; e < f->n_elements; e++)
+		num(ws, row, (lxw_col_t)(col + 10 + e), g->elements[e].defined, g->elements[e].est, b->pct);
+}
+
+/* Code and name of a registry entry from column `col`. */
+static void who(lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const struct registry_entry *x)
+{
+	worksheet_write_string(ws, row, col, x ? x->code : "", NULL);
+	worksheet_write_string(ws, row, col + 1, x ? x->name : "", NULL);
+}
+
+/* The agencies (kind 'a'), the sectors ('s') or the agency × sector pairs ('p'). */
+static void groups(struct book *b, lxw_worksheet *ws, const struct rep_report *r, int kind)
+{
+	const struct score_result *res = kind == 'p' ? r->cross : r->main;
 	lxw_row_t row = 1;
 
-	for (size_t i = 1; i < r->main->n_groups; i++) {
-		const struct score_group *g = &r->main->groups[i];
-		const struct registry_entry *who = by_agency ? g->agency : g->sector;
+	for (size_t i = 1; i < res->n_groups; i++) {
+		const struct score_group *g = &res->groups[i];
 
-		if (!who || (by_agency ? g->sector != NULL : g->agency != NULL))
+		if (kind == 'a' ? !g->agency || g->sector : kind == 's' ? !g->sector || g->agency :
+		    !g->agency || !g->sector)
 			continue;
-		worksheet_write_string(ws, row, 0, who->code, NULL);
-		worksheet_write_string(ws, row, 1, who->name, NULL);
-		estimate(b, ws, row, 2, &g->index);
-		num(ws, row, 6, g->has_target, g->target, b->pct);
-		worksheet_write_string(ws, row, 7, rep_verdict_vi(g->status), NULL);
-		worksheet_write_number(ws, row, 8, (double)g->n, NULL);
-		worksheet_write_number(ws, row, 9, g->n_eff, b->dec);
-		worksheet_write_number(ws, row, 10, (double)g->df, NULL);
-		worksheet_write_string(ws, row, 11, score_ci_name(g->index.ci), NULL);
-		for (size_t e = 0; e < f->n_elements; e++)
-			num(ws, row, (lxw_col_t)(12 + e), g->elements[e].defined, g->elements[e].est, b->pct);
+		who(ws, row, 0, kind == 's' ? g->sector : g->agency);
+		if (kind == 'p')
+			who(ws, row, 2, g->sector);
+		group_row(b, ws, row, kind == 'p' ? 4 : 2, r->form, g);
 		row++;
 	}
+}
+
+/* The kiosk ratings: each group with some, its counter figures as the
+ * open data gives them (rep_score_json), and the reasons. */
+static int counter(struct book *b, lxw_worksheet *ws, const struct score_result *kiosk)
+{
+	static const char *const keys[] = { "ratings", "satisfied", "share", "dossiers", "dossier_rate" };
+	const struct form *f = kiosk->form;
+	json_t *doc = rep_score_json(kiosk), *g;
+	lxw_row_t row = 1;
+	size_t i;
+
+	if (!doc)
+		return -1;
+	json_array_foreach(json_object_get(doc, "groups"), i, g) {
+		const struct score_group *sg = &kiosk->groups[i];
+		json_t *c = json_object_get(g, "counter"), *fu = json_object_get(c, "followups");
+		lxw_col_t col = 4;
+
+		if (!sg->ratings)
+			continue;
+		who(ws, row, 0, sg->agency);
+		who(ws, row, 2, sg->sector);
+		if (!sg->agency && !sg->sector)
+			worksheet_write_string(ws, row, 1, "Toàn thành phố", NULL);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++, col++) {
+			json_t *v = json_object_get(c, keys[k]);
+
+			num(ws, row, col, json_is_number(v), json_number_value(v), json_is_real(v) ? b->pct : NULL);
+		}
+		for (size_t ch = 0; ch < f->n_choices; ch++)
+			for (size_t v = 0; !f->choices[ch].is_demographic && v < f->choices[ch].n_values; v++, col++) {
+				json_t *n = json_object_get(json_object_get(fu, f->choices[ch].id), f->choices[ch].values[v]);
+
+				num(ws, row, col, json_is_integer(n), json_number_value(n), NULL);
+			}
+		row++;
+	}
+	json_decref(doc);
+	return 0;
 }
 
 static void criteria(struct book *b, lxw_worksheet *ws, const struct rep_report *r)
@@ -128,6 +186,41 @@ static void criteria(struct book *b, lxw_worksheet *ws, const struct rep_report 
 	}
 }
 
+#define MAX_HEADS (4 + 10 + 16 + 32)
+
+/* heads = first[0..n_first) then the index columns and one per element. */
+static int group_heads(const struct form *f, const char *const *first, int n_first, const char **heads)
+{
+	static const char *const index_heads[] = { "Chỉ số SIPAS", "Sai số chuẩn", "Cận dưới 95%",
+		"Cận trên 95%", "Chỉ tiêu", "Kết luận", "Số phiếu (n)", "n hiệu dụng", "Bậc tự do",
+		"Khoảng tin cậy" };
+	int n = 0;
+
+	for (int i = 0; i < n_first; i++)
+		heads[n++] = first[i];
+	for (size_t i = 0; i < sizeof(index_heads) / sizeof(index_heads[0]); i++)
+		heads[n++] = index_heads[i];
+	for (size_t i = 0; i < f->n_elements && n < MAX_HEADS; i++)
+		heads[n++] = rep_element_title(f, i);
+	return n;
+}
+
+/* The counter sheet's heads: who, the figures, one per follow-up value. */
+static int counter_heads(const struct form *f, const char **heads)
+{
+	static const char *const fixed[] = { "Mã cơ quan", "Cơ quan", "Mã lĩnh vực", "Lĩnh vực",
+		"Số đánh giá", "Số đánh giá hài lòng", "Tỉ lệ đánh giá hài lòng", "Số hồ sơ",
+		"Tỉ lệ hài lòng theo hồ sơ" };
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		heads[n++] = fixed[i];
+	for (size_t c = 0; c < f->n_choices; c++)
+		for (size_t v = 0; !f->choices[c].is_demographic && v < f->choices[c].n_values && n < MAX_HEADS; v++)
+			heads[n++] = rep_followup_label(f, c, v);
+	return n;
+}
+
 int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 {
 	static const char *const whole_heads[] = { "Mã", "Nội dung", "Tỉ lệ hài lòng", "Sai số chuẩn",
@@ -136,12 +229,19 @@ int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 	static const char *const crit_heads[] = { "Cơ quan", "Lĩnh vực", "Tiêu chí", "Nội dung",
 		"Tỉ lệ hài lòng", "Sai số chuẩn", "Cận dưới 95%", "Cận trên 95%", "Số người trả lời",
 		"Khoảng tin cậy" };
-	const char *group_heads[12 + 16];
+	static const char *const one_who[] = { "Mã", "Tên" };
+	static const char *const pair_who[] = { "Mã cơ quan", "Cơ quan", "Mã lĩnh vực", "Lĩnh vực" };
+	/* sheet names: at most 31 characters, none of : \ / ? * [ ]; the
+	 * criteria ('c') stay fourth, where they were before the pairs came */
+	static const struct { const char *name; int kind; } group_sheets[] = {
+		{ "Cơ quan", 'a' }, { "Lĩnh vực", 's' }, { "Tiêu chí", 'c' }, { "Cơ quan × lĩnh vực", 'p' },
+	};
+	const char *heads[MAX_HEADS];
 	const struct form *f = r->form;
 	lxw_workbook_options opts = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
 	struct book b;
 	lxw_worksheet *ws;
-	int n_heads = 12, rc = 0;
+	int n_heads, rc = 0;
 	lxw_error xe;
 
 	b.wb = workbook_new_opt(path, &opts);
@@ -159,30 +259,28 @@ int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 	if (!ws)
 		goto fail;
 	whole_quarter(&b, ws, r);
-	group_heads[0] = "Mã";
-	group_heads[1] = "Tên";
-	group_heads[2] = "Chỉ số SIPAS";
-	group_heads[3] = "Sai số chuẩn";
-	group_heads[4] = "Cận dưới 95%";
-	group_heads[5] = "Cận trên 95%";
-	group_heads[6] = "Chỉ tiêu";
-	group_heads[7] = "Kết luận";
-	group_heads[8] = "Số phiếu (n)";
-	group_heads[9] = "n hiệu dụng";
-	group_heads[10] = "Bậc tự do";
-	group_heads[11] = "Khoảng tin cậy";
-	for (size_t i = 0; i < f->n_elements && n_heads < 12 + 16; i++)
-		group_heads[n_heads++] = rep_element_title(f, i);
-	for (int by_agency = 1; by_agency >= 0; by_agency--) {
-		ws = sheet(&b, by_agency ? "Cơ quan" : "Lĩnh vực", group_heads, n_heads);
+	for (size_t i = 0; i < sizeof(group_sheets) / sizeof(group_sheets[0]); i++) {
+		int kind = group_sheets[i].kind;
+
+		if (kind == 'c') {
+			ws = sheet(&b, group_sheets[i].name, crit_heads, 10);
+			if (!ws)
+				goto fail;
+			criteria(&b, ws, r);
+			continue;
+		}
+		n_heads = group_heads(f, kind == 'p' ? pair_who : one_who, kind == 'p' ? 4 : 2, heads);
+		ws = sheet(&b, group_sheets[i].name, heads, n_heads);
 		if (!ws)
 			goto fail;
-		groups(&b, ws, r, by_agency);
+		groups(&b, ws, r, kind);
 	}
-	ws = sheet(&b, "Tiêu chí", crit_heads, 10);
-	if (!ws)
-		goto fail;
-	criteria(&b, ws, r);
+	if (r->kiosk) {
+		n_heads = counter_heads(r->kiosk->form, heads);
+		ws = sheet(&b, "Một cửa", heads, n_heads);
+		if (!ws || counter(&b, ws, r->kiosk) != 0)
+			goto fail;
+	}
 	xe = workbook_close(b.wb);
 	if (xe != LXW_NO_ERROR)
 		rc = err_set(e, ERR_IO, "%s: %s", path, lxw_strerror(xe));

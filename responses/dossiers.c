@@ -152,25 +152,41 @@ out:
 	return rc;
 }
 
-int dossier_totals(sqlite3 *db, int first_quarter, int last_quarter,
-		   int (*fn)(long long agency_id, long long sector_id, long long dossiers, void *arg),
-		   void *arg, struct err *e)
+int dossier_cells(sqlite3 *db, int first_quarter, int last_quarter,
+		  int (*fn)(const struct dossier_cell *cell, void *arg), void *arg, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	/* per quarter: its quarter row if given, else the sum of its months */
-	int rc = db_prepare(db, "SELECT agency_id, sector_id, sum(n) FROM ("
-			    "  SELECT agency_id, sector_id, coalesce(max(CASE WHEN length(period) = 6 "
-			    "    THEN dossiers END), sum(dossiers)) AS n FROM dossiers "
-			    "  WHERE quarter BETWEEN ?1 AND ?2 GROUP BY agency_id, sector_id, quarter) "
-			    "GROUP BY agency_id, sector_id", &st, e);
+	/* a month row's period is YYYY-MM, a quarter row's YYYYQn; the primary
+	 * key (period, agency, sector) makes each month's bit appear once */
+	int rc = db_prepare(db, "SELECT agency_id, sector_id, quarter, "
+			    "  max(CASE WHEN length(period) = 6 THEN dossiers END), "
+			    "  sum(CASE WHEN length(period) = 7 THEN dossiers END), "
+			    "  sum(CASE WHEN length(period) = 7 "
+			    "    THEN 1 << ((CAST(substr(period, 6, 2) AS INTEGER) - 1) % 3) END) "
+			    "FROM dossiers WHERE quarter BETWEEN ?1 AND ?2 "
+			    "GROUP BY agency_id, sector_id, quarter ORDER BY agency_id, sector_id, quarter",
+			    &st, e);
+	int step = SQLITE_DONE;
 
 	if (rc)
 		return rc;
 	sqlite3_bind_int(st, 1, first_quarter);
 	sqlite3_bind_int(st, 2, last_quarter);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if (fn(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), arg))
-			break;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dossier_cell c;
+
+		c.agency_id = sqlite3_column_int64(st, 0);
+		c.sector_id = sqlite3_column_int64(st, 1);
+		c.quarter = sqlite3_column_int(st, 2);
+		c.months = (unsigned)sqlite3_column_int(st, 5);
+		c.complete = sqlite3_column_type(st, 3) != SQLITE_NULL || c.months == 7;
+		c.dossiers = !c.complete ? 0
+			     : sqlite3_column_type(st, 3) != SQLITE_NULL ? sqlite3_column_int64(st, 3)
+			     : sqlite3_column_int64(st, 4);
+		rc = fn(&c, arg);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(db, e, "reading dossier totals");
 	sqlite3_finalize(st);
-	return 0;
+	return rc;
 }

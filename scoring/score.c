@@ -24,7 +24,8 @@
 #include "../responses/dossiers.h"
 
 #define SCORE_LEVEL 0.95
-#define SCORE_MIN_N 30          /* below this a verdict is insufficient_data (docs/scoring.md) */
+#define SCORE_MIN_N 30          /* below this n, or this Kish n, a verdict is insufficient_data
+				 * (docs/scoring.md) */
 
 enum group_kind { KIND_ALL, KIND_AGENCY, KIND_SECTOR, KIND_AGENCY_SECTOR, N_KINDS };
 
@@ -81,9 +82,9 @@ int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *pe
 	 * when the period holds a large part of the table a plain scan of the
 	 * table in storage order is several times faster. */
 	static const char *const sql[2] = {
-		"SELECT agency_id, sector_id, stratum_id, coalesce(psu_id, 0), weight, answers, choices "
+		"SELECT agency_id, sector_id, stratum_id, coalesce(psu_id, 0), weight, answers, choices, day "
 		"FROM responses WHERE form_id = ?1 AND day BETWEEN ?2 AND ?3",
-		"SELECT agency_id, sector_id, stratum_id, coalesce(psu_id, 0), weight, answers, choices "
+		"SELECT agency_id, sector_id, stratum_id, coalesce(psu_id, 0), weight, answers, choices, day "
 		"FROM responses NOT INDEXED WHERE form_id = ?1 AND day BETWEEN ?2 AND ?3",
 	};
 	sqlite3_stmt *st = NULL;
@@ -439,7 +440,9 @@ static void judge(const struct registry *reg, const struct form *f, int q, struc
 		return;
 	g->has_target = 1;
 	g->target = t->threshold;
-	if (g->n < SCORE_MIN_N || !on->has_bounds)
+	/* n alone is not enough: 112 respondents whose weights leave a Kish n
+	 * of 9 weigh as little as 9 equal ones (and a NaN Kish n is no n) */
+	if (g->n < SCORE_MIN_N || !(g->n_eff >= SCORE_MIN_N) || !on->has_bounds)
 		g->status = SCORE_INSUFFICIENT_DATA;
 	else if (on->lo >= t->threshold)
 		g->status = SCORE_MET;
@@ -459,78 +462,176 @@ void score_result_free(struct score_result *r)
 		free(r->groups[i].followups);
 	}
 	free(r->groups);
+	free(r->dossier_cells);
 	free(r);
 }
 
-/* dossier_totals' callback: add an agency and sector's total to every
- * group it belongs to. */
-static int add_dossiers(long long agency_id, long long sector_id, long long dossiers, void *arg)
+int score_dossier_rate(const struct score_group *g, double *rate)
 {
-	struct score_result *res = arg;
+	if (!g->has_dossiers || g->dossiers <= 0)
+		return 0;
+	*rate = (double)(g->dossiers - g->covered_unsatisfied) / (double)g->dossiers;
+	return 1;
+}
 
-	for (size_t i = 0; i < res->n_groups; i++) {
-		struct score_group *g = &res->groups[i];
+int score_more_ratings_than_dossiers(const struct score_group *g)
+{
+	return g->has_dossiers && g->covered_ratings > g->dossiers;
+}
 
-		if ((!g->agency || g->agency->id == agency_id) && (!g->sector || g->sector->id == sector_id)) {
-			g->has_dossiers = 1;
-			g->dossiers += dossiers;
-		}
-	}
+void score_month_label(int q, int i, char *buf)
+{
+	unsigned year = (unsigned)q / 4u % 10000u, month = (unsigned)q % 4u * 3u + (unsigned)i % 3u + 1u;
+
+	snprintf(buf, 8, "%04u-%02u", year, month);
+}
+
+static int in_group(const struct score_group *g, long long agency_id, long long sector_id)
+{
+	return (!g->agency || g->agency->id == agency_id) && (!g->sector || g->sector->id == sector_id);
+}
+
+/* Gathering the period's dossier cells into a result. */
+struct cell_list {
+	const struct registry *reg;
+	struct score_result *res;
+	size_t cap;
+	struct err *e;
+};
+
+/* dossier_cells' callback: keep the cell, its agency and sector resolved. */
+static int keep_cell(const struct dossier_cell *dc, void *arg)
+{
+	struct cell_list *l = arg;
+	struct score_result *res = l->res;
+	const struct registry_entry *agency = registry_agency_by_id(l->reg, dc->agency_id);
+	const struct registry_entry *sector = registry_sector_by_id(l->reg, dc->sector_id);
+	struct score_dossier_cell *c;
+
+	if (!agency || !sector)   /* the schema's foreign keys forbid it */
+		return err_set(l->e, ERR_INTERNAL, "dossier totals name an agency or sector not in the registry");
+	if (ARRAY_RESERVE(res->dossier_cells, l->cap, res->n_dossier_cells) < 0)
+		return err_set(l->e, ERR_NOMEM, "out of memory");
+	c = &res->dossier_cells[res->n_dossier_cells++];
+	memset(c, 0, sizeof(*c));
+	c->agency = agency;
+	c->sector = sector;
+	c->quarter = dc->quarter;
+	c->complete = dc->complete;
+	c->months = dc->months;
+	c->dossiers = dc->dossiers;
 	return 0;
 }
 
-/* The counter method's follow-up answers (the reasons given with the
- * lowest face), counted per group in a pass over the period's choices. */
-static int count_followups(sqlite3 *db, const struct form *f, const struct period *p,
-			   struct score_result *res, struct err *e)
-{
-	size_t first = 0, n_values = 0;
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	while (first < f->n_choices && f->choices[first].is_demographic)
-		first++;
-	for (size_t c = first; c < f->n_choices; c++)
-		n_values += f->choices[c].n_values;
-	if (!n_values)
-		return 0;
-	for (size_t i = 0; i < res->n_groups; i++)
-		if (!(res->groups[i].followups = calloc(n_values, sizeof(long))))
-			return err_set(e, ERR_NOMEM, "out of memory");
-	rc = score_scan_prepare(db, f->id, p, &st, e);
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
-		const uint8_t *choices = sqlite3_column_blob(st, 6);
-		size_t len = (size_t)sqlite3_column_bytes(st, 6), slot = 0;
-
-		for (size_t c = first; c < f->n_choices; slot += f->choices[c++].n_values) {
-			/* a stored choice byte is 0 (none) or 1 + the value's index */
-			if (c >= len || !choices[c] || choices[c] > f->choices[c].n_values)
-				continue;
-			for (size_t i = 0; i < res->n_groups; i++) {
-				struct score_group *g = &res->groups[i];
-
-				if ((!g->agency || g->agency->id == agency) && (!g->sector || g->sector->id == sector))
-					g->followups[slot + choices[c] - 1]++;
-			}
-		}
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The counter method's denominators: dossier totals, when the period is
- * made of whole quarters (totals are loaded per quarter or month). */
-static int attach_dossiers(sqlite3 *db, const struct period *p, struct score_result *res, struct err *e)
+/* The counter method's dossier cells, when the period is made of whole
+ * quarters (totals are loaded per quarter or month). */
+static int load_cells(sqlite3 *db, const struct registry *reg, const struct period *p,
+		      struct score_result *res, struct err *e)
 {
 	int first = period_quarter_of_day(p->first_day), last = period_quarter_of_day(p->last_day);
+	struct cell_list l = { reg, res, 0, e };
 	struct period a, b;
 
 	period_of_quarter(first, &a);
 	period_of_quarter(last, &b);
 	if (a.first_day != p->first_day || b.last_day != p->last_day)
 		return 0;
-	return dossier_totals(db, first, last, add_dossiers, res, e);
+	return dossier_cells(db, first, last, keep_cell, &l, e);
+}
+
+/* The complete cell of a rating, or NULL: cells_of maps an (agency,
+ * sector) to its first cell, the cells of a pair follow in quarter order. */
+static struct score_dossier_cell *cell_of(struct score_result *res, const struct intmap *cells_of,
+					  long long agency, long long sector, int quarter)
+{
+	long i = intmap_get(cells_of, pair_key(agency, sector));
+
+	if (i < 0)
+		return NULL;
+	for (size_t k = (size_t)i; k < res->n_dossier_cells; k++) {
+		struct score_dossier_cell *c = &res->dossier_cells[k];
+
+		if (c->agency->id != agency || c->sector->id != sector)
+			break;
+		if (c->quarter == quarter)
+			return c->complete ? c : NULL;
+	}
+	return NULL;
+}
+
+/* The counter method's second pass over the period's rows: the follow-up
+ * answers (the reasons given with the lowest face) per group, and the
+ * ratings of each complete dossier cell.  sat[b] is 1 when the stored
+ * answer byte b is satisfied. */
+static int counter_pass(sqlite3 *db, const struct form *f, const struct period *p, const uint8_t *sat,
+			struct score_result *res, struct err *e)
+{
+	struct intmap cells_of = INTMAP_INIT;
+	size_t first = 0, n_values = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = 0, step = SQLITE_DONE;
+
+	while (first < f->n_choices && f->choices[first].is_demographic)
+		first++;
+	for (size_t c = first; c < f->n_choices; c++)
+		n_values += f->choices[c].n_values;
+	if (!n_values && !res->n_dossier_cells)
+		return 0;
+	for (size_t i = 0; n_values && i < res->n_groups; i++)
+		if (!(res->groups[i].followups = calloc(n_values, sizeof(long))))
+			return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t k = res->n_dossier_cells; k-- > 0 && !rc;)   /* backwards: each pair's first cell wins */
+		if (intmap_put(&cells_of, pair_key(res->dossier_cells[k].agency->id, res->dossier_cells[k].sector->id),
+			       (uint32_t)k) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = score_scan_prepare(db, f->id, p, &st, e);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
+		const uint8_t *answers = sqlite3_column_blob(st, 5);
+		const uint8_t *choices = sqlite3_column_blob(st, 6);
+		size_t len = (size_t)sqlite3_column_bytes(st, 6), slot = 0;
+		struct score_dossier_cell *cell = cell_of(res, &cells_of, agency, sector,
+							  period_quarter_of_day(sqlite3_column_int(st, 7)));
+
+		if (cell && (size_t)sqlite3_column_bytes(st, 5) > f->overall && answers[f->overall]) {
+			cell->ratings++;
+			cell->unsatisfied += !sat[answers[f->overall]];
+		}
+		for (size_t c = first; n_values && c < f->n_choices; slot += f->choices[c++].n_values) {
+			/* a stored choice byte is 0 (none) or 1 + the value's index */
+			if (c >= len || !choices[c] || choices[c] > f->choices[c].n_values)
+				continue;
+			for (size_t i = 0; i < res->n_groups; i++)
+				if (in_group(&res->groups[i], agency, sector))
+					res->groups[i].followups[slot + choices[c] - 1]++;
+		}
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(db, e, "reading responses");
+	sqlite3_finalize(st);
+	intmap_release(&cells_of);
+	return rc;
+}
+
+/* Each group's covered cells: its complete dossier cells, summed. */
+static void cover_groups(struct score_result *res)
+{
+	for (size_t i = 0; i < res->n_groups; i++) {
+		struct score_group *g = &res->groups[i];
+
+		for (size_t k = 0; k < res->n_dossier_cells; k++) {
+			const struct score_dossier_cell *c = &res->dossier_cells[k];
+
+			if (!c->complete || !in_group(g, c->agency->id, c->sector->id))
+				continue;
+			g->has_dossiers = 1;
+			g->dossiers += c->dossiers;
+			g->dossier_cells++;
+			g->covered_ratings += c->ratings;
+			g->covered_unsatisfied += c->unsatisfied;
+		}
+	}
 }
 
 int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
@@ -587,9 +688,11 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 		judge(reg, form, period_quarter_of_day(period->last_day), &gl.v[i]);
 	}
 	if (!rc && form->n_elements == 0)
-		rc = attach_dossiers(db, period, res, e);
+		rc = load_cells(db, reg, period, res, e);
 	if (!rc && form->n_elements == 0)
-		rc = count_followups(db, form, period, res, e);
+		rc = counter_pass(db, form, period, sat, res, e);
+	if (!rc)
+		cover_groups(res);
 	if (dg)
 		score_design_release(dg, gl.n);
 	free(dg);

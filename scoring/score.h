@@ -56,8 +56,25 @@ struct score_group {
 	long *followups;    /* counter method: ratings giving each follow-up value, by
 			     * choice (follow-ups only, form order) then value; NULL
 			     * when the form has no follow-up */
-	int has_dossiers;   /* counter method: dossier totals are loaded for the group */
-	long long dossiers; /* ... their sum over the period's quarters */
+	/* counter method: the group's covered cells, those of its (agency,
+	 * sector, quarter) cells with a dossier total (struct score_dossier_cell) */
+	int has_dossiers;   /* at least one covered cell */
+	long long dossiers; /* their dossiers */
+	long dossier_cells; /* how many */
+	long covered_ratings;      /* ratings in them */
+	long covered_unsatisfied;  /* ... of which not satisfied */
+};
+
+/* One agency, sector and quarter of the period with dossier rows (counter
+ * method).  Only complete cells count in the dossier-based rate. */
+struct score_dossier_cell {
+	const struct registry_entry *agency, *sector;  /* borrowed from the registry */
+	int quarter;        /* ordinal */
+	int complete;       /* a quarter row, or all three of its months */
+	unsigned months;    /* incomplete cells: the months loaded, bit 0 the first */
+	long long dossiers; /* complete cells: the quarter's total */
+	long ratings;       /* complete cells: its ratings */
+	long unsatisfied;   /* ... of which not satisfied */
 };
 
 struct score_result {
@@ -68,12 +85,18 @@ struct score_result {
 	size_t n_groups;
 	struct score_group *groups; /* groups[0] is the whole period */
 	long rows;                  /* responses read */
+	/* counter method, for a period of whole quarters: every cell with
+	 * dossier rows, by agency id, sector id and quarter; else none */
+	size_t n_dossier_cells;
+	struct score_dossier_cell *dossier_cells;
 };
 
 /* Raised whenever a scoring rule changes, and written with every result:
  * 2 = calibration-aware standard errors after raking, Clopper-Pearson for an
- * element or index whose criteria are all at 1 or all at 0. */
-#define SCORE_FORMULA_VERSION 2
+ * element or index whose criteria are all at 1 or all at 0; 3 = a verdict
+ * also needs a Kish effective n of 30, and the counter method's
+ * dossier-based rate counts only the cells with dossier totals. */
+#define SCORE_FORMULA_VERSION 3
 
 enum score_by { SCORE_BY_AGENCY = 1, SCORE_BY_SECTOR = 2, SCORE_BY_AGENCY_SECTOR = 4 };
 
@@ -91,13 +114,27 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 
 /* Prepare the query that reads a period's responses, as scoring does (also
  * used by the benchmark's bare scan).  Columns: agency_id, sector_id,
- * stratum_id, psu_id (0 = none), weight, answers, choices.  *out is owned
+ * stratum_id, psu_id (0 = none), weight, answers, choices, day.  *out is owned
  * (sqlite3_finalize). */
 int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *period,
 		       sqlite3_stmt **out, struct err *e);
 
 /* Parse "agency", "sector" or "agency,sector" into enum score_by bits. */
 int score_parse_by(const char *s, int *by, struct err *e);
+
+/* The counter method's dossier-based rate of g: (dossiers of its covered
+ * cells - their unsatisfied ratings) / those dossiers; unrated dossiers
+ * count as satisfied.  1 with *rate set, or 0 when g has no covered cell or
+ * they hold no dossier. */
+int score_dossier_rate(const struct score_group *g, double *rate);
+
+/* 1 when g's covered cells hold more ratings than dossiers (the totals are
+ * then suspect), else 0. */
+int score_more_ratings_than_dossiers(const struct score_group *g);
+
+/* Write month i (0 to 2) of quarter ordinal q as YYYY-MM into buf (at
+ * least 8 bytes). */
+void score_month_label(int q, int i, char *buf);
 
 const char *score_ci_name(int ci);
 const char *score_status_name(int status);

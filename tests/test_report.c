@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "test.h"
 
@@ -421,6 +422,450 @@ static void test_errors(void)
 	CHECK(test_file_contains("a/b/c/index.html", "</html>"));
 }
 
+/* Today in Vietnam time as YYYY-MM-DD, and its quarter as ordinal (year * 4 + q - 1). */
+static int vn_today(char iso[11])
+{
+	time_t now = time(NULL) + 7 * 3600;
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(iso, 11, "%Y-%m-%d", &tm);
+	return (tm.tm_year + 1900) * 4 + tm.tm_mon / 3;
+}
+
+static void quarter_label(int ordinal, char *buf, size_t size)
+{
+	snprintf(buf, size, "%dQ%d", ordinal / 4, ordinal % 4 + 1);
+}
+
+/* The first `rows` responses of the fixture, each dated `day` ("YYYY-MM-DD"),
+ * as an import CSV; owned by the caller. */
+static char *fixture_rows_on(const char *day, int rows)
+{
+	char path[4096], *text, *line, *save = NULL, *out;
+	size_t used = 0, cap;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	text = test_read(path);
+	if (!text)
+		return NULL;
+	cap = strlen(text) + (size_t)rows + 2;
+	out = malloc(cap);
+	for (line = strtok_r(text, "\n", &save); out && line && n < rows; line = strtok_r(NULL, "\n", &save), n++) {
+		char *date = strchr(line, ',');
+
+		if (n < 0 || !date) {   /* the header */
+			used += (size_t)snprintf(out + used, cap - used, "%s\n", line);
+			continue;
+		}
+		/* the first field is the quoted id (made new: "R…" becomes "TR…"),
+		 * the second "YYYY-MM-DD" in quotes */
+		used += (size_t)snprintf(out + used, cap - used, "\"T%.*s,\"%s\"%s\n", (int)(date - line - 1),
+					 line + 1, day, date + 1 + 12);
+	}
+	free(text);
+	return out;
+}
+
+/* Publishing is per ended quarter: a year, a date range and a quarter not
+ * yet over are refused; --early publishes an unfinished quarter and the
+ * published page says so, with the date. */
+static void test_publish_needs_an_ended_quarter(void)
+{
+	char today[11], cur[16], next[16], dmy[16], *rows;
+	const struct cmd_result *r;
+	int ord = vn_today(today);
+
+	quarter_label(ord, cur, sizeof(cur));
+	quarter_label(ord + 1, next, sizeof(next));
+	snprintf(dmy, sizeof(dmy), "%.2s/%.2s/%.4s", today + 8, today + 5, today);
+	CHECK_INT(test_init_fixture(1), 0);
+	rows = fixture_rows_on(today, 40);
+	CHECK(rows);
+	r = sipas_run(rows, "import", "--form", "sipas-2017", "-", NULL);
+	free(rows);
+	CHECK_INT(r->status, 0);
+	r = sipas_run(NULL, "publish", "--period", "2026", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "a quarter");
+	r = sipas_run(NULL, "publish", "--period", "2026-07-01..2026-09-30", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "a quarter");
+	r = sipas_run(NULL, "publish", "--period", cur, NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "has not ended");
+	CHECK_CONTAINS(r->err, "--early");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published"), 0);
+	/* a report of the unfinished quarter says it is provisional */
+	CHECK_INT(sipas_run(NULL, "report", "--period", cur, "--out", "now", NULL)->status, 0);
+	CHECK(test_file_contains("now/index.html", "Báo cáo tạm"));
+	CHECK(!test_file_contains("now/index.html", "Công bố sớm"));
+	r = sipas_run(NULL, "publish", "--period", next, "--early", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "has not begun");
+	/* an ended quarter publishes as before, not early */
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published WHERE period = '2026Q3' AND early = 0"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published_files WHERE period = '2026Q3' AND "
+			      "name = 'index.html' AND instr(CAST(content AS TEXT), 'Công bố sớm') = 0"), 1);
+	r = sipas_run(NULL, "publish", "--period", cur, "--early", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "early");
+	{
+		char sql[512];
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM published WHERE period = '%s' AND early = 1", cur);
+		CHECK_INT(test_db_int("sipas.db", sql), 1);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM published_files WHERE period = '%s' AND "
+			 "name = 'index.html' AND instr(CAST(content AS TEXT), 'Công bố sớm') > 0 AND "
+			 "instr(CAST(content AS TEXT), '%s') > 0", cur, dmy);
+		CHECK_INT(test_db_int("sipas.db", sql), 1);
+	}
+}
+
+/* Significant digits of a number as written ("0.950" -> 2, "1.0" -> 1). */
+static int sig_digits(const char *s, size_t len)
+{
+	char d[64];
+	size_t n = 0, i = 0;
+
+	for (; i < len && s[i] != 'e' && s[i] != 'E'; i++)
+		if (s[i] >= '0' && s[i] <= '9' && n < sizeof(d))
+			d[n++] = s[i];
+	i = 0;
+	while (i < n && d[i] == '0')
+		i++;
+	while (n > i && d[n - 1] == '0')
+		n--;
+	return n > i ? (int)(n - i) : 1;
+}
+
+/* The fewest significant digits that read back as v. */
+static int fewest_digits(double v)
+{
+	for (int p = 1; p < 17; p++) {
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			return p;
+	}
+	return 17;
+}
+
+/* How many non-integer numbers of a CSV or JSON text are written with more
+ * digits than they need; *seen gets how many there are. */
+static int noisy_numbers(const char *text, int *seen)
+{
+	int bad = 0;
+
+	*seen = 0;
+	for (const char *p = text; *p; p++) {
+		size_t len;
+		int frac = 0;
+
+		if (!((*p >= '0' && *p <= '9') || *p == '-') ||
+		    (p > text && !strchr(",:[ \n;", p[-1])))
+			continue;
+		len = strspn(p, "0123456789.eE+-");
+		if (!p[len] || !strchr(",}] \n\r;", p[len])) {
+			p += len - 1;
+			continue;
+		}
+		for (size_t i = 0; i < len; i++)
+			frac |= p[i] == '.' || p[i] == 'e' || p[i] == 'E';
+		if (frac) {
+			double v = strtod(p, NULL);
+
+			(*seen)++;
+			if (sig_digits(p, len) != fewest_digits(v)) {
+				if (bad < 3)
+					fprintf(stderr, "    %.*s (%d digits, %d would do)\n", (int)len, p,
+						sig_digits(p, len), fewest_digits(v));
+				bad++;
+			}
+		}
+		p += len - 1;
+	}
+	return bad;
+}
+
+/* CSV and JSON, from `score`, the report and the API, write each number as
+ * the shortest decimal that reads back to the same double. */
+static void test_numbers_are_shortest(void)
+{
+	struct test_server s;
+	struct http_result h;
+	const struct cmd_result *r;
+	char *page = fixture_report(), *text;
+	int seen;
+
+	CHECK(page);
+	free(page);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "csv", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(!strstr(r->out, "0.90000000000000002"));
+	CHECK_INT(noisy_numbers(r->out, &seen), 0);
+	CHECK(seen > 1000);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "\"level\": 0.95");
+	CHECK_INT(noisy_numbers(r->out, &seen), 0);
+	CHECK(seen > 1000);
+	text = test_read("out/scores.json");
+	CHECK(text);
+	seen = noisy_numbers(text, &seen) == 0 ? seen : -1;
+	free(text);
+	CHECK(seen > 1000);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	for (int by = 0; by < 2; by++) {
+		long status = test_request(&s, "GET", by ? "/api/scores?period=2026Q3&by=sector" :
+					   "/api/scores?period=2026Q3", NULL, NULL, &h);
+		int bad = status == 200 ? noisy_numbers(h.body, &seen) : -1;
+
+		free(h.body);
+		if (status != 200 || bad != 0 || seen < 100)
+			test_server_stop(&s);
+		CHECK_INT(status, 200);
+		CHECK_INT(bad, 0);
+		CHECK(seen >= 100);
+	}
+	test_server_stop(&s);
+}
+
+/* Split a line at sep in place (no quoted fields in these files); the count. */
+static int split(char *line, char sep, char **f, int max)
+{
+	int n = 0;
+
+	f[n++] = line;
+	for (char *p = line; *p && n < max; p++)
+		if (*p == sep) {
+			*p = '\0';
+			f[n++] = p + 1;
+		}
+	return n;
+}
+
+/* scores-excel-vn.csv: a UTF-8 BOM, ';' between fields, decimal commas,
+ * otherwise scores.csv field by field; `score --format csv --excel-vn`
+ * prints the same bytes. */
+static void test_excel_vn_csv(void)
+{
+	char *page = fixture_report(), *csv, *vn, *a, *b, *sa = NULL, *sb = NULL;
+	const struct cmd_result *r;
+	int lines = 0, commas = 0;
+
+	CHECK(page);
+	free(page);
+	vn = test_read("out/scores-excel-vn.csv");
+	CHECK(vn);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "csv", "--excel-vn", NULL);
+	CHECK_INT(r->status, 0);
+	if (strcmp(r->out, vn) != 0) {
+		free(vn);
+		CHECK(!"score --excel-vn differs from scores-excel-vn.csv");
+	}
+	CHECK(strncmp(vn, "\xef\xbb\xbf" "agency;sector;id;est;", 3 + 21) == 0);
+	csv = test_read("out/scores.csv");
+	CHECK(csv);
+	a = strtok_r(csv, "\n", &sa);
+	b = strtok_r(vn + 3, "\n", &sb);
+	for (; a && b; a = strtok_r(NULL, "\n", &sa), b = strtok_r(NULL, "\n", &sb), lines++) {
+		char *fa[64], *fb[64];
+		int na = split(a, ',', fa, 64), nb = split(b, ';', fb, 64);
+
+		CHECK_INT(nb, na);
+		for (int i = 0; i < na; i++) {
+			char want[256];
+			int text = i < 3 || strcmp(fa[i], "") == 0 || strspn(fa[i], "0123456789.e-") != strlen(fa[i]);
+
+			snprintf(want, sizeof(want), "%s", fa[i]);
+			if (!text && strchr(want, '.')) {
+				*strchr(want, '.') = ',';
+				commas++;
+			}
+			if (strcmp(fb[i], want) != 0)
+				fprintf(stderr, "    line %d field %d: %s, want %s\n", lines + 1, i + 1, fb[i], want);
+			CHECK_STR(fb[i], want);
+		}
+	}
+	CHECK(!a && !b);
+	CHECK(lines > 100);
+	CHECK(commas > 1000);
+	free(csv);
+	free(vn);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "json", "--excel-vn", NULL);
+	CHECK_INT(r->status, 1);
+}
+
+/* The title names the quarter the Vietnamese way; the code stays in the data. */
+static void test_title_in_vietnamese(void)
+{
+	char *page = fixture_report();
+
+	CHECK(page);
+	CHECK_CONTAINS(page, "<title>Báo cáo chỉ số SIPAS Quý III/2026</title>");
+	CHECK_CONTAINS(page, "<h1>Báo cáo chỉ số SIPAS Quý III/2026</h1>");
+	free(page);
+	CHECK(test_file_contains("out/scores.csv", ",2026Q3,"));
+}
+
+/* Kiosk ratings of the fixture quarter, in the fixture's registry. */
+static const char fixture_kiosk[] =
+	"response_id,submitted_at,agency,sector,channel,overall,reason\n"
+	"k1,2026-07-02,P-HUNGDAO,dat-dai,kiosk,1,long-wait\n"
+	"k2,2026-08-02,P-HUNGDAO,dat-dai,kiosk,2,\n"
+	"k3,2026-08-03,P-HUNGDAO,dat-dai,kiosk,3,\n"
+	"k4,2026-09-04,SO-YT,y-te,kiosk,3,\n"
+	"k5,2026-07-05,SO-YT,y-te,kiosk,3,\n";
+
+/* The sheet of the workbook named `name` (xl/worksheets/sheetN.xml), read. */
+static char *xlsx_sheet(const char *book_path, const char *name)
+{
+	char cmd[4096], *book, *at;
+	int n = 1;
+
+	snprintf(cmd, sizeof(cmd), "unzip -p %s xl/workbook.xml > workbook.xml", book_path);
+	if (system(cmd) != 0 || !(book = test_read("workbook.xml")))
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "name=\"%s\"", name);
+	at = strstr(book, cmd);
+	for (char *p = strstr(book, "<sheet "); at && p && p < at; p = strstr(p + 1, "<sheet "))
+		n++;
+	free(book);
+	if (!at)
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "unzip -p %s xl/worksheets/sheet%d.xml > sheet.xml", book_path, n - 1);
+	return system(cmd) == 0 ? test_read("sheet.xml") : NULL;
+}
+
+/* The counter's figures and the agency × sector pairs are in the open data
+ * and the workbook. */
+static void test_counter_and_pairs_in_open_data(void)
+{
+	const struct cmd_result *r;
+	char *page, *text, *sheet;
+	json_t *doc, *g;
+	size_t i;
+	int pairs = 0;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	CHECK_INT(sipas_run(fixture_kiosk, "import", "--form", "kiosk-2018", "-", NULL)->status, 0);
+	CHECK_INT(sipas_run("period,agency,sector,dossiers\n2026Q3,P-HUNGDAO,dat-dai,40\n",
+			    "dossiers", "import", "-", NULL)->status, 0);
+	r = sipas_run(NULL, "report", "--period", "2026Q3", "--out", "out", NULL);
+	CHECK_INT(r->status, 0);
+	page = test_read("out/index.html");
+	CHECK(page);
+	free(page);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--form", "kiosk-2018", "--format", "csv", NULL);
+	CHECK_INT(r->status, 0);
+	text = test_read("out/counter.csv");
+	CHECK(text);
+	CHECK_STR(text, r->out);
+	free(text);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--form", "kiosk-2018", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	text = test_read("out/counter.json");
+	CHECK(text);
+	{
+		json_t *x = json_loads(text, 0, NULL), *y = json_loads(r->out, 0, NULL);
+		int same = x && y && json_equal(x, y);
+
+		json_decref(x);
+		json_decref(y);
+		free(text);
+		CHECK(same);
+	}
+	/* the counter sheet: every share and dossier rate of the open data */
+	sheet = xlsx_sheet("out/scores.xlsx", "Một cửa");
+	CHECK(sheet);
+	doc = json_loads(r->out, 0, NULL);
+	CHECK(doc);
+	json_array_foreach(json_object_get(doc, "groups"), i, g) {
+		json_t *c = json_object_get(g, "counter");
+		json_t *share = json_object_get(c, "share"), *rate = json_object_get(c, "dossier_rate");
+
+		if (json_is_number(share))
+			pairs += sheet_has(sheet, json_number_value(share)) ? 1 : -100;
+		if (json_is_number(rate))
+			pairs += sheet_has(sheet, json_number_value(rate)) ? 1 : -100;
+	}
+	json_decref(doc);
+	free(sheet);
+	CHECK(pairs >= 6);   /* the city, two agencies, two sectors; a dossier rate */
+	pairs = 0;
+	sheet = xlsx_sheet("out/scores.xlsx", "Cơ quan × lĩnh vực");
+	CHECK(sheet);
+	r = sipas_run(NULL, "score", "--period", "2026Q3", "--by", "agency,sector", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	doc = json_loads(r->out, 0, NULL);
+	CHECK(doc);
+	json_array_foreach(json_object_get(doc, "groups"), i, g) {
+		json_t *est = json_object_get(json_object_get(g, "index"), "est");
+
+		if (i == 0 || !json_is_number(est))
+			continue;
+		if (!sheet_has(sheet, json_number_value(est)))
+			fprintf(stderr, "    pair %zu: %.17g not in the sheet\n", i, json_number_value(est));
+		pairs += sheet_has(sheet, json_number_value(est));
+		CHECK(sheet_has(sheet, json_number_value(est)));
+	}
+	json_decref(doc);
+	free(sheet);
+	CHECK(pairs > 10);
+}
+
+/* The trend compares like with like: a quarter published with raked weights
+ * shows in the report's design-weighted trend with its design figure, and a
+ * note gives the published one. */
+static void test_trend_one_weighting(void)
+{
+	char margins[4096], want[64], raked[64], *page, *row, *end;
+	double e2, s2, r2;
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	snprintf(margins, sizeof(margins), "%s/sipas-2017-a/margins.csv", test_fixtures());
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q2", "--rake", margins, NULL)->status, 0);
+	r = sipas_run(NULL, "score", "--period", "2026Q2", "--rake", margins, "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	{
+		json_t *doc = json_loads(r->out, 0, NULL);
+
+		r2 = json_number_value(json_object_get(json_object_get(json_array_get(json_object_get(doc, "groups"), 0),
+									"index"), "est"));
+		json_decref(doc);
+	}
+	CHECK_INT(index_est_se("2026Q2", &e2, &s2), 0);
+	vi_pct(e2, want, sizeof(want));
+	vi_pct(r2, raked, sizeof(raked));
+	CHECK(strcmp(want, raked) != 0);
+	CHECK_INT(sipas_run(NULL, "report", "--period", "2026Q3", "--out", "out", NULL)->status, 0);
+	page = test_read("out/index.html");
+	CHECK(page);
+	row = strstr(page, "<tr><th>Chỉ số SIPAS</th>");
+	CHECK(row);
+	end = strstr(row, "</tr>");
+	CHECK(end);
+	*end = '\0';
+	/* columns 2025Q4, 2026Q1 (no responses), 2026Q2, 2026Q3 */
+	if (!strstr(row, want))
+		fprintf(stderr, "    want the design index %s of 2026Q2 in %s\n", want, row);
+	CHECK_CONTAINS(row, want);
+	CHECK(!strstr(row, raked));
+	*end = '<';
+	row = strstr(page, "<section id=\"xu-huong\">");
+	CHECK(row);
+	CHECK_CONTAINS(row, "trọng số thiết kế (design) cho cả bốn quý");
+	CHECK_CONTAINS(row, "hiệu chỉnh (raked)");
+	CHECK_CONTAINS(row, raked);
+	free(page);
+}
+
 const struct test_case report_tests[] = {
 	{ "names_every_agency_and_sector", test_names_every_agency_and_sector },
 	{ "headline_and_verdicts", test_headline_and_verdicts },
@@ -431,5 +876,11 @@ const struct test_case report_tests[] = {
 	{ "trend_change", test_trend_change },
 	{ "cross_table_blank_under_30", test_cross_table },
 	{ "errors_and_out_dir", test_errors },
+	{ "publish_needs_an_ended_quarter", test_publish_needs_an_ended_quarter },
+	{ "numbers_are_shortest", test_numbers_are_shortest },
+	{ "excel_vn_csv", test_excel_vn_csv },
+	{ "title_in_vietnamese", test_title_in_vietnamese },
+	{ "counter_and_pairs_in_open_data", test_counter_and_pairs_in_open_data },
+	{ "trend_one_weighting", test_trend_one_weighting },
 	{ NULL, NULL }
 };

@@ -3,7 +3,8 @@
  * on the fixture, raking, a hand-worked example, and the rules beyond the
  * fixture: all satisfied, a group inside one PSU, a lonely stratum, empty
  * groups and periods, rows outside the period, raking errors, targets,
- * the counter method and the output formats.
+ * verdicts on a small Kish n, periods not started yet, the counter method
+ * and the output formats.
  */
 #include <jansson.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 
 #include "test.h"
 #include "../lib/csv.h"
+#include "../lib/period.h"
 
 #define TOL 1e-6
 
@@ -762,7 +764,7 @@ static void targets_most_specific_wins(void)
 			     "B,Agency B,department,\n"), 0);
 	CHECK_INT(test_write("reg/sectors.csv", "code,name\ns1,S1\ns2,S2\n"), 0);
 	CHECK_INT(test_write("reg/targets.csv", "scope,code,threshold,from_period\n"
-			     "all,,0.5,2026Q1\nall,,0.95,2027Q1\nsector,s1,0.6,2026Q1\n"
+			     "all,,0.5,2026Q1\nall,,0.95,2026Q4\nsector,s1,0.6,2026Q1\n"
 			     "agency,A,0.7,2026Q1\nagency,A,0.99,2026Q4\n"), 0);
 	CHECK_INT(sipas_run(NULL, "init", "--registry", "reg", NULL)->status, 0);
 	CHECK_INT(test_write("r.csv", "response_id,submitted_at,agency,sector,overall\n"
@@ -781,7 +783,7 @@ static void targets_most_specific_wins(void)
 	CHECK(doc);
 	CHECK_NEAR(num(find_group(doc, "A", ""), "target"), 0.99, 0);    /* newer target in force */
 	json_decref(doc);
-	doc = score_json("2027", "--form", "kiosk-2018", "--by", "sector");
+	doc = score_json("2026", "--form", "kiosk-2018", "--by", "sector");
 	CHECK(doc);
 	CHECK_NEAR(num(find_group(doc, "", ""), "target"), 0.95, 0);     /* the period's last quarter */
 	json_decref(doc);
@@ -809,6 +811,93 @@ static void verdicts(void)
 	json_decref(doc);
 }
 
+/* A verdict needs n >= 30 and a Kish effective n >= 30 (formula version 3):
+ * 112 respondents whose weights leave a Kish n of 8.6 (634² / 46570) get
+ * insufficient_data, though their interval lies wholly below the target;
+ * the same ratings with equal weights keep their verdict. */
+static void kish_n_below_30_is_insufficient_data(void)
+{
+	struct strbuf sb;
+	json_t *doc, *g;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	strbuf_init(&sb, 0);
+	strbuf_addstr(&sb, "response_id,submitted_at,agency,sector,stratum,psu,weight,overall\n");
+	/* a third satisfied, in 16 PSUs; SO-NV's first 6 respondents weigh 88 */
+	for (int i = 0; i < 112; i++) {
+		strbuf_addf(&sb, "w%d,2026-08-02,SO-NV,dat-dai,SO-NV,n%d,%d,%d\n", i, i % 16, i < 6 ? 88 : 1,
+			    i % 3 ? 1 : 3);
+		strbuf_addf(&sb, "e%d,2026-08-02,SO-TP,dat-dai,SO-TP,t%d,1,%d\n", i, i % 16, i % 3 ? 1 : 3);
+	}
+	CHECK_INT(test_write("w.csv", strbuf_str(&sb)), 0);
+	strbuf_release(&sb);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "kiosk-2018", "w.csv", NULL)->status, 0);
+	doc = score_json("2026Q3", "--form", "kiosk-2018", "--by", "agency");
+	CHECK(doc);
+	g = find_group(doc, "SO-NV", "");
+	CHECK_INT((long)num(g, "n"), 112);
+	CHECK(num(g, "n_eff") < 30);
+	CHECK(num(json_object_get(g, "overall"), "hi") < num(g, "target"));
+	CHECK_STR(json_string_value(json_object_get(g, "status")), "insufficient_data");
+	g = find_group(doc, "SO-TP", "");
+	CHECK_NEAR(num(g, "n_eff"), 112, 1e-9);
+	CHECK_STR(json_string_value(json_object_get(g, "status")), "not_met");
+	CHECK_INT(json_integer_value(json_object_get(doc, "formula_version")), 3);
+	json_decref(doc);
+}
+
+/* A period that has not started yet is refused, naming it; the quarter in
+ * progress (and a year or range that has begun) is scored. */
+static void a_period_not_started_is_refused(void)
+{
+	int now = period_quarter_of_day(period_today());
+	struct period next, current;
+	char year[16], range[40], from[11], to[11];
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	period_of_quarter(now + 1, &next);
+	period_of_quarter(now, &current);
+	snprintf(year, sizeof(year), "%d", (now + 4) / 4);
+	period_format_day(period_today() + 1, from);
+	period_format_day(period_today() + 30, to);
+	snprintf(range, sizeof(range), "%s..%s", from, to);
+	{
+		const char *const refused[] = { next.label, year, range };
+
+		for (size_t i = 0; i < 3; i++) {
+			r = sipas_run(NULL, "score", "--period", refused[i], "--form", "kiosk-2018", NULL);
+			CHECK_INT(r->status, 1);
+			CHECK_CONTAINS(r->err, refused[i]);
+			CHECK_CONTAINS(r->err, "has not started yet");
+			CHECK_STR(r->out, "");
+		}
+	}
+	r = sipas_run(NULL, "score", "--period", current.label, "--form", "kiosk-2018", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(year, sizeof(year), "%d", now / 4);
+	r = sipas_run(NULL, "score", "--period", year, "--form", "kiosk-2018", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+}
+
+/* The report's methodology page states the verdict rule of formula
+ * version 3, what the Kish n measures, and no longer calls Clopper-Pearson
+ * on a weighted n "exact". */
+static void the_methodology_states_the_verdict_rule(void)
+{
+	char *html;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	CHECK_INT(sipas_run(NULL, "report", "--period", "2026Q3", "--out", "out", NULL)->status, 0);
+	html = test_read("out/methodology.html");
+	CHECK(html);
+	CHECK(!strstr(html, "chính xác theo phân phối"));
+	CHECK_CONTAINS(html, "dưới 30 phiếu, hoặc cỡ mẫu hiệu dụng Kish dưới 30");
+	CHECK_CONTAINS(html, "chỉ phản ánh sự chênh lệch trọng số");
+	CHECK_CONTAINS(html, "mỗi tầng có người trả lời của nhóm chỉ có một PSU có người trả lời");
+	free(html);
+}
+
 static void csv_and_table_formats(void)
 {
 	const struct cmd_result *r;
@@ -825,7 +914,7 @@ static void csv_and_table_formats(void)
 	CHECK_CONTAINS(r->out, "\n,,e1.1,0.86478455048785");
 	CHECK_CONTAINS(r->out, ",2863,2478.49751522");
 	CHECK_CONTAINS(r->out, ",61,logit,2712,0.9");
-	CHECK_CONTAINS(r->out, ",not_met,sipas-2017,2026Q3,design,2\n");
+	CHECK_CONTAINS(r->out, ",not_met,sipas-2017,2026Q3,design,3\n");
 	CHECK_CONTAINS(r->out, "\n,giao-duc,index,");
 	r = sipas_run(NULL, "score", "--period", "2026Q3", "--format", "table", NULL);
 	CHECK_INT(r->status, 0);
@@ -885,5 +974,8 @@ const struct test_case score_tests[] = {
 	{ "targets_most_specific_wins", targets_most_specific_wins },
 	{ "verdicts", verdicts },
 	{ "csv_and_table_formats", csv_and_table_formats },
+	{ "kish_n_below_30_is_insufficient_data", kish_n_below_30_is_insufficient_data },
+	{ "a_period_not_started_is_refused", a_period_not_started_is_refused },
+	{ "the_methodology_states_the_verdict_rule", the_methodology_states_the_verdict_rule },
 	{ NULL, NULL }
 };

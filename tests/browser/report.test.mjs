@@ -41,3 +41,58 @@ export const tests = [{
 		return 'index.html and methodology.html';
 	},
 }];
+
+// A4 is 210 mm wide and the report's @page margin is 15 mm each side: the
+// printable width, in CSS pixels (96 per inch).
+const A4_CONTENT_PX = (210 - 2 * 15) / 25.4 * 96;
+
+tests.push({
+	name: 'report_fits_the_a4_width',
+	timeout: 120000,
+	async fn(tc) {
+		// the shipped registry (25 agencies, 10 sectors) and a year of demo
+		// ratings of both forms: the widest tables a real quarter has
+		tc.sipas('init');
+		tc.sipas('demo');
+		tc.sipas('publish', '--period', '2026Q3');
+		const srv = await tc.server();
+		const browser = await tc.browser();
+		const page = await tc.page(browser, { viewport: { width: Math.floor(A4_CONTENT_PX), height: 1000 } });
+		await page.emulateMedia({ media: 'print' });
+		const resp = await page.goto(`${srv.base}/results/2026Q3/`);
+		assert(resp.status() === 200, `/results/2026Q3/ answered ${resp.status()}`);
+		const pdf = await page.pdf({ format: 'A4' });
+		assert(pdf.subarray(0, 4).toString() === '%PDF', 'a PDF of the report');
+		const found = await page.evaluate((limit) => {
+			const where = (el) => {
+				const sec = el.closest('section');
+				return `${el.tagName.toLowerCase()}${el.className ? '.' + el.className : ''} in ${sec ? '#' + sec.id : 'the page'}`;
+			};
+			const over = [], hidden = [];
+			for (const el of document.body.querySelectorAll('*')) {
+				const r = el.getBoundingClientRect();
+				if (r.width > 0 && r.right > limit + 0.5)
+					over.push(`${where(el)} ends at ${r.right.toFixed(0)} px`);
+			}
+			for (const c of document.querySelectorAll('caption')) {
+				const r = c.getBoundingClientRect();
+				if (r.width === 0 || r.height === 0 || getComputedStyle(c).visibility === 'hidden')
+					hidden.push(where(c));
+			}
+			// the reasons column of the counter table must not take most of the width
+			const counter = document.querySelector('#mot-cua table');
+			let reasons = 0;
+			if (counter) {
+				const th = [...counter.querySelectorAll('thead th')];
+				reasons = th[th.length - 1].getBoundingClientRect().width / counter.getBoundingClientRect().width;
+			}
+			return { over, hidden, reasons, captions: document.querySelectorAll('caption').length };
+		}, A4_CONTENT_PX);
+		assert(found.over.length === 0,
+			`${found.over.length} elements end beyond the A4 width of ${A4_CONTENT_PX.toFixed(1)} px:\n${[...new Set(found.over)].slice(0, 15).join('\n')}`);
+		assert(found.hidden.length === 0, `captions not shown: ${found.hidden.join(', ')}`);
+		assert(found.reasons > 0 && found.reasons <= 0.4,
+			`the counter table's reasons column takes ${(found.reasons * 100).toFixed(0)} % of its width`);
+		return `${found.captions} captions, every element within ${A4_CONTENT_PX.toFixed(1)} px`;
+	},
+});

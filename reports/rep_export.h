@@ -1,0 +1,44 @@
+/*
+ * rep_export.h - how the open data writes numbers: every number as the
+ * shortest decimal that reads back to the same double (0.95, not
+ * 0.94999999999999996), in CSV and in JSON; and the Excel-VN copy of a CSV
+ * (';' between fields, decimal commas, a UTF-8 BOM) for Excel with
+ * Vietnamese regional settings, which opens it as it opens its own files.
+ */
+#ifndef SIPAS_REP_EXPORT_H
+#define SIPAS_REP_EXPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "../lib/err.h"
+#include "../lib/strbuf.h"
+#include "../scoring/score.h"
+
+#define REP_NUM_MAX 32   /* bytes a number takes, with its NUL */
+
+/* v as the shortest of "%.15g", "%.16g", "%.17g" that strtod reads back as
+ * v, into buf (REP_NUM_MAX bytes). */
+void rep_num_shortest(double v, char buf[REP_NUM_MAX]);
+
+/* json_dumps(doc, flags) with every real written shortest (a whole number
+ * keeps its ".0", so it reads back as a real).  Owned by the caller (free);
+ * NULL on out of memory. */
+char *rep_json_dumps(const json_t *doc, size_t flags);
+
+/* The same into fp, with a final newline; 0, or -1 on a write error or out of memory. */
+int rep_json_dumpf(const json_t *doc, size_t flags, FILE *fp);
+
+/* Rewrite `csv` (a scores CSV as rep_score_csv writes it: a header, ','
+ * between fields) for Excel in Vietnamese settings into out: a UTF-8 BOM,
+ * ';' between fields, the decimal point of every number column a comma;
+ * text columns (named in rep_export.c) kept as they are, quoted when they
+ * hold a ';'.  0, ERR_NOMEM, or ERR_INTERNAL when `csv` cannot be read. */
+int rep_csv_excel_vn(const char *csv, size_t len, struct strbuf *out, struct err *e);
+
+/* rep_score_csv(r) rewritten by rep_csv_excel_vn, into fp; 0, or an
+ * err_code with the reason in e. */
+int rep_score_csv_excel_vn(const struct score_result *r, FILE *fp, struct err *e);
+
+#endif
