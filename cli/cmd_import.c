@@ -58,14 +58,16 @@ static void print_skipped(const char *file, const struct import_stats *stats)
 }
 
 /* import_report's published(): said at once, before the rest of the file
- * is read, so that the operator knows the public figures will not move. */
-static void tell_published(void *arg, const char *name, long line, const char *form, const char *period)
+ * is read, so that the operator knows the public figures will not move,
+ * with the commands that publish them again (--early while the quarter
+ * runs, as sipas publish requires). */
+static void tell_published(void *arg, const char *name, long line, const char *form, const struct period *p)
 {
 	(void)arg;
 	fprintf(stderr, "sipas: %s:%ld: %s %s is published: this file's rows in it are stored, but the "
 		"public figures do not change until you publish it again: sipas publish --withdraw --period %s "
-		"--form %s, then sipas publish --period %s --form %s\n", name, line, form, period, period, form,
-		period, form);
+		"--form %s, then sipas publish --period %s --form %s%s\n", name, line, form, p->label, p->label,
+		form, p->label, form, p->last_day >= period_today() ? " --early" : "");
 }
 
 /* The bad rows of a refused file, one a line, then how many more. */

@@ -76,7 +76,7 @@ struct import_run {
 	const struct form *form;
 	struct import_report *report;
 	const struct store_published *published;
-	const char **told;            /* labels of published periods already told */
+	const struct period **told;   /* published periods already told */
 	size_t n_told, cap_told;
 	long stopped;                 /* the line where the file stopped being CSV, or 0 */
 };
@@ -119,17 +119,18 @@ static int refuse_staged(void *arg, long line, struct err *why)
  * the rest of the file is read. */
 static int tell_published(struct import_run *run, long line, int32_t day, struct err *e)
 {
-	const char *label = run->published ? store_published_period(run->published, run->form->id, day) : NULL;
+	const struct period *p = run->published ? store_published_period(run->published, run->form->id, day)
+						: NULL;
 
-	if (!label || !run->report->published)
+	if (!p || !run->report->published)
 		return 0;
 	for (size_t i = 0; i < run->n_told; i++)
-		if (run->told[i] == label)
+		if (run->told[i] == p)
 			return 0;
 	if (ARRAY_RESERVE(run->told, run->cap_told, run->n_told) != 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	run->told[run->n_told++] = label;
-	run->report->published(run->report->arg, run->name, line, run->form->id, label);
+	run->told[run->n_told++] = p;
+	run->report->published(run->report->arg, run->name, line, run->form->id, p);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "../lib/err.h"
+#include "../lib/period.h"
 #include "../forms/form.h"
 #include "../forms/registry.h"
 
@@ -36,8 +37,9 @@ struct import_stats {
 struct import_report {
 	/* set by the caller (may be NULL): told, as soon as the first row of
 	 * the file that falls in a period published for the form is read, once
-	 * per period, of that row's line and the period's label */
-	void (*published)(void *arg, const char *name, long line, const char *form, const char *period);
+	 * per period, of that row's line and the period */
+	void (*published)(void *arg, const char *name, long line, const char *form,
+			  const struct period *period);
 	void *arg;
 	/* set by import_csv */
 	long bad;           /* bad rows found */

@@ -622,12 +622,13 @@ out:
 	return 0;
 }
 
-const char *store_published_period(const struct store_published *p, const char *form_code, int32_t day)
+const struct period *store_published_period(const struct store_published *p, const char *form_code,
+					     int32_t day)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (day >= p->period[i].period.first_day && day <= p->period[i].period.last_day &&
 		    strcmp(p->period[i].form, form_code) == 0)
-			return p->period[i].period.label;
+			return &p->period[i].period;
 	return NULL;
 }
 

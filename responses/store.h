@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "../lib/err.h"
+#include "../lib/period.h"
 #include "response.h"
 
 #define STORE_DIGEST_BYTES 16
@@ -87,8 +88,10 @@ int store_published_read(sqlite3 *db, struct store_published **out, struct err *
 /* 1 when `day` falls in a period published for form `form_code`, else 0. */
 int store_published_has(const struct store_published *p, const char *form_code, int32_t day);
 
-/* The label of that period ("2026Q3"), owned by p; NULL when there is none. */
-const char *store_published_period(const struct store_published *p, const char *form_code, int32_t day);
+/* That period (its label, "2026Q3", and days), owned by p; NULL when there
+ * is none. */
+const struct period *store_published_period(const struct store_published *p, const char *form_code,
+					     int32_t day);
 
 /* NULL-safe. */
 void store_published_free(struct store_published *p);

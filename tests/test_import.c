@@ -910,6 +910,30 @@ static void a_published_quarter_is_said_at_once(void)
 	CHECK_STR(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->err, "");
 }
 
+/* A quarter published before it ended is published again with --early
+ * while it runs, and the notice says so. */
+static void a_quarter_published_early_is_republished_early(void)
+{
+	char today[16], quarter[32], csv[256], want[256];
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	vn_date(0, today);
+	snprintf(quarter, sizeof(quarter), "%.4sQ%d", today, (atoi(today + 5) - 1) / 3 + 1);
+	snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,overall\nt1,%s,SO-XD,dat-dai,5\n", today);
+	CHECK_INT(sipas_run(csv, "import", "--form", "sipas-2017", "-", NULL)->status, 0);
+	r = sipas_run(NULL, "publish", "--period", quarter, "--early", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,overall\nt2,%s,SO-XD,dat-dai,4\n", today);
+	r = sipas_run(csv, "import", "--form", "sipas-2017", "-", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(want, sizeof(want), "then sipas publish --period %s --form sipas-2017 --early\n", quarter);
+	CHECK_CONTAINS(r->err, want);
+	/* and the command works: withdraw, then publish again with the new row */
+	CHECK_INT(sipas_run(NULL, "publish", "--withdraw", "--period", quarter, "--form", "sipas-2017", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", quarter, "--form", "sipas-2017", "--early", NULL)->status, 0);
+}
+
 const struct test_case import_tests[] = {
 	{ "dates_from_2000_to_tomorrow", dates_from_2000_to_tomorrow },
 	{ "ids_and_dossiers_are_per_agency", ids_and_dossiers_are_per_agency },
@@ -931,5 +955,6 @@ const struct test_case import_tests[] = {
 	{ "bad_rows_beyond_a_hundred_are_counted", bad_rows_beyond_a_hundred_are_counted },
 	{ "bad_rows_keep_memory_bounded", bad_rows_keep_memory_bounded },
 	{ "a_published_quarter_is_said_at_once", a_published_quarter_is_said_at_once },
+	{ "a_quarter_published_early_is_republished_early", a_quarter_published_early_is_republished_early },
 	{ NULL, NULL }
 };
