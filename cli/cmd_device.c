@@ -39,8 +39,9 @@ const char cmd_device_usage[] =
 	"  --counter NAME  where the device is (e.g. \"Quầy 3, Bộ phận Một cửa\")\n"
 	"  --pin PIN       the kiosk's staff PIN, 6 digits (default: a random one)\n"
 	"  --pair          print a pairing link instead of the token\n"
-	"  --base URL      the collector's address as the tablet reaches it\n"
-	"                  (default http://127.0.0.1:8080)\n"
+	"  --base URL      the collector's address as the tablet reaches it (default\n"
+	"                  the public address: $SIPAS_PUBLIC_URL, else 'sipas init\n"
+	"                  --public-url', else http://127.0.0.1:8080)\n"
 	"  --svg FILE      also write the pairing link as a QR code (SVG)\n"
 	"  --admin         an admin token instead of a kiosk token\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
@@ -229,6 +230,7 @@ int cmd_device(int argc, char **argv)
 	};
 	const char *db_opt = NULL, *base = NULL, *svg = NULL, *pin = NULL, *action;
 	const char *sectors[DEVICE_MAX_SECTORS];
+	char public_url[CLI_URL_MAX];
 	struct device_spec spec = { DEVICE_KIOSK, NULL, sectors, 0, NULL };
 	sqlite3 *db = NULL;
 	long long id;
@@ -283,14 +285,14 @@ int cmd_device(int argc, char **argv)
 		return cli_usage_error("device", "'%s' is not add, pair, list or revoke", action);
 	}
 	spec.role = admin ? DEVICE_ADMIN : DEVICE_KIOSK;
-	if (pair && !base)
-		base = "http://127.0.0.1:8080";
 	err_clear(&e);
 	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
 	if (rc)
 		return cli_fail(&e);
 	if (strcmp(action, "add") == 0) {
-		rc = add(db, &spec, pin, pair ? base : NULL, svg, &e);
+		rc = pair ? cli_public_url(db, base, public_url, &e) : 0;
+		if (!rc)
+			rc = add(db, &spec, pin, pair ? public_url : NULL, svg, &e);
 	} else if (strcmp(action, "list") == 0) {
 		struct list_ctx ctx = { db, &e, 0 };
 
@@ -306,10 +308,12 @@ int cmd_device(int argc, char **argv)
 		id = strtoll(argv[optind + 1], &end, 10);
 		if (*end || id <= 0)
 			rc = err_set(&e, ERR_INVALID, "'%s' is not a device id", argv[optind + 1]);
-		else if (strcmp(action, "pair") == 0)
-			rc = pair_again(db, id, pin, base, svg, &e);
-		else
+		else if (strcmp(action, "revoke") == 0)
 			rc = device_revoke(db, id, &e);
+		else
+			rc = cli_public_url(db, base, public_url, &e);
+		if (!rc && strcmp(action, "pair") == 0)
+			rc = pair_again(db, id, pin, public_url, svg, &e);
 		if (!rc && strcmp(action, "revoke") == 0)
 			printf("device %lld revoked\n", id);
 	}

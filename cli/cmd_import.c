@@ -1,9 +1,12 @@
 /*
  * cmd_import.c - `sipas import --form ID FILE|-`: load survey responses from
  * CSV (docs/design.md).  All-or-nothing per file; re-importing changes nothing.
+ * A refused file's bad rows are listed, the first hundred, one a line.
  * With --skip-empty, blank questionnaires are skipped and their lines listed.
+ * Rows in a published period are said at once, with how to republish.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,9 +20,14 @@ const char cmd_import_usage[] =
 	"usage: sipas import --form ID [--db PATH] [--skip-empty] [--verbose] FILE|-\n"
 	"\n"
 	"Import survey responses to form ID from a CSV file (or standard input).\n"
-	"The file imports whole or not at all: any bad row refuses the file and\n"
-	"the error names its line and column.  Rows already stored with identical\n"
-	"content are skipped, so importing a file twice changes nothing.  Dates\n"
+	"The file imports whole or not at all: any bad row refuses the file.  Every\n"
+	"row is checked and the bad ones are listed on stderr, one a line naming its\n"
+	"line and column (FILE:LINE: column X: why): the first 100, then how many\n"
+	"more.  Rows that fall in a quarter already published are stored, but the\n"
+	"public figures do not change until it is published again; the import says\n"
+	"so on stderr as soon as it meets the first, with the commands that publish\n"
+	"it again.  Rows already stored with identical content are skipped, so\n"
+	"importing a file twice changes nothing.  Dates\n"
 	"must lie from 2000-01-01 to tomorrow.  Rows are checked before the\n"
 	"database's write lock is taken, so a running collector waits only for\n"
 	"the final copy.  Files as Excel saves them are read: fields separated by\n"
@@ -49,6 +57,29 @@ static void print_skipped(const char *file, const struct import_stats *stats)
 	printf("%s\n", stats->skipped > shown ? ", …" : "");
 }
 
+/* import_report's published(): said at once, before the rest of the file
+ * is read, so that the operator knows the public figures will not move,
+ * with the commands that publish them again (--early while the quarter
+ * runs, as sipas publish requires). */
+static void tell_published(void *arg, const char *name, long line, const char *form, const struct period *p)
+{
+	(void)arg;
+	fprintf(stderr, "sipas: %s:%ld: %s %s is published: this file's rows in it are stored, but the "
+		"public figures do not change until you publish it again: sipas publish --withdraw --period %s "
+		"--form %s, then sipas publish --period %s --form %s%s\n", name, line, form, p->label, p->label,
+		form, p->label, form, p->last_day >= period_today() ? " --early" : "");
+}
+
+/* The bad rows of a refused file, one a line, then how many more. */
+static void print_bad_rows(const struct import_report *report)
+{
+	for (int i = 0; i < report->listed; i++)
+		fprintf(stderr, "%s\n", report->row[i].text);
+	if (report->bad > report->listed)
+		fprintf(stderr, "... and %ld more bad %s\n", report->bad - report->listed,
+			report->bad - report->listed == 1 ? "row" : "rows");
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -60,6 +91,7 @@ int cmd_import(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *form_id = NULL, *file;
+	struct import_report *report = NULL;
 	struct import_stats stats;
 	struct registry *reg = NULL;
 	struct form *form = NULL;
@@ -96,15 +128,20 @@ int cmd_import(int argc, char **argv)
 			return cli_fail(&e);
 		}
 	}
-	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
+	report = calloc(1, sizeof(*report));
+	rc = report ? db_open(cli_db_path(db_opt), 0, &db, &e) : err_set(&e, ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = form_store_get(db, form_id, &form, &e);
 	if (!rc)
 		rc = registry_read(db, &reg, &e);
-	if (!rc)
+	if (!rc) {
+		report->published = tell_published;
 		rc = import_csv(db, reg, form, fp, strcmp(file, "-") == 0 ? "<stdin>" : file,
 				fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0,
-				flags, &stats, &e);
+				flags, &stats, report, &e);
+		if (rc)
+			print_bad_rows(report);
+	}
 	if (!rc)
 		printf("%s: %ld rows: %ld imported, %ld already stored\n", file, stats.rows,
 		       stats.added, stats.duplicates);
@@ -113,6 +150,7 @@ int cmd_import(int argc, char **argv)
 	if (!rc && verbose)
 		fprintf(stderr, "%s: checked and staged in %.3f s; write lock held %.3f s\n", file,
 			stats.stage_seconds, stats.lock_seconds);
+	free(report);
 	registry_free(reg);
 	form_free(form);
 	db_close(db);

@@ -1,7 +1,8 @@
 /*
  * cmd_init.c - `sipas init`: create or migrate the database and load the
- * forms and registry, all in one transaction (docs/design.md).  Idempotent: running
- * it again with the same files changes nothing.
+ * forms and registry, all in one transaction (docs/design.md), and store the
+ * collector's public address when given.  Idempotent: running it again with
+ * the same files changes nothing.
  */
 #include <glob.h>
 #include <stdio.h>
@@ -15,15 +16,19 @@
 #include "../db/db.h"
 
 const char cmd_init_usage[] =
-	"usage: sipas init [--db PATH] [--registry DIR] [--forms DIR]\n"
+	"usage: sipas init [--db PATH] [--registry DIR] [--forms DIR] [--public-url URL]\n"
 	"\n"
 	"Create the database (or migrate it to this version's schema) and load the\n"
 	"forms and the registry.  Idempotent.\n"
 	"\n"
-	"  --registry DIR  load agencies.csv, sectors.csv and targets.csv from DIR\n"
-	"                  (default: the registry shipped in forms/registry/)\n"
-	"  --forms DIR     load every DIR/*.json form (default: the shipped forms)\n"
-	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+	"  --registry DIR    load agencies.csv, sectors.csv and targets.csv from DIR\n"
+	"                    (default: the registry shipped in forms/registry/)\n"
+	"  --forms DIR       load every DIR/*.json form (default: the shipped forms)\n"
+	"  --public-url URL  the collector's address as phones and tablets reach it\n"
+	"                    (e.g. https://sipas.example.gov.vn), stored for the links\n"
+	"                    'sipas link' and 'sipas device add --pair' print; http or\n"
+	"                    https, no query; kept until given again; '' forgets it\n"
+	"  --db PATH         database file (default $SIPAS_DB, else ./sipas.db)\n";
 
 static int load_form_dir(sqlite3 *db, const char *dir, int *added, int *count, struct err *e)
 {
@@ -58,10 +63,12 @@ int cmd_init(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "registry", required_argument, NULL, 'r' },
 		{ "forms", required_argument, NULL, 'f' },
+		{ "public-url", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db_opt = NULL, *registry = NULL, *forms = NULL, *path;
+	const char *db_opt = NULL, *registry = NULL, *forms = NULL, *public_opt = NULL, *path;
+	char public_url[CLI_URL_MAX];
 	struct err e;
 	sqlite3 *db = NULL;
 	long long n_agencies = 0, n_sectors = 0, n_targets = 0, n_forms = 0;
@@ -73,6 +80,7 @@ int cmd_init(int argc, char **argv)
 		case 'd': db_opt = optarg; break;
 		case 'r': registry = optarg; break;
 		case 'f': forms = optarg; break;
+		case 'u': public_opt = optarg; break;
 		case 'h': return cli_help(cmd_init_usage);
 		default: return cli_usage_error("init", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -81,6 +89,9 @@ int cmd_init(int argc, char **argv)
 		return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
 	path = cli_db_path(db_opt);
 	err_clear(&e);
+	/* checked before the database is created: a typo makes no file */
+	if (public_opt && *public_opt && cli_url_normalise(public_opt, "--public-url", public_url, &e))
+		return cli_fail(&e);
 	rc = db_open(path, DB_CREATE, &db, &e);
 	if (rc)
 		return cli_fail(&e);
@@ -90,6 +101,8 @@ int cmd_init(int argc, char **argv)
 	rc = forms ? load_form_dir(db, forms, &added, &count, &e) : builtin_load_forms(db, &added, &e);
 	if (!rc)
 		rc = registry ? registry_load_dir(db, registry, &e) : builtin_load_registry(db, &e);
+	if (!rc && public_opt)
+		rc = cli_public_url_store(db, *public_opt ? public_url : NULL, &e);
 	if (!rc)
 		rc = db_exec(db, "COMMIT", &e);
 	if (rc) {
@@ -105,6 +118,10 @@ int cmd_init(int argc, char **argv)
 	}
 	printf("%s: schema %d, %lld forms (%d new), %lld agencies, %lld sectors, %lld targets\n",
 	       path, DB_SCHEMA_VERSION, n_forms, added, n_agencies, n_sectors, n_targets);
+	if (public_opt && *public_opt)
+		printf("%s: public address %s\n", path, public_url);
+	else if (public_opt)
+		printf("%s: no public address stored\n", path);
 out:
 	db_close(db);
 	return rc ? cli_fail(&e) : 0;

@@ -24,7 +24,8 @@ const char cmd_link_usage[] =
 	"through a link it signed, until the link expires.\n"
 	"\n"
 	"  --days N     days the link stays valid (default 30)\n"
-	"  --base URL   the collector's public address (default http://127.0.0.1:8080)\n"
+	"  --base URL   the collector's public address (default $SIPAS_PUBLIC_URL, else\n"
+	"               the one 'sipas init --public-url' stored, else http://127.0.0.1:8080)\n"
 	"  --svg FILE   also write the link as a QR code (SVG)\n"
 	"  --db PATH    database file (default $SIPAS_DB, else ./sipas.db)\n";
 
@@ -43,9 +44,9 @@ int cmd_link(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *form = NULL, *agency = NULL, *sector = NULL, *dossier = NULL;
-	const char *base = "http://127.0.0.1:8080", *svg = NULL;
+	const char *base = NULL, *svg = NULL;
 	uint8_t key[SECRET_KEY_BYTES];
-	char sig[LINK_SIG_HEX + 1], *end;
+	char sig[LINK_SIG_HEX + 1], *end, public_url[CLI_URL_MAX];
 	struct registry *reg = NULL;
 	struct form *f = NULL;
 	struct strbuf url;
@@ -89,12 +90,14 @@ int cmd_link(int argc, char **argv)
 	if (!rc && (!*dossier || strlen(dossier) > 64 || strpbrk(dossier, "\r\n")))
 		rc = err_set(&e, ERR_INVALID, "--dossier must be 1 to 64 characters on one line");
 	if (!rc)
+		rc = cli_public_url(db, base, public_url, &e);
+	if (!rc)
 		rc = db_server_key(db, key, &e);
 	if (!rc) {
 		struct link_fields lf = { form, agency, sector, dossier, (int64_t)time(NULL) + days * 86400 };
 
 		rc = link_sign(key, &lf, sig, &e);
-		strbuf_addf(&url, "%s/s/", base);
+		strbuf_addf(&url, "%s/s/", public_url);
 		cli_url_escape(&url, form);
 		strbuf_addstr(&url, "?agency=");
 		cli_url_escape(&url, agency);
@@ -104,8 +107,6 @@ int cmd_link(int argc, char **argv)
 		cli_url_escape(&url, dossier);
 		strbuf_addf(&url, "&exp=%lld&sig=%s", (long long)lf.expires, sig);
 	}
-	if (!rc && url.failed)
-		rc = err_set(&e, ERR_INVALID, "--base is too long");
 	if (!rc && svg)
 		rc = cli_write_qr_svg(svg, strbuf_str(&url), "phiếu khảo sát", &e);
 	if (!rc)

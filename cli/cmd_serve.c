@@ -1,6 +1,7 @@
 /*
  * cmd_serve.c - `sipas serve`: run the collector (docs/collector.md) until SIGINT or
- * SIGTERM.  Option parsing only; the service is in collector/.
+ * SIGTERM.  Option parsing, and the public address said at start; the
+ * service is in collector/.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "../collector/http_server.h"
+#include "../db/db.h"
 
 const char cmd_serve_usage[] =
 	"usage: sipas serve [--db PATH] [--listen ADDR:PORT] [--threads N] [--max-connections N]\n"
@@ -22,7 +24,9 @@ const char cmd_serve_usage[] =
 	"finishing the requests in flight.  On SIGHUP it re-reads the forms,\n"
 	"agencies, sectors and targets ('sipas init' loads them) without a restart,\n"
 	"and logs one line.  One access-log line per request goes to stderr,\n"
-	"flushed every second.\n"
+	"flushed every second.  At start it says on stderr the public address that\n"
+	"printed links carry ($SIPAS_PUBLIC_URL, else 'sipas init --public-url');\n"
+	"its pages link relatively and work at any address.\n"
 	"\n"
 	"  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 = any free)\n"
 	"  --threads N            worker threads (default 4)\n"
@@ -76,6 +80,26 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
 		return cli_usage_error("serve", "%s '%s' must be a size in bytes, or with K, M, G or T", opt, s);
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+/* Say which public address the links printed for this collector carry
+ * (cli_public_url, warning when there is none), so that an operator sees a
+ * missing or stale one where the collector starts.  A database that does
+ * not open is left to the collector, which checks its options first and
+ * then says why; a bad public address refuses to start. */
+static int announce_public_url(const char *db_path, struct err *e)
+{
+	char url[CLI_URL_MAX];
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (db_open(db_path, DB_READONLY, &db, NULL) != 0)
+		return 0;
+	rc = cli_public_url(db, NULL, url, e);
+	if (!rc)
+		fprintf(stderr, "sipas serve: public address %s\n", url);
+	db_close(db);
+	return rc;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -153,6 +177,8 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	cfg.db_path = cli_db_path(db_opt);
 	err_clear(&e);
-	rc = col_server_run(&cfg, &e);
+	rc = announce_public_url(cfg.db_path, &e);
+	if (!rc)
+		rc = col_server_run(&cfg, &e);
 	return rc ? cli_fail(&e) : 0;
 }

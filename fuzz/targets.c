@@ -153,6 +153,7 @@ static void import_setup(void)
 
 int fuzz_import(const uint8_t *data, size_t size)
 {
+	static struct import_report report;   /* no notices: report.published stays NULL */
 	struct import_stats stats;
 	struct err e;
 	long long before = 0, after = 0;
@@ -166,10 +167,10 @@ int fuzz_import(const uint8_t *data, size_t size)
 	db_query_int(import_db, "SELECT count(*) FROM responses", &before, &e);
 	/* odd sizes skip empty questionnaires, even ones refuse them */
 	rc = fp ? import_csv(import_db, import_reg, import_form, fp, "fuzz.csv", size,
-			     size % 2 ? IMPORT_SKIP_EMPTY : 0, &stats, &e) : 0;
+			     size % 2 ? IMPORT_SKIP_EMPTY : 0, &stats, &report, &e) : 0;
 	db_query_int(import_db, "SELECT count(*) FROM responses", &after, &e);
 	/* all or nothing: a refused file stores nothing */
-	if (rc && after != before)
+	if ((rc && after != before) || (!rc && report.bad) || report.listed > IMPORT_LISTED_ROWS)
 		abort();
 	if (!rc && (after != before + stats.added || stats.skipped > stats.rows || (size % 2 == 0 && stats.skipped)))
 		abort();

@@ -419,66 +419,81 @@ int store_stage(struct store *s, const struct response *r, long line, struct err
 	"JOIN temp.staged s ON s.agency_id = g.agency_id AND s." key " = g." key " AND s.rowid > g.first " \
 	"JOIN temp.staged f ON f.rowid = g.first"
 
-/* The first row of `sql` (line and code) into *line and code; 0 when none. */
-static int first_repeat(struct store *s, const char *sql, long *line, char *code, size_t size,
-			struct err *e)
+/* Step `st` (finalized here), whose rows are a staged row's line, response
+ * id and dossier code and whether its id (1) or else its dossier code is
+ * another response's, telling refuse() of each; *refused counts them. */
+static int refuse_each(struct store *s, sqlite3_stmt *st, store_refuse_fn refuse, void *arg, long *refused,
+		       struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(s->db, sql, &st, e), step;
+	int rc = 0, step = SQLITE_DONE;
 
-	if (rc)
-		return rc;
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		*line = sqlite3_column_int64(st, 0);
-		snprintf(code, size, "%s", (const char *)sqlite3_column_text(st, 1));
-	} else if (step != SQLITE_DONE) {
-		rc = db_fail(s->db, e, "checking the staged responses");
+	*refused = 0;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		int taken_id = sqlite3_column_int(st, 3);
+		struct err why;
+
+		if (taken_id)
+			err_set_field(&why, ERR_CONFLICT, "response_id",
+				      "response '%s' is already stored with different content",
+				      (const char *)sqlite3_column_text(st, 1));
+		else
+			err_set_field(&why, ERR_CONFLICT, "dossier_code", "dossier '%s' already has a response to form %s",
+				      (const char *)sqlite3_column_text(st, 2), s->form_code);
+		(*refused)++;
+		rc = refuse(arg, (long)sqlite3_column_int64(st, 0), &why);
 	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(s->db, e, "checking the staged responses");
 	sqlite3_finalize(st);
 	return rc;
 }
 
-int store_stage_check(struct store *s, long *duplicates, long *line, struct err *e)
+/* Refuse every repeat `sql` yields (see refuse_each), then drop them
+ * (drop_sql) from the staging table when there were any: a well-formed
+ * file has none, and each query scans the whole staging index. */
+static int refuse_repeats(struct store *s, const char *sql, const char *drop_sql, store_refuse_fn refuse,
+			  void *arg, struct err *e)
 {
-	char id[RESPONSE_MAX_ID + 1], dossier[RESPONSE_MAX_CODE + 1];
-	long id_line = 0, dossier_line = 0;
+	sqlite3_stmt *st = NULL;
+	long refused = 0;
+	int rc = db_prepare(s->db, sql, &st, e);
+
+	if (!rc)
+		rc = refuse_each(s, st, refuse, arg, &refused, e);
+	if (!rc && refused)
+		rc = db_exec(s->db, drop_sql, e);
+	if (!rc && refused)
+		s->staged -= sqlite3_changes(s->db);
+	return rc;
+}
+
+int store_stage_check(struct store *s, long *duplicates, store_refuse_fn refuse, void *arg,
+		      struct err *e)
+{
 	int rc;
 
 	assert(s->staging);
 	*duplicates = 0;
-	*line = 0;
 	rc = db_exec(s->db, "CREATE INDEX temp.staged_by_id ON staged(agency_id, response_id);"
 		     "CREATE INDEX temp.staged_by_dossier ON staged(agency_id, dossier_code) "
 		     "WHERE dossier_code IS NOT NULL", e);
 	/* an id again with other content; then, the identical repeats dropped,
 	 * a dossier again is another response's */
 	if (!rc)
-		rc = first_repeat(s, "SELECT line, code FROM (" REPEATS("response_id") ") WHERE NOT same "
-				  "ORDER BY rowid LIMIT 1", &id_line, id, sizeof(id), e);
+		rc = refuse_repeats(s, "SELECT line, code, NULL, 1 FROM (" REPEATS("response_id") ") WHERE NOT same "
+				    "ORDER BY rowid", "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM ("
+				    REPEATS("response_id") ") WHERE NOT same)", refuse, arg, e);
 	if (!rc)
 		rc = db_exec(s->db, "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM ("
 			     REPEATS("response_id") ") WHERE same)", e);
 	if (!rc) {
 		*duplicates = sqlite3_changes(s->db);
 		s->staged -= *duplicates;
-		rc = first_repeat(s, "SELECT line, code FROM (" REPEATS("dossier_code") ") ORDER BY rowid LIMIT 1",
-				  &dossier_line, dossier, sizeof(dossier), e);
+		rc = refuse_repeats(s, "SELECT line, NULL, code, 0 FROM (" REPEATS("dossier_code") ") ORDER BY rowid",
+				    "DELETE FROM temp.staged WHERE rowid IN (SELECT rowid FROM (" REPEATS("dossier_code")
+				    "))", refuse, arg, e);
 	}
-	if (rc)
-		return rc;
-	/* the file's first contradiction */
-	if (id_line && (!dossier_line || id_line < dossier_line)) {
-		*line = id_line;
-		return err_set_field(e, ERR_CONFLICT, "response_id",
-				     "response '%s' is already stored with different content", id);
-	}
-	if (dossier_line) {
-		*line = dossier_line;
-		return err_set_field(e, ERR_CONFLICT, "dossier_code",
-				     "dossier '%s' already has a response to form %s", dossier, s->form_code);
-	}
-	return 0;
+	return rc;
 }
 
 /* The copy, in order.  Interning first, so that every staged code has its
@@ -497,23 +512,44 @@ static const char *const copy_sql[] = {
 	"WHERE true ORDER BY s.rowid ON CONFLICT DO NOTHING",
 };
 
-/* After a copy that skipped rows: the first skipped row that is not the
- * identical response already stored (rows at or below ?2 were there
- * before the copy; a staged row with no row of its id was skipped for its
- * dossier code). */
-static const char first_refused_sql[] =
-	"SELECT s.line, s.response_id, s.dossier_code, r.id IS NOT NULL FROM temp.staged s LEFT JOIN responses r ON r.form_id = ?1 AND r.agency_id = s.agency_id AND r.response_id = s.response_id "
-	"WHERE r.id IS NULL OR (r.id <= ?2 AND r.digest != s.digest) ORDER BY s.rowid LIMIT 1";
+/* The staged rows that contradict a response stored with an id up to ?2
+ * (the rows there before a copy): its id with another digest, or its
+ * dossier code under another id; in file order, as refuse_each reads them. */
+static const char conflicts_sql[] =
+	"SELECT s.line, s.response_id, s.dossier_code, EXISTS (SELECT 1 FROM responses r WHERE r.form_id = ?1 "
+	"AND r.agency_id = s.agency_id AND r.response_id = s.response_id AND r.id <= ?2 AND r.digest != s.digest) "
+	"AS id_taken FROM temp.staged s WHERE id_taken OR (s.dossier_code IS NOT NULL AND EXISTS (SELECT 1 "
+	"FROM responses r WHERE r.form_id = ?1 AND r.agency_id = s.agency_id AND r.dossier_code = s.dossier_code "
+	"AND r.id <= ?2 AND r.response_id != s.response_id)) ORDER BY s.rowid";
+
+static int refuse_conflicts(struct store *s, long long before, store_refuse_fn refuse, void *arg,
+			    struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	long refused;
+	int rc = db_prepare(s->db, conflicts_sql, &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, s->form_id);
+	sqlite3_bind_int64(st, 2, before);
+	return refuse_each(s, st, refuse, arg, &refused, e);
+}
+
+int store_stage_conflicts(struct store *s, store_refuse_fn refuse, void *arg, struct err *e)
+{
+	assert(s->staging);
+	return refuse_conflicts(s, INT64_MAX, refuse, arg, e);
+}
 
 int store_stage_copy(struct store *s, int64_t received_at, long *added, long *duplicates,
-		     long *line, struct err *e)
+		     store_refuse_fn refuse, void *arg, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	long long before;
 	int rc = 0;
 
 	assert(s->staging);
-	*line = 0;
 	rc = db_query_int(s->db, "SELECT coalesce(max(id), 0) FROM responses", &before, e);
 	for (size_t i = 0; !rc && i < sizeof(copy_sql) / sizeof(copy_sql[0]); i++) {
 		rc = db_prepare(s->db, copy_sql[i], &st, e);
@@ -530,38 +566,14 @@ int store_stage_copy(struct store *s, int64_t received_at, long *added, long *du
 		return rc;
 	*added = sqlite3_changes(s->db);
 	*duplicates = s->staged - *added;
-	if (*duplicates == 0)
-		return 0;
-	rc = db_prepare(s->db, first_refused_sql, &st, e);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, s->form_id);
-	sqlite3_bind_int64(st, 2, before);
-	switch (sqlite3_step(st)) {
-	case SQLITE_DONE:
-		break;
-	case SQLITE_ROW:
-		*line = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_int(st, 3))
-			rc = err_set_field(e, ERR_CONFLICT, "response_id",
-					   "response '%s' is already stored with different content",
-					   (const char *)sqlite3_column_text(st, 1));
-		else
-			rc = err_set_field(e, ERR_CONFLICT, "dossier_code",
-					   "dossier '%s' already has a response to form %s",
-					   (const char *)sqlite3_column_text(st, 2), s->form_code);
-		break;
-	default:
-		rc = db_fail(s->db, e, "checking the staged responses");
-	}
-	sqlite3_finalize(st);
-	return rc;
+	/* rows skipped are identical to stored ones, or contradict them */
+	return *duplicates ? refuse_conflicts(s, before, refuse, arg, e) : 0;
 }
 
 /* A published form and period, as days. */
 struct published_period {
 	char form[FORM_MAX_ID + 1];
-	int32_t first_day, last_day;
+	struct period period;
 };
 
 struct store_published {
@@ -595,8 +607,7 @@ int store_published_read(sqlite3 *db, struct store_published **out, struct err *
 		if (period_parse((const char *)sqlite3_column_text(st, 1), &per, NULL) != 0)
 			continue;
 		snprintf(pp->form, sizeof(pp->form), "%s", (const char *)sqlite3_column_text(st, 0));
-		pp->first_day = per.first_day;
-		pp->last_day = per.last_day;
+		pp->period = per;
 		p->n++;
 	}
 	if (step != SQLITE_DONE && step != SQLITE_ROW)
@@ -611,13 +622,19 @@ out:
 	return 0;
 }
 
-int store_published_has(const struct store_published *p, const char *form_code, int32_t day)
+const struct period *store_published_period(const struct store_published *p, const char *form_code,
+					     int32_t day)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (day >= p->period[i].first_day && day <= p->period[i].last_day &&
+		if (day >= p->period[i].period.first_day && day <= p->period[i].period.last_day &&
 		    strcmp(p->period[i].form, form_code) == 0)
-			return 1;
-	return 0;
+			return &p->period[i].period;
+	return NULL;
+}
+
+int store_published_has(const struct store_published *p, const char *form_code, int32_t day)
+{
+	return store_published_period(p, form_code, day) != NULL;
 }
 
 void store_published_free(struct store_published *p)

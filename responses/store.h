@@ -9,9 +9,10 @@
  *
  * Two kinds of store: a live one (store_open, store_put) writes to the
  * responses table; a staging one (store_stage_open, store_stage,
- * store_stage_check, store_stage_copy) checks rows into TEMP tables of the
- * same connection first, taking no lock on the live tables, and copies them
- * over in one go.
+ * store_stage_check, store_stage_conflicts, store_stage_copy) checks rows
+ * into TEMP tables of the same connection first, taking no lock on the live
+ * tables, and copies them over in one go.  Refused rows are told one by one
+ * (store_refuse_fn), so that a caller can list them all.
  */
 #ifndef SIPAS_STORE_H
 #define SIPAS_STORE_H
@@ -20,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "../lib/err.h"
+#include "../lib/period.h"
 #include "response.h"
 
 #define STORE_DIGEST_BYTES 16
@@ -47,21 +49,33 @@ int store_stage_open(sqlite3 *db, const char *form_code, struct store **out, str
 /* Stage `r` (checked with response_check), found on `line` of its file. */
 int store_stage(struct store *s, const struct response *r, long line, struct err *e);
 
+/* Told of a staged row that is refused: the file line it was staged from
+ * and why, ERR_CONFLICT with e->field naming response_id or dossier_code.
+ * A non-zero return stops the listing and is returned. */
+typedef int (*store_refuse_fn)(void *arg, long line, struct err *why);
+
 /* After the last store_stage: what the file repeats.  Identical repeats of
  * a response are dropped and counted in *duplicates; a response id used
  * again with other content, or a dossier code used again by another
- * response, is ERR_CONFLICT naming response_id or dossier_code, with *line
- * the file line of the first such repeat. */
-int store_stage_check(struct store *s, long *duplicates, long *line, struct err *e);
+ * response, is refused: refuse() is called for each such repeat, in file
+ * order, and the row is dropped (so a later check does not name it again). */
+int store_stage_check(struct store *s, long *duplicates, store_refuse_fn refuse, void *arg,
+		      struct err *e);
+
+/* Without copying: refuse() for each staged row, in file order, that
+ * contradicts a stored response (its id with other content, or its dossier
+ * code taken by another response), so a file already refused for other
+ * rows lists these too.  Reads the live tables; takes no write lock. */
+int store_stage_conflicts(struct store *s, store_refuse_fn refuse, void *arg, struct err *e);
 
 /* Copy the staged rows into responses, stamped received_at, interning their
  * strata and PSUs; call inside the caller's write transaction.  Rows
  * identical to stored ones are skipped and counted in *duplicates, the
- * others counted in *added.  ERR_CONFLICT naming response_id or
- * dossier_code with *line, the file line of the first staged row that
- * contradicts a stored response (the caller rolls back). */
+ * others counted in *added.  refuse() is called for each staged row, in
+ * file order, that contradicts a stored response; when it was called the
+ * caller rolls back. */
 int store_stage_copy(struct store *s, int64_t received_at, long *added, long *duplicates,
-		     long *line, struct err *e);
+		     store_refuse_fn refuse, void *arg, struct err *e);
 
 /* The days of the periods published so far (the published table), read on
  * db: a rating for one of them is stored, but the figures published for it
@@ -73,6 +87,11 @@ int store_published_read(sqlite3 *db, struct store_published **out, struct err *
 
 /* 1 when `day` falls in a period published for form `form_code`, else 0. */
 int store_published_has(const struct store_published *p, const char *form_code, int32_t day);
+
+/* That period (its label, "2026Q3", and days), owned by p; NULL when there
+ * is none. */
+const struct period *store_published_period(const struct store_published *p, const char *form_code,
+					     int32_t day);
 
 /* NULL-safe. */
 void store_published_free(struct store_published *p);

@@ -1,7 +1,10 @@
 /*
  * test_import.c - `sipas import` end to end (docs/design.md): the fixture imports,
  * re-import is a no-op, CSV edge cases, and every bad value refuses the
- * whole file with FILE:LINE: column X, leaving the database unchanged.
+ * whole file with FILE:LINE: column X, leaving the database unchanged; a
+ * refused file lists its bad rows (the first hundred, then how many more),
+ * and a file with rows in a published quarter says so as soon as it meets
+ * one.
  */
 #include <math.h>
 #include <signal.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "test.h"
@@ -700,6 +704,236 @@ static void checking_holds_no_write_lock(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM psus"), 350);   /* 7 x 50: coprime */
 }
 
+/* Every bad row of a refused file is listed in line order, whatever found
+ * it: a cell, the number of fields, an empty questionnaire, a repeat in the
+ * file, a contradiction of a stored response (before the copy when other
+ * rows are bad, during it when none is); then one summary line. */
+static void every_bad_row_is_listed(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	CHECK_INT(test_write("stored.csv", HEADER "s1,2026-08-02,SO-XD,xay-dung,paper,HS-9,,,1,nam,4,5,4,\n"), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "stored.csv", NULL)->status, 0);
+	CHECK_INT(test_write("in.csv", HEADER GOOD1
+			     "r3,2026-08-02,SO-XX,xay-dung,paper,,,,1,nam,4,5,4,\n"
+			     GOOD2
+			     "r5,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5,9,\n"
+			     "r6,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5\n"
+			     "e7,2026-08-02,SO-XD,xay-dung,paper,,,,1,,,,,\n"
+			     "r1,2026-08-02,SO-XD,xay-dung,paper,,,,1.5,nam,4,5,5,\n"
+			     "s1,2026-08-02,SO-XD,xay-dung,paper,HS-9,,,1,nam,4,5,5,\n"
+			     "r10,2026-08-02,SO-XD,xay-dung,paper,HS-9,,,1,nam,4,5,4,\n"
+			     "r11,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5,4,\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_STR(r->out, "");
+	CHECK_STR(r->err,
+		  "in.csv:3: column agency: unknown agency 'SO-XX'\n"
+		  "in.csv:5: column overall: 9 is off the scale 1..5\n"
+		  "in.csv:6: 12 fields, the header has 14\n"
+		  "in.csv:7: no answer at all (an empty questionnaire); the file is refused whole: "
+		  "sipas import --skip-empty imports it without such rows\n"
+		  "in.csv:8: column response_id: response 'r1' is already stored with different content\n"
+		  "in.csv:9: column response_id: response 's1' is already stored with different content\n"
+		  "in.csv:10: column dossier_code: dossier 'HS-9' already has a response to form sipas-2017\n"
+		  "sipas: in.csv: 7 bad rows of 10; nothing imported (a file imports whole or not at all)\n");
+	CHECK_INT(responses(), 1);
+	/* only contradictions of stored rows: found by the copy, which is rolled back */
+	CHECK_INT(test_write("in.csv", HEADER GOOD1
+			     "s1,2026-08-02,SO-XD,xay-dung,paper,,,,1,nam,4,5,4,\n"
+			     GOOD2
+			     "r10,2026-08-02,SO-XD,xay-dung,paper,HS-9,,,1,nam,4,5,4,\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_STR(r->err,
+		  "in.csv:3: column response_id: response 's1' is already stored with different content\n"
+		  "in.csv:5: column dossier_code: dossier 'HS-9' already has a response to form sipas-2017\n"
+		  "sipas: in.csv: 2 bad rows of 4; nothing imported (a file imports whole or not at all)\n");
+	CHECK_INT(responses(), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM strata"), 1);
+}
+
+/* Lines of s that contain needle. */
+static long count_lines_with(const char *s, const char *needle)
+{
+	long n = 0;
+
+	for (const char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *hit = strstr(line, needle), *end = strchr(line, '\n');
+
+		n += hit && (!end || hit < end);
+	}
+	return n;
+}
+
+/* The first hundred bad rows by line are listed, then how many more:
+ * a repeat found after every row was read still comes first. */
+static void bad_rows_beyond_a_hundred_are_counted(void)
+{
+	const char *head = "in.csv:3: column response_id: response 'a' is already stored with different content\n"
+			   "in.csv:4: column overall: 9 is off the scale 1..5\n"
+			   "in.csv:6: column overall: 9 is off the scale 1..5\n";
+	const struct cmd_result *r;
+	struct strbuf csv;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	strbuf_init(&csv, 0);
+	strbuf_addstr(&csv, "response_id,submitted_at,agency,sector,overall\n"
+		      "a,2026-08-02,SO-XD,dat-dai,5\n"
+		      "a,2026-08-02,SO-XD,dat-dai,4\n");      /* line 3: a repeat with other content */
+	for (int i = 4; i <= 400; i++)   /* every other line off the scale: 199 of them, from line 4 */
+		strbuf_addf(&csv, "g%d,2026-08-02,SO-XD,dat-dai,%d\n", i, i % 2 ? 5 : 9);
+	CHECK(!csv.failed);
+	CHECK_INT(test_write("in.csv", strbuf_str(&csv)), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK(strncmp(r->err, head, strlen(head)) == 0);
+	CHECK_INT(count_lines_with(r->err, "is off the scale"), 99);
+	CHECK_CONTAINS(r->err, "in.csv:200: column overall: 9 is off the scale 1..5\n"
+		       "... and 100 more bad rows\n"
+		       "sipas: in.csv: 200 bad rows of 399; nothing imported (a file imports whole or not at all)\n");
+	CHECK(!strstr(r->err, "in.csv:202:"));
+	CHECK_INT(responses(), 0);
+	strbuf_release(&csv);
+}
+
+/* Run bin/sipas import of `path` and return its peak resident set in KiB
+ * (-1 when it did not exit 1, as a refused file does). */
+static long import_peak_kib(const char *path)
+{
+	const char *bin = getenv("SIPAS_BIN");
+	struct rusage ru;
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		freopen("/dev/null", "w", stderr);
+		freopen("/dev/null", "w", stdout);
+		execl(bin, bin, "import", "--form", "sipas-2017", path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 1)
+		return -1;
+	return ru.ru_maxrss;
+}
+
+/* A file of bad rows: n of them. */
+static int write_bad_rows(const char *path, long n)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (!fp)
+		return -1;
+	fputs("response_id,submitted_at,agency,sector,overall\n", fp);
+	for (long i = 0; i < n; i++)
+		fprintf(fp, "b%ld,2026-08-02,SO-XD,dat-dai,9\n", i);
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
+/* However many rows are bad, an import keeps the messages of a hundred:
+ * a hundred times more bad rows take no more memory. */
+static void bad_rows_keep_memory_bounded(void)
+{
+	long small, large;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	CHECK_INT(write_bad_rows("small.csv", 2000), 0);
+	CHECK_INT(write_bad_rows("large.csv", 200000), 0);
+	small = import_peak_kib("small.csv");
+	large = import_peak_kib("large.csv");
+	CHECK(small > 0 && large > 0);
+	if (large - small > 4096)
+		test_fail(__FILE__, __LINE__, "200000 bad rows peaked at %ld KiB, 2000 at %ld KiB", large, small);
+}
+
+/* Rows in a quarter already published are said so as soon as the first is
+ * read (before the rest of the file), once per quarter: they are stored,
+ * the public figures stay, and the notice gives the commands that
+ * republish. */
+static void a_published_quarter_is_said_at_once(void)
+{
+	const char *bin = getenv("SIPAS_BIN");
+	const char *notice = "sipas: <stdin>:2: sipas-2017 2026Q3 is published: this file's rows in it are "
+			     "stored, but the public figures do not change until you publish it again: "
+			     "sipas publish --withdraw --period 2026Q3 --form sipas-2017, then "
+			     "sipas publish --period 2026Q3 --form sipas-2017\n";
+	int in[2], status, seen = 0;
+	FILE *fp;
+	pid_t pid;
+	char *err;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	signal(SIGPIPE, SIG_IGN);
+	CHECK_INT(pipe(in), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		close(in[0]);
+		close(in[1]);
+		freopen("import.err", "w", stderr);
+		freopen("import.out", "w", stdout);
+		execl(bin, bin, "import", "--form", "sipas-2017", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	fp = fdopen(in[1], "w");
+	CHECK(fp);
+	fputs("response_id,submitted_at,agency,sector,overall\n"
+	      "late1,2026-09-30,SO-XD,dat-dai,5\n", fp);
+	/* more than the reader's first 64 KiB chunk, in an unpublished quarter */
+	for (int i = 0; i < 3000; i++)
+		fprintf(fp, "q%04d,2026-05-01,SO-XD,dat-dai,4\n", i);
+	fflush(fp);
+	/* the rest of the file is not written yet: the notice must come now */
+	for (int i = 0; i < 200 && !seen; i++) {
+		seen = test_file_contains("import.err", "2026Q3 is published");
+		if (!seen)
+			usleep(50000);
+	}
+	fputs("late2,2026-07-01,SO-XD,dat-dai,4\n"
+	      "early,2026-06-30,SO-XD,dat-dai,4\n", fp);
+	fclose(fp);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(seen);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	err = test_read("import.err");
+	CHECK(err);
+	CHECK_STR(err, notice);   /* once, and not for 2026Q2, which is not published */
+	free(err);
+	CHECK(test_file_contains("import.out", "3003 rows: 3003 imported"));
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE response_id IN ('late1', 'late2', 'early')"), 3);
+	/* a file with nothing in a published quarter says nothing */
+	CHECK_INT(test_write("in.csv", "response_id,submitted_at,agency,sector,overall\nq2,2026-05-01,SO-XD,dat-dai,5\n"), 0);
+	CHECK_STR(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->err, "");
+}
+
+/* A quarter published before it ended is published again with --early
+ * while it runs, and the notice says so. */
+static void a_quarter_published_early_is_republished_early(void)
+{
+	char today[16], quarter[32], csv[256], want[256];
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	vn_date(0, today);
+	snprintf(quarter, sizeof(quarter), "%.4sQ%d", today, (atoi(today + 5) - 1) / 3 + 1);
+	snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,overall\nt1,%s,SO-XD,dat-dai,5\n", today);
+	CHECK_INT(sipas_run(csv, "import", "--form", "sipas-2017", "-", NULL)->status, 0);
+	r = sipas_run(NULL, "publish", "--period", quarter, "--early", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,overall\nt2,%s,SO-XD,dat-dai,4\n", today);
+	r = sipas_run(csv, "import", "--form", "sipas-2017", "-", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(want, sizeof(want), "then sipas publish --period %s --form sipas-2017 --early\n", quarter);
+	CHECK_CONTAINS(r->err, want);
+	/* and the command works: withdraw, then publish again with the new row */
+	CHECK_INT(sipas_run(NULL, "publish", "--withdraw", "--period", quarter, "--form", "sipas-2017", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", quarter, "--form", "sipas-2017", "--early", NULL)->status, 0);
+}
+
 const struct test_case import_tests[] = {
 	{ "dates_from_2000_to_tomorrow", dates_from_2000_to_tomorrow },
 	{ "ids_and_dossiers_are_per_agency", ids_and_dossiers_are_per_agency },
@@ -717,5 +951,10 @@ const struct test_case import_tests[] = {
 	{ "excel_vietnam_files_import_the_same", excel_vietnam_files_import_the_same },
 	{ "excel_vietnam_values", excel_vietnam_values },
 	{ "other_encodings_refused", other_encodings_refused },
+	{ "every_bad_row_is_listed", every_bad_row_is_listed },
+	{ "bad_rows_beyond_a_hundred_are_counted", bad_rows_beyond_a_hundred_are_counted },
+	{ "bad_rows_keep_memory_bounded", bad_rows_keep_memory_bounded },
+	{ "a_published_quarter_is_said_at_once", a_published_quarter_is_said_at_once },
+	{ "a_quarter_published_early_is_republished_early", a_quarter_published_early_is_republished_early },
 	{ NULL, NULL }
 };
