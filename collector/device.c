@@ -12,6 +12,7 @@
 #include "../db/db.h"
 #include "../lib/intmap.h"
 #include "../lib/secret.h"
+#include "errors.h"
 
 #define SECRET_BYTES 32
 #define DEVICE_AUTH_MAX_CACHED 100000
@@ -133,22 +134,26 @@ int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struc
 	return rc;
 }
 
-/* Inside device_pair's transaction: check and spend the code, then give
- * its device a new secret. */
-static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *token, struct err *e)
+/* The device of a pairing code's hash, when the code may be used at `now`:
+ * *device_id and pub (its public id) are set.  ERR_INVALID, field "code",
+ * says why not.  A read: device_pair calls it before and inside its
+ * transaction. */
+static int pair_check(sqlite3 *db, const uint8_t *hash, int64_t now, long long *device_id,
+		      char pub[DEVICE_PUBLIC_ID_LEN + 1], struct err *e)
 {
-	uint8_t fresh[SECRET_HASH_BYTES];
 	sqlite3_stmt *st = NULL;
-	long long device_id = 0;
-	char pub[DEVICE_PUBLIC_ID_LEN + 1] = "";
 	int rc = db_prepare(db, "SELECT p.device_id, p.expires_at, p.used_at IS NOT NULL, "
 			    "d.revoked_at IS NOT NULL, d.public_id FROM pairings p "
 			    "JOIN devices d ON d.id = p.device_id WHERE p.code_hash = ?1", &st, e);
+	int step;
 
 	if (rc)
 		return rc;
 	sqlite3_bind_blob(st, 1, hash, SECRET_HASH_BYTES, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		rc = db_fail(db, e, "reading a pairing code");
+	} else if (step == SQLITE_DONE) {
 		rc = err_set_field(e, ERR_INVALID, "code", "unknown pairing code");
 	} else if (sqlite3_column_int(st, 2)) {
 		rc = err_set_field(e, ERR_INVALID, "code", "pairing code already used");
@@ -157,11 +162,24 @@ static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *toke
 	} else if (sqlite3_column_int(st, 3)) {
 		rc = err_set_field(e, ERR_INVALID, "code", "device revoked");
 	} else {
-		device_id = sqlite3_column_int64(st, 0);
-		snprintf(pub, sizeof(pub), "%s", (const char *)sqlite3_column_text(st, 4));
+		*device_id = sqlite3_column_int64(st, 0);
+		snprintf(pub, DEVICE_PUBLIC_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 4));
 	}
 	sqlite3_finalize(st);
-	st = NULL;
+	return rc;
+}
+
+/* Inside device_pair's transaction: check the code again (another request
+ * may have spent it since the first check), spend it, then give its
+ * device a new secret. */
+static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *token, struct err *e)
+{
+	uint8_t fresh[SECRET_HASH_BYTES];
+	sqlite3_stmt *st = NULL;
+	long long device_id = 0;
+	char pub[DEVICE_PUBLIC_ID_LEN + 1] = "";
+	int rc = pair_check(db, hash, now, &device_id, pub, e);
+
 	if (!rc)
 		rc = new_token(pub + 1, token, fresh, e);
 	if (!rc)
@@ -190,20 +208,27 @@ static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *toke
 int device_pair(sqlite3 *db, const char *code, int64_t now, char *token, struct err *e)
 {
 	uint8_t hash[SECRET_HASH_BYTES];
+	char pub[DEVICE_PUBLIC_ID_LEN + 1];
+	long long device_id;
 	int rc;
 
 	if (strlen(code) != DEVICE_PAIR_CODE_LEN || strspn(code, "0123456789abcdef") != DEVICE_PAIR_CODE_LEN)
 		return err_set_field(e, ERR_INVALID, "code", "unknown pairing code");
 	rc = secret_hash(code, DEVICE_PAIR_CODE_LEN, hash, e);
+	/* a read first: a code that cannot be used never waits for the lock */
+	if (!rc)
+		rc = pair_check(db, hash, now, &device_id, pub, e);
 	if (!rc)
 		rc = db_exec(db, "BEGIN IMMEDIATE", e);
-	if (rc)
-		return rc;
-	rc = pair_locked(db, hash, now, token, e);
+	if (!rc)
+		rc = pair_locked(db, hash, now, token, e);
 	if (!rc)
 		rc = db_exec(db, "COMMIT", e);
 	if (rc) {
-		db_exec(db, "ROLLBACK", NULL);
+		if (rc == ERR_DB && (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY)
+			rc = err_set(e, COL_ERR_BUSY, "the database is locked by another process: retry later");
+		if (!sqlite3_get_autocommit(db))
+			db_exec(db, "ROLLBACK", NULL);
 		secret_wipe(token, DEVICE_TOKEN_LEN + 1);
 	}
 	return rc;

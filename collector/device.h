@@ -61,7 +61,9 @@ int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struc
  * transaction of its own: the code is spent, the device's secret replaced
  * (an older token stops working) and paired_at set.  token gets
  * DEVICE_TOKEN_LEN + 1 bytes.  ERR_INVALID, field "code", when the code is
- * unknown, used or expired, or its device revoked. */
+ * unknown, used or expired, or its device revoked: found by a read, before
+ * the write lock is asked for, so only a good code waits for it (as long as
+ * db's busy timeout; COL_ERR_BUSY, nothing changed, when it ran out). */
 int device_pair(sqlite3 *db, const char *code, int64_t now, char *token, struct err *e);
 
 /* 1 if kiosk d may post ratings for sector_id.  Can't fail. */

@@ -144,6 +144,10 @@ static struct reader_state *reader_state(struct col_app *app, struct err *e)
 		reader_close(r);
 		return NULL;
 	}
+	/* The only write on this connection is a good pairing code's
+	 * (device_pair): it waits for another process's write lock no longer
+	 * than a post does at the writer, then is answered 503 busy. */
+	sqlite3_busy_timeout(r->db, (int)(COL_WRITER_BUSY_SECONDS * 1000));
 	if (device_auth_new(r->db, COL_DEVICE_RECHECK_SECONDS, &r->auth, e) != 0) {
 		reader_close(r);
 		return NULL;

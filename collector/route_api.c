@@ -22,7 +22,9 @@
 #include "request.h"
 
 /* POST /api/pair {"code"}: a tablet opening its one-time pairing link gets
- * its device token.  Failed attempts spend the address's allowance. */
+ * its device token.  Every attempt has spent the address's allowance
+ * (col_precheck); an unknown, used or expired code is refused from a read,
+ * and only a good one takes the write lock. */
 void col_handle_pair(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			const char *tail)
 {
@@ -46,10 +48,10 @@ void col_handle_pair(struct col_app *app, const struct col_request *req, struct 
 		goto out;
 	}
 	if (device_pair(db, json_string_value(code), (int64_t)time(NULL), token, &e) != 0) {
-		if (e.code != ERR_INVALID)
-			col_reply_err(app, reply, &e);
-		else if (!col_rate_limited(app, &app->address_limit, req->client, req, reply))
+		if (e.code == ERR_INVALID)
 			col_reply_error(app, reply, COL_E_UNAUTHORIZED, e.text, "code");
+		else
+			col_reply_err(app, reply, &e);
 		goto out;
 	}
 	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s}", "token", token));
