@@ -60,9 +60,33 @@ static int add_sectors(sqlite3 *db, long long id, const struct device_spec *spec
 	return rc;
 }
 
+/* A kiosk's form: loaded, and without elements (docs/collector.md). */
+static int check_kiosk_form(sqlite3 *db, const char *form, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "SELECT coalesce(json_array_length(json, '$.elements'), 0) FROM forms "
+			    "WHERE code = ?1", &st, e);
+	int step;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = db_fail(db, e, "reading a form");
+	else if (step == SQLITE_DONE)
+		rc = err_set_field(e, ERR_INVALID, "form", "unknown form '%s'", form);
+	else if (sqlite3_column_int64(st, 0) > 0)
+		rc = err_set_field(e, ERR_INVALID, "form", "form %s rates service elements, as a survey does: "
+				   "its ratings come from signed links and imports, not from a kiosk", form);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long long *id,
 	       struct err *e)
 {
+	const char *form = spec->form ? spec->form : DEVICE_KIOSK_FORM;
 	uint8_t pub[6], hash[SECRET_HASH_BYTES];
 	char pub_hex[13];
 	sqlite3_stmt *st = NULL;
@@ -70,14 +94,16 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
 
 	if (!spec->counter || !*spec->counter || strlen(spec->counter) > 100)
 		return err_set_field(e, ERR_INVALID, "counter", "--counter must be 1 to 100 characters");
-	rc = secret_random(pub, sizeof(pub), e);
+	rc = kiosk ? check_kiosk_form(db, form, e) : 0;
+	if (!rc)
+		rc = secret_random(pub, sizeof(pub), e);
 	if (!rc) {
 		secret_hex(pub, sizeof(pub), pub_hex);
 		rc = new_token(pub_hex, token, hash, e);
 	}
 	if (!rc)
 		rc = db_prepare(db, "INSERT INTO devices(public_id, role, agency_id, counter, secret_hash, "
-				"created_at) VALUES (?1, ?2, (SELECT id FROM agencies WHERE code = ?3), ?4, ?5, ?6)",
+				"created_at, form) VALUES (?1, ?2, (SELECT id FROM agencies WHERE code = ?3), ?4, ?5, ?6, ?7)",
 				&st, e);
 	if (rc)
 		goto out;
@@ -90,6 +116,10 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
 	sqlite3_bind_text(st, 4, spec->counter, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, hash, sizeof(hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+	if (kiosk)
+		sqlite3_bind_text(st, 7, form, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		if (kiosk && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_CHECK)
 			rc = err_set_field(e, ERR_INVALID, "agency", "unknown agency '%s'",
@@ -266,7 +296,7 @@ static const char device_columns[] =
 	"SELECT d.id, d.public_id, d.role, coalesce(d.agency_id, 0), coalesce(a.code, ''), d.counter, "
 	"d.created_at, coalesce(d.revoked_at, 0), d.secret_hash, "
 	"(SELECT group_concat(sector_id) FROM device_sectors s WHERE s.device_id = d.id), "
-	"coalesce(d.paired_at, 0), coalesce(d.last_post_at, 0) FROM devices d "
+	"coalesce(d.paired_at, 0), coalesce(d.last_post_at, 0), coalesce(d.form, '') FROM devices d "
 	"LEFT JOIN agencies a ON a.id = d.agency_id ";
 
 static void read_row(sqlite3_stmt *st, struct device_info *d)
@@ -288,6 +318,7 @@ static void read_row(sqlite3_stmt *st, struct device_info *d)
 	}
 	d->paired_at = sqlite3_column_int64(st, 10);
 	d->last_post_at = sqlite3_column_int64(st, 11);
+	snprintf(d->form, sizeof(d->form), "%s", (const char *)sqlite3_column_text(st, 12));
 }
 
 int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), void *arg,

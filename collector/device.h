@@ -20,6 +20,7 @@
 #define DEVICE_MAX_SECTORS 16
 #define DEVICE_PAIR_CODE_LEN 40             /* hex of 160 random bits */
 #define DEVICE_PAIR_SECONDS (15 * 60)
+#define DEVICE_KIOSK_FORM "kiosk-2018"    /* a kiosk's form unless `device add --form` says */
 
 enum device_role { DEVICE_KIOSK = 1, DEVICE_ADMIN = 2 };
 
@@ -30,6 +31,7 @@ struct device_info {
 	long long agency_id;      /* kiosks; 0 for admin */
 	char agency[64];          /* agency code, "" for admin */
 	char counter[128];
+	char form[64];            /* kiosks: the one form it posts; "" for admin */
 	long long sector_ids[DEVICE_MAX_SECTORS];   /* kiosks: the sectors it serves */
 	size_t n_sectors;                           /* 0: any (kiosks added before sectors) */
 	long long created_at, revoked_at;   /* revoked_at 0 = active */
@@ -43,11 +45,15 @@ struct device_spec {
 	const char *const *sectors;   /* kiosks: 1 to DEVICE_MAX_SECTORS registry codes */
 	size_t n_sectors;
 	const char *counter;          /* 1 to 100 bytes */
+	const char *form;             /* kiosks: a loaded form without elements; NULL: DEVICE_KIOSK_FORM */
 };
 
 /* Create a credential inside the caller's transaction.  token gets the
  * token (DEVICE_TOKEN_LEN + 1 bytes), *id the device id.  ERR_INVALID names
- * the option at fault (agency, sector, counter). */
+ * the option at fault (agency, sector, counter, form).  A kiosk's form
+ * must be loaded and ask no service elements: those are the survey's,
+ * which counts in the SIPAS index and comes from signed links and
+ * imports. */
 int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long long *id,
 	       struct err *e);
 

@@ -78,7 +78,7 @@ void col_handle_kiosk(struct col_app *app, const struct col_request *req, struct
 	col_reply_json(reply, MHD_HTTP_OK,
 		   json_pack("{s:{s:s, s:s}, s:s, s:o, s:s}", "agency", "code", dev->agency, "name",
 			     agency ? agency->name : dev->agency, "counter", dev->counter, "sectors", sectors,
-			     "form", COL_KIOSK_FORM));
+			     "form", dev->form));
 	col_catalog_release(cat);
 }
 
