@@ -719,7 +719,11 @@ static void sighup_reloads_forms_and_registry_without_dropping_requests(void)
 	CHECK_INT(copy_shipped("forms/registry/sectors.csv", "newreg/sectors.csv", NULL, NULL, ""), 0);
 	CHECK_INT(copy_shipped("forms/registry/targets.csv", "newreg/targets.csv", NULL, NULL, ""), 0);
 	CHECK_INT(sipas_run(NULL, "init", "--forms", "newforms", "--registry", "newreg", NULL)->status, 0);
-	CHECK_INT(add_device("P-MOI", moi), 0);
+	/* the new agency's kiosk posts the new form */
+	r = sipas_run(NULL, "device", "add", "--agency", "P-MOI", "--counter", "Quầy 1", "--sector", "dat-dai",
+		      "--form", "kiosk-2026", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(moi, sizeof(moi), "%.*s", (int)strcspn(r->out, "\n"), r->out);
 	/* until SIGHUP the server serves what it loaded at start */
 	CHECK_INT(get(&st, "/api/forms/kiosk-2026", NULL, &h), 404);
 	free(h.body);
@@ -767,6 +771,7 @@ static long long whole_period_n(const char *text)
 {
 	json_t *doc = json_loads(text, 0, NULL);
 	json_t *all = json_array_get(json_object_get(doc, "groups"), 0);
+	const struct cmd_result *r;
 	long long n = all ? json_integer_value(json_object_get(all, "n")) : -1;
 
 	json_decref(doc);
