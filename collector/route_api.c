@@ -160,6 +160,17 @@ void col_handle_scores(struct col_app *app, const struct col_request *req,
 		col_reply_error(app, reply, COL_E_INVALID, e.text, "by");
 		return;
 	}
+	if (form_id) {
+		struct col_catalog *cat = col_app_catalog(app);
+		int known = col_catalog_form(cat, form_id) != NULL;
+
+		col_catalog_release(cat);
+		if (!known) {
+			err_set(&e, ERR_INVALID, "unknown form '%.64s'", form_id);
+			col_reply_error(app, reply, COL_E_INVALID, e.text, "form");
+			return;
+		}
+	}
 	strbuf_reset(&reply->body);
 	db = col_reader_kept(app, COL_KEPT_PUBLISHED_STAMP, &stamp_kept, &e);
 	if (!db || col_scores_cache_reply(app->scores_cache, db, stamp_kept, form_id ? form_id : "sipas-2017",

@@ -340,6 +340,67 @@ static void phone_links(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT channel FROM responses"), 2);
 }
 
+/* A link's expiry is read only as it was signed (digits, no sign, no
+ * leading zero, no more than the largest expiry a link may carry):
+ * another spelling of the same number, or one strtoll would clamp, is
+ * refused before the signature is checked. */
+static void a_link_expiry_is_taken_only_as_signed(void)
+{
+	/* each spelling is a prefix and a suffix around the signed number */
+	static const char *const spellings[][2] = { { "+", "" }, { "0", "" }, { " ", "" }, { "", " " },
+						    { "", ".0" } };
+	struct setup st;
+	struct http_result h;
+	char sig[LINK_SIG_HEX + 1], path[512], exp_s[64];
+	long long exp = (long long)time(NULL) + 86400;
+	const char *body = "{\"response_id\":\"x1\",\"form\":\"sipas-2017\",\"agency\":\"SO-XD\",\"sector\":\"xay-dung\","
+			   "\"submitted_at\":\"2026-08-03T10:00:00+07:00\",\"dossier_code\":\"HS-9\","
+			   "\"answers\":{\"overall\":5}}";
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	CHECK_INT(sign("HS-9", exp, sig), 0);
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		char spelled[64];
+
+		snprintf(spelled, sizeof(spelled), "%s%lld%s", spellings[i][0], exp, spellings[i][1]);
+		/* as a query value: '+' and ' ' must be escaped to arrive as such */
+		snprintf(exp_s, sizeof(exp_s), "%s", spelled);
+		for (char *c = exp_s; *c; c++)
+			if (*c == '+' || *c == ' ') {
+				memmove(c + 3, c + 1, strlen(c + 1) + 1);
+				c[1] = '2';
+				c[2] = *c == '+' ? 'B' : '0';
+				c[0] = '%';
+			}
+		snprintf(path, sizeof(path), "/api/responses?form=sipas-2017&agency=SO-XD&sector=xay-dung"
+			 "&dossier=HS-9&exp=%s&sig=%s", exp_s, sig);
+		if (post(&st, path, NULL, body, &h) != 401)
+			test_fail(__FILE__, __LINE__, "exp=%s: %ld %s", exp_s, h.status, h.body);
+		CHECK_INT(h.status, 401);
+		CHECK_CONTAINS(h.body, "\"field\":\"exp\"");
+		free(h.body);
+	}
+	/* past what strtoll holds: it would read LLONG_MAX, whose link is valid */
+	CHECK_INT(sign("HS-9", 9223372036854775807LL, sig), 0);
+	snprintf(path, sizeof(path), "/api/responses?form=sipas-2017&agency=SO-XD&sector=xay-dung"
+		 "&dossier=HS-9&exp=99999999999999999999&sig=%s", sig);
+	CHECK_INT(post(&st, path, NULL, body, &h), 401);
+	CHECK_CONTAINS(h.body, "\"field\":\"exp\"");
+	free(h.body);
+	snprintf(path, sizeof(path), "/s/sipas-2017?agency=SO-XD&sector=xay-dung&dossier=HS-9"
+		 "&exp=9223372036854775807&sig=%s", sig);
+	CHECK_INT(get(&st, path, NULL, &h), 403);
+	free(h.body);
+	/* the canonical spelling is taken */
+	CHECK_INT(sign("HS-9", exp, sig), 0);
+	snprintf(path, sizeof(path), "/api/responses?form=sipas-2017&agency=SO-XD&sector=xay-dung"
+		 "&dossier=HS-9&exp=%lld&sig=%s", exp, sig);
+	CHECK_INT(post(&st, path, NULL, body, &h), 201);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(stored(), 1);
+}
+
 static void batches(void)
 {
 	struct setup st;
@@ -706,6 +767,7 @@ static void sighup_reloads_forms_and_registry_without_dropping_requests(void)
 	struct setup st;
 	struct http_result h;
 	char moi[128];
+	const struct cmd_result *r;
 	int hups = 0, status;
 	pid_t client;
 
@@ -771,7 +833,6 @@ static long long whole_period_n(const char *text)
 {
 	json_t *doc = json_loads(text, 0, NULL);
 	json_t *all = json_array_get(json_object_get(doc, "groups"), 0);
-	const struct cmd_result *r;
 	long long n = all ? json_integer_value(json_object_get(all, "n")) : -1;
 
 	json_decref(doc);
@@ -924,6 +985,35 @@ static void a_published_quarter_serves_its_report(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published_files"), 0);
 }
 
+/* In a published quarter, a file it does not have is "no such file", and
+ * /api/scores of a form that does not exist says so: neither is "not
+ * published". */
+static void unknown_files_and_forms_are_named_as_such(void)
+{
+	struct setup st;
+	struct http_result h;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(test_server_start(&st.s, "sipas.db", NULL), 0);
+	CHECK_INT(get(&st, "/results/2026Q3/INDEX.HTML", NULL, &h), 404);
+	CHECK_CONTAINS(h.body, "no such file");
+	free(h.body);
+	CHECK_INT(get(&st, "/results/2026Q2/index.html", NULL, &h), 404);
+	CHECK_CONTAINS(h.body, "not published");
+	free(h.body);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=../..", NULL, &h), 400);
+	CHECK_CONTAINS(h.body, "unknown form");
+	CHECK_CONTAINS(h.body, "\"field\":\"form\"");
+	free(h.body);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018", NULL, &h), 404);
+	CHECK_CONTAINS(h.body, "not published");
+	free(h.body);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=sipas-2017", NULL, &h), 200);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+}
+
 /* The report's trend shows a published quarter with the figures it was
  * published with, not what late responses made of it since. */
 static void the_trend_shows_published_quarters_as_published(void)
@@ -964,6 +1054,8 @@ const struct test_case collector_tests[] = {
 	{ "published_scores_are_gzipped_for_who_takes_it", published_scores_are_gzipped_for_who_takes_it },
 	{ "a_published_quarter_serves_its_report", a_published_quarter_serves_its_report },
 	{ "the_trend_shows_published_quarters_as_published", the_trend_shows_published_quarters_as_published },
+	{ "unknown_files_and_forms_are_named_as_such", unknown_files_and_forms_are_named_as_such },
+	{ "a_link_expiry_is_taken_only_as_signed", a_link_expiry_is_taken_only_as_signed },
 	{ "batches", batches },
 	{ "rate_limits", rate_limits },
 	{ "rate_limit_table_evicts_the_least_recently_used", rate_limit_table_evicts_the_least_recently_used },
