@@ -6,12 +6,16 @@
  * TLS, and a kill -9 under 16 concurrent clients after which every
  * acknowledged rating is still there.
  */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -399,6 +403,111 @@ static void a_link_expiry_is_taken_only_as_signed(void)
 	free(h.body);
 	CHECK_INT(test_server_stop(&st.s), 0);
 	CHECK_INT(stored(), 1);
+}
+
+/* Send `request` as it is on a new connection to s and read what comes
+ * back until the server closes it or `ms` pass: the bytes read, in out (n
+ * bytes, NUL-terminated); -1 when the server did not close within ms. */
+static long raw_exchange(const struct test_server *s, const char *request, int ms, char *out, size_t n)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	struct timespec t0, t;
+	size_t got = 0;
+	long result = -1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	out[0] = '\0';
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    send(fd, request, strlen(request), MSG_NOSIGNAL) != (ssize_t)strlen(request))
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long left;
+		ssize_t r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) != 1)
+			break;
+		r = read(fd, out + got, n - 1 - got);
+		if (r <= 0) {
+			result = (long)got;
+			break;
+		}
+		got += (size_t)r;
+		out[got] = '\0';
+		if (got == n - 1)
+			break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return result;
+}
+
+/* A request target or header block over the collector's limits gets the
+ * collector's own 414 or 431, with its headers and a JSON body, at once;
+ * one with more query parameters than libmicrohttpd can list is closed at
+ * once instead of held until the idle timeout. */
+static void oversized_requests_are_answered_at_once(void)
+{
+	struct setup st;
+	struct strbuf req;
+	char *reply = malloc(65536);
+
+	CHECK(reply);
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	strbuf_init(&req, 0);
+	/* 500 query parameters */
+	strbuf_addstr(&req, "GET /api/scores?period=2026Q3");
+	for (int i = 0; i < 500; i++)
+		strbuf_addf(&req, "&a%d=%d", i, i);
+	strbuf_addstr(&req, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	CHECK(raw_exchange(&st.s, strbuf_str(&req), 5000, reply, 65536) > 0);
+	CHECK_CONTAINS(reply, "HTTP/1.1 414 ");
+	CHECK_CONTAINS(reply, "X-Content-Type-Options: nosniff");
+	CHECK_CONTAINS(reply, "Content-Security-Policy: default-src 'self'");
+	CHECK_CONTAINS(reply, "{\"error\":{\"code\":\"uri_too_long\"");
+	/* a request target of 12 KiB */
+	strbuf_reset(&req);
+	strbuf_addstr(&req, "GET /api/forms/");
+	for (int i = 0; i < 12 * 1024; i++)
+		strbuf_addch(&req, 'a');
+	strbuf_addstr(&req, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	CHECK(raw_exchange(&st.s, strbuf_str(&req), 5000, reply, 65536) > 0);
+	CHECK_CONTAINS(reply, "HTTP/1.1 414 ");
+	CHECK_CONTAINS(reply, "\"code\":\"uri_too_long\"");
+	/* 200 header fields */
+	strbuf_reset(&req);
+	strbuf_addstr(&req, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+	for (int i = 0; i < 200; i++)
+		strbuf_addf(&req, "X-Field-%d: %d\r\n", i, i);
+	strbuf_addstr(&req, "\r\n");
+	CHECK(raw_exchange(&st.s, strbuf_str(&req), 5000, reply, 65536) > 0);
+	CHECK_CONTAINS(reply, "HTTP/1.1 431 ");
+	CHECK_CONTAINS(reply, "X-Content-Type-Options: nosniff");
+	CHECK_CONTAINS(reply, "\"code\":\"headers_too_large\"");
+	/* more parameters than libmicrohttpd can list in a connection's memory */
+	strbuf_reset(&req);
+	strbuf_addstr(&req, "GET /healthz?");
+	for (int i = 0; i < 6000; i++)
+		strbuf_addstr(&req, "a&");
+	strbuf_addstr(&req, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	CHECK(raw_exchange(&st.s, strbuf_str(&req), 5000, reply, 65536) >= 0);
+	strbuf_release(&req);
+	free(reply);
+	/* and the server goes on */
+	{
+		struct http_result h;
+
+		CHECK_INT(get(&st, "/healthz", NULL, &h), 200);
+		free(h.body);
+	}
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK(test_file_contains("server.log", "GET /api/scores 414 "));
+	CHECK(test_file_contains("server.log", "more query parameters than"));
 }
 
 static void batches(void)
@@ -1056,6 +1165,7 @@ const struct test_case collector_tests[] = {
 	{ "the_trend_shows_published_quarters_as_published", the_trend_shows_published_quarters_as_published },
 	{ "unknown_files_and_forms_are_named_as_such", unknown_files_and_forms_are_named_as_such },
 	{ "a_link_expiry_is_taken_only_as_signed", a_link_expiry_is_taken_only_as_signed },
+	{ "oversized_requests_are_answered_at_once", oversized_requests_are_answered_at_once },
 	{ "batches", batches },
 	{ "rate_limits", rate_limits },
 	{ "rate_limit_table_evicts_the_least_recently_used", rate_limit_table_evicts_the_least_recently_used },
