@@ -502,7 +502,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		log_field(st->path, sizeof(st->path), strncmp(url, "/pair/", 6) == 0 ? "/pair/-" : url);
 		st->route = -1;
 		*con_cls = st;
-		strbuf_init(&st->body, 0);
+		/* (st->body, zeroed, is empty: the request is answered unread) */
 		over = oversized_request(conn, url, why, sizeof(why));
 		if (over != COL_E_COUNT) {
 			col_reply_error(app, &reply, over, why, NULL);
