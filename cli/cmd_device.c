@@ -15,7 +15,7 @@
 
 const char cmd_device_usage[] =
 	"usage: sipas device add --agency CODE --counter NAME --sector CODE [--sector CODE ...]\n"
-	"                        [--pin PIN] [--pair [--base URL] [--svg FILE]] [--db PATH]\n"
+	"                        [--form CODE] [--pin PIN] [--pair [--base URL] [--svg FILE]] [--db PATH]\n"
 	"   or: sipas device add --admin --counter NAME [--db PATH]\n"
 	"   or: sipas device pair ID [--pin PIN] [--base URL] [--svg FILE] [--db PATH]\n"
 	"   or: sipas device list [--db PATH]\n"
@@ -37,6 +37,8 @@ const char cmd_device_usage[] =
 	"  --sector CODE   a sector the counter serves (repeat for several; the officer\n"
 	"                  picks one on the tablet)\n"
 	"  --counter NAME  where the device is (e.g. \"Quầy 3, Bộ phận Một cửa\")\n"
+	"  --form CODE     the one form the kiosk posts (default kiosk-2018); not a survey\n"
+	"                  (sipas-2017), which comes from signed links and imports\n"
 	"  --pin PIN       the kiosk's staff PIN, 6 digits (default: a random one)\n"
 	"  --pair          print a pairing link instead of the token\n"
 	"  --base URL      the collector's address as the tablet reaches it (default\n"
@@ -220,6 +222,7 @@ int cmd_device(int argc, char **argv)
 		{ "agency", required_argument, NULL, 'a' },
 		{ "sector", required_argument, NULL, 's' },
 		{ "counter", required_argument, NULL, 'c' },
+		{ "form", required_argument, NULL, 'f' },
 		{ "pair", no_argument, NULL, 'p' },
 		{ "pin", required_argument, NULL, 'P' },
 		{ "base", required_argument, NULL, 'b' },
@@ -231,7 +234,7 @@ int cmd_device(int argc, char **argv)
 	const char *db_opt = NULL, *base = NULL, *svg = NULL, *pin = NULL, *action;
 	const char *sectors[DEVICE_MAX_SECTORS];
 	char public_url[CLI_URL_MAX];
-	struct device_spec spec = { DEVICE_KIOSK, NULL, sectors, 0, NULL };
+	struct device_spec spec = { DEVICE_KIOSK, NULL, sectors, 0, NULL, NULL };
 	sqlite3 *db = NULL;
 	long long id;
 	struct err e;
@@ -248,6 +251,7 @@ int cmd_device(int argc, char **argv)
 			sectors[spec.n_sectors++] = optarg;
 			break;
 		case 'c': spec.counter = optarg; break;
+		case 'f': spec.form = optarg; break;
 		case 'p': pair = 1; break;
 		case 'P': pin = optarg; break;
 		case 'b': base = optarg; break;
@@ -265,8 +269,8 @@ int cmd_device(int argc, char **argv)
 	if (strcmp(action, "add") == 0) {
 		if (optind + 1 != argc || !spec.counter || admin == !!spec.agency)
 			return cli_usage_error("device", "add takes --counter and either --agency or --admin");
-		if (admin && (spec.n_sectors || pair || pin))
-			return cli_usage_error("device", "an admin token has no --sector, --pin or --pair");
+		if (admin && (spec.n_sectors || pair || pin || spec.form))
+			return cli_usage_error("device", "an admin token has no --sector, --form, --pin or --pair");
 		if (!admin && spec.n_sectors == 0)
 			return cli_usage_error("device", "a kiosk needs --sector (the sectors its counter serves)");
 		if ((base || svg) && !pair)

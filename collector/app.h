@@ -27,7 +27,6 @@
 #define COL_MAX_BODY (64 * 1024)          /* docs/collector.md */
 #define COL_MAX_BATCH_BODY (1024 * 1024)  /* up to 500 queued ratings */
 #define COL_MAX_BATCH 500
-#define COL_KIOSK_FORM "kiosk-2018"    /* what the kiosk page asks */
 
 #define COL_DEFAULT_MAX_AGE_DAYS 30   /* sipas serve --max-age */
 #define COL_DEFAULT_MIN_FREE ((uint64_t)256 << 20)  /* sipas serve --min-free */

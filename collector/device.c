@@ -13,6 +13,7 @@
 #include "../db/db.h"
 #include "../lib/intmap.h"
 #include "../lib/secret.h"
+#include "errors.h"
 
 #define SECRET_BYTES 32
 #define DEVICE_AUTH_MAX_CACHED 100000
@@ -60,9 +61,33 @@ static int add_sectors(sqlite3 *db, long long id, const struct device_spec *spec
 	return rc;
 }
 
+/* A kiosk's form: loaded, and without elements (docs/collector.md). */
+static int check_kiosk_form(sqlite3 *db, const char *form, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "SELECT coalesce(json_array_length(json, '$.elements'), 0) FROM forms "
+			    "WHERE code = ?1", &st, e);
+	int step;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, form, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = db_fail(db, e, "reading a form");
+	else if (step == SQLITE_DONE)
+		rc = err_set_field(e, ERR_INVALID, "form", "unknown form '%s'", form);
+	else if (sqlite3_column_int64(st, 0) > 0)
+		rc = err_set_field(e, ERR_INVALID, "form", "form %s rates service elements, as a survey does: "
+				   "its ratings come from signed links and imports, not from a kiosk", form);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long long *id,
 	       struct err *e)
 {
+	const char *form = spec->form ? spec->form : DEVICE_KIOSK_FORM;
 	uint8_t pub[6], hash[SECRET_HASH_BYTES];
 	char pub_hex[13];
 	sqlite3_stmt *st = NULL;
@@ -70,14 +95,16 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
 
 	if (!spec->counter || !*spec->counter || strlen(spec->counter) > 100)
 		return err_set_field(e, ERR_INVALID, "counter", "--counter must be 1 to 100 characters");
-	rc = secret_random(pub, sizeof(pub), e);
+	rc = kiosk ? check_kiosk_form(db, form, e) : 0;
+	if (!rc)
+		rc = secret_random(pub, sizeof(pub), e);
 	if (!rc) {
 		secret_hex(pub, sizeof(pub), pub_hex);
 		rc = new_token(pub_hex, token, hash, e);
 	}
 	if (!rc)
 		rc = db_prepare(db, "INSERT INTO devices(public_id, role, agency_id, counter, secret_hash, "
-				"created_at) VALUES (?1, ?2, (SELECT id FROM agencies WHERE code = ?3), ?4, ?5, ?6)",
+				"created_at, form) VALUES (?1, ?2, (SELECT id FROM agencies WHERE code = ?3), ?4, ?5, ?6, ?7)",
 				&st, e);
 	if (rc)
 		goto out;
@@ -90,6 +117,10 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
 	sqlite3_bind_text(st, 4, spec->counter, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, hash, sizeof(hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+	if (kiosk)
+		sqlite3_bind_text(st, 7, form, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		if (kiosk && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_CHECK)
 			rc = err_set_field(e, ERR_INVALID, "agency", "unknown agency '%s'",
@@ -150,22 +181,26 @@ int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struc
 	return rc;
 }
 
-/* Inside device_pair's transaction: check and spend the code, then give
- * its device a new secret. */
-static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *token, struct err *e)
+/* The device of a pairing code's hash, when the code may be used at `now`:
+ * *device_id and pub (its public id) are set.  ERR_INVALID, field "code",
+ * says why not.  A read: device_pair calls it before and inside its
+ * transaction. */
+static int pair_check(sqlite3 *db, const uint8_t *hash, int64_t now, long long *device_id,
+		      char pub[DEVICE_PUBLIC_ID_LEN + 1], struct err *e)
 {
-	uint8_t fresh[SECRET_HASH_BYTES];
 	sqlite3_stmt *st = NULL;
-	long long device_id = 0;
-	char pub[DEVICE_PUBLIC_ID_LEN + 1] = "";
 	int rc = db_prepare(db, "SELECT p.device_id, p.expires_at, p.used_at IS NOT NULL, "
 			    "d.revoked_at IS NOT NULL, d.public_id FROM pairings p "
 			    "JOIN devices d ON d.id = p.device_id WHERE p.code_hash = ?1", &st, e);
+	int step;
 
 	if (rc)
 		return rc;
 	sqlite3_bind_blob(st, 1, hash, SECRET_HASH_BYTES, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		rc = db_fail(db, e, "reading a pairing code");
+	} else if (step == SQLITE_DONE) {
 		rc = err_set_field(e, ERR_INVALID, "code", "unknown pairing code");
 	} else if (sqlite3_column_int(st, 2)) {
 		rc = err_set_field(e, ERR_INVALID, "code", "pairing code already used");
@@ -174,11 +209,24 @@ static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *toke
 	} else if (sqlite3_column_int(st, 3)) {
 		rc = err_set_field(e, ERR_INVALID, "code", "device revoked");
 	} else {
-		device_id = sqlite3_column_int64(st, 0);
-		snprintf(pub, sizeof(pub), "%s", (const char *)sqlite3_column_text(st, 4));
+		*device_id = sqlite3_column_int64(st, 0);
+		snprintf(pub, DEVICE_PUBLIC_ID_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 4));
 	}
 	sqlite3_finalize(st);
-	st = NULL;
+	return rc;
+}
+
+/* Inside device_pair's transaction: check the code again (another request
+ * may have spent it since the first check), spend it, then give its
+ * device a new secret. */
+static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *token, struct err *e)
+{
+	uint8_t fresh[SECRET_HASH_BYTES];
+	sqlite3_stmt *st = NULL;
+	long long device_id = 0;
+	char pub[DEVICE_PUBLIC_ID_LEN + 1] = "";
+	int rc = pair_check(db, hash, now, &device_id, pub, e);
+
 	if (!rc)
 		rc = new_token(pub + 1, token, fresh, e);
 	if (!rc)
@@ -207,20 +255,27 @@ static int pair_locked(sqlite3 *db, const uint8_t *hash, int64_t now, char *toke
 int device_pair(sqlite3 *db, const char *code, int64_t now, char *token, struct err *e)
 {
 	uint8_t hash[SECRET_HASH_BYTES];
+	char pub[DEVICE_PUBLIC_ID_LEN + 1];
+	long long device_id;
 	int rc;
 
 	if (strlen(code) != DEVICE_PAIR_CODE_LEN || strspn(code, "0123456789abcdef") != DEVICE_PAIR_CODE_LEN)
 		return err_set_field(e, ERR_INVALID, "code", "unknown pairing code");
 	rc = secret_hash(code, DEVICE_PAIR_CODE_LEN, hash, e);
+	/* a read first: a code that cannot be used never waits for the lock */
+	if (!rc)
+		rc = pair_check(db, hash, now, &device_id, pub, e);
 	if (!rc)
 		rc = db_exec(db, "BEGIN IMMEDIATE", e);
-	if (rc)
-		return rc;
-	rc = pair_locked(db, hash, now, token, e);
+	if (!rc)
+		rc = pair_locked(db, hash, now, token, e);
 	if (!rc)
 		rc = db_exec(db, "COMMIT", e);
 	if (rc) {
-		db_exec(db, "ROLLBACK", NULL);
+		if (rc == ERR_DB && (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY)
+			rc = err_set(e, COL_ERR_BUSY, "the database is locked by another process: retry later");
+		if (!sqlite3_get_autocommit(db))
+			db_exec(db, "ROLLBACK", NULL);
 		secret_wipe(token, DEVICE_TOKEN_LEN + 1);
 	}
 	return rc;
@@ -422,7 +477,7 @@ static const char device_columns[] =
 	"SELECT d.id, d.public_id, d.role, coalesce(d.agency_id, 0), coalesce(a.code, ''), d.counter, "
 	"d.created_at, coalesce(d.revoked_at, 0), d.secret_hash, "
 	"(SELECT group_concat(sector_id) FROM device_sectors s WHERE s.device_id = d.id), "
-	"coalesce(d.paired_at, 0), coalesce(d.last_post_at, 0) FROM devices d "
+	"coalesce(d.paired_at, 0), coalesce(d.last_post_at, 0), coalesce(d.form, '') FROM devices d "
 	"LEFT JOIN agencies a ON a.id = d.agency_id ";
 
 static void read_row(sqlite3_stmt *st, struct device_info *d)
@@ -444,6 +499,7 @@ static void read_row(sqlite3_stmt *st, struct device_info *d)
 	}
 	d->paired_at = sqlite3_column_int64(st, 10);
 	d->last_post_at = sqlite3_column_int64(st, 11);
+	snprintf(d->form, sizeof(d->form), "%s", (const char *)sqlite3_column_text(st, 12));
 }
 
 int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), void *arg,

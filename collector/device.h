@@ -25,6 +25,7 @@
 #define DEVICE_PIN_DIGITS 6
 #define DEVICE_PIN_TRIES 5                 /* wrong tries in a row that lock the PIN */
 #define DEVICE_PIN_LOCK_SECONDS (5 * 60)
+#define DEVICE_KIOSK_FORM "kiosk-2018"    /* a kiosk's form unless `device add --form` says */
 
 enum device_role { DEVICE_KIOSK = 1, DEVICE_ADMIN = 2 };
 
@@ -35,6 +36,7 @@ struct device_info {
 	long long agency_id;      /* kiosks; 0 for admin */
 	char agency[64];          /* agency code, "" for admin */
 	char counter[128];
+	char form[64];            /* kiosks: the one form it posts; "" for admin */
 	long long sector_ids[DEVICE_MAX_SECTORS];   /* kiosks: the sectors it serves */
 	size_t n_sectors;                           /* 0: any (kiosks added before sectors) */
 	long long created_at, revoked_at;   /* revoked_at 0 = active */
@@ -48,11 +50,15 @@ struct device_spec {
 	const char *const *sectors;   /* kiosks: 1 to DEVICE_MAX_SECTORS registry codes */
 	size_t n_sectors;
 	const char *counter;          /* 1 to 100 bytes */
+	const char *form;             /* kiosks: a loaded form without elements; NULL: DEVICE_KIOSK_FORM */
 };
 
 /* Create a credential inside the caller's transaction.  token gets the
  * token (DEVICE_TOKEN_LEN + 1 bytes), *id the device id.  ERR_INVALID names
- * the option at fault (agency, sector, counter). */
+ * the option at fault (agency, sector, counter, form).  A kiosk's form
+ * must be loaded and ask no service elements: those are the survey's,
+ * which counts in the SIPAS index and comes from signed links and
+ * imports. */
 int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long long *id,
 	       struct err *e);
 
@@ -66,7 +72,9 @@ int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struc
  * transaction of its own: the code is spent, the device's secret replaced
  * (an older token stops working) and paired_at set.  token gets
  * DEVICE_TOKEN_LEN + 1 bytes.  ERR_INVALID, field "code", when the code is
- * unknown, used or expired, or its device revoked. */
+ * unknown, used or expired, or its device revoked: found by a read, before
+ * the write lock is asked for, so only a good code waits for it (as long as
+ * db's busy timeout; COL_ERR_BUSY, nothing changed, when it ran out). */
 int device_pair(sqlite3 *db, const char *code, int64_t now, char *token, struct err *e);
 
 /* 1 if pin is exactly DEVICE_PIN_DIGITS ASCII digits.  Can't fail. */

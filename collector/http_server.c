@@ -47,6 +47,23 @@
 #define ACCESS_LOG_FLUSH_SECONDS 1
 #define DEADLINE_SWEEPS_PER_SECOND 4
 
+/* What a request's line and headers may hold, checked on the first call
+ * (oversized_request): beyond, 414 or 431 from the collector itself. */
+#define MAX_TARGET_BYTES (8 * 1024)   /* path and query */
+#define MAX_QUERY_PARAMS 64
+#define MAX_HEADER_BYTES (16 * 1024)
+#define MAX_HEADER_FIELDS 64
+
+/* Each connection's memory in libmicrohttpd: its read buffer starts at
+ * half, and every query parameter and header field is listed in the other
+ * half (an entry of 56 bytes, 64 aligned, in 0.9.75).  Room for what the
+ * limits above let through and far more, so that a request over them
+ * reaches the collector, which answers it; see too_many_params for one
+ * that would not fit. */
+#define CONNECTION_MEMORY (128 * 1024)
+#define POOL_ENTRY_BYTES 80           /* an entry, with a margin */
+#define POOL_RESERVE (8 * 1024)       /* for the header fields and the reply */
+
 /* A connection from its accept to its close, for the deadline sweep. */
 struct conn {
 	struct conn *prev, *next;     /* in server.conns, under conns_lock */
@@ -158,6 +175,71 @@ static uint64_t client_key(struct MHD_Connection *conn)
 		return key | (1ull << 62) | (prefix & ((1ull << 62) - 1));
 	}
 	return key;
+}
+
+/* MHD_get_connection_values' callback: count a field and its bytes. */
+static enum MHD_Result tally_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	size_t *tally = cls;
+
+	(void)kind;
+	tally[0]++;
+	tally[1] += strlen(key) + (value ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+/* The collector's own limits on a request's line and headers (MAX_*):
+ * COL_E_URI_TOO_LONG or COL_E_HEADERS_TOO_LARGE with its reason in why,
+ * or COL_E_COUNT when the request is within them. */
+static enum col_error oversized_request(struct MHD_Connection *conn, const char *url, char *why, size_t n)
+{
+	size_t params[2] = { 0, 0 }, fields[2] = { 0, 0 };
+
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, tally_field, params);
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, tally_field, fields);
+	if (strlen(url) + params[1] > MAX_TARGET_BYTES || params[0] > MAX_QUERY_PARAMS) {
+		snprintf(why, n, "the request target may hold %d KiB and %d query parameters",
+			 MAX_TARGET_BYTES / 1024, MAX_QUERY_PARAMS);
+		return COL_E_URI_TOO_LONG;
+	}
+	if (fields[1] > MAX_HEADER_BYTES || fields[0] > MAX_HEADER_FIELDS) {
+		snprintf(why, n, "the request may have %d header fields of %d KiB together",
+			 MAX_HEADER_FIELDS, MAX_HEADER_BYTES / 1024);
+		return COL_E_HEADERS_TOO_LARGE;
+	}
+	return COL_E_COUNT;
+}
+
+/* MHD's URI log callback, called with the request target before MHD lists
+ * its query parameters in the connection's memory.  When more parameters
+ * than fit there are coming, libmicrohttpd 0.9.75 runs out of memory,
+ * queues its own 431, and then goes on reading the request, holding the
+ * connection unanswered until the idle timeout: such a connection is shut
+ * down at once instead (logged as 414).  Returns NULL: on_request makes
+ * the request's state. */
+static void *too_many_params(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct server *srv = cls;
+	const char *query = strchr(uri, '?');
+	size_t len = strlen(uri), params = 0, buffer, room;
+	const union MHD_ConnectionInfo *ci;
+
+	if (!query)
+		return NULL;
+	for (const char *p = query; (p = strchr(p + 1, '&'));)
+		params++;
+	params++;
+	/* the read buffer is half the memory, or grown to hold the line */
+	buffer = len > CONNECTION_MEMORY / 2 ? len + CONNECTION_MEMORY / 8 : CONNECTION_MEMORY / 2;
+	room = CONNECTION_MEMORY > buffer + POOL_RESERVE ? CONNECTION_MEMORY - buffer - POOL_RESERVE : 0;
+	if (params <= room / POOL_ENTRY_BYTES)
+		return NULL;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci)
+		shutdown(ci->connect_fd, SHUT_RDWR);
+	fprintf(srv->access_log, "- - %d 0us closed a connection whose request had more query parameters "
+		"than a connection's memory holds (%zu)\n", MHD_HTTP_URI_TOO_LONG, params);
+	return NULL;
 }
 
 /* The writer's done(): the commit is over, let MHD call us again. */
@@ -406,6 +488,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	reply.content_type = "application/json; charset=utf-8";
 	if (!st) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		enum col_error over;
+		char why[128];
 		int refused;
 
 		st = calloc(1, sizeof(*st));
@@ -418,6 +502,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		log_field(st->path, sizeof(st->path), strncmp(url, "/pair/", 6) == 0 ? "/pair/-" : url);
 		st->route = -1;
 		*con_cls = st;
+		/* (st->body, zeroed, is empty: the request is answered unread) */
+		over = oversized_request(conn, url, why, sizeof(why));
+		if (over != COL_E_COUNT) {
+			col_reply_error(app, &reply, over, why, NULL);
+			return answer(conn, st, &reply);
+		}
 		/* who is asking and what they may send, from the headers: refused
 		 * before any body byte is read */
 		refused = col_precheck(app, &req, &st->sender, &st->limit, &reply);
@@ -671,8 +761,8 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 			     MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
 			     MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-			     /* request line and headers must fit in this per connection */
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+			     MHD_OPTION_URI_LOG_CALLBACK, too_many_params, &srv,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv,
 			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv,
 			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,

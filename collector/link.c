@@ -39,6 +39,22 @@ int link_sign(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f, 
 	return rc;
 }
 
+int link_parse_expires(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	size_t n = strspn(s, "0123456789");
+
+	/* 12 digits hold LINK_MAX_EXPIRES: no overflow below */
+	if (n == 0 || s[n] || s[0] == '0' || n > 12)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	if (v > LINK_MAX_EXPIRES)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int link_verify(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f, const char *sig,
 		int64_t now, struct err *e)
 {

@@ -13,6 +13,7 @@
 #include "../lib/secret.h"
 
 #define LINK_SIG_HEX (2 * SECRET_HASH_BYTES)
+#define LINK_MAX_EXPIRES 253402300799LL   /* 9999-12-31T23:59:59Z */
 
 struct link_fields {
 	const char *form, *agency, *sector, *dossier;
@@ -22,6 +23,12 @@ struct link_fields {
 /* The signature of `f` as lowercase hex into sig (LINK_SIG_HEX + 1 bytes). */
 int link_sign(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f, char *sig,
 	      struct err *e);
+
+/* Read a link's `exp` as it is signed (what "%lld" prints): decimal digits,
+ * no sign, no leading zero, 1 to LINK_MAX_EXPIRES.  So one expiry has one
+ * spelling, and no other spelling or clamped value carries its signature.
+ * 0 with *out set, or -1. */
+int link_parse_expires(const char *s, int64_t *out);
 
 /* 0 when sig is the signature of f and f has not expired at `now`;
  * ERR_INVALID ("link signature does not match" / "link expired") otherwise.

@@ -86,8 +86,14 @@ static struct col_bucket *bucket_of(struct col_ratelimit *rl, uint64_t key, doub
 		b->last = now;
 	}
 	push_newest(rl, i);
-	b->tokens = fmin(rl->burst, b->tokens + (now - b->last) * rl->per_second);
-	b->last = now;
+	/* Requests stamp their arrival and take later, so times come out of
+	 * order: a bucket's clock never runs back, and an earlier time refills
+	 * nothing (else it would drain the bucket below zero). */
+	if (now > b->last) {
+		b->tokens = fmin(rl->burst, b->tokens + (now - b->last) * rl->per_second);
+		b->last = now;
+	}
+	assert(b->tokens >= 0 && b->tokens <= rl->burst);
 	return b;
 }
 
@@ -103,7 +109,8 @@ size_t col_ratelimit_take_n(struct col_ratelimit *rl, uint64_t key, double now, 
 	b = bucket_of(rl, key, now);
 	/* out of memory: fail open rather than refuse everyone */
 	if (b) {
-		if ((double)n > floor(b->tokens))
+		/* tokens lie in [0, burst]: the floor converts */
+		if ((double)n > b->tokens)
 			granted = (size_t)floor(b->tokens);
 		b->tokens -= (double)granted;
 		if (granted < n)

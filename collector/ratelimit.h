@@ -34,7 +34,10 @@ struct col_ratelimit {
 void col_ratelimit_init(struct col_ratelimit *rl, double per_minute, double burst);
 
 /* Take one token for key at time `now` (seconds).  Returns 0 when allowed,
- * else the seconds to wait (>= 1) before the next request would be. */
+ * else the seconds to wait (>= 1) before the next request would be.  Times
+ * may come in any order (requests stamp their arrival and take later): a
+ * key's bucket refills only by time past the latest it saw, so it holds 0
+ * to burst tokens and grants at most burst + rate x the span of its times. */
 int col_ratelimit_take(struct col_ratelimit *rl, uint64_t key, double now);
 
 /* Take up to n tokens at once (a batch's items): returns how many were

@@ -144,6 +144,10 @@ static struct reader_state *reader_state(struct col_app *app, struct err *e)
 		reader_close(r);
 		return NULL;
 	}
+	/* The only write on this connection is a good pairing code's
+	 * (device_pair): it waits for another process's write lock no longer
+	 * than a post does at the writer, then is answered 503 busy. */
+	sqlite3_busy_timeout(r->db, (int)(COL_WRITER_BUSY_SECONDS * 1000));
 	if (device_auth_new(r->db, COL_DEVICE_RECHECK_SECONDS, &r->auth, e) != 0) {
 		reader_close(r);
 		return NULL;
@@ -234,18 +238,20 @@ int col_link_from_query(struct col_app *app, const struct col_request *req, cons
 			   struct link_fields *link, struct err *e)
 {
 	const char *exp = req->query(req->cls, "exp"), *sig = req->query(req->cls, "sig");
-	char *end = NULL;
-	long long expires = exp ? strtoll(exp, &end, 10) : 0;
 
 	link->form = form;
 	link->agency = req->query(req->cls, "agency");
 	link->sector = req->query(req->cls, "sector");
 	link->dossier = req->query(req->cls, "dossier");
-	link->expires = expires;
-	if (!form || !link->agency || !link->sector || !link->dossier || !*link->dossier || !sig ||
-	    !exp || !*exp || *end) {
+	link->expires = 0;
+	if (!form || !link->agency || !link->sector || !link->dossier || !*link->dossier || !sig || !exp) {
 		err_set_field(e, ERR_INVALID, "link", "a kiosk token or, from a phone, the signed link "
 			      "of the dossier receipt (form, agency, sector, dossier, exp, sig) is required");
+		return COL_LINK_REFUSED_INVALID;
+	}
+	if (link_parse_expires(exp, &link->expires) != 0) {
+		err_set_field(e, ERR_INVALID, "exp", "exp must be the link's expiry as signed: Unix seconds, "
+			      "digits only, without a leading zero");
 		return COL_LINK_REFUSED_INVALID;
 	}
 	/* the signature first (as if checked at the expiry), then the time */

@@ -23,7 +23,9 @@
 #include "request.h"
 
 /* POST /api/pair {"code"}: a tablet opening its one-time pairing link gets
- * its device token.  Failed attempts spend the address's allowance. */
+ * its device token.  Every attempt has spent the address's allowance
+ * (col_precheck); an unknown, used or expired code is refused from a read,
+ * and only a good one takes the write lock. */
 void col_handle_pair(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			const char *tail)
 {
@@ -47,10 +49,10 @@ void col_handle_pair(struct col_app *app, const struct col_request *req, struct 
 		goto out;
 	}
 	if (device_pair(db, json_string_value(code), (int64_t)time(NULL), token, &e) != 0) {
-		if (e.code != ERR_INVALID)
-			col_reply_err(app, reply, &e);
-		else if (!col_rate_limited(app, &app->address_limit, req->client, req, reply))
+		if (e.code == ERR_INVALID)
 			col_reply_error(app, reply, COL_E_UNAUTHORIZED, e.text, "code");
+		else
+			col_reply_err(app, reply, &e);
 		goto out;
 	}
 	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s}", "token", token));
@@ -77,7 +79,7 @@ void col_handle_kiosk(struct col_app *app, const struct col_request *req, struct
 	col_reply_json(reply, MHD_HTTP_OK,
 		   json_pack("{s:{s:s, s:s}, s:s, s:o, s:s}", "agency", "code", dev->agency, "name",
 			     agency ? agency->name : dev->agency, "counter", dev->counter, "sectors", sectors,
-			     "form", COL_KIOSK_FORM));
+			     "form", dev->form));
 	col_catalog_release(cat);
 }
 
@@ -158,6 +160,17 @@ void col_handle_scores(struct col_app *app, const struct col_request *req,
 	if (by_s && score_parse_by(by_s, &by, &e) != 0) {
 		col_reply_error(app, reply, COL_E_INVALID, e.text, "by");
 		return;
+	}
+	if (form_id) {
+		struct col_catalog *cat = col_app_catalog(app);
+		int known = col_catalog_form(cat, form_id) != NULL;
+
+		col_catalog_release(cat);
+		if (!known) {
+			err_set(&e, ERR_INVALID, "unknown form '%.64s'", form_id);
+			col_reply_error(app, reply, COL_E_INVALID, e.text, "form");
+			return;
+		}
 	}
 	strbuf_reset(&reply->body);
 	db = col_reader_kept(app, COL_KEPT_PUBLISHED_STAMP, &stamp_kept, &e);

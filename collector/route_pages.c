@@ -243,10 +243,16 @@ void col_handle_result_file(struct col_app *app, const struct col_request *req,
 	}
 	db = col_reader(app, &e);
 	if (!db || rep_published_file(db, label, name && *name ? name : "index.html", &data, &size, &e) != 0) {
+		int published = 0;
+
 		if (e.code == ERR_NOT_FOUND && !(name && *name))
 			reply_unpublished(app, reply, quarter);
-		else if (e.code == ERR_NOT_FOUND)
-			col_reply_error(app, reply, COL_E_NOT_FOUND, "this quarter is not published", NULL);
+		/* a published quarter's file that does not exist is not "not published" */
+		else if (e.code == ERR_NOT_FOUND &&
+			 db_query_exists(db, "SELECT 1 FROM published_files WHERE period = ?1",
+					 (const char *const[]){ label }, 1, &published, &e) == 0)
+			col_reply_error(app, reply, COL_E_NOT_FOUND, published ? "no such file in this "
+					"quarter's report" : "this quarter is not published", NULL);
 		else
 			col_reply_err(app, reply, &e);
 		return;

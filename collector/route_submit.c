@@ -42,6 +42,9 @@ static int check_post(const struct col_app *app, const struct col_catalog *cat, 
 			return err_set_field(e, ERR_INVALID, "channel", "a kiosk token posts channel kiosk");
 		r->channel = CHANNEL_KIOSK;
 		*why = COL_E_FORBIDDEN;
+		if (strcmp(r->form->id, dev->form) != 0)
+			return err_set_field(e, ERR_INVALID, "form", "this kiosk posts form %s, not %s", dev->form,
+					     r->form->id);
 		if (r->agency->id != dev->agency_id)
 			return err_set_field(e, ERR_INVALID, "agency", "this kiosk's token is for agency %s, not %s",
 					     dev->agency, r->agency->code);

@@ -29,6 +29,7 @@
  * body byte is read (col_precheck). */
 enum col_auth {
 	AUTH_NONE,
+	AUTH_ADDRESS,         /* anyone, each request spending its address's allowance */
 	AUTH_KIOSK,           /* a kiosk token */
 	AUTH_ADMIN,           /* an admin token */
 	AUTH_KIOSK_OR_LINK    /* a kiosk token, or a phone's signed link in the query */
@@ -64,7 +65,7 @@ static const struct col_route routes[] = {
 	  "one rating: kiosk token, or a phone's signed link in the query", NULL },
 	{ "POST", "/api/responses/batch", col_handle_batch, AUTH_KIOSK, COL_MAX_BATCH_BODY,
 	  "up to 500 queued kiosk ratings", NULL },
-	{ "POST", "/api/pair", col_handle_pair, AUTH_NONE, COL_MAX_BODY, "a pairing code for the kiosk's token", NULL },
+	{ "POST", "/api/pair", col_handle_pair, AUTH_ADDRESS, COL_MAX_BODY, "a pairing code for the kiosk's token", NULL },
 	{ "POST", "/api/kiosk/pin", col_handle_kiosk_pin, AUTH_KIOSK, COL_MAX_BODY,
 	  "whether the kiosk's staff PIN is right: 200, or 403, or 429 while locked", NULL },
 	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
@@ -138,6 +139,8 @@ int col_precheck(struct col_app *app, const struct col_request *req, struct col_
 	*body_limit = r ? r->body_limit : 0;
 	if (!r || r->auth == AUTH_NONE)
 		return 0;
+	if (r->auth == AUTH_ADDRESS)
+		return col_rate_limited(app, &app->address_limit, req->client, req, reply) ? -1 : 0;
 	if (r->auth == AUTH_KIOSK_OR_LINK && !col_bearer_token(req)) {
 		if (col_rate_limited(app, &app->address_limit, req->client, req, reply))
 			return -1;

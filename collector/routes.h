@@ -19,7 +19,8 @@ int col_route(struct col_app *app, const struct col_request *req, struct col_rep
  * takes (its body_limit column; 0 for GETs and for paths no route serves:
  * a Content-Length above it is answered 413 unread), authenticate the
  * request as its route asks (a kiosk or admin token, or a phone's signed
- * link in the query) and take one token of its rate limit (for a batch,
+ * link in the query; for pairing, no credential but the address's
+ * allowance) and take one token of its rate limit (for a batch,
  * its first item's: the batch handler takes one more per further item, so
  * a batch is refused whole only when not even one rating would be taken).
  * Returns 0 to go on, with *sender filled; -1 with the refusal in `reply`

@@ -26,6 +26,7 @@ extern const struct test_case csv_tests[], period_tests[], form_tests[], registr
 	collector_tests[], storage_tests[], cli_tests[], kiosk_tests[], dossiers_tests[], report_tests[],
 	service_tests[];
 extern const struct test_case records_tests[];
+extern const struct test_case ratelimit_tests[];
 
 static const struct {
 	const char *name;
@@ -36,6 +37,7 @@ static const struct {
 	{ "demo", demo_tests }, { "dossiers", dossiers_tests }, { "score", score_tests }, { "report", report_tests }, { "serve", serve_tests },
 	{ "collector", collector_tests }, { "kiosk", kiosk_tests },
 	{ "storage", storage_tests },
+	{ "ratelimit", ratelimit_tests },
 	{ "records", records_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };

@@ -6,12 +6,16 @@
  * TLS, and a kill -9 under 16 concurrent clients after which every
  * acknowledged rating is still there.
  */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -343,6 +347,172 @@ static void phone_links(void)
 	CHECK_INT(test_server_stop(&st.s), 0);
 	CHECK_INT(stored(), 1);
 	CHECK_INT(test_db_int("sipas.db", "SELECT channel FROM responses"), 2);
+}
+
+/* A link's expiry is read only as it was signed (digits, no sign, no
+ * leading zero, no more than the largest expiry a link may carry):
+ * another spelling of the same number, or one strtoll would clamp, is
+ * refused before the signature is checked. */
+static void a_link_expiry_is_taken_only_as_signed(void)
+{
+	/* each spelling is a prefix and a suffix around the signed number */
+	static const char *const spellings[][2] = { { "+", "" }, { "0", "" }, { " ", "" }, { "", " " },
+						    { "", ".0" } };
+	struct setup st;
+	struct http_result h;
+	char sig[LINK_SIG_HEX + 1], path[512], exp_s[64];
+	long long exp = (long long)time(NULL) + 86400;
+	const char *body = "{\"response_id\":\"x1\",\"form\":\"sipas-2017\",\"agency\":\"SO-XD\",\"sector\":\"xay-dung\","
+			   "\"submitted_at\":\"2026-08-03T10:00:00+07:00\",\"dossier_code\":\"HS-9\","
+			   "\"answers\":{\"overall\":5}}";
+
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	CHECK_INT(sign("HS-9", exp, sig), 0);
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		char spelled[64];
+
+		snprintf(spelled, sizeof(spelled), "%s%lld%s", spellings[i][0], exp, spellings[i][1]);
+		/* as a query value: '+' and ' ' must be escaped to arrive as such */
+		snprintf(exp_s, sizeof(exp_s), "%s", spelled);
+		for (char *c = exp_s; *c; c++)
+			if (*c == '+' || *c == ' ') {
+				memmove(c + 3, c + 1, strlen(c + 1) + 1);
+				c[1] = '2';
+				c[2] = *c == '+' ? 'B' : '0';
+				c[0] = '%';
+			}
+		snprintf(path, sizeof(path), "/api/responses?form=sipas-2017&agency=SO-XD&sector=xay-dung"
+			 "&dossier=HS-9&exp=%s&sig=%s", exp_s, sig);
+		if (post(&st, path, NULL, body, &h) != 401)
+			test_fail(__FILE__, __LINE__, "exp=%s: %ld %s", exp_s, h.status, h.body);
+		CHECK_INT(h.status, 401);
+		CHECK_CONTAINS(h.body, "\"field\":\"exp\"");
+		free(h.body);
+	}
+	/* past what strtoll holds: it would read LLONG_MAX, whose link is valid */
+	CHECK_INT(sign("HS-9", 9223372036854775807LL, sig), 0);
+	snprintf(path, sizeof(path), "/api/responses?form=sipas-2017&agency=SO-XD&sector=xay-dung"
+		 "&dossier=HS-9&exp=99999999999999999999&sig=%s", sig);
+	CHECK_INT(post(&st, path, NULL, body, &h), 401);
+	CHECK_CONTAINS(h.body, "\"field\":\"exp\"");
+	free(h.body);
+	snprintf(path, sizeof(path), "/s/sipas-2017?agency=SO-XD&sector=xay-dung&dossier=HS-9"
+		 "&exp=9223372036854775807&sig=%s", sig);
+	CHECK_INT(get(&st, path, NULL, &h), 403);
+	free(h.body);
+	/* the canonical spelling is taken */
+	CHECK_INT(sign("HS-9", exp, sig), 0);
+	snprintf(path, sizeof(path), "/api/responses?form=sipas-2017&agency=SO-XD&sector=xay-dung"
+		 "&dossier=HS-9&exp=%lld&sig=%s", exp, sig);
+	CHECK_INT(post(&st, path, NULL, body, &h), 201);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK_INT(stored(), 1);
+}
+
+/* Send `request` as it is on a new connection to s and read what comes
+ * back until the server closes it or `ms` pass: the bytes read, in out (n
+ * bytes, NUL-terminated); -1 when the server did not close within ms. */
+static long raw_exchange(const struct test_server *s, const char *request, int ms, char *out, size_t n)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
+	struct timespec t0, t;
+	size_t got = 0;
+	long result = -1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	out[0] = '\0';
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    send(fd, request, strlen(request), MSG_NOSIGNAL) != (ssize_t)strlen(request))
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long left;
+		ssize_t r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) != 1)
+			break;
+		r = read(fd, out + got, n - 1 - got);
+		if (r <= 0) {
+			result = (long)got;
+			break;
+		}
+		got += (size_t)r;
+		out[got] = '\0';
+		if (got == n - 1)
+			break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return result;
+}
+
+/* A request target or header block over the collector's limits gets the
+ * collector's own 414 or 431, with its headers and a JSON body, at once;
+ * one with more query parameters than libmicrohttpd can list is closed at
+ * once instead of held until the idle timeout. */
+static void oversized_requests_are_answered_at_once(void)
+{
+	struct setup st;
+	struct strbuf req;
+	char *reply = malloc(65536);
+
+	CHECK(reply);
+	CHECK_INT(start(&st, NULL, NULL), 0);
+	strbuf_init(&req, 0);
+	/* 500 query parameters */
+	strbuf_addstr(&req, "GET /api/scores?period=2026Q3");
+	for (int i = 0; i < 500; i++)
+		strbuf_addf(&req, "&a%d=%d", i, i);
+	strbuf_addstr(&req, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	CHECK(raw_exchange(&st.s, strbuf_str(&req), 5000, reply, 65536) > 0);
+	CHECK_CONTAINS(reply, "HTTP/1.1 414 ");
+	CHECK_CONTAINS(reply, "X-Content-Type-Options: nosniff");
+	CHECK_CONTAINS(reply, "Content-Security-Policy: default-src 'self'");
+	CHECK_CONTAINS(reply, "{\"error\":{\"code\":\"uri_too_long\"");
+	/* a request target of 12 KiB */
+	strbuf_reset(&req);
+	strbuf_addstr(&req, "GET /api/forms/");
+	for (int i = 0; i < 12 * 1024; i++)
+		strbuf_addch(&req, 'a');
+	strbuf_addstr(&req, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	CHECK(raw_exchange(&st.s, strbuf_str(&req), 5000, reply, 65536) > 0);
+	CHECK_CONTAINS(reply, "HTTP/1.1 414 ");
+	CHECK_CONTAINS(reply, "\"code\":\"uri_too_long\"");
+	/* 200 header fields */
+	strbuf_reset(&req);
+	strbuf_addstr(&req, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+	for (int i = 0; i < 200; i++)
+		strbuf_addf(&req, "X-Field-%d: %d\r\n", i, i);
+	strbuf_addstr(&req, "\r\n");
+	CHECK(raw_exchange(&st.s, strbuf_str(&req), 5000, reply, 65536) > 0);
+	CHECK_CONTAINS(reply, "HTTP/1.1 431 ");
+	CHECK_CONTAINS(reply, "X-Content-Type-Options: nosniff");
+	CHECK_CONTAINS(reply, "\"code\":\"headers_too_large\"");
+	/* more parameters than libmicrohttpd can list in a connection's memory */
+	strbuf_reset(&req);
+	strbuf_addstr(&req, "GET /healthz?");
+	for (int i = 0; i < 6000; i++)
+		strbuf_addstr(&req, "a&");
+	strbuf_addstr(&req, " HTTP/1.1\r\nHost: x\r\n\r\n");
+	CHECK(raw_exchange(&st.s, strbuf_str(&req), 5000, reply, 65536) >= 0);
+	strbuf_release(&req);
+	free(reply);
+	/* and the server goes on */
+	{
+		struct http_result h;
+
+		CHECK_INT(get(&st, "/healthz", NULL, &h), 200);
+		free(h.body);
+	}
+	CHECK_INT(test_server_stop(&st.s), 0);
+	CHECK(test_file_contains("server.log", "GET /api/scores 414 "));
+	CHECK(test_file_contains("server.log", "more query parameters than"));
 }
 
 static void batches(void)
@@ -711,6 +881,7 @@ static void sighup_reloads_forms_and_registry_without_dropping_requests(void)
 	struct setup st;
 	struct http_result h;
 	char moi[128];
+	const struct cmd_result *r;
 	int hups = 0, status;
 	pid_t client;
 
@@ -724,7 +895,11 @@ static void sighup_reloads_forms_and_registry_without_dropping_requests(void)
 	CHECK_INT(copy_shipped("forms/registry/sectors.csv", "newreg/sectors.csv", NULL, NULL, ""), 0);
 	CHECK_INT(copy_shipped("forms/registry/targets.csv", "newreg/targets.csv", NULL, NULL, ""), 0);
 	CHECK_INT(sipas_run(NULL, "init", "--forms", "newforms", "--registry", "newreg", NULL)->status, 0);
-	CHECK_INT(add_device("P-MOI", moi), 0);
+	/* the new agency's kiosk posts the new form */
+	r = sipas_run(NULL, "device", "add", "--agency", "P-MOI", "--counter", "Quầy 1", "--sector", "dat-dai",
+		      "--form", "kiosk-2026", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(moi, sizeof(moi), "%.*s", (int)strcspn(r->out, "\n"), r->out);
 	/* until SIGHUP the server serves what it loaded at start */
 	CHECK_INT(get(&st, "/api/forms/kiosk-2026", NULL, &h), 404);
 	free(h.body);
@@ -932,6 +1107,35 @@ static void a_published_quarter_serves_its_report(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published_files"), 0);
 }
 
+/* In a published quarter, a file it does not have is "no such file", and
+ * /api/scores of a form that does not exist says so: neither is "not
+ * published". */
+static void unknown_files_and_forms_are_named_as_such(void)
+{
+	struct setup st;
+	struct http_result h;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(test_server_start(&st.s, "sipas.db", NULL), 0);
+	CHECK_INT(get(&st, "/results/2026Q3/INDEX.HTML", NULL, &h), 404);
+	CHECK_CONTAINS(h.body, "no such file");
+	free(h.body);
+	CHECK_INT(get(&st, "/results/2026Q2/index.html", NULL, &h), 404);
+	CHECK_CONTAINS(h.body, "not published");
+	free(h.body);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=../..", NULL, &h), 400);
+	CHECK_CONTAINS(h.body, "unknown form");
+	CHECK_CONTAINS(h.body, "\"field\":\"form\"");
+	free(h.body);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=kiosk-2018", NULL, &h), 404);
+	CHECK_CONTAINS(h.body, "not published");
+	free(h.body);
+	CHECK_INT(get(&st, "/api/scores?period=2026Q3&form=sipas-2017", NULL, &h), 200);
+	free(h.body);
+	CHECK_INT(test_server_stop(&st.s), 0);
+}
+
 /* The report's trend shows a published quarter with the figures it was
  * published with, not what late responses made of it since. */
 static void the_trend_shows_published_quarters_as_published(void)
@@ -972,6 +1176,9 @@ const struct test_case collector_tests[] = {
 	{ "published_scores_are_gzipped_for_who_takes_it", published_scores_are_gzipped_for_who_takes_it },
 	{ "a_published_quarter_serves_its_report", a_published_quarter_serves_its_report },
 	{ "the_trend_shows_published_quarters_as_published", the_trend_shows_published_quarters_as_published },
+	{ "unknown_files_and_forms_are_named_as_such", unknown_files_and_forms_are_named_as_such },
+	{ "a_link_expiry_is_taken_only_as_signed", a_link_expiry_is_taken_only_as_signed },
+	{ "oversized_requests_are_answered_at_once", oversized_requests_are_answered_at_once },
 	{ "batches", batches },
 	{ "rate_limits", rate_limits },
 	{ "rate_limit_table_evicts_the_least_recently_used", rate_limit_table_evicts_the_least_recently_used },

@@ -177,6 +177,105 @@ static void a_kiosk_posts_only_for_its_sectors_and_records_when(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE last_post_at > 0"), 1);
 }
 
+/* A single post of form `form` now, in buf (512 bytes). */
+static const char *post_of(char *buf, const char *id, const char *form)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[32];
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, 512, "{\"response_id\":\"%s\",\"form\":\"%s\",\"agency\":\"P-HONGBANG\","
+		 "\"sector\":\"dat-dai\",\"submitted_at\":\"%s\",\"answers\":{\"overall\":3}}", id, form, when);
+	return buf;
+}
+
+/* `device add` printing a token (no --pair) with extra options; 0 or -1. */
+static int add_kiosk_token(char *token, const char *opt, const char *value)
+{
+	const struct cmd_result *r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "Quầy 2",
+					       "--sector", "dat-dai", opt, value, NULL);
+
+	if (r->status != 0)
+		return -1;
+	snprintf(token, 128, "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	return strlen(token) == 78 ? 0 : -1;
+}
+
+/* A kiosk token posts its device's form only (device add --form, by
+ * default kiosk-2018), never the survey: that counts in the SIPAS index
+ * and comes from signed links and imports. */
+static void a_kiosk_posts_only_its_own_form(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char token[128], other[128], body[1024], batch[1100], *text, path[4096];
+	const struct cmd_result *r;
+	json_t *doc;
+
+	/* the shipped forms and a second kiosk form */
+	CHECK_INT(system("mkdir -p forms"), 0);
+	snprintf(path, sizeof(path), "%s/../../forms/sipas-2017.json", test_fixtures());
+	text = test_read(path);
+	CHECK(text);
+	CHECK_INT(test_write("forms/sipas-2017.json", text), 0);
+	free(text);
+	snprintf(path, sizeof(path), "%s/../../forms/kiosk-2018.json", test_fixtures());
+	text = test_read(path);
+	CHECK(text);
+	CHECK_INT(test_write("forms/kiosk-2018.json", text), 0);
+	memcpy(strstr(text, "\"kiosk-2018\""), "\"kiosk-2026\"", 12);
+	CHECK_INT(test_write("forms/kiosk-2026.json", text), 0);
+	free(text);
+	CHECK_INT(sipas_run(NULL, "init", "--forms", "forms", NULL)->status, 0);
+	CHECK_INT(add_kiosk_token(token, NULL, NULL), 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	/* the survey, from a kiosk token: alone, and in a batch */
+	CHECK_INT(test_request(&s, "POST", "/api/responses", token, post_of(body, "s1", "sipas-2017"), &h), 403);
+	CHECK_CONTAINS(h.body, "\"code\":\"forbidden\"");
+	CHECK_CONTAINS(h.body, "\"field\":\"form\"");
+	CHECK_CONTAINS(h.body, "kiosk-2018");
+	free(h.body);
+	snprintf(batch, sizeof(batch), "{\"responses\":[%s]}", post_of(body, "s2", "sipas-2017"));
+	CHECK_INT(test_request(&s, "POST", "/api/responses/batch", token, batch, &h), 200);
+	CHECK_CONTAINS(h.body, "\"status\":403");
+	CHECK_CONTAINS(h.body, "this kiosk posts form kiosk-2018, not sipas-2017");
+	free(h.body);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE form = 'kiosk-2018'"), 1);
+	r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "x", "--sector", "dat-dai",
+		      "--form", "nope", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "unknown form 'nope'");
+	r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "x", "--sector", "dat-dai",
+		      "--form", "sipas-2017", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "sipas-2017");
+	r = sipas_run(NULL, "device", "add", "--admin", "--counter", "x", "--form", "kiosk-2018", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--form");
+	CHECK_INT(add_kiosk_token(other, "--form", "kiosk-2026"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 2);
+	/* a kiosk of another form is told its form, and posts that one only */
+	CHECK_INT(test_request(&s, "GET", "/api/kiosk", other, NULL, &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	CHECK(doc);
+	CHECK_STR(json_string_value(json_object_get(doc, "form")), "kiosk-2026");
+	json_decref(doc);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", other, post_of(body, "k1", "kiosk-2018"), &h), 403);
+	CHECK_CONTAINS(h.body, "kiosk-2026");
+	free(h.body);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", other, post_of(body, "k2", "kiosk-2026"), &h), 201);
+	free(h.body);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", token, post_of(body, "k3", "kiosk-2018"), &h), 201);
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses r JOIN forms f ON f.id = r.form_id "
+			      "WHERE f.code = 'sipas-2017'"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 2);
+}
+
 /* Send only the headers of a large upload and wait up to `ms` for an
  * answer: the status line's code, or 0 when none came. */
 static int answer_to_headers_only(const struct test_server *s, const char *head, int ms)
@@ -562,6 +661,7 @@ const struct test_case kiosk_tests[] = {
 	{ "expired_codes_and_revoked_devices_are_refused", expired_codes_and_revoked_devices_are_refused },
 	{ "a_kiosk_posts_only_for_its_sectors_and_records_when",
 	  a_kiosk_posts_only_for_its_sectors_and_records_when },
+	{ "a_kiosk_posts_only_its_own_form", a_kiosk_posts_only_its_own_form },
 	{ "credentials_are_refused_before_the_body", credentials_are_refused_before_the_body },
 	{ "pages_carry_their_headers_and_revalidate", pages_carry_their_headers_and_revalidate },
 	{ "a_kiosk_pin_opens_staff_mode_and_locks_after_five_wrong_tries",

@@ -150,6 +150,22 @@ static char *fetch(const struct records *st, const char *path)
 	return NULL;
 }
 
+/* The path that posts a survey rating of SO-XD's `dossier` in dat-dai
+ * through the phone link `sipas link` prints (a kiosk token posts only its
+ * kiosk form); 0, or -1 when the command fails. */
+static int survey_post_path(const char *dossier, char *path, size_t n)
+{
+	const struct cmd_result *r = sipas_run(NULL, "link", "--form", "sipas-2017", "--agency", "SO-XD",
+					       "--sector", "dat-dai", "--dossier", dossier, NULL);
+	const char *query = r->status == 0 ? strchr(r->out, '?') : NULL;
+
+	if (!query)
+		return -1;
+	snprintf(path, n, "/api/responses?form=sipas-2017&%s", query + 1);
+	path[strcspn(path, "\n")] = '\0';
+	return 0;
+}
+
 #define Q3_COUNT "SELECT count(*) FROM responses WHERE day BETWEEN " \
 	"julianday('2026-07-01') - julianday('1970-01-01') AND julianday('2026-09-30') - julianday('1970-01-01')"
 
@@ -162,24 +178,28 @@ static void late_ratings_are_stored_and_counted_but_published_figures_stay(void)
 	char *scores, *csv, *again;
 	char when[32];
 	long long q3;
+	char late_path[1024], late_q2_path[1024];
 	const char *late = "{\"response_id\":\"LATE-1\",\"form\":\"sipas-2017\",\"agency\":\"SO-XD\","
 			   "\"sector\":\"dat-dai\",\"submitted_at\":\"2026-09-15T10:00:00+07:00\","
-			   "\"answers\":{\"overall\":1,\"e1.1\":1}}";
+			   "\"dossier_code\":\"LATE-1\",\"answers\":{\"overall\":1,\"e1.1\":1}}";
 	const char *late_q2 = "{\"response_id\":\"LATE-2\",\"form\":\"sipas-2017\",\"agency\":\"SO-XD\","
-			      "\"sector\":\"dat-dai\",\"submitted_at\":\"2026-06-30\",\"answers\":{\"overall\":4}}";
+			      "\"sector\":\"dat-dai\",\"submitted_at\":\"2026-06-30\",\"dossier_code\":\"LATE-2\","
+			      "\"answers\":{\"overall\":4}}";
 
 	CHECK_INT(test_init_fixture(1), 0);
 	CHECK_INT(add_device("SO-XD", "dat-dai", st.kiosk), 0);
 	CHECK_INT(add_device("admin", NULL, st.admin), 0);
 	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
-	/* a kiosk that was offline since September: its queue is older than the default window */
+	CHECK_INT(survey_post_path("LATE-1", late_path, sizeof(late_path)), 0);
+	CHECK_INT(survey_post_path("LATE-2", late_q2_path, sizeof(late_q2_path)), 0);
+	/* ratings dated in September: older than the default window */
 	CHECK_INT(test_server_start(&st.s, "sipas.db", "--max-age", "36500", NULL), 0);
 	scores = fetch(&st, "/api/scores?period=2026Q3");
 	csv = fetch(&st, "/results/2026Q3/scores.csv");
 	CHECK(scores && csv);
 	q3 = test_db_int("sipas.db", Q3_COUNT);
 	CHECK_INT(late_counter(&st), 0);
-	CHECK_INT(test_request(&st.s, "POST", "/api/responses", st.kiosk, late, &h), 201);
+	CHECK_INT(test_request(&st.s, "POST", late_path, NULL, late, &h), 201);
 	free(h.body);
 	/* stored, and the database's own figures include it */
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE response_id = 'LATE-1' "
@@ -196,7 +216,7 @@ static void late_ratings_are_stored_and_counted_but_published_figures_stay(void)
 	CHECK_STR(again, csv);
 	free(again);
 	/* a resend is not counted again; a rating for an unpublished day is not late */
-	CHECK_INT(test_request(&st.s, "POST", "/api/responses", st.kiosk, late, &h), 200);
+	CHECK_INT(test_request(&st.s, "POST", late_path, NULL, late, &h), 200);
 	free(h.body);
 	CHECK_INT(late_counter(&st), 1);
 	CHECK_INT(post_rating(&st, st.kiosk, "Q4-1", "SO-XD", at(time(NULL), 0, when), NULL, 2), 201);
@@ -204,7 +224,7 @@ static void late_ratings_are_stored_and_counted_but_published_figures_stay(void)
 	/* a period published while the server runs is known within a second */
 	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q2", NULL)->status, 0);
 	usleep(1100 * 1000);
-	CHECK_INT(test_request(&st.s, "POST", "/api/responses", st.kiosk, late_q2, &h), 201);
+	CHECK_INT(test_request(&st.s, "POST", late_q2_path, NULL, late_q2, &h), 201);
 	free(h.body);
 	CHECK_INT(late_counter(&st), 2);
 	CHECK_INT(test_server_stop(&st.s), 0);
