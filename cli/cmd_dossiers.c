@@ -4,6 +4,7 @@
  * the counter method's dossier-based rate (responses/dossiers.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -17,8 +18,9 @@ const char cmd_dossiers_usage[] =
 	"Load dossier totals from CSV with the columns period,agency,sector,dossiers:\n"
 	"period a quarter (2026Q3) or a month (2026-07; a quarter without its own row\n"
 	"sums its months, only when all three are loaded).  The file is one\n"
-	"transaction: a bad row refuses it (FILE:LINE: column X: why) and nothing\n"
-	"changes.  It replaces the stored rows of every (period, agency) it contains,\n"
+	"transaction: every row is checked, a bad row refuses the file and nothing\n"
+	"changes; the bad rows are listed on stderr (FILE:LINE: column X: why, the\n"
+	"first hundred, then how many more).  It replaces the stored rows of every (period, agency) it contains,\n"
 	"and only those, so one agency's correction leaves the others alone.\n"
 	"`sipas score` then shows, for the kiosk form, the dossier-based rate beside\n"
 	"the share of satisfied ratings (table, CSV and JSON), counting only the\n"
@@ -35,6 +37,7 @@ int cmd_dossiers(int argc, char **argv)
 	};
 	const char *db_opt = NULL, *file;
 	struct dossier_stats stats;
+	struct csv_bad_rows *bad = NULL;
 	struct registry *reg = NULL;
 	sqlite3 *db = NULL;
 	FILE *fp;
@@ -58,13 +61,18 @@ int cmd_dossiers(int argc, char **argv)
 		err_set(&e, ERR_IO, "%s: cannot open: %m", file);
 		return cli_fail(&e);
 	}
-	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
+	/* about 52 KiB: on the heap */
+	bad = malloc(sizeof(*bad));
+	rc = bad ? db_open(cli_db_path(db_opt), 0, &db, &e) : err_set(&e, ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = registry_read(db, &reg, &e);
 	if (!rc)
-		rc = dossier_import(db, reg, fp, fp == stdin ? "<stdin>" : file, &stats, &e);
+		rc = dossier_import(db, reg, fp, fp == stdin ? "<stdin>" : file, &stats, bad, &e);
 	if (!rc)
 		printf("%s: %ld rows loaded, %ld stored rows replaced\n", file, stats.rows, stats.replaced);
+	else if (bad && bad->bad)
+		csv_bad_rows_print(bad, stderr);
+	free(bad);
 	registry_free(reg);
 	db_close(db);
 	if (fp != stdin)

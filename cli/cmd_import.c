@@ -70,16 +70,6 @@ static void tell_published(void *arg, const char *name, long line, const char *f
 		form, p->label, form, p->last_day >= period_today() ? " --early" : "");
 }
 
-/* The bad rows of a refused file, one a line, then how many more. */
-static void print_bad_rows(const struct import_report *report)
-{
-	for (int i = 0; i < report->listed; i++)
-		fprintf(stderr, "%s\n", report->row[i].text);
-	if (report->bad > report->listed)
-		fprintf(stderr, "... and %ld more bad %s\n", report->bad - report->listed,
-			report->bad - report->listed == 1 ? "row" : "rows");
-}
-
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -140,7 +130,7 @@ int cmd_import(int argc, char **argv)
 				fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0,
 				flags, &stats, report, &e);
 		if (rc)
-			print_bad_rows(report);
+			csv_bad_rows_print(&report->rows, stderr);
 	}
 	if (!rc)
 		printf("%s: %ld rows: %ld imported, %ld already stored\n", file, stats.rows,

@@ -57,6 +57,7 @@ int cmd_report(int argc, char **argv)
 	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *out = NULL;
 	struct registry *reg = NULL;
 	struct form *form = NULL;
+	struct period period;
 	sqlite3 *db = NULL;
 	struct err e;
 	int c, rc;
@@ -79,7 +80,11 @@ int cmd_report(int argc, char **argv)
 	if (!out || !*out)
 		return cli_usage_error("report", "--out is required");
 	err_clear(&e);
-	rc = db_open(cli_db_path(db_opt), DB_READONLY, &db, &e);
+	rc = period_parse(period_s, &period, &e);
+	if (!rc)
+		rc = period_check_started(&period, period_today(), &e);
+	if (!rc)
+		rc = db_open(cli_db_path(db_opt), DB_READONLY, &db, &e);
 	if (!rc)
 		rc = form_store_get(db, form_id, &form, &e);
 	if (!rc)

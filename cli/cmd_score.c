@@ -34,21 +34,6 @@ const char cmd_score_usage[] =
 	"                  between fields, decimal commas, a UTF-8 BOM)\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
 
-/* A period that has not begun has no ratings yet: an empty table would
- * read as "nobody rated", so it is refused.  One in progress is scored. */
-static int check_started(const struct period *p, struct err *e)
-{
-	int32_t today = period_today();
-	char first[11], now[11];
-
-	if (p->first_day <= today)
-		return 0;
-	period_format_day(p->first_day, first);
-	period_format_day(today, now);
-	return err_set_field(e, ERR_INVALID, "period", "period %s has not started yet: it begins on %s, "
-			     "today is %s in Vietnam", p->label, first, now);
-}
-
 /* What the user should know of a dossier cell, on stderr, once per cell
  * (not once per group holding it): more ratings than dossiers, or months
  * missing from a quarter, which leave the cell out of the rates. */
@@ -125,7 +110,7 @@ int cmd_score(int argc, char **argv)
 	err_clear(&e);
 	rc = period_parse(period_s, &period, &e);
 	if (!rc)
-		rc = check_started(&period, &e);
+		rc = period_check_started(&period, period_today(), &e);
 	if (!rc && by_s)
 		rc = score_parse_by(by_s, &so.by, &e);
 	if (!rc)

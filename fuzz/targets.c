@@ -170,7 +170,7 @@ int fuzz_import(const uint8_t *data, size_t size)
 			     size % 2 ? IMPORT_SKIP_EMPTY : 0, &stats, &report, &e) : 0;
 	db_query_int(import_db, "SELECT count(*) FROM responses", &after, &e);
 	/* all or nothing: a refused file stores nothing */
-	if ((rc && after != before) || (!rc && report.bad) || report.listed > IMPORT_LISTED_ROWS)
+	if ((rc && after != before) || (!rc && report.rows.bad) || report.rows.listed > CSV_LISTED_ROWS)
 		abort();
 	if (!rc && (after != before + stats.added || stats.skipped > stats.rows || (size % 2 == 0 && stats.skipped)))
 		abort();

@@ -6,6 +6,7 @@
  */
 #include "csv.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -459,4 +460,34 @@ int csv_quote(struct strbuf *sb, const char *s)
 		strbuf_addch(sb, *s);
 	}
 	return strbuf_addch(sb, '"');
+}
+
+/* row[] is kept in line order: once it is full, a later line is only
+ * counted, and an earlier one takes the last place. */
+void csv_bad_rows_note(struct csv_bad_rows *b, long line, const struct err *why)
+{
+	int at = b->listed;
+
+	b->bad++;
+	if (at == CSV_LISTED_ROWS) {
+		if (b->row[at - 1].line < line)
+			return;
+		at--;
+	} else {
+		b->listed++;
+	}
+	for (; at > 0 && b->row[at - 1].line > line; at--)
+		b->row[at] = b->row[at - 1];
+	b->row[at].line = line;
+	snprintf(b->row[at].text, sizeof(b->row[at].text), "%s", why->text);
+}
+
+void csv_bad_rows_print(const struct csv_bad_rows *b, FILE *fp)
+{
+	assert(b->listed <= CSV_LISTED_ROWS && b->listed <= b->bad);
+	for (int i = 0; i < b->listed; i++)
+		fprintf(fp, "%s\n", b->row[i].text);
+	if (b->bad > b->listed)
+		fprintf(fp, "... and %ld more bad %s\n", b->bad - b->listed,
+			b->bad - b->listed == 1 ? "row" : "rows");
 }

@@ -80,6 +80,28 @@ int csv_row_locate(const struct csv_reader *r, struct err *e);
 /* Free the reader (not its FILE).  NULL-safe. */
 void csv_reader_free(struct csv_reader *r);
 
+#define CSV_LISTED_ROWS 100   /* bad rows of a refused file whose messages are kept */
+
+/* The bad rows of a file being checked: how many, and the messages
+ * ("NAME:LINE: column X: why") of the first CSV_LISTED_ROWS by line, so
+ * memory stays bounded however many rows are bad.  Zero it before use. */
+struct csv_bad_rows {
+	long bad;      /* bad rows found */
+	int listed;    /* of them in row[], in line order: min(bad, CSV_LISTED_ROWS) */
+	struct csv_bad_row {
+		long line;
+		char text[sizeof(((struct err *)0)->text)];
+	} row[CSV_LISTED_ROWS];
+};
+
+/* Count the bad row on `line` and keep why's text when it is among the
+ * first CSV_LISTED_ROWS by line.  Lines may come in any order (several
+ * checks each meet rows in line order).  Can't fail. */
+void csv_bad_rows_note(struct csv_bad_rows *b, long line, const struct err *why);
+
+/* Print the kept messages to fp, one a line, then how many more. */
+void csv_bad_rows_print(const struct csv_bad_rows *b, FILE *fp);
+
 /* Map the current record (a header) onto `names` (NULL-terminated): col[i]
  * gets the field index of names[i], or -1 when absent.  Unknown or repeated
  * columns, and absent ones flagged in `required` (a parallel array), are

@@ -216,3 +216,15 @@ int32_t period_today(void)
 {
 	return day_of((int64_t)time(NULL));
 }
+
+int period_check_started(const struct period *p, int32_t today, struct err *e)
+{
+	char first[11], now[11];
+
+	if (p->first_day <= today)
+		return 0;
+	period_format_day(p->first_day, first);
+	period_format_day(today, now);
+	return err_set_field(e, ERR_INVALID, "period", "period %s has not started yet: it begins on %s, "
+			     "today is %s in Vietnam", p->label, first, now);
+}

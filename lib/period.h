@@ -41,4 +41,10 @@ void period_format_day(int32_t day, char *buf);
 /* Today's date in Vietnam time. */
 int32_t period_today(void);
 
+/* 0 when p has begun by `today` (a day as period_today gives); else
+ * ERR_INVALID, field "period", saying when it begins.  A period that has
+ * not begun holds no ratings: scoring, reporting or publishing it would
+ * read as "nobody rated". */
+int period_check_started(const struct period *p, int32_t today, struct err *e);
+
 #endif

@@ -290,13 +290,15 @@ static int check_publishable(const struct period *p, int32_t today, int early, s
 {
 	struct period q;
 	char last[16];
+	int rc;
 
 	period_of_quarter(period_quarter_of_day(p->first_day), &q);
 	if (q.first_day != p->first_day || q.last_day != p->last_day)
 		return err_set_field(e, ERR_INVALID, "period", "%s is not a quarter: publishing is per quarter "
 				     "(--period such as 2026Q3)", p->label);
-	if (p->first_day > today)
-		return err_set_field(e, ERR_INVALID, "period", "%s has not begun", p->label);
+	rc = period_check_started(p, today, e);
+	if (rc)
+		return rc;
 	period_format_day(p->last_day, last);
 	if (p->last_day >= today && !early)
 		return err_set_field(e, ERR_INVALID, "period", "%s has not ended (its last day is %s): publish it "

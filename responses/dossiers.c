@@ -102,17 +102,45 @@ static int import_row(sqlite3 *db, struct loader *l, const struct registry *reg,
 	return 0;
 }
 
+/* Read and load the data rows, listing the bad ones; ERR_DB and the like
+ * stop it, bad rows do not.  *stopped gets the line where the file stopped
+ * being CSV, if it did. */
+static int load_rows(sqlite3 *db, struct loader *l, const struct registry *reg, struct csv_reader *r,
+		     const long *col, struct dossier_stats *stats, struct csv_bad_rows *bad, long *read,
+		     long *stopped, struct err *e)
+{
+	int rc;
+
+	while ((rc = csv_read_record(r, e)) == 1) {
+		(*read)++;
+		rc = csv_nfields(r) != 4
+			? csv_row_fail(r, e, NULL, "%zu fields, the header has 4", csv_nfields(r))
+			: import_row(db, l, reg, r, col, stats, e);
+		if (rc && rc != ERR_INVALID)
+			return rc;
+		if (rc)
+			csv_bad_rows_note(bad, csv_line(r), e);
+	}
+	if (rc == ERR_INVALID) {
+		*stopped = csv_line(r);
+		csv_bad_rows_note(bad, *stopped, e);
+		rc = 0;
+	}
+	return rc;
+}
+
 int dossier_import(sqlite3 *db, const struct registry *reg, FILE *fp, const char *name,
-		   struct dossier_stats *stats, struct err *e)
+		   struct dossier_stats *stats, struct csv_bad_rows *bad, struct err *e)
 {
 	static const char *const cols[] = { "period", "agency", "sector", "dossiers", NULL };
 	static const int required[] = { 1, 1, 1, 1 };
 	struct csv_reader *r = csv_reader_new(fp, name);
 	struct loader l = { NULL, NULL, NULL };
-	long col[4];
+	long col[4], read = 0, stopped = 0;
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
+	memset(bad, 0, sizeof(*bad));
 	if (!r)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	rc = db_exec(db, "BEGIN IMMEDIATE", e);
@@ -135,10 +163,15 @@ int dossier_import(sqlite3 *db, const struct registry *reg, FILE *fp, const char
 		if (rc == 1)
 			rc = csv_map_header(r, cols, required, col, e);
 	}
-	while (!rc && (rc = csv_read_record(r, e)) == 1) {
-		rc = csv_nfields(r) != 4
-			? csv_row_fail(r, e, NULL, "%zu fields, the header has 4", csv_nfields(r))
-			: import_row(db, &l, reg, r, col, stats, e);
+	if (!rc)
+		rc = load_rows(db, &l, reg, r, col, stats, bad, &read, &stopped, e);
+	if (!rc && bad->bad) {
+		char stop[64] = "";
+
+		if (stopped)
+			snprintf(stop, sizeof(stop), ", checking stopped at line %ld", stopped);
+		rc = err_set(e, ERR_INVALID, "%s: %ld bad %s of %ld%s; nothing loaded (a file loads whole or "
+			     "not at all)", name, bad->bad, bad->bad == 1 ? "row" : "rows", read, stop);
 	}
 	if (!rc)
 		rc = db_exec(db, "COMMIT", e);

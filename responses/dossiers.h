@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "../forms/registry.h"
+#include "../lib/csv.h"
 #include "../lib/err.h"
 
 struct dossier_stats {
@@ -22,11 +23,14 @@ struct dossier_stats {
 };
 
 /* Load the CSV `period,agency,sector,dossiers` on fp (named `name` in
- * messages) in one transaction: a bad row refuses the file
- * ("NAME:LINE: column X: why") and nothing changes.  The file replaces the
- * stored rows of every (period, agency) it contains, and only those. */
+ * messages) in one transaction.  Every row is checked: a bad one is
+ * counted and listed in *bad ("NAME:LINE: column X: why", the first
+ * CSV_LISTED_ROWS by line; a file that stops being CSV stops the check at
+ * that line), and any bad row refuses the file, nothing changed, `e`
+ * then summing them up.  The file replaces the stored rows of every
+ * (period, agency) it contains, and only those. */
 int dossier_import(sqlite3 *db, const struct registry *reg, FILE *fp, const char *name,
-		   struct dossier_stats *stats, struct err *e);
+		   struct dossier_stats *stats, struct csv_bad_rows *bad, struct err *e);
 
 /* The dossier total of one agency and sector in one quarter.  A quarter
  * row gives it; without one, its months are summed only when all three are

@@ -81,28 +81,6 @@ struct import_run {
 	long stopped;                 /* the line where the file stopped being CSV, or 0 */
 };
 
-/* Count a bad row and keep its message when it is among the first
- * IMPORT_LISTED_ROWS by line.  row[] is kept in line order: each check
- * meets rows in line order, so once row[] is full a check's later rows are
- * only counted, and a later check's earlier line takes the last place. */
-static void note_bad_row(struct import_report *rep, long line, const struct err *why)
-{
-	int at = rep->listed;
-
-	rep->bad++;
-	if (at == IMPORT_LISTED_ROWS) {
-		if (rep->row[at - 1].line < line)
-			return;
-		at--;
-	} else {
-		rep->listed++;
-	}
-	for (; at > 0 && rep->row[at - 1].line > line; at--)
-		rep->row[at] = rep->row[at - 1];
-	rep->row[at].line = line;
-	snprintf(rep->row[at].text, sizeof(rep->row[at].text), "%s", why->text);
-}
-
 /* store_refuse_fn: a staged row contradicts another, placed as a row's
  * errors are ("NAME:LINE: column X: why"). */
 static int refuse_staged(void *arg, long line, struct err *why)
@@ -110,7 +88,7 @@ static int refuse_staged(void *arg, long line, struct err *why)
 	struct import_run *run = arg;
 
 	err_prefix(why, "%s:%ld: column %s", run->name, line, why->field);
-	note_bad_row(run->report, line, why);
+	csv_bad_rows_note(&run->report->rows, line, why);
 	return 0;
 }
 
@@ -197,12 +175,12 @@ static int stage_rows(struct import_run *run, const struct registry *reg, struct
 		if (rc && !is_bad_row(rc))
 			break;
 		if (rc)
-			note_bad_row(run->report, csv_line(r), e);
+			csv_bad_rows_note(&run->report->rows, csv_line(r), e);
 		progress_update(&prog, csv_bytes(r), (uint64_t)stats->rows);
 	}
 	if (rc < 0 && is_bad_row(rc)) {
 		run->stopped = csv_line(r);
-		note_bad_row(run->report, run->stopped, e);
+		csv_bad_rows_note(&run->report->rows, run->stopped, e);
 		rc = 0;
 	}
 	progress_end(&prog);
@@ -223,9 +201,9 @@ static int copy_staged(sqlite3 *db, struct store *store, struct import_run *run,
 		return rc;
 	locked = seconds_now();
 	rc = store_stage_copy(store, (int64_t)time(NULL), &added, &duplicates, refuse_staged, run, e);
-	if (!rc && !run->report->bad)
+	if (!rc && !run->report->rows.bad)
 		rc = db_exec(db, "COMMIT", e);
-	if (rc || run->report->bad)
+	if (rc || run->report->rows.bad)
 		db_exec(db, "ROLLBACK", NULL);
 	stats->lock_seconds = seconds_now() - locked;
 	stats->added = added;
@@ -241,7 +219,7 @@ static int refuse_file(const struct import_run *run, const struct import_stats *
 	if (run->stopped)
 		snprintf(stop, sizeof(stop), ", checking stopped at line %ld", run->stopped);
 	return err_set(e, ERR_INVALID, "%s: %ld bad %s of %ld%s; nothing imported (a file imports whole or "
-		       "not at all)", run->name, run->report->bad, run->report->bad == 1 ? "row" : "rows",
+		       "not at all)", run->name, run->report->rows.bad, run->report->rows.bad == 1 ? "row" : "rows",
 		       stats->rows, stop);
 }
 
@@ -258,8 +236,7 @@ int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form,
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
-	report->bad = 0;
-	report->listed = 0;
+	memset(&report->rows, 0, sizeof(report->rows));
 	if (!r)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	run.name = csv_name(r);
@@ -288,18 +265,18 @@ int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form,
 	if (!rc)
 		rc = store_stage_check(store, &stats->duplicates, refuse_staged, &run, e);
 	/* the file is refused already: list its contradictions of stored rows too */
-	if (!rc && report->bad)
+	if (!rc && report->rows.bad)
 		rc = store_stage_conflicts(store, refuse_staged, &run, e);
-	if (!rc && !report->bad)
+	if (!rc && !report->rows.bad)
 		rc = db_exec(db, "COMMIT", e);
-	if (rc || report->bad) {
+	if (rc || report->rows.bad) {
 		db_exec(db, "ROLLBACK", NULL);
 		goto out;
 	}
 	stats->stage_seconds = seconds_now() - started;
 	rc = copy_staged(db, store, &run, stats, e);
 out:
-	if (!rc && report->bad)
+	if (!rc && report->rows.bad)
 		rc = refuse_file(&run, stats, e);
 	store_free(store);
 	store_published_free(published);

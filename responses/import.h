@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <sqlite3.h>
 
+#include "../lib/csv.h"
 #include "../lib/err.h"
 #include "../lib/period.h"
 #include "../forms/form.h"
@@ -19,7 +20,6 @@
 
 #define IMPORT_SKIP_EMPTY 1u    /* flag: skip empty questionnaires instead of refusing the file */
 #define IMPORT_SKIPPED_LINES 10 /* skipped rows whose lines are kept for the message */
-#define IMPORT_LISTED_ROWS 100  /* bad rows of a refused file whose messages are kept */
 
 struct import_stats {
 	long rows;        /* data rows read */
@@ -33,7 +33,7 @@ struct import_stats {
 
 /* What an import says as it goes, and the bad rows of a refused file.
  * Memory stays bounded however many rows are bad: only the messages of the
- * first IMPORT_LISTED_ROWS by line are kept. */
+ * first CSV_LISTED_ROWS by line are kept. */
 struct import_report {
 	/* set by the caller (may be NULL): told, as soon as the first row of
 	 * the file that falls in a period published for the form is read, once
@@ -42,12 +42,7 @@ struct import_report {
 			  const struct period *period);
 	void *arg;
 	/* set by import_csv */
-	long bad;           /* bad rows found */
-	int listed;         /* of them in row[], in line order: min(bad, IMPORT_LISTED_ROWS) */
-	struct import_bad_row {
-		long line;
-		char text[sizeof(((struct err *)0)->text)];  /* "NAME:LINE: column X: why" */
-	} row[IMPORT_LISTED_ROWS];
+	struct csv_bad_rows rows;
 };
 
 /* Import the CSV on `fp` (named `name` in messages, `size` bytes or 0 when
@@ -56,11 +51,10 @@ struct import_report {
  * (response_is_empty) refuses the file, or with IMPORT_SKIP_EMPTY in
  * `flags` is skipped and counted.  Every row is checked: a bad value, a
  * wrong number of fields, a repeat in the file or a contradiction of a
- * stored response is counted in report->bad and listed in report->row
- * (the first IMPORT_LISTED_ROWS by line); a file that stops being CSV
+ * stored response is counted and listed in report->rows (csv.h); a file that stops being CSV
  * stops the check at that line, itself a bad row.  On failure nothing is
  * stored; `e` holds the one error ("NAME:LINE: column X: why", for a
- * header, say) or, when report->bad, a summary of the bad rows. */
+ * header, say) or, when report->rows.bad, a summary of the bad rows. */
 int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form, FILE *fp,
 	       const char *name, uint64_t size, unsigned flags, struct import_stats *stats,
 	       struct import_report *report, struct err *e);

@@ -340,6 +340,39 @@ static void a_bad_row_refuses_the_file(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT sum(dossiers) FROM dossiers"), 100);
 }
 
+/* A refused file lists every bad row, the first hundred by line, then how
+ * many more, and stores nothing: the office fixes the file in one go. */
+static void every_bad_row_is_listed(void)
+{
+	const struct cmd_result *r;
+	struct strbuf csv;
+	const char *expect = "<stdin>:3: column sector: unknown sector 'nope'\n"
+			     "<stdin>:4: column dossiers: '-1' is not a whole number from 0 to 100000000\n"
+			     "<stdin>:5: column period: '2026Q5' is not a quarter (YYYYQn) or a month (YYYY-MM)\n"
+			     "<stdin>:6: 2026Q3, P-HONGBANG and dat-dai are given twice\n"
+			     "<stdin>:7: 3 fields, the header has 4\n"
+			     "sipas: <stdin>: 5 bad rows of 6; nothing loaded (a file loads whole or not at all)\n";
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run("period,agency,sector,dossiers\n2026Q3,P-HONGBANG,dat-dai,7\n2026Q3,P-LECHAN,nope,1\n"
+		      "2026Q3,P-LECHAN,dat-dai,-1\n2026Q5,P-LECHAN,dat-dai,1\n2026Q3,P-HONGBANG,dat-dai,8\n"
+		      "2026Q3,P-LECHAN,dat-dai\n", "dossiers", "import", "-", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_STR(r->err, expect);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM dossiers"), 0);
+	/* past a hundred, the rest are counted */
+	strbuf_init(&csv, 0);
+	strbuf_addstr(&csv, "period,agency,sector,dossiers\n");
+	for (int i = 0; i < 250; i++)
+		strbuf_addf(&csv, "2026Q3,P-X%d,dat-dai,1\n", i);
+	r = sipas_run(strbuf_str(&csv), "dossiers", "import", "-", NULL);
+	strbuf_release(&csv);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "<stdin>:101: column agency: unknown agency 'P-X99'\n... and 150 more bad rows\n");
+	CHECK(!strstr(r->err, "<stdin>:102:"));
+	CHECK_CONTAINS(r->err, "250 bad rows of 250; nothing loaded");
+}
+
 /* Totals as Excel saves them in Vietnam: ';' between fields, rows of
  * separators below the table; a '.' (a thousands group there) is refused. */
 static void excel_vietnam_totals(void)
@@ -402,6 +435,7 @@ const struct test_case dossiers_tests[] = {
 	{ "months_make_a_quarter_only_when_all_three_are_loaded", months_make_a_quarter_only_when_all_three_are_loaded },
 	{ "a_file_replaces_only_its_own_period_and_agency", a_file_replaces_only_its_own_period_and_agency },
 	{ "a_bad_row_refuses_the_file", a_bad_row_refuses_the_file },
+	{ "every_bad_row_is_listed", every_bad_row_is_listed },
 	{ "excel_vietnam_totals", excel_vietnam_totals },
 	{ "the_report_shows_the_counter_beside_the_survey", the_report_shows_the_counter_beside_the_survey },
 	{ NULL, NULL }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "test.h"
@@ -503,7 +504,12 @@ static void test_publish_needs_an_ended_quarter(void)
 	CHECK(!test_file_contains("now/index.html", "Công bố sớm"));
 	r = sipas_run(NULL, "publish", "--period", next, "--early", NULL);
 	CHECK_INT(r->status, 1);
-	CHECK_CONTAINS(r->err, "has not begun");
+	CHECK_CONTAINS(r->err, "has not started yet");
+	/* nor is a report written of a quarter that has not begun */
+	r = sipas_run(NULL, "report", "--period", next, "--out", "next", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "has not started yet");
+	CHECK(access("next", F_OK) != 0);
 	/* an ended quarter publishes as before, not early */
 	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published WHERE period = '2026Q3' AND early = 0"), 1);
