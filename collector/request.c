@@ -282,3 +282,25 @@ int col_json_body(struct col_app *app, const struct col_request *req, struct col
 	}
 	return 0;
 }
+
+int col_json_string_body(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *name, json_t **doc, const char **value)
+{
+	json_t *field;
+	char msg[128];
+
+	if (col_json_body(app, req, reply, doc) != 0) {
+		*doc = NULL;
+		return -1;
+	}
+	field = json_object_get(*doc, name);
+	if (!json_is_object(*doc) || json_object_size(*doc) != 1 || !json_is_string(field)) {
+		snprintf(msg, sizeof(msg), "the body must be {\"%s\": \"...\"}", name);
+		col_reply_error(app, reply, COL_E_INVALID, msg, name);
+		json_decref(*doc);
+		*doc = NULL;
+		return -1;
+	}
+	*value = json_string_value(field);
+	return 0;
+}

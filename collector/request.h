@@ -65,6 +65,13 @@ int col_link_from_query(struct col_app *app, const struct col_request *req, cons
 int col_json_body(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 		  json_t **out);
 
+/* Parse a body that must be {"NAME": "..."}, one string field: *doc gets
+ * the document (a new reference, json_decref) and *value its string,
+ * owned by *doc.  On failure the reply is set (400 naming NAME) and -1
+ * returned, with *doc NULL. */
+int col_json_string_body(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *name, json_t **doc, const char **value);
+
 /* The bearer token of the Authorization header, pointing into it; NULL
  * when there is none. */
 const char *col_bearer_token(const struct col_request *req);

@@ -30,25 +30,21 @@ void col_handle_pair(struct col_app *app, const struct col_request *req, struct 
 			const char *tail)
 {
 	char token[DEVICE_TOKEN_LEN + 1];
-	json_t *doc = NULL, *code;
+	const char *code;
+	json_t *doc;
 	struct err e;
 	sqlite3 *db;
 
 	(void)tail;
 	err_clear(&e);
-	if (col_json_body(app, req, reply, &doc) != 0)
+	if (col_json_string_body(app, req, reply, "code", &doc, &code) != 0)
 		return;
-	code = json_object_get(doc, "code");
-	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_string(code)) {
-		col_reply_error(app, reply, COL_E_INVALID, "the body must be {\"code\": \"...\"}", "code");
-		goto out;
-	}
 	db = col_reader(app, &e);
 	if (!db) {
 		col_reply_err(app, reply, &e);
 		goto out;
 	}
-	if (device_pair(db, json_string_value(code), (int64_t)time(NULL), token, &e) != 0) {
+	if (device_pair(db, code, (int64_t)time(NULL), token, &e) != 0) {
 		if (e.code == ERR_INVALID)
 			col_reply_error(app, reply, COL_E_UNAUTHORIZED, e.text, "code");
 		else
@@ -211,24 +207,23 @@ void col_handle_metrics(struct col_app *app, const struct col_request *req,
 void col_handle_kiosk_pin(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			  const char *tail)
 {
-	json_t *doc = NULL, *pin;
+	const char *pin;
 	int64_t retry_after;
 	int result;
+	json_t *doc;
 	struct err e;
 	sqlite3 *db;
 
 	(void)tail;
 	err_clear(&e);
-	if (col_json_body(app, req, reply, &doc) != 0)
+	if (col_json_string_body(app, req, reply, "pin", &doc, &pin) != 0)
 		return;
-	pin = json_object_get(doc, "pin");
-	if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_string(pin) ||
-	    !device_pin_valid(json_string_value(pin))) {
-		col_reply_error(app, reply, COL_E_INVALID, "the body must be {\"pin\": \"6 digits\"}", "pin");
+	if (!device_pin_valid(pin)) {
+		col_reply_error(app, reply, COL_E_INVALID, "a staff PIN is 6 digits", "pin");
 		goto out;
 	}
 	db = col_reader(app, &e);
-	if (!db || device_pin_check(db, req->sender->dev.id, json_string_value(pin), (int64_t)time(NULL),
+	if (!db || device_pin_check(db, req->sender->dev.id, pin, (int64_t)time(NULL),
 				    &result, &retry_after, &e) != 0) {
 		col_reply_err(app, reply, &e);
 		goto out;

@@ -140,9 +140,10 @@ static void expired_codes_and_revoked_devices_are_refused(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 3);
 }
 
-/* A batch of one rating taken now (the server refuses dates outside its
- * --max-age window), in buf (512 bytes). */
-static const char *rating(char *buf, const char *id, const char *sector)
+/* A post of one rating of form `form` for P-HONGBANG's sector, taken now
+ * (the server refuses dates outside its --max-age window), in buf (512
+ * bytes). */
+static const char *post_of(char *buf, const char *id, const char *form, const char *sector)
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -150,8 +151,17 @@ static const char *rating(char *buf, const char *id, const char *sector)
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(buf, 512, "{\"responses\":[{\"response_id\":\"%s\",\"form\":\"kiosk-2018\",\"agency\":\"P-HONGBANG\","
-		 "\"sector\":\"%s\",\"submitted_at\":\"%s\",\"answers\":{\"overall\":3}}]}", id, sector, when);
+	snprintf(buf, 512, "{\"response_id\":\"%s\",\"form\":\"%s\",\"agency\":\"P-HONGBANG\","
+		 "\"sector\":\"%s\",\"submitted_at\":\"%s\",\"answers\":{\"overall\":3}}", id, form, sector, when);
+	return buf;
+}
+
+/* A batch of one kiosk rating (post_of), in buf (600 bytes). */
+static const char *rating(char *buf, const char *id, const char *sector)
+{
+	char post[512];
+
+	snprintf(buf, 600, "{\"responses\":[%s]}", post_of(post, id, "kiosk-2018", sector));
 	return buf;
 }
 
@@ -159,7 +169,7 @@ static void a_kiosk_posts_only_for_its_sectors_and_records_when(void)
 {
 	struct test_server s;
 	struct http_result h;
-	char code[64], token[128], body[512];
+	char code[64], token[128], body[600];
 
 	CHECK_INT(start_with_a_kiosk(&s, code), 0);
 	CHECK_INT(pair(&s, code, token, &h), 200);
@@ -175,20 +185,6 @@ static void a_kiosk_posts_only_for_its_sectors_and_records_when(void)
 	CHECK_INT(test_server_stop(&s), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 1);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE last_post_at > 0"), 1);
-}
-
-/* A single post of form `form` now, in buf (512 bytes). */
-static const char *post_of(char *buf, const char *id, const char *form)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	char when[32];
-
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(buf, 512, "{\"response_id\":\"%s\",\"form\":\"%s\",\"agency\":\"P-HONGBANG\","
-		 "\"sector\":\"dat-dai\",\"submitted_at\":\"%s\",\"answers\":{\"overall\":3}}", id, form, when);
-	return buf;
 }
 
 /* `device add` printing a token (no --pair) with extra options; 0 or -1. */
@@ -232,12 +228,12 @@ static void a_kiosk_posts_only_its_own_form(void)
 	CHECK_INT(add_kiosk_token(token, NULL, NULL), 0);
 	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
 	/* the survey, from a kiosk token: alone, and in a batch */
-	CHECK_INT(test_request(&s, "POST", "/api/responses", token, post_of(body, "s1", "sipas-2017"), &h), 403);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", token, post_of(body, "s1", "sipas-2017", "dat-dai"), &h), 403);
 	CHECK_CONTAINS(h.body, "\"code\":\"forbidden\"");
 	CHECK_CONTAINS(h.body, "\"field\":\"form\"");
 	CHECK_CONTAINS(h.body, "kiosk-2018");
 	free(h.body);
-	snprintf(batch, sizeof(batch), "{\"responses\":[%s]}", post_of(body, "s2", "sipas-2017"));
+	snprintf(batch, sizeof(batch), "{\"responses\":[%s]}", post_of(body, "s2", "sipas-2017", "dat-dai"));
 	CHECK_INT(test_request(&s, "POST", "/api/responses/batch", token, batch, &h), 200);
 	CHECK_CONTAINS(h.body, "\"status\":403");
 	CHECK_CONTAINS(h.body, "this kiosk posts form kiosk-2018, not sipas-2017");
@@ -263,12 +259,12 @@ static void a_kiosk_posts_only_its_own_form(void)
 	CHECK(doc);
 	CHECK_STR(json_string_value(json_object_get(doc, "form")), "kiosk-2026");
 	json_decref(doc);
-	CHECK_INT(test_request(&s, "POST", "/api/responses", other, post_of(body, "k1", "kiosk-2018"), &h), 403);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", other, post_of(body, "k1", "kiosk-2018", "dat-dai"), &h), 403);
 	CHECK_CONTAINS(h.body, "kiosk-2026");
 	free(h.body);
-	CHECK_INT(test_request(&s, "POST", "/api/responses", other, post_of(body, "k2", "kiosk-2026"), &h), 201);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", other, post_of(body, "k2", "kiosk-2026", "dat-dai"), &h), 201);
 	free(h.body);
-	CHECK_INT(test_request(&s, "POST", "/api/responses", token, post_of(body, "k3", "kiosk-2018"), &h), 201);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", token, post_of(body, "k3", "kiosk-2018", "dat-dai"), &h), 201);
 	free(h.body);
 	CHECK_INT(test_server_stop(&s), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses r JOIN forms f ON f.id = r.form_id "
