@@ -653,12 +653,44 @@ static void other_encodings_refused(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT comment = 'Tốt' FROM responses WHERE response_id = 'u1'"), 1);
 }
 
+/* Start `sipas import --form sipas-2017 [flag] -` reading a pipe, its
+ * stderr and stdout into import.err and import.out: *fp gets the pipe's
+ * writing end (fclose it to end the input).  The child's pid, or -1. */
+static pid_t import_from_pipe(const char *flag, FILE **fp)
+{
+	const char *bin = getenv("SIPAS_BIN");
+	int in[2];
+	pid_t pid;
+
+	if (pipe(in) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		close(in[0]);
+		close(in[1]);
+		freopen("import.err", "w", stderr);
+		freopen("import.out", "w", stdout);
+		if (flag)
+			execl(bin, bin, "import", "--form", "sipas-2017", flag, "-", (char *)NULL);
+		else
+			execl(bin, bin, "import", "--form", "sipas-2017", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	*fp = pid > 0 ? fdopen(in[1], "w") : NULL;
+	if (!*fp) {
+		close(in[1]);
+		return -1;
+	}
+	return pid;
+}
+
 /* Rows are checked and staged before the write lock is taken: while the
  * import still reads its input, another connection can begin a write. */
 static void checking_holds_no_write_lock(void)
 {
-	const char *bin = getenv("SIPAS_BIN");
-	int in[2], status;
+	int status;
 	long long rows = 0;
 	sqlite3 *db;
 	FILE *fp;
@@ -667,21 +699,8 @@ static void checking_holds_no_write_lock(void)
 
 	CHECK_INT(test_init_fixture(0), 0);
 	signal(SIGPIPE, SIG_IGN);   /* an import that ends early fails the checks below */
-	CHECK_INT(pipe(in), 0);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(in[0], 0);
-		close(in[0]);
-		close(in[1]);
-		freopen("import.err", "w", stderr);
-		freopen("import.out", "w", stdout);
-		execl(bin, bin, "import", "--form", "sipas-2017", "--verbose", "-", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	fp = fdopen(in[1], "w");
-	CHECK(fp);
+	pid = import_from_pipe("--verbose", &fp);
+	CHECK(pid > 0);
 	/* 2 MB: far more than a pipe and stdio buffer, so by the time the
 	 * writes return the import is reading rows, not waiting to start */
 	fputs("response_id,submitted_at,agency,sector,stratum,psu,overall,comment\n", fp);
@@ -853,12 +872,11 @@ static void bad_rows_keep_memory_bounded(void)
  * republish. */
 static void a_published_quarter_is_said_at_once(void)
 {
-	const char *bin = getenv("SIPAS_BIN");
 	const char *notice = "sipas: <stdin>:2: sipas-2017 2026Q3 is published: this file's rows in it are "
 			     "stored, but the public figures do not change until you publish it again: "
 			     "sipas publish --withdraw --period 2026Q3 --form sipas-2017, then "
 			     "sipas publish --period 2026Q3 --form sipas-2017\n";
-	int in[2], status, seen = 0;
+	int status, seen = 0;
 	FILE *fp;
 	pid_t pid;
 	char *err;
@@ -866,21 +884,8 @@ static void a_published_quarter_is_said_at_once(void)
 	CHECK_INT(test_init_fixture(1), 0);
 	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
 	signal(SIGPIPE, SIG_IGN);
-	CHECK_INT(pipe(in), 0);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(in[0], 0);
-		close(in[0]);
-		close(in[1]);
-		freopen("import.err", "w", stderr);
-		freopen("import.out", "w", stdout);
-		execl(bin, bin, "import", "--form", "sipas-2017", "-", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	fp = fdopen(in[1], "w");
-	CHECK(fp);
+	pid = import_from_pipe(NULL, &fp);
+	CHECK(pid > 0);
 	fputs("response_id,submitted_at,agency,sector,overall\n"
 	      "late1,2026-09-30,SO-XD,dat-dai,5\n", fp);
 	/* more than the reader's first 64 KiB chunk, in an unpublished quarter */
