@@ -26,7 +26,8 @@ const char cmd_device_usage[] =
 	"With --pair it prints instead a one-time pairing link for the kiosk tablet,\n"
 	"valid 15 minutes: opening it there hands the tablet its token, which is never\n"
 	"shown.  A kiosk also gets a 6-digit staff PIN that opens the tablet's staff\n"
-	"mode (changing the sector): --pin's, or one generated and printed once.\n"
+	"mode (changing the sector): --pin's, or one generated and printed once on\n"
+	"stderr (stdout is the token or link alone, for scripts).\n"
 	"`pair` prints a new pairing link for a kiosk (a replaced tablet): the old\n"
 	"tablet's token stops working when the link is used; the PIN stays unless\n"
 	"--pin gives a new one (a kiosk without one gets one).  `list` shows each\n"
@@ -149,9 +150,16 @@ static int finish(sqlite3 *db, int rc, struct err *e)
 	return rc;
 }
 
+/* A generated staff PIN goes to the person at the terminal, on stderr. */
+static void print_made_pin(const char *made)
+{
+	if (*made)
+		fprintf(stderr, "staff PIN: %s (it opens the kiosk's staff mode; it is shown only once)\n", made);
+}
+
 /* `device add`: the device, its sectors, its PIN and its pairing code in
  * one transaction; prints the token, or with base set the pairing link,
- * then a generated PIN. */
+ * and a generated PIN on stderr. */
 static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, const char *base,
 	       const char *svg, struct err *e)
 {
@@ -169,9 +177,8 @@ static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, con
 		rc = pairing_link(db, id, base, svg, &url, e);
 	rc = finish(db, rc, e);
 	if (!rc) {
+		/* stdout is the token or link alone: scripts take it with $(...) */
 		printf("%s\n", base ? strbuf_str(&url) : token);
-		if (*made)
-			printf("staff PIN: %s\n", made);
 		if (base)
 			fprintf(stderr, "device %lld added (kiosk for %s); open the link above on the tablet "
 				"within 15 minutes: it works once\n", id, spec->agency);
@@ -179,8 +186,7 @@ static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, con
 			fprintf(stderr, "device %lld added (%s%s); the token above is shown only once\n", id,
 				spec->role == DEVICE_ADMIN ? "admin" : "kiosk for ",
 				spec->role == DEVICE_ADMIN ? "" : spec->agency);
-		if (*made)
-			fprintf(stderr, "the staff PIN above opens the kiosk's staff mode; it is shown only once\n");
+		print_made_pin(made);
 	}
 	secret_wipe(token, sizeof(token));
 	secret_wipe(made, sizeof(made));
@@ -205,10 +211,9 @@ static int pair_again(sqlite3 *db, long long id, const char *pin, const char *ba
 	rc = finish(db, rc, e);
 	if (!rc) {
 		printf("%s\n", strbuf_str(&url));
-		if (*made)
-			printf("staff PIN: %s\n", made);
 		fprintf(stderr, "device %lld: open the link above on the new tablet within 15 minutes; once it "
 			"is used, the old tablet's token stops working\n", id);
+		print_made_pin(made);
 	}
 	secret_wipe(made, sizeof(made));
 	strbuf_release(&url);
