@@ -11,6 +11,7 @@
 
 #include "../lib/err.h"
 #include "../lib/strbuf.h"
+#include "../lib/url.h"
 
 struct cli_command {
 	const char *name;
@@ -54,15 +55,7 @@ void cli_getopt_reset(void);
 /* Append s percent-encoded for a URL's query (RFC 3986 unreserved kept). */
 void cli_url_escape(struct strbuf *sb, const char *s);
 
-#define CLI_URL_MAX 201   /* a public address: 200 bytes and its NUL */
 #define CLI_URL_DEFAULT "http://127.0.0.1:8080"
-
-/* Check the public address `url` and write it normalised to out: http or
- * https, a host (a name, an IPv4 address or [IPv6]), an optional port and
- * path, no user, query or fragment, ASCII only; the scheme and host in
- * lower case and no trailing slash.  ERR_INVALID naming `source` (the
- * option or variable it came from) and what is wrong. */
-int cli_url_normalise(const char *url, const char *source, char out[CLI_URL_MAX], struct err *e);
 
 /* The collector's public address, the one every command that prints a link
  * uses: `base` (a command's --base) when not NULL, else $SIPAS_PUBLIC_URL
@@ -70,9 +63,9 @@ int cli_url_normalise(const char *url, const char *source, char out[CLI_URL_MAX]
  * db, else CLI_URL_DEFAULT with a warning on stderr that phones and
  * tablets cannot reach it.  out gets it normalised; a bad address is
  * ERR_INVALID naming where it came from. */
-int cli_public_url(sqlite3 *db, const char *base, char out[CLI_URL_MAX], struct err *e);
+int cli_public_url(sqlite3 *db, const char *base, char out[URL_MAX], struct err *e);
 
-/* Store `url` (normalised with cli_url_normalise) as the public address, or
+/* Store `url` (normalised with url_normalise) as the public address, or
  * forget the stored one when url is NULL; in the caller's transaction. */
 int cli_public_url_store(sqlite3 *db, const char *url, struct err *e);
 

@@ -238,7 +238,7 @@ int cmd_device(int argc, char **argv)
 	};
 	const char *db_opt = NULL, *base = NULL, *svg = NULL, *pin = NULL, *action;
 	const char *sectors[DEVICE_MAX_SECTORS];
-	char public_url[CLI_URL_MAX];
+	char public_url[URL_MAX];
 	struct device_spec spec = { DEVICE_KIOSK, NULL, sectors, 0, NULL, NULL };
 	sqlite3 *db = NULL;
 	long long id;

@@ -68,7 +68,7 @@ int cmd_init(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *registry = NULL, *forms = NULL, *public_opt = NULL, *path;
-	char public_url[CLI_URL_MAX];
+	char public_url[URL_MAX];
 	struct err e;
 	sqlite3 *db = NULL;
 	long long n_agencies = 0, n_sectors = 0, n_targets = 0, n_forms = 0;
@@ -90,7 +90,7 @@ int cmd_init(int argc, char **argv)
 	path = cli_db_path(db_opt);
 	err_clear(&e);
 	/* checked before the database is created: a typo makes no file */
-	if (public_opt && *public_opt && cli_url_normalise(public_opt, "--public-url", public_url, &e))
+	if (public_opt && *public_opt && url_normalise(public_opt, "--public-url", public_url, &e))
 		return cli_fail(&e);
 	rc = db_open(path, DB_CREATE, &db, &e);
 	if (rc)

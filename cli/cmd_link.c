@@ -46,7 +46,7 @@ int cmd_link(int argc, char **argv)
 	const char *db_opt = NULL, *form = NULL, *agency = NULL, *sector = NULL, *dossier = NULL;
 	const char *base = NULL, *svg = NULL;
 	uint8_t key[SECRET_KEY_BYTES];
-	char sig[LINK_SIG_HEX + 1], *end, public_url[CLI_URL_MAX];
+	char sig[LINK_SIG_HEX + 1], *end, public_url[URL_MAX];
 	struct registry *reg = NULL;
 	struct form *f = NULL;
 	struct strbuf url;

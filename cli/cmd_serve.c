@@ -90,7 +90,7 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
  * then says why; a bad public address refuses to start. */
 static int announce_public_url(const char *db_path, struct err *e)
 {
-	char url[CLI_URL_MAX];
+	char url[URL_MAX];
 	sqlite3 *db = NULL;
 	int rc;
 

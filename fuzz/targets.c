@@ -20,6 +20,8 @@
 #include "../db/db.h"
 #include "../responses/import.h"
 #include "../lib/period.h"
+#include "../lib/url.h"
+#include "../collector/link.h"
 
 const struct fuzz_target fuzz_targets[] = {
 	{ "csv", fuzz_csv },
@@ -29,6 +31,8 @@ const struct fuzz_target fuzz_targets[] = {
 	{ "body", fuzz_body },
 	{ "date", fuzz_date },
 	{ "weight", fuzz_weight },
+	{ "url", fuzz_url },
+	{ "expires", fuzz_expires },
 	{ NULL, NULL }
 };
 
@@ -297,6 +301,40 @@ int fuzz_weight(const uint8_t *data, size_t size)
 out:
 	free(r);
 	free(point);
+	free(s);
+	return 0;
+}
+
+int fuzz_url(const uint8_t *data, size_t size)
+{
+	char *s = input_string(data, size), out[URL_MAX], again[URL_MAX];
+	struct err e;
+
+	if (!s)
+		return 0;
+	if (url_normalise(s, "url", out, &e) == 0) {
+		/* one address, one spelling: normalising it again changes nothing */
+		if (url_normalise(out, "url", again, &e) != 0 || strcmp(out, again) != 0 ||
+		    strncmp(out, "http", 4) != 0 || strpbrk(out, "?#@ "))
+			abort();
+	} else if (strcmp(e.field, "url") != 0) {
+		abort();
+	}
+	free(s);
+	return 0;
+}
+
+int fuzz_expires(const uint8_t *data, size_t size)
+{
+	char *s = input_string(data, size), again[32];
+	int64_t exp;
+
+	/* a signed link's expiry has one spelling: what "%lld" prints */
+	if (s && link_parse_expires(s, &exp) == 0) {
+		snprintf(again, sizeof(again), "%lld", (long long)exp);
+		if (strcmp(again, s) != 0 || exp < 1 || exp > LINK_MAX_EXPIRES)
+			abort();
+	}
 	free(s);
 	return 0;
 }

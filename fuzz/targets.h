@@ -17,6 +17,8 @@ int fuzz_import(const uint8_t *data, size_t size);  /* responses/import.c over a
 int fuzz_body(const uint8_t *data, size_t size);    /* responses/response_json.c: collector request bodies */
 int fuzz_date(const uint8_t *data, size_t size);    /* lib/period.c timestamps and the date windows of responses/response.c */
 int fuzz_weight(const uint8_t *data, size_t size);  /* responses/response.c: a weight cell */
+int fuzz_url(const uint8_t *data, size_t size);     /* lib/url.c: a public address */
+int fuzz_expires(const uint8_t *data, size_t size); /* collector/link.c: a signed link's exp */
 
 struct fuzz_target {
 	const char *name;  /* also the corpus directory: fuzz/corpus/NAME */
