@@ -314,8 +314,11 @@ int fuzz_url(const uint8_t *data, size_t size)
 		return 0;
 	if (url_normalise(s, "url", out, &e) == 0) {
 		/* one address, one spelling: normalising it again changes nothing */
+		const char *authority = strstr(out, "://");
+
 		if (url_normalise(out, "url", again, &e) != 0 || strcmp(out, again) != 0 ||
-		    strncmp(out, "http", 4) != 0 || strpbrk(out, "?#@ "))
+		    strncmp(out, "http", 4) != 0 || strpbrk(out, "?# ") || !authority ||
+		    memchr(authority, '@', strcspn(authority + 3, "/") + 3))
 			abort();
 	} else if (strcmp(e.field, "url") != 0) {
 		abort();
