@@ -3,6 +3,7 @@
 #   make          build bin/sipas (installs missing Debian packages first)
 #   make run      build, create sipas.db with demo data, serve on 127.0.0.1:8080
 #   make test     the whole suite, normally and under ASan+UBSan, and the browser suite
+#   make check-layers  refuse an include that points up the layers (LAYERS)
 #   make test-browser  the browser suite (tests/browser/) alone, against bin/sipas
 #   make screenshots   PNGs of the kiosk and the questionnaire into docs/screenshots/
 #   make bench    benchmarks (not part of the tests)
@@ -41,7 +42,12 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SAN) $(PKG_CFLAGS)
 LDLIBS   = $(PKG_LIBS) -lm -lpthread
 
-ENGINE_SRC := $(sort $(wildcard lib/*.c db/*.c forms/*.c responses/*.c scoring/*.c reports/*.c collector/*.c))
+# The folders are layers, lowest first (docs/design.md, "Layout"): a file
+# may include the headers of its own folder and of the folders before it,
+# never of one after it (make check-layers); tests/, bench/ and fuzz/ may
+# include anything.  The engine is every layer but the last, cli/.
+LAYERS     := lib db forms responses scoring reports collector cli
+ENGINE_SRC := $(sort $(wildcard $(patsubst %,%/*.c,$(filter-out cli,$(LAYERS)))))
 ENGINE_ASM := forms/builtin_data.S
 CLI_SRC    := $(sort $(wildcard cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/*.c)) fuzz/targets.c
@@ -52,7 +58,7 @@ BUILTIN_DATA := $(wildcard forms/*.json forms/registry/*.csv)
 WWW_FILES := $(sort $(wildcard collector/www/*))
 
 .PHONY: all run test test-one test-browser screenshots bench fuzz valgrind deps deps-ok test-deps-ok \
-	browser-deps-ok clean check-symbols install
+	browser-deps-ok clean check-symbols check-layers install
 
 all: $(BIN)
 
@@ -163,6 +169,7 @@ test-browser: SHELL := /bin/bash
 test:
 	@status=0; \
 	$(MAKE) --no-print-directory check-symbols || status=1; \
+	$(MAKE) --no-print-directory check-layers || status=1; \
 	$(MAKE) --no-print-directory test-one || status=1; \
 	$(MAKE) --no-print-directory BUILD=build/asan \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
@@ -216,6 +223,31 @@ check-symbols: $(ENGINE_OBJ)
 	@bad=$$(nm -g --defined-only $(ENGINE_OBJ) | awk 'NF == 3 {print $$3}' | \
 		grep -Ev '^(array|err|strbuf|csv|dossier|utf8|period|db|store|import|progress|demo|form|registry|response|builtin|intmap|secret|link|device|col|score|rep|fuzz|url)_' ); \
 	if [ -n "$$bad" ]; then echo "exported symbols without a module prefix:"; echo "$$bad"; exit 1; fi
+
+# Every #include "…" of a layer's file (.c, .h, .S) resolved against its
+# folder: one that lands in a later layer, or outside the layers, is
+# printed as FILE:LINE with the rule it breaks.  Reads the files only.
+check-layers:
+	@awk -v layers='$(LAYERS)' ' \
+		BEGIN { n = split(layers, l, " "); for (i = 1; i <= n; i++) rank[l[i]] = i } \
+		/^[[:space:]]*#[[:space:]]*include[[:space:]]*"/ { \
+			match($$0, /"[^"]*"/); inc = substr($$0, RSTART + 1, RLENGTH - 2); \
+			path = FILENAME; sub(/[^\/]*$$/, "", path); path = path inc; \
+			k = 0; m = split(path, part, "/"); \
+			for (i = 1; i <= m; i++) { \
+				if (part[i] == "" || part[i] == ".") continue; \
+				if (part[i] == ".." && k > 0 && seg[k] != "..") k--; else seg[++k] = part[i]; \
+			} \
+			from = FILENAME; sub(/\/.*/, "", from); to = k > 1 ? seg[1] : ""; \
+			if (to == from) next; \
+			if (!(to in rank)) why = "a layer includes only layers"; \
+			else if (rank[to] > rank[from]) why = from "/ may not include " to "/, a later layer"; \
+			else next; \
+			printf "%s:%d: #include \"%s\": %s (layers, lowest first: %s)\n", FILENAME, FNR, inc, why, layers; \
+			bad++; \
+		} \
+		END { if (bad) { printf "%d include(s) break the layer order (LAYERS in the Makefile; docs/design.md, \"Layout\")\n", bad; exit 1 } }' \
+		/dev/null $(sort $(wildcard $(foreach l,$(LAYERS),$(l)/*.[chS] $(l)/*/*.[chS])))
 
 clean:
 	rm -rf build bin

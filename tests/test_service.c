@@ -2,7 +2,8 @@
  * test_service.c - sipas as an installed service (docs/operations.md): the
  * systemd unit passes `systemd-analyze verify`, `make install` puts every
  * file where the operations guide says, and `sipas backup` taken while
- * clients post holds every rating acknowledged before it began.
+ * clients post holds every rating acknowledged before it began; `make
+ * check-layers` refuses an include that points up the layers.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,6 +139,40 @@ static void install_puts_files_where_documented(void)
 	free(passwd);
 	free(users);
 	free(unit);
+}
+
+/* `make check-layers` (the Makefile's LAYERS) run on a small tree in this
+ * case's directory: an include of a later layer, or of a folder that is no
+ * layer, is named with its file, line and the rule, and fails the check;
+ * includes down the layers or within a folder, and tests/ including
+ * anything, pass; so does the real tree. */
+#define LAYERS_CHECK "make -s --no-print-directory -f %s/Makefile check-layers > layers.out 2>&1"
+
+static void check_layers_refuses_an_include_up_the_layers(void)
+{
+	char *said;
+
+	CHECK(mkdir("lib", 0755) == 0 && mkdir("db", 0755) == 0 && mkdir("scoring", 0755) == 0 &&
+	      mkdir("reports", 0755) == 0 && mkdir("tests", 0755) == 0);
+	CHECK_INT(test_write("lib/a.h", "#include <stdio.h>\n"), 0);
+	CHECK_INT(test_write("db/d.c", "#include \"d.h\"\n#include \"../lib/a.h\"\n"), 0);
+	CHECK_INT(test_write("reports/r.h", "#include \"../scoring/s.h\"\n"), 0);
+	CHECK_INT(test_write("tests/t.c", "#include \"../reports/r.h\"\n#include \"../cli/cli.h\"\n"), 0);
+	CHECK_INT(test_write("scoring/s.c", "/* s.c */\n#include \"s.h\"\n#include \"../lib/a.h\"\n"
+			     "#include \"../reports/r.h\"\n  # include \"../tests/t.h\"\n"), 0);
+	CHECK_INT(shell(LAYERS_CHECK, getenv("SIPAS_SOURCE")), 2);
+	said = test_read("layers.out");
+	CHECK(said);
+	CHECK_CONTAINS(said, "scoring/s.c:4: #include \"../reports/r.h\": scoring/ may not include reports/, a later layer"
+		       " (layers, lowest first: lib db forms responses scoring reports collector cli)\n");
+	CHECK_CONTAINS(said, "scoring/s.c:5: #include \"../tests/t.h\": a layer includes only layers");
+	CHECK_CONTAINS(said, "\n2 include(s) break the layer order");
+	CHECK(!strstr(said, "db/d.c") && !strstr(said, "reports/r.h:") && !strstr(said, "tests/t.c"));
+	free(said);
+
+	CHECK_INT(test_write("scoring/s.c", "#include \"s.h\"\n#include \"../db/../lib/a.h\"\n"), 0);
+	CHECK_INT(shell(LAYERS_CHECK, getenv("SIPAS_SOURCE")), 0);
+	CHECK_INT(shell("make -s --no-print-directory -C %s check-layers > tree.out 2>&1", getenv("SIPAS_SOURCE")), 0);
 }
 
 #define CLIENTS 4
@@ -299,6 +334,7 @@ static void backup_never_overwrites_nor_leaves_a_partial_file(void)
 const struct test_case service_tests[] = {
 	{ "unit_passes_systemd_analyze_verify", unit_passes_systemd_analyze_verify },
 	{ "install_puts_files_where_documented", install_puts_files_where_documented },
+	{ "check_layers_refuses_an_include_up_the_layers", check_layers_refuses_an_include_up_the_layers },
 	{ "backup_under_load_keeps_every_acknowledged_rating", backup_under_load_keeps_every_acknowledged_rating },
 	{ "backup_never_overwrites_nor_leaves_a_partial_file", backup_never_overwrites_nor_leaves_a_partial_file },
 	{ NULL, NULL }
