@@ -39,6 +39,28 @@ extern const char cmd_init_usage[], cmd_import_usage[], cmd_dossiers_usage[], cm
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
 const char *cli_db_path(const char *opt);
 
+struct form;
+struct registry;
+
+/* What a command working on the stored data starts from. */
+struct cli_session {
+	sqlite3 *db;
+	struct form *form;       /* NULL unless a form id was asked for */
+	struct registry *reg;
+};
+
+/* Open the database at cli_db_path(db_opt) with db_open's `db_flags`,
+ * then read the form `form_id` (none when NULL) and the registry, in that
+ * order, stopping at the first failure (its error in e).  *s is filled
+ * either way and owned by the caller: cli_session_close it, also after a
+ * failure. */
+int cli_session_open(struct cli_session *s, const char *db_opt, int db_flags, const char *form_id,
+		     struct err *e);
+
+/* Free what cli_session_open filled (the registry, the form) and close
+ * the database; *s is then empty. */
+void cli_session_close(struct cli_session *s);
+
 /* Print "sipas: MESSAGE" on stderr; return the exit status for e->code. */
 int cli_fail(const struct err *e);
 

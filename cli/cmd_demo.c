@@ -31,63 +31,60 @@ const char cmd_demo_usage[] =
 	"  --rows N       with --csv: how many responses\n"
 	"  --db PATH      database file (default $SIPAS_DB, else ./sipas.db)\n";
 
-static int write_csv(sqlite3 *db, const char *file, const char *form_id, const char *period,
+static int write_csv(const char *db_opt, const char *file, const char *form_id, const char *period,
 		     long rows, unsigned long seed, struct err *e)
 {
-	struct registry *reg = NULL;
-	struct form *form = NULL;
+	struct cli_session s = { NULL, NULL, NULL };
 	FILE *out = NULL;
 	int quarter, rc;
 
 	rc = period_parse_quarter(period, &quarter, e);
 	if (!rc)
-		rc = form_store_get(db, form_id, &form, e);
-	if (!rc)
-		rc = registry_read(db, &reg, e);
+		rc = cli_session_open(&s, db_opt, 0, form_id, e);
 	if (!rc) {
 		out = strcmp(file, "-") == 0 ? stdout : fopen(file, "wb");
 		if (!out)
 			rc = err_set(e, ERR_IO, "%s: cannot create: %m", file);
 	}
 	if (!rc)
-		rc = demo_write_csv(out, reg, form, quarter, rows, seed, e);
+		rc = demo_write_csv(out, s.reg, s.form, quarter, rows, seed, e);
 	if (out && out != stdout && fclose(out) != 0 && !rc)
 		rc = err_set(e, ERR_IO, "%s: write error", file);
-	registry_free(reg);
-	form_free(form);
+	cli_session_close(&s);
 	return rc;
 }
 
-static int fill(sqlite3 *db, int if_empty, unsigned long seed, struct err *e)
+static int fill(const char *db_opt, int if_empty, unsigned long seed, struct err *e)
 {
+	struct cli_session s = { NULL, NULL, NULL };
 	struct form **forms = NULL;
-	struct registry *reg = NULL;
 	struct demo_stats stats;
 	size_t n_forms = 0;
 	long long existing = 0;
 	int rc, last = period_quarter_of_day(period_today()) - 1;
 
-	rc = db_query_int(db, "SELECT count(*) FROM responses", &existing, e);
+	rc = cli_session_open(&s, db_opt, 0, NULL, e);
+	if (!rc)
+		rc = db_query_int(s.db, "SELECT count(*) FROM responses", &existing, e);
 	if (!rc && existing && if_empty) {
 		printf("demo: the database already holds %lld responses; nothing added\n", existing);
-		return 0;
+		goto out;
 	}
 	if (!rc)
-		rc = form_store_get_all(db, &forms, &n_forms, e);
+		rc = form_store_get_all(s.db, &forms, &n_forms, e);
 	if (!rc)
-		rc = registry_read(db, &reg, e);
-	if (!rc)
-		rc = demo_fill_db(db, reg, forms, n_forms, last, 4, seed, &stats, e);
+		rc = demo_fill_db(s.db, s.reg, forms, n_forms, last, 4, seed, &stats, e);
 	if (!rc) {
 		struct period first, final;
 
 		period_of_quarter(last - 3, &first);
 		period_of_quarter(last, &final);
 		printf("demo: %ld responses to %zu forms from %zu agencies, %s to %s\n",
-		       stats.stored, n_forms, reg->n_agencies, first.label, final.label);
+		       stats.stored, n_forms, s.reg->n_agencies, first.label, final.label);
 	}
-	registry_free(reg);
+out:
 	form_store_free_all(forms, n_forms);
+	cli_session_close(&s);
 	return rc;
 }
 
@@ -108,7 +105,6 @@ int cmd_demo(int argc, char **argv)
 	unsigned long seed = 2026;
 	long rows = -1;
 	int c, rc, if_empty = 0;
-	sqlite3 *db = NULL;
 	char *end;
 	struct err e;
 
@@ -141,9 +137,6 @@ int cmd_demo(int argc, char **argv)
 	if (!csv && (form || period || rows >= 0))
 		return cli_usage_error("demo", "--form, --period and --rows go with --csv");
 	err_clear(&e);
-	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
-	if (!rc)
-		rc = csv ? write_csv(db, csv, form, period, rows, seed, &e) : fill(db, if_empty, seed, &e);
-	db_close(db);
+	rc = csv ? write_csv(db_opt, csv, form, period, rows, seed, &e) : fill(db_opt, if_empty, seed, &e);
 	return rc ? cli_fail(&e) : 0;
 }

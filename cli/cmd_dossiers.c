@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "../db/db.h"
-#include "../forms/registry.h"
 #include "../responses/dossiers.h"
 
 const char cmd_dossiers_usage[] =
@@ -38,8 +36,7 @@ int cmd_dossiers(int argc, char **argv)
 	const char *db_opt = NULL, *file;
 	struct dossier_stats stats;
 	struct csv_bad_rows *bad = NULL;
-	struct registry *reg = NULL;
-	sqlite3 *db = NULL;
+	struct cli_session s = { NULL, NULL, NULL };
 	FILE *fp;
 	struct err e;
 	int c, rc;
@@ -63,18 +60,15 @@ int cmd_dossiers(int argc, char **argv)
 	}
 	/* about 52 KiB: on the heap */
 	bad = malloc(sizeof(*bad));
-	rc = bad ? db_open(cli_db_path(db_opt), 0, &db, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+	rc = bad ? cli_session_open(&s, db_opt, 0, NULL, &e) : err_set(&e, ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = registry_read(db, &reg, &e);
-	if (!rc)
-		rc = dossier_import(db, reg, fp, fp == stdin ? "<stdin>" : file, &stats, bad, &e);
+		rc = dossier_import(s.db, s.reg, fp, fp == stdin ? "<stdin>" : file, &stats, bad, &e);
 	if (!rc)
 		printf("%s: %ld rows loaded, %ld stored rows replaced\n", file, stats.rows, stats.replaced);
 	else if (bad && bad->bad)
 		csv_bad_rows_print(bad, stderr);
 	free(bad);
-	registry_free(reg);
-	db_close(db);
+	cli_session_close(&s);
 	if (fp != stdin)
 		fclose(fp);
 	return rc ? cli_fail(&e) : 0;

@@ -11,9 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "../forms/form_store.h"
 #include "../forms/registry.h"
-#include "../db/db.h"
 #include "../responses/import.h"
 
 const char cmd_import_usage[] =
@@ -83,9 +81,7 @@ int cmd_import(int argc, char **argv)
 	const char *db_opt = NULL, *form_id = NULL, *file;
 	struct import_report *report = NULL;
 	struct import_stats stats;
-	struct registry *reg = NULL;
-	struct form *form = NULL;
-	sqlite3 *db = NULL;
+	struct cli_session s = { NULL, NULL, NULL };
 	FILE *fp = NULL;
 	struct stat sb;
 	struct err e;
@@ -119,14 +115,10 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	report = calloc(1, sizeof(*report));
-	rc = report ? db_open(cli_db_path(db_opt), 0, &db, &e) : err_set(&e, ERR_NOMEM, "out of memory");
-	if (!rc)
-		rc = form_store_get(db, form_id, &form, &e);
-	if (!rc)
-		rc = registry_read(db, &reg, &e);
+	rc = report ? cli_session_open(&s, db_opt, 0, form_id, &e) : err_set(&e, ERR_NOMEM, "out of memory");
 	if (!rc) {
 		report->published = tell_published;
-		rc = import_csv(db, reg, form, fp, strcmp(file, "-") == 0 ? "<stdin>" : file,
+		rc = import_csv(s.db, s.reg, s.form, fp, strcmp(file, "-") == 0 ? "<stdin>" : file,
 				fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0,
 				flags, &stats, report, &e);
 		if (rc)
@@ -141,9 +133,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "%s: checked and staged in %.3f s; write lock held %.3f s\n", file,
 			stats.stage_seconds, stats.lock_seconds);
 	free(report);
-	registry_free(reg);
-	form_free(form);
-	db_close(db);
+	cli_session_close(&s);
 	if (fp != stdin)
 		fclose(fp);
 	return rc ? cli_fail(&e) : 0;

@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "cli.h"
-#include "../forms/form_store.h"
 #include "../forms/registry.h"
 #include "../db/db.h"
 #include "../collector/link.h"
@@ -47,10 +46,8 @@ int cmd_link(int argc, char **argv)
 	const char *base = NULL, *svg = NULL;
 	uint8_t key[SECRET_KEY_BYTES];
 	char sig[LINK_SIG_HEX + 1], *end, public_url[URL_MAX];
-	struct registry *reg = NULL;
-	struct form *f = NULL;
+	struct cli_session s = { NULL, NULL, NULL };
 	struct strbuf url;
-	sqlite3 *db = NULL;
 	long days = 30;
 	struct err e;
 	int c, rc;
@@ -78,21 +75,17 @@ int cmd_link(int argc, char **argv)
 		return cli_usage_error("link", "--form, --agency, --sector and --dossier are required");
 	err_clear(&e);
 	strbuf_init(&url, 8192);
-	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
-	if (!rc)
-		rc = form_store_get(db, form, &f, &e);
-	if (!rc)
-		rc = registry_read(db, &reg, &e);
-	if (!rc && !registry_agency(reg, agency))
+	rc = cli_session_open(&s, db_opt, 0, form, &e);
+	if (!rc && !registry_agency(s.reg, agency))
 		rc = err_set(&e, ERR_INVALID, "unknown agency '%s'", agency);
-	if (!rc && !registry_sector(reg, sector))
+	if (!rc && !registry_sector(s.reg, sector))
 		rc = err_set(&e, ERR_INVALID, "unknown sector '%s'", sector);
 	if (!rc && (!*dossier || strlen(dossier) > 64 || strpbrk(dossier, "\r\n")))
 		rc = err_set(&e, ERR_INVALID, "--dossier must be 1 to 64 characters on one line");
 	if (!rc)
-		rc = cli_public_url(db, base, public_url, &e);
+		rc = cli_public_url(s.db, base, public_url, &e);
 	if (!rc)
-		rc = db_server_key(db, key, &e);
+		rc = db_server_key(s.db, key, &e);
 	if (!rc) {
 		struct link_fields lf = { form, agency, sector, dossier, (int64_t)time(NULL) + days * 86400 };
 
@@ -113,8 +106,6 @@ int cmd_link(int argc, char **argv)
 		printf("%s\n", strbuf_str(&url));
 	memset(key, 0, sizeof(key));
 	strbuf_release(&url);
-	registry_free(reg);
-	form_free(f);
-	db_close(db);
+	cli_session_close(&s);
 	return rc ? cli_fail(&e) : 0;
 }

@@ -8,7 +8,6 @@
 #include "cli.h"
 #include "../reports/rep_publish.h"
 #include "../db/db.h"
-#include "../forms/form_store.h"
 #include "../forms/registry.h"
 #include "../reports/report.h"
 
@@ -55,10 +54,8 @@ int cmd_report(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *out = NULL;
-	struct registry *reg = NULL;
-	struct form *form = NULL;
+	struct cli_session s = { NULL, NULL, NULL };
 	struct period period;
-	sqlite3 *db = NULL;
 	struct err e;
 	int c, rc;
 
@@ -84,18 +81,12 @@ int cmd_report(int argc, char **argv)
 	if (!rc)
 		rc = period_check_started(&period, period_today(), &e);
 	if (!rc)
-		rc = db_open(cli_db_path(db_opt), DB_READONLY, &db, &e);
+		rc = cli_session_open(&s, db_opt, DB_READONLY, form_id, &e);
 	if (!rc)
-		rc = form_store_get(db, form_id, &form, &e);
+		rc = rep_report_write(s.db, s.reg, s.form, period_s, out, NULL, &e);
 	if (!rc)
-		rc = registry_read(db, &reg, &e);
-	if (!rc)
-		rc = rep_report_write(db, reg, form, period_s, out, NULL, &e);
-	if (!rc)
-		rc = note_if_published_differs(db, period_s, form_id, &e);
-	registry_free(reg);
-	form_free(form);
-	db_close(db);
+		rc = note_if_published_differs(s.db, period_s, form_id, &e);
+	cli_session_close(&s);
 	if (rc) {
 		fprintf(stderr, "sipas report: %s\n", e.text);
 		return err_exit_status(rc);

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../forms/form_store.h"
 #include "../forms/registry.h"
 #include "../db/db.h"
 #include "../lib/period.h"
@@ -78,10 +77,8 @@ int cmd_score(int argc, char **argv)
 	const char *format = isatty(STDOUT_FILENO) ? "table" : "json";
 	struct score_options so = { 0, NULL };
 	struct score_result *res = NULL;
-	struct registry *reg = NULL;
-	struct form *form = NULL;
+	struct cli_session s = { NULL, NULL, NULL };
 	struct period period;
-	sqlite3 *db = NULL;
 	struct err e;
 	int c, rc, excel_vn = 0;
 
@@ -114,13 +111,9 @@ int cmd_score(int argc, char **argv)
 	if (!rc && by_s)
 		rc = score_parse_by(by_s, &so.by, &e);
 	if (!rc)
-		rc = db_open(cli_db_path(db_opt), DB_READONLY, &db, &e);
+		rc = cli_session_open(&s, db_opt, DB_READONLY, form_id, &e);
 	if (!rc)
-		rc = form_store_get(db, form_id, &form, &e);
-	if (!rc)
-		rc = registry_read(db, &reg, &e);
-	if (!rc)
-		rc = score_run(db, reg, form, &period, &so, &res, &e);
+		rc = score_run(s.db, s.reg, s.form, &period, &so, &res, &e);
 	if (!rc) {
 		if (strcmp(format, "json") == 0) {
 			json_t *doc = rep_score_json(res);
@@ -148,8 +141,6 @@ int cmd_score(int argc, char **argv)
 			warn_cell(&res->dossier_cells[k]);
 	}
 	score_result_free(res);
-	registry_free(reg);
-	form_free(form);
-	db_close(db);
+	cli_session_close(&s);
 	return rc ? cli_fail(&e) : 0;
 }
