@@ -146,6 +146,43 @@ static void install_puts_files_where_documented(void)
  * layer, is named with its file, line and the rule, and fails the check;
  * includes down the layers or within a folder, and tests/ including
  * anything, pass; so does the real tree. */
+/* The layer order as the Makefile's LAYERS gives it ("lib db ..."), and as
+ * docs/design.md's "Layout" writes it (`lib`, `db`, ... up to its dash),
+ * into out; 0, or -1 when either is not found. */
+#define DOC_LAYERS "Folders are layers, lowest first: "
+
+static int layer_orders(char *make_order, char *doc_order, size_t size)
+{
+	char path[4096], *make = NULL, *doc = NULL, *p;
+	const char *src = getenv("SIPAS_SOURCE");
+	size_t n = 0;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/Makefile", src);
+	make = test_read(path);
+	snprintf(path, sizeof(path), "%s/docs/design.md", src);
+	doc = test_read(path);
+	if (!make || !doc || !(p = strstr(make, "\nLAYERS")) || !(p = strstr(p, ":= ")))
+		goto out;
+	p += 3;
+	snprintf(make_order, size, "%.*s", (int)strcspn(p, "\n"), p);
+	if (!(p = strstr(doc, DOC_LAYERS)))
+		goto out;
+	doc_order[0] = '\0';
+	for (p += strlen(DOC_LAYERS); *p == '`' && n + 1 < size; ) {
+		size_t len = strcspn(p + 1, "`");
+
+		n += (size_t)snprintf(doc_order + n, size - n, "%s%.*s", n ? " " : "", (int)len, p + 1);
+		p += len + 2;
+		p += strspn(p, ", \n");
+	}
+	rc = 0;
+out:
+	free(make);
+	free(doc);
+	return rc;
+}
+
 #define LAYERS_CHECK "make -s --no-print-directory -f %s/Makefile check-layers > layers.out 2>&1"
 
 static void check_layers_refuses_an_include_up_the_layers(void)
@@ -173,6 +210,17 @@ static void check_layers_refuses_an_include_up_the_layers(void)
 	CHECK_INT(test_write("scoring/s.c", "#include \"s.h\"\n#include \"../db/../lib/a.h\"\n"), 0);
 	CHECK_INT(shell(LAYERS_CHECK, getenv("SIPAS_SOURCE")), 0);
 	CHECK_INT(shell("make -s --no-print-directory -C %s check-layers > tree.out 2>&1", getenv("SIPAS_SOURCE")), 0);
+}
+
+/* The layer order is written twice, in the Makefile (which the check
+ * reads) and in docs/design.md (which people read): the two agree. */
+static void layer_order_is_the_same_in_the_makefile_and_the_design(void)
+{
+	char make_order[256], doc_order[256];
+
+	CHECK_INT(layer_orders(make_order, doc_order, sizeof(make_order)), 0);
+	CHECK_STR(doc_order, make_order);
+	CHECK_CONTAINS(make_order, "lib db forms responses scoring");
 }
 
 #define CLIENTS 4
@@ -335,6 +383,7 @@ const struct test_case service_tests[] = {
 	{ "unit_passes_systemd_analyze_verify", unit_passes_systemd_analyze_verify },
 	{ "install_puts_files_where_documented", install_puts_files_where_documented },
 	{ "check_layers_refuses_an_include_up_the_layers", check_layers_refuses_an_include_up_the_layers },
+	{ "layer_order_is_the_same_in_the_makefile_and_the_design", layer_order_is_the_same_in_the_makefile_and_the_design },
 	{ "backup_under_load_keeps_every_acknowledged_rating", backup_under_load_keeps_every_acknowledged_rating },
 	{ "backup_never_overwrites_nor_leaves_a_partial_file", backup_never_overwrites_nor_leaves_a_partial_file },
 	{ NULL, NULL }
