@@ -7,58 +7,29 @@
 // staff control but the way to the PIN; the staff's screens warn when the
 // page is not a secure context (no offline copy of the page).  Every
 // rating is written to the IndexedDB queue (queue.js) before it is sent;
-// pump() posts the queue in batches.
+// send.js's pump posts the queue in batches.
 import { initLang, lang, onLang, setLang, t, pick, pickLang, pickList } from "./i18n.js";
 import { request, vietnamTime, randomId } from "./api.js";
 import { openQueue } from "./queue.js";
+import { startSending, refusedCount } from "./send.js";
+import { KEY, get, set, getJSON } from "./storage.js";
 import { h, fill } from "./dom.js";
 
-const KEY = {
-	token: "sipas.kiosk.token", sector: "sipas.kiosk.sector", refused: "sipas.kiosk.refused",
-	config: "sipas.kiosk.config", form: "sipas.kiosk.form",
-};
 // How long a screen waits for a touch: then the citizen has left (the next
 // one starts on the faces, in Vietnamese) or the staff mode closes.
 const IDLE = { reason: 20000, thanks: 5000, dossier: 120000, lang: 60000, staff: 60000 };
 const HOLD = 60000;          // a rating awaiting its follow-up is not sent before
 const GHOST = 400;           // taps this soon after a screen change are ignored
-const BATCH = 500;
 const SVG = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
 let queue, token, config, form, sector;
+let pump = () => {};         // send.js's, once the tablet has a token
 let screen = "loading", why = "";
 let shownAt = 0, idleTimer = 0;
 let pinError = null, pinBusy = false;   // {key, vars} of the PIN screen's refusal
 let pending = null;          // the rating whose follow-up is on screen
 let dossier = "", dossierError = "";   // the code, or the text refused
-
-function get(k) {
-	try {
-		return localStorage.getItem(k);
-	} catch {
-		return null;
-	}
-}
-
-function set(k, v) {
-	try {
-		if (v == null)
-			localStorage.removeItem(k);
-		else
-			localStorage.setItem(k, v);
-	} catch {
-		/* kept in memory only */
-	}
-}
-
-function getJSON(k) {
-	try {
-		return JSON.parse(get(k));
-	} catch {
-		return null;
-	}
-}
 
 /* ---- screens ---- */
 
@@ -351,94 +322,13 @@ function storeFailed() {
 	$("k-status").textContent = t("k.noStore");
 }
 
-/* ---- sending ---- */
-
-let sending = false, notBefore = 0, backoff = 0, batch = BATCH, blocked = false;
-
-function retryLater(seconds) {
-	if (seconds != null) {
-		notBefore = Date.now() + Math.max(1, seconds) * 1000;
-	} else {
-		backoff = backoff ? Math.min(backoff * 2, 60000) : 1000;
-		notBefore = Date.now() + backoff;
-	}
-	setTimeout(pump, notBefore - Date.now() + 10);
-}
-
-function refused(n) {
-	set(KEY.refused, String((Number(get(KEY.refused)) || 0) + n));
-}
-
-async function pump() {
-	if (sending || blocked || !token || !queue || Date.now() < notBefore)
-		return;
-	sending = true;
-	try {
-		for (;;) {
-			const items = await queue.ready(batch, Date.now());
-			if (!items.length)
-				break;
-			const res = await request("/api/responses/batch", {
-				method: "POST", token, body: { responses: items.map((r) => r.body) },
-			});
-			if (res.status === 401 || res.status === 403) {
-				blocked = true;
-				unpaired(res);
-				break;
-			}
-			if ((res.status === 413 || res.status === 400) && items.length > 1) {
-				batch = Math.max(1, items.length >> 1);
-				continue;
-			}
-			if (res.status === 400) {           // a single item the server cannot read
-				await queue.remove([items[0].seq]);
-				refused(1);
-				continue;
-			}
-			if (res.status !== 200 || !res.data || !Array.isArray(res.data.results)) {
-				retryLater(res.status === 429 || res.status === 503 ? res.retryAfter : null);
-				break;
-			}
-			const byId = new Map(items.map((r) => [r.id, r]));
-			const gone = [];
-			let bad = 0, again = false;
-			for (const r of res.data.results) {
-				const rec = byId.get(r.response_id);
-				if (!rec)
-					continue;
-				if (r.status === 200 || r.status === 201 || r.status === 409) {
-					gone.push(rec.seq);
-				} else if (r.status >= 400 && r.status < 500 && r.status !== 429) {
-					gone.push(rec.seq);
-					bad++;
-				} else {
-					again = true;
-				}
-			}
-			await queue.remove(gone);
-			if (bad)
-				refused(bad);
-			updateStatus();
-			if (again || !gone.length) {
-				retryLater(null);
-				break;
-			}
-			backoff = 0;
-			batch = Math.min(BATCH, batch * 2);
-		}
-	} catch {
-		retryLater(null);
-	} finally {
-		sending = false;
-		updateStatus();
-	}
-}
+/* ---- what waits to be sent ---- */
 
 async function updateStatus() {
 	if (!queue)
 		return;
 	const n = await queue.count().catch(() => 0);
-	const r = Number(get(KEY.refused)) || 0;
+	const r = refusedCount();
 	const parts = [n ? t("k.unsent", { n }) : t("k.allSent")];
 	if (r)
 		parts.push(t("k.refused", { n: r }));
@@ -544,8 +434,7 @@ async function boot() {
 	token = get(KEY.token);
 	if (!token)
 		return show("unpaired");
-	window.addEventListener("online", () => { notBefore = 0; pump(); });
-	setInterval(pump, 30000);
+	pump = startSending(queue, token, { unpaired, changed: updateStatus });
 	await load();
 }
 

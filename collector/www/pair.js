@@ -4,6 +4,7 @@
 import { initLang, onLang, t, tIn } from "./i18n.js";
 import { request } from "./api.js";
 import { h, fill } from "./dom.js";
+import { storePairing } from "./storage.js";
 
 const $ = (id) => document.getElementById(id);
 const m = /^\/pair\/([^/?#]+)\/?$/.exec(location.pathname);
@@ -51,9 +52,7 @@ async function pair() {
 	const res = await request("/api/pair", { method: "POST", body: { code } });
 	if (res.status === 200 && res.data && typeof res.data.token === "string" && res.data.token) {
 		try {
-			localStorage.setItem("sipas.kiosk.token", res.data.token);
-			for (const k of ["sipas.kiosk.sector", "sipas.kiosk.config"])
-				localStorage.removeItem(k);
+			storePairing(res.data.token);
 		} catch {
 			return fail("pair.storage");
 		}

@@ -5,8 +5,9 @@
 {
 	const CACHE = "sipas-kiosk-shell-v1";
 	const SHELL = [
-		"/kiosk", "/static/style.css", "/static/kiosk.js", "/static/queue.js", "/static/api.js",
-		"/static/i18n.js", "/static/strings.js", "/static/dom.js", "/static/faces.svg",
+		"/kiosk", "/static/style.css", "/static/kiosk.js", "/static/queue.js", "/static/send.js",
+		"/static/storage.js", "/static/api.js", "/static/i18n.js", "/static/strings.js", "/static/dom.js",
+		"/static/faces.svg",
 	];
 	const TIMEOUT = 4000;
 

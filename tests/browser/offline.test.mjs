@@ -1,8 +1,9 @@
 // Offline: ratings taken while the server is down wait in the tablet's queue,
 // survive a reload (the service worker serves the page), and each arrives
-// exactly once when the server is back on the same port.
+// exactly once when the server is back on the same port; the service
+// worker's shell holds every file the kiosk page loads.
 import { assert, assertEqual, responses, restartOnPort, sleep, until } from './lib.mjs';
-import { kioskReady, pairKiosk, rate, unsentCount } from './pages.mjs';
+import { kioskReady, pairKiosk, rate, startPairedKiosk, unsentCount } from './pages.mjs';
 
 export const tests = [{
 	name: 'offline_queue',
@@ -38,5 +39,27 @@ export const tests = [{
 		const rows = responses(tc, 'kiosk-2018');
 		assertEqual(rows.map((r) => r.hex), ['03', '01', '02'], 'each queued rating exactly once, in order');
 		assertEqual(new Set(rows.map((r) => r.response_id)).size, 3, 'distinct response ids');
+	},
+}, {
+	// A module the kiosk imports but sw.js does not keep would break the
+	// kiosk's reload while the server is down (the import fails offline).
+	name: 'offline_shell_holds_every_file_the_kiosk_loads',
+	async fn(tc) {
+		const { srv, page } = await startPairedKiosk(tc, { serviceWorkers: 'block' });
+		const loaded = new Set();
+		page.on('request', (r) => {
+			const u = new URL(r.url());
+			if (u.origin === srv.base && u.pathname !== '/sw.js' && !u.pathname.startsWith('/api/'))
+				loaded.add(u.pathname);
+		});
+		await page.goto(`${srv.base}/kiosk`, { waitUntil: 'load' });
+		await kioskReady(page);
+		const sw = await (await fetch(`${srv.base}/sw.js`)).text();
+		const shell = JSON.parse(`[${/const SHELL = \[([^\]]*)\]/.exec(sw)[1].replace(/,\s*$/, '')}]`);
+		const modules = [...loaded].filter((p) => p.endsWith('.js'));
+		assert(modules.length >= 2, `the kiosk loaded its modules (saw ${[...loaded].join(' ')})`);
+		const missing = [...loaded].filter((p) => !shell.includes(p));
+		assertEqual(missing, [], 'files the kiosk loaded that the service worker does not keep');
+		return `${loaded.size} files, all in the shell`;
 	},
 }];
