@@ -10,7 +10,7 @@
 #include "../db/db.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
-#include "../reports/report.h"
+#include "../reports/rep_report.h"
 
 const char cmd_report_usage[] =
 	"usage: sipas report --period P --out DIR [--form ID] [--db PATH]\n"

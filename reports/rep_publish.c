@@ -17,7 +17,7 @@
 #include "rep_export.h"
 #include "rep_score.h"
 #include "rep_stored.h"
-#include "report.h"
+#include "rep_report.h"
 #include "../db/db.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"

@@ -1,5 +1,5 @@
 /*
- * report.c - the quarterly report's run (docs/report.md): score the quarter
+ * rep_report.c - the quarterly report's run (docs/report.md): score the quarter
  * by agency, by sector and by agency × sector in one pass, and the three
  * quarters before it (design weights, as the quarter itself, so the trend
  * compares like with like; a quarter published raked gets a note), then
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "report.h"
+#include "rep_report.h"
 #include "rep_export.h"
 #include "rep_score.h"
 #include "rep_stored.h"

@@ -1,5 +1,5 @@
 /*
- * report_xlsx.c - scores.xlsx of the quarterly report, with libxlsxwriter
+ * rep_xlsx.c - scores.xlsx of the quarterly report, with libxlsxwriter
  * (officers work in Excel): sheets for the whole quarter, agencies, sectors,
  * criteria, agency × sector pairs and the counter's kiosk ratings;
  * Vietnamese headers; numbers stored as numbers (shares 0..1)
@@ -8,7 +8,7 @@
  */
 #include <xlsxwriter.h>
 
-#include "report.h"
+#include "rep_report.h"
 #include "rep_score.h"
 
 struct book {
