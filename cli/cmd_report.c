@@ -55,6 +55,7 @@ int cmd_report(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *out = NULL;
+	struct report_files files = { 0 };
 	struct registry *reg = NULL;
 	struct form *form = NULL;
 	struct period period;
@@ -90,9 +91,12 @@ int cmd_report(int argc, char **argv)
 	if (!rc)
 		rc = registry_read(db, &reg, &e);
 	if (!rc)
-		rc = rep_report_write(db, reg, form, period_s, out, NULL, &e);
+		rc = rep_report_render(db, reg, form, period_s, NULL, &files, &e);
+	if (!rc)
+		rc = rep_files_write(&files, out, &e);
 	if (!rc)
 		rc = note_if_published_differs(db, period_s, form_id, &e);
+	rep_files_release(&files);
 	registry_free(reg);
 	form_free(form);
 	db_close(db);

@@ -7,11 +7,9 @@
  */
 #include "rep_publish.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <jansson.h>
 
 #include "rep_export.h"
@@ -38,91 +36,16 @@ static const struct {
 /* The survey the quarterly report is about (its counter section reads the
  * kiosk form itself). */
 #define REPORT_FORM "sipas-2017"
-#define REPORT_MAX_FILES 16
-#define REPORT_MAX_BYTES (64 * 1024 * 1024)
 
-/* The rendered report's files, waiting to be stored. */
-struct report_files {
-	size_t n;
-	char *name[REPORT_MAX_FILES];
-	char *data[REPORT_MAX_FILES];
-	size_t size[REPORT_MAX_FILES];
-};
-
-static void report_files_release(struct report_files *f)
-{
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->name[i]);
-		free(f->data[i]);
-	}
-	f->n = 0;
-}
-
-/* Read the regular files of dir into f, removing them and dir. */
-static int take_files(const char *dir, struct report_files *f, struct err *e)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int rc = 0;
-
-	if (!d)
-		return err_set(e, ERR_IO, "%s: cannot read the report: %m", dir);
-	while (!rc && (de = readdir(d))) {
-		char path[4096];
-		FILE *fp;
-		long size;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		fp = fopen(path, "rb");
-		if (!fp || fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || size > REPORT_MAX_BYTES ||
-		    fseek(fp, 0, SEEK_SET) != 0)
-			rc = err_set(e, ERR_IO, "%s: cannot read the report file", path);
-		else if (f->n == REPORT_MAX_FILES)
-			rc = err_set(e, ERR_INTERNAL, "the report has more than %d files", REPORT_MAX_FILES);
-		else if (!(f->name[f->n] = strdup(de->d_name)) || !(f->data[f->n] = malloc((size_t)size + 1)))
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-		else if (fread(f->data[f->n], 1, (size_t)size, fp) != (size_t)size)
-			rc = err_set(e, ERR_IO, "%s: cannot read the report file", path);
-		else
-			f->size[f->n++] = (size_t)size;
-		if (rc && f->n < REPORT_MAX_FILES) {
-			free(f->name[f->n]);
-			free(f->data[f->n]);
-			f->name[f->n] = NULL;
-			f->data[f->n] = NULL;
-		}
-		if (fp)
-			fclose(fp);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-	return rc;
-}
-
-/* Render the quarter's report (reports/report.c) into f. */
+/* Render the quarter's report (reports/rep_report.c) into f, in memory. */
 static int render_report(sqlite3 *db, const struct registry *reg, const struct period *p,
 			 const struct rep_report_opts *opts, struct report_files *f, struct err *e)
 {
-	char dir[] = "/tmp/sipas-report-XXXXXX";
 	struct form *form = NULL;
 	int rc = form_store_get(db, REPORT_FORM, &form, e);
 
-	if (!rc && !mkdtemp(dir))
-		rc = err_set(e, ERR_IO, "cannot make a directory for the report: %m");
-	else if (!rc) {
-		rc = rep_report_write(db, reg, form, p->label, dir, opts, e);
-		if (rc) {
-			struct report_files ignored = { 0 };
-
-			take_files(dir, &ignored, NULL);   /* clean up */
-			report_files_release(&ignored);
-		} else {
-			rc = take_files(dir, f, e);
-		}
-	}
+	if (!rc)
+		rc = rep_report_render(db, reg, form, p->label, opts, f, e);
 	form_free(form);
 	return rc;
 }
@@ -135,8 +58,8 @@ static int store_files(sqlite3 *db, const struct period *p, const struct report_
 
 	for (size_t i = 0; !rc && i < f->n; i++) {
 		sqlite3_bind_text(st, 1, p->label, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, f->name[i], -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, f->data[i], (int)f->size[i], SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->file[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 3, f->file[i].data, f->file[i].size, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = db_fail(db, e, "storing the published report");
 		sqlite3_reset(st);
@@ -358,7 +281,7 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 		free(codes[i]);
 	free(codes);
 	computed_release(done, done ? n : 0);
-	report_files_release(&files);
+	rep_files_release(&files);
 	registry_free(reg);
 	return rc;
 }

@@ -48,12 +48,36 @@ struct rep_report_opts {
 	int32_t today;          /* the day it is made; 0: today (period_today) */
 };
 
-/* Score quarter `period_s` ("YYYYQn") for `form` and write the report's
- * files into `dir` (created if missing); opts may be NULL.  ERR_INVALID for
- * a period that is not a quarter, ERR_NOT_FOUND when the quarter has no
- * responses. */
-int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
-		     const char *period_s, const char *dir, const struct rep_report_opts *opts, struct err *e);
+#define REP_MAX_FILES 16
+
+/* A rendered report: its files in memory, in the order rendered (index.html
+ * first).  Names and bytes are owned by it (rep_files_release). */
+struct report_files {
+	size_t n;
+	struct report_file {
+		char *name;
+		char *data;
+		size_t size;
+	} file[REP_MAX_FILES];
+};
+
+/* Score quarter `period_s` ("YYYYQn") for `form` and render the report's
+ * files into *out (empty at the call; released by the caller, also on
+ * error); opts may be NULL.  Nothing is written to a file system (the
+ * workbook's library keeps its parts in /dev/shm, each file unlinked as
+ * soon as it is made: rep_xlsx.c).  ERR_INVALID for a period that is not a
+ * quarter, ERR_NOT_FOUND when the quarter has no responses. */
+int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form *form,
+		      const char *period_s, const struct rep_report_opts *opts, struct report_files *out,
+		      struct err *e);
+
+/* Write the files of f into `dir` (created if missing, with its parents).
+ * ERR_INVALID when the user can fix it (not a directory, no permission),
+ * ERR_IO otherwise. */
+int rep_files_write(const struct report_files *f, const char *dir, struct err *e);
+
+/* Free the files of f and empty it; f itself is the caller's. */
+void rep_files_release(struct report_files *f);
 
 /* --- rep_fmt.c: Vietnamese formats (docs/report.md) --- */
 
@@ -93,7 +117,8 @@ void rep_page_start(struct strbuf *sb, const char *title);
 void rep_page_end(struct strbuf *sb);
 int rep_report_html(const struct rep_report *r, struct strbuf *sb);
 int rep_report_method(const struct rep_report *r, struct strbuf *sb);
-int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e);
+/* scores.xlsx into *data (owned by the caller, free) and *size. */
+int rep_report_xlsx(const struct rep_report *r, char **data, size_t *size, struct err *e);
 
 /* --- rep_counter.c: the kiosk ratings beside the survey --- */
 void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb);
