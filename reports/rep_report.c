@@ -17,7 +17,7 @@
 #include "rep_report.h"
 #include "rep_export.h"
 #include "rep_score.h"
-#include "rep_stored.h"
+#include "rep_publish.h"
 #include "../forms/form_store.h"
 
 /* An --out the user can fix: not a directory, no permission, read-only. */

@@ -26,6 +26,16 @@ static const char *verdict_fill(int status)
 	}
 }
 
+/* Where a chart's axis starts for lowest value lo: lo rounded down to a
+ * step of 1/per, within [0, 1 - 1/per]. */
+static double axis_start(double lo, double per)
+{
+	lo = floor(lo * per - 1e-9) / per;
+	if (lo < 0 || lo >= 1.0)
+		lo = lo < 0 ? 0 : 1.0 - 1.0 / per;
+	return lo;
+}
+
 /* A chart's opening: the <svg> element, w × h in its own units and as wide
  * as its box, labelled by its <title> (id-t). */
 static void svg_open(struct strbuf *sb, const char *id, const char *title, int w, int h)
@@ -55,9 +65,7 @@ void rep_svg_bars(struct strbuf *sb, const char *id, const char *title,
 		if (g->has_target)
 			lo = fmin(lo, g->target);
 	}
-	lo = floor(lo * 10.0 - 1e-9) / 10.0;
-	if (lo < 0 || lo >= 1.0)
-		lo = lo < 0 ? 0 : 0.9;
+	lo = axis_start(lo, 10.0);
 	svg_open(sb, id, title, BAR_W, h);
 	/* axis: gridlines every 10 % (5 % when the scale is short) */
 	for (double t = lo; t <= 1.0 + 1e-9; t += (1.0 - lo) <= 0.2 ? 0.05 : 0.1) {
@@ -130,9 +138,7 @@ void rep_svg_trend(struct strbuf *sb, const char *id, const char *title, const s
 				lo = fmin(lo, est->est);
 		}
 	}
-	lo = floor(lo * 20.0 - 1e-9) / 20.0;
-	if (lo < 0 || lo >= 1.0)
-		lo = lo < 0 ? 0 : 0.95;
+	lo = axis_start(lo, 20.0);
 	svg_open(sb, id, title, TR_W, TR_H);
 	for (double t = lo; t <= 1.0 + 1e-9; t += 0.05) {
 		double y = TR_B - (t - lo) / (1.0 - lo) * (TR_B - TR_T);
