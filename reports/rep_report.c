@@ -3,9 +3,10 @@
  * by agency, by sector and by agency × sector in one pass, and the three
  * quarters before it (design weights, as the quarter itself, so the trend
  * compares like with like; a quarter published raked gets a note), then
- * write index.html, methodology.html, the open data (scores.csv,
+ * render index.html, methodology.html, the open data (scores.csv,
  * scores-excel-vn.csv, scores.json; counter.csv and counter.json of the
- * kiosk form) and scores.xlsx into the output directory.
+ * kiosk form) and scores.xlsx in memory; and write such files into a
+ * directory for `sipas report` (`sipas publish` stores them instead).
  */
 #include <assert.h>
 #include <errno.h>
@@ -86,9 +87,10 @@ void rep_files_release(struct report_files *f)
  * out of memory), which is freed when it cannot be added. */
 static int add_file(struct report_files *f, const char *name, char *data, size_t size, struct err *e)
 {
-	struct report_file *rf = &f->file[f->n];
+	struct report_file *rf;
 
 	assert(f->n < REP_MAX_FILES);
+	rf = &f->file[f->n];
 	if (!data || !(rf->name = strdup(name))) {
 		free(data);
 		return err_set(e, ERR_NOMEM, "building %s: out of memory", name);
