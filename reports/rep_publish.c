@@ -1,10 +1,10 @@
 /*
  * rep_publish.c - computing what a publication stores, and reading the
  * stored figures back for their readers (see rep_publish.h); the statements
- * on the published tables are responses/published.c's.  Scores are computed in a read transaction (one snapshot
- * for every form and grouping) and stored in a separate write transaction,
- * so scoring a large quarter never holds the lock the collector's writer
- * needs.
+ * on the published tables are responses/published.c's.  Scores are
+ * computed in a read transaction (one snapshot for every form and grouping)
+ * and stored in a separate write transaction, so scoring a large quarter
+ * never holds the lock the collector's writer needs.
  */
 #include "rep_publish.h"
 
@@ -23,7 +23,8 @@
 #include "../responses/published.h"
 #include "../scoring/score.h"
 
-/* What is stored for each published form and period. */
+/* What is stored for each published form and period, in the order
+ * published_add takes them. */
 static const struct {
 	const char *name;
 	int by;
