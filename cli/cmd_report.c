@@ -9,7 +9,7 @@
 #include "../reports/rep_publish.h"
 #include "../db/db.h"
 #include "../forms/registry.h"
-#include "../reports/report.h"
+#include "../reports/rep_report.h"
 
 const char cmd_report_usage[] =
 	"usage: sipas report --period P --out DIR [--form ID] [--db PATH]\n"
@@ -55,6 +55,7 @@ int cmd_report(int argc, char **argv)
 	};
 	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *out = NULL;
 	struct cli_session s = { NULL, NULL, NULL };
+	struct report_files files = { 0 };
 	struct period period;
 	struct err e;
 	int c, rc;
@@ -83,9 +84,12 @@ int cmd_report(int argc, char **argv)
 	if (!rc)
 		rc = cli_session_open(&s, db_opt, DB_READONLY, form_id, &e);
 	if (!rc)
-		rc = rep_report_write(s.db, s.reg, s.form, period_s, out, NULL, &e);
+		rc = rep_report_render(s.db, s.reg, s.form, period_s, NULL, &files, &e);
+	if (!rc)
+		rc = rep_files_write(&files, out, &e);
 	if (!rc)
 		rc = note_if_published_differs(s.db, period_s, form_id, &e);
+	rep_files_release(&files);
 	cli_session_close(&s);
 	if (rc) {
 		fprintf(stderr, "sipas report: %s\n", e.text);

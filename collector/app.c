@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../db/db.h"
+#include "../responses/published.h"
 
 int col_app_open(struct col_app *app, const char *db_path, const struct col_limits *limits,
 		 struct err *e)
@@ -50,7 +51,7 @@ void col_app_close(struct col_app *app)
 	col_catalog_release(app->catalog);
 	app->catalog = NULL;
 	pthread_mutex_destroy(&app->catalog_lock);
-	store_published_free(app->published_days);
+	published_days_free(app->published_days);
 	app->published_days = NULL;
 	pthread_mutex_destroy(&app->published_lock);
 	col_ratelimit_release(&app->device_limit);

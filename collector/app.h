@@ -52,7 +52,7 @@ struct col_app {
 	struct col_scores_cache *scores_cache;  /* GET /api/scores replies */
 	pthread_mutex_t published_lock;         /* guards the two below */
 	double published_read_at;               /* monotonic seconds; 0: never */
-	struct store_published *published_days; /* days of published periods, for late ratings */
+	struct published_days *published_days; /* days of published periods, for late ratings */
 	int64_t max_age;              /* from col_limits */
 	uint64_t min_free;            /* from col_limits */
 	atomic_int stopping;          /* set at shutdown: submissions get 503 */

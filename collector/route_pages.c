@@ -12,7 +12,7 @@
 #include "../db/db.h"
 #include "../lib/period.h"
 #include "../lib/secret.h"
-#include "../reports/rep_stored.h"
+#include "../responses/published.h"
 #include "handlers.h"
 #include "request.h"
 #include "static.h"
@@ -166,7 +166,7 @@ static int rated_receipt(struct col_app *app, sqlite3 *db, const struct link_fie
 	return rc;
 }
 
-/* rep_published_reports' callback: one list item per published quarter
+/* published_reports' callback: one list item per published quarter
  * (labels are YYYYQn, nothing to escape). */
 static int list_period(const char *label, void *arg)
 {
@@ -191,7 +191,7 @@ void col_handle_results(struct col_app *app, const struct col_request *req, stru
 	err_clear(&e);
 	strbuf_init(&list, 0);
 	db = col_reader(app, &e);
-	if (!db || rep_published_reports(db, list_period, &list, &e) != 0) {
+	if (!db || published_reports(db, list_period, &list, &e) != 0) {
 		col_reply_err(app, reply, &e);
 		goto out;
 	}
@@ -242,15 +242,14 @@ void col_handle_result_file(struct col_app *app, const struct col_request *req,
 		return;
 	}
 	db = col_reader(app, &e);
-	if (!db || rep_published_file(db, label, name && *name ? name : "index.html", &data, &size, &e) != 0) {
+	if (!db || published_file(db, label, name && *name ? name : "index.html", &data, &size, &e) != 0) {
 		int published = 0;
 
 		if (e.code == ERR_NOT_FOUND && !(name && *name))
 			reply_unpublished(app, reply, quarter);
 		/* a published quarter's file that does not exist is not "not published" */
 		else if (e.code == ERR_NOT_FOUND &&
-			 db_query_exists(db, "SELECT 1 FROM published_files WHERE period = ?1",
-					 (const char *const[]){ label }, 1, &published, &e) == 0)
+			 published_has_report(db, label, &published, &e) == 0)
 			col_reply_error(app, reply, COL_E_NOT_FOUND, published ? "no such file in this "
 					"quarter's report" : "this quarter is not published", NULL);
 		else

@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "../responses/response_json.h"
+#include "../responses/published.h"
 #include "../responses/store.h"
 #include "handlers.h"
 #include "request.h"
@@ -148,7 +149,7 @@ struct col_write_job *col_pending_job(struct col_pending *p)
  * leaves ratings uncounted until the next, never refused. */
 static int is_late(struct col_app *app, const struct response *r)
 {
-	struct store_published *fresh;
+	struct published_days *fresh;
 	struct timespec ts;
 	struct err e;
 	sqlite3 *db;
@@ -160,13 +161,13 @@ static int is_late(struct col_app *app, const struct response *r)
 	pthread_mutex_lock(&app->published_lock);
 	if (!app->published_read_at || now - app->published_read_at >= 1.0) {
 		db = col_reader(app, &e);
-		if (db && store_published_read(db, &fresh, &e) == 0) {
-			store_published_free(app->published_days);
+		if (db && published_days_read(db, &fresh, &e) == 0) {
+			published_days_free(app->published_days);
 			app->published_days = fresh;
 		}
 		app->published_read_at = now;
 	}
-	late = app->published_days && store_published_has(app->published_days, r->form->id, r->day);
+	late = app->published_days && published_days_has(app->published_days, r->form->id, r->day);
 	pthread_mutex_unlock(&app->published_lock);
 	return late;
 }

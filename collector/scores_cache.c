@@ -15,7 +15,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../reports/rep_stored.h"
+#include "../reports/rep_publish.h"
+#include "../responses/published.h"
 
 #define CACHE_ENTRIES 32
 #define KEY_MAX 64               /* longer form ids are served, not cached */
@@ -23,7 +24,7 @@
 struct scores_entry {
 	char form[KEY_MAX], period[KEY_MAX];
 	int by;
-	struct rep_stamp stamp;
+	struct published_stamp stamp;
 	struct strbuf plain, gz;     /* gz empty: gzip would not be smaller */
 	unsigned long long used;     /* the cache's clock at the last use; 0 = free */
 };
@@ -112,7 +113,7 @@ int col_scores_cache_reply(struct col_scores_cache *c, sqlite3 *db, sqlite3_stmt
 
 	memset(&fresh, 0, sizeof(fresh));
 	*gzipped = 0;
-	rc = rep_published_stamp(db, stamp_kept, form, period, &fresh.stamp, e);
+	rc = published_stamp(db, stamp_kept, form, period, &fresh.stamp, e);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&c->lock);

@@ -1,36 +1,36 @@
 /*
- * rep_publish.c - storing and serving a published period's scores (see
- * rep_publish.h).  Scores are computed in a read transaction (one snapshot
- * for every form and grouping) and stored in a separate write transaction,
- * so scoring a large quarter never holds the lock the collector's writer
- * needs.
+ * rep_publish.c - computing what a publication stores, and reading the
+ * stored figures back for their readers (see rep_publish.h); the statements
+ * on the published tables are responses/published.c's.  Scores are
+ * computed in a read transaction (one snapshot for every form and grouping)
+ * and stored in a separate write transaction, so scoring a large quarter
+ * never holds the lock the collector's writer needs.
  */
 #include "rep_publish.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <jansson.h>
 
 #include "rep_export.h"
 #include "rep_score.h"
-#include "rep_stored.h"
-#include "report.h"
+#include "rep_report.h"
 #include "../db/db.h"
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
 #include "../lib/array.h"
+#include "../responses/published.h"
 #include "../scoring/score.h"
 
-/* What is stored for each published form and period. */
+/* What is stored for each published form and period, in the order
+ * published_add takes them. */
 static const struct {
 	const char *name;
 	int by;
 } groupings[] = {
-	{ REP_GROUPING_DEFAULT, 0 },
-	{ REP_GROUPING_PAIR, SCORE_BY_AGENCY_SECTOR },
+	{ PUBLISHED_GROUPING_DEFAULT, 0 },
+	{ PUBLISHED_GROUPING_PAIR, SCORE_BY_AGENCY_SECTOR },
 };
 
 #define N_GROUPINGS (sizeof(groupings) / sizeof(groupings[0]))
@@ -38,110 +38,17 @@ static const struct {
 /* The survey the quarterly report is about (its counter section reads the
  * kiosk form itself). */
 #define REPORT_FORM "sipas-2017"
-#define REPORT_MAX_FILES 16
-#define REPORT_MAX_BYTES (64 * 1024 * 1024)
 
-/* The rendered report's files, waiting to be stored. */
-struct report_files {
-	size_t n;
-	char *name[REPORT_MAX_FILES];
-	char *data[REPORT_MAX_FILES];
-	size_t size[REPORT_MAX_FILES];
-};
-
-static void report_files_release(struct report_files *f)
-{
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->name[i]);
-		free(f->data[i]);
-	}
-	f->n = 0;
-}
-
-/* Read the regular files of dir into f, removing them and dir. */
-static int take_files(const char *dir, struct report_files *f, struct err *e)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int rc = 0;
-
-	if (!d)
-		return err_set(e, ERR_IO, "%s: cannot read the report: %m", dir);
-	while (!rc && (de = readdir(d))) {
-		char path[4096];
-		FILE *fp;
-		long size;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		fp = fopen(path, "rb");
-		if (!fp || fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 || size > REPORT_MAX_BYTES ||
-		    fseek(fp, 0, SEEK_SET) != 0)
-			rc = err_set(e, ERR_IO, "%s: cannot read the report file", path);
-		else if (f->n == REPORT_MAX_FILES)
-			rc = err_set(e, ERR_INTERNAL, "the report has more than %d files", REPORT_MAX_FILES);
-		else if (!(f->name[f->n] = strdup(de->d_name)) || !(f->data[f->n] = malloc((size_t)size + 1)))
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-		else if (fread(f->data[f->n], 1, (size_t)size, fp) != (size_t)size)
-			rc = err_set(e, ERR_IO, "%s: cannot read the report file", path);
-		else
-			f->size[f->n++] = (size_t)size;
-		if (rc && f->n < REPORT_MAX_FILES) {
-			free(f->name[f->n]);
-			free(f->data[f->n]);
-			f->name[f->n] = NULL;
-			f->data[f->n] = NULL;
-		}
-		if (fp)
-			fclose(fp);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-	return rc;
-}
-
-/* Render the quarter's report (reports/report.c) into f. */
+/* Render the quarter's report (reports/rep_report.c) into f, in memory. */
 static int render_report(sqlite3 *db, const struct registry *reg, const struct period *p,
 			 const struct rep_report_opts *opts, struct report_files *f, struct err *e)
 {
-	char dir[] = "/tmp/sipas-report-XXXXXX";
 	struct form *form = NULL;
 	int rc = form_store_get(db, REPORT_FORM, &form, e);
 
-	if (!rc && !mkdtemp(dir))
-		rc = err_set(e, ERR_IO, "cannot make a directory for the report: %m");
-	else if (!rc) {
-		rc = rep_report_write(db, reg, form, p->label, dir, opts, e);
-		if (rc) {
-			struct report_files ignored = { 0 };
-
-			take_files(dir, &ignored, NULL);   /* clean up */
-			report_files_release(&ignored);
-		} else {
-			rc = take_files(dir, f, e);
-		}
-	}
+	if (!rc)
+		rc = rep_report_render(db, reg, form, p->label, opts, f, e);
 	form_free(form);
-	return rc;
-}
-
-static int store_files(sqlite3 *db, const struct period *p, const struct report_files *f, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "INSERT INTO published_files(period, name, content) VALUES (?1, ?2, ?3)",
-			    &st, e);
-
-	for (size_t i = 0; !rc && i < f->n; i++) {
-		sqlite3_bind_text(st, 1, p->label, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, f->name[i], -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, f->data[i], (int)f->size[i], SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = db_fail(db, e, "storing the published report");
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -222,68 +129,6 @@ static int compute(sqlite3 *db, const struct registry *reg, const char *code, co
 	return rc;
 }
 
-/* Add to the publications log one row per published form of the period
- * (`form` NULL: every form) with `action`: run after publishing and before
- * withdrawing, inside their transaction. */
-static int log_publications(sqlite3 *db, const char *period_label, const char *form, const char *action,
-			    struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "INSERT INTO publications(form_id, period, action, at) "
-			    "SELECT form_id, period, ?3, CAST(strftime('%s', 'now') AS INTEGER) FROM published "
-			    "WHERE period = ?1 AND (?2 IS NULL OR form_id = (SELECT id FROM forms WHERE code = ?2))",
-			    &st, e);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, period_label, -1, SQLITE_STATIC);
-	if (form)
-		sqlite3_bind_text(st, 2, form, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(db, e, "logging the publication");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int store(sqlite3 *db, const struct period *p, const struct computed *c, int64_t now, int early,
-		 struct err *e)
-{
-	sqlite3_stmt *pub = NULL, *scores = NULL;
-	int rc = db_prepare(db, "INSERT INTO published(form_id, period, published_at, early) "
-			    "SELECT id, ?2, ?3, ?4 FROM forms WHERE code = ?1", &pub, e);
-
-	if (!rc)
-		rc = db_prepare(db, "INSERT INTO published_scores(form_id, period, grouping, json) "
-				"SELECT id, ?2, ?3, ?4 FROM forms WHERE code = ?1", &scores, e);
-	if (!rc) {
-		sqlite3_bind_text(pub, 1, c->form, -1, SQLITE_STATIC);
-		sqlite3_bind_text(pub, 2, p->label, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(pub, 3, now);
-		sqlite3_bind_int(pub, 4, early);
-		if (sqlite3_step(pub) != SQLITE_DONE)
-			rc = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY
-				? err_set(e, ERR_CONFLICT, "%s %s is already published: take it down first "
-					  "(sipas publish --withdraw --period %s --form %s)", c->form, p->label,
-					  p->label, c->form)
-				: db_fail(db, e, "publishing");
-	}
-	if (!rc)
-		rc = log_publications(db, p->label, c->form, "publish", e);
-	for (size_t g = 0; !rc && g < N_GROUPINGS; g++) {
-		sqlite3_bind_text(scores, 1, c->form, -1, SQLITE_STATIC);
-		sqlite3_bind_text(scores, 2, p->label, -1, SQLITE_STATIC);
-		sqlite3_bind_text(scores, 3, groupings[g].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(scores, 4, c->json[g], -1, SQLITE_STATIC);
-		if (sqlite3_step(scores) != SQLITE_DONE)
-			rc = db_fail(db, e, "storing published scores");
-		sqlite3_reset(scores);
-	}
-	sqlite3_finalize(pub);
-	sqlite3_finalize(scores);
-	return rc;
-}
-
 /* Publishing is per quarter (the public results are listed and served by
  * quarter), and a quarter's figures are final only once it has ended. */
 static int check_publishable(const struct period *p, int32_t today, int early, struct err *e)
@@ -344,9 +189,11 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 		rc = db_exec(db, "BEGIN IMMEDIATE", e);
 	if (!rc) {
 		for (size_t i = 0; !rc && i < n; i++)
-			rc = store(db, period, &done[i], now, early, e);
-		if (!rc)
-			rc = store_files(db, period, &files, e);
+			rc = published_add(db, done[i].form, period->label, now, early, done[i].json[0],
+					   done[i].json[1], e);
+		for (size_t i = 0; !rc && i < files.n; i++)
+			rc = published_add_file(db, period->label, files.file[i].name, files.file[i].data,
+						files.file[i].size, e);
 		if (!rc)
 			rc = db_exec(db, "COMMIT", e);
 		if (rc)
@@ -358,41 +205,8 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 		free(codes[i]);
 	free(codes);
 	computed_release(done, done ? n : 0);
-	report_files_release(&files);
+	rep_files_release(&files);
 	registry_free(reg);
-	return rc;
-}
-
-static int withdraw_locked(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
-			   struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = log_publications(db, period->label, form, "withdraw", e);
-
-	if (!rc)
-		rc = db_prepare(db, "DELETE FROM published WHERE period = ?1 AND "
-				"(?2 IS NULL OR form_id = (SELECT id FROM forms WHERE code = ?2))", &st, e);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, period->label, -1, SQLITE_STATIC);
-	if (form)
-		sqlite3_bind_text(st, 2, form, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(db, e, "withdrawing");
-	else if ((*withdrawn = sqlite3_changes(db)) == 0)
-		rc = err_set(e, ERR_NOT_FOUND, "%s%s%s is not published", period->label, form ? " of " : "",
-			     form ? form : "");
-	sqlite3_finalize(st);
-	st = NULL;
-	/* the report is about the survey: it goes with it */
-	if (!rc && (!form || strcmp(form, REPORT_FORM) == 0))
-		rc = db_prepare(db, "DELETE FROM published_files WHERE period = ?1", &st, e);
-	if (st) {
-		sqlite3_bind_text(st, 1, period->label, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = db_fail(db, e, "withdrawing the report");
-		sqlite3_finalize(st);
-	}
 	return rc;
 }
 
@@ -403,7 +217,8 @@ int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int
 
 	if (rc)
 		return rc;
-	rc = withdraw_locked(db, period, form, withdrawn, e);
+	/* the report is about the survey: it goes with it */
+	rc = published_withdraw(db, period->label, form, !form || strcmp(form, REPORT_FORM) == 0, withdrawn, e);
 	if (!rc)
 		rc = db_exec(db, "COMMIT", e);
 	if (rc)
@@ -417,7 +232,7 @@ int rep_published_differs(sqlite3 *db, const struct period *period, const char *
 	struct registry *reg = NULL;
 	struct computed now = { 0 };
 	char *stored = NULL;
-	int rc = rep_published_scores(db, form, period->label, 0, &stored, e);
+	int rc = published_scores(db, form, period->label, PUBLISHED_GROUPING_DEFAULT, &stored, e);
 
 	*published = *differs = 0;
 	if (rc == ERR_NOT_FOUND)
@@ -443,4 +258,124 @@ int rep_published_differs(sqlite3 *db, const struct period *period, const char *
 	free(stored);
 	registry_free(reg);
 	return rc;
+}
+
+/* Keep the whole-period group and the groups of one kind (the other key
+ * null) of a default-grouping document. */
+static void keep_groups(json_t *doc, const char *null_key)
+{
+	json_t *groups = json_object_get(doc, "groups");
+
+	for (size_t i = json_array_size(groups); i-- > 1;)
+		if (!json_is_null(json_object_get(json_array_get(groups, i), null_key)))
+			json_array_remove(groups, i);
+}
+
+int rep_published_scores(sqlite3 *db, const char *form, const char *period_label, int by, char **text,
+			 struct err *e)
+{
+	int pair = (by & SCORE_BY_AGENCY_SECTOR) != 0;
+	const char *null_key = pair ? NULL : by == SCORE_BY_AGENCY ? "sector" : by == SCORE_BY_SECTOR ? "agency" : NULL;
+	char *stored = NULL;
+	json_t *doc;
+	int rc = published_scores(db, form, period_label, pair ? PUBLISHED_GROUPING_PAIR : PUBLISHED_GROUPING_DEFAULT,
+				  &stored, e);
+
+	if (rc)
+		return rc;
+	/* written again even when whole, so periods published before numbers
+	 * were written shortest read as the newer ones do */
+	doc = json_loads(stored, 0, NULL);
+	free(stored);
+	if (!doc)
+		return err_set(e, ERR_INTERNAL, "stored scores of %s %s are not JSON", form, period_label);
+	if (null_key)
+		keep_groups(doc, null_key);
+	*text = rep_json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	return *text ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+}
+
+/* An estimate of a stored score JSON document back into its struct. */
+static void estimate_from_json(json_t *o, struct score_estimate *est)
+{
+	json_t *v = json_object_get(o, "est"), *se = json_object_get(o, "se");
+	json_t *lo = json_object_get(o, "lo"), *hi = json_object_get(o, "hi");
+	const char *ci = json_string_value(json_object_get(o, "ci"));
+
+	memset(est, 0, sizeof(*est));
+	est->defined = json_is_number(v);
+	est->est = json_number_value(v);
+	est->has_se = json_is_number(se);
+	est->se = json_number_value(se);
+	est->has_bounds = json_is_number(lo) && json_is_number(hi);
+	est->lo = json_number_value(lo);
+	est->hi = json_number_value(hi);
+	for (int k = SCORE_CI_NONE; ci && k <= SCORE_CI_CLOPPER_PEARSON; k++)
+		if (strcmp(ci, score_ci_name(k)) == 0)
+			est->ci = k;
+	est->n = (long)json_integer_value(json_object_get(o, "n"));
+}
+
+int rep_published_whole(sqlite3 *db, const struct form *form, const struct period *period,
+			struct score_result **out, struct err *e)
+{
+	struct score_result *res = NULL;
+	json_t *doc = NULL, *all;
+	char *text = NULL;
+	int rc = rep_published_scores(db, form->id, period->label, 0, &text, e);
+
+	if (rc)
+		return rc;
+	doc = json_loads(text, 0, NULL);
+	all = json_array_get(json_object_get(doc, "groups"), 0);
+	res = calloc(1, sizeof(*res));
+	if (!doc || !all || !res) {
+		rc = err_set(e, doc ? ERR_NOMEM : ERR_INTERNAL, "the stored scores of %s %s cannot be read",
+			     form->id, period->label);
+		goto out;
+	}
+	res->form = form;
+	res->period = *period;
+	{
+		const char *weights = json_string_value(json_object_get(doc, "weights"));
+
+		res->raked = weights && strcmp(weights, "raked") == 0;
+	}
+	res->groups = calloc(1, sizeof(*res->groups));
+	if (res->groups) {
+		res->n_groups = 1;
+		res->groups[0].items = calloc(form->n_items, sizeof(*res->groups[0].items));
+		res->groups[0].elements = calloc(form->n_elements ? form->n_elements : 1,
+						 sizeof(*res->groups[0].elements));
+	}
+	if (!res->groups || !res->groups[0].items || !res->groups[0].elements) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	{
+		struct score_group *g = &res->groups[0];
+
+		g->n = (long)json_integer_value(json_object_get(all, "n"));
+		g->n_eff = json_number_value(json_object_get(all, "n_eff"));
+		g->df = (long)json_integer_value(json_object_get(all, "df"));
+		estimate_from_json(json_object_get(all, "index"), &g->index);
+		for (size_t i = 0; i < form->n_elements; i++)
+			estimate_from_json(json_object_get(json_object_get(all, "elements"), form->elements[i].id),
+					   &g->elements[i]);
+		for (size_t k = 0; k < form->n_items; k++)
+			estimate_from_json(k == form->overall ? json_object_get(all, "overall")
+					   : json_object_get(json_object_get(all, "criteria"), form->items[k].id),
+					   &g->items[k]);
+		res->rows = g->n;
+	}
+out:
+	json_decref(doc);
+	free(text);
+	if (rc) {
+		score_result_free(res);
+		return rc;
+	}
+	*out = res;
+	return 0;
 }

@@ -2,7 +2,10 @@
  * rep_publish.h - publishing a period: its scores are computed once and
  * stored (for the default grouping and for agency × sector), with the
  * quarter's report as rendered then, so the public figures never move when
- * late ratings arrive; withdrawing them takes the period down.  The collector serves only what is stored here.
+ * late ratings arrive; withdrawing them takes the period down.  The stored
+ * figures read back in the shapes their readers need: the JSON that
+ * GET /api/scores serves and the whole quarter for the report's trend.
+ * The tables themselves are responses/published.c's.
  */
 #ifndef SIPAS_REP_PUBLISH_H
 #define SIPAS_REP_PUBLISH_H
@@ -12,7 +15,9 @@
 #include <sqlite3.h>
 
 #include "../lib/err.h"
+#include "../forms/form.h"
 #include "../lib/period.h"
+#include "../scoring/score.h"
 
 /* Compute and store the scores of `period` for form `form`, or, when form
  * is NULL, for every form with responses in the period; raked to the
@@ -39,5 +44,20 @@ int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int
  * computation of the default grouping differs from the stored one. */
 int rep_published_differs(sqlite3 *db, const struct period *period, const char *form, int *published,
 			  int *differs, struct err *e);
+
+/* The stored score JSON of a published form and period, grouped as `by`
+ * (a set of enum score_by; 0 = agency then sector), its numbers written
+ * shortest (rep_json_dumps) whenever it was published: what
+ * GET /api/scores serves.  *text is owned by the caller (free).
+ * ERR_NOT_FOUND when the period is not published. */
+int rep_published_scores(sqlite3 *db, const char *form, const char *period_label, int by, char **text,
+			 struct err *e);
+
+/* The whole-period figures of `form` for a published period, as stored: a
+ * result with one group (index, elements, criteria, n, n_eff, df), for the
+ * report's trend.  *out is owned (score_result_free).  ERR_NOT_FOUND when
+ * not published. */
+int rep_published_whole(sqlite3 *db, const struct form *form, const struct period *period,
+			struct score_result **out, struct err *e);
 
 #endif

@@ -23,6 +23,7 @@
 #include "../db/db.h"
 #include "../lib/period.h"
 #include "../lib/progress.h"
+#include "published.h"
 #include "store.h"
 #include "response.h"
 
@@ -75,7 +76,7 @@ struct import_run {
 	const char *name;
 	const struct form *form;
 	struct import_report *report;
-	const struct store_published *published;
+	const struct published_days *published;
 	const struct period **told;   /* published periods already told */
 	size_t n_told, cap_told;
 	long stopped;                 /* the line where the file stopped being CSV, or 0 */
@@ -97,7 +98,7 @@ static int refuse_staged(void *arg, long line, struct err *why)
  * the rest of the file is read. */
 static int tell_published(struct import_run *run, long line, int32_t day, struct err *e)
 {
-	const struct period *p = run->published ? store_published_period(run->published, run->form->id, day)
+	const struct period *p = run->published ? published_days_period(run->published, run->form->id, day)
 						: NULL;
 
 	if (!p || !run->report->published)
@@ -229,7 +230,7 @@ int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form,
 {
 	struct csv_reader *r = csv_reader_new(fp, name);
 	struct import_run run = { .form = form, .report = report };
-	struct store_published *published = NULL;
+	struct published_days *published = NULL;
 	struct response_field *fields = NULL;
 	struct store *store = NULL;
 	double started = seconds_now();
@@ -252,7 +253,7 @@ int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form,
 	if (!rc)
 		rc = db_exec(db, "PRAGMA main.cache_size = -262144", e);
 	if (!rc && report->published)
-		rc = store_published_read(db, &published, e);
+		rc = published_days_read(db, &published, e);
 	run.published = published;
 	if (!rc)
 		rc = store_stage_open(db, form->id, &store, e);
@@ -279,7 +280,7 @@ out:
 	if (!rc && report->rows.bad)
 		rc = refuse_file(&run, stats, e);
 	store_free(store);
-	store_published_free(published);
+	published_days_free(published);
 	free(run.told);
 	free(fields);
 	csv_reader_free(r);

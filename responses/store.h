@@ -77,25 +77,6 @@ int store_stage_conflicts(struct store *s, store_refuse_fn refuse, void *arg, st
 int store_stage_copy(struct store *s, int64_t received_at, long *added, long *duplicates,
 		     store_refuse_fn refuse, void *arg, struct err *e);
 
-/* The days of the periods published so far (the published table), read on
- * db: a rating for one of them is stored, but the figures published for it
- * do not change.  The count and the rows are two reads: a period published
- * between them is left for the next call.  *out is owned
- * (store_published_free). */
-struct store_published;
-int store_published_read(sqlite3 *db, struct store_published **out, struct err *e);
-
-/* 1 when `day` falls in a period published for form `form_code`, else 0. */
-int store_published_has(const struct store_published *p, const char *form_code, int32_t day);
-
-/* That period (its label, "2026Q3", and days), owned by p; NULL when there
- * is none. */
-const struct period *store_published_period(const struct store_published *p, const char *form_code,
-					     int32_t day);
-
-/* NULL-safe. */
-void store_published_free(struct store_published *p);
-
 /* Forget the cached stratum and PSU ids.  Call after rolling back any
  * store_put: the ids it interned may be gone. Can't fail. */
 void store_reset_cache(struct store *s);

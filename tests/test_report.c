@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <time.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 
 #include "test.h"
 
@@ -863,6 +865,56 @@ static void test_trend_one_weighting(void)
 	free(page);
 }
 
+/* `sipas report` and `sipas publish` render the report in memory: nothing
+ * is created under $TMPDIR (an empty directory here, watched while they
+ * run), and publishing makes no directory of its own under /tmp, which a
+ * kill -9 would leave behind. */
+static void test_renders_in_memory(void)
+{
+	char tmpdir[4200], cwd[4096];
+	int fd, wd_tmpdir, wd_tmp;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp-empty", cwd);
+	CHECK_INT(mkdir(tmpdir, 0700), 0);
+	setenv("TMPDIR", tmpdir, 1);
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	CHECK(fd >= 0);
+	wd_tmpdir = inotify_add_watch(fd, tmpdir, IN_CREATE | IN_MOVED_TO);
+	wd_tmp = inotify_add_watch(fd, "/tmp", IN_CREATE | IN_MOVED_TO);
+	CHECK(wd_tmpdir >= 0 && wd_tmp >= 0);
+	CHECK_INT(sipas_run(NULL, "report", "--period", "2026Q3", "--out", "out", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	{
+		/* one read of the queue: events of both watches come together */
+		char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+		ssize_t len;
+		int in_tmpdir = 0, in_tmp = 0;
+
+		while ((len = read(fd, buf, sizeof(buf))) > 0)
+			for (char *p = buf; p < buf + len;
+			     p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len) {
+				const struct inotify_event *ev = (const struct inotify_event *)p;
+
+				if (ev->wd == wd_tmpdir && ev->len) {
+					fprintf(stderr, "    created %s/%s\n", tmpdir, ev->name);
+					in_tmpdir = 1;
+				}
+				if (ev->wd == wd_tmp && ev->len && strncmp(ev->name, "sipas-report", 12) == 0) {
+					fprintf(stderr, "    created /tmp/%s\n", ev->name);
+					in_tmp = 1;
+				}
+			}
+		CHECK_INT(in_tmpdir, 0);
+		CHECK_INT(in_tmp, 0);
+	}
+	close(fd);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published_files WHERE period = '2026Q3' "
+			      "AND name = 'scores.xlsx' AND length(content) > 1000"), 1);
+	CHECK(access("out/scores.xlsx", R_OK) == 0);
+}
+
 const struct test_case report_tests[] = {
 	{ "names_every_agency_and_sector", test_names_every_agency_and_sector },
 	{ "headline_and_verdicts", test_headline_and_verdicts },
@@ -879,5 +931,6 @@ const struct test_case report_tests[] = {
 	{ "title_in_vietnamese", test_title_in_vietnamese },
 	{ "counter_and_pairs_in_open_data", test_counter_and_pairs_in_open_data },
 	{ "trend_one_weighting", test_trend_one_weighting },
+	{ "renders_in_memory", test_renders_in_memory },
 	{ NULL, NULL }
 };

@@ -1,11 +1,9 @@
 /*
- * report_method.c - methodology.html of the quarterly report: the formulas
+ * rep_method.c - methodology.html of the quarterly report: the formulas
  * in words (docs/scoring.md), so that anyone can reproduce a figure of the
  * report from the responses.  Same self-contained rules as index.html.
  */
-#include "report.h"
-
-#define NBSP "\xc2\xa0"
+#include "rep_report.h"
 
 static const char method_body[] =
 	"<section id=\"uoc-luong\">\n<h2>1. Ước lượng</h2>\n"
@@ -28,7 +26,7 @@ static const char method_body[] =
 	"của z trong PSU j. Tổng các tầng là ma trận hiệp phương sai Σ của các tỉ lệ; phương sai của yếu tố và chỉ "
 	"số là cᵀΣc. Tầng chỉ có một PSU được lấy tâm tại 0 với hệ số 1. Phiếu không ghi PSU là một PSU riêng; "
 	"không ghi tầng thì tầng là cơ quan của phiếu.</p>\n</section>\n"
-	"<section id=\"khoang\">\n<h2>3. Khoảng tin cậy 95" NBSP "%</h2>\n"
+	"<section id=\"khoang\">\n<h2>3. Khoảng tin cậy 95" REP_NBSP "%</h2>\n"
 	"<p>Bậc tự do df = số PSU có người trả lời trong nhóm − số tầng có người trả lời trong nhóm; "
 	"t là phân vị 0,975 của phân phối Student với df bậc tự do.</p>\n<ul>\n"
 	"<li><strong>Logit</strong> (tiêu chí và câu hài lòng chung): khoảng logit(p) ± t·se/(p(1−p)), "
@@ -49,7 +47,7 @@ static const char method_body[] =
 	"</section>\n"
 	"<section id=\"ket-luan\">\n<h2>4. Kết luận so với chỉ tiêu</h2>\n"
 	"<p>Chỉ tiêu của một nhóm là chỉ tiêu cụ thể nhất còn hiệu lực ở quý cuối của kỳ (cơ quan, rồi lĩnh vực, "
-	"rồi chung). Kết luận dựa trên chỉ số SIPAS và khoảng tin cậy 95" NBSP "% [lo; hi]:</p>\n<ul>\n"
+	"rồi chung). Kết luận dựa trên chỉ số SIPAS và khoảng tin cậy 95" REP_NBSP "% [lo; hi]:</p>\n<ul>\n"
 	"<li><strong>Đạt</strong>: lo ≥ chỉ tiêu;</li>\n"
 	"<li><strong>Chưa đạt</strong>: hi &lt; chỉ tiêu;</li>\n"
 	"<li><strong>Chưa đủ cơ sở kết luận</strong>: chỉ tiêu nằm trong khoảng;</li>\n"
@@ -59,7 +57,7 @@ static const char method_body[] =
 	"<p>Thay đổi giữa hai quý được coi là có ý nghĩa khi |Δ| &gt; 1,96·√(se₁² + se₂²), xem hai quý như hai mẫu "
 	"độc lập.</p>\n</section>\n"
 	"<section id=\"dinh-dang\">\n<h2>5. Cách ghi số</h2>\n"
-	"<p>Tỉ lệ ghi theo phần trăm với một chữ số thập phân và dấu phẩy thập phân (87,5" NBSP "%); hàng nghìn "
+	"<p>Tỉ lệ ghi theo phần trăm với một chữ số thập phân và dấu phẩy thập phân (87,5" REP_NBSP "%); hàng nghìn "
 	"ngăn bằng dấu chấm (1.234); ngày ghi dd/mm/yyyy. Các tệp scores.csv, scores.json và scores.xlsx "
 	"có mọi số với đầy đủ độ chính xác, dạng tỉ lệ 0–1.</p>\n</section>\n";
 

@@ -1,5 +1,5 @@
 /*
- * report_svg.c - the report's charts as inline SVG (no scripts, no fonts, no
+ * rep_svg.c - the report's charts as inline SVG (no scripts, no fonts, no
  * links): horizontal bars of indices with 95 % interval whiskers and target
  * lines, and the four-quarter trend of the index and the elements.  Every
  * chart carries a <title>; the verdict is written in words beside each bar,
@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "report.h"
+#include "rep_report.h"
 
 #define BAR_W 820
 #define BAR_LABEL 250   /* x where the bars start */
@@ -24,6 +24,26 @@ static const char *verdict_fill(int status)
 	case SCORE_INCONCLUSIVE: return "#f9a825";
 	default: return "#9e9e9e";
 	}
+}
+
+/* Where a chart's axis starts for lowest value lo: lo rounded down to a
+ * step of 1/per, within [0, 1 - 1/per]. */
+static double axis_start(double lo, double per)
+{
+	lo = floor(lo * per - 1e-9) / per;
+	if (lo < 0 || lo >= 1.0)
+		lo = lo < 0 ? 0 : 1.0 - 1.0 / per;
+	return lo;
+}
+
+/* A chart's opening: the <svg> element, w × h in its own units and as wide
+ * as its box, labelled by its <title> (id-t). */
+static void svg_open(struct strbuf *sb, const char *id, const char *title, int w, int h)
+{
+	strbuf_addf(sb, "<svg class=\"chart\" role=\"img\" aria-labelledby=\"%s-t\" viewBox=\"0 0 %d %d\" "
+		    "width=\"100%%\">\n<title id=\"%s-t\">", id, w, h, id);
+	rep_xml_escape(sb, title);
+	strbuf_addstr(sb, "</title>\n");
 }
 
 static double scale_x(double p, double lo)
@@ -45,13 +65,8 @@ void rep_svg_bars(struct strbuf *sb, const char *id, const char *title,
 		if (g->has_target)
 			lo = fmin(lo, g->target);
 	}
-	lo = floor(lo * 10.0 - 1e-9) / 10.0;
-	if (lo < 0 || lo >= 1.0)
-		lo = lo < 0 ? 0 : 0.9;
-	strbuf_addf(sb, "<svg class=\"chart\" role=\"img\" aria-labelledby=\"%s-t\" viewBox=\"0 0 %d %d\" "
-		    "width=\"100%%\">\n<title id=\"%s-t\">", id, BAR_W, h, id);
-	rep_xml_escape(sb, title);
-	strbuf_addstr(sb, "</title>\n");
+	lo = axis_start(lo, 10.0);
+	svg_open(sb, id, title, BAR_W, h);
 	/* axis: gridlines every 10 % (5 % when the scale is short) */
 	for (double t = lo; t <= 1.0 + 1e-9; t += (1.0 - lo) <= 0.2 ? 0.05 : 0.1) {
 		double x = scale_x(t, lo);
@@ -60,7 +75,7 @@ void rep_svg_bars(struct strbuf *sb, const char *id, const char *title,
 			    "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">", x, BAR_TOP - 4,
 			    x, h - 10, x, BAR_TOP - 10);
 		rep_fmt_dec1(sb, t * 100.0);
-		strbuf_addstr(sb, "\xc2\xa0%</text>\n");
+		strbuf_addstr(sb, REP_NBSP "%</text>\n");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct score_group *g = groups[i];
@@ -123,13 +138,8 @@ void rep_svg_trend(struct strbuf *sb, const char *id, const char *title, const s
 				lo = fmin(lo, est->est);
 		}
 	}
-	lo = floor(lo * 20.0 - 1e-9) / 20.0;
-	if (lo < 0 || lo >= 1.0)
-		lo = lo < 0 ? 0 : 0.95;
-	strbuf_addf(sb, "<svg class=\"chart\" role=\"img\" aria-labelledby=\"%s-t\" viewBox=\"0 0 %d %d\" "
-		    "width=\"100%%\">\n<title id=\"%s-t\">", id, TR_W, TR_H, id);
-	rep_xml_escape(sb, title);
-	strbuf_addstr(sb, "</title>\n");
+	lo = axis_start(lo, 20.0);
+	svg_open(sb, id, title, TR_W, TR_H);
 	for (double t = lo; t <= 1.0 + 1e-9; t += 0.05) {
 		double y = TR_B - (t - lo) / (1.0 - lo) * (TR_B - TR_T);
 
@@ -137,7 +147,7 @@ void rep_svg_trend(struct strbuf *sb, const char *id, const char *title, const s
 			    "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">",
 			    TR_L, y, TR_R, y, TR_L - 4, y + 4);
 		rep_fmt_dec1(sb, t * 100.0);
-		strbuf_addstr(sb, "\xc2\xa0%</text>\n");
+		strbuf_addstr(sb, REP_NBSP "%</text>\n");
 	}
 	for (int q = 0; q < REP_TREND_QUARTERS; q++) {
 		double x = TR_L + 20 + q * (TR_R - TR_L - 40) / (REP_TREND_QUARTERS - 1.0);

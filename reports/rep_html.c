@@ -1,5 +1,5 @@
 /*
- * report_html.c - index.html of the quarterly report (docs/report.md): the
+ * rep_html.c - index.html of the quarterly report (docs/report.md): the
  * headline index and elements, agencies and sectors as bars and tables, the
  * agency × sector table, the four-quarter trend, each agency's weakest
  * criteria.  Self-contained XHTML-style markup: inline style, inline SVG,
@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-
-#define NBSP "\xc2\xa0"
+#include "rep_report.h"
 
 static const char report_style[] =
 	"<style>\n"
@@ -81,7 +79,7 @@ static void add_caption(struct strbuf *sb, const struct rep_report *r, const cha
 {
 	strbuf_addstr(sb, "<caption>");
 	rep_xml_escape(sb, what);
-	strbuf_addstr(sb, " Trọng số: thiết kế (design). Khoảng tin cậy 95" NBSP "%: Wald cho chỉ số và "
+	strbuf_addstr(sb, " Trọng số: thiết kế (design). Khoảng tin cậy 95" REP_NBSP "%: Wald cho chỉ số và "
 		      "yếu tố, logit (Clopper–Pearson khi tỉ lệ 0 hoặc 1) cho tiêu chí. n: số phiếu; "
 		      "n hiệu dụng: Kish. Phiếu khảo sát: ");
 	rep_xml_escape(sb, r->form->id);
@@ -98,7 +96,7 @@ static void section_headline(struct strbuf *sb, const struct rep_report *r)
 	strbuf_addstr(sb, "<section id=\"tong-quan\">\n<h2>1. Chỉ số SIPAS của quý</h2>\n<p class=\"headline\">"
 		      "Chỉ số SIPAS: <strong id=\"chi-so\">");
 	rep_fmt_pct(sb, g->index.defined, g->index.est);
-	strbuf_addstr(sb, "</strong> (khoảng tin cậy 95" NBSP "%: ");
+	strbuf_addstr(sb, "</strong> (khoảng tin cậy 95" REP_NBSP "%: ");
 	add_interval(sb, &g->index);
 	strbuf_addstr(sb, ")");
 	if (g->has_target) {
@@ -116,7 +114,7 @@ static void section_headline(struct strbuf *sb, const struct rep_report *r)
 	strbuf_addstr(sb, ", phiếu ");
 	rep_xml_escape(sb, f->id);
 	strbuf_addstr(sb, ".</p>\n<table>\n<thead><tr><th>Yếu tố</th><th class=\"num\">Chỉ số</th>"
-		      "<th class=\"num\">Khoảng tin cậy 95" NBSP "%</th><th>Phương pháp</th></tr></thead>\n<tbody>\n");
+		      "<th class=\"num\">Khoảng tin cậy 95" REP_NBSP "%</th><th>Phương pháp</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < f->n_elements; i++) {
 		strbuf_addstr(sb, "<tr><td>");
 		rep_xml_escape(sb, rep_element_title(f, i));
@@ -161,11 +159,11 @@ static int section_groups(struct strbuf *sb, const struct rep_report *r, int by_
 	qsort(list, n, sizeof(*list), by_index_desc);
 	strbuf_addf(sb, "<section id=\"%s\">\n<h2>%s. ", id, by_agency ? "2a" : "2b");
 	strbuf_addstr(sb, title);
-	strbuf_addstr(sb, "</h2>\n<p class=\"note\">Thanh: chỉ số; vạch đen: khoảng tin cậy 95" NBSP "%; "
+	strbuf_addstr(sb, "</h2>\n<p class=\"note\">Thanh: chỉ số; vạch đen: khoảng tin cậy 95" REP_NBSP "%; "
 		      "vạch xanh đứt: chỉ tiêu. Kết luận ghi bằng chữ bên phải.</p>\n");
 	rep_svg_bars(sb, id, title, list, n, by_agency);
 	strbuf_addf(sb, "<table>\n<thead><tr><th>%s</th><th class=\"num\">Chỉ số</th>"
-		    "<th class=\"num\">Khoảng tin cậy 95" NBSP "%%</th><th class=\"num\">Chỉ tiêu</th>"
+		    "<th class=\"num\">Khoảng tin cậy 95" REP_NBSP "%%</th><th class=\"num\">Chỉ tiêu</th>"
 		    "<th>Kết luận</th><th class=\"num\">n</th><th class=\"num\">n hiệu dụng</th>"
 		    "<th>Khoảng tin cậy</th></tr></thead>\n<tbody>\n", by_agency ? "Cơ quan" : "Lĩnh vực");
 	for (size_t i = 0; i < n; i++) {
@@ -274,7 +272,7 @@ static void add_change(struct strbuf *sb, const struct score_estimate *a, const 
 	if (d >= 0.05)
 		strbuf_addch(sb, '+');
 	rep_fmt_dec1(sb, d);
-	strbuf_addstr(sb, NBSP "điểm %</td><td>");
+	strbuf_addstr(sb, REP_NBSP "điểm %</td><td>");
 	if (a->has_se && b->has_se)
 		strbuf_addstr(sb, fabs(b->est - a->est) > 1.96 * sqrt(a->se * a->se + b->se * b->se) ?
 			      "Có ý nghĩa" : "Không có ý nghĩa thống kê");
@@ -386,7 +384,7 @@ static int section_weakest(struct strbuf *sb, const struct rep_report *r)
 		return -1;
 	strbuf_addstr(sb, "<section id=\"tieu-chi-yeu\">\n<h2>5. Ba tiêu chí thấp nhất của mỗi cơ quan</h2>\n"
 		      "<table>\n<thead><tr><th>Cơ quan</th><th>Tiêu chí</th><th class=\"num\">Tỉ lệ hài lòng</th>"
-		      "<th class=\"num\">Khoảng tin cậy 95" NBSP "%</th><th class=\"num\">n trả lời</th>"
+		      "<th class=\"num\">Khoảng tin cậy 95" REP_NBSP "%</th><th class=\"num\">n trả lời</th>"
 		      "<th>Khoảng tin cậy</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 1; i < r->main->n_groups; i++) {
 		const struct score_group *g = &r->main->groups[i];

@@ -1,21 +1,24 @@
 /*
- * report.c - the quarterly report's run (docs/report.md): score the quarter
+ * rep_report.c - the quarterly report's run (docs/report.md): score the quarter
  * by agency, by sector and by agency × sector in one pass, and the three
  * quarters before it (design weights, as the quarter itself, so the trend
  * compares like with like; a quarter published raked gets a note), then
- * write index.html, methodology.html, the open data (scores.csv,
+ * render index.html, methodology.html, the open data (scores.csv,
  * scores-excel-vn.csv, scores.json; counter.csv and counter.json of the
- * kiosk form) and scores.xlsx into the output directory.
+ * kiosk form) and scores.xlsx in memory; and write such files into a
+ * directory for `sipas report` (`sipas publish` stores them instead).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "report.h"
+#include "rep_report.h"
 #include "rep_export.h"
 #include "rep_score.h"
-#include "rep_stored.h"
+#include "rep_publish.h"
 #include "../forms/form_store.h"
 
 /* An --out the user can fix: not a directory, no permission, read-only. */
@@ -49,60 +52,112 @@ static int make_dirs(const char *dir, struct err *e)
 	return 0;
 }
 
-static int write_file(const char *dir, const char *name, const struct strbuf *sb, struct err *e)
+int rep_files_write(const struct report_files *f, const char *dir, struct err *e)
 {
-	char path[4096];
-	FILE *fp;
-	int bad;
+	int rc = make_dirs(dir, e);
 
-	if (sb->failed)
-		return err_set(e, ERR_NOMEM, "building %s: out of memory", name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "wb");
-	if (!fp)
-		return err_set(e, user_errno(errno) ? ERR_INVALID : ERR_IO, "%s: %s", path, strerror(errno));
-	bad = fwrite(strbuf_str(sb), 1, sb->len, fp) != sb->len;
-	if (fclose(fp) != 0)
-		bad = 1;
-	return bad ? err_set(e, ERR_IO, "%s: write failed", path) : 0;
-}
+	for (size_t i = 0; !rc && i < f->n; i++) {
+		char path[4096];
+		FILE *fp;
+		int bad;
 
-/* The open data of one result, as `sipas score` prints it: NAME.csv,
- * NAME.json and, with excel_vn, NAME-excel-vn.csv. */
-static int write_csv_json(const struct score_result *res, const char *dir, const char *name, int excel_vn,
-			  struct err *e)
-{
-	char path[4096];
-	json_t *doc = NULL;
-	FILE *fp;
-	int rc = 0;
-
-	for (int vn = 0; !rc && vn <= excel_vn; vn++) {
-		snprintf(path, sizeof(path), "%s/%s%s.csv", dir, name, vn ? "-excel-vn" : "");
+		snprintf(path, sizeof(path), "%s/%s", dir, f->file[i].name);
 		fp = fopen(path, "wb");
 		if (!fp)
-			return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-		if (vn)
-			rc = rep_score_csv_excel_vn(res, fp, e);
-		else if (rep_score_csv(res, fp) != 0)
-			rc = err_set(e, ERR_IO, "%s: write failed", path);
-		if (fclose(fp) != 0 && !rc)
+			return err_set(e, user_errno(errno) ? ERR_INVALID : ERR_IO, "%s: %s", path, strerror(errno));
+		bad = fwrite(f->file[i].data, 1, f->file[i].size, fp) != f->file[i].size;
+		if (fclose(fp) != 0)
+			bad = 1;
+		if (bad)
 			rc = err_set(e, ERR_IO, "%s: write failed", path);
 	}
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+	return rc;
+}
+
+void rep_files_release(struct report_files *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->file[i].name);
+		free(f->file[i].data);
+	}
+	f->n = 0;
+}
+
+/* Add file `name` to f, taking `data` (size bytes; NULL: building it ran
+ * out of memory), which is freed when it cannot be added. */
+static int add_file(struct report_files *f, const char *name, char *data, size_t size, struct err *e)
+{
+	struct report_file *rf;
+
+	assert(f->n < REP_MAX_FILES);
+	rf = &f->file[f->n];
+	if (!data || !(rf->name = strdup(name))) {
+		free(data);
+		return err_set(e, ERR_NOMEM, "building %s: out of memory", name);
+	}
+	rf->data = data;
+	rf->size = size;
+	f->n++;
+	return 0;
+}
+
+/* Add the text of sb (emptied) as file `name`. */
+static int add_text(struct report_files *f, const char *name, struct strbuf *sb, struct err *e)
+{
+	size_t len = 0;
+	char *data = strbuf_detach(sb, &len);
+
+	return add_file(f, name, data, len, e);
+}
+
+/* One file of the open data into fp, as `sipas score --format` prints it:
+ * "csv", "excel-vn" (--format csv --excel-vn) or "json". */
+static int print_open_data(const struct score_result *res, const char *format, FILE *fp, struct err *e)
+{
+	json_t *doc;
+	int rc;
+
+	if (strcmp(format, "excel-vn") == 0)
+		return rep_score_csv_excel_vn(res, fp, e);
+	if (strcmp(format, "csv") == 0)
+		return rep_score_csv(res, fp) ? err_set(e, ERR_NOMEM, "out of memory") : 0;
 	doc = rep_score_json(res);
-	if (!doc)
-		return err_set(e, ERR_NOMEM, "building %s.json: out of memory", name);
-	fp = fopen(path, "wb");
-	if (!fp)
-		rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-	else if (rep_json_dumpf(doc, JSON_INDENT(1), fp) != 0)
-		rc = err_set(e, ERR_IO, "%s: write failed", path);
-	if (fp && fclose(fp) != 0 && !rc)
-		rc = err_set(e, ERR_IO, "%s: write failed", path);
+	rc = !doc || rep_json_dumpf(doc, JSON_INDENT(1), fp) != 0 ? err_set(e, ERR_NOMEM, "out of memory") : 0;
 	json_decref(doc);
+	return rc;
+}
+
+/* The open data of one result: NAME.csv, NAME.json and, with excel_vn,
+ * NAME-excel-vn.csv. */
+static int add_open_data(struct report_files *f, const struct score_result *res, const char *name, int excel_vn,
+			 struct err *e)
+{
+	static const struct { const char *format, *suffix; } files[] = {
+		{ "csv", ".csv" }, { "excel-vn", "-excel-vn.csv" }, { "json", ".json" },
+	};
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < sizeof(files) / sizeof(files[0]); i++) {
+		char file[64], *data = NULL;
+		size_t size = 0;
+		FILE *mem;
+
+		if (!excel_vn && strcmp(files[i].format, "excel-vn") == 0)
+			continue;
+		snprintf(file, sizeof(file), "%s%s", name, files[i].suffix);
+		mem = open_memstream(&data, &size);
+		if (!mem)
+			return err_set(e, ERR_NOMEM, "building %s: out of memory", file);
+		rc = print_open_data(res, files[i].format, mem, e);
+		if (fclose(mem) != 0 && !rc)
+			rc = err_set(e, ERR_NOMEM, "building %s: out of memory", file);
+		if (rc) {
+			err_prefix(e, "building %s", file);
+			free(data);
+		} else {
+			rc = add_file(f, file, data, size, e);
+		}
+	}
 	return rc;
 }
 
@@ -163,8 +218,9 @@ static int score_trend_quarter(sqlite3 *db, const struct registry *reg, const st
 	return rc;
 }
 
-int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
-		     const char *period_s, const char *dir, const struct rep_report_opts *opts, struct err *e)
+int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form *form,
+		      const char *period_s, const struct rep_report_opts *opts, struct report_files *out,
+		      struct err *e)
 {
 	struct rep_report r;
 	/* one pass for both groupings: the whole quarter, agencies and sectors
@@ -213,26 +269,24 @@ int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form 
 	rc = score_counter(db, reg, &r, &kiosk_form, e);
 	if (rc)
 		goto out;
-	rc = make_dirs(dir, e);
-	if (rc)
-		goto out;
 	rc = rep_report_html(&r, &sb) ? err_set(e, ERR_NOMEM, "building index.html: out of memory") : 0;
 	if (!rc)
-		rc = write_file(dir, "index.html", &sb, e);
-	strbuf_reset(&sb);
+		rc = add_text(out, "index.html", &sb, e);
 	if (!rc)
 		rc = rep_report_method(&r, &sb) ? err_set(e, ERR_NOMEM, "building methodology.html: out of memory") : 0;
 	if (!rc)
-		rc = write_file(dir, "methodology.html", &sb, e);
+		rc = add_text(out, "methodology.html", &sb, e);
 	if (!rc)
-		rc = write_csv_json(r.main, dir, "scores", 1, e);
+		rc = add_open_data(out, r.main, "scores", 1, e);
 	if (!rc && r.kiosk)
-		rc = write_csv_json(r.kiosk, dir, "counter", 0, e);
+		rc = add_open_data(out, r.kiosk, "counter", 0, e);
 	if (!rc) {
-		char path[4096];
+		char *xlsx = NULL;
+		size_t size = 0;
 
-		snprintf(path, sizeof(path), "%s/scores.xlsx", dir);
-		rc = rep_report_xlsx(&r, path, e);
+		rc = rep_report_xlsx(&r, &xlsx, &size, e);
+		if (!rc)
+			rc = add_file(out, "scores.xlsx", xlsx, size, e);
 	}
 out:
 	strbuf_release(&sb);

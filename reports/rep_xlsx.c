@@ -1,14 +1,21 @@
 /*
- * report_xlsx.c - scores.xlsx of the quarterly report, with libxlsxwriter
+ * rep_xlsx.c - scores.xlsx of the quarterly report, with libxlsxwriter
  * (officers work in Excel): sheets for the whole quarter, agencies, sectors,
  * criteria, agency × sector pairs and the counter's kiosk ratings;
  * Vietnamese headers; numbers stored as numbers (shares 0..1)
  * shown with percent formats; the header row frozen.  Text is written as
  * strings, never as formulas.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <xlsxwriter.h>
 
-#include "report.h"
+#include "rep_report.h"
 #include "rep_score.h"
 
 struct book {
@@ -221,7 +228,46 @@ static int counter_heads(const struct form *f, const char **heads)
 	return n;
 }
 
-int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
+/* libxlsxwriter 1.1 writes a workbook only to a named file, and each part
+ * of it to a temporary file first.  The workbook goes to an anonymous
+ * memory file (memfd), named through /proc/self/fd, and the parts to
+ * /dev/shm, memory too, where the library unlinks each as soon as it has
+ * made it: nothing is left behind, even by a kill -9, and nothing touches
+ * $TMPDIR or /tmp.  Without /dev/shm the library's own choice ($TMPDIR,
+ * else /tmp) is kept. */
+static int open_memory_file(int *fd, char path[64], struct err *e)
+{
+	*fd = memfd_create("sipas-scores.xlsx", MFD_CLOEXEC);
+	if (*fd < 0)
+		return err_set(e, ERR_IO, "scores.xlsx: cannot make a memory file: %s", strerror(errno));
+	snprintf(path, 64, "/proc/self/fd/%d", *fd);
+	return 0;
+}
+
+/* The bytes of memory file fd into *data (owned by the caller) and *size. */
+static int read_memory_file(int fd, char **data, size_t *size, struct err *e)
+{
+	struct stat st;
+	ssize_t got = 0;
+
+	if (fstat(fd, &st) != 0)
+		return err_set(e, ERR_IO, "scores.xlsx: %s", strerror(errno));
+	*data = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!*data)
+		return err_set(e, ERR_NOMEM, "scores.xlsx: out of memory");
+	for (size_t done = 0; done < (size_t)st.st_size; done += (size_t)got) {
+		got = pread(fd, *data + done, (size_t)st.st_size - done, (off_t)done);
+		if (got <= 0) {
+			free(*data);
+			*data = NULL;
+			return err_set(e, ERR_IO, "scores.xlsx: cannot read the memory file");
+		}
+	}
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+int rep_report_xlsx(const struct rep_report *r, char **data, size_t *size, struct err *e)
 {
 	static const char *const whole_heads[] = { "Mã", "Nội dung", "Tỉ lệ hài lòng", "Sai số chuẩn",
 		"Cận dưới 95%", "Cận trên 95%", "Số phiếu (n)", "n hiệu dụng", "Bậc tự do", "Khoảng tin cậy",
@@ -239,14 +285,21 @@ int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 	const char *heads[MAX_HEADS];
 	const struct form *f = r->form;
 	lxw_workbook_options opts = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
+	char path[64];
 	struct book b;
 	lxw_worksheet *ws;
-	int n_heads, rc = 0;
+	int n_heads, fd, rc = open_memory_file(&fd, path, e);
 	lxw_error xe;
 
+	if (rc)
+		return rc;
+	if (access("/dev/shm", W_OK | X_OK) == 0)
+		opts.tmpdir = "/dev/shm";
 	b.wb = workbook_new_opt(path, &opts);
-	if (!b.wb)
-		return err_set(e, ERR_IO, "%s: cannot create the workbook", path);
+	if (!b.wb) {
+		rc = err_set(e, ERR_IO, "scores.xlsx: cannot create the workbook");
+		goto out;
+	}
 	b.head = workbook_add_format(b.wb);
 	format_set_bold(b.head);
 	format_set_text_wrap(b.head);
@@ -283,9 +336,14 @@ int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e)
 	}
 	xe = workbook_close(b.wb);
 	if (xe != LXW_NO_ERROR)
-		rc = err_set(e, ERR_IO, "%s: %s", path, lxw_strerror(xe));
-	return rc;
+		rc = err_set(e, ERR_IO, "scores.xlsx: %s", lxw_strerror(xe));
+	else
+		rc = read_memory_file(fd, data, size, e);
+	goto out;
 fail:
 	workbook_close(b.wb);
-	return err_set(e, ERR_INTERNAL, "%s: cannot add a worksheet", path);
+	rc = err_set(e, ERR_INTERNAL, "scores.xlsx: cannot add a worksheet");
+out:
+	close(fd);
+	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * report_counter.c - the report's counter section: the quarter's kiosk
+ * rep_counter.c - the report's counter section: the quarter's kiosk
  * ratings (form kiosk-2018) beside the survey, per agency: ratings, the
  * share satisfied and, when dossier totals are loaded, the dossier-based
  * rate (each named, since they answer different questions), with a warning
@@ -7,7 +7,7 @@
  */
 #include <jansson.h>
 
-#include "report.h"
+#include "rep_report.h"
 
 const char *rep_followup_label(const struct form *f, size_t choice, size_t v)
 {

@@ -1,5 +1,5 @@
 /*
- * report_fmt.c - Vietnamese number and date formats for the report
+ * rep_fmt.c - Vietnamese number and date formats for the report
  * (docs/report.md): 87,5 %, 1.234, dd/mm/yyyy; XML escaping; verdict words;
  * the form's Vietnamese texts.
  */
@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-
-#define NBSP "\xc2\xa0"
+#include "rep_report.h"
 
 /* Digits of an unsigned integer with "." every three. */
 static void add_grouped(struct strbuf *sb, unsigned long v)
@@ -62,7 +60,7 @@ void rep_fmt_pct(struct strbuf *sb, int known, double p)
 		return;
 	}
 	rep_fmt_dec1(sb, p * 100.0);
-	strbuf_addstr(sb, NBSP "%");
+	strbuf_addstr(sb, REP_NBSP "%");
 }
 
 void rep_fmt_date(struct strbuf *sb, int32_t day)

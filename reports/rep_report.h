@@ -1,10 +1,12 @@
 /*
- * report.h - the quarterly report (`sipas report`, docs/report.md): one quarter
- * scored several ways, written as index.html, methodology.html, scores.csv,
- * scores.json and scores.xlsx into a directory.  The parts share this header:
- * report.c (the run), report_fmt.c (Vietnamese number formats, escaping),
- * report_svg.c (charts), report_html.c (the report page), report_method.c
- * (the methodology page), report_xlsx.c (the workbook).
+ * rep_report.h - the quarterly report (`sipas report`, docs/report.md): one
+ * quarter scored several ways, rendered in memory as index.html,
+ * methodology.html, the open data and scores.xlsx (struct report_files),
+ * which `sipas report` writes into a directory and `sipas publish` stores.
+ * The parts share this header: rep_report.c (the run), rep_fmt.c
+ * (Vietnamese number formats, escaping), rep_svg.c (charts), rep_html.c
+ * (the report page), rep_method.c (the methodology page), rep_xlsx.c (the
+ * workbook), rep_counter.c (the counter section).
  */
 #ifndef SIPAS_REPORT_H
 #define SIPAS_REPORT_H
@@ -29,7 +31,7 @@ struct rep_report {
 					   * (a view of the first groups of `cross`) */
 	struct score_result *cross;       /* the same, then the agency × sector pairs */
 	struct score_result *trend[REP_TREND_QUARTERS]; /* oldest first; the last is the quarter;
-							 * design weights throughout (report.c) */
+							 * design weights throughout (rep_report.c) */
 	struct score_result *published[REP_TREND_QUARTERS]; /* an earlier quarter published with
 							     * raked weights: its published figures
 							     * (rep_published_whole); else NULL */
@@ -46,14 +48,41 @@ struct rep_report_opts {
 	int32_t today;          /* the day it is made; 0: today (period_today) */
 };
 
-/* Score quarter `period_s` ("YYYYQn") for `form` and write the report's
- * files into `dir` (created if missing); opts may be NULL.  ERR_INVALID for
- * a period that is not a quarter, ERR_NOT_FOUND when the quarter has no
- * responses. */
-int rep_report_write(sqlite3 *db, const struct registry *reg, const struct form *form,
-		     const char *period_s, const char *dir, const struct rep_report_opts *opts, struct err *e);
+#define REP_MAX_FILES 16
 
-/* --- report_fmt.c: Vietnamese formats (docs/report.md) --- */
+/* A rendered report: its files in memory, in the order rendered (index.html
+ * first).  Names and bytes are owned by it (rep_files_release). */
+struct report_files {
+	size_t n;
+	struct report_file {
+		char *name;
+		char *data;
+		size_t size;
+	} file[REP_MAX_FILES];
+};
+
+/* Score quarter `period_s` ("YYYYQn") for `form` and render the report's
+ * files into *out (empty at the call; released by the caller, also on
+ * error); opts may be NULL.  Nothing is written to a file system (the
+ * workbook's library keeps its parts in /dev/shm, each file unlinked as
+ * soon as it is made: rep_xlsx.c).  ERR_INVALID for a period that is not a
+ * quarter, ERR_NOT_FOUND when the quarter has no responses. */
+int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form *form,
+		      const char *period_s, const struct rep_report_opts *opts, struct report_files *out,
+		      struct err *e);
+
+/* Write the files of f into `dir` (created if missing, with its parents).
+ * ERR_INVALID when the user can fix it (not a directory, no permission),
+ * ERR_IO otherwise. */
+int rep_files_write(const struct report_files *f, const char *dir, struct err *e);
+
+/* Free the files of f and empty it; f itself is the caller's. */
+void rep_files_release(struct report_files *f);
+
+/* --- rep_fmt.c: Vietnamese formats (docs/report.md) --- */
+
+/* U+00A0, the no-break space before "%" and "điểm %" (UTF-8). */
+#define REP_NBSP "\xc2\xa0"
 
 /* p (a share 0..1) as "87,5 %" with U+00A0 before %; "–" when !known. */
 void rep_fmt_pct(struct strbuf *sb, int known, double p);
@@ -73,7 +102,7 @@ const char *rep_verdict_vi(int status);
 const char *rep_element_title(const struct form *f, size_t element);
 const char *rep_item_text(const struct form *f, size_t item);
 
-/* --- report_svg.c: charts (inline SVG, no scripts) --- */
+/* --- rep_svg.c: charts (inline SVG, no scripts) --- */
 
 /* Horizontal bars of the groups' indices with interval whiskers and each
  * group's target as a line, in the given order; `title` names the chart. */
@@ -88,9 +117,10 @@ void rep_page_start(struct strbuf *sb, const char *title);
 void rep_page_end(struct strbuf *sb);
 int rep_report_html(const struct rep_report *r, struct strbuf *sb);
 int rep_report_method(const struct rep_report *r, struct strbuf *sb);
-int rep_report_xlsx(const struct rep_report *r, const char *path, struct err *e);
+/* scores.xlsx into *data (owned by the caller, free) and *size. */
+int rep_report_xlsx(const struct rep_report *r, char **data, size_t *size, struct err *e);
 
-/* --- report_counter.c: the kiosk ratings beside the survey --- */
+/* --- rep_counter.c: the kiosk ratings beside the survey --- */
 void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb);
 /* The Vietnamese label of value v of follow-up question `choice` (an index
  * into f->choices), or the value's code; borrowed from the form. */
