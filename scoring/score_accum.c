@@ -5,6 +5,7 @@
  */
 #include "score_accum.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +20,14 @@ int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct
 	memset(a, 0, sizeof(*a));
 	if (k == 0)
 		return err_set(e, ERR_INTERNAL, "a form without questions cannot be scored");
+	assert(k <= SCORE_ACCUM_MAX_ITEMS);
 	a->k = k;
-	memcpy(a->satisfied, sat, sizeof(a->satisfied));
-	a->satisfied[0] = 0;
+	for (size_t v = 0; v < 256; v++)
+		a->flags[v] = (uint8_t)((sat[v] && v ? 0 : SCORE_ACCUM_D) | (v ? 0 : SCORE_ACCUM_M));
+	a->cell_mask = 63;
+	a->cell_slots = calloc(a->cell_mask + 1, sizeof(*a->cell_slots));
+	if (!a->cell_slots)
+		return err_set(e, ERR_NOMEM, "out of memory");
 	return 0;
 }
 
@@ -63,57 +69,82 @@ static int new_cell(struct score_accum *a, long long agency, long long sector, l
 	return 0;
 }
 
-/* The cell of (agency, sector, stratum, raking cell): pairs (agency, sector)
- * are numbered first, then (pair, raking cell), then that number and the
- * stratum key the cell, so every key is exact. */
+/* The four keys of a cell mixed into one word (MurmurHash3's finaliser). */
+static uint64_t cell_hash(long long agency, long long sector, long long stratum, uint32_t calib)
+{
+	uint64_t h = (((uint64_t)agency << 32) | (uint64_t)sector) ^
+		     ((((uint64_t)stratum << 32) | calib) * 0x9e3779b97f4a7c15ull);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+/* The slot of a's cell table holding the cell (agency, sector, stratum,
+ * raking cell), or the free slot where it belongs. */
+static size_t cell_slot(const struct score_accum *a, long long agency, long long sector,
+			long long stratum, uint32_t calib)
+{
+	size_t h = cell_hash(agency, sector, stratum, calib) & a->cell_mask;
+
+	for (; a->cell_slots[h]; h = (h + 1) & a->cell_mask) {
+		const struct score_cell *c = &a->cells[a->cell_slots[h] - 1];
+
+		if (c->agency_id == agency && c->sector_id == sector && c->stratum_id == stratum &&
+		    c->calib == calib)
+			break;
+	}
+	return h;
+}
+
+/* Double the cell table and place every cell again. */
+static int grow_cell_slots(struct score_accum *a)
+{
+	size_t cap = 2 * (a->cell_mask + 1);
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	free(a->cell_slots);
+	a->cell_slots = slots;
+	a->cell_mask = cap - 1;
+	for (size_t i = 0; i < a->n_cells; i++) {
+		const struct score_cell *c = &a->cells[i];
+
+		slots[cell_slot(a, c->agency_id, c->sector_id, c->stratum_id, c->calib)] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* The cell of (agency, sector, stratum, raking cell), made when new: one
+ * probe sequence compared on all four keys, since this runs per response. */
 static int find_cell(struct score_accum *a, long long agency, long long sector, long long stratum,
 		     uint32_t calib, uint32_t *out, struct err *e)
 {
-	long pair, cell;
-	uint64_t key;
+	size_t h = cell_slot(a, agency, sector, stratum, calib);
+	uint32_t idx = 0;
 	int rc;
 
-	if (a->has_last_cell && agency == a->last_agency && sector == a->last_sector &&
-	    stratum == a->last_stratum && calib == a->last_calib) {
-		*out = a->last_cell;
+	if (a->cell_slots[h]) {
+		*out = a->cell_slots[h] - 1;
 		return 0;
 	}
 	if (agency < 0 || agency > ID31_MAX || sector < 0 || sector > ID31_MAX || stratum < 0 ||
 	    stratum > ID31_MAX)
 		return err_set(e, ERR_INVALID, "agency, sector or stratum id out of range");
-	key = ((uint64_t)agency << 31) | (uint64_t)sector;
-	pair = intmap_get(&a->pair_map, key);
-	if (pair < 0) {
-		pair = (long)a->n_pairs++;
-		if (intmap_put(&a->pair_map, key, (uint32_t)pair) < 0)
+	/* at most half full, so every probe sequence ends on a free slot */
+	if ((a->n_cells + 1) * 2 > a->cell_mask + 1) {
+		if (grow_cell_slots(a) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
+		h = cell_slot(a, agency, sector, stratum, calib);
 	}
-	key = ((uint64_t)pair << 32) | calib;
-	pair = intmap_get(&a->calib_map, key);
-	if (pair < 0) {
-		pair = (long)a->n_calib_pairs++;
-		if (intmap_put(&a->calib_map, key, (uint32_t)pair) < 0)
-			return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	key = ((uint64_t)pair << 32) | (uint64_t)stratum;
-	cell = intmap_get(&a->cell_map, key);
-	if (cell < 0) {
-		uint32_t idx = 0;
-
-		rc = new_cell(a, agency, sector, stratum, calib, &idx, e);
-		if (rc)
-			return rc;
-		if (intmap_put(&a->cell_map, key, idx) < 0)
-			return err_set(e, ERR_NOMEM, "out of memory");
-		cell = idx;
-	}
-	a->has_last_cell = 1;
-	a->last_agency = agency;
-	a->last_sector = sector;
-	a->last_stratum = stratum;
-	a->last_calib = calib;
-	a->last_cell = (uint32_t)cell;
-	*out = (uint32_t)cell;
+	rc = new_cell(a, agency, sector, stratum, calib, &idx, e);
+	if (rc)
+		return rc;
+	a->cell_slots[h] = idx + 1;
+	*out = idx;
 	return 0;
 }
 
@@ -136,8 +167,9 @@ static struct score_stratum *find_stratum(struct score_accum *a, long long id, s
 	return &a->strata[a->n_strata++];
 }
 
-static int find_part(struct score_accum *a, long long psu, uint32_t cell, uint32_t *out,
-		     struct err *e)
+/* The part of (PSU, cell), made when new; a new PSU counts in `stratum`. */
+static int find_part(struct score_accum *a, long long psu, uint32_t cell, long long stratum,
+		     uint32_t *out, struct err *e)
 {
 	uint64_t key;
 	long i;
@@ -153,6 +185,16 @@ static int find_part(struct score_accum *a, long long psu, uint32_t cell, uint32
 	if (i < 0) {
 		struct score_psu_part *p;
 
+		/* a PSU's first part: it counts in the stratum of its first response */
+		if (intmap_get(&a->psu_seen, (uint64_t)psu) < 0) {
+			struct score_stratum *st = find_stratum(a, stratum, e);
+
+			if (!st)
+				return e->code;
+			st->n_psu++;
+			if (intmap_put(&a->psu_seen, (uint64_t)psu, 1) < 0)
+				return err_set(e, ERR_NOMEM, "out of memory");
+		}
 		if (ARRAY_RESERVE(a->parts, a->cap_parts, a->n_parts) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
 		p = &a->parts[a->n_parts];
@@ -179,7 +221,7 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 		    const uint8_t *answers, struct err *e)
 {
 	size_t k = a->k, nd = 0, nm = 0;
-	size_t d[256], m[256];
+	size_t d[SCORE_ACCUM_MAX_ITEMS], m[SCORE_ACCUM_MAX_ITEMS];
 	struct score_cell *c;
 	uint32_t ci = 0;
 	double w2 = w * w;
@@ -189,13 +231,14 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 	if (rc)
 		return rc;
 	c = &a->cells[ci];
+	/* written unconditionally, counted when flagged: no branch per item */
 	for (size_t i = 0; i < k; i++) {
-		uint8_t v = answers[i];
+		unsigned f = a->flags[answers[i]];
 
-		if (!a->satisfied[v])
-			d[nd++] = i;
-		if (v == 0)
-			m[nm++] = i;
+		d[nd] = i;
+		nd += f & SCORE_ACCUM_D;
+		m[nm] = i;
+		nm += f >> 1;
 	}
 	c->n += 1;
 	c->sw += w;
@@ -237,16 +280,7 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 		struct score_psu_part *p;
 		uint32_t pi = 0;
 
-		if (intmap_get(&a->psu_seen, (uint64_t)psu_id) < 0) {
-			struct score_stratum *st = find_stratum(a, stratum_id, e);
-
-			if (!st)
-				return e->code;
-			st->n_psu++;
-			if (intmap_put(&a->psu_seen, (uint64_t)psu_id, 1) < 0)
-				return err_set(e, ERR_NOMEM, "out of memory");
-		}
-		rc = find_part(a, psu_id, ci, &pi, e);
+		rc = find_part(a, psu_id, ci, stratum_id, &pi, e);
 		if (rc)
 			return rc;
 		p = &a->parts[pi];
@@ -318,9 +352,7 @@ void score_accum_release(struct score_accum *a)
 	free(a->cells);
 	free(a->parts);
 	free(a->strata);
-	intmap_release(&a->cell_map);
-	intmap_release(&a->pair_map);
-	intmap_release(&a->calib_map);
+	free(a->cell_slots);
 	intmap_release(&a->part_map);
 	intmap_release(&a->stratum_map);
 	intmap_release(&a->psu_seen);

@@ -51,22 +51,32 @@ struct score_stratum {
 
 struct score_accum {
 	size_t k;                          /* items */
-	uint8_t satisfied[256];            /* by stored answer byte: 1 when satisfied */
+	uint8_t flags[256];                /* by stored answer byte: SCORE_ACCUM_D | SCORE_ACCUM_M */
 	size_t n_cells, cap_cells;
 	struct score_cell *cells;
+	uint32_t *cell_slots;              /* open addressing on the cell's four keys: cell
+					    * index + 1, 0 = free; [cell_mask + 1] */
+	size_t cell_mask;
 	size_t n_parts, cap_parts;
 	struct score_psu_part *parts;
 	size_t n_strata, cap_strata;
 	struct score_stratum *strata;
-	struct intmap cell_map, pair_map, calib_map, part_map, stratum_map, psu_seen;
-	long long last_agency, last_sector, last_stratum, last_psu;
-	uint32_t last_calib, last_cell, last_part;
-	int has_last_cell, has_last_part;
-	size_t n_pairs, n_calib_pairs;
+	struct intmap part_map, stratum_map, psu_seen;
+	long long last_psu;
+	uint32_t last_part;
+	int has_last_part;
 };
 
-/* Prepare for items whose stored bytes are satisfied when sat[byte] is 1
- * (sat has 256 entries; byte 0 = unanswered must be 0). */
+#define SCORE_ACCUM_MAX_ITEMS 256       /* forms have at most FORM_MAX_ITEMS */
+
+/* flags of an answer byte: not satisfied (d = 1), not answered (m = 1) */
+#define SCORE_ACCUM_D 1u
+#define SCORE_ACCUM_M 2u
+
+/* Prepare for k items (at most SCORE_ACCUM_MAX_ITEMS) whose stored bytes
+ * are satisfied when sat[byte] is 1 (sat has 256 entries; byte 0 =
+ * unanswered counts as not satisfied whatever sat[0] says).  ERR_NOMEM;
+ * after an error there is nothing to release. */
 int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct err *e);
 
 /* Add one response of raking cell `calib` (0 without raking).  psu_id 0 =
