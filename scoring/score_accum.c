@@ -31,38 +31,33 @@ int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct
 	return 0;
 }
 
-static double *cell_block(size_t k)
-{
-	/* wd wm w2m cm cd w2d_s w2m_s: 7k; dd mm dm: 3k² */
-	return calloc(7 * k + 3 * k * k, sizeof(double));
-}
-
 static int new_cell(struct score_accum *a, long long agency, long long sector, long long stratum,
 		    uint32_t calib, uint32_t *out, struct err *e)
 {
 	struct score_cell *c;
+	struct score_item_sums *item;
 	double *blk;
 	size_t k = a->k;
 
 	if (ARRAY_RESERVE(a->cells, a->cap_cells, a->n_cells) < 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	blk = cell_block(k);
-	if (!blk)
+	item = calloc(k, sizeof(*item));
+	blk = calloc(2 * k + 3 * k * k, sizeof(double));   /* w2d_s w2m_s: 2k; dd mm dm: 3k² */
+	if (!item || !blk) {
+		free(item);
+		free(blk);
 		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	c = &a->cells[a->n_cells];
 	memset(c, 0, sizeof(*c));
 	c->agency_id = agency;
 	c->sector_id = sector;
 	c->stratum_id = stratum;
 	c->calib = calib;
-	c->wd = blk;
-	c->wm = blk + k;
-	c->w2m = blk + 2 * k;
-	c->cm = blk + 3 * k;
-	c->cd = blk + 4 * k;
-	c->w2d_s = blk + 5 * k;
-	c->w2m_s = blk + 6 * k;
-	c->dd = blk + 7 * k;
+	c->item = item;
+	c->w2d_s = blk;
+	c->w2m_s = blk + k;
+	c->dd = blk + 2 * k;
 	c->mm = c->dd + k * k;
 	c->dm = c->mm + k * k;
 	*out = (uint32_t)a->n_cells++;
@@ -167,15 +162,19 @@ static struct score_stratum *find_stratum(struct score_accum *a, long long id, s
 	return &a->strata[a->n_strata++];
 }
 
-/* The part of (PSU, cell), made when new; a new PSU counts in `stratum`. */
+/* The part of (PSU, cell), made when new; a new PSU counts in `stratum`.
+ * A cell's PSUs are few (its weeks or communes in a quarter) and
+ * their ids close together, so the cell's own small cache nearly always
+ * holds the part and the hash map is seldom asked. */
 static int find_part(struct score_accum *a, long long psu, uint32_t cell, long long stratum,
 		     uint32_t *out, struct err *e)
 {
+	uint32_t *cached = &a->cells[cell].part_cache[(uint64_t)psu % SCORE_PART_CACHE];
 	uint64_t key;
 	long i;
 
-	if (a->has_last_part && a->last_psu == psu && a->parts[a->last_part].cell == cell) {
-		*out = a->last_part;
+	if (*cached && a->parts[*cached - 1].psu_id == psu) {
+		*out = *cached - 1;
 		return 0;
 	}
 	if (psu > ID40_MAX || cell >= (1u << 24))
@@ -201,17 +200,14 @@ static int find_part(struct score_accum *a, long long psu, uint32_t cell, long l
 		p->psu_id = psu;
 		p->cell = cell;
 		p->sw = 0;
-		p->wd = calloc(2 * a->k, sizeof(double));
-		if (!p->wd || intmap_put(&a->part_map, key, (uint32_t)a->n_parts) < 0) {
-			free(p->wd);
+		p->item = calloc(a->k, sizeof(*p->item));
+		if (!p->item || intmap_put(&a->part_map, key, (uint32_t)a->n_parts) < 0) {
+			free(p->item);
 			return err_set(e, ERR_NOMEM, "out of memory");
 		}
-		p->wm = p->wd + a->k;
 		i = (long)a->n_parts++;
 	}
-	a->has_last_part = 1;
-	a->last_psu = psu;
-	a->last_part = (uint32_t)i;
+	*cached = (uint32_t)i + 1;
 	*out = (uint32_t)i;
 	return 0;
 }
@@ -243,15 +239,6 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 	c->n += 1;
 	c->sw += w;
 	c->sw2 += w2;
-	for (size_t i = 0; i < nd; i++) {
-		c->wd[d[i]] += w;
-		c->cd[d[i]] += 1;
-	}
-	for (size_t i = 0; i < nm; i++) {
-		c->wm[m[i]] += w;
-		c->w2m[m[i]] += w2;
-		c->cm[m[i]] += 1;
-	}
 	if (psu_id == 0) {
 		struct score_stratum *st = find_stratum(a, stratum_id, e);
 
@@ -263,6 +250,8 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 		for (size_t i = 0; i < nd; i++) {
 			double *row = c->dd + d[i] * k, *drow = c->dm + d[i] * k;
 
+			c->item[d[i]].wd += w;
+			c->item[d[i]].cd += 1;
 			c->w2d_s[d[i]] += w2;
 			for (size_t j = 0; j < nd; j++)
 				row[d[j]] += w2;
@@ -272,6 +261,9 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 		for (size_t i = 0; i < nm; i++) {
 			double *row = c->mm + m[i] * k;
 
+			c->item[m[i]].wm += w;
+			c->item[m[i]].w2m += w2;
+			c->item[m[i]].cm += 1;
 			c->w2m_s[m[i]] += w2;
 			for (size_t j = 0; j < nm; j++)
 				row[m[j]] += w2;
@@ -285,10 +277,17 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 			return rc;
 		p = &a->parts[pi];
 		p->sw += w;
-		for (size_t i = 0; i < nd; i++)
-			p->wd[d[i]] += w;
-		for (size_t i = 0; i < nm; i++)
-			p->wm[m[i]] += w;
+		for (size_t i = 0; i < nd; i++) {
+			c->item[d[i]].wd += w;
+			c->item[d[i]].cd += 1;
+			p->item[d[i]].wd += w;
+		}
+		for (size_t i = 0; i < nm; i++) {
+			c->item[m[i]].wm += w;
+			c->item[m[i]].w2m += w2;
+			c->item[m[i]].cm += 1;
+			p->item[m[i]].wm += w;
+		}
 	}
 	return 0;
 }
@@ -305,9 +304,9 @@ void score_accum_scale(struct score_accum *a, const double *factor)
 		c->sw2 *= f2;
 		c->sw2_s *= f2;
 		for (size_t j = 0; j < k; j++) {
-			c->wd[j] *= f;
-			c->wm[j] *= f;
-			c->w2m[j] *= f2;
+			c->item[j].wd *= f;
+			c->item[j].wm *= f;
+			c->item[j].w2m *= f2;
 			c->w2d_s[j] *= f2;
 			c->w2m_s[j] *= f2;
 		}
@@ -323,8 +322,8 @@ void score_accum_scale(struct score_accum *a, const double *factor)
 
 		p->sw *= f;
 		for (size_t j = 0; j < k; j++) {
-			p->wd[j] *= f;
-			p->wm[j] *= f;
+			p->item[j].wd *= f;
+			p->item[j].wm *= f;
 		}
 	}
 }
@@ -345,10 +344,12 @@ void score_accum_release(struct score_accum *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->n_cells; i++)
-		free(a->cells[i].wd);
+	for (size_t i = 0; i < a->n_cells; i++) {
+		free(a->cells[i].item);
+		free(a->cells[i].w2d_s);
+	}
 	for (size_t i = 0; i < a->n_parts; i++)
-		free(a->parts[i].wd);
+		free(a->parts[i].item);
 	free(a->cells);
 	free(a->parts);
 	free(a->strata);

@@ -27,21 +27,37 @@
 #include "../lib/err.h"
 #include "../lib/intmap.h"
 
+#define SCORE_PART_CACHE 16     /* one cache line of part indexes per cell */
+
+/* One item's sums in a cell, side by side: a response adds to one item's
+ * sums together (m implies d), so they share a cache line. */
+struct score_item_sums {
+	double wd, cd;                     /* Σw·d, #d */
+	double wm, w2m, cm;                /* Σw·m, Σw²·m, #m */
+};
+
+/* ... and in a PSU's part of a cell */
+struct score_part_sums {
+	double wd, wm;
+};
+
 struct score_cell {
 	long long agency_id, sector_id, stratum_id;
 	uint32_t calib;                    /* raking cell */
 	double n, sw, sw2;
-	double *wd, *wm, *w2m, *cm, *cd;   /* [K] */
+	struct score_item_sums *item;      /* [K] */
 	double ns, sw2_s;                  /* own-PSU responses */
 	double *w2d_s, *w2m_s;             /* [K] */
 	double *dd, *mm, *dm;              /* [K*K] row-major */
+	uint32_t part_cache[SCORE_PART_CACHE];  /* during the pass: parts of this cell by
+						 * psu_id % SCORE_PART_CACHE, index + 1; 0 = none */
 };
 
 struct score_psu_part {
 	long long psu_id;
 	uint32_t cell;
 	double sw;
-	double *wd, *wm;                   /* [K] */
+	struct score_part_sums *item;      /* [K] */
 };
 
 struct score_stratum {
@@ -62,9 +78,6 @@ struct score_accum {
 	size_t n_strata, cap_strata;
 	struct score_stratum *strata;
 	struct intmap part_map, stratum_map, psu_seen;
-	long long last_psu;
-	uint32_t last_part;
-	int has_last_part;
 };
 
 #define SCORE_ACCUM_MAX_ITEMS 256       /* forms have at most FORM_MAX_ITEMS */
