@@ -23,7 +23,7 @@ int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct
 	assert(k <= SCORE_ACCUM_MAX_ITEMS);
 	a->k = k;
 	for (size_t v = 0; v < 256; v++)
-		a->flags[v] = (uint8_t)((sat[v] && v ? 0 : SCORE_ACCUM_D) | (v ? 0 : SCORE_ACCUM_M));
+		a->unsatisfied[v] = (uint8_t)!(sat[v] && v);
 	a->cell_mask = 63;
 	a->cell_slots = calloc(a->cell_mask + 1, sizeof(*a->cell_slots));
 	if (!a->cell_slots)
@@ -227,14 +227,15 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 	if (rc)
 		return rc;
 	c = &a->cells[ci];
-	/* written unconditionally, counted when flagged: no branch per item */
+	/* written unconditionally, counted when unsatisfied: no branch per
+	 * item; the unanswered are among the unsatisfied */
 	for (size_t i = 0; i < k; i++) {
-		unsigned f = a->flags[answers[i]];
-
 		d[nd] = i;
-		nd += f & SCORE_ACCUM_D;
-		m[nm] = i;
-		nm += f >> 1;
+		nd += a->unsatisfied[answers[i]];
+	}
+	for (size_t i = 0; i < nd; i++) {
+		m[nm] = d[i];
+		nm += answers[d[i]] == 0;
 	}
 	c->n += 1;
 	c->sw += w;

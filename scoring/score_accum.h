@@ -67,7 +67,7 @@ struct score_stratum {
 
 struct score_accum {
 	size_t k;                          /* items */
-	uint8_t flags[256];                /* by stored answer byte: SCORE_ACCUM_D | SCORE_ACCUM_M */
+	uint8_t unsatisfied[256];          /* by stored answer byte: 1 when d = 1 (0 = unanswered too) */
 	size_t n_cells, cap_cells;
 	struct score_cell *cells;
 	uint32_t *cell_slots;              /* open addressing on the cell's four keys: cell
@@ -82,9 +82,6 @@ struct score_accum {
 
 #define SCORE_ACCUM_MAX_ITEMS 256       /* forms have at most FORM_MAX_ITEMS */
 
-/* flags of an answer byte: not satisfied (d = 1), not answered (m = 1) */
-#define SCORE_ACCUM_D 1u
-#define SCORE_ACCUM_M 2u
 
 /* Prepare for k items (at most SCORE_ACCUM_MAX_ITEMS) whose stored bytes
  * are satisfied when sat[byte] is 1 (sat has 256 entries; byte 0 =
