@@ -27,10 +27,11 @@
 #include "../lib/err.h"
 #include "../lib/intmap.h"
 
-#define SCORE_PART_CACHE 16     /* one cache line of part indexes per cell */
+#define SCORE_ACCUM_MAX_ITEMS 256       /* forms have at most FORM_MAX_ITEMS */
+#define SCORE_PART_CACHE 16             /* one cache line of part indexes per cell */
 
 /* One item's sums in a cell, side by side: a response adds to one item's
- * sums together (m implies d), so they share a cache line. */
+ * sums together (m implies d), so they lie in one cache line, or two. */
 struct score_item_sums {
 	double wd, cd;                     /* Σw·d, #d */
 	double wm, w2m, cm;                /* Σw·m, Σw²·m, #m */
@@ -79,9 +80,6 @@ struct score_accum {
 	struct score_stratum *strata;
 	struct intmap part_map, stratum_map, psu_seen;
 };
-
-#define SCORE_ACCUM_MAX_ITEMS 256       /* forms have at most FORM_MAX_ITEMS */
-
 
 /* Prepare for k items (at most SCORE_ACCUM_MAX_ITEMS) whose stored bytes
  * are satisfied when sat[byte] is 1 (sat has 256 entries; byte 0 =
