@@ -131,7 +131,6 @@ static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum
 		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
 		double w = sqlite3_column_double(st, 4);
 		const uint8_t *answers = sqlite3_column_blob(st, 5);
-		const uint8_t *choices = sqlite3_column_blob(st, 6);
 		uint32_t cell = 0;
 
 		if ((size_t)sqlite3_column_bytes(st, 5) != s->form->n_items ||
@@ -142,8 +141,8 @@ static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum
 		}
 		s->rows++;
 		progress_update(&prog, 0, (uint64_t)s->rows);
-		if (rake)
-			rc = score_rake_add(rake, agency, sector, choices, w, &cell, e);
+		if (rake)   /* only raking reads the choices */
+			rc = score_rake_add(rake, agency, sector, sqlite3_column_blob(st, 6), w, &cell, e);
 		if (!rc)
 			rc = score_accum_add(acc, agency, sector, sqlite3_column_int64(st, 2), cell,
 					     sqlite3_column_int64(st, 3), w, answers, e);
@@ -290,7 +289,9 @@ static void clopper_pearson(double p, double n_eff, struct score_estimate *est)
 	est->hi = x >= n_eff ? 1.0 : gsl_cdf_beta_Pinv(0.975, x + 1, n_eff - x);
 }
 
-static void item_estimate(const struct score_design_group *g, size_t k, long df,
+/* t is Student's quantile on df (when df >= 1): computed once per group,
+ * since the quantile costs more than everything else of an estimate. */
+static void item_estimate(const struct score_design_group *g, size_t k, long df, double t,
 			  struct score_estimate *est)
 {
 	double p = g->ratio[k], se = sqrt(fmax(gsl_matrix_get(g->cov, k, k), 0.0));
@@ -306,7 +307,6 @@ static void item_estimate(const struct score_design_group *g, size_t k, long df,
 	if (p <= 0 || p >= 1 || df < 1) {
 		clopper_pearson(p, g->ans_sw[k] * g->ans_sw[k] / g->ans_sw2[k], est);
 	} else {
-		double t = gsl_cdf_tdist_Pinv(0.5 + SCORE_LEVEL / 2, (double)df);
 		double l = log(p / (1 - p)), h = t * se / (p * (1 - p));
 
 		est->ci = SCORE_CI_LOGIT;
@@ -321,7 +321,7 @@ static void item_estimate(const struct score_design_group *g, size_t k, long df,
  * exactly), the linearised variance is 0 and a Wald interval would claim
  * certainty: Clopper-Pearson on the group's Kish n instead. */
 static void combination_estimate(const struct score_design_group *g, const gsl_vector *c,
-				 const struct score_estimate *items, long df,
+				 const struct score_estimate *items, long df, double t,
 				 struct score_estimate *est, gsl_vector *tmp)
 {
 	double var = 0, p = 0;
@@ -354,19 +354,15 @@ static void combination_estimate(const struct score_design_group *g, const gsl_v
 	est->se = sqrt(fmax(var, 0.0));
 	est->ci = SCORE_CI_WALD;
 	est->has_bounds = 1;
-	{
-		double t = gsl_cdf_tdist_Pinv(0.5 + SCORE_LEVEL / 2, (double)df);
-
-		est->lo = fmax(0.0, p - t * est->se);
-		est->hi = fmin(1.0, p + t * est->se);
-	}
+	est->lo = fmax(0.0, p - t * est->se);
+	est->hi = fmin(1.0, p + t * est->se);
 }
 
 static int group_estimates(const struct form *f, const struct score_design_group *dg,
 			   struct score_group *g, struct err *e)
 {
 	gsl_vector *c = gsl_vector_alloc(f->n_items), *tmp = gsl_vector_alloc(f->n_items);
-	double total_weight = 0;
+	double total_weight = 0, t;
 	int rc = 0;
 
 	g->items = calloc(f->n_items, sizeof(*g->items));
@@ -380,15 +376,16 @@ static int group_estimates(const struct form *f, const struct score_design_group
 	g->df = dg->psus - dg->strata;
 	g->ratings = (long)dg->ans_n[f->overall];
 	g->satisfied = (long)dg->sat_n[f->overall];
+	t = g->df >= 1 ? gsl_cdf_tdist_Pinv(0.5 + SCORE_LEVEL / 2, (double)g->df) : NAN;
 	for (size_t k = 0; k < f->n_items; k++)
-		item_estimate(dg, k, g->df, &g->items[k]);
+		item_estimate(dg, k, g->df, t, &g->items[k]);
 	for (size_t el = 0; el < f->n_elements; el++) {
 		const struct form_element *fe = &f->elements[el];
 
 		gsl_vector_set_zero(c);
 		for (size_t k = fe->first; k < fe->first + fe->count; k++)
 			gsl_vector_set(c, k, 1.0 / (double)fe->count);
-		combination_estimate(dg, c, g->items, g->df, &g->elements[el], tmp);
+		combination_estimate(dg, c, g->items, g->df, t, &g->elements[el], tmp);
 		total_weight += fe->weight;
 	}
 	if (f->n_elements) {
@@ -399,7 +396,7 @@ static int group_estimates(const struct form *f, const struct score_design_group
 			for (size_t k = fe->first; k < fe->first + fe->count; k++)
 				gsl_vector_set(c, k, fe->weight / total_weight / (double)fe->count);
 		}
-		combination_estimate(dg, c, g->items, g->df, &g->index, tmp);
+		combination_estimate(dg, c, g->items, g->df, t, &g->index, tmp);
 	}
 out:
 	gsl_vector_free(c);

@@ -5,6 +5,7 @@
  */
 #include "score_accum.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,101 +20,126 @@ int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct
 	memset(a, 0, sizeof(*a));
 	if (k == 0)
 		return err_set(e, ERR_INTERNAL, "a form without questions cannot be scored");
+	assert(k <= SCORE_ACCUM_MAX_ITEMS);
 	a->k = k;
-	memcpy(a->satisfied, sat, sizeof(a->satisfied));
-	a->satisfied[0] = 0;
+	for (size_t v = 0; v < 256; v++)
+		a->unsatisfied[v] = (uint8_t)!(sat[v] && v);
+	a->cell_mask = 63;
+	a->cell_slots = calloc(a->cell_mask + 1, sizeof(*a->cell_slots));
+	if (!a->cell_slots)
+		return err_set(e, ERR_NOMEM, "out of memory");
 	return 0;
-}
-
-static double *cell_block(size_t k)
-{
-	/* wd wm w2m cm cd w2d_s w2m_s: 7k; dd mm dm: 3k² */
-	return calloc(7 * k + 3 * k * k, sizeof(double));
 }
 
 static int new_cell(struct score_accum *a, long long agency, long long sector, long long stratum,
 		    uint32_t calib, uint32_t *out, struct err *e)
 {
 	struct score_cell *c;
+	struct score_item_sums *item;
 	double *blk;
 	size_t k = a->k;
 
 	if (ARRAY_RESERVE(a->cells, a->cap_cells, a->n_cells) < 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	blk = cell_block(k);
-	if (!blk)
+	item = calloc(k, sizeof(*item));
+	blk = calloc(2 * k + 3 * k * k, sizeof(double));   /* w2d_s w2m_s: 2k; dd mm dm: 3k² */
+	if (!item || !blk) {
+		free(item);
+		free(blk);
 		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	c = &a->cells[a->n_cells];
 	memset(c, 0, sizeof(*c));
 	c->agency_id = agency;
 	c->sector_id = sector;
 	c->stratum_id = stratum;
 	c->calib = calib;
-	c->wd = blk;
-	c->wm = blk + k;
-	c->w2m = blk + 2 * k;
-	c->cm = blk + 3 * k;
-	c->cd = blk + 4 * k;
-	c->w2d_s = blk + 5 * k;
-	c->w2m_s = blk + 6 * k;
-	c->dd = blk + 7 * k;
+	c->item = item;
+	c->w2d_s = blk;
+	c->w2m_s = blk + k;
+	c->dd = blk + 2 * k;
 	c->mm = c->dd + k * k;
 	c->dm = c->mm + k * k;
 	*out = (uint32_t)a->n_cells++;
 	return 0;
 }
 
-/* The cell of (agency, sector, stratum, raking cell): pairs (agency, sector)
- * are numbered first, then (pair, raking cell), then that number and the
- * stratum key the cell, so every key is exact. */
+/* The four keys of a cell mixed into one word (MurmurHash3's finaliser). */
+static uint64_t cell_hash(long long agency, long long sector, long long stratum, uint32_t calib)
+{
+	uint64_t h = (((uint64_t)agency << 32) | (uint64_t)sector) ^
+		     ((((uint64_t)stratum << 32) | calib) * 0x9e3779b97f4a7c15ull);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+/* The slot of a's cell table holding the cell (agency, sector, stratum,
+ * raking cell), or the free slot where it belongs. */
+static size_t cell_slot(const struct score_accum *a, long long agency, long long sector,
+			long long stratum, uint32_t calib)
+{
+	size_t h = cell_hash(agency, sector, stratum, calib) & a->cell_mask;
+
+	for (; a->cell_slots[h]; h = (h + 1) & a->cell_mask) {
+		const struct score_cell *c = &a->cells[a->cell_slots[h] - 1];
+
+		if (c->agency_id == agency && c->sector_id == sector && c->stratum_id == stratum &&
+		    c->calib == calib)
+			break;
+	}
+	return h;
+}
+
+/* Double the cell table and place every cell again. */
+static int grow_cell_slots(struct score_accum *a)
+{
+	size_t cap = 2 * (a->cell_mask + 1);
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	free(a->cell_slots);
+	a->cell_slots = slots;
+	a->cell_mask = cap - 1;
+	for (size_t i = 0; i < a->n_cells; i++) {
+		const struct score_cell *c = &a->cells[i];
+
+		slots[cell_slot(a, c->agency_id, c->sector_id, c->stratum_id, c->calib)] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* The cell of (agency, sector, stratum, raking cell), made when new: one
+ * probe sequence compared on all four keys, since this runs per response. */
 static int find_cell(struct score_accum *a, long long agency, long long sector, long long stratum,
 		     uint32_t calib, uint32_t *out, struct err *e)
 {
-	long pair, cell;
-	uint64_t key;
+	size_t h = cell_slot(a, agency, sector, stratum, calib);
+	uint32_t idx = 0;
 	int rc;
 
-	if (a->has_last_cell && agency == a->last_agency && sector == a->last_sector &&
-	    stratum == a->last_stratum && calib == a->last_calib) {
-		*out = a->last_cell;
+	if (a->cell_slots[h]) {
+		*out = a->cell_slots[h] - 1;
 		return 0;
 	}
 	if (agency < 0 || agency > ID31_MAX || sector < 0 || sector > ID31_MAX || stratum < 0 ||
 	    stratum > ID31_MAX)
 		return err_set(e, ERR_INVALID, "agency, sector or stratum id out of range");
-	key = ((uint64_t)agency << 31) | (uint64_t)sector;
-	pair = intmap_get(&a->pair_map, key);
-	if (pair < 0) {
-		pair = (long)a->n_pairs++;
-		if (intmap_put(&a->pair_map, key, (uint32_t)pair) < 0)
+	/* at most half full, so every probe sequence ends on a free slot */
+	if ((a->n_cells + 1) * 2 > a->cell_mask + 1) {
+		if (grow_cell_slots(a) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
+		h = cell_slot(a, agency, sector, stratum, calib);
 	}
-	key = ((uint64_t)pair << 32) | calib;
-	pair = intmap_get(&a->calib_map, key);
-	if (pair < 0) {
-		pair = (long)a->n_calib_pairs++;
-		if (intmap_put(&a->calib_map, key, (uint32_t)pair) < 0)
-			return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	key = ((uint64_t)pair << 32) | (uint64_t)stratum;
-	cell = intmap_get(&a->cell_map, key);
-	if (cell < 0) {
-		uint32_t idx = 0;
-
-		rc = new_cell(a, agency, sector, stratum, calib, &idx, e);
-		if (rc)
-			return rc;
-		if (intmap_put(&a->cell_map, key, idx) < 0)
-			return err_set(e, ERR_NOMEM, "out of memory");
-		cell = idx;
-	}
-	a->has_last_cell = 1;
-	a->last_agency = agency;
-	a->last_sector = sector;
-	a->last_stratum = stratum;
-	a->last_calib = calib;
-	a->last_cell = (uint32_t)cell;
-	*out = (uint32_t)cell;
+	rc = new_cell(a, agency, sector, stratum, calib, &idx, e);
+	if (rc)
+		return rc;
+	a->cell_slots[h] = idx + 1;
+	*out = idx;
 	return 0;
 }
 
@@ -136,14 +162,19 @@ static struct score_stratum *find_stratum(struct score_accum *a, long long id, s
 	return &a->strata[a->n_strata++];
 }
 
-static int find_part(struct score_accum *a, long long psu, uint32_t cell, uint32_t *out,
-		     struct err *e)
+/* The part of (PSU, cell), made when new; a new PSU counts in `stratum`.
+ * A cell's PSUs are few (its weeks or communes in a quarter) and
+ * their ids close together, so the cell's own small cache nearly always
+ * holds the part and the hash map is seldom asked. */
+static int find_part(struct score_accum *a, long long psu, uint32_t cell, long long stratum,
+		     uint32_t *out, struct err *e)
 {
+	uint32_t *cached = &a->cells[cell].part_cache[(uint64_t)psu % SCORE_PART_CACHE];
 	uint64_t key;
 	long i;
 
-	if (a->has_last_part && a->last_psu == psu && a->parts[a->last_part].cell == cell) {
-		*out = a->last_part;
+	if (*cached && a->parts[*cached - 1].psu_id == psu) {
+		*out = *cached - 1;
 		return 0;
 	}
 	if (psu > ID40_MAX || cell >= (1u << 24))
@@ -153,23 +184,30 @@ static int find_part(struct score_accum *a, long long psu, uint32_t cell, uint32
 	if (i < 0) {
 		struct score_psu_part *p;
 
+		/* a PSU's first part: it counts in the stratum of its first response */
+		if (intmap_get(&a->psu_seen, (uint64_t)psu) < 0) {
+			struct score_stratum *st = find_stratum(a, stratum, e);
+
+			if (!st)
+				return e->code;
+			st->n_psu++;
+			if (intmap_put(&a->psu_seen, (uint64_t)psu, 1) < 0)
+				return err_set(e, ERR_NOMEM, "out of memory");
+		}
 		if (ARRAY_RESERVE(a->parts, a->cap_parts, a->n_parts) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory");
 		p = &a->parts[a->n_parts];
 		p->psu_id = psu;
 		p->cell = cell;
 		p->sw = 0;
-		p->wd = calloc(2 * a->k, sizeof(double));
-		if (!p->wd || intmap_put(&a->part_map, key, (uint32_t)a->n_parts) < 0) {
-			free(p->wd);
+		p->item = calloc(a->k, sizeof(*p->item));
+		if (!p->item || intmap_put(&a->part_map, key, (uint32_t)a->n_parts) < 0) {
+			free(p->item);
 			return err_set(e, ERR_NOMEM, "out of memory");
 		}
-		p->wm = p->wd + a->k;
 		i = (long)a->n_parts++;
 	}
-	a->has_last_part = 1;
-	a->last_psu = psu;
-	a->last_part = (uint32_t)i;
+	*cached = (uint32_t)i + 1;
 	*out = (uint32_t)i;
 	return 0;
 }
@@ -179,7 +217,7 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 		    const uint8_t *answers, struct err *e)
 {
 	size_t k = a->k, nd = 0, nm = 0;
-	size_t d[256], m[256];
+	size_t d[SCORE_ACCUM_MAX_ITEMS], m[SCORE_ACCUM_MAX_ITEMS];
 	struct score_cell *c;
 	uint32_t ci = 0;
 	double w2 = w * w;
@@ -189,26 +227,19 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 	if (rc)
 		return rc;
 	c = &a->cells[ci];
+	/* written unconditionally, counted when unsatisfied: no branch per
+	 * item; the unanswered are among the unsatisfied */
 	for (size_t i = 0; i < k; i++) {
-		uint8_t v = answers[i];
-
-		if (!a->satisfied[v])
-			d[nd++] = i;
-		if (v == 0)
-			m[nm++] = i;
+		d[nd] = i;
+		nd += a->unsatisfied[answers[i]];
+	}
+	for (size_t i = 0; i < nd; i++) {
+		m[nm] = d[i];
+		nm += answers[d[i]] == 0;
 	}
 	c->n += 1;
 	c->sw += w;
 	c->sw2 += w2;
-	for (size_t i = 0; i < nd; i++) {
-		c->wd[d[i]] += w;
-		c->cd[d[i]] += 1;
-	}
-	for (size_t i = 0; i < nm; i++) {
-		c->wm[m[i]] += w;
-		c->w2m[m[i]] += w2;
-		c->cm[m[i]] += 1;
-	}
 	if (psu_id == 0) {
 		struct score_stratum *st = find_stratum(a, stratum_id, e);
 
@@ -220,6 +251,8 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 		for (size_t i = 0; i < nd; i++) {
 			double *row = c->dd + d[i] * k, *drow = c->dm + d[i] * k;
 
+			c->item[d[i]].wd += w;
+			c->item[d[i]].cd += 1;
 			c->w2d_s[d[i]] += w2;
 			for (size_t j = 0; j < nd; j++)
 				row[d[j]] += w2;
@@ -229,6 +262,9 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 		for (size_t i = 0; i < nm; i++) {
 			double *row = c->mm + m[i] * k;
 
+			c->item[m[i]].wm += w;
+			c->item[m[i]].w2m += w2;
+			c->item[m[i]].cm += 1;
 			c->w2m_s[m[i]] += w2;
 			for (size_t j = 0; j < nm; j++)
 				row[m[j]] += w2;
@@ -237,24 +273,22 @@ int score_accum_add(struct score_accum *a, long long agency_id, long long sector
 		struct score_psu_part *p;
 		uint32_t pi = 0;
 
-		if (intmap_get(&a->psu_seen, (uint64_t)psu_id) < 0) {
-			struct score_stratum *st = find_stratum(a, stratum_id, e);
-
-			if (!st)
-				return e->code;
-			st->n_psu++;
-			if (intmap_put(&a->psu_seen, (uint64_t)psu_id, 1) < 0)
-				return err_set(e, ERR_NOMEM, "out of memory");
-		}
-		rc = find_part(a, psu_id, ci, &pi, e);
+		rc = find_part(a, psu_id, ci, stratum_id, &pi, e);
 		if (rc)
 			return rc;
 		p = &a->parts[pi];
 		p->sw += w;
-		for (size_t i = 0; i < nd; i++)
-			p->wd[d[i]] += w;
-		for (size_t i = 0; i < nm; i++)
-			p->wm[m[i]] += w;
+		for (size_t i = 0; i < nd; i++) {
+			c->item[d[i]].wd += w;
+			c->item[d[i]].cd += 1;
+			p->item[d[i]].wd += w;
+		}
+		for (size_t i = 0; i < nm; i++) {
+			c->item[m[i]].wm += w;
+			c->item[m[i]].w2m += w2;
+			c->item[m[i]].cm += 1;
+			p->item[m[i]].wm += w;
+		}
 	}
 	return 0;
 }
@@ -271,9 +305,9 @@ void score_accum_scale(struct score_accum *a, const double *factor)
 		c->sw2 *= f2;
 		c->sw2_s *= f2;
 		for (size_t j = 0; j < k; j++) {
-			c->wd[j] *= f;
-			c->wm[j] *= f;
-			c->w2m[j] *= f2;
+			c->item[j].wd *= f;
+			c->item[j].wm *= f;
+			c->item[j].w2m *= f2;
 			c->w2d_s[j] *= f2;
 			c->w2m_s[j] *= f2;
 		}
@@ -289,8 +323,8 @@ void score_accum_scale(struct score_accum *a, const double *factor)
 
 		p->sw *= f;
 		for (size_t j = 0; j < k; j++) {
-			p->wd[j] *= f;
-			p->wm[j] *= f;
+			p->item[j].wd *= f;
+			p->item[j].wm *= f;
 		}
 	}
 }
@@ -311,16 +345,16 @@ void score_accum_release(struct score_accum *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->n_cells; i++)
-		free(a->cells[i].wd);
+	for (size_t i = 0; i < a->n_cells; i++) {
+		free(a->cells[i].item);
+		free(a->cells[i].w2d_s);
+	}
 	for (size_t i = 0; i < a->n_parts; i++)
-		free(a->parts[i].wd);
+		free(a->parts[i].item);
 	free(a->cells);
 	free(a->parts);
 	free(a->strata);
-	intmap_release(&a->cell_map);
-	intmap_release(&a->pair_map);
-	intmap_release(&a->calib_map);
+	free(a->cell_slots);
 	intmap_release(&a->part_map);
 	intmap_release(&a->stratum_map);
 	intmap_release(&a->psu_seen);

@@ -27,21 +27,38 @@
 #include "../lib/err.h"
 #include "../lib/intmap.h"
 
+#define SCORE_ACCUM_MAX_ITEMS 256       /* forms have at most FORM_MAX_ITEMS */
+#define SCORE_PART_CACHE 16             /* one cache line of part indexes per cell */
+
+/* One item's sums in a cell, side by side: a response adds to one item's
+ * sums together (m implies d), so they lie in one cache line, or two. */
+struct score_item_sums {
+	double wd, cd;                     /* Σw·d, #d */
+	double wm, w2m, cm;                /* Σw·m, Σw²·m, #m */
+};
+
+/* ... and in a PSU's part of a cell */
+struct score_part_sums {
+	double wd, wm;
+};
+
 struct score_cell {
 	long long agency_id, sector_id, stratum_id;
 	uint32_t calib;                    /* raking cell */
 	double n, sw, sw2;
-	double *wd, *wm, *w2m, *cm, *cd;   /* [K] */
+	struct score_item_sums *item;      /* [K] */
 	double ns, sw2_s;                  /* own-PSU responses */
 	double *w2d_s, *w2m_s;             /* [K] */
 	double *dd, *mm, *dm;              /* [K*K] row-major */
+	uint32_t part_cache[SCORE_PART_CACHE];  /* during the pass: parts of this cell by
+						 * psu_id % SCORE_PART_CACHE, index + 1; 0 = none */
 };
 
 struct score_psu_part {
 	long long psu_id;
 	uint32_t cell;
 	double sw;
-	double *wd, *wm;                   /* [K] */
+	struct score_part_sums *item;      /* [K] */
 };
 
 struct score_stratum {
@@ -51,22 +68,23 @@ struct score_stratum {
 
 struct score_accum {
 	size_t k;                          /* items */
-	uint8_t satisfied[256];            /* by stored answer byte: 1 when satisfied */
+	uint8_t unsatisfied[256];          /* by stored answer byte: 1 when d = 1 (0 = unanswered too) */
 	size_t n_cells, cap_cells;
 	struct score_cell *cells;
+	uint32_t *cell_slots;              /* open addressing on the cell's four keys: cell
+					    * index + 1, 0 = free; [cell_mask + 1] */
+	size_t cell_mask;
 	size_t n_parts, cap_parts;
 	struct score_psu_part *parts;
 	size_t n_strata, cap_strata;
 	struct score_stratum *strata;
-	struct intmap cell_map, pair_map, calib_map, part_map, stratum_map, psu_seen;
-	long long last_agency, last_sector, last_stratum, last_psu;
-	uint32_t last_calib, last_cell, last_part;
-	int has_last_cell, has_last_part;
-	size_t n_pairs, n_calib_pairs;
+	struct intmap part_map, stratum_map, psu_seen;
 };
 
-/* Prepare for items whose stored bytes are satisfied when sat[byte] is 1
- * (sat has 256 entries; byte 0 = unanswered must be 0). */
+/* Prepare for k items (at most SCORE_ACCUM_MAX_ITEMS) whose stored bytes
+ * are satisfied when sat[byte] is 1 (sat has 256 entries; byte 0 =
+ * unanswered counts as not satisfied whatever sat[0] says).  ERR_NOMEM;
+ * after an error there is nothing to release. */
 int score_accum_init(struct score_accum *a, size_t k, const uint8_t *sat, struct err *e);
 
 /* Add one response of raking cell `calib` (0 without raking).  psu_id 0 =

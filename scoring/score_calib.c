@@ -117,7 +117,7 @@ void score_calib_add_cell(struct score_calib_work *w, const struct score_cell *c
 			double rk = gsl_vector_get(r, k), ik = gsl_vector_get(inv_x, k);
 
 			/* Σ w·z over the cell with design weights w = w̃ / factor */
-			b[k] += ((c->sw - c->wd[k]) - rk * (c->sw - c->wm[k])) * ik * inv_factor;
+			b[k] += ((c->sw - c->item[k].wd) - rk * (c->sw - c->item[k].wm)) * ik * inv_factor;
 			/* own PSUs: x̄_i Z_iᵀ = x (w̃² (s − r·a) / X)ᵀ */
 			if (c->ns > 0)
 				q[k] += f * ((c->sw2_s - c->w2d_s[k]) - rk * (c->sw2_s - c->w2m_s[k])) * ik;

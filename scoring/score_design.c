@@ -91,16 +91,16 @@ static void add_cell(struct builder *b, const struct score_cell *c, struct gstra
 	size_t k = b->k;
 
 	for (size_t i = 0; i < k; i++) {
-		double yi = c->sw - c->wd[i], xi = c->sw - c->wm[i];
+		double yi = c->sw - c->item[i].wd, xi = c->sw - c->item[i].wm;
 
 		*gsl_vector_ptr(g->y, i) += yi;
 		*gsl_vector_ptr(g->x, i) += xi;
 		grp->y[i] += yi;
 		grp->x[i] += xi;
-		grp->ans_n[i] += c->n - c->cm[i];
+		grp->ans_n[i] += c->n - c->item[i].cm;
 		grp->ans_sw[i] += xi;
-		grp->ans_sw2[i] += c->sw2 - c->w2m[i];
-		grp->sat_n[i] += c->n - c->cd[i];
+		grp->ans_sw2[i] += c->sw2 - c->item[i].w2m;
+		grp->sat_n[i] += c->n - c->item[i].cd;
 	}
 	grp->n += c->n;
 	grp->sw += c->sw;
@@ -171,8 +171,8 @@ static int add_psus(struct builder *b, const uint32_t *cell_groups, size_t n_kin
 						continue;
 					cell = &a->cells[p->cell];
 					for (size_t j = 0; j < k; j++) {
-						*gsl_vector_ptr(y, j) += p->sw - p->wd[j];
-						*gsl_vector_ptr(x, j) += p->sw - p->wm[j];
+						*gsl_vector_ptr(y, j) += p->sw - p->item[j].wd;
+						*gsl_vector_ptr(x, j) += p->sw - p->item[j].wm;
 					}
 				}
 				gs = get_gs(b, seen[s], cell->stratum_id, e);
