@@ -173,7 +173,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_per_ip,
 			     MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)COL_HTTP_CONNECTION_MEMORY,
-			     MHD_OPTION_URI_LOG_CALLBACK, col_http_target, &srv,
+			     MHD_OPTION_URI_LOG_CALLBACK, col_http_too_many_params, &srv,
 			     MHD_OPTION_NOTIFY_COMPLETED, col_http_completed, &srv,
 			     MHD_OPTION_NOTIFY_CONNECTION, col_deadlines_notify, &srv.deadlines,
 			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,

@@ -22,8 +22,8 @@
  * half, and every query parameter and header field is listed in the other
  * half (an entry of 56 bytes, 64 aligned, in 0.9.75).  Room for what the
  * collector's limits let through and far more, so that a request over them
- * reaches the collector, which answers it; see col_http_target for one
- * that would not fit. */
+ * reaches the collector, which answers it; see col_http_too_many_params
+ * for one that would not fit. */
 #define COL_HTTP_CONNECTION_MEMORY (128 * 1024)
 
 /* A connection from its accept to its close, for the deadline sweep. */
@@ -55,7 +55,7 @@ void col_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			enum MHD_RequestTerminationCode toe);
 /* MHD's URI log callback: shuts down a connection whose query would not
  * fit in its memory (see http_server.c).  Returns NULL. */
-void *col_http_target(void *cls, const char *uri, struct MHD_Connection *conn);
+void *col_http_too_many_params(void *cls, const char *uri, struct MHD_Connection *conn);
 
 /* ---- http_deadline.c ---- */
 

@@ -34,7 +34,7 @@
 #define MAX_HEADER_BYTES (16 * 1024)
 #define MAX_HEADER_FIELDS 64
 
-/* A connection's memory as libmicrohttpd lays it out (col_http_target). */
+/* A connection's memory as libmicrohttpd lays it out (col_http_too_many_params). */
 #define POOL_ENTRY_BYTES 80           /* an entry, with a margin */
 #define POOL_RESERVE (8 * 1024)       /* for the header fields and the reply */
 
@@ -141,7 +141,7 @@ static enum col_error oversized_request(struct MHD_Connection *conn, const char 
  * connection unanswered until the idle timeout: such a connection is shut
  * down at once instead (logged as 414).  Returns NULL: col_http_request
  * makes the request's state. */
-void *col_http_target(void *cls, const char *uri, struct MHD_Connection *conn)
+void *col_http_too_many_params(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct col_server *srv = cls;
 	const char *query = strchr(uri, '?');

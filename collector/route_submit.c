@@ -7,6 +7,7 @@
  * pending submission: the route's deferred reply (app.h), answered only
  * after its commit.  The HTTP layer only starts and finishes it.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +298,8 @@ static void pending_finish(struct col_deferred *d, struct col_reply *reply)
 	int deferred = p->job.state != COL_JOB_NEW;
 	struct col_reply dropped;
 
+	/* deferred: its job is back from the writer; else it never went */
+	assert(deferred ? p->job.state == COL_JOB_DONE : p->job.n == 0);
 	if (!reply) {
 		memset(&dropped, 0, sizeof(dropped));
 		strbuf_init(&dropped.body, 0);
