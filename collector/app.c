@@ -38,7 +38,7 @@ int col_app_open(struct col_app *app, const char *db_path, const struct col_limi
 		rc = db_server_key(db, app->key, e);
 	db_close(db);
 	if (!rc)
-		rc = col_writer_start(db_path, app->key, &app->writer, e);
+		rc = col_writer_start(db_path, &app->writer, e);
 	if (rc)
 		col_app_close(app);
 	return rc;

@@ -1,8 +1,8 @@
 /*
  * app.h - the collector's state every request may use (struct col_app: the
  * catalog, the key, the writer, limits, metrics, caches), and a request and
- * its reply as the handlers see them (docs/collector.md).  Only
- * http_server.c talks to libmicrohttpd.
+ * its reply as the handlers see them (docs/collector.md).  Only the http_*.c
+ * files talk to libmicrohttpd.
  */
 #ifndef SIPAS_APP_H
 #define SIPAS_APP_H
@@ -83,8 +83,23 @@ struct col_request {
 	const struct col_sender *sender;  /* from col_precheck */
 };
 
-/* A checked submission waiting for its commit (see col_pending_job). */
-struct col_pending;
+/* A reply that waits for work on another thread (a submission's commit).
+ * The route that cannot answer at once sets reply->deferred to a struct of
+ * its own callbacks; the HTTP layer then knows only these two, never what
+ * the work is (the way redis's event loop knows a callback, not its job):
+ *   start(d, resume, arg)  called once, after the HTTP layer has
+ *       suspended the request: begin the work, and when it is over call
+ *       resume(arg) once, from any thread (possibly before start returns);
+ *   finish(d, reply)       called once, after resume, on the request's
+ *       thread: fill the reply; reply is NULL when the client has gone
+ *       (the work is done all the same).  d is freed: not used again.
+ * The route owns d (and what it points to) from the handler until finish. */
+struct col_reply;
+
+struct col_deferred {
+	void (*start)(struct col_deferred *d, void (*resume)(void *arg), void *arg);
+	void (*finish)(struct col_deferred *d, struct col_reply *reply);
+};
 
 struct col_reply {
 	unsigned status;
@@ -100,7 +115,7 @@ struct col_reply {
 	const char *csp;              /* NULL: the collector's default policy */
 	char location[64];            /* a redirect's Location, "" for none */
 	const char *cache_control;    /* NULL: no-store */
-	struct col_pending *pending;  /* set: no reply yet; queue the job first */
+	struct col_deferred *deferred; /* set: no reply yet; start it (see above) */
 };
 
 /* Load the catalog and the key, start the writer.  ERR_* on failure. */

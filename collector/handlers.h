@@ -16,14 +16,8 @@
 typedef void (*col_handler)(struct col_app *app, const struct col_request *req,
 			    struct col_reply *reply, const char *tail);
 
-/* route_submit.c */
-/* The writer job of a pending submission: the HTTP layer sets its done()
- * callback and queues it.  Owned by the pending submission. */
-struct col_write_job *col_pending_job(struct col_pending *p);
-
-/* After the job's done(): fill the reply and free the pending submission. */
-void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_reply *reply);
-
+/* route_submit.c: a valid rating's reply is deferred (reply->deferred)
+ * until the writer has committed it */
 void col_handle_post(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 		     const char *tail);
 void col_handle_batch(struct col_app *app, const struct col_request *req, struct col_reply *reply,

@@ -1,8 +1,10 @@
 /*
- * http_server.h - the collector's HTTP service (docs/collector.md) on libmicrohttpd:
- * daemon set-up (thread pool, limits, optional TLS), per-request state, the
- * access log, metrics, and graceful shutdown.  What each path does is in
- * routes.c's table and its handlers (handlers.h).
+ * http_server.h - the collector's HTTP service (docs/collector.md) on
+ * libmicrohttpd: daemon set-up (thread pool, limits, optional TLS) and
+ * graceful shutdown in http_daemon.c, a request's life in http_server.c,
+ * the request deadline in http_deadline.c, the access log in http_log.c
+ * (what they share: http_parts.h).  What each path does is in routes.c's
+ * table and its handlers (handlers.h).
  */
 #ifndef SIPAS_HTTP_SERVER_H
 #define SIPAS_HTTP_SERVER_H

@@ -96,12 +96,14 @@ int col_accepts_gzip(const struct col_request *req)
 #define COL_DEVICE_RECHECK_SECONDS 1.0
 
 /* What each worker thread keeps: its own read connection (SQLite
- * connections are not shared between threads here) and prepared token
- * checks.  Opened on first use, closed when the thread ends. */
+ * connections are not shared between threads here), prepared token
+ * checks, and the receipt MAC keyed once.  Opened on first use, closed
+ * when the thread ends. */
 struct reader_state {
 	sqlite3 *db;
 	struct device_auth *auth;
 	sqlite3_stmt *kept[COL_N_KEPT];   /* see col_reader_kept */
+	struct secret_mac *receipt_mac;
 };
 
 static pthread_key_t reader_key;
@@ -112,6 +114,7 @@ static void reader_close(void *arg)
 	struct reader_state *r = arg;
 
 	device_auth_free(r->auth);
+	secret_mac_free(r->receipt_mac);
 	for (size_t i = 0; i < COL_N_KEPT; i++)
 		sqlite3_finalize(r->kept[i]);
 	db_close(r->db);
@@ -148,7 +151,8 @@ static struct reader_state *reader_state(struct col_app *app, struct err *e)
 	 * (device_pair): it waits for another process's write lock no longer
 	 * than a post does at the writer, then is answered 503 busy. */
 	sqlite3_busy_timeout(r->db, (int)(COL_WRITER_BUSY_SECONDS * 1000));
-	if (device_auth_new(r->db, COL_DEVICE_RECHECK_SECONDS, &r->auth, e) != 0) {
+	if (device_auth_new(r->db, COL_DEVICE_RECHECK_SECONDS, &r->auth, e) != 0 ||
+	    secret_mac_new(app->key, SECRET_KEY_BYTES, &r->receipt_mac, e) != 0) {
 		reader_close(r);
 		return NULL;
 	}
@@ -172,6 +176,22 @@ sqlite3 *col_reader_kept(struct col_app *app, enum col_kept which, sqlite3_stmt 
 		return NULL;
 	*slot = &r->kept[which];
 	return r->db;
+}
+
+int col_receipt(struct col_app *app, const char *form, const char *response_id,
+		const uint8_t digest[STORE_DIGEST_BYTES], char out[33], struct err *e)
+{
+	struct reader_state *r = reader_state(app, e);
+	uint8_t m[SECRET_HASH_BYTES];
+
+	if (!r)
+		return e->code;
+	secret_mac_add(r->receipt_mac, form, strlen(form) + 1);
+	secret_mac_add(r->receipt_mac, response_id, strlen(response_id) + 1);
+	secret_mac_add(r->receipt_mac, digest, STORE_DIGEST_BYTES);
+	secret_mac_end(r->receipt_mac, m);
+	secret_hex(m, 16, out);
+	return 0;
 }
 
 /* ---- authentication and limits ---- */

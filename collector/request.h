@@ -45,6 +45,15 @@ enum col_kept { COL_KEPT_PUBLISHED_STAMP, COL_N_KEPT };
  * with the connection. */
 sqlite3 *col_reader_kept(struct col_app *app, enum col_kept which, sqlite3_stmt ***slot, struct err *e);
 
+/* The receipt of a stored response: the HMAC-SHA256, keyed with the
+ * server key, of its form code, response id and content digest
+ * (store_digest), first 16 bytes as 32 hex digits into out[33]; so the
+ * same submission always gets the same receipt and nobody can mint one.
+ * Uses this worker thread's MAC (keyed once, with its read connection);
+ * fails only when that state cannot be made (e filled). */
+int col_receipt(struct col_app *app, const char *form, const char *response_id,
+		const uint8_t digest[STORE_DIGEST_BYTES], char out[33], struct err *e);
+
 /* Take one token from rl for key; when none is left fill a 429 reply with
  * its Retry-After and return 1. */
 int col_rate_limited(struct col_app *app, struct col_ratelimit *rl, uint64_t key,

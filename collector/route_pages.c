@@ -133,7 +133,6 @@ static int rated_receipt(struct col_app *app, sqlite3 *db, const struct link_fie
 			 struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	struct secret_mac *mac = NULL;
 	/* dossier codes are the agency's own: another agency's same code is another dossier */
 	int rc = db_prepare(db, "SELECT r.response_id, r.digest FROM responses r JOIN forms f ON f.id = r.form_id "
 			    "JOIN agencies a ON a.id = r.agency_id "
@@ -151,17 +150,14 @@ static int rated_receipt(struct col_app *app, sqlite3 *db, const struct link_fie
 			rc = err_set(e, ERR_DB, "a stored response has no digest");
 			break;
 		}
-		rc = secret_mac_new(app->key, SECRET_KEY_BYTES, &mac, e);
-		if (!rc)
-			col_writer_receipt(mac, link->form, (const char *)sqlite3_column_text(st, 0),
-					   sqlite3_column_blob(st, 1), receipt);
+		rc = col_receipt(app, link->form, (const char *)sqlite3_column_text(st, 0),
+				 sqlite3_column_blob(st, 1), receipt, e);
 		break;
 	case SQLITE_DONE:
 		break;
 	default:
 		rc = db_fail(db, e, "looking up a dossier's rating");
 	}
-	secret_mac_free(mac);
 	sqlite3_finalize(st);
 	return rc;
 }

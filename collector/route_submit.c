@@ -2,9 +2,12 @@
  * route_submit.c - POST /api/responses (one rating: a kiosk token or a
  * phone's signed link) and POST /api/responses/batch (up to 500 ratings a
  * kiosk queued offline).  Each rating is checked here and in
- * responses/response_json.c, handed to the group-commit writer (writer.c)
- * as a pending submission, and answered only after its commit.
+ * responses/response_json.c, its digest and receipt computed on the
+ * request's thread, and handed to the group-commit writer (writer.c) as a
+ * pending submission: the route's deferred reply (app.h), answered only
+ * after its commit.  The HTTP layer only starts and finishes it.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "../lib/clock.h"
 #include "../responses/response_json.h"
 #include "../responses/published.h"
 #include "../responses/store.h"
@@ -71,35 +75,40 @@ static int check_post(const struct col_app *app, const struct col_catalog *cat, 
 	return 0;
 }
 
-static json_t *result_json(const struct col_write_result *res)
+static json_t *result_json(const struct col_write_item *w, const char *receipt)
 {
-	return json_pack("{s:s, s:b}", "receipt", res->receipt, "duplicate", res->duplicate);
+	return json_pack("{s:s, s:b}", "receipt", receipt, "duplicate", w->duplicate);
 }
 
 /* One posted response: checked, then either queued for the writer (as
- * valid[which]) or refused (why, refused). */
+ * write[which], with its receipt made) or refused (why, refused). */
 struct pending_item {
 	struct response r;
 	int queued;
 	int late;                 /* when queued: for a day of a published period */
-	size_t which;             /* when queued: its index in valid[] and results[] */
+	size_t which;             /* when queued: its index in write[] */
+	char receipt[33];         /* when queued: 32 hex digits, sent if it is stored */
 	enum col_error why;       /* when refused */
 	struct err refused;
 };
 
-/* A submission between its checks and its commit: one item for a single
- * post, n for a batch (whose posted array is kept to build the reply).
- * It holds the catalog its responses were checked against, since they
- * point into its forms and registry. */
+/* A submission from its checks to its reply: one item for a single post,
+ * n for a batch (whose posted array is kept to build the reply).  It is
+ * the route's deferred reply (app.h): start queues the job for the writer,
+ * finish answers from the outcomes.  It holds the catalog its responses
+ * were checked against, since they point into its forms and registry.
+ * One allocation: item[n], then the writer's write[n] (the queued ones
+ * first), in the same block. */
 struct col_pending {
-	struct col_write_job job;     /* responses = valid, results = results */
+	struct col_deferred deferred;   /* first: the HTTP layer's handle */
+	struct col_app *app;
+	struct col_write_job job;       /* items = write, n = how many queued */
 	struct col_catalog *catalog;
 	int batch;
-	json_t *items;                /* batch: the posted array (a reference) */
-	int retry_after;              /* batch: items were over the rate; seconds */
-	const struct response **valid;
-	struct col_write_result *results;
+	json_t *items;                  /* batch: the posted array (a reference) */
+	int retry_after;                /* batch: items were over the rate; seconds */
 	size_t n;
+	struct col_write_item *write;   /* in this block, after item[n] */
 	struct pending_item item[];
 };
 
@@ -107,37 +116,36 @@ static void pending_free(struct col_pending *p)
 {
 	if (!p)
 		return;
-	free(p->valid);
-	free(p->results);
 	json_decref(p->items);
 	col_catalog_release(p->catalog);
 	free(p);
 }
 
+static void pending_start(struct col_deferred *d, void (*resume)(void *arg), void *arg);
+static void pending_finish(struct col_deferred *d, struct col_reply *reply);
+
 static struct col_pending *pending_new(struct col_app *app, size_t n, int batch)
 {
-	struct col_pending *p = malloc(sizeof(*p) + n * sizeof(p->item[0]));
+	/* item[] holds structs of pointers and doubles: write[] after it is aligned */
+	size_t head = sizeof(struct col_pending) + n * sizeof(struct pending_item);
+	struct col_pending *p;
 
+	_Static_assert(sizeof(struct pending_item) % _Alignof(struct col_write_item) == 0 &&
+		       sizeof(struct col_pending) % _Alignof(struct col_write_item) == 0,
+		       "write[] follows item[] aligned");
+	p = malloc(head + n * sizeof(struct col_write_item));
 	if (!p)
 		return NULL;
 	memset(p, 0, sizeof(*p));
+	p->deferred.start = pending_start;
+	p->deferred.finish = pending_finish;
+	p->app = app;
 	p->catalog = col_app_catalog(app);
 	p->batch = batch;
 	p->n = n;
-	p->valid = calloc(n, sizeof(*p->valid));
-	p->results = calloc(n, sizeof(*p->results));
-	if (!p->valid || !p->results) {
-		pending_free(p);
-		return NULL;
-	}
-	p->job.responses = p->valid;
-	p->job.results = p->results;
+	p->write = (struct col_write_item *)(void *)((char *)p + head);
+	p->job.items = p->write;
 	return p;
-}
-
-struct col_write_job *col_pending_job(struct col_pending *p)
-{
-	return &p->job;
 }
 
 /* 1 when r is for a day of a published period: stored, and only counted
@@ -150,14 +158,11 @@ struct col_write_job *col_pending_job(struct col_pending *p)
 static int is_late(struct col_app *app, const struct response *r)
 {
 	struct published_days *fresh;
-	struct timespec ts;
+	double now = clock_seconds();
 	struct err e;
 	sqlite3 *db;
-	double now;
 	int late;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	pthread_mutex_lock(&app->published_lock);
 	if (!app->published_read_at || now - app->published_read_at >= 1.0) {
 		db = col_reader(app, &e);
@@ -172,26 +177,35 @@ static int is_late(struct col_app *app, const struct response *r)
 	return late;
 }
 
-/* Check item i (doc) and add it to the job when valid. */
+/* Check item i (doc) and, when valid, add it to the job with the digest
+ * and receipt the writer would otherwise compute on its single thread. */
 static void pending_add(struct col_app *app, struct col_pending *p, size_t i, json_t *doc,
 			const struct col_sender *sender)
 {
 	struct pending_item *it = &p->item[i];
+	struct col_write_item *w = &p->write[p->job.n];
 
 	it->queued = 0;   /* items are not zeroed by pending_new */
-	if (check_post(app, p->catalog, doc, sender, &it->r, &it->why, &it->refused) != 0) {
-		if (p->batch)   /* a single post counts when its error reply is made */
-			col_metrics_reject(&app->metrics, it->why);
-		return;
+	if (check_post(app, p->catalog, doc, sender, &it->r, &it->why, &it->refused) != 0)
+		goto refused;
+	memset(w, 0, sizeof(*w));
+	if (store_digest(&it->r, w->digest, &it->refused) != 0 ||
+	    col_receipt(app, it->r.form->id, it->r.response_id, w->digest, it->receipt, &it->refused) != 0) {
+		it->why = col_error_from_err(it->refused.code);
+		goto refused;
 	}
+	w->response = &it->r;
 	it->late = is_late(app, &it->r);
 	it->queued = 1;
-	it->which = p->job.n;
-	p->valid[p->job.n++] = &it->r;
+	it->which = p->job.n++;
+	return;
+refused:
+	if (p->batch)   /* a single post counts when its error reply is made */
+		col_metrics_reject(&app->metrics, it->why);
 }
 
-/* Hand the pending submission to the HTTP layer, or answer at once when
- * nothing needs the writer. */
+/* Answer at once when nothing needs the writer (or the server stops);
+ * else defer the reply to the writer's commit. */
 static void pending_submit(struct col_app *app, struct col_pending *p, struct col_reply *reply)
 {
 	if (p->job.n && atomic_load(&app->stopping)) {
@@ -201,29 +215,40 @@ static void pending_submit(struct col_app *app, struct col_pending *p, struct co
 		return;
 	}
 	if (p->job.n == 0) {
-		col_pending_finish(app, p, reply);
+		pending_finish(&p->deferred, reply);
 		return;
 	}
 	atomic_fetch_add(&app->pending, 1);
-	reply->pending = p;
+	reply->deferred = &p->deferred;
+}
+
+/* The deferred reply's start: the request is suspended; queue the job,
+ * whose done() resumes it after the commit. */
+static void pending_start(struct col_deferred *d, void (*resume)(void *arg), void *arg)
+{
+	struct col_pending *p = (struct col_pending *)(void *)d;
+
+	p->job.done = resume;
+	p->job.arg = arg;
+	col_writer_enqueue(p->app->writer, &p->job);
 }
 
 static void finish_single(struct col_app *app, struct col_pending *p, struct col_reply *reply)
 {
 	const struct pending_item *it = &p->item[0];
-	const struct col_write_result *res = &p->results[0];
+	const struct col_write_item *w = &p->write[0];
 
 	if (!it->queued) {
 		col_reply_error(app, reply, it->why, it->refused.text, it->refused.field);
-	} else if (res->code) {
-		col_reply_err(app, reply, &res->err);
+	} else if (w->code) {
+		col_reply_err(app, reply, &w->err);
 	} else {
 		/* the hot path: written directly (a receipt is 32 hex digits) */
-		reply->status = res->duplicate ? MHD_HTTP_OK : MHD_HTTP_CREATED;
+		reply->status = w->duplicate ? MHD_HTTP_OK : MHD_HTTP_CREATED;
 		reply->content_type = "application/json; charset=utf-8";
 		strbuf_reset(&reply->body);
-		strbuf_addf(&reply->body, "{\"receipt\":\"%s\",\"duplicate\":%s}\n", res->receipt,
-			    res->duplicate ? "true" : "false");
+		strbuf_addf(&reply->body, "{\"receipt\":\"%s\",\"duplicate\":%s}\n", it->receipt,
+			    w->duplicate ? "true" : "false");
 	}
 }
 
@@ -243,18 +268,18 @@ static void finish_batch(struct col_app *app, struct col_pending *p, struct col_
 		json_t *rid = json_object_get(item, "response_id"), *o;
 		const struct pending_item *it = &p->item[i];
 		/* `which` is set only for a queued item */
-		const struct col_write_result *res = it->queued ? &p->results[it->which] : NULL;
+		const struct col_write_item *w = it->queued ? &p->write[it->which] : NULL;
 
-		if (!res) {
+		if (!w) {
 			o = item_error(it->why, &it->refused);
-		} else if (res->code) {
-			enum col_error why = col_error_from_err(res->code);
+		} else if (w->code) {
+			enum col_error why = col_error_from_err(w->code);
 
 			col_metrics_reject(&app->metrics, why);
-			o = item_error(why, &res->err);
+			o = item_error(why, &w->err);
 		} else {
-			o = result_json(res);
-			json_object_set_new(o, "status", json_integer(res->duplicate ? 200 : 201));
+			o = result_json(w, it->receipt);
+			json_object_set_new(o, "status", json_integer(w->duplicate ? 200 : 201));
 		}
 		json_object_set(o, "response_id", json_is_string(rid) ? rid : json_null());
 		json_array_append_new(results, o);
@@ -263,20 +288,40 @@ static void finish_batch(struct col_app *app, struct col_pending *p, struct col_
 	reply->retry_after = p->retry_after;
 }
 
-void col_pending_finish(struct col_app *app, struct col_pending *p, struct col_reply *reply)
+/* The deferred reply's finish (and a submission's that needed no writer):
+ * count late ratings, build the reply, free the submission.  A client that
+ * has gone (reply NULL) has its reply built and dropped, so the metrics
+ * count it the same. */
+static void pending_finish(struct col_deferred *d, struct col_reply *reply)
 {
+	struct col_pending *p = (struct col_pending *)(void *)d;
+	struct col_app *app = p->app;
+	int deferred = p->job.state != COL_JOB_NEW;
+	struct col_reply dropped;
+
+	/* deferred: its job is back from the writer; else it never went */
+	assert(deferred ? p->job.state == COL_JOB_DONE : p->job.n == 0);
+	if (!reply) {
+		memset(&dropped, 0, sizeof(dropped));
+		strbuf_init(&dropped.body, 0);
+		reply = &dropped;
+	}
 	/* a late rating counts once stored: not when refused, nor when resent */
 	for (size_t i = 0; i < p->n; i++) {
 		const struct pending_item *it = &p->item[i];
 
-		if (it->queued && it->late && !p->results[it->which].code && !p->results[it->which].duplicate)
+		if (it->queued && it->late && !p->write[it->which].code && !p->write[it->which].duplicate)
 			col_metrics_late(&app->metrics);
 	}
 	if (p->batch)
 		finish_batch(app, p, reply);
 	else
 		finish_single(app, p, reply);
+	if (reply == &dropped)
+		strbuf_release(&dropped.body);
 	pending_free(p);
+	if (deferred)
+		atomic_fetch_sub(&app->pending, 1);
 }
 
 void col_handle_post(struct col_app *app, const struct col_request *req, struct col_reply *reply,

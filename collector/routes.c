@@ -11,6 +11,7 @@
  */
 #include "routes.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,40 +101,39 @@ static void handle_api_index(struct col_app *app, const struct col_request *req,
 }
 
 
-/* The route for method and path, with the path's tail after a prefix
- * route; NULL when none (*allow then names the method the path takes, if
- * any). */
-static const struct col_route *find_route(const char *method, const char *path, const char **tail,
-					  const char **allow)
+/* The route for method and path; m->route -1 when none (m->allow then
+ * names the method the path takes, if any). */
+static void find_route(const char *method, const char *path, struct col_match *m)
 {
-	*allow = NULL;
+	m->route = -1;
+	m->allow = NULL;
 	for (size_t i = 0; i < N_ROUTES; i++) {
 		const struct col_route *r = &routes[i];
 		size_t n = strlen(r->path);
 		int prefix = n > 1 && r->path[n - 1] == '/';
 
-		*tail = path + n;
 		/* a prefix route takes any non-empty rest; handlers check it */
-		if (prefix ? strncmp(path, r->path, n) != 0 || !**tail : strcmp(path, r->path) != 0)
+		if (prefix ? strncmp(path, r->path, n) != 0 || !path[n] : strcmp(path, r->path) != 0)
 			continue;
 		if (strcmp(method, r->method) != 0 &&
 		    !(strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
-			*allow = r->method;
+			m->allow = r->method;
 			continue;
 		}
-		return r;
+		m->route = (int)i;
+		return;
 	}
-	return NULL;
 }
 
-int col_precheck(struct col_app *app, const struct col_request *req, struct col_sender *sender,
-		 size_t *body_limit, struct col_reply *reply)
+int col_precheck(struct col_app *app, const struct col_request *req, struct col_match *m,
+		 struct col_sender *sender, size_t *body_limit, struct col_reply *reply)
 {
-	const char *tail, *allow;
-	const struct col_route *r = find_route(req->method, req->path, &tail, &allow);
+	const struct col_route *r;
 	struct err e;
 	int why;
 
+	find_route(req->method, req->path, m);
+	r = m->route >= 0 ? &routes[m->route] : NULL;
 	memset(sender, 0, sizeof(*sender));
 	/* no route: the reply is 404 or 405, and needs no body */
 	*body_limit = r ? r->body_limit : 0;
@@ -163,20 +163,22 @@ int col_precheck(struct col_app *app, const struct col_request *req, struct col_
 	return 0;
 }
 
-int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply)
+int col_route(struct col_app *app, const struct col_request *req, const struct col_match *m,
+	      struct col_reply *reply)
 {
-	const char *tail, *allow;
-	const struct col_route *r = find_route(req->method, req->path, &tail, &allow);
+	const struct col_route *r;
 
-	if (r) {
+	assert(m->route >= -1 && m->route < (int)N_ROUTES);
+	if (m->route >= 0) {
+		r = &routes[m->route];
 		if (r->page)
 			col_reply_static(app, req, reply, MHD_HTTP_OK, r->page);
 		else
-			r->handler(app, req, reply, tail);
-		return (int)(r - routes);
+			r->handler(app, req, reply, req->path + strlen(r->path));
+		return m->route;
 	}
-	if (allow) {
-		reply->allow = allow;
+	if (m->allow) {
+		reply->allow = m->allow;
 		col_reply_error(app, reply, COL_E_METHOD_NOT_ALLOWED, NULL, NULL);
 	} else {
 		col_reply_error(app, reply, COL_E_NOT_FOUND, NULL, NULL);

@@ -10,12 +10,22 @@
 
 #include "app.h"
 
-/* Route the request; fill `reply`.  Returns the route's index for metrics,
- * -1 when no route matched.  Can't fail: problems become error replies
- * ({"error": {"code", "message", "field"}}, docs/collector.md). */
-int col_route(struct col_app *app, const struct col_request *req, struct col_reply *reply);
+/* What the route table says of a request's method and path, looked up
+ * once, by col_precheck, and used again by col_route. */
+struct col_match {
+	int route;            /* its index in the table; -1: none */
+	const char *allow;    /* none: the method the path takes, if any (405) */
+};
 
-/* Before the body is read: set *body_limit to the largest body the route
+/* Answer the request as its route `m` (col_precheck's) says; fill
+ * `reply`.  Returns the route's index for metrics, -1 when no route
+ * matched.  Can't fail: problems become error replies ({"error": {"code",
+ * "message", "field"}}, docs/collector.md). */
+int col_route(struct col_app *app, const struct col_request *req, const struct col_match *m,
+	      struct col_reply *reply);
+
+/* Before the body is read: match the route (*m, for col_route), set
+ * *body_limit to the largest body the route
  * takes (its body_limit column; 0 for GETs and for paths no route serves:
  * a Content-Length above it is answered 413 unread), authenticate the
  * request as its route asks (a kiosk or admin token, or a phone's signed
@@ -24,9 +34,9 @@ int col_route(struct col_app *app, const struct col_request *req, struct col_rep
  * its first item's: the batch handler takes one more per further item, so
  * a batch is refused whole only when not even one rating would be taken).
  * Returns 0 to go on, with *sender filled; -1 with the refusal in `reply`
- * (*body_limit is set either way). */
-int col_precheck(struct col_app *app, const struct col_request *req, struct col_sender *sender,
-		 size_t *body_limit, struct col_reply *reply);
+ * (*m and *body_limit are set either way). */
+int col_precheck(struct col_app *app, const struct col_request *req, struct col_match *m,
+		 struct col_sender *sender, size_t *body_limit, struct col_reply *reply);
 
 /* Name the routes in app's metrics (their order is the route index
  * col_route returns).  Can't fail. */

@@ -3,10 +3,12 @@
  * connection.  Jobs queue under a mutex; the thread takes the whole queue,
  * stores each response (a refused one undoes only itself), commits once,
  * checks that the files it committed to are still the database, fills the
- * results, and calls each job's done().
+ * outcomes, and calls each job's done().  A job's state (enum
+ * col_job_state) is asserted at each of its steps.
  */
 #include "writer.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,7 +21,7 @@
 
 #include "../lib/array.h"
 #include "../db/db.h"
-#include "../lib/secret.h"
+#include "../lib/clock.h"
 #include "errors.h"
 
 /* Which file a path named when the writer opened it. */
@@ -32,7 +34,6 @@ struct col_writer {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
 	sqlite3_stmt *touch;          /* a device's last_post_at */
-	struct secret_mac *receipt_mac;
 	struct form_store_entry {     /* one per form id, opened on first use */
 		char *form;
 		struct store *store;
@@ -58,12 +59,28 @@ struct col_writer {
 	uint64_t commits, stored;
 };
 
-static double monotonic(void)
+/* What holds of a job in `state`: it has work and someone to tell, and
+ * once DONE every item has one outcome whose code is its error's. */
+static void assert_job_state(const struct col_write_job *j, enum col_job_state state)
 {
-	struct timespec t;
+	assert(j->state == state);
+	assert(j->n > 0 && j->items && j->done);
+	if (state != COL_JOB_DONE)
+		return;
+	for (size_t i = 0; i < j->n; i++) {
+		const struct col_write_item *it = &j->items[i];
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+		assert(it->code == it->err.code);
+		assert(!it->duplicate || it->code == ERR_OK);
+	}
+}
+
+/* Move a job on to `next`, the step after its current one. */
+static void job_step(struct col_write_job *j, enum col_job_state next)
+{
+	assert_job_state(j, (enum col_job_state)(next - 1));
+	j->state = next;
+	assert_job_state(j, next);
 }
 
 static int store_for(struct col_writer *w, const char *form_id, struct store **out, struct err *e)
@@ -91,18 +108,6 @@ static int store_for(struct col_writer *w, const char *form_id, struct store **o
 	w->n_stores++;
 	*out = en->store;
 	return 0;
-}
-
-void col_writer_receipt(struct secret_mac *mac, const char *form, const char *response_id,
-			const uint8_t digest[STORE_DIGEST_BYTES], char out[33])
-{
-	uint8_t m[SECRET_HASH_BYTES];
-
-	secret_mac_add(mac, form, strlen(form) + 1);
-	secret_mac_add(mac, response_id, strlen(response_id) + 1);
-	secret_mac_add(mac, digest, STORE_DIGEST_BYTES);
-	secret_mac_end(mac, m);
-	secret_hex(m, 16, out);
 }
 
 static int errno_is_full(int n)
@@ -161,7 +166,7 @@ static int busy_wait(void *arg, int count)
 {
 	static const long sleep_us[] = { 1000, 2000, 5000, 10000 };
 	struct col_writer *w = arg;
-	double left = w->busy_until - monotonic();
+	double left = w->busy_until - clock_seconds();
 	long us = sleep_us[count < 3 ? count : 3];
 	struct timespec ts;
 
@@ -216,9 +221,8 @@ static int check_identity(struct col_writer *w, struct err *e)
 		       "can be stored until the collector is restarted");
 }
 
-static void store_one(struct col_writer *w, const struct response *r, struct col_write_result *res)
+static void store_one(struct col_writer *w, struct col_write_item *it)
 {
-	uint8_t digest[STORE_DIGEST_BYTES];
 	struct store *st = NULL;
 	int rc;
 
@@ -226,15 +230,14 @@ static void store_one(struct col_writer *w, const struct response *r, struct col
 	 * rolls back the statement, not the transaction), and the stratum it
 	 * may have interned before is harmless: strata count only through
 	 * the responses that use them. */
-	err_clear(&res->err);
-	rc = store_for(w, r->form->id, &st, &res->err);
+	err_clear(&it->err);
+	it->duplicate = 0;
+	rc = store_for(w, it->response->form->id, &st, &it->err);
 	if (!rc)
-		rc = store_put(st, r, &res->duplicate, digest, &res->err);
+		rc = store_put(st, it->response, it->digest, &it->duplicate, &it->err);
 	if (rc)
-		res->duplicate = 0;
-	else
-		col_writer_receipt(w->receipt_mac, r->form->id, r->response_id, digest, res->receipt);
-	res->code = rc;
+		it->duplicate = 0;
+	it->code = rc;
 }
 
 /* Note when a kiosk last posted (sipas device list); a failure here
@@ -256,16 +259,16 @@ static int store_jobs(struct col_writer *w, struct col_write_job *jobs, uint64_t
 {
 	for (struct col_write_job *j = jobs; j; j = j->next) {
 		for (size_t i = 0; i < j->n; i++) {
-			struct col_write_result *res = &j->results[i];
+			struct col_write_item *it = &j->items[i];
 
-			store_one(w, j->responses[i], res);
-			if (res->code == ERR_DB)
-				res->code = storage_fail(w, &res->err, "storing a response");
+			store_one(w, it);
+			if (it->code == ERR_DB)
+				it->code = storage_fail(w, &it->err, "storing a response");
 			if (sqlite3_get_autocommit(w->db)) {
-				*e = res->err;
+				*e = it->err;
 				return e->code ? e->code : storage_fail(w, e, "storing a response");
 			}
-			*stored += res->code == 0 && !res->duplicate;
+			*stored += it->code == 0 && !it->duplicate;
 		}
 		if (j->device_id) {
 			touch_device(w, j->device_id);
@@ -306,20 +309,22 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 				store_reset_cache(w->stores[i].store);
 		for (struct col_write_job *j = jobs; j; j = j->next)
 			for (size_t i = 0; i < j->n; i++) {
-				j->results[i].code = rc;
-				j->results[i].err = e;
+				j->items[i].code = rc;
+				j->items[i].duplicate = 0;
+				j->items[i].err = e;
 			}
 		stored = 0;
 	}
 	pthread_mutex_lock(&w->lock);
 	if (began)
-		w->began_at = monotonic();
+		w->began_at = clock_seconds();
 	w->commits += !rc;
 	w->stored += stored;
 	pthread_mutex_unlock(&w->lock);
 	/* the next pointer is read first: a job may be freed once done */
 	for (struct col_write_job *j = jobs, *next; j; j = next) {
 		next = j->next;
+		job_step(j, COL_JOB_DONE);
 		j->done(j->arg);
 	}
 }
@@ -341,14 +346,17 @@ static void *writer_main(void *arg)
 			return NULL;
 		}
 		pthread_mutex_unlock(&w->lock);
+		for (struct col_write_job *j = jobs; j; j = j->next)
+			job_step(j, COL_JOB_STORING);
 		run_jobs(w, jobs);
 	}
 }
 
 void col_writer_enqueue(struct col_writer *w, struct col_write_job *job)
 {
+	job_step(job, COL_JOB_QUEUED);
 	job->next = NULL;
-	job->queued_at = monotonic();
+	job->queued_at = clock_seconds();
 	pthread_mutex_lock(&w->lock);
 	if (w->tail)
 		w->tail->next = job;
@@ -385,11 +393,11 @@ static int probe_write_lock(struct col_writer *w)
 	pthread_mutex_lock(&w->lock);
 	began_at = w->began_at;
 	pthread_mutex_unlock(&w->lock);
-	if (began_at && monotonic() - began_at < COL_WRITER_PROBE_EVERY_SECONDS)
+	if (began_at && clock_seconds() - began_at < COL_WRITER_PROBE_EVERY_SECONDS)
 		return 1;
 	if (pthread_mutex_trylock(&w->probe_lock) != 0)
 		return atomic_load(&w->lock_ok);
-	if (monotonic() - w->probe_at >= COL_WRITER_PROBE_EVERY_SECONDS) {
+	if (clock_seconds() - w->probe_at >= COL_WRITER_PROBE_EVERY_SECONDS) {
 		ok = sqlite3_step(w->probe_begin) == SQLITE_DONE;
 		sqlite3_reset(w->probe_begin);
 		if (ok) {
@@ -397,7 +405,7 @@ static int probe_write_lock(struct col_writer *w)
 			sqlite3_reset(w->probe_rollback);
 		}
 		atomic_store(&w->lock_ok, ok);
-		w->probe_at = monotonic();
+		w->probe_at = clock_seconds();
 	}
 	pthread_mutex_unlock(&w->probe_lock);
 	return atomic_load(&w->lock_ok);
@@ -426,7 +434,6 @@ static void writer_free(struct col_writer *w)
 	sqlite3_finalize(w->commit);
 	sqlite3_finalize(w->rollback);
 	sqlite3_finalize(w->touch);
-	secret_mac_free(w->receipt_mac);
 	db_close(w->db);
 	sqlite3_finalize(w->probe_begin);
 	sqlite3_finalize(w->probe_rollback);
@@ -459,7 +466,7 @@ static int remember_files(struct col_writer *w, const char *path, struct err *e)
 	return 0;
 }
 
-int col_writer_start(const char *path, const uint8_t *key, struct col_writer **out, struct err *e)
+int col_writer_start(const char *path, struct col_writer **out, struct err *e)
 {
 	struct col_writer *w = calloc(1, sizeof(*w));
 	int rc;
@@ -471,9 +478,7 @@ int col_writer_start(const char *path, const uint8_t *key, struct col_writer **o
 	pthread_cond_init(&w->wake, NULL);
 	w->probe_at = -COL_WRITER_PROBE_EVERY_SECONDS;
 	atomic_init(&w->lock_ok, 1);   /* until the first probe says otherwise */
-	rc = secret_mac_new(key, SECRET_KEY_BYTES, &w->receipt_mac, e);
-	if (!rc)
-		rc = db_open(path, 0, &w->db, e);
+	rc = db_open(path, 0, &w->db, e);
 	if (!rc)
 		rc = remember_files(w, path, e);
 	if (!rc) {

@@ -1,7 +1,8 @@
 /*
  * writer.h - the collector's only database writer, with group commit
- * (docs/collector.md).  Requests hand in jobs of checked responses and are
- * suspended; the writer thread stores everything that queued up meanwhile in
+ * (docs/collector.md).  Requests hand in jobs of checked responses, each
+ * with its digest (and receipt) already computed on the request's thread,
+ * so the single writer does only what must be serial: it the writer thread stores everything that queued up meanwhile in
  * one transaction, commits (synchronous=FULL: on disk when COMMIT returns),
  * and only then calls each job's `done`, which resumes its request.  So
  * every 2xx is durable, and many concurrent posts share one fsync.
@@ -21,7 +22,6 @@
 
 #include "../responses/response.h"
 #include "../lib/err.h"
-#include "../lib/secret.h"
 #include "../responses/store.h"
 
 struct col_writer;
@@ -33,44 +33,46 @@ struct col_writer;
 #define COL_WRITER_PROBE_WAIT_MS 200
 #define COL_WRITER_PROBE_EVERY_SECONDS 1.0
 
-/* The outcome for one response. */
-struct col_write_result {
+/* One response of a job: what the caller hands in, and the writer's answer. */
+struct col_write_item {
+	const struct response *response;      /* checked, borrowed */
+	uint8_t digest[STORE_DIGEST_BYTES];   /* store_digest(response), by the caller */
+	/* the outcome, by the writer: */
 	int code;                 /* ERR_OK, ERR_CONFLICT, another err_code or a
-				     col_err_code (errors.h) */
-	int duplicate;
-	char receipt[33];         /* 32 hex digits, when code is ERR_OK */
-	struct err err;           /* when code is not ERR_OK */
+				     col_err_code (errors.h); always err.code */
+	int duplicate;            /* only when code is ERR_OK */
+	struct err err;           /* why, when code is not ERR_OK */
 };
 
-/* Open the writer's own connection to `path` and start its thread.
- * `key` (borrowed, SECRET_KEY_BYTES) derives receipts. */
-int col_writer_start(const char *path, const uint8_t *key, struct col_writer **out, struct err *e);
+/* Where a job is; each step is taken once, in this order, and asserted. */
+enum col_job_state {
+	COL_JOB_NEW,              /* filled by its caller (zeroed memory is NEW) */
+	COL_JOB_QUEUED,           /* col_writer_enqueue: the writer's until done() */
+	COL_JOB_STORING,          /* taken by the writer thread into a group */
+	COL_JOB_DONE              /* committed or failed, every item answered */
+};
 
-/* A unit of work: n responses, their results, and who to call after the
+/* A unit of work: n responses, their outcomes, and who to call after the
  * commit.  Owned by the caller, who must keep it (and what it points to)
  * alive until done(arg) has been called. */
 struct col_write_job {
-	const struct response *const *responses;
-	size_t n;
-	struct col_write_result *results;    /* results[i] for responses[i] */
+	struct col_write_item *items;
+	size_t n;                            /* at least 1 */
 	long long device_id;                 /* the posting kiosk, 0 = none */
 	void (*done)(void *arg);             /* called on the writer thread */
 	void *arg;
+	enum col_job_state state;
 	double queued_at;                    /* set by col_writer_enqueue */
 	struct col_write_job *next;          /* the writer's queue */
 };
 
-/* Queue a job; returns at once.  Each response succeeds or fails on its
- * own; done() runs once its transaction is committed or failed.  Safe from
- * any thread. */
-void col_writer_enqueue(struct col_writer *w, struct col_write_job *job);
+/* Open the writer's own connection to `path` and start its thread. */
+int col_writer_start(const char *path, struct col_writer **out, struct err *e);
 
-/* The receipt of a stored response: the HMAC (mac, keyed with the server
- * key) of its form code, response id and content digest, as 32 hex digits
- * into out[33], so the same submission always gets the same receipt and
- * nobody can mint one.  Can't fail. */
-void col_writer_receipt(struct secret_mac *mac, const char *form, const char *response_id,
-			const uint8_t digest[STORE_DIGEST_BYTES], char out[33]);
+/* Queue a NEW job; returns at once.  Each response succeeds or fails on
+ * its own; done() runs once its transaction is committed or failed, with
+ * the job DONE.  Safe from any thread. */
+void col_writer_enqueue(struct col_writer *w, struct col_write_job *job);
 
 /* Transactions committed and responses stored so far (for /metrics). */
 void col_writer_stats(struct col_writer *w, uint64_t *commits, uint64_t *stored);

@@ -4,23 +4,16 @@
 #include "progress.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "clock.h"
 
 void progress_start(struct progress *p, const char *label, uint64_t total)
 {
 	p->enabled = isatty(STDERR_FILENO);
 	p->label = label;
 	p->total = total;
-	p->started = now();
+	p->started = clock_seconds();
 	p->last = p->started;
 }
 
@@ -30,7 +23,7 @@ void progress_update(struct progress *p, uint64_t done, uint64_t rows)
 
 	if (!p->enabled || (rows & 1023) != 0)
 		return;
-	t = now();
+	t = clock_seconds();
 	if (t - p->last < 0.25)
 		return;
 	p->last = t;

@@ -302,7 +302,9 @@ static int store_quarter(struct demo *d, struct store *st, struct response *r,
 			if (!rc)
 				rc = response_check(r, e);
 			if (!rc)
-				rc = store_put(st, r, &dup, digest, e);
+				rc = store_digest(r, digest, e);
+			if (!rc)
+				rc = store_put(st, r, digest, &dup, e);
 			if (rc)
 				return err_prefix(e, "demo response %s", d->values[0]);
 			stats->stored++;

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "../lib/array.h"
+#include "../lib/clock.h"
 #include "../lib/csv.h"
 #include "../db/db.h"
 #include "../lib/period.h"
@@ -60,14 +61,6 @@ static int map_columns(struct csv_reader *r, const struct form *form,
 			return csv_row_fail(r, e, required_columns[k], "missing from the header");
 	}
 	return 0;
-}
-
-static double seconds_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
 /* What the checks of one import share: where bad rows go, and which
@@ -200,13 +193,13 @@ static int copy_staged(sqlite3 *db, struct store *store, struct import_run *run,
 
 	if (rc)
 		return rc;
-	locked = seconds_now();
+	locked = clock_seconds();
 	rc = store_stage_copy(store, (int64_t)time(NULL), &added, &duplicates, refuse_staged, run, e);
 	if (!rc && !run->report->rows.bad)
 		rc = db_exec(db, "COMMIT", e);
 	if (rc || run->report->rows.bad)
 		db_exec(db, "ROLLBACK", NULL);
-	stats->lock_seconds = seconds_now() - locked;
+	stats->lock_seconds = clock_seconds() - locked;
 	stats->added = added;
 	stats->duplicates += duplicates;
 	return rc;
@@ -233,7 +226,7 @@ int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form,
 	struct published_days *published = NULL;
 	struct response_field *fields = NULL;
 	struct store *store = NULL;
-	double started = seconds_now();
+	double started = clock_seconds();
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
@@ -274,7 +267,7 @@ int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form,
 		db_exec(db, "ROLLBACK", NULL);
 		goto out;
 	}
-	stats->stage_seconds = seconds_now() - started;
+	stats->stage_seconds = clock_seconds() - started;
 	rc = copy_staged(db, store, &run, stats, e);
 out:
 	if (!rc && report->rows.bad)

@@ -19,8 +19,8 @@
 
 #include "../db/db.h"
 #include "../forms/form.h"
+#include "../forms/registry.h"
 #include "../lib/period.h"
-#include "../lib/strbuf.h"
 
 /* The staging tables: one row per staged response (rowid = file order),
  * and the distinct stratum and PSU codes they use.  No uniqueness is
@@ -71,7 +71,6 @@ struct store {
 	int staging;                  /* writes go to the staging tables */
 	long staged;                  /* rows in them */
 	sqlite3_stmt *find, *insert, *stratum_get, *stratum_add, *psu_get, *psu_add;
-	struct strbuf canon;
 	char last_stratum[RESPONSE_MAX_CODE + 1];
 	long long last_stratum_id;
 	char last_psu[RESPONSE_MAX_CODE + 1];
@@ -96,7 +95,6 @@ static int open_store(sqlite3 *db, const char *form_code, int staging, struct st
 	if (!s)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	s->db = db;
-	strbuf_init(&s->canon, 64 * 1024);
 	rc = db_prepare(db, "SELECT id, code FROM forms WHERE code = ?1", &st, e);
 	if (rc)
 		goto out;
@@ -168,7 +166,6 @@ void store_free(struct store *s)
 	sqlite3_finalize(s->psu_add);
 	if (s->staging)
 		db_exec(s->db, stage_drop, NULL);
-	strbuf_release(&s->canon);
 	free(s);
 }
 
@@ -226,14 +223,41 @@ static int design_ids(struct store *s, const struct response *r, long long *stra
 	return 0;
 }
 
+/* A canonical encoding in a buffer of fixed size, so that a digest costs no
+ * allocation on a request thread: every field it holds is bounded (ids,
+ * codes and the comment by their arrays, registry codes by
+ * REGISTRY_MAX_CODE), and `over` says a longer one came anyway. */
+#define CANON_MAX (FORM_MAX_ID + 2 * REGISTRY_MAX_CODE + sizeof(((struct response *)0)->response_id) + \
+		   3 * sizeof(((struct response *)0)->dossier) + FORM_MAX_ITEMS + FORM_MAX_CHOICES + \
+		   sizeof(((struct response *)0)->comment) + 64)
+struct canon {
+	uint8_t buf[CANON_MAX];
+	size_t len;
+	int over;
+};
+
+static void canon_add(struct canon *c, const void *p, size_t n)
+{
+	if (n > CANON_MAX - c->len) {
+		c->over = 1;
+		return;
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+}
+
+static void canon_sep(struct canon *c)
+{
+	canon_add(c, "\x1f", 1);
+}
+
 /* A canonical encoding of everything a response says: two responses are the
  * same submission exactly when their encodings are equal.  Numbers go in as
  * their bytes (weights are finite and > 0, so each has one encoding). */
-static int digest_response(struct store *s, const struct response *r,
-			   uint8_t digest[STORE_DIGEST_BYTES], struct err *e)
+int store_digest(const struct response *r, uint8_t digest[STORE_DIGEST_BYTES], struct err *e)
 {
 	const struct form *f = r->form;
-	struct strbuf *sb = &s->canon;
+	struct canon c;
 	int64_t ts = r->ts;
 	int32_t channel = r->channel;
 	uint8_t full[32];
@@ -241,22 +265,23 @@ static int digest_response(struct store *s, const struct response *r,
 	const char *const text[] = { f->id, r->response_id, r->agency->code, r->sector->code,
 				     r->dossier, response_stratum(r), r->psu };
 
-	strbuf_reset(sb);
+	c.len = 0;
+	c.over = 0;
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-		strbuf_addstr(sb, text[i]);
-		strbuf_addch(sb, 0x1f);
+		canon_add(&c, text[i], strlen(text[i]));
+		canon_sep(&c);
 	}
-	strbuf_add(sb, &ts, sizeof(ts));
-	strbuf_add(sb, &channel, sizeof(channel));
-	strbuf_add(sb, &r->weight, sizeof(r->weight));
-	strbuf_add(sb, r->answers, f->n_items);
-	strbuf_addch(sb, 0x1f);
-	strbuf_add(sb, r->choices, f->n_choices);
-	strbuf_addch(sb, 0x1f);
-	strbuf_addstr(sb, r->comment);
-	if (sb->failed)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, sb->buf, sb->len, full) < 0)
+	canon_add(&c, &ts, sizeof(ts));
+	canon_add(&c, &channel, sizeof(channel));
+	canon_add(&c, &r->weight, sizeof(r->weight));
+	canon_add(&c, r->answers, f->n_items);
+	canon_sep(&c);
+	canon_add(&c, r->choices, f->n_choices);
+	canon_sep(&c);
+	canon_add(&c, r->comment, strlen(r->comment));
+	if (c.over)
+		return err_set(e, ERR_INTERNAL, "response %s is longer than its fields allow", r->response_id);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, c.buf, c.len, full) < 0)
 		return err_set(e, ERR_INTERNAL, "SHA-256 failed");
 	memcpy(digest, full, STORE_DIGEST_BYTES);
 	return 0;
@@ -312,17 +337,15 @@ static void bind_content(sqlite3_stmt *st, const struct response *r,
 	sqlite3_bind_blob(st, 15, digest, STORE_DIGEST_BYTES, SQLITE_STATIC);
 }
 
-int store_put(struct store *s, const struct response *r, int *duplicate,
-	      uint8_t digest[STORE_DIGEST_BYTES], struct err *e)
+int store_put(struct store *s, const struct response *r, const uint8_t digest[STORE_DIGEST_BYTES],
+	      int *duplicate, struct err *e)
 {
 	sqlite3_stmt *st = s->insert;
 	long long stratum, psu;
 	int found, rc, step;
 
 	assert(!s->staging);
-	rc = digest_response(s, r, digest, e);
-	if (!rc)
-		rc = design_ids(s, r, &stratum, &psu, e);
+	rc = design_ids(s, r, &stratum, &psu, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, s->form_id);
@@ -389,7 +412,7 @@ int store_stage(struct store *s, const struct response *r, long line, struct err
 	int rc;
 
 	assert(s->staging);
-	rc = digest_response(s, r, digest, e);
+	rc = store_digest(r, digest, e);
 	if (!rc)
 		rc = stage_codes(s, stratum, r->psu, e);
 	if (rc)

@@ -32,14 +32,21 @@ struct store;
  * (borrowed; must outlive the store).  *out is owned (store_free). */
 int store_open(sqlite3 *db, const char *form_code, struct store **out, struct err *e);
 
-/* Store `r` (already checked with response_check) with received_at set to
- * r->received_at, or the time now when that is 0.  On success sets
- * *duplicate (1 when the identical response was already stored, nothing
- * written) and digest (the content digest, also the basis of receipts).
- * ERR_CONFLICT naming response_id or dossier_code when it contradicts a
- * stored response; ERR_DB on a database error. */
-int store_put(struct store *s, const struct response *r, int *duplicate,
-	      uint8_t digest[STORE_DIGEST_BYTES], struct err *e);
+/* The digest of `r`'s content (checked with response_check), a SHA-256 of
+ * a canonical encoding: equal exactly when two responses are the same
+ * submission; also the basis of receipts.  Needs no store and allocates
+ * nothing, so that the collector's request threads compute it before a
+ * rating reaches the single writer.  ERR_INTERNAL if hashing fails. */
+int store_digest(const struct response *r, uint8_t digest[STORE_DIGEST_BYTES], struct err *e);
+
+/* Store `r` (already checked with response_check), whose digest is
+ * store_digest's, with received_at set to r->received_at, or the time now
+ * when that is 0.  On success sets *duplicate (1 when the identical
+ * response was already stored, nothing written).  ERR_CONFLICT naming
+ * response_id or dossier_code when it contradicts a stored response;
+ * ERR_DB on a database error. */
+int store_put(struct store *s, const struct response *r, const uint8_t digest[STORE_DIGEST_BYTES],
+	      int *duplicate, struct err *e);
 
 /* A staging store for responses of form `form_code` on db (borrowed): it
  * creates the TEMP staging tables, empty, and drops them when freed.  *out
