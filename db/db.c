@@ -300,7 +300,7 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 		goto out;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	rc = db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", e);
 	if (!rc && !(flags & DB_READONLY))
 		rc = db_exec(db, "PRAGMA journal_mode = WAL", e);

@@ -13,6 +13,9 @@
 #include "../lib/err.h"
 #include "../lib/secret.h"
 
+/* How long a connection waits for another's lock before SQLITE_BUSY. */
+#define DB_BUSY_TIMEOUT_MS 10000
+
 /* The schema version this build writes and expects. */
 #define DB_SCHEMA_VERSION 8
 

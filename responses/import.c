@@ -196,7 +196,7 @@ static int stage_rows(struct import_run *run, const struct registry *reg, struct
  * PAUSE_NS: the collector's writer retries every 10 ms at most, and
  * SQLite's own busy timeout every 25 ms in its first 100 ms, so a post
  * waiting meanwhile is stored between two parts. */
-#define PART_SECONDS 0.04
+#define PART_SECONDS 0.03
 #define PAUSE_NS 25000000L
 #define FIRST_PART 2000L
 #define MAX_PART 500000L
@@ -204,6 +204,21 @@ static int stage_rows(struct import_run *run, const struct registry *reg, struct
 /* One part of work under the write lock: at most n rows; *done when no
  * rows are left. */
 typedef int (*part_fn)(void *arg, long n, int *done, struct err *e);
+
+/* The wait for the write lock between parts: a poll every millisecond, so
+ * that the import takes the lock between two of the collector's commits
+ * rather than sleeping through many (SQLite's own wait sleeps up to 100 ms
+ * at a time); it gives up after DB_BUSY_TIMEOUT_MS, as that one does. */
+static int busy_poll(void *arg, int count)
+{
+	const struct timespec ms = { 0, 1000000L };
+
+	(void)arg;
+	if (count >= DB_BUSY_TIMEOUT_MS)
+		return 0;
+	nanosleep(&ms, NULL);
+	return 1;
+}
 
 /* Run part() in write transactions until it is done, each sized from the
  * last one's hold to take about PART_SECONDS; the holds go to stats.  On
@@ -214,14 +229,16 @@ static int run_in_parts(sqlite3 *db, part_fn part, void *arg, struct import_stat
 	long n = FIRST_PART;
 	int rc = 0, done = 0;
 
+	sqlite3_busy_handler(db, busy_poll, NULL);
 	while (!rc && !done) {
-		double held, locked;
+		double worked, held, locked;
 
 		rc = db_exec(db, "BEGIN IMMEDIATE", e);
 		if (rc)
 			break;
 		locked = seconds_now();
 		rc = part(arg, n, &done, e);
+		worked = seconds_now() - locked;
 		if (!rc)
 			rc = db_exec(db, "COMMIT", e);
 		if (rc)
@@ -232,16 +249,18 @@ static int run_in_parts(sqlite3 *db, part_fn part, void *arg, struct import_stat
 			if (held > stats->longest_hold)
 				stats->longest_hold = held;
 		}
-		/* grow by at most twice, so that one fast part (a cached page, a
-		 * part of repeats) does not make the next one long */
-		if (held * 2 < PART_SECONDS)
+		/* sized by the work alone: the commit's sync takes as long for
+		 * fewer rows.  Grown by at most twice, so that one fast part (a
+		 * cached page, a part of repeats) does not make the next one long. */
+		if (worked * 2 < PART_SECONDS)
 			n = n * 2;
 		else
-			n = (long)(n * (PART_SECONDS / held));
+			n = (long)(n * (PART_SECONDS / worked));
 		n = n < 100 ? 100 : n > MAX_PART ? MAX_PART : n;
 		if (!rc && !done)
 			nanosleep(&pause, NULL);
 	}
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	return rc;
 }
 
@@ -302,29 +321,39 @@ static int process_runs(long long pid)
 int import_clean_pending(sqlite3 *db, FILE *say, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT id, pid, started_at FROM imports WHERE state = 'pending' ORDER BY id",
-			    &st, e), step = SQLITE_DONE;
+	long long after = 0;
+	int rc = db_prepare(db, "SELECT id, pid, started_at FROM imports WHERE state = 'pending' AND id > ?1 "
+			    "ORDER BY id LIMIT 1", &st, e);
 
-	/* WAL: the read sees the pending imports as they were; removing one
-	 * writes between reads of the next */
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		long long id = sqlite3_column_int64(st, 0), pid = sqlite3_column_int64(st, 1);
-		time_t started = (time_t)sqlite3_column_int64(st, 2);
+	/* one import at a time, the read reset before the removal writes */
+	while (!rc) {
+		long long pid;
+		time_t started;
 		char when[32] = "?";
 		struct tm tm;
 		long removed;
+		int step;
 
+		sqlite3_bind_int64(st, 1, after);
+		step = sqlite3_step(st);
+		if (step != SQLITE_ROW) {
+			if (step != SQLITE_DONE)
+				rc = db_fail(db, e, "reading the pending imports");
+			break;
+		}
+		after = sqlite3_column_int64(st, 0);
+		pid = sqlite3_column_int64(st, 1);
+		started = (time_t)sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
 		if (process_runs(pid))
 			continue;
-		rc = remove_import(db, id, NULL, &removed, e);
+		rc = remove_import(db, after, NULL, &removed, e);
 		if (!rc && say && localtime_r(&started, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		if (!rc && say)
 			fprintf(say, "sipas: removed the %ld rows of an import that did not finish (started %s by "
 				"process %lld, which is gone)\n", removed, when, pid);
 	}
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(db, e, "reading the pending imports");
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -837,16 +837,23 @@ static long import_peak_kib(const char *path)
 	return ru.ru_maxrss;
 }
 
-/* A file of bad rows: n of them. */
-static int write_bad_rows(const char *path, long n)
+/* A file of n rows, all on 2026-08-02 (quarter 2026Q3): bad ones (an
+ * answer out of the scale), or good ones with a stratum, PSU and comment. */
+static int write_rows(const char *path, long n, int bad)
 {
 	FILE *fp = fopen(path, "w");
 
 	if (!fp)
 		return -1;
-	fputs("response_id,submitted_at,agency,sector,overall\n", fp);
-	for (long i = 0; i < n; i++)
-		fprintf(fp, "b%ld,2026-08-02,SO-XD,dat-dai,9\n", i);
+	fputs(bad ? "response_id,submitted_at,agency,sector,overall\n"
+		  : "response_id,submitted_at,agency,sector,stratum,psu,overall,comment\n", fp);
+	for (long i = 0; i < n; i++) {
+		if (bad)
+			fprintf(fp, "b%ld,2026-08-02,SO-XD,dat-dai,9\n", i);
+		else
+			fprintf(fp, "B%07ld,2026-08-02,SO-XD,dat-dai,S%ld,P%ld,%ld,nhận xét\n", i, i % 7, i % 50,
+				i % 5 + 1);
+	}
 	return fclose(fp) == 0 ? 0 : -1;
 }
 
@@ -857,8 +864,8 @@ static void bad_rows_keep_memory_bounded(void)
 	long small, large;
 
 	CHECK_INT(test_init_fixture(0), 0);
-	CHECK_INT(write_bad_rows("small.csv", 2000), 0);
-	CHECK_INT(write_bad_rows("large.csv", 200000), 0);
+	CHECK_INT(write_rows("small.csv", 2000, 1), 0);
+	CHECK_INT(write_rows("large.csv", 200000, 1), 0);
 	small = import_peak_kib("small.csv");
 	large = import_peak_kib("large.csv");
 	CHECK(small > 0 && large > 0);
@@ -939,19 +946,6 @@ static void a_quarter_published_early_is_republished_early(void)
 	CHECK_INT(sipas_run(NULL, "publish", "--period", quarter, "--form", "sipas-2017", "--early", NULL)->status, 0);
 }
 
-/* A file of `n` good rows, all on 2026-08-02 (quarter 2026Q3), to `path`. */
-static int write_big(const char *path, long n)
-{
-	FILE *fp = fopen(path, "w");
-
-	if (!fp)
-		return -1;
-	fputs("response_id,submitted_at,agency,sector,stratum,psu,overall,comment\n", fp);
-	for (long i = 0; i < n; i++)
-		fprintf(fp, "B%07ld,2026-08-02,SO-XD,dat-dai,S%ld,P%ld,%ld,nhận xét\n", i, i % 7, i % 50, i % 5 + 1);
-	return fclose(fp);
-}
-
 /* Start `sipas import --form sipas-2017 --verbose FILE` in the background,
  * its output in import.out and import.err.  The child's pid, or -1. */
 static pid_t import_in_background(const char *file)
@@ -994,7 +988,7 @@ static void a_large_import_never_holds_the_lock_long(void)
 	pid_t pid;
 
 	CHECK_INT(test_init_fixture(0), 0);
-	CHECK_INT(write_big("big.csv", 300000), 0);
+	CHECK_INT(write_rows("big.csv", 300000, 0), 0);
 	pid = import_in_background("big.csv");
 	CHECK(pid > 0);
 	while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -1038,7 +1032,7 @@ static int kill_import_midway(void)
 	pid_t pid;
 	int status;
 
-	if (write_big("big.csv", 150000) != 0)
+	if (write_rows("big.csv", 150000, 0) != 0)
 		return -1;
 	pid = import_in_background("big.csv");
 	if (pid <= 0)
@@ -1058,12 +1052,16 @@ static int kill_import_midway(void)
  * import or serve removes them. */
 static void a_killed_import_is_removed_at_the_next_start(void)
 {
+	const struct cmd_result *r;
 	struct test_server s;
 
 	CHECK_INT(test_init_fixture(0), 0);
 	CHECK_INT(kill_import_midway(), 0);
 	CHECK(score_sees_nothing());
-	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run(NULL, "init", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->err, "sipas: removed the ");
+	CHECK_CONTAINS(r->err, "rows of an import that did not finish");
 	CHECK_INT(responses(), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM imports"), 0);
 
