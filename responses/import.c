@@ -8,9 +8,12 @@
  *
  * The collector's writer shares the database's one write lock.  Checking a
  * million rows takes seconds; so the rows are checked and staged in TEMP
- * tables (store_stage), which takes no lock on the live tables, and the lock
- * is held only for the copy (store_stage_copy), where duplicates and
- * conflicts with stored rows are found.
+ * tables (store_stage), which takes no lock on the live tables, and so are
+ * contradictions of stored rows.  Copying them takes seconds too: so the
+ * lock is taken for one short part of it at a time (run_in_parts), the
+ * rows copied as those of a pending import that no reader sees
+ * (DB_VISIBLE), and one last part marks the import done.  An import killed
+ * meanwhile leaves its rows pending, for import_clean_pending to remove.
  */
 #include "import.h"
 
@@ -434,7 +437,15 @@ static int copy_staged(sqlite3 *db, struct store *store, struct import_run *run,
 
 	if (rc)
 		return rc;
-	rc = store_staged(store) ? run_in_parts(db, copy_part, &c, stats, e) : 0;
+	/* The parts' commits need not reach the disk one by one: they are
+	 * seen by no one, and the done mark's synced commit makes every part
+	 * before it durable (the WAL is synced as a whole, in order).  One
+	 * that a power cut loses leaves the import pending, to be removed. */
+	rc = db_exec(db, "PRAGMA synchronous = NORMAL", e);
+	if (!rc && store_staged(store))
+		rc = run_in_parts(db, copy_part, &c, stats, e);
+	if (!rc)
+		rc = db_exec(db, "PRAGMA synchronous = FULL", e);
 	/* rows skipped are identical to stored ones, or contradict them */
 	if (!rc && c.added < store_staged(store))
 		rc = store_stage_conflicts(store, c.import_id, refuse_staged, run, e);

@@ -6,7 +6,8 @@
  * A staging store writes the same columns to TEMP tables instead (the
  * stratum and PSU as codes, with the file's line), so that an import checks
  * a whole file holding no lock on the live tables; store_stage_copy then
- * moves the rows with a few INSERT ... SELECT statements.
+ * moves the rows in parts, one INSERT ... SELECT a part, as rows of an
+ * import that readers do not see until it is done.
  */
 #include "store.h"
 
