@@ -437,15 +437,7 @@ static int copy_staged(sqlite3 *db, struct store *store, struct import_run *run,
 
 	if (rc)
 		return rc;
-	/* The parts' commits need not reach the disk one by one: they are
-	 * seen by no one, and the done mark's synced commit makes every part
-	 * before it durable (the WAL is synced as a whole, in order).  One
-	 * that a power cut loses leaves the import pending, to be removed. */
-	rc = db_exec(db, "PRAGMA synchronous = NORMAL", e);
-	if (!rc && store_staged(store))
-		rc = run_in_parts(db, copy_part, &c, stats, e);
-	if (!rc)
-		rc = db_exec(db, "PRAGMA synchronous = FULL", e);
+	rc = store_staged(store) ? run_in_parts(db, copy_part, &c, stats, e) : 0;
 	/* rows skipped are identical to stored ones, or contradict them */
 	if (!rc && c.added < store_staged(store))
 		rc = store_stage_conflicts(store, c.import_id, refuse_staged, run, e);
