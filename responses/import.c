@@ -195,7 +195,7 @@ static int stage_rows(struct import_run *run, const struct registry *reg, struct
 }
 
 /* The write lock is taken for one part of the copy (or of a removal) at a
- * time, sized to hold it about PART_SECONDS, then left free for
+ * time, sized to work about PART_SECONDS (then a sync), then left free for
  * PAUSE_NS: the collector's writer retries every 10 ms at most, and
  * SQLite's own busy timeout every 25 ms in its first 100 ms, so a post
  * waiting meanwhile is stored between two parts. */
@@ -224,7 +224,7 @@ static int busy_poll(void *arg, int count)
 }
 
 /* Run part() in write transactions until it is done, each sized from the
- * last one's hold to take about PART_SECONDS; the holds go to stats.  On
+ * last one's work to take about PART_SECONDS; the holds go to stats.  On
  * failure the failing part is rolled back (earlier parts stay). */
 static int run_in_parts(sqlite3 *db, part_fn part, void *arg, struct import_stats *stats, struct err *e)
 {
