@@ -725,8 +725,8 @@ static void checking_holds_no_write_lock(void)
 
 /* Every bad row of a refused file is listed in line order, whatever found
  * it: a cell, the number of fields, an empty questionnaire, a repeat in the
- * file, a contradiction of a stored response (before the copy when other
- * rows are bad, during it when none is); then one summary line. */
+ * file, a contradiction of a stored response (found before the copy, so a
+ * file refused for it alone interns nothing); then one summary line. */
 static void every_bad_row_is_listed(void)
 {
 	const struct cmd_result *r;
