@@ -14,6 +14,7 @@
 #include "../forms/form.h"
 #include "../forms/registry.h"
 #include "../db/db.h"
+#include "../responses/import.h"
 
 const char cmd_init_usage[] =
 	"usage: sipas init [--db PATH] [--registry DIR] [--forms DIR] [--public-url URL]\n"
@@ -95,7 +96,9 @@ int cmd_init(int argc, char **argv)
 	rc = db_open(path, DB_CREATE, &db, &e);
 	if (rc)
 		return cli_fail(&e);
-	rc = db_exec(db, "BEGIN IMMEDIATE", &e);
+	rc = import_clean_pending(db, stderr, &e);
+	if (!rc)
+		rc = db_exec(db, "BEGIN IMMEDIATE", &e);
 	if (rc)
 		goto out;
 	rc = forms ? load_form_dir(db, forms, &added, &count, &e) : builtin_load_forms(db, &added, &e);

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "../collector/http_server.h"
 #include "../db/db.h"
+#include "../responses/import.h"
 
 const char cmd_serve_usage[] =
 	"usage: sipas serve [--db PATH] [--listen ADDR:PORT] [--threads N] [--max-connections N]\n"
@@ -103,6 +104,21 @@ static int announce_public_url(const char *db_path, struct err *e)
 	return rc;
 }
 
+/* Remove the rows of an import killed while it copied
+ * (import_clean_pending) before the collector starts; a database that does
+ * not open is left to the collector, as above. */
+static int clean_pending_imports(const char *db_path, struct err *e)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (db_open(db_path, 0, &db, NULL) != 0)
+		return 0;
+	rc = import_clean_pending(db, stderr, e);
+	db_close(db);
+	return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -179,6 +195,8 @@ int cmd_serve(int argc, char **argv)
 	cfg.db_path = cli_db_path(db_opt);
 	err_clear(&e);
 	rc = announce_public_url(cfg.db_path, &e);
+	if (!rc)
+		rc = clean_pending_imports(cfg.db_path, &e);
 	if (!rc)
 		rc = col_server_run(&cfg, &e);
 	return rc ? cli_fail(&e) : 0;

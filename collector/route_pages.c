@@ -136,7 +136,7 @@ static int rated_receipt(struct col_app *app, sqlite3 *db, const struct link_fie
 	/* dossier codes are the agency's own: another agency's same code is another dossier */
 	int rc = db_prepare(db, "SELECT r.response_id, r.digest FROM responses r JOIN forms f ON f.id = r.form_id "
 			    "JOIN agencies a ON a.id = r.agency_id "
-			    "WHERE f.code = ?1 AND a.code = ?2 AND r.dossier_code = ?3", &st, e);
+			    "WHERE f.code = ?1 AND a.code = ?2 AND r.dossier_code = ?3 AND " DB_VISIBLE("r"), &st, e);
 
 	receipt[0] = '\0';
 	if (rc)

@@ -166,7 +166,9 @@ static const char *const migrations[] = {
 	/* 7 -> 8: the form a kiosk posts (only that one: the survey comes from
 	 * signed links and imports) and its staff PIN; settings that one
 	 * command stores and others read (the public address); publications
-	 * made before their quarter ended */
+	 * made before their quarter ended; imports, whose rows are copied in
+	 * short transactions and seen only once their import is done
+	 * (DB_VISIBLE) */
 	"ALTER TABLE devices ADD COLUMN form TEXT;"             /* kiosks: a form code; NULL for admin */
 	"UPDATE devices SET form = 'kiosk-2018' WHERE role = 'kiosk';"
 	"ALTER TABLE devices ADD COLUMN pin_hash TEXT;"         /* NULL: no staff PIN (docs/collector.md) */
@@ -175,7 +177,15 @@ static const char *const migrations[] = {
 	"CREATE TABLE settings("
 	"  name TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL);"
-	"ALTER TABLE published ADD COLUMN early INTEGER NOT NULL DEFAULT 0;",
+	"ALTER TABLE published ADD COLUMN early INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE imports("
+	"  id INTEGER PRIMARY KEY,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending','done')),"
+	"  pid INTEGER NOT NULL,"          /* the importing process: a pending import whose process is gone was killed */
+	"  started_at INTEGER NOT NULL,"
+	"  done_at INTEGER);"
+	"ALTER TABLE responses ADD COLUMN import_id INTEGER REFERENCES imports(id);"  /* NULL: from the collector */
+	"CREATE INDEX responses_by_import ON responses(import_id) WHERE import_id IS NOT NULL;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -290,7 +300,7 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 		goto out;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	rc = db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", e);
 	if (!rc && !(flags & DB_READONLY))
 		rc = db_exec(db, "PRAGMA journal_mode = WAL", e);

@@ -13,8 +13,20 @@
 #include "../lib/err.h"
 #include "../lib/secret.h"
 
+/* How long a connection waits for another's lock before SQLITE_BUSY. */
+#define DB_BUSY_TIMEOUT_MS 10000
+
 /* The schema version this build writes and expects. */
 #define DB_SCHEMA_VERSION 8
+
+/* The one rule of which stored responses exist for every reader (scoring,
+ * reports, publishing, duplicate checks, the collector's pages): those
+ * from the collector (no import) and those of an import marked done.  The
+ * rows of an import still copying, or killed while it copied, are not
+ * seen (docs/design.md).  Use as DB_VISIBLE("r") for a table alias r, or
+ * DB_VISIBLE("responses"), in a WHERE clause. */
+#define DB_VISIBLE(r) \
+	"(" r ".import_id IS NULL OR " r ".import_id IN (SELECT id FROM imports WHERE state = 'done'))"
 
 enum db_open_flags {
 	DB_CREATE = 1,   /* create the file and migrate it forward (sipas init) */

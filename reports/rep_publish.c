@@ -77,7 +77,7 @@ static int forms_to_publish(sqlite3 *db, const struct period *p, const char *for
 	char **codes = NULL;
 	size_t cap = 0;
 	int rc = db_prepare(db, "SELECT f.code FROM forms f WHERE (?3 IS NULL OR f.code = ?3) AND EXISTS "
-			    "(SELECT 1 FROM responses r WHERE r.form_id = f.id AND r.day BETWEEN ?1 AND ?2) "
+			    "(SELECT 1 FROM responses r WHERE r.form_id = f.id AND r.day BETWEEN ?1 AND ?2 AND " DB_VISIBLE("r") ") "
 			    "ORDER BY f.id", &st, e);
 
 	*n = 0;

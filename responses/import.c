@@ -8,15 +8,21 @@
  *
  * The collector's writer shares the database's one write lock.  Checking a
  * million rows takes seconds; so the rows are checked and staged in TEMP
- * tables (store_stage), which takes no lock on the live tables, and the lock
- * is held only for the copy (store_stage_copy), where duplicates and
- * conflicts with stored rows are found.
+ * tables (store_stage), which takes no lock on the live tables, and so are
+ * contradictions of stored rows.  Copying them takes seconds too: so the
+ * lock is taken for one short part of it at a time (run_in_parts), the
+ * rows copied as those of a pending import that no reader sees
+ * (DB_VISIBLE), and one last part marks the import done.  An import killed
+ * meanwhile leaves its rows pending, for import_clean_pending to remove.
  */
 #include "import.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../lib/array.h"
 #include "../lib/clock.h"
@@ -182,26 +188,261 @@ static int stage_rows(struct import_run *run, const struct registry *reg, struct
 	return rc;
 }
 
-/* Copy the staged rows under the write lock; its hold time goes to stats.
- * Rows that contradict stored ones go to the report and nothing is kept. */
+/* The write lock is taken for one part of the copy (or of a removal) at a
+ * time, sized to work about PART_SECONDS (then a sync), then left free for
+ * PAUSE_NS: the collector's writer retries every 10 ms at most, and
+ * SQLite's own busy timeout every 25 ms in its first 100 ms, so a post
+ * waiting meanwhile is stored between two parts. */
+#define PART_SECONDS 0.03
+#define PAUSE_NS 25000000L
+#define FIRST_PART 2000L
+#define MAX_PART 500000L
+
+/* One part of work under the write lock: at most n rows; *done when no
+ * rows are left. */
+typedef int (*part_fn)(void *arg, long n, int *done, struct err *e);
+
+/* The wait for the write lock between parts: a poll every millisecond, so
+ * that the import takes the lock between two of the collector's commits
+ * rather than sleeping through many (SQLite's own wait sleeps up to 100 ms
+ * at a time); it gives up after DB_BUSY_TIMEOUT_MS, as that one does. */
+static int busy_poll(void *arg, int count)
+{
+	const struct timespec ms = { 0, 1000000L };
+
+	(void)arg;
+	if (count >= DB_BUSY_TIMEOUT_MS)
+		return 0;
+	nanosleep(&ms, NULL);
+	return 1;
+}
+
+/* Run part() in write transactions until it is done, each sized from the
+ * last one's work to take about PART_SECONDS; the holds go to stats.  On
+ * failure the failing part is rolled back (earlier parts stay). */
+static int run_in_parts(sqlite3 *db, part_fn part, void *arg, struct import_stats *stats, struct err *e)
+{
+	const struct timespec pause = { 0, PAUSE_NS };
+	long n = FIRST_PART;
+	int rc = 0, done = 0;
+
+	sqlite3_busy_handler(db, busy_poll, NULL);
+	while (!rc && !done) {
+		double worked, held, locked;
+
+		rc = db_exec(db, "BEGIN IMMEDIATE", e);
+		if (rc)
+			break;
+		locked = clock_seconds();
+		rc = part(arg, n, &done, e);
+		worked = clock_seconds() - locked;
+		if (!rc)
+			rc = db_exec(db, "COMMIT", e);
+		if (rc)
+			db_exec(db, "ROLLBACK", NULL);
+		held = clock_seconds() - locked;
+		if (stats) {
+			stats->lock_seconds += held;
+			if (held > stats->longest_hold)
+				stats->longest_hold = held;
+		}
+		/* sized by the work alone: the commit's sync takes as long for
+		 * fewer rows.  Grown by at most twice, so that one fast part (a
+		 * cached page, a part of repeats) does not make the next one long. */
+		if (worked * 2 < PART_SECONDS)
+			n = n * 2;
+		else
+			n = (long)(n * (PART_SECONDS / worked));
+		n = n < 100 ? 100 : n > MAX_PART ? MAX_PART : n;
+		if (!rc && !done)
+			nanosleep(&pause, NULL);
+	}
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	return rc;
+}
+
+/* What removing an import's rows needs: the import, and how many went. */
+struct removal {
+	sqlite3 *db;
+	sqlite3_stmt *rows, *import;
+	long removed;
+};
+
+/* part_fn: remove n rows of the import, and it with its last rows. */
+static int remove_part(void *arg, long n, int *done, struct err *e)
+{
+	struct removal *rm = arg;
+	int rc = 0;
+
+	sqlite3_bind_int64(rm->rows, 2, n);
+	if (sqlite3_step(rm->rows) != SQLITE_DONE)
+		rc = db_fail(rm->db, e, "removing an import's rows");
+	sqlite3_reset(rm->rows);
+	if (rc)
+		return rc;
+	rm->removed += sqlite3_changes(rm->db);
+	*done = sqlite3_changes(rm->db) < n;
+	if (*done && sqlite3_step(rm->import) != SQLITE_DONE)
+		rc = db_fail(rm->db, e, "removing an import");
+	sqlite3_reset(rm->import);
+	return rc;
+}
+
+/* Remove import `id` and its rows, in parts (a killed import may have
+ * copied millions); *removed counts the rows. */
+static int remove_import(sqlite3 *db, long long id, struct import_stats *stats, long *removed, struct err *e)
+{
+	struct removal rm = { .db = db };
+	int rc = db_prepare(db, "DELETE FROM responses WHERE id IN (SELECT id FROM responses WHERE import_id = ?1 "
+			    "LIMIT ?2)", &rm.rows, e);
+
+	if (!rc)
+		rc = db_prepare(db, "DELETE FROM imports WHERE id = ?1", &rm.import, e);
+	if (!rc) {
+		sqlite3_bind_int64(rm.rows, 1, id);
+		sqlite3_bind_int64(rm.import, 1, id);
+		rc = run_in_parts(db, remove_part, &rm, stats, e);
+	}
+	sqlite3_finalize(rm.rows);
+	sqlite3_finalize(rm.import);
+	*removed = rm.removed;
+	return rc;
+}
+
+/* 1 when process `pid` runs (or may: one we may not signal). */
+static int process_runs(long long pid)
+{
+	return pid > 0 && pid != getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int import_clean_pending(sqlite3 *db, FILE *say, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	long long after = 0;
+	int rc = db_prepare(db, "SELECT id, pid, started_at FROM imports WHERE state = 'pending' AND id > ?1 "
+			    "ORDER BY id LIMIT 1", &st, e);
+
+	/* one import at a time, the read reset before the removal writes */
+	while (!rc) {
+		long long pid;
+		time_t started;
+		char when[32] = "?";
+		struct tm tm;
+		long removed;
+		int step;
+
+		sqlite3_bind_int64(st, 1, after);
+		step = sqlite3_step(st);
+		if (step != SQLITE_ROW) {
+			if (step != SQLITE_DONE)
+				rc = db_fail(db, e, "reading the pending imports");
+			break;
+		}
+		after = sqlite3_column_int64(st, 0);
+		pid = sqlite3_column_int64(st, 1);
+		started = (time_t)sqlite3_column_int64(st, 2);
+		sqlite3_reset(st);
+		if (process_runs(pid))
+			continue;
+		rc = remove_import(db, after, NULL, &removed, e);
+		if (!rc && say && localtime_r(&started, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		if (!rc && say)
+			fprintf(say, "sipas: removed the %ld rows of an import that did not finish (started %s by "
+				"process %lld, which is gone)\n", removed, when, pid);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* What the parts of a copy share. */
+struct copy {
+	sqlite3 *db;
+	struct store *store;
+	long long import_id;
+	int64_t received_at;
+	long added;
+};
+
+/* part_fn: the import's row, pending, for this process. */
+static int begin_part(void *arg, long n, int *done, struct err *e)
+{
+	struct copy *c = arg;
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(c->db, "INSERT INTO imports(state, pid, started_at) VALUES ('pending', ?1, ?2)", &st, e);
+
+	(void)n;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, getpid());
+	sqlite3_bind_int64(st, 2, c->received_at);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c->db, e, "starting an import");
+	sqlite3_finalize(st);
+	c->import_id = sqlite3_last_insert_rowid(c->db);
+	*done = 1;
+	return rc;
+}
+
+/* part_fn: copy the next n staged rows. */
+static int copy_part(void *arg, long n, int *done, struct err *e)
+{
+	struct copy *c = arg;
+	long added = 0;
+	int rc = store_stage_copy(c->store, c->import_id, c->received_at, n, &added, done, e);
+
+	if (!rc)
+		c->added += added;
+	return rc;
+}
+
+/* part_fn: the flip: the import's rows become visible, all at once. */
+static int finish_part(void *arg, long n, int *done, struct err *e)
+{
+	struct copy *c = arg;
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(c->db, "UPDATE imports SET state = 'done', done_at = ?2 WHERE id = ?1 AND "
+			    "state = 'pending'", &st, e);
+
+	(void)n;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, c->import_id);
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(c->db, e, "finishing an import");
+	else if (sqlite3_changes(c->db) != 1)
+		rc = err_set(e, ERR_DB, "the import's rows were removed while it ran (by a clean-up that "
+			     "took its process for gone)");
+	sqlite3_finalize(st);
+	*done = 1;
+	return rc;
+}
+
+/* Copy the staged rows in parts as a pending import, then make them
+ * visible at once; the write lock's holds go to stats.  Rows that
+ * contradict stored ones go to the report, and then the copied rows are
+ * removed again: nothing is kept. */
 static int copy_staged(sqlite3 *db, struct store *store, struct import_run *run,
 		       struct import_stats *stats, struct err *e)
 {
-	long added = 0, duplicates = 0;
-	double locked;
-	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
+	struct copy c = { .db = db, .store = store, .received_at = (int64_t)time(NULL) };
+	long removed;
+	int rc = run_in_parts(db, begin_part, &c, stats, e);
 
 	if (rc)
 		return rc;
-	locked = clock_seconds();
-	rc = store_stage_copy(store, (int64_t)time(NULL), &added, &duplicates, refuse_staged, run, e);
+	rc = store_staged(store) ? run_in_parts(db, copy_part, &c, stats, e) : 0;
+	/* rows skipped are identical to stored ones, or contradict them */
+	if (!rc && c.added < store_staged(store))
+		rc = store_stage_conflicts(store, c.import_id, refuse_staged, run, e);
 	if (!rc && !run->report->rows.bad)
-		rc = db_exec(db, "COMMIT", e);
+		rc = run_in_parts(db, finish_part, &c, stats, e);
+	/* a removal that fails too leaves the import pending: the next
+	 * import, init or serve removes it */
 	if (rc || run->report->rows.bad)
-		db_exec(db, "ROLLBACK", NULL);
-	stats->lock_seconds = clock_seconds() - locked;
-	stats->added = added;
-	stats->duplicates += duplicates;
+		remove_import(db, c.import_id, stats, &removed, NULL);
+	stats->added = c.added;
+	stats->duplicates += store_staged(store) - c.added;
 	return rc;
 }
 
@@ -258,9 +499,10 @@ int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form,
 	rc = stage_rows(&run, reg, r, size, flags, store, fields, stats, e);
 	if (!rc)
 		rc = store_stage_check(store, &stats->duplicates, refuse_staged, &run, e);
-	/* the file is refused already: list its contradictions of stored rows too */
-	if (!rc && report->rows.bad)
-		rc = store_stage_conflicts(store, refuse_staged, &run, e);
+	/* its contradictions of stored rows, found before the copy (so a file
+	 * they refuse has interned no stratum or PSU, copied no row) */
+	if (!rc)
+		rc = store_stage_conflicts(store, 0, refuse_staged, &run, e);
 	if (!rc && !report->rows.bad)
 		rc = db_exec(db, "COMMIT", e);
 	if (rc || report->rows.bad) {

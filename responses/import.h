@@ -2,8 +2,10 @@
  * import.h - loading survey responses from CSV (docs/design.md): a file
  * either imports whole or changes nothing.  Rows are streamed, checked and
  * staged in TEMP tables (on disk: memory does not grow with the file), then
- * copied in one write transaction, the only time the import holds the
- * database's write lock.
+ * copied in short write transactions as rows of a pending import, which no
+ * reader sees (DB_VISIBLE), and made visible at once by marking the import
+ * done: the write lock is never held long, and a kiosk's post waits at
+ * most one part of the copy.
  */
 #ifndef SIPAS_IMPORT_H
 #define SIPAS_IMPORT_H
@@ -28,7 +30,8 @@ struct import_stats {
 	long skipped;     /* empty questionnaires skipped (IMPORT_SKIP_EMPTY) */
 	long skipped_lines[IMPORT_SKIPPED_LINES];  /* the lines of the first of them */
 	double stage_seconds;  /* reading, checking and staging the rows */
-	double lock_seconds;   /* holding the write lock: the copy and its commit */
+	double lock_seconds;   /* holding the write lock, all parts of the copy together */
+	double longest_hold;   /* the longest single hold of it */
 };
 
 /* What an import says as it goes, and the bad rows of a refused file.
@@ -58,5 +61,12 @@ struct import_report {
 int import_csv(sqlite3 *db, const struct registry *reg, const struct form *form, FILE *fp,
 	       const char *name, uint64_t size, unsigned flags, struct import_stats *stats,
 	       struct import_report *report, struct err *e);
+
+/* Remove the imports left pending by a process that is gone (killed while
+ * it copied), with their rows, in short write transactions; an import whose
+ * process runs is left alone.  Each removal is said on `say` (may be
+ * NULL).  Call inside no transaction, at the start of init, serve and
+ * import. */
+int import_clean_pending(sqlite3 *db, FILE *say, struct err *e);
 
 #endif

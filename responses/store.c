@@ -6,7 +6,8 @@
  * A staging store writes the same columns to TEMP tables instead (the
  * stratum and PSU as codes, with the file's line), so that an import checks
  * a whole file holding no lock on the live tables; store_stage_copy then
- * moves the rows with a few INSERT ... SELECT statements.
+ * moves the rows in parts, one INSERT ... SELECT a part, as rows of an
+ * import that readers do not see until it is done.
  */
 #include "store.h"
 
@@ -45,7 +46,8 @@ static const char stage_drop[] =
 static const struct store_sql {
 	const char *find, *insert, *stratum_get, *stratum_add, *psu_get, *psu_add;
 } live_sql = {
-	"SELECT digest FROM responses WHERE form_id = ?1 AND response_id = ?2 AND agency_id = ?3",
+	"SELECT digest, " DB_VISIBLE("responses") " FROM responses "
+	"WHERE form_id = ?1 AND response_id = ?2 AND agency_id = ?3",
 	"INSERT INTO responses(form_id, response_id, ts, day, agency_id, sector_id, channel, "
 	"dossier_code, stratum_id, psu_id, weight, answers, choices, comment, digest, received_at) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
@@ -70,6 +72,7 @@ struct store {
 	char form_code[FORM_MAX_ID + 1];
 	int staging;                  /* writes go to the staging tables */
 	long staged;                  /* rows in them */
+	long long copied_upto;        /* the last staged rowid copied (store_stage_copy) */
 	sqlite3_stmt *find, *insert, *stratum_get, *stratum_add, *psu_get, *psu_add;
 	char last_stratum[RESPONSE_MAX_CODE + 1];
 	long long last_stratum_id;
@@ -287,6 +290,33 @@ int store_digest(const struct response *r, uint8_t digest[STORE_DIGEST_BYTES], s
 	return 0;
 }
 
+/* How a response contradicts a stored one, in one table so that the
+ * collector and an import say it alike. */
+enum conflict {           /* numbers, as the staging queries yield them */
+	CONFLICT_DOSSIER = 0,    /* its dossier code is another response's */
+	CONFLICT_CONTENT = 1,    /* its id is stored with other content */
+	CONFLICT_PENDING = 2     /* its id is a row of an import not done (so not seen) yet */
+};
+
+static int conflict_fail(struct err *e, enum conflict why, const char *response_id, const char *dossier,
+			 const char *form_code)
+{
+	switch (why) {
+	case CONFLICT_CONTENT:
+		return err_set_field(e, ERR_CONFLICT, "response_id",
+				     "response '%s' is already stored with different content", response_id);
+	case CONFLICT_PENDING:
+		return err_set_field(e, ERR_CONFLICT, "response_id",
+				     "response '%s' is in an import not finished yet", response_id);
+	case CONFLICT_DOSSIER:
+		break;
+	}
+	return err_set_field(e, ERR_CONFLICT, "dossier_code", "dossier '%s' already has a response to form %s",
+			     dossier, form_code);
+}
+
+/* The stored row with r's id: *found is 0 when there is none; a visible
+ * one with the same digest is r again, anything else a conflict. */
 static int check_existing(struct store *s, const struct response *r,
 			  const uint8_t digest[STORE_DIGEST_BYTES], int *found, struct err *e)
 {
@@ -300,10 +330,11 @@ static int check_existing(struct store *s, const struct response *r,
 	if (step == SQLITE_ROW) {
 		const void *stored = sqlite3_column_blob(s->find, 0);
 
-		if (sqlite3_column_bytes(s->find, 0) != STORE_DIGEST_BYTES ||
-		    memcmp(stored, digest, STORE_DIGEST_BYTES) != 0)
-			rc = err_set_field(e, ERR_CONFLICT, "response_id",
-					   "response '%s' is already stored with different content", r->response_id);
+		if (!sqlite3_column_int(s->find, 1))
+			rc = conflict_fail(e, CONFLICT_PENDING, r->response_id, r->dossier, s->form_code);
+		else if (sqlite3_column_bytes(s->find, 0) != STORE_DIGEST_BYTES ||
+			 memcmp(stored, digest, STORE_DIGEST_BYTES) != 0)
+			rc = conflict_fail(e, CONFLICT_CONTENT, r->response_id, r->dossier, s->form_code);
 	} else if (step != SQLITE_DONE) {
 		rc = db_fail(s->db, e, "looking up a response");
 	}
@@ -369,8 +400,7 @@ int store_put(struct store *s, const struct response *r, const uint8_t digest[ST
 	if (rc)
 		return rc;
 	if (!found)
-		return err_set_field(e, ERR_CONFLICT, "dossier_code",
-				     "dossier '%s' already has a response to form %s", r->dossier, r->form->id);
+		return conflict_fail(e, CONFLICT_DOSSIER, r->response_id, r->dossier, r->form->id);
 	*duplicate = 1;
 	return 0;
 }
@@ -443,8 +473,8 @@ int store_stage(struct store *s, const struct response *r, long line, struct err
 	"JOIN temp.staged f ON f.rowid = g.first"
 
 /* Step `st` (finalized here), whose rows are a staged row's line, response
- * id and dossier code and whether its id (1) or else its dossier code is
- * another response's, telling refuse() of each; *refused counts them. */
+ * id and dossier code and how it contradicts another (enum conflict),
+ * telling refuse() of each; *refused counts them. */
 static int refuse_each(struct store *s, sqlite3_stmt *st, store_refuse_fn refuse, void *arg, long *refused,
 		       struct err *e)
 {
@@ -452,16 +482,10 @@ static int refuse_each(struct store *s, sqlite3_stmt *st, store_refuse_fn refuse
 
 	*refused = 0;
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		int taken_id = sqlite3_column_int(st, 3);
 		struct err why;
 
-		if (taken_id)
-			err_set_field(&why, ERR_CONFLICT, "response_id",
-				      "response '%s' is already stored with different content",
-				      (const char *)sqlite3_column_text(st, 1));
-		else
-			err_set_field(&why, ERR_CONFLICT, "dossier_code", "dossier '%s' already has a response to form %s",
-				      (const char *)sqlite3_column_text(st, 2), s->form_code);
+		conflict_fail(&why, (enum conflict)sqlite3_column_int(st, 3), (const char *)sqlite3_column_text(st, 1),
+			      (const char *)sqlite3_column_text(st, 2), s->form_code);
 		(*refused)++;
 		rc = refuse(arg, (long)sqlite3_column_int64(st, 0), &why);
 	}
@@ -519,76 +543,88 @@ int store_stage_check(struct store *s, long *duplicates, store_refuse_fn refuse,
 	return rc;
 }
 
-/* The copy, in order.  Interning first, so that every staged code has its
- * id; the insert skips rows whose id or dossier is taken (ON CONFLICT DO
- * NOTHING: WHERE true keeps ON from reading as a join's). */
-static const char *const copy_sql[] = {
-	"INSERT OR IGNORE INTO strata(code) SELECT code FROM temp.staged_strata",
+/* Interning, once before the first copy, so that every staged code has
+ * its id. */
+static const char intern_sql[] =
+	"INSERT OR IGNORE INTO strata(code) SELECT code FROM temp.staged_strata;"
 	"INSERT OR IGNORE INTO psus(stratum_id, code) SELECT st.id, p.code FROM temp.staged_psus p "
-	"JOIN strata st ON st.code = p.stratum",
+	"JOIN strata st ON st.code = p.stratum";
+
+/* One part of the copy: the staged rows with rowids in (?4, ?5], as rows
+ * of import ?3.  The insert skips rows whose id or dossier is taken (ON
+ * CONFLICT DO NOTHING: WHERE true keeps ON from reading as a join's). */
+static const char copy_sql[] =
 	"INSERT INTO responses(form_id, response_id, ts, day, agency_id, sector_id, channel, dossier_code, "
-	"stratum_id, psu_id, weight, answers, choices, comment, digest, received_at) "
+	"stratum_id, psu_id, weight, answers, choices, comment, digest, received_at, import_id) "
 	"SELECT ?1, s.response_id, s.ts, s.day, s.agency_id, s.sector_id, s.channel, s.dossier_code, "
-	"st.id, ps.id, s.weight, s.answers, s.choices, s.comment, s.digest, ?2 "
+	"st.id, ps.id, s.weight, s.answers, s.choices, s.comment, s.digest, ?2, ?3 "
 	"FROM temp.staged s JOIN strata st ON st.code = s.stratum "
 	"LEFT JOIN psus ps ON ps.stratum_id = st.id AND ps.code = s.psu "
-	"WHERE true ORDER BY s.rowid ON CONFLICT DO NOTHING",
-};
+	"WHERE s.rowid > ?4 AND s.rowid <= ?5 ORDER BY s.rowid ON CONFLICT DO NOTHING";
 
-/* The staged rows that contradict a response stored with an id up to ?2
- * (the rows there before a copy): its id with another digest, or its
- * dossier code under another id; in file order, as refuse_each reads them. */
+/* The staged rows that contradict a stored response not of import ?2 (0:
+ * any): its id with another digest, or with the same one in an import not
+ * done, or its dossier code under another id; in file order, as
+ * refuse_each reads them. */
 static const char conflicts_sql[] =
-	"SELECT s.line, s.response_id, s.dossier_code, EXISTS (SELECT 1 FROM responses r WHERE r.form_id = ?1 "
-	"AND r.agency_id = s.agency_id AND r.response_id = s.response_id AND r.id <= ?2 AND r.digest != s.digest) "
-	"AS id_taken FROM temp.staged s WHERE id_taken OR (s.dossier_code IS NOT NULL AND EXISTS (SELECT 1 "
+	"SELECT s.line, s.response_id, s.dossier_code, (SELECT CASE WHEN r.digest != s.digest THEN 1 "
+	"WHEN NOT " DB_VISIBLE("r") " THEN 2 END FROM responses r WHERE r.form_id = ?1 "
+	"AND r.agency_id = s.agency_id AND r.response_id = s.response_id AND r.import_id IS NOT ?2) AS id_taken "
+	"FROM temp.staged s WHERE id_taken IS NOT NULL OR (s.dossier_code IS NOT NULL AND EXISTS (SELECT 1 "
 	"FROM responses r WHERE r.form_id = ?1 AND r.agency_id = s.agency_id AND r.dossier_code = s.dossier_code "
-	"AND r.id <= ?2 AND r.response_id != s.response_id)) ORDER BY s.rowid";
+	"AND r.import_id IS NOT ?2 AND r.response_id != s.response_id)) ORDER BY s.rowid";
 
-static int refuse_conflicts(struct store *s, long long before, store_refuse_fn refuse, void *arg,
-			    struct err *e)
+int store_stage_conflicts(struct store *s, long long import_id, store_refuse_fn refuse, void *arg,
+			  struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	long refused;
-	int rc = db_prepare(s->db, conflicts_sql, &st, e);
+	int rc;
 
+	assert(s->staging);
+	rc = db_prepare(s->db, conflicts_sql, &st, e);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, s->form_id);
-	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 2, import_id);
 	return refuse_each(s, st, refuse, arg, &refused, e);
 }
 
-int store_stage_conflicts(struct store *s, store_refuse_fn refuse, void *arg, struct err *e)
-{
-	assert(s->staging);
-	return refuse_conflicts(s, INT64_MAX, refuse, arg, e);
-}
-
-int store_stage_copy(struct store *s, int64_t received_at, long *added, long *duplicates,
-		     store_refuse_fn refuse, void *arg, struct err *e)
+int store_stage_copy(struct store *s, long long import_id, int64_t received_at, long n, long *added,
+		     int *done, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	long long before;
+	long long last;
 	int rc = 0;
 
-	assert(s->staging);
-	rc = db_query_int(s->db, "SELECT coalesce(max(id), 0) FROM responses", &before, e);
-	for (size_t i = 0; !rc && i < sizeof(copy_sql) / sizeof(copy_sql[0]); i++) {
-		rc = db_prepare(s->db, copy_sql[i], &st, e);
-		if (rc)
-			break;
-		sqlite3_bind_int64(st, 1, s->form_id);
-		sqlite3_bind_int64(st, 2, received_at);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = db_fail(s->db, e, "copying the staged responses");
-		sqlite3_finalize(st);
-		st = NULL;
-	}
+	assert(s->staging && import_id > 0 && n > 0);
+	if (!s->copied_upto)
+		rc = db_exec(s->db, intern_sql, e);
+	if (!rc)
+		rc = db_query_int(s->db, "SELECT coalesce(max(rowid), 0) FROM temp.staged", &last, e);
+	if (!rc)
+		rc = db_prepare(s->db, copy_sql, &st, e);
+	if (rc)
+		return rc;
+	/* rowids past a dropped repeat are not dense: a part may hold fewer
+	 * than n rows, never more */
+	sqlite3_bind_int64(st, 1, s->form_id);
+	sqlite3_bind_int64(st, 2, received_at);
+	sqlite3_bind_int64(st, 3, import_id);
+	sqlite3_bind_int64(st, 4, s->copied_upto);
+	sqlite3_bind_int64(st, 5, s->copied_upto + n);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(s->db, e, "copying the staged responses");
+	sqlite3_finalize(st);
 	if (rc)
 		return rc;
 	*added = sqlite3_changes(s->db);
-	*duplicates = s->staged - *added;
-	/* rows skipped are identical to stored ones, or contradict them */
-	return *duplicates ? refuse_conflicts(s, before, refuse, arg, e) : 0;
+	s->copied_upto += n;
+	*done = s->copied_upto >= last;
+	return 0;
+}
+
+long store_staged(const struct store *s)
+{
+	return s->staged;
 }

@@ -11,7 +11,8 @@
  * responses table; a staging one (store_stage_open, store_stage,
  * store_stage_check, store_stage_conflicts, store_stage_copy) checks rows
  * into TEMP tables of the same connection first, taking no lock on the live
- * tables, and copies them over in one go.  Refused rows are told one by one
+ * tables, and copies them over in parts, as rows of an import that readers
+ * do not see until it is done (DB_VISIBLE).  Refused rows are told one by one
  * (store_refuse_fn), so that a caller can list them all.
  */
 #ifndef SIPAS_STORE_H
@@ -43,8 +44,9 @@ int store_digest(const struct response *r, uint8_t digest[STORE_DIGEST_BYTES], s
  * store_digest's, with received_at set to r->received_at, or the time now
  * when that is 0.  On success sets *duplicate (1 when the identical
  * response was already stored, nothing written).  ERR_CONFLICT naming
- * response_id or dossier_code when it contradicts a stored response;
- * ERR_DB on a database error. */
+ * response_id or dossier_code when it contradicts a stored response, or
+ * takes the id or dossier of a row of an import not done yet (uniqueness
+ * holds for those too); ERR_DB on a database error. */
 int store_put(struct store *s, const struct response *r, const uint8_t digest[STORE_DIGEST_BYTES],
 	      int *duplicate, struct err *e);
 
@@ -69,20 +71,27 @@ typedef int (*store_refuse_fn)(void *arg, long line, struct err *why);
 int store_stage_check(struct store *s, long *duplicates, store_refuse_fn refuse, void *arg,
 		      struct err *e);
 
-/* Without copying: refuse() for each staged row, in file order, that
- * contradicts a stored response (its id with other content, or its dossier
- * code taken by another response), so a file already refused for other
- * rows lists these too.  Reads the live tables; takes no write lock. */
-int store_stage_conflicts(struct store *s, store_refuse_fn refuse, void *arg, struct err *e);
+/* refuse() for each staged row, in file order, that contradicts a stored
+ * response not of import `import_id` (0: of none yet): its id with other
+ * content, its id in an import not done yet, or its dossier code taken by
+ * another response.  So a file already refused for other rows lists these
+ * too, and after the copy (store_stage_copy skips such rows) the rows
+ * skipped are told apart from identical repeats.  Reads the live tables;
+ * takes no write lock. */
+int store_stage_conflicts(struct store *s, long long import_id, store_refuse_fn refuse, void *arg,
+			  struct err *e);
 
-/* Copy the staged rows into responses, stamped received_at, interning their
- * strata and PSUs; call inside the caller's write transaction.  Rows
- * identical to stored ones are skipped and counted in *duplicates, the
- * others counted in *added.  refuse() is called for each staged row, in
- * file order, that contradicts a stored response; when it was called the
- * caller rolls back. */
-int store_stage_copy(struct store *s, int64_t received_at, long *added, long *duplicates,
-		     store_refuse_fn refuse, void *arg, struct err *e);
+/* Copy the next part of the staged rows, at most n of them in file order,
+ * into responses as rows of import `import_id` (imports.id: invisible
+ * until it is done, see DB_VISIBLE), stamped received_at, interning their
+ * strata and PSUs; call inside the caller's write transaction, again until
+ * *done.  *added counts the rows of this part stored: the others are
+ * identical to stored ones or contradict them (store_stage_conflicts). */
+int store_stage_copy(struct store *s, long long import_id, int64_t received_at, long n, long *added,
+		     int *done, struct err *e);
+
+/* The rows staged and not dropped by store_stage_check. */
+long store_staged(const struct store *s);
 
 /* Forget the cached stratum and PSU ids.  Call after rolling back any
  * store_put: the ids it interned may be gone. Can't fail. */

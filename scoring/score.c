@@ -83,9 +83,9 @@ int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *pe
 	 * table in storage order is several times faster. */
 	static const char *const sql[2] = {
 		"SELECT agency_id, sector_id, stratum_id, coalesce(psu_id, 0), weight, answers, choices, day "
-		"FROM responses WHERE form_id = ?1 AND day BETWEEN ?2 AND ?3",
+		"FROM responses WHERE form_id = ?1 AND day BETWEEN ?2 AND ?3 AND " DB_VISIBLE("responses"),
 		"SELECT agency_id, sector_id, stratum_id, coalesce(psu_id, 0), weight, answers, choices, day "
-		"FROM responses NOT INDEXED WHERE form_id = ?1 AND day BETWEEN ?2 AND ?3",
+		"FROM responses NOT INDEXED WHERE form_id = ?1 AND day BETWEEN ?2 AND ?3 AND " DB_VISIBLE("responses"),
 	};
 	sqlite3_stmt *st = NULL;
 	long long form_rowid = 0, in_period = 0, total = 0;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "test.h"
+#include "../db/db.h"
 #include "../forms/builtin.h"
 
 static void migrates_an_empty_file(void)
@@ -266,6 +267,9 @@ static void migrates_version_7_forward_keeping_every_row(void)
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM published WHERE early = 0"), 2);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM published_files"), 5);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM settings"), 0);
+	/* rows stored before imports had states are every reader's */
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM imports"), 0);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses r WHERE " DB_VISIBLE("r")), 9);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	/* the published quarter is still served as it was */

@@ -725,8 +725,8 @@ static void checking_holds_no_write_lock(void)
 
 /* Every bad row of a refused file is listed in line order, whatever found
  * it: a cell, the number of fields, an empty questionnaire, a repeat in the
- * file, a contradiction of a stored response (before the copy when other
- * rows are bad, during it when none is); then one summary line. */
+ * file, a contradiction of a stored response (found before the copy, so a
+ * file refused for it alone interns nothing); then one summary line. */
 static void every_bad_row_is_listed(void)
 {
 	const struct cmd_result *r;
@@ -837,16 +837,23 @@ static long import_peak_kib(const char *path)
 	return ru.ru_maxrss;
 }
 
-/* A file of bad rows: n of them. */
-static int write_bad_rows(const char *path, long n)
+/* A file of n rows, all on 2026-08-02 (quarter 2026Q3): bad ones (an
+ * answer out of the scale), or good ones with a stratum, PSU and comment. */
+static int write_rows(const char *path, long n, int bad)
 {
 	FILE *fp = fopen(path, "w");
 
 	if (!fp)
 		return -1;
-	fputs("response_id,submitted_at,agency,sector,overall\n", fp);
-	for (long i = 0; i < n; i++)
-		fprintf(fp, "b%ld,2026-08-02,SO-XD,dat-dai,9\n", i);
+	fputs(bad ? "response_id,submitted_at,agency,sector,overall\n"
+		  : "response_id,submitted_at,agency,sector,stratum,psu,overall,comment\n", fp);
+	for (long i = 0; i < n; i++) {
+		if (bad)
+			fprintf(fp, "b%ld,2026-08-02,SO-XD,dat-dai,9\n", i);
+		else
+			fprintf(fp, "B%07ld,2026-08-02,SO-XD,dat-dai,S%ld,P%ld,%ld,nhận xét\n", i, i % 7, i % 50,
+				i % 5 + 1);
+	}
 	return fclose(fp) == 0 ? 0 : -1;
 }
 
@@ -857,8 +864,8 @@ static void bad_rows_keep_memory_bounded(void)
 	long small, large;
 
 	CHECK_INT(test_init_fixture(0), 0);
-	CHECK_INT(write_bad_rows("small.csv", 2000), 0);
-	CHECK_INT(write_bad_rows("large.csv", 200000), 0);
+	CHECK_INT(write_rows("small.csv", 2000, 1), 0);
+	CHECK_INT(write_rows("large.csv", 200000, 1), 0);
 	small = import_peak_kib("small.csv");
 	large = import_peak_kib("large.csv");
 	CHECK(small > 0 && large > 0);
@@ -939,7 +946,140 @@ static void a_quarter_published_early_is_republished_early(void)
 	CHECK_INT(sipas_run(NULL, "publish", "--period", quarter, "--form", "sipas-2017", "--early", NULL)->status, 0);
 }
 
+/* Start `sipas import --form sipas-2017 --verbose FILE` in the background,
+ * its output in import.out and import.err.  The child's pid, or -1. */
+static pid_t import_in_background(const char *file)
+{
+	const char *bin = getenv("SIPAS_BIN");
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		freopen("import.err", "w", stderr);
+		freopen("import.out", "w", stdout);
+		execl(bin, bin, "import", "--form", "sipas-2017", "--verbose", file, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Rows an import has copied but not yet marked done: there, and invisible. */
+static long long pending_rows(void)
+{
+	return test_db_int("sipas.db", "SELECT count(*) FROM responses r JOIN imports i ON i.id = r.import_id "
+			   "WHERE i.state = 'pending'");
+}
+
+/* 1 when `sipas score` finds nothing of 2026Q3 to score. */
+static int score_sees_nothing(void)
+{
+	const struct cmd_result *r = sipas_run(NULL, "score", "--form", "sipas-2017", "--period", "2026Q3", NULL);
+
+	return strstr(r->err, "no responses to sipas-2017 in 2026Q3") != NULL;
+}
+
+/* A large import copies in short write transactions: all the while,
+ * another connection's BEGIN IMMEDIATE gets the lock within a short wait,
+ * and the rows copied so far stay invisible to scoring until the import
+ * is done. */
+static void a_large_import_never_holds_the_lock_long(void)
+{
+	long tries = 0, busy = 0, seen_score = 0;
+	int status = 0;
+	pid_t pid;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	CHECK_INT(write_rows("big.csv", 300000, 0), 0);
+	pid = import_in_background("big.csv");
+	CHECK(pid > 0);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		sqlite3 *db;
+
+		CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+		sqlite3_busy_timeout(db, 1000);
+		tries++;
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+			busy++;
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(db);
+		if (!seen_score && pending_rows() > 0) {
+			int nothing = score_sees_nothing();
+
+			/* still pending after the score: so it was while it read */
+			if (pending_rows() > 0) {
+				seen_score = 1;
+				CHECK(nothing);
+			}
+		}
+		usleep(20 * 1000);
+	}
+	fprintf(stderr, "    %ld of %ld BEGIN IMMEDIATE waited more than 1 s during the import\n", busy, tries);
+	CHECK(tries > 5);
+	CHECK_INT(busy, 0);
+	CHECK(seen_score);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(test_file_contains("import.out", "300000 rows: 300000 imported"));
+	CHECK(test_file_contains("import.err", "longest single hold"));
+	CHECK_INT(pending_rows(), 0);
+	CHECK(!score_sees_nothing());
+	/* and the same file again stores nothing new */
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "big.csv", NULL)->status, 0);
+	CHECK_INT(responses(), 300000);
+}
+
+/* kill -9 an import once it has copied some rows but is not done. */
+static int kill_import_midway(void)
+{
+	pid_t pid;
+	int status;
+
+	if (write_rows("big.csv", 150000, 0) != 0)
+		return -1;
+	pid = import_in_background("big.csv");
+	if (pid <= 0)
+		return -1;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (pending_rows() > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return pending_rows() > 0 ? 0 : -1;
+		}
+		usleep(2 * 1000);
+	}
+	return -1;   /* it finished before it could be killed */
+}
+
+/* An import killed mid-copy leaves its rows invisible, and the next init,
+ * import or serve removes them. */
+static void a_killed_import_is_removed_at_the_next_start(void)
+{
+	const struct cmd_result *r;
+	struct test_server s;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	CHECK_INT(kill_import_midway(), 0);
+	CHECK(score_sees_nothing());
+	r = sipas_run(NULL, "init", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->err, "sipas: removed the ");
+	CHECK_CONTAINS(r->err, "rows of an import that did not finish");
+	CHECK_INT(responses(), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM imports"), 0);
+
+	CHECK_INT(kill_import_midway(), 0);
+	CHECK_INT(test_write("one.csv", HEADER GOOD1), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "one.csv", NULL)->status, 0);
+	CHECK_INT(responses(), 1);
+
+	CHECK_INT(kill_import_midway(), 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(test_server_stop(&s), 0);
+	CHECK_INT(responses(), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM imports WHERE state = 'pending'"), 0);
+}
+
 const struct test_case import_tests[] = {
+	{ "a_large_import_never_holds_the_lock_long", a_large_import_never_holds_the_lock_long },
+	{ "a_killed_import_is_removed_at_the_next_start", a_killed_import_is_removed_at_the_next_start },
 	{ "dates_from_2000_to_tomorrow", dates_from_2000_to_tomorrow },
 	{ "ids_and_dossiers_are_per_agency", ids_and_dossiers_are_per_agency },
 	{ "checking_holds_no_write_lock", checking_holds_no_write_lock },

@@ -646,7 +646,56 @@ static void a_full_filesystem_gives_503_storage_full_and_recovers(void)
 	CHECK_INT(test_server_stop(&t.s), 0);
 }
 
+/* Run `sql` on sipas.db; 0 on success. */
+static int db_run(const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open("sipas.db", &db) == SQLITE_OK ? sqlite3_exec(db, sql, NULL, NULL, NULL) : -1;
+
+	sqlite3_close(db);
+	return rc;
+}
+
+/* A row of an import not done yet is nobody's to see, but its id and
+ * dossier are taken: a post of the same rating, identical or not, gets
+ * 409 (it cannot be told stored: the import may still fail); once the
+ * import is done the identical post is the duplicate it is. */
+static void a_post_taking_a_pending_import_row_gets_409(void)
+{
+	char body[512], sql[256], other[512];
+	struct http_result h;
+	struct env t;
+
+	CHECK_INT(init_with_kiosk(&t), 0);
+	rating(body, sizeof(body), "p1");
+	snprintf(other, sizeof(other), "%.*s3}}", (int)(strlen(body) - 3), body);   /* overall 2 -> 3 */
+	CHECK_INT(test_server_start(&t.s, "sipas.db", NULL), 0);
+	CHECK_INT(post(&t, "/api/responses", body, &h), 201);
+	free(h.body);
+	/* this process stands for the importing one: it runs, so the
+	 * collector's start leaves its import alone */
+	snprintf(sql, sizeof(sql), "INSERT INTO imports(id, state, pid, started_at) VALUES (7, 'pending', %ld, 0);"
+		 "UPDATE responses SET import_id = 7", (long)getpid());
+	CHECK_INT(db_run(sql), 0);
+	CHECK_INT(test_server_stop(&t.s), 0);
+	CHECK_INT(test_server_start(&t.s, "sipas.db", NULL), 0);
+	CHECK_INT(post(&t, "/api/responses", body, &h), 409);
+	CHECK_CONTAINS(h.body, "in an import not finished yet");
+	free(h.body);
+	CHECK_INT(post(&t, "/api/responses", other, &h), 409);
+	free(h.body);
+	CHECK_INT(db_run("UPDATE imports SET state = 'done'"), 0);
+	CHECK_INT(post(&t, "/api/responses", body, &h), 200);
+	free(h.body);
+	CHECK_INT(post(&t, "/api/responses", other, &h), 409);
+	CHECK_CONTAINS(h.body, "already stored with different content");
+	free(h.body);
+	CHECK_INT(test_server_stop(&t.s), 0);
+	CHECK_INT(stored(), 1);
+}
+
 const struct test_case storage_tests[] = {
+	{ "a_post_taking_a_pending_import_row_gets_409", a_post_taking_a_pending_import_row_gets_409 },
 	{ "deleting_the_database_under_load_acknowledges_nothing_after",
 	  deleting_the_database_under_load_acknowledges_nothing_after },
 	{ "replacing_the_database_refuses_posts_until_restart", replacing_the_database_refuses_posts_until_restart },
