@@ -186,6 +186,46 @@ static const char *const migrations[] = {
 	"  done_at INTEGER);"
 	"ALTER TABLE responses ADD COLUMN import_id INTEGER REFERENCES imports(id);"  /* NULL: from the collector */
 	"CREATE INDEX responses_by_import ON responses(import_id) WHERE import_id IS NOT NULL;",
+	/* 8 -> 9: the console's accounts, sessions and the audit log
+	 * (docs/console.md); who made each publication, and the audit log's
+	 * head at that moment */
+	"CREATE TABLE users("
+	"  id INTEGER PRIMARY KEY,"
+	"  login TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('office','agency','viewer')),"
+	"  password_hash TEXT,"              /* crypto_pwhash_str (Argon2id); NULL until the person sets one */
+	"  created_at INTEGER NOT NULL,"
+	"  password_set_at INTEGER,"
+	"  disabled_at INTEGER);"
+	"CREATE TABLE user_agencies("           /* agency: exactly one; viewer: any number; office: none */
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  agency_id INTEGER NOT NULL REFERENCES agencies(id),"
+	"  PRIMARY KEY (user_id, agency_id));"
+	"CREATE TABLE password_links("
+	"  token_hash BLOB PRIMARY KEY,"        /* SHA-256 of the one-time token */
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER);"
+	"CREATE TABLE sessions("
+	"  id_hash BLOB PRIMARY KEY,"           /* SHA-256 of the cookie's secret */
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  address TEXT NOT NULL,"              /* where it signed in from */
+	"  created_at INTEGER NOT NULL,"
+	"  seen_at INTEGER NOT NULL,"           /* the last request, written at most once a minute */
+	"  ended_at INTEGER);"                  /* sign-out, password change, disabled: never valid again */
+	"CREATE INDEX sessions_by_user ON sessions(user_id);"
+	"CREATE TABLE audit("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"  /* ids never reused: a gap is a deleted row */
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"                /* a console login, or cli:OS-USER */
+	"  address TEXT NOT NULL,"              /* the client address, or 'local' */
+	"  action TEXT NOT NULL,"               /* user.add, device.revoke, publish, ... */
+	"  subject TEXT NOT NULL,"              /* what it acted on */
+	"  outcome TEXT NOT NULL,"              /* 'ok', or why it failed */
+	"  hash BLOB NOT NULL);"                /* SHA-256 over the previous row's hash and this row */
+	"ALTER TABLE publications ADD COLUMN actor TEXT;"      /* NULL: unknown (before schema 9) */
+	"ALTER TABLE publications ADD COLUMN audit_head TEXT;", /* the audit log's head hash then */
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
