@@ -27,6 +27,7 @@ extern const struct test_case csv_tests[], period_tests[], form_tests[], registr
 	service_tests[];
 extern const struct test_case records_tests[];
 extern const struct test_case ratelimit_tests[];
+extern const struct test_case office_tests[];
 
 static const struct {
 	const char *name;
@@ -39,6 +40,7 @@ static const struct {
 	{ "storage", storage_tests },
 	{ "ratelimit", ratelimit_tests },
 	{ "records", records_tests },
+	{ "office", office_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 
