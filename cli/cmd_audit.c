@@ -19,7 +19,7 @@
 _Static_assert(REP_AUDIT_HEAD_HEX == AUDIT_HASH_HEX, "a publication keeps the audit log's head as audit.h writes it");
 
 const char cmd_audit_usage[] =
-	"usage: sipas audit verify [--db PATH]\n"
+	"usage: sipas audit verify [--head HEX] [--db PATH]\n"
 	"   or: sipas audit list [--since YYYY-MM-DD] [--actor WHO] [--action NAME] [--db PATH]\n"
 	"   or: sipas audit head [--db PATH]\n"
 	"\n"
@@ -29,13 +29,16 @@ const char cmd_audit_usage[] =
 	"carries a SHA-256 chained over the one before it (docs/console.md).\n"
 	"`verify` recomputes the chain: exit 0 and \"audit log intact: N entries,\n"
 	"head HEX\", or exit 1 naming the first entry edited, deleted or malformed.\n"
-	"A rewrite of the whole chain is found only against a head kept elsewhere:\n"
-	"every published report shows the head at its publication.  `list` prints\n"
+	"A rewrite of the whole chain is found only against a head kept elsewhere\n"
+	"(every published report shows the head at its publication): with --head,\n"
+	"verify also says which entry has that hash, or exits 1 when none has.\n"
+	"`list` prints\n"
 	"one entry a line, oldest first, fields separated by tabs: id, time (Vietnam),\n"
 	"actor, address, action, subject, outcome; control characters and invisible\n"
 	"ones in the stored text are printed escaped (\\n, \\t, \\x1b, \\u202e, \\\\).\n"
 	"`head` prints the last entry's hash.\n"
 	"\n"
+	"  --head HEX     a head kept from before (sipas audit head, a published page)\n"
 	"  --since DAY    entries from that day on (YYYY-MM-DD, Vietnam time)\n"
 	"  --actor WHO    only this actor (a login, or cli:OS-USER)\n"
 	"  --action NAME  only this action (user.add, publish, ...: docs/console.md)\n"
@@ -141,8 +144,9 @@ int cli_audit_record(void *arg, sqlite3 *db, const char *action, const char *sub
 	return rc ? rc : audit_head(db, head, e);
 }
 
-/* `audit verify`: 0 intact, 1 broken (the first fault on stderr). */
-static int verify(sqlite3 *db, struct err *e)
+/* `audit verify`: 0 intact (and holding known_head, when given), 1 broken
+ * (the first fault on stderr) or without known_head. */
+static int verify(sqlite3 *db, const char *known_head, struct err *e)
 {
 	static const char *const why[] = {
 		[AUDIT_EDITED] = "its fields, or the entry before it, changed since it was written",
@@ -150,17 +154,24 @@ static int verify(sqlite3 *db, struct err *e)
 		[AUDIT_MALFORMED] = "its hash or its time is not what the log writes",
 	};
 	struct audit_verdict v;
-	int rc = audit_verify(db, &v, e);
+	int rc = audit_verify(db, known_head, &v, e);
 
 	if (rc)
 		return cli_fail(e);
-	if (v.fault == AUDIT_INTACT) {
-		printf("audit log intact: %lld entries, head %s\n", v.entries, v.head);
-		return 0;
+	if (v.fault != AUDIT_INTACT) {
+		fprintf(stderr, "sipas: audit log broken at entry %lld: %s (%s)\n", v.id, audit_fault_name(v.fault),
+			why[v.fault]);
+		return 1;
 	}
-	fprintf(stderr, "sipas: audit log broken at entry %lld: %s (%s)\n", v.id, audit_fault_name(v.fault),
-		why[v.fault]);
-	return 1;
+	if (known_head && v.known_id < 0) {
+		fprintf(stderr, "sipas: audit log rewritten: no entry has the head %s (it is intact, but not the "
+			"log that head was taken from)\n", known_head);
+		return 1;
+	}
+	printf("audit log intact: %lld entries, head %s\n", v.entries, v.head);
+	if (known_head)
+		printf("head %s is entry %lld's\n", known_head, v.known_id);
+	return 0;
 }
 
 /* audit_list's callback: one tab-separated line, every text escaped. */
@@ -189,13 +200,14 @@ int cmd_audit(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "since", required_argument, NULL, 's' },
+		{ "head", required_argument, NULL, 'H' },
 		{ "actor", required_argument, NULL, 'a' },
 		{ "action", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct audit_filter f = { 0, NULL, NULL, 0, 0, 0 };
-	const char *db_opt = NULL, *since = NULL, *what;
+	const char *db_opt = NULL, *since = NULL, *known_head = NULL, *what;
 	struct strbuf line = STRBUF_INIT;
 	sqlite3 *db = NULL;
 	struct err e;
@@ -206,6 +218,7 @@ int cmd_audit(int argc, char **argv)
 		switch (c) {
 		case 'd': db_opt = optarg; break;
 		case 's': since = optarg; break;
+		case 'H': known_head = optarg; break;
 		case 'a': f.actor = optarg; break;
 		case 'A': f.action = optarg; break;
 		case 'h': return cli_help(cmd_audit_usage);
@@ -219,6 +232,8 @@ int cmd_audit(int argc, char **argv)
 		return cli_usage_error("audit", "'%s' is not verify, list or head", what);
 	if (strcmp(what, "list") && (since || f.actor || f.action))
 		return cli_usage_error("audit", "--since, --actor and --action go with list");
+	if (known_head && strcmp(what, "verify"))
+		return cli_usage_error("audit", "--head goes with verify");
 	err_clear(&e);
 	if (since) {
 		int64_t ts;
@@ -232,7 +247,7 @@ int cmd_audit(int argc, char **argv)
 	if (rc)
 		return cli_fail(&e);
 	if (strcmp(what, "verify") == 0) {
-		rc = verify(db, &e);
+		rc = verify(db, known_head, &e);
 	} else if (strcmp(what, "head") == 0) {
 		char head[AUDIT_HASH_HEX + 1];
 

@@ -450,6 +450,39 @@ static int append(const char *actor, const char *address, const char *action, co
 	return rc;
 }
 
+/* A chain rewritten from some entry on, as someone holding the file can:
+ * verify alone says intact; against a head kept from before, it does not. */
+static void verify_against_a_kept_head_finds_a_rewrite(void)
+{
+	const struct cmd_result *r;
+	char *kept, *early, want[200];
+
+	CHECK_INT(administer(), 0);
+	r = sipas_run(NULL, "audit", "head", NULL);
+	CHECK_INT(r->status, 0);
+	kept = strndup(r->out, 64);
+	early = db_text("SELECT lower(hex(hash)) FROM audit WHERE id = 2");
+	CHECK(kept && early);
+	r = sipas_run(NULL, "audit", "verify", "--head", kept, NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(want, sizeof(want), "head %s is entry %lld's\n", kept, test_db_int("sipas.db", "SELECT max(id) FROM audit"));
+	CHECK_CONTAINS(r->out, want);
+	/* history from entry 3 on replaced, the sequence set back to match */
+	CHECK_INT(shell("DELETE FROM audit WHERE id >= 3; UPDATE sqlite_sequence SET seq = 2 WHERE name = 'audit'"), 0);
+	CHECK_INT(append("cli:someone", NULL, "user.add", "nobody (office)", (long long)time(NULL)), 0);
+	CHECK_INT(sipas_run(NULL, "audit", "verify", NULL)->status, 0);
+	r = sipas_run(NULL, "audit", "verify", "--head", kept, NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "audit log rewritten: no entry has the head");
+	/* a head from before the rewrite still checks */
+	r = sipas_run(NULL, "audit", "verify", "--head", early, NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "is entry 2's");
+	CHECK_INT(sipas_run(NULL, "audit", "verify", "--head", "abc", NULL)->status, 1);
+	free(kept);
+	free(early);
+}
+
 static void list_escapes_and_filters(void)
 {
 	const struct cmd_result *r;
@@ -525,6 +558,8 @@ static void publish_records_actor_and_head(void)
 	snprintf(want, sizeof(want), "khi công bố: <code>%s</code>", head);
 	CHECK_CONTAINS(h.body, want);
 	free(h.body);
+	/* the head on the page checks against the log */
+	CHECK_INT(sipas_run(NULL, "audit", "verify", "--head", head, NULL)->status, 0);
 	free(head);
 	/* withdrawing is recorded the same way */
 	CHECK_INT(sipas_run(NULL, "publish", "--withdraw", "--period", "2026Q3", NULL)->status, 0);
@@ -553,6 +588,7 @@ const struct test_case office_tests[] = {
 	{ "verify_names_an_edited_time", verify_names_an_edited_time },
 	{ "verify_names_a_deleted_middle_row", verify_names_a_deleted_middle_row },
 	{ "verify_names_a_deleted_last_row", verify_names_a_deleted_last_row },
+	{ "verify_against_a_kept_head_finds_a_rewrite", verify_against_a_kept_head_finds_a_rewrite },
 	{ "list_escapes_and_filters", list_escapes_and_filters },
 	{ "publish_records_actor_and_head", publish_records_actor_and_head },
 	{ NULL, NULL }
