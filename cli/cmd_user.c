@@ -144,7 +144,7 @@ static int list(sqlite3 *db, struct err *e)
 
 	if (rc)
 		return rc;
-	printf("%-20s %-7s %-16s %-17s %-17s %-24s %s\n", "login", "role", "state", "created (UTC)",
+	printf("%-20s %-7s %-16s %-17s %-18s %-24s %s\n", "login", "role", "state", "created (UTC)",
 	       "password set (UTC)", "agencies", "name");
 	for (size_t i = 0; i < n; i++) {
 		const struct user *u = &users[i];
@@ -160,7 +160,7 @@ static int list(sqlite3 *db, struct err *e)
 			cli_escape(&codes, u->agency_codes[a]);
 		}
 		cli_escape(&name, u->name);
-		printf("%-20s %-7s %-16s %-17s %-17s %-24s %s\n", u->login, user_role_name(u->role),
+		printf("%-20s %-7s %-16s %-17s %-18s %-24s %s\n", u->login, user_role_name(u->role),
 		       u->disabled ? "disabled" : u->has_password ? "active" : "no password yet", created, set,
 		       u->n_agencies ? strbuf_str(&codes) : "-", strbuf_str(&name));
 	}
