@@ -17,7 +17,7 @@
 
 const char cmd_user_usage[] =
 	"usage: sipas user add --login LOGIN --name NAME --role office|agency|viewer [--agency CODE ...]\n"
-	"                      [--base URL] [--db PATH]\n"
+	"                      [--if-none] [--base URL] [--db PATH]\n"
 	"   or: sipas user list [--db PATH]\n"
 	"   or: sipas user disable LOGIN [--db PATH]\n"
 	"   or: sipas user reset LOGIN [--base URL] [--db PATH]\n"
@@ -38,6 +38,8 @@ const char cmd_user_usage[] =
 	"  --role ROLE     office, agency or viewer\n"
 	"  --agency CODE   an agency of the registry (agency: exactly one; viewer:\n"
 	"                  repeat for several; office: none)\n"
+	"  --if-none       add only when there is no account at all (a first\n"
+	"                  install, make run); otherwise say so and change nothing\n"
 	"  --base URL      the console's address as the person reaches it (default\n"
 	"                  the public address: $SIPAS_PUBLIC_URL, else 'sipas init\n"
 	"                  --public-url', else http://127.0.0.1:8080)\n"
@@ -180,6 +182,7 @@ int cmd_user(int argc, char **argv)
 		{ "role", required_argument, NULL, 'r' },
 		{ "agency", required_argument, NULL, 'a' },
 		{ "base", required_argument, NULL, 'b' },
+		{ "if-none", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -188,8 +191,9 @@ int cmd_user(int argc, char **argv)
 	struct change c = { NULL, NULL, -1, NULL, agencies, 0, "" };
 	char public_url[URL_MAX];
 	sqlite3 *db = NULL;
+	long long accounts = 0;
 	struct err e;
-	int ch, rc;
+	int ch, rc, if_none = 0;
 
 	cli_getopt_reset();
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -204,6 +208,7 @@ int cmd_user(int argc, char **argv)
 			agencies[c.n_agencies++] = optarg;
 			break;
 		case 'b': base = optarg; break;
+		case 'i': if_none = 1; break;
 		case 'h': return cli_help(cmd_user_usage);
 		default: return cli_usage_error("user", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -214,6 +219,8 @@ int cmd_user(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(action, verbs[i].word) == 0)
 			c.verb = &verbs[i];
+	if (if_none && !(c.verb && c.verb->run == run_add))
+		return cli_usage_error("user", "--if-none goes with add");
 	if (c.verb && c.verb->run == run_add) {
 		if (optind + 1 != argc || !c.login || !c.name || !role)
 			return cli_usage_error("user", "add takes --login, --name and --role");
@@ -234,7 +241,13 @@ int cmd_user(int argc, char **argv)
 	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
 	if (rc)
 		return cli_fail(&e);
-	if (!c.verb) {
+	if (if_none)
+		rc = db_query_int(db, "SELECT count(*) FROM users", &accounts, &e);
+	if (rc || accounts) {
+		if (accounts)
+			fprintf(stderr, "sipas user: %lld account(s) exist already; none added "
+				"('sipas user list'; 'sipas user reset LOGIN' prints a new link)\n", accounts);
+	} else if (!c.verb) {
 		rc = list(db, &e);
 	} else {
 		rc = c.verb->link ? cli_public_url(db, base, public_url, &e) : 0;

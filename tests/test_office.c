@@ -610,7 +610,29 @@ static void publish_records_actor_and_head(void)
 	CHECK_INT(sipas_run(NULL, "audit", "verify", NULL)->status, 0);
 }
 
+/* make run's first account: --if-none adds one only to a database with no
+ * account at all, and changes nothing after */
+static void user_add_if_none_adds_only_the_first(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run(NULL, "user", "add", "--if-none", "--login", "office", "--name", "Office", "--role", "office", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "/console/password/");
+	r = sipas_run(NULL, "user", "add", "--if-none", "--login", "other", "--name", "Other", "--role", "office", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_STR(r->out, "");
+	CHECK_CONTAINS(r->err, "1 account(s) exist already; none added");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM users"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM audit WHERE action = 'user.add'"), 1);
+	r = sipas_run(NULL, "user", "list", "--if-none", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--if-none goes with add");
+}
+
 const struct test_case office_tests[] = {
+	{ "user_add_if_none_adds_only_the_first", user_add_if_none_adds_only_the_first },
 	{ "user_add_prints_a_one_time_link_and_sets_no_password", user_add_prints_a_one_time_link_and_sets_no_password },
 	{ "user_disable_and_reset", user_disable_and_reset },
 	{ "user_add_checks_role_agencies_and_name", user_add_checks_role_agencies_and_name },
