@@ -88,10 +88,10 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
  * (cli_public_url, warning when there is none), so that an operator sees a
  * missing or stale one where the collector starts.  A database that does
  * not open is left to the collector, which checks its options first and
- * then says why; a bad public address refuses to start. */
-static int announce_public_url(const char *db_path, struct err *e)
+ * then says why (url stays ""); a bad public address refuses to start.
+ * url gets the address, for the links the console makes. */
+static int announce_public_url(const char *db_path, char url[URL_MAX], struct err *e)
 {
-	char url[URL_MAX];
 	sqlite3 *db = NULL;
 	int rc;
 
@@ -149,6 +149,7 @@ int cmd_serve(int argc, char **argv)
 	};
 	unsigned rate, mib, days;
 	const char *db_opt = NULL;
+	char public_url[URL_MAX] = "";
 	struct err e;
 	int c, rc = 0;
 
@@ -194,7 +195,9 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	cfg.db_path = cli_db_path(db_opt);
 	err_clear(&e);
-	rc = announce_public_url(cfg.db_path, &e);
+	rc = announce_public_url(cfg.db_path, public_url, &e);
+	/* the console's pairing links carry it too */
+	cfg.public_url = public_url[0] ? public_url : NULL;
 	if (!rc)
 		rc = clean_pending_imports(cfg.db_path, &e);
 	if (!rc)
