@@ -8,7 +8,7 @@
  * unlinked temporary file (app.h, struct col_upload); the import runs on a
  * thread of its own, on a connection of its own, while the request waits
  * in a deferred reply, and its outcome goes to the audit log ("import",
- * "dossiers") once it is known.
+ * "dossiers.import", as the command line names them) once it is known.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ static const struct {
 	const char *action;
 } kinds[] = {
 	[KIND_SURVEY] = { "survey", "import" },
-	[KIND_DOSSIERS] = { "dossiers", "dossiers" },
+	[KIND_DOSSIERS] = { "dossiers", "dossiers.import" },
 };
 
 /* One import, from the handler to its reply: the deferred reply's

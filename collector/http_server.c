@@ -487,10 +487,13 @@ static void stream_upload(struct col_server *srv, struct request_state *st, cons
 	}
 	st->received += n;
 	if (MHD_post_process(st->parser, data, n) != MHD_YES) {
+		/* upload_part's reason, or the parser's */
 		enum col_error why = st->why_text[0] ? st->why : COL_E_INVALID;
+		char text[sizeof(st->why_text)];
 
-		refuse_upload(srv, st, why, "%s", st->why_text[0] ? st->why_text :
-			      "the body is not well-formed multipart/form-data");
+		snprintf(text, sizeof(text), "%s", st->why_text[0] ? st->why_text :
+			 "the body is not well-formed multipart/form-data");
+		refuse_upload(srv, st, why, "%s", text);
 	}
 }
 
