@@ -10,6 +10,7 @@
  * in a deferred reply, and its outcome goes to the audit log ("import",
  * "dossiers.import", as the command line names them) once it is known.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ static const struct {
 	[KIND_SURVEY] = { "survey", "import" },
 	[KIND_DOSSIERS] = { "dossiers", "dossiers.import" },
 };
+
+#define N_KINDS (int)(sizeof(kinds) / sizeof(kinds[0]))
 
 /* One import, from the handler to its reply: the deferred reply's
  * handle, what to import, and what came of it. */
@@ -222,13 +225,16 @@ void col_handle_console_import(struct col_app *app, const struct col_request *re
 			       const char *tail)
 {
 	const struct col_upload *u = req->upload;
-	const char *kind = u ? col_upload_field(u, "kind") : NULL;
-	const char *form = u ? col_upload_field(u, "form") : NULL;
+	const char *kind, *form;
 	struct import_job *j = calloc(1, sizeof(*j));
 	char subject[160];
 	int fd = -1;
 
 	(void)tail;
+	/* the route's limit makes the HTTP layer stream its body (app.h) */
+	assert(u);
+	kind = col_upload_field(u, "kind");
+	form = col_upload_field(u, "form");
 	if (!j || !(j->report = calloc(1, sizeof(*j->report))) || !(j->published = json_array())) {
 		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
 		goto fail;
@@ -241,13 +247,12 @@ void col_handle_console_import(struct col_app *app, const struct col_request *re
 	j->report->arg = j;
 	snprintf(j->actor, sizeof(j->actor), "%s", req->sender->console.user.login);
 	snprintf(j->address, sizeof(j->address), "%s", req->address);
-	safe_name(u && u->filename[0] ? u->filename : "", j->name, sizeof(j->name));
+	safe_name(u->filename, j->name, sizeof(j->name));
 	snprintf(subject, sizeof(subject), "%s", j->name);
-	/* the routes table streams this route's body: an upload is always there */
-	while (j->kind < KIND_DOSSIERS && (!kind || strcmp(kind, kinds[j->kind].name) != 0))
-		j->kind++;
-	if (!kind || strcmp(kind, kinds[j->kind].name) != 0) {
-		col_console_refuse(app, req, reply, "import", subject, COL_E_INVALID,
+	for (j->kind = 0; j->kind < N_KINDS && !(kind && strcmp(kind, kinds[j->kind].name) == 0); j->kind++)
+		;
+	if (j->kind == N_KINDS) {
+		col_console_refuse(app, req, reply, kinds[KIND_SURVEY].action, subject, COL_E_INVALID,
 				   "kind must be survey or dossiers", "kind");
 		goto fail;
 	}

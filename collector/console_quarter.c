@@ -139,14 +139,16 @@ void col_handle_console_preview(struct col_app *app, const struct col_request *r
 	struct err e;
 	sqlite3 *db;
 	size_t i;
+	int quarter;
 
 	(void)req;
 	err_clear(&e);
 	snprintf(label, sizeof(label), "%.*s", (int)(len < sizeof(label) ? len : 0), tail);
-	if (!*name || strchr(name, '/') || read_quarter(app, reply, label, &p) != 0) {
+	if (!*name || strchr(name, '/') || period_parse_quarter(label, &quarter, NULL) != 0) {
 		col_reply_error(app, reply, COL_E_NOT_FOUND, "no such path: /console/preview/{quarter}/{file}", NULL);
 		goto out;
 	}
+	period_of_quarter(quarter, &p);
 	opts.early = p.last_day >= opts.today;
 	db = col_reader(app, &e);
 	if (!form)

@@ -84,7 +84,7 @@ static const struct col_route routes[] = {
 	  "the devices in the user's scope (not for viewers)", NULL },
 	{ "POST", "/console/api/devices", col_handle_console_device_add, AUTH_CONSOLE, COL_MAX_BODY,
 	  "a new kiosk and its one-time pairing link: {agency, counter, sectors}", NULL },
-	{ "POST", "/console/api/devices/", col_handle_console_device, AUTH_CONSOLE, 0,
+	{ "POST", "/console/api/devices/", col_handle_console_device, AUTH_CONSOLE, COL_MAX_BODY,
 	  "a kiosk's new pairing link, or its revocation: /console/api/devices/{id}/pair or /revoke", NULL },
 	{ "POST", "/console/api/imports", col_handle_console_import, AUTH_CONSOLE_OFFICE, COL_MAX_UPLOAD,
 	  "a survey or dossier CSV, multipart/form-data fields kind, form and file (up to 200 MiB)", NULL },

@@ -637,6 +637,12 @@ static void the_quarter_is_previewed_published_and_withdrawn(void)
 	free(h.body);
 	CHECK_INT(test_request(&s, "GET", "/results/2026Q3/index.html", NULL, NULL, &h), 200);
 	free(h.body);
+	/* a row imported into the published quarter is stored, and the reply says its figures stay */
+	CHECK_INT(test_write("late.csv", survey_header), 0);
+	CHECK_INT(system("echo 'L-1,2026-08-01,SO-XD,xay-dung,paper,SO-XD,,1,4,4' >> late.csv"), 0);
+	CHECK_INT(upload(&s, &office, 1, "survey", NULL, "late.csv", &h), 200);
+	CHECK_CONTAINS(h.body, "\"published\":[\"2026Q3\"]");
+	free(h.body);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM publications WHERE period = '2026Q3' AND "
 			      "action = 'publish' AND actor = 'office1' AND length(audit_head) = 64"), 1);
 	/* a publication made before who was recorded */
