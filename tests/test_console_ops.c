@@ -197,6 +197,15 @@ static void devices_are_scoped_to_the_agency(void)
 	CHECK_INT(post_path(&s, &xd, "revoke", child, &h), 200);
 	free(h.body);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL"), 1);
+	/* without the CSRF token nothing changes */
+	CHECK_INT(console_request(&s, &xd, 0, "POST", "/console/api/devices",
+				  "{\"agency\":\"SO-XD\",\"counter\":\"Q\",\"sectors\":[\"xay-dung\"]}", &h), 403);
+	free(h.body);
+	CHECK_INT(console_request(&s, &office, 0, "POST", "/console/api/devices/1/revoke", NULL, &h), 403);
+	CHECK_CONTAINS(h.body, "x-csrf-token");
+	free(h.body);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 3);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL"), 1);
 	CHECK_INT(console_request(&s, &viewer, 0, "GET", "/console/api/devices", NULL, &h), 403);
 	free(h.body);
 	CHECK_INT(add_kiosk(&s, &viewer, "SO-XD", "Quầy V"), -403);
@@ -713,6 +722,14 @@ static void the_quarter_is_the_office_s(void)
 	CHECK_INT(console_request(&s, &office, 0, "POST", "/console/api/publish", "{\"period\":\"2026Q3\"}", &h), 403);
 	free(h.body);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published"), 0);
+	CHECK_INT(console_request(&s, &office, 1, "POST", "/console/api/publish", "{\"period\":\"2026Q3\"}", &h), 200);
+	free(h.body);
+	CHECK_INT(console_request(&s, &office, 0, "POST", "/console/api/withdraw", "{\"period\":\"2026Q3\"}", &h),
+		  403);
+	free(h.body);
+	CHECK_INT(console_request(&s, &xd, 1, "POST", "/console/api/withdraw", "{\"period\":\"2026Q3\"}", &h), 403);
+	free(h.body);
+	CHECK(test_db_int("sipas.db", "SELECT count(*) FROM published") > 0);
 	CHECK_INT(console_request(&s, NULL, 0, "GET", "/console/preview/2026Q3/index.html", NULL, &h), 401);
 	free(h.body);
 	CHECK_INT(test_server_stop(&s), 0);
