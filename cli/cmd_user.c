@@ -66,10 +66,9 @@ static void print_link(const char *base, const char *token, const char *login, i
 		login, added ? "added" : "reset: its password and sessions are cleared");
 }
 
-/* Run one account change (add, reset, disable: step) and its audit entry
- * in one transaction; a refused change is recorded in its own. */
+/* One account change as the command line asked for it. */
 struct change {
-	const char *action;     /* the audit log's name for it */
+	const struct verb *verb;
 	const char *login;
 	int role;               /* add only */
 	const char *name;
@@ -78,15 +77,35 @@ struct change {
 	char token[USER_TOKEN_HEX + 1];   /* add, reset: the link's token */
 };
 
-static int step(sqlite3 *db, struct change *c, long long now, struct err *e)
+static int run_add(sqlite3 *db, struct change *c, long long now, struct err *e)
 {
-	if (strcmp(c->action, "user.add") == 0)
-		return user_add(db, c->login, c->name, c->role, c->agencies, c->n_agencies, now, c->token, e);
-	if (strcmp(c->action, "user.reset") == 0)
-		return user_reset(db, c->login, now, c->token, e);
+	return user_add(db, c->login, c->name, c->role, c->agencies, c->n_agencies, now, c->token, e);
+}
+
+static int run_reset(sqlite3 *db, struct change *c, long long now, struct err *e)
+{
+	return user_reset(db, c->login, now, c->token, e);
+}
+
+static int run_disable(sqlite3 *db, struct change *c, long long now, struct err *e)
+{
 	return user_disable(db, c->login, now, e);
 }
 
+/* The changes: the word typed, the audit log's name, the step (inside the
+ * transaction), and whether it makes a password link. */
+static const struct verb {
+	const char *word, *action;
+	int (*run)(sqlite3 *db, struct change *c, long long now, struct err *e);
+	int link;
+} verbs[] = {
+	{ "add", "user.add", run_add, 1 },
+	{ "reset", "user.reset", run_reset, 1 },
+	{ "disable", "user.disable", run_disable, 0 },
+};
+
+/* Run c and its audit entry in one transaction; a refused change is
+ * recorded in its own. */
 static int change(sqlite3 *db, struct change *c, struct err *e)
 {
 	struct strbuf subject = STRBUF_INIT;
@@ -94,7 +113,7 @@ static int change(sqlite3 *db, struct change *c, struct err *e)
 
 	/* what the log names: the login, and for a new account its role and agencies */
 	strbuf_addstr(&subject, c->login);
-	if (strcmp(c->action, "user.add") == 0) {
+	if (c->verb->run == run_add) {
 		const char *role = user_role_name(c->role);
 
 		strbuf_addf(&subject, " (%s", role ? role : "?");
@@ -103,14 +122,14 @@ static int change(sqlite3 *db, struct change *c, struct err *e)
 		strbuf_addch(&subject, ')');
 	}
 	if (!rc)
-		rc = step(db, c, (long long)time(NULL), e);
+		rc = c->verb->run(db, c, (long long)time(NULL), e);
 	if (!rc)
-		rc = cli_audit(db, c->action, strbuf_str(&subject), e);
+		rc = cli_audit(db, c->verb->action, strbuf_str(&subject), e);
 	if (!rc)
 		rc = db_exec(db, "COMMIT", e);
 	if (rc) {
 		db_exec(db, "ROLLBACK", NULL);
-		cli_audit_alone(db, c->action, strbuf_str(&subject), e);
+		cli_audit_alone(db, c->verb->action, strbuf_str(&subject), e);
 	}
 	strbuf_release(&subject);
 	return rc;
@@ -125,7 +144,7 @@ static int list(sqlite3 *db, struct err *e)
 
 	if (rc)
 		return rc;
-	printf("%-20s %-7s %-16s %-17s %-17s %-24s %s\n", "login", "role", "state", "created (UTC)",
+	printf("%-20s %-7s %-16s %-17s %-18s %-24s %s\n", "login", "role", "state", "created (UTC)",
 	       "password set (UTC)", "agencies", "name");
 	for (size_t i = 0; i < n; i++) {
 		const struct user *u = &users[i];
@@ -141,7 +160,7 @@ static int list(sqlite3 *db, struct err *e)
 			cli_escape(&codes, u->agency_codes[a]);
 		}
 		cli_escape(&name, u->name);
-		printf("%-20s %-7s %-16s %-17s %-17s %-24s %s\n", u->login, user_role_name(u->role),
+		printf("%-20s %-7s %-16s %-17s %-18s %-24s %s\n", u->login, user_role_name(u->role),
 		       u->disabled ? "disabled" : u->has_password ? "active" : "no password yet", created, set,
 		       u->n_agencies ? strbuf_str(&codes) : "-", strbuf_str(&name));
 	}
@@ -192,21 +211,22 @@ int cmd_user(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("user", "say add, list, disable or reset");
 	action = argv[optind];
-	if (strcmp(action, "add") == 0) {
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(action, verbs[i].word) == 0)
+			c.verb = &verbs[i];
+	if (c.verb && c.verb->run == run_add) {
 		if (optind + 1 != argc || !c.login || !c.name || !role)
 			return cli_usage_error("user", "add takes --login, --name and --role");
-		c.action = "user.add";
 		c.role = user_role_parse(role);   /* a bad one is refused, and recorded, by user_add */
+	} else if (c.verb) {
+		if (optind + 2 != argc || c.login || c.name || role || c.n_agencies)
+			return cli_usage_error("user", "%s takes one LOGIN", action);
+		if (base && !c.verb->link)
+			return cli_usage_error("user", "--base goes with add and reset");
+		c.login = argv[optind + 1];
 	} else if (strcmp(action, "list") == 0) {
 		if (optind + 1 != argc || c.login || c.name || role || c.n_agencies || base)
 			return cli_usage_error("user", "list takes no arguments");
-	} else if (strcmp(action, "disable") == 0 || strcmp(action, "reset") == 0) {
-		if (optind + 2 != argc || c.login || c.name || role || c.n_agencies)
-			return cli_usage_error("user", "%s takes one LOGIN", action);
-		if (base && action[0] == 'd')
-			return cli_usage_error("user", "--base goes with add and reset");
-		c.action = action[0] == 'd' ? "user.disable" : "user.reset";
-		c.login = argv[optind + 1];
 	} else {
 		return cli_usage_error("user", "'%s' is not add, list, disable or reset", action);
 	}
@@ -214,17 +234,15 @@ int cmd_user(int argc, char **argv)
 	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
 	if (rc)
 		return cli_fail(&e);
-	if (!c.action) {
+	if (!c.verb) {
 		rc = list(db, &e);
 	} else {
-		int links = strcmp(c.action, "user.disable") != 0;
-
-		rc = links ? cli_public_url(db, base, public_url, &e) : 0;
+		rc = c.verb->link ? cli_public_url(db, base, public_url, &e) : 0;
 		if (!rc)
 			rc = change(db, &c, &e);
-		if (!rc && links)
-			print_link(public_url, c.token, c.login, strcmp(c.action, "user.add") == 0);
-		if (!rc && !links)
+		if (!rc && c.verb->link)
+			print_link(public_url, c.token, c.login, c.verb->run == run_add);
+		if (!rc && !c.verb->link)
 			printf("%s disabled: it can no longer sign in, and its sessions have ended\n", c.login);
 	}
 	secret_wipe(c.token, sizeof(c.token));

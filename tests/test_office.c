@@ -360,6 +360,39 @@ static void every_administrative_command_is_audited(void)
 	free(s);
 }
 
+/* A change and its record commit together: with the audit table refusing
+ * every insert, no change lands, and the refusal says so. */
+static void a_change_without_its_record_does_not_land(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(test_init_fixture(1), 0);
+	CHECK_INT(sipas_run(NULL, "device", "add", "--agency", "SO-XD", "--counter", "Quầy 1", "--sector", "xay-dung",
+			    NULL)->status, 0);
+	CHECK_INT(shell("CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'refused'); END"), 0);
+	r = add_user("frank", "office", NULL);
+	CHECK(r->status != 0);
+	CHECK_STR(r->out, "");
+	CHECK_CONTAINS(r->err, "could not record");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM users"), 0);
+	CHECK(sipas_run(NULL, "device", "revoke", "1", NULL)->status != 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL"), 0);
+	CHECK(sipas_run(NULL, "device", "add", "--agency", "SO-XD", "--counter", "Quầy 2", "--sector", "xay-dung",
+			NULL)->status != 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 1);
+	CHECK(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status != 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM publications"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM published_files"), 0);
+	CHECK(sipas_run(NULL, "init", "--public-url", "https://sipas.example.vn", NULL)->status != 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM settings WHERE name = 'public_url'"), 0);
+	/* with the log writable again, the same commands work */
+	CHECK_INT(shell("DROP TRIGGER no_audit"), 0);
+	CHECK_INT(add_user("frank", "office", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "audit", "verify", NULL)->status, 0);
+}
+
 /* init is recorded when it is told what to load or stores a new form; the
  * plain run of every service start, loading what the binary ships, not */
 static void init_is_recorded_when_it_loads_something(void)
@@ -583,6 +616,7 @@ const struct test_case office_tests[] = {
 	{ "user_add_checks_role_agencies_and_name", user_add_checks_role_agencies_and_name },
 	{ "agency_and_viewer_scope", agency_and_viewer_scope },
 	{ "every_administrative_command_is_audited", every_administrative_command_is_audited },
+	{ "a_change_without_its_record_does_not_land", a_change_without_its_record_does_not_land },
 	{ "init_is_recorded_when_it_loads_something", init_is_recorded_when_it_loads_something },
 	{ "verify_names_an_edited_row", verify_names_an_edited_row },
 	{ "verify_names_an_edited_time", verify_names_an_edited_time },
