@@ -46,6 +46,7 @@ struct col_route {
 	col_handler handler;
 	enum col_auth auth;
 	size_t body_limit;    /* the largest body taken; 0: none (a GET) */
+			      /* above COL_MAX_HELD_BODY: a multipart upload streamed to disk */
 	const char *about;    /* for GET /api */
 	const char *page;     /* set: the route serves this file of collector/www/ */
 };
