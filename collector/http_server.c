@@ -407,9 +407,9 @@ static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const cha
 	(void)content_type;
 	(void)transfer_encoding;
 	if (filename) {
-		if (u->file_field[0] && strcmp(u->file_field, key) != 0) {
-			snprintf(st->why_text, sizeof(st->why_text), "one file per upload (a second in field %.40s)",
-				 key);
+		if ((u->file_field[0] && strcmp(u->file_field, key) != 0) || strlen(key) >= sizeof(u->file_field)) {
+			snprintf(st->why_text, sizeof(st->why_text), "one file per upload, in a field of a short name "
+				 "(not %.40s)", key);
 			st->why = COL_E_INVALID;
 			return MHD_NO;
 		}
