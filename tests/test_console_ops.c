@@ -502,14 +502,18 @@ static void a_slow_upload_gets_the_longer_deadline(void)
 }
 
 /* A declared body over 200 MiB is refused from its headers: 413 comes
- * back though not one byte of it was sent. */
+ * back though not one byte of it was sent.  A body of another type, a
+ * multipart body cut short and one with two files are refused too, with
+ * nothing stored. */
 static void an_upload_over_the_limit_is_refused_before_its_body(void)
 {
 	struct console_client office;
 	struct test_server s;
 	char request[1024], reply[4096];
+	long long stored;
 
 	CHECK_INT(setup(&s), 0);
+	stored = test_db_int("sipas.db", "SELECT count(*) FROM responses");
 	CHECK_INT(console_sign_in(&s, "office1", OFFICE_PASSWORD, &office), 0);
 	snprintf(request, sizeof(request), "POST /console/api/imports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		 "Cookie: %s\r\nX-CSRF-Token: %s\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
@@ -523,6 +527,24 @@ static void an_upload_over_the_limit_is_refused_before_its_body(void)
 		 "Content-Length: 10\r\n\r\n{\"a\": 1}  ", office.cookie, office.csrf);
 	raw_exchange(&s, request, reply, sizeof(reply));
 	CHECK_CONTAINS(reply, "HTTP/1.1 415");
+	/* a multipart body that never ends, and one with two files: 400, nothing stored */
+	snprintf(request, sizeof(request), "POST /console/api/imports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		 "Cookie: %s\r\nX-CSRF-Token: %s\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
+		 "Content-Length: 66\r\n\r\n--xyz\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n"
+		 "survey\r\n--xy", office.cookie, office.csrf);
+	raw_exchange(&s, request, reply, sizeof(reply));
+	CHECK_CONTAINS(reply, "HTTP/1.1 400");
+	CHECK_CONTAINS(reply, "multipart");
+	snprintf(request, sizeof(request), "POST /console/api/imports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		 "Cookie: %s\r\nX-CSRF-Token: %s\r\nContent-Type: multipart/form-data; boundary=xyz\r\n"
+		 "Content-Length: 159\r\n\r\n"
+		 "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\na\r\n"
+		 "--xyz\r\nContent-Disposition: form-data; name=\"more\"; filename=\"b.csv\"\r\n\r\nb\r\n--xyz--\r\n",
+		 office.cookie, office.csrf);
+	raw_exchange(&s, request, reply, sizeof(reply));
+	CHECK_CONTAINS(reply, "HTTP/1.1 400");
+	CHECK_CONTAINS(reply, "one file per upload");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), stored);
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
