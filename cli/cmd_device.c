@@ -104,40 +104,17 @@ static int print_device(const struct device_info *d, void *arg)
 	return 0;
 }
 
-/* Inside the caller's transaction: make `pin` kiosk id's staff PIN; with
- * pin NULL, give a kiosk that has none a random one, put in generated
- * (DEVICE_PIN_DIGITS + 1 bytes; "" when none was made) for printing. */
-static int give_pin(sqlite3 *db, long long id, const char *pin, char *generated, struct err *e)
-{
-	int has = 0, rc = 0;
-
-	generated[0] = '\0';
-	if (!pin) {
-		rc = device_pin_exists(db, id, &has, e);
-		if (rc || has)
-			return rc;
-		rc = device_pin_new(generated, e);
-		pin = generated;
-	}
-	return rc ? rc : device_pin_set(db, id, pin, e);
-}
-
 /* Inside the caller's transaction: a one-time pairing link of kiosk id
  * into url, also written as a QR code to svg when set. */
 static int pairing_link(sqlite3 *db, long long id, const char *base, const char *svg, struct strbuf *url,
 			struct err *e)
 {
-	char code[DEVICE_PAIR_CODE_LEN + 1];
-	int rc = device_pairing_new(db, id, (int64_t)time(NULL), code, e);
+	int rc = device_pair_link(db, id, base, (int64_t)time(NULL), url, e);
 
-	if (!rc) {
-		strbuf_addf(url, "%s/pair/%s", base, code);
-		if (url->failed)
-			rc = err_set(e, ERR_INVALID, "--base is too long");
-	}
+	if (rc == ERR_INVALID && url->failed)
+		rc = err_set(e, ERR_INVALID, "--base is too long");
 	if (!rc && svg)
 		rc = cli_write_qr_svg(svg, strbuf_str(url), "liên kết ghép nối máy đánh giá", e);
-	secret_wipe(code, sizeof(code));
 	return rc;
 }
 
@@ -185,7 +162,7 @@ static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, con
 	if (!rc)
 		rc = device_add(db, spec, token, &id, e);
 	if (!rc && spec->role == DEVICE_KIOSK)
-		rc = give_pin(db, id, pin, made, e);
+		rc = device_pin_give(db, id, pin, made, e);
 	if (!rc && base)
 		rc = pairing_link(db, id, base, svg, &url, e);
 	snprintf(detail, sizeof(detail), " (%s%.64s%s)", spec->role == DEVICE_ADMIN ? "admin" : "kiosk for ",
@@ -222,7 +199,7 @@ static int pair_again(sqlite3 *db, long long id, const char *pin, const char *ba
 	if (!rc)
 		rc = pairing_link(db, id, base, svg, &url, e);
 	if (!rc)
-		rc = give_pin(db, id, pin, made, e);
+		rc = device_pin_give(db, id, pin, made, e);
 	rc = finish(db, rc, "device.pair", id, pin ? " (new PIN)" : "", e);
 	if (!rc) {
 		printf("%s\n", strbuf_str(&url));

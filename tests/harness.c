@@ -29,6 +29,7 @@ extern const struct test_case records_tests[];
 extern const struct test_case ratelimit_tests[];
 extern const struct test_case console_tests[];
 extern const struct test_case office_tests[];
+extern const struct test_case console_ops_tests[];
 
 static const struct {
 	const char *name;
@@ -41,6 +42,7 @@ static const struct {
 	{ "storage", storage_tests },
 	{ "ratelimit", ratelimit_tests },
 	{ "console", console_tests },
+	{ "console_ops", console_ops_tests },
 	{ "records", records_tests },
 	{ "office", office_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
