@@ -51,6 +51,9 @@ struct col_app {
 	uint8_t key[SECRET_KEY_BYTES];
 	struct col_writer *writer;
 	struct col_ratelimit device_limit, address_limit;
+	struct col_ratelimit login_limit;          /* console sign-in failures per login (console.h) */
+	struct col_ratelimit login_address_limit;  /* console sign-in attempts per address */
+	atomic_int hashing;                        /* password hashes running now (console.h) */
 	struct col_metrics metrics;
 	struct col_scores_cache *scores_cache;  /* GET /api/scores replies */
 	pthread_mutex_t published_lock;         /* guards the two below */
