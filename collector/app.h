@@ -63,7 +63,7 @@ struct col_app {
 	uint64_t min_free;            /* from col_limits */
 	int tls;                      /* served over TLS: the session cookie is Secure and __Host- */
 	atomic_int stopping;          /* set at shutdown: submissions get 503 */
-	atomic_int pending;           /* submissions waiting for a commit */
+	atomic_int pending;           /* submissions and console actions waiting for a commit */
 };
 
 /* Who sent a request, established from its headers and query before any

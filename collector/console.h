@@ -86,7 +86,9 @@ void *col_console_action_new(struct col_app *app, size_t size, col_console_store
 			     col_console_answer answer);
 
 /* Make a the request's deferred reply: the writer runs its store, then its
- * answer fills the reply; a is then wiped and freed.  Takes a. */
+ * answer fills the reply; a is then wiped and freed.  Counted in
+ * app->pending until then, so that a shutdown waits for it; once the
+ * server is stopping, answered 503 at once instead.  Takes a. */
 void col_console_defer(struct col_console_action *a, struct col_reply *reply);
 
 /* Within a store: run change(db, arg, &why) in a savepoint of its own,
