@@ -287,6 +287,34 @@ static void session_writes_never_hold_a_worker(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
+/* A console action still waiting for its commit when the server is told
+ * to stop is answered before the server exits (here 503 busy: another
+ * process holds the write lock past the writer's wait). */
+static void a_stop_waits_for_a_console_action(void)
+{
+	struct console_client c;
+	struct test_server s;
+	struct http_result h;
+	sqlite3 *lock = NULL;
+	pid_t pid;
+	int status;
+
+	init_with_accounts();
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(console_sign_in(&s, "office1", "correct horse battery", &c), 0);
+	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+	pid = fork();
+	if (pid == 0)
+		_exit(console_request(&s, &c, 1, "POST", "/console/api/logout", NULL, &h) == 503 ? 0 : 1);
+	usleep(300 * 1000);
+	CHECK_INT(test_server_stop(&s), 0);
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	sqlite3_exec(lock, "ROLLBACK", 0, 0, 0);
+	sqlite3_close(lock);
+}
+
 /* ---- sessions ---- */
 
 static void a_session_ends_idle_old_or_signed_out(void)
@@ -910,6 +938,7 @@ const struct test_case console_tests[] = {
 	{ "the_cookie_is_http_only_and_strict", the_cookie_is_http_only_and_strict },
 	{ "a_wrong_password_and_an_unknown_login_get_one_answer", a_wrong_password_and_an_unknown_login_get_one_answer },
 	{ "session_writes_never_hold_a_worker", session_writes_never_hold_a_worker },
+	{ "a_stop_waits_for_a_console_action", a_stop_waits_for_a_console_action },
 	{ "a_session_ends_idle_old_or_signed_out", a_session_ends_idle_old_or_signed_out },
 	{ "every_state_changing_route_needs_the_csrf_token", every_state_changing_route_needs_the_csrf_token },
 	{ "a_password_change_ends_the_other_sessions", a_password_change_ends_the_other_sessions },
