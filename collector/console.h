@@ -54,6 +54,15 @@ void col_console_hash_end(struct col_app *app);
  * reply set (429, Retry-After). */
 int col_console_address_limited(struct col_app *app, const struct col_request *req, struct col_reply *reply);
 
+/* Run fn(db, arg, e) as a writer job (inside the writer's transaction, in
+ * a savepoint of its own: fn must not commit) and wait for its commit; on
+ * failure fn's writes are undone and its err_code returned with e filled.
+ * Blocks the calling thread until the commit, which may wait up to
+ * COL_WRITER_BUSY_SECONDS for another process's lock: a route that can
+ * answer later uses a deferred action (below) instead. */
+int col_console_transact(struct col_app *app, int (*fn)(sqlite3 *db, void *arg, struct err *e), void *arg,
+			 struct err *e);
+
 /* A console action whose reply waits for the writer's commit: the route's
  * deferred reply (app.h).  A route makes one with col_console_action_new,
  * inside a struct of its own whose first member it is, and hands it to

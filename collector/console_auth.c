@@ -11,6 +11,7 @@
 #include "console.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,48 @@ json_t *col_console_time_json(long long t)
 	if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		return json_null();
 	return json_string(buf);
+}
+
+/* A writer job whose caller waits for it (col_console_transact). */
+struct waited_job {
+	struct col_write_job job;
+	pthread_mutex_t lock;
+	pthread_cond_t committed;
+	int done;
+};
+
+static void waited_done(void *arg)
+{
+	struct waited_job *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	w->done = 1;
+	pthread_cond_signal(&w->committed);
+	pthread_mutex_unlock(&w->lock);
+}
+
+int col_console_transact(struct col_app *app, int (*fn)(sqlite3 *db, void *arg, struct err *e), void *arg,
+			 struct err *e)
+{
+	struct waited_job w;
+
+	memset(&w, 0, sizeof(w));
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.committed, NULL);
+	w.job.run = fn;
+	w.job.run_arg = arg;
+	w.job.done = waited_done;
+	w.job.arg = &w;
+	col_writer_enqueue(app->writer, &w.job);
+	pthread_mutex_lock(&w.lock);
+	while (!w.done)
+		pthread_cond_wait(&w.committed, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	pthread_cond_destroy(&w.committed);
+	pthread_mutex_destroy(&w.lock);
+	if (w.job.code)
+		*e = w.job.err;
+	return w.job.code;
 }
 
 /* A session seen now: written by a job nobody waits for (a failure costs
