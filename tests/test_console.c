@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "test.h"
+#include "../collector/writer.h"
 #include "../office/user.h"
 
 int console_add_user(const char *db, const char *login, const char *role, const char *agencies,
@@ -313,6 +314,124 @@ static void a_stop_waits_for_a_console_action(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	sqlite3_exec(lock, "ROLLBACK", 0, 0, 0);
 	sqlite3_close(lock);
+}
+
+/* A console change the writer refuses undoes only its own writes, even
+ * in the same transaction as a kiosk's rating: while another process
+ * holds the write lock, a first rating holds the writer, and a second
+ * rating and an account with an unknown agency (its user row written
+ * before the agency is found missing) queue up into one group. */
+static void a_refused_change_undoes_only_itself_in_a_group(void)
+{
+	static const char *const bodies[] = {
+		"{\"response_id\":\"first\",\"form\":\"kiosk-2018\",\"agency\":\"SO-XD\",\"sector\":\"dat-dai\","
+		"\"channel\":\"kiosk\",\"submitted_at\":\"2026-08-03T09:15:00+07:00\",\"answers\":{\"overall\":3}}",
+		"{\"response_id\":\"second\",\"form\":\"kiosk-2018\",\"agency\":\"SO-XD\",\"sector\":\"dat-dai\","
+		"\"channel\":\"kiosk\",\"submitted_at\":\"2026-08-03T09:16:00+07:00\",\"answers\":{\"overall\":2}}",
+	};
+	const struct cmd_result *r;
+	struct console_client c;
+	struct test_server s;
+	struct http_result h;
+	sqlite3 *lock = NULL;
+	char token[128];
+	pid_t kids[3];
+	int status;
+
+	init_with_accounts();
+	r = sipas_run(NULL, "device", "add", "--agency", "SO-XD", "--counter", "Quầy 1", "--sector", "dat-dai", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(token, sizeof(token), "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	CHECK_INT(test_server_start(&s, "sipas.db", "--max-age", "36500", NULL), 0);
+	CHECK_INT(console_sign_in(&s, "office1", "correct horse battery", &c), 0);
+	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+	for (int k = 0; k < 3; k++) {
+		if (k == 1)
+			usleep(200 * 1000);   /* the first rating is in the writer, waiting */
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			long st = k < 2 ? test_request(&s, "POST", "/api/responses", token, bodies[k], &h)
+					: console_request(&s, &c, 1, "POST", "/console/api/users",
+							  "{\"login\":\"agency2\",\"name\":\"A\",\"role\":\"agency\","
+							  "\"agencies\":[\"NOPE\"]}", &h);
+
+			_exit(st == (k < 2 ? 201 : 400) ? 0 : 1);
+		}
+	}
+	usleep(400 * 1000);
+	sqlite3_exec(lock, "ROLLBACK", 0, 0, 0);
+	sqlite3_close(lock);
+	for (int k = 0; k < 3; k++) {
+		CHECK_INT(waitpid(kids[k], &status, 0), kids[k]);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM users WHERE login = 'agency2'"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM audit WHERE action = 'user.add' AND "
+			      "subject = 'agency2' AND outcome LIKE '%NOPE%'"), 1);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
+/* Writer jobs of the second kind, run straight on the writer: each writes
+ * a setting, and the one that then fails undoes its own write only. */
+struct run_case {
+	struct col_write_job job;
+	const char *name;
+	int fail;
+	int done;
+};
+
+static int run_case_store(sqlite3 *db, void *arg, struct err *e)
+{
+	const struct run_case *c = arg;
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO settings(name, value) VALUES ('%s', 'x')", c->name);
+	if (sqlite3_exec(db, sql, 0, 0, 0) != SQLITE_OK)
+		return err_set(e, ERR_DB, "%s", sqlite3_errmsg(db));
+	return c->fail ? err_set(e, ERR_CONFLICT, "refused after writing") : 0;
+}
+
+static void run_case_done(void *arg)
+{
+	__atomic_store_n(&((struct run_case *)arg)->done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void a_failed_run_undoes_only_its_own_writes(void)
+{
+	struct run_case jobs[3] = { { .name = "first" }, { .name = "refused", .fail = 1 }, { .name = "kept" } };
+	struct col_writer *w = NULL;
+	sqlite3 *lock = NULL;
+	struct err e;
+
+	CHECK_INT(test_init_fixture(0), 0);
+	CHECK_INT(col_writer_start("sipas.db", &w, &e), 0);
+	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+	for (int k = 0; k < 3; k++) {
+		jobs[k].job.run = run_case_store;
+		jobs[k].job.run_arg = &jobs[k];
+		jobs[k].job.done = run_case_done;
+		jobs[k].job.arg = &jobs[k];
+		col_writer_enqueue(w, &jobs[k].job);
+		/* the first is in the writer, waiting for the lock: the other
+		 * two queue up into the next group together */
+		if (k == 0)
+			usleep(200 * 1000);
+	}
+	usleep(200 * 1000);
+	sqlite3_exec(lock, "ROLLBACK", 0, 0, 0);
+	sqlite3_close(lock);
+	col_writer_stop(w);
+	for (int k = 0; k < 3; k++)
+		CHECK_INT(jobs[k].done, 1);
+	CHECK_INT(jobs[0].job.code, 0);
+	CHECK_INT(jobs[1].job.code, ERR_CONFLICT);
+	CHECK_STR(jobs[1].job.err.text, "refused after writing");
+	CHECK_INT(jobs[2].job.code, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM settings WHERE name IN ('first', 'kept')"), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM settings WHERE name = 'refused'"), 0);
 }
 
 /* ---- sessions ---- */
@@ -944,6 +1063,8 @@ const struct test_case console_tests[] = {
 	{ "a_wrong_password_and_an_unknown_login_get_one_answer", a_wrong_password_and_an_unknown_login_get_one_answer },
 	{ "session_writes_never_hold_a_worker", session_writes_never_hold_a_worker },
 	{ "a_stop_waits_for_a_console_action", a_stop_waits_for_a_console_action },
+	{ "a_refused_change_undoes_only_itself_in_a_group", a_refused_change_undoes_only_itself_in_a_group },
+	{ "a_failed_run_undoes_only_its_own_writes", a_failed_run_undoes_only_its_own_writes },
 	{ "a_session_ends_idle_old_or_signed_out", a_session_ends_idle_old_or_signed_out },
 	{ "every_state_changing_route_needs_the_csrf_token", every_state_changing_route_needs_the_csrf_token },
 	{ "a_password_change_ends_the_other_sessions", a_password_change_ends_the_other_sessions },
