@@ -220,8 +220,10 @@ static int highest_id(sqlite3 *db, long long *seq, struct err *e)
 	return rc;
 }
 
-/* Walk the rows of st (AUDIT_COLUMNS, id ascending) until the first fault. */
-static int walk(sqlite3 *db, sqlite3_stmt *st, struct audit_verdict *out, long long *last_id, struct err *e)
+/* Walk the rows of st (AUDIT_COLUMNS, id ascending) until the first fault,
+ * noting the entry whose hash is known (NULL: none). */
+static int walk(sqlite3 *db, sqlite3_stmt *st, const uint8_t *known, struct audit_verdict *out,
+		long long *last_id, struct err *e)
 {
 	uint8_t prev[SECRET_HASH_BYTES] = { 0 }, stored[SECRET_HASH_BYTES], want[SECRET_HASH_BYTES];
 	struct strbuf sb = STRBUF_INIT;
@@ -255,6 +257,8 @@ static int walk(sqlite3 *db, sqlite3_stmt *st, struct audit_verdict *out, long l
 			goto out;
 		}
 		memcpy(prev, stored, sizeof(prev));
+		if (known && out->known_id < 0 && memcmp(known, stored, sizeof(stored)) == 0)
+			out->known_id = id;
 	}
 	if (step != SQLITE_DONE)
 		rc = db_fail(db, e, "reading the audit log");
@@ -263,14 +267,20 @@ out:
 	return rc;
 }
 
-int audit_verify(sqlite3 *db, struct audit_verdict *out, struct err *e)
+int audit_verify(sqlite3 *db, const char *known_head, struct audit_verdict *out, struct err *e)
 {
+	static const uint8_t zeros[SECRET_HASH_BYTES];
+	uint8_t known[SECRET_HASH_BYTES];
 	sqlite3_stmt *st = NULL;
 	long long seq = 0, last_id = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	assert(sqlite3_get_autocommit(db));
+	if (known_head && (strlen(known_head) != AUDIT_HASH_HEX || secret_unhex(known_head, known, sizeof(known))))
+		return err_set_field(e, ERR_INVALID, "head", "a head is %d hex digits", AUDIT_HASH_HEX);
+	/* the head of an empty log is every log's start */
+	out->known_id = known_head && memcmp(known, zeros, sizeof(known)) != 0 ? -1 : 0;
 	/* one snapshot: an entry appended meanwhile would otherwise raise the
 	 * sequence above the rows read and look like a deleted last row */
 	rc = db_exec(db, "BEGIN", e);
@@ -280,7 +290,7 @@ int audit_verify(sqlite3 *db, struct audit_verdict *out, struct err *e)
 	if (!rc)
 		rc = db_prepare(db, "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY id", &st, e);
 	if (!rc)
-		rc = walk(db, st, out, &last_id, e);
+		rc = walk(db, st, known_head ? known : NULL, out, &last_id, e);
 	if (!rc && out->fault == AUDIT_INTACT && seq > last_id) {
 		out->fault = AUDIT_DELETED;
 		out->id = last_id + 1;

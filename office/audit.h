@@ -57,6 +57,8 @@ struct audit_verdict {
 	long long id;                    /* the first entry at fault (for AUDIT_DELETED, the first missing id) */
 	long long entries;               /* rows read (all of them when intact) */
 	char head[AUDIT_HASH_HEX + 1];   /* the last row's hash, as audit_head */
+	long long known_id;              /* the entry whose hash is audit_verify's known head
+					  * (0 for an empty log's zeros); -1: no entry has it */
 };
 
 /* "edited", "deleted", "malformed"; "intact" for AUDIT_INTACT. */
@@ -66,9 +68,11 @@ const char *audit_fault_name(int fault);
  * own read transaction: call it outside any transaction), recomputing
  * each hash, and fill *out with the first fault found, or AUDIT_INTACT.
  * A rewrite of the whole chain from some row on is not a fault here (see
- * docs/console.md): only a head kept elsewhere shows it.  A broken log is
- * not an error: 0 with out->fault set; ERR_DB when reading fails. */
-int audit_verify(sqlite3 *db, struct audit_verdict *out, struct err *e);
+ * docs/console.md): only a head kept elsewhere shows it, which known_head
+ * (hex, as audit_head wrote it then; NULL: none) is: out->known_id names
+ * the entry, up to the first fault, whose hash it is, or -1.  A broken log
+ * is not an error: 0 with out->fault set; ERR_DB when reading fails. */
+int audit_verify(sqlite3 *db, const char *known_head, struct audit_verdict *out, struct err *e);
 
 /* One row as audit_list reads it; strings borrowed for the callback only. */
 struct audit_row {

@@ -28,6 +28,7 @@ extern const struct test_case csv_tests[], period_tests[], form_tests[], registr
 extern const struct test_case records_tests[];
 extern const struct test_case ratelimit_tests[];
 extern const struct test_case console_tests[];
+extern const struct test_case office_tests[];
 
 static const struct {
 	const char *name;
@@ -41,6 +42,7 @@ static const struct {
 	{ "ratelimit", ratelimit_tests },
 	{ "console", console_tests },
 	{ "records", records_tests },
+	{ "office", office_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 
