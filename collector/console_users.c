@@ -19,6 +19,7 @@
 #include "request.h"
 
 #define MAX_USER_AGENCIES 64
+#define AGENCY_CODE_BYTES 33            /* a code, at most 32 bytes, and its NUL */
 #define AUDIT_LIMIT_DEFAULT 200
 #define AUDIT_LIMIT_MAX 1000
 
@@ -88,12 +89,13 @@ struct user_change {
 	long long actor_id;
 	char address[64];
 	char base[300];                     /* link_base */
-	char login[USER_LOGIN_MAX + 1];     /* the subject, "" when it is not a login */
+	char login[USER_LOGIN_MAX + 1];     /* "" when the request names no valid login */
+	char subject[USER_LOGIN_MAX + 16 + MAX_USER_AGENCIES * AGENCY_CODE_BYTES];  /* describe_subject */
 	char name[USER_NAME_MAX + 1];
 	int role;
 	char *codes[MAX_USER_AGENCIES];     /* into agencies */
 	size_t n_codes;
-	char agencies[MAX_USER_AGENCIES * 33];
+	char agencies[MAX_USER_AGENCIES * AGENCY_CODE_BYTES];
 	long long now;
 	char token[USER_TOKEN_HEX + 1];     /* add and reset: the new link's */
 	struct err invalid;                 /* refused before the writer (change_refused) */
@@ -136,6 +138,20 @@ static int change_disable(sqlite3 *db, void *arg, struct err *e)
 	return rc ? rc : user_disable(db, c->login, c->now, e);
 }
 
+/* What the audit log names, as `sipas user` does: the login ("-" when the
+ * request named none), and for a new account its role and agencies. */
+static void describe_subject(struct user_change *c)
+{
+	size_t n = (size_t)snprintf(c->subject, sizeof(c->subject), "%s", c->login[0] ? c->login : "-");
+
+	if (c->change != change_add)
+		return;
+	n += (size_t)snprintf(c->subject + n, sizeof(c->subject) - n, " (%s", user_role_name(c->role));
+	for (size_t i = 0; i < c->n_codes; i++)
+		n += (size_t)snprintf(c->subject + n, sizeof(c->subject) - n, "%s%s", i ? "," : " ", c->codes[i]);
+	snprintf(c->subject + n, sizeof(c->subject) - n, ")");
+}
+
 static int store_user_change(sqlite3 *db, struct col_console_action *a, struct err *e)
 {
 	struct user_change *c = (struct user_change *)(void *)a;
@@ -146,7 +162,8 @@ static int store_user_change(sqlite3 *db, struct col_console_action *a, struct e
 	entry.actor = c->actor;
 	entry.address = c->address;
 	entry.action = c->action;
-	entry.subject = c->login[0] ? c->login : "-";
+	describe_subject(c);
+	entry.subject = c->subject;
 	return col_console_audited(db, c->change, c, &entry, &c->refused, e);
 }
 
@@ -227,7 +244,7 @@ static int read_new_user(json_t *doc, struct user_change *c, struct err *e)
 		const char *s = json_string_value(code);
 		size_t n = s ? strlen(s) + 1 : 0;
 
-		if (!s || n > 32)
+		if (!s || n > AGENCY_CODE_BYTES)
 			return err_set_field(e, ERR_INVALID, "agencies", "agencies[%zu] is not an agency code", i);
 		c->codes[c->n_codes++] = memcpy(c->agencies + used, s, n);
 		used += n;

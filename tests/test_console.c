@@ -369,7 +369,7 @@ static void a_refused_change_undoes_only_itself_in_a_group(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 2);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM users WHERE login = 'agency2'"), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM audit WHERE action = 'user.add' AND "
-			      "subject = 'agency2' AND outcome LIKE '%NOPE%'"), 1);
+			      "subject = 'agency2 (agency NOPE)' AND outcome LIKE '%NOPE%'"), 1);
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
@@ -898,7 +898,7 @@ static void only_the_office_manages_accounts_and_reads_the_audit_log(void)
 	CHECK_INT(json_array_size(entries), 2);
 	/* newest first: the bad login, then the unknown agency */
 	CHECK_STR(json_string_value(json_object_get(json_array_get(entries, 0), "subject")), "-");
-	CHECK_STR(json_string_value(json_object_get(json_array_get(entries, 1), "subject")), "agency2");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(entries, 1), "subject")), "agency2 (agency NOPE)");
 	CHECK_STR(json_string_value(json_object_get(json_array_get(entries, 1), "actor")), "office1");
 	CHECK_STR(json_string_value(json_object_get(json_array_get(entries, 1), "address")), "127.0.0.1");
 	CHECK(strstr(json_string_value(json_object_get(json_array_get(entries, 1), "outcome")), "NOPE"));
