@@ -9,6 +9,7 @@
 #ifndef SIPAS_CONSOLE_H
 #define SIPAS_CONSOLE_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "app.h"
@@ -43,16 +44,6 @@ void col_console_close(struct col_app *app);
  * a writer job it does not wait for. */
 int col_console_authenticate(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			     int office_only, struct col_sender *sender);
-
-/* Take one of the COL_CONSOLE_HASHES slots for a password hash or
- * verification: 0, or -1 with the reply set (503, Retry-After) when all
- * are in use.  Give it back with col_console_hash_end. */
-int col_console_hash_begin(struct col_app *app, struct col_reply *reply);
-void col_console_hash_end(struct col_app *app);
-
-/* Take one sign-in attempt of the request's address: 0, or -1 with the
- * reply set (429, Retry-After). */
-int col_console_address_limited(struct col_app *app, const struct col_request *req, struct col_reply *reply);
 
 /* Run fn(db, arg, e) as a writer job (inside the writer's transaction, in
  * a savepoint of its own: fn must not commit) and wait for its commit; on

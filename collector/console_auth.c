@@ -300,7 +300,10 @@ int col_console_authenticate(struct col_app *app, const struct col_request *req,
 
 /* ---- limits ---- */
 
-int col_console_hash_begin(struct col_app *app, struct col_reply *reply)
+/* Take one of the COL_CONSOLE_HASHES slots for a password hash or
+ * verification: 0, or -1 with the reply set (503, Retry-After) when all
+ * are in use.  Give it back with hash_end. */
+static int hash_begin(struct col_app *app, struct col_reply *reply)
 {
 	if (atomic_fetch_add(&app->hashing, 1) < COL_CONSOLE_HASHES)
 		return 0;
@@ -311,7 +314,7 @@ int col_console_hash_begin(struct col_app *app, struct col_reply *reply)
 	return -1;
 }
 
-void col_console_hash_end(struct col_app *app)
+static void hash_end(struct col_app *app)
 {
 	int was = atomic_fetch_sub(&app->hashing, 1);
 
@@ -327,7 +330,9 @@ static void reply_limited(struct col_app *app, struct col_reply *reply, int wait
 	col_reply_error(app, reply, COL_E_RATE_LIMITED, "too many sign-in attempts: wait and retry", NULL);
 }
 
-int col_console_address_limited(struct col_app *app, const struct col_request *req, struct col_reply *reply)
+/* Take one sign-in attempt of the request's address: 0, or -1 with the
+ * reply set (429, Retry-After). */
+static int address_limited(struct col_app *app, const struct col_request *req, struct col_reply *reply)
 {
 	int wait = col_ratelimit_take(&app->login_address_limit, req->client, req->now);
 
@@ -367,12 +372,12 @@ static int check_password(struct col_app *app, struct col_reply *reply, const ch
 		col_reply_err(app, reply, &e);
 		return -1;
 	}
-	if (col_console_hash_begin(app, reply) != 0) {
+	if (hash_begin(app, reply) != 0) {
 		ok = -1;
 		goto out;
 	}
 	ok = user_verify_password(hash, password, &e);
-	col_console_hash_end(app);
+	hash_end(app);
 	if (ok < 0)
 		col_reply_err(app, reply, &e);
 out:
@@ -479,7 +484,7 @@ void col_handle_console_login(struct col_app *app, const struct col_request *req
 		goto out;
 	}
 	/* both limits before any hashing: a limited attempt costs nothing */
-	if (col_console_address_limited(app, req, reply) != 0)
+	if (address_limited(app, req, reply) != 0)
 		goto out;
 	key = login_key(app, login);
 	if ((ok = col_ratelimit_take(&app->login_limit, key, req->now)) != 0) {
@@ -669,7 +674,7 @@ void col_handle_console_password(struct col_app *app, const struct col_request *
 		col_reply_err(app, reply, &e);
 		goto out;
 	}
-	if (col_console_address_limited(app, req, reply) != 0)
+	if (address_limited(app, req, reply) != 0)
 		goto out;
 	p = col_console_action_new(app, sizeof(*p), store_password, answer_password);
 	if (!p) {
@@ -687,10 +692,10 @@ void col_handle_console_password(struct col_app *app, const struct col_request *
 		goto out;
 	}
 	snprintf(p->address, sizeof(p->address), "%s", req->address);
-	if (col_console_hash_begin(app, reply) != 0)
+	if (hash_begin(app, reply) != 0)
 		goto out;
 	rc = user_hash_password(password, p->hash, &e);
-	col_console_hash_end(app);
+	hash_end(app);
 	if (rc) {
 		col_reply_err(app, reply, &e);
 		goto out;
