@@ -45,15 +45,6 @@ void col_console_close(struct col_app *app);
 int col_console_authenticate(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			     int office_only, struct col_sender *sender);
 
-/* Run fn(db, arg, e) as a writer job (inside the writer's transaction, in
- * a savepoint of its own: fn must not commit) and wait for its commit; on
- * failure fn's writes are undone and its err_code returned with e filled.
- * Blocks the calling thread until the commit, which may wait up to
- * COL_WRITER_BUSY_SECONDS for another process's lock: a route that can
- * answer later uses a deferred action (below) instead. */
-int col_console_transact(struct col_app *app, int (*fn)(sqlite3 *db, void *arg, struct err *e), void *arg,
-			 struct err *e);
-
 /* A console action whose reply waits for the writer's commit: the route's
  * deferred reply (app.h).  A route makes one with col_console_action_new,
  * inside a struct of its own whose first member it is, and hands it to
@@ -77,6 +68,9 @@ struct col_console_action {
 	size_t size;                    /* of the whole allocation, wiped when freed */
 	col_console_store store;
 	col_console_answer answer;
+	/* NULL, or set by the route: frees what the action owns beyond its
+	 * own allocation (a JSON body, a buffer), whether answered or not */
+	void (*release)(struct col_console_action *a);
 };
 
 /* A zeroed allocation of size bytes (at least a struct col_console_action,
@@ -84,6 +78,10 @@ struct col_console_action {
  * Owned by the caller until col_console_defer. */
 void *col_console_action_new(struct col_app *app, size_t size, col_console_store store,
 			     col_console_answer answer);
+
+/* Free an action that was not handed to col_console_defer, and what its
+ * release frees. */
+void col_console_action_free(struct col_console_action *a);
 
 /* Make a the request's deferred reply: the writer runs its store, then its
  * answer fills the reply; a is then wiped and freed.  Counted in
@@ -112,10 +110,11 @@ void col_console_reply_refused(struct col_app *app, struct col_reply *reply, con
 int col_console_audit(sqlite3 *db, const struct col_request *req, const char *action, const char *subject,
 		      const char *outcome, struct err *e);
 
-/* Record a refused or failed console action with its outcome, in a write
- * transaction of its own, and fill reply with the refusal (why, message,
- * field).  A record that cannot be written is said on stderr: the refusal
- * stands either way. */
+/* Record a refused or failed console action with its outcome, by a
+ * writer job of its own, and answer the refusal (why, message, field)
+ * once it is committed: the reply is deferred (col_console_defer), so the
+ * route sets nothing more on it.  A record that cannot be written is said
+ * on stderr: the refusal stands either way. */
 void col_console_refuse(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			const char *action, const char *subject, enum col_error why, const char *message,
 			const char *field);

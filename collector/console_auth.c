@@ -11,7 +11,6 @@
 #include "console.h"
 
 #include <assert.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +44,10 @@ static int action_run(sqlite3 *db, void *arg, struct err *e)
 	return a->store(db, a, e);
 }
 
-static void action_free(struct col_console_action *a)
+void col_console_action_free(struct col_console_action *a)
 {
+	if (a->release)
+		a->release(a);
 	/* an action may hold a token or a password hash */
 	secret_wipe(a, a->size);
 	free(a);
@@ -70,7 +71,7 @@ static void action_finish(struct col_deferred *d, struct col_reply *reply)
 	assert(a->job.state == COL_JOB_DONE);
 	if (reply)
 		a->answer(a, reply);
-	action_free(a);
+	col_console_action_free(a);
 	atomic_fetch_sub(&app->pending, 1);
 }
 
@@ -100,7 +101,7 @@ void col_console_defer(struct col_console_action *a, struct col_reply *reply)
 	 * queued is waited for (app->pending) */
 	if (atomic_load(&a->app->stopping)) {
 		col_reply_error(a->app, reply, COL_E_UNAVAILABLE, NULL, NULL);
-		action_free(a);
+		col_console_action_free(a);
 		return;
 	}
 	atomic_fetch_add(&a->app->pending, 1);
@@ -138,48 +139,6 @@ void col_console_reply_refused(struct col_app *app, struct col_reply *reply, con
 		col_reply_error(app, reply, COL_E_NOT_FOUND, refused->text, field);
 	else
 		col_reply_error(app, reply, col_error_from_err(refused->code), refused->text, field);
-}
-
-/* A writer job whose caller waits for it (col_console_transact). */
-struct waited_job {
-	struct col_write_job job;
-	pthread_mutex_t lock;
-	pthread_cond_t committed;
-	int done;
-};
-
-static void waited_done(void *arg)
-{
-	struct waited_job *w = arg;
-
-	pthread_mutex_lock(&w->lock);
-	w->done = 1;
-	pthread_cond_signal(&w->committed);
-	pthread_mutex_unlock(&w->lock);
-}
-
-int col_console_transact(struct col_app *app, int (*fn)(sqlite3 *db, void *arg, struct err *e), void *arg,
-			 struct err *e)
-{
-	struct waited_job w;
-
-	memset(&w, 0, sizeof(w));
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.committed, NULL);
-	w.job.run = fn;
-	w.job.run_arg = arg;
-	w.job.done = waited_done;
-	w.job.arg = &w;
-	col_writer_enqueue(app->writer, &w.job);
-	pthread_mutex_lock(&w.lock);
-	while (!w.done)
-		pthread_cond_wait(&w.committed, &w.lock);
-	pthread_mutex_unlock(&w.lock);
-	pthread_cond_destroy(&w.committed);
-	pthread_mutex_destroy(&w.lock);
-	if (w.job.code)
-		*e = w.job.err;
-	return w.job.code;
 }
 
 /* A session seen now: written by a job nobody waits for (a failure costs
@@ -490,7 +449,7 @@ void col_handle_console_login(struct col_app *app, const struct col_request *req
 		/* a success, or no verification made (busy): it counts no failure */
 		col_ratelimit_refund(&app->login_limit, key);
 	if (ok < 0) {
-		action_free(&s->a);
+		col_console_action_free(&s->a);
 		goto out;
 	}
 	s->ok = ok;
@@ -693,6 +652,6 @@ void col_handle_console_password(struct col_app *app, const struct col_request *
 	p = NULL;
 out:
 	if (p)
-		action_free(&p->a);
+		col_console_action_free(&p->a);
 	json_decref(doc);
 }

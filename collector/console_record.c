@@ -1,7 +1,8 @@
 /*
  * console_record.c - what the console's work routes share (console.h):
  * their actions on record in the audit log, a refusal recorded with its
- * outcome, and times as the API writes them.
+ * outcome by a writer job the reply waits for (the request's thread does
+ * not), and times as the API writes them.
  */
 #include "console.h"
 
@@ -20,32 +21,69 @@ int col_console_audit(sqlite3 *db, const struct col_request *req, const char *ac
 	return audit_append(db, &entry, e);
 }
 
-/* What a refusal records. */
+/* A refusal on its way to the audit log, and the reply it gets once
+ * recorded: so that the log holds it when the client reads the reply. */
 struct refusal {
-	const struct col_request *req;
-	const char *action, *subject, *outcome;
+	struct col_console_action a;
+	enum col_error why;
+	char actor[USER_LOGIN_MAX + 1];
+	char address[64];
+	char action[32];
+	char subject[256];
+	char message[sizeof(((struct err *)0)->text)];
+	char field[sizeof(((struct err *)0)->field)];
 };
 
-static int record_refusal(sqlite3 *db, void *arg, struct err *e)
+/* The audit's outcome of a refusal: its message, else its code's. */
+static const char *refusal_outcome(const struct refusal *r)
 {
-	const struct refusal *r = arg;
+	return r->message[0] ? r->message : col_error_info(r->why)->message;
+}
 
-	return col_console_audit(db, r->req, r->action, r->subject, r->outcome, e);
+static int store_refusal(sqlite3 *db, struct col_console_action *a, struct err *e)
+{
+	struct refusal *r = (struct refusal *)(void *)a;
+	struct audit_entry entry = { (long long)time(NULL), r->actor, r->address, r->action, r->subject,
+				     refusal_outcome(r) };
+
+	return audit_append(db, &entry, e);
+}
+
+static void say_unrecorded(const char *action, const char *subject, const char *why)
+{
+	fprintf(stderr, "sipas serve: cannot record a refused %s of %s in the audit log: %s\n", action, subject,
+		why);
+}
+
+static void answer_refusal(struct col_console_action *a, struct col_reply *reply)
+{
+	struct refusal *r = (struct refusal *)(void *)a;
+
+	/* the refusal stands whether or not it could be recorded */
+	if (a->job.code)
+		say_unrecorded(r->action, r->subject, a->job.err.text);
+	col_reply_error(a->app, reply, r->why, r->message, r->field);
 }
 
 void col_console_refuse(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			const char *action, const char *subject, enum col_error why, const char *message,
 			const char *field)
 {
-	const struct col_error_info *info = col_error_info(why);
-	struct refusal r = { req, action, subject, message && *message ? message : info->message };
-	struct err e;
+	struct refusal *r = col_console_action_new(app, sizeof(*r), store_refusal, answer_refusal);
 
-	err_clear(&e);
-	if (col_console_transact(app, record_refusal, &r, &e) != 0)
-		fprintf(stderr, "sipas serve: cannot record a refused %s of %s in the audit log: %s\n", action,
-			subject, e.text);
-	col_reply_error(app, reply, why, message, field);
+	if (!r) {
+		say_unrecorded(action, subject, "out of memory");
+		col_reply_error(app, reply, why, message, field);
+		return;
+	}
+	r->why = why;
+	snprintf(r->actor, sizeof(r->actor), "%s", req->sender->console.user.login);
+	snprintf(r->address, sizeof(r->address), "%s", req->address);
+	snprintf(r->action, sizeof(r->action), "%s", action);
+	snprintf(r->subject, sizeof(r->subject), "%s", subject);
+	snprintf(r->message, sizeof(r->message), "%s", message ? message : "");
+	snprintf(r->field, sizeof(r->field), "%s", field ? field : "");
+	col_console_defer(&r->a, reply);
 }
 
 void col_console_refuse_err(struct col_app *app, const struct col_request *req, struct col_reply *reply,
