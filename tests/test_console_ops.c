@@ -49,6 +49,15 @@ static int setup(struct test_server *s)
 	return test_server_start(s, "sipas.db", NULL);
 }
 
+/* setup, and office1 and xd1 signed in: 0, or -1. */
+static int setup_office_and_xd(struct test_server *s, struct console_client *office, struct console_client *xd)
+{
+	if (setup(s) != 0)
+		return -1;
+	return console_sign_in(s, "office1", OFFICE_PASSWORD, office) == 0 &&
+	       console_sign_in(s, "xd1", OFFICE_PASSWORD, xd) == 0 ? 0 : -1;
+}
+
 static json_t *body_json(const struct http_result *h)
 {
 	return json_loads(h->body ? h->body : "", 0, NULL);
@@ -167,9 +176,7 @@ static void devices_are_scoped_to_the_agency(void)
 	struct http_result h;
 	long long own, child, other;
 
-	CHECK_INT(setup(&s), 0);
-	CHECK_INT(console_sign_in(&s, "office1", OFFICE_PASSWORD, &office), 0);
-	CHECK_INT(console_sign_in(&s, "xd1", OFFICE_PASSWORD, &xd), 0);
+	CHECK_INT(setup_office_and_xd(&s, &office, &xd), 0);
 	CHECK_INT(console_sign_in(&s, "v1", OFFICE_PASSWORD, &viewer), 0);
 	CHECK((own = add_kiosk(&s, &xd, "SO-XD", "Quầy XD")) > 0);
 	CHECK((child = add_kiosk(&s, &xd, "P-TRANLIEU", "Quầy TL")) > 0);
@@ -369,9 +376,7 @@ static void imports_dossiers_for_the_office_only(void)
 	struct test_server s;
 	struct http_result h;
 
-	CHECK_INT(setup(&s), 0);
-	CHECK_INT(console_sign_in(&s, "office1", OFFICE_PASSWORD, &office), 0);
-	CHECK_INT(console_sign_in(&s, "xd1", OFFICE_PASSWORD, &xd), 0);
+	CHECK_INT(setup_office_and_xd(&s, &office, &xd), 0);
 	CHECK_INT(test_write("d.csv", "period,agency,sector,dossiers\n2026Q3,SO-XD,xay-dung,120\n"
 				      "2026Q3,SO-YT,y-te,80\n"), 0);
 	CHECK_INT(upload(&s, &xd, 1, "dossiers", NULL, "d.csv", &h), 403);
@@ -395,41 +400,9 @@ static void imports_dossiers_for_the_office_only(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
-/* Send `request` on a new connection and read the reply until the server
- * closes it or 10 s pass; the bytes read into out (n bytes). */
-static void raw_exchange(const struct test_server *s, const char *request, char *out, size_t n)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	size_t got = 0;
-
-	out[0] = '\0';
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    send(fd, request, strlen(request), MSG_NOSIGNAL) != (ssize_t)strlen(request)) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t r;
-
-		if (poll(&p, 1, 10000) != 1)
-			break;
-		r = read(fd, out + got, n - 1 - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		out[got] = '\0';
-		if (got == n - 1 || strstr(out, "\r\n\r\n{"))
-			break;
-	}
-	close(fd);
-}
-
 /* Send head, then body in `pieces` parts `ms` apart, on a new connection,
- * and read the reply as raw_exchange does. */
+ * and read the reply until the server closes it, its JSON body begins, or
+ * 10 s pass; the bytes read into out (n bytes). */
 static void slow_exchange(const struct test_server *s, const char *head, const char *body, int pieces, int ms,
 			  char *out, size_t n)
 {
@@ -467,6 +440,13 @@ static void slow_exchange(const struct test_server *s, const char *head, const c
 out:
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Send `request` on a new connection and read the reply as slow_exchange
+ * does. */
+static void raw_exchange(const struct test_server *s, const char *request, char *out, size_t n)
+{
+	slow_exchange(s, request, "", 0, 0, out, n);
 }
 
 /* An upload may take longer than --request-deadline to arrive, once its
@@ -732,9 +712,7 @@ static void the_quarter_is_the_office_s(void)
 	struct test_server s;
 	struct http_result h;
 
-	CHECK_INT(setup(&s), 0);
-	CHECK_INT(console_sign_in(&s, "office1", OFFICE_PASSWORD, &office), 0);
-	CHECK_INT(console_sign_in(&s, "xd1", OFFICE_PASSWORD, &xd), 0);
+	CHECK_INT(setup_office_and_xd(&s, &office, &xd), 0);
 	CHECK_INT(console_request(&s, &xd, 0, "GET", "/console/api/quarter?period=2026Q3", NULL, &h), 403);
 	free(h.body);
 	CHECK_INT(console_request(&s, &xd, 0, "GET", "/console/preview/2026Q3/index.html", NULL, &h), 403);
