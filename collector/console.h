@@ -97,10 +97,6 @@ void col_console_defer(struct col_console_action *a, struct col_reply *reply);
 int col_console_audited(sqlite3 *db, int (*change)(sqlite3 *db, void *arg, struct err *e), void *arg,
 			struct audit_entry *entry, struct err *refused, struct err *e);
 
-/* Fill the reply with a failed action's error: the refusal's status and
- * field (ERR_NOT_FOUND as 404 not_found). */
-void col_console_reply_refused(struct col_app *app, struct col_reply *reply, const struct err *refused);
-
 /* ---- console_record.c: what the work routes share ---- */
 
 /* Append a console action to the audit log (office/audit.h): actor the
@@ -119,9 +115,16 @@ void col_console_refuse(struct col_app *app, const struct col_request *req, stru
 			const char *action, const char *subject, enum col_error why, const char *message,
 			const char *field);
 
-/* col_console_refuse with an err's code, text and field. */
+/* col_console_refuse with an err's code, text and field (ERR_NOT_FOUND as
+ * 400 invalid, as col_reply_err: a body's reference to nothing). */
 void col_console_refuse_err(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			    const char *action, const char *subject, const struct err *e);
+
+/* Answer a refusal a store already recorded (col_console_audited, in the
+ * change's own job; col_console_refuse is for one found before the
+ * writer): the refusal's status, text and field, with ERR_NOT_FOUND as
+ * 404 not_found (the account the path names). */
+void col_console_reply_refused(struct col_app *app, struct col_reply *reply, const struct err *refused);
 
 /* Unix seconds as an ISO 8601 UTC JSON string; 0 as null.  New reference. */
 json_t *col_json_time(long long t);

@@ -131,16 +131,6 @@ int col_console_audited(sqlite3 *db, int (*change)(sqlite3 *db, void *arg, struc
 	return audit_append(db, entry, e);
 }
 
-void col_console_reply_refused(struct col_app *app, struct col_reply *reply, const struct err *refused)
-{
-	const char *field = refused->field[0] ? refused->field : NULL;
-
-	if (refused->code == ERR_NOT_FOUND)
-		col_reply_error(app, reply, COL_E_NOT_FOUND, refused->text, field);
-	else
-		col_reply_error(app, reply, col_error_from_err(refused->code), refused->text, field);
-}
-
 /* A session seen now: written by a job nobody waits for (a failure costs
  * the session at most a minute of its idle time).  Freed when done. */
 struct touch {

@@ -1,8 +1,8 @@
 /*
  * console_record.c - what the console's work routes share (console.h):
- * their actions on record in the audit log, a refusal recorded with its
- * outcome by a writer job the reply waits for (the request's thread does
- * not), and times as the API writes them.
+ * their actions on record in the audit log; refusals, recorded with
+ * their outcome by a writer job the reply waits for (the request's thread
+ * does not), and answered; and times as the API writes them.
  */
 #include "console.h"
 
@@ -84,6 +84,13 @@ void col_console_refuse(struct col_app *app, const struct col_request *req, stru
 	snprintf(r->message, sizeof(r->message), "%s", message ? message : "");
 	snprintf(r->field, sizeof(r->field), "%s", field ? field : "");
 	col_console_defer(&r->a, reply);
+}
+
+void col_console_reply_refused(struct col_app *app, struct col_reply *reply, const struct err *refused)
+{
+	/* what is missing is what the path names (an account): 404 */
+	col_reply_error(app, reply, refused->code == ERR_NOT_FOUND ? COL_E_NOT_FOUND : col_error_from_err(refused->code),
+			refused->text, refused->field);
 }
 
 void col_console_refuse_err(struct col_app *app, const struct col_request *req, struct col_reply *reply,
