@@ -288,6 +288,57 @@ static void session_writes_never_hold_a_worker(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
+/* While another process holds the write lock, with one worker thread: a
+ * kiosk added, and a refusal on its way to the audit log, wait in the
+ * writer without holding up other requests; a refusal whose record fails
+ * still stands. */
+static void device_writes_never_hold_a_worker(void)
+{
+	static const struct {
+		const char *login, *password;
+		long status;
+	} waits[] = {
+		{ "office1", "correct horse battery", 503 },   /* the writer gives up: busy */
+		{ "v1", "viewer one password", 403 },          /* a viewer has no devices */
+	};
+	struct console_client c;
+	struct test_server s;
+	struct http_result h;
+	sqlite3 *lock = NULL;
+	double t0;
+	pid_t pid;
+	int status;
+
+	init_with_accounts();
+	CHECK_INT(console_add_user("sipas.db", "v1", "viewer", "SO-XD", "viewer one password"), 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", "--threads", "1", NULL), 0);
+	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+		CHECK_INT(console_sign_in(&s, waits[i].login, waits[i].password, &c), 0);
+		CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+		pid = fork();
+		if (pid == 0)
+			_exit(console_request(&s, &c, 1, "POST", "/console/api/devices", "{\"agency\":\"SO-XD\","
+					      "\"counter\":\"Quầy 1\",\"sectors\":[\"dat-dai\"]}", &h) ==
+			      waits[i].status ? 0 : 1);
+		usleep(300 * 1000);
+		t0 = now_seconds();
+		/* a route that needs only the worker (not /healthz: its write
+		 * lock probe would say busy) */
+		CHECK_INT(console_request(&s, NULL, 0, "GET", "/api", NULL, &h), 200);
+		free(h.body);
+		/* the worker was free: the device request has not been answered */
+		CHECK(now_seconds() - t0 < 1.5);
+		CHECK_INT(waitpid(pid, &status, WNOHANG), 0);
+		CHECK_INT(waitpid(pid, &status, 0), pid);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		CHECK_INT(sqlite3_exec(lock, "ROLLBACK", 0, 0, 0), SQLITE_OK);
+	}
+	sqlite3_close(lock);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 0);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
 /* A console action still waiting for its commit when the server is told
  * to stop is answered before the server exits (here 503 busy: another
  * process holds the write lock past the writer's wait). */
@@ -1097,6 +1148,7 @@ const struct test_case console_tests[] = {
 	{ "the_cookie_is_http_only_and_strict", the_cookie_is_http_only_and_strict },
 	{ "a_wrong_password_and_an_unknown_login_get_one_answer", a_wrong_password_and_an_unknown_login_get_one_answer },
 	{ "session_writes_never_hold_a_worker", session_writes_never_hold_a_worker },
+	{ "device_writes_never_hold_a_worker", device_writes_never_hold_a_worker },
 	{ "a_stop_waits_for_a_console_action", a_stop_waits_for_a_console_action },
 	{ "a_refused_change_undoes_only_itself_in_a_group", a_refused_change_undoes_only_itself_in_a_group },
 	{ "a_failed_run_undoes_only_its_own_writes", a_failed_run_undoes_only_its_own_writes },
