@@ -524,15 +524,77 @@ static void a_session_ends_idle_old_or_signed_out(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
-/* A probe of the routes GET /api lists: how many of a test's table rows
- * tried the route (method, path), 0 when none does, or -1 when one failed
- * (test_fail said why). */
-typedef int (*route_probe)(const struct test_server *s, const char *method, const char *path, void *arg);
+/* One request a test makes of a route GET /api lists, and its answer. */
+struct route_probe {
+	const char *method, *route;  /* as GET /api lists it */
+	const char *path, *body;     /* the request */
+	long status;                 /* 0: the route is deliberately not tried */
+	int own_session;             /* it ends the session: sign in again for it */
+};
 
-/* Call probe for every route GET /api lists whose path starts with
- * prefix: a route no row of the test probes fails the test, so that a
- * route added without a probe is seen.  0, or -1 when the test failed. */
-static int probe_routes(const struct test_server *s, const char *prefix, route_probe probe, void *arg)
+/* How a test walks the routes GET /api lists under prefix (with
+ * writes_only, the ones that are not GET): each is tried with each of its
+ * rows, as client (signed in as login/password), with the CSRF token or
+ * not; the reply must have the row's status, hold must_hold if set, and
+ * none of must_not_hold.  A route without a row fails the test, so that
+ * a route added without a probe is seen. */
+struct route_walk {
+	const struct route_probe *rows;
+	size_t n_rows;
+	const char *prefix;
+	int writes_only;
+	const struct console_client *client;
+	const char *login, *password;
+	int with_csrf;
+	const char *must_hold;
+	const char *const *must_not_hold;   /* NULL-terminated, or NULL */
+};
+
+/* Try route's rows; how many there are, or -1 when one failed (test_fail
+ * said why). */
+static int probe_route(const struct test_server *s, const struct route_walk *w, const char *method,
+		       const char *path)
+{
+	struct console_client own;
+	struct http_result h;
+	int n = 0;
+
+	for (size_t k = 0; k < w->n_rows; k++) {
+		const struct route_probe *p = &w->rows[k];
+		const struct console_client *c = w->client;
+		long status;
+
+		if (strcmp(p->method, method) != 0 || strcmp(p->route, path) != 0)
+			continue;
+		n++;
+		if (!p->status)
+			continue;
+		if (p->own_session) {
+			if (console_sign_in(s, w->login, w->password, &own) != 0) {
+				test_fail(__FILE__, __LINE__, "%s cannot sign in again", w->login);
+				return -1;
+			}
+			c = &own;
+		}
+		status = console_request(s, c, w->with_csrf, p->method, p->path, p->body, &h);
+		if (status == p->status && w->must_hold && !strstr(h.body, w->must_hold))
+			status = -2;
+		for (size_t b = 0; status == p->status && w->must_not_hold && w->must_not_hold[b]; b++)
+			if (strstr(h.body, w->must_not_hold[b]))
+				status = -2;
+		if (status != p->status) {
+			test_fail(__FILE__, __LINE__, "%s %s as %s%s: %ld (expected %ld): %s", p->method, p->path,
+				  w->login, w->with_csrf ? "" : " without the CSRF token", h.status, p->status, h.body);
+			free(h.body);
+			return -1;
+		}
+		free(h.body);
+	}
+	return n;
+}
+
+/* Walk the routes as w says: 0, or -1 when the test failed. */
+static int walk_routes(const struct test_server *s, const struct route_walk *w)
 {
 	struct http_result api;
 	json_t *doc = NULL, *route;
@@ -547,9 +609,9 @@ static int probe_routes(const struct test_server *s, const char *prefix, route_p
 		const char *method = json_string_value(json_object_get(route, "method"));
 		const char *path = json_string_value(json_object_get(route, "path"));
 
-		if (strncmp(path, prefix, strlen(prefix)) != 0)
+		if (strncmp(path, w->prefix, strlen(w->prefix)) != 0 || (w->writes_only && strcmp(method, "GET") == 0))
 			continue;
-		if ((n = probe(s, method, path, arg)) < 0)
+		if ((n = probe_route(s, w, method, path)) < 0)
 			goto out;
 		if (n == 0) {
 			test_fail(__FILE__, __LINE__, "%s %s has no probe in this test: add one", method, path);
@@ -563,51 +625,27 @@ out:
 	return rc;
 }
 
-/* A body for each non-GET console route (by its path in GET /api). */
-static const struct { const char *method, *path, *request, *body; } csrf_bodies[] = {
-	{ "POST", "/console/api/logout", "/console/api/logout", NULL },
-	{ "POST", "/console/api/password", "/console/api/password",
-	  "{\"current\":\"correct horse battery\",\"password\":\"another good password\"}" },
-	{ "POST", "/console/api/users", "/console/api/users",
-	  "{\"login\":\"new1\",\"name\":\"New\",\"role\":\"office\",\"agencies\":[]}" },
-	{ "POST", "/console/api/users/", "/console/api/users/agency1/disable", NULL },
-	{ "POST", "/console/api/users/", "/console/api/users/agency1/reset", NULL },
-	{ "POST", "/console/api/devices", "/console/api/devices",
-	  "{\"agency\":\"SO-XD\",\"counter\":\"Quầy 9\",\"sectors\":[\"dat-dai\"]}" },
-	{ "POST", "/console/api/devices/", "/console/api/devices/1/pair", NULL },
-	{ "POST", "/console/api/devices/", "/console/api/devices/1/revoke", NULL },
-	{ "POST", "/console/api/imports", "/console/api/imports", "{}" },
-	{ "POST", "/console/api/publish", "/console/api/publish", "{\"period\":\"2026Q3\",\"confirm_early\":true}" },
-	{ "POST", "/console/api/withdraw", "/console/api/withdraw", "{\"period\":\"2026Q3\"}" },
-};
-
-/* Each csrf_bodies row of the route, sent without the token: 403 naming
+/* Each route that changes state, without the CSRF token: 403 naming
  * x-csrf-token. */
-static int probe_without_csrf(const struct test_server *s, const char *method, const char *path, void *arg)
-{
-	const struct console_client *c = arg;
-	struct http_result h;
-	int n = 0;
-
-	/* a read needs no token; signing in is what a session comes from: it
-	 * has no token yet */
-	if (strcmp(method, "GET") == 0 || strcmp(path, "/console/api/login") == 0)
-		return 1;
-	for (size_t k = 0; k < sizeof(csrf_bodies) / sizeof(csrf_bodies[0]); k++) {
-		if (strcmp(csrf_bodies[k].method, method) != 0 || strcmp(csrf_bodies[k].path, path) != 0)
-			continue;
-		n++;
-		if (console_request(s, c, 0, method, csrf_bodies[k].request, csrf_bodies[k].body, &h) != 403 ||
-		    !strstr(h.body, "x-csrf-token")) {
-			test_fail(__FILE__, __LINE__, "%s %s without the CSRF token: %ld %s", method,
-				  csrf_bodies[k].request, h.status, h.body);
-			free(h.body);
-			return -1;
-		}
-		free(h.body);
-	}
-	return n;
-}
+static const struct route_probe csrf_probes[] = {
+	/* signing in is what a session comes from: it has no token yet */
+	{ "POST", "/console/api/login", NULL, NULL, 0, 0 },
+	{ "POST", "/console/api/logout", "/console/api/logout", NULL, 403, 0 },
+	{ "POST", "/console/api/password", "/console/api/password",
+	  "{\"current\":\"correct horse battery\",\"password\":\"another good password\"}", 403, 0 },
+	{ "POST", "/console/api/users", "/console/api/users",
+	  "{\"login\":\"new1\",\"name\":\"New\",\"role\":\"office\",\"agencies\":[]}", 403, 0 },
+	{ "POST", "/console/api/users/", "/console/api/users/agency1/disable", NULL, 403, 0 },
+	{ "POST", "/console/api/users/", "/console/api/users/agency1/reset", NULL, 403, 0 },
+	{ "POST", "/console/api/devices", "/console/api/devices",
+	  "{\"agency\":\"SO-XD\",\"counter\":\"Quầy 9\",\"sectors\":[\"dat-dai\"]}", 403, 0 },
+	{ "POST", "/console/api/devices/", "/console/api/devices/1/pair", NULL, 403, 0 },
+	{ "POST", "/console/api/devices/", "/console/api/devices/1/revoke", NULL, 403, 0 },
+	{ "POST", "/console/api/imports", "/console/api/imports", "{}", 403, 0 },
+	{ "POST", "/console/api/publish", "/console/api/publish", "{\"period\":\"2026Q3\",\"confirm_early\":true}", 403,
+	  0 },
+	{ "POST", "/console/api/withdraw", "/console/api/withdraw", "{\"period\":\"2026Q3\"}", 403, 0 },
+};
 
 /* Every route that changes state refuses a request without the session's
  * CSRF token, and nothing in the database changes. */
@@ -625,7 +663,9 @@ static void every_state_changing_route_needs_the_csrf_token(void)
 	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
 	CHECK_INT(console_sign_in(&s, "office1", "correct horse battery", &c), 0);
 	db_text("sipas.db", FINGERPRINT_SQL, before, sizeof(before));
-	if (probe_routes(&s, "/console/", probe_without_csrf, &c) != 0)
+	if (walk_routes(&s, &(struct route_walk){ csrf_probes, sizeof(csrf_probes) / sizeof(csrf_probes[0]),
+						  "/console/", 1, &c, "office1", "correct horse battery", 0,
+						  "x-csrf-token", NULL }) != 0)
 		return;
 	db_text("sipas.db", FINGERPRINT_SQL, after, sizeof(after));
 	CHECK_STR(after, before);
@@ -1047,12 +1087,7 @@ static int init_two_agencies(void)
 
 /* What an agency user of PA-AAA gets for each console API route when it
  * reaches for PB-BEE's things. */
-static const struct probe {
-	const char *method, *route;  /* as GET /api lists it */
-	const char *path, *body;
-	long status;
-	int own_session;             /* it ends the session: use one of its own */
-} bee_probes[] = {
+static const struct route_probe bee_probes[] = {
 	{ "POST", "/console/api/login", "/console/api/login",
 	  "{\"login\":\"bee1\",\"password\":\"not bee's password\"}", 401, 0 },
 	{ "POST", "/console/api/logout", "/console/api/logout", NULL, 204, 1 },
@@ -1078,52 +1113,13 @@ static const struct probe {
 	{ "POST", "/console/api/withdraw", "/console/api/withdraw", "{\"period\":\"2026Q3\"}", 403, 0 },
 };
 
-/* Each bee_probes row of the route, as agency1 (arg, signed in): its
- * status, and nothing of PB-BEE in the reply. */
-static int probe_for_bee(const struct test_server *s, const char *method, const char *path, void *arg)
-{
-	static const char *const bee[] = { "PB-BEE", "Sở Bê", "Quầy B", "bee1" };
-	const struct console_client *a = arg;
-	struct console_client own;
-	struct http_result h;
-	int n = 0;
-
-	for (size_t k = 0; k < sizeof(bee_probes) / sizeof(bee_probes[0]); k++) {
-		const struct probe *p = &bee_probes[k];
-		const struct console_client *c = a;
-		long status;
-
-		if (strcmp(p->method, method) != 0 || strcmp(p->route, path) != 0)
-			continue;
-		n++;
-		if (p->own_session) {
-			if (console_sign_in(s, "agency1", "agency one password", &own) != 0) {
-				test_fail(__FILE__, __LINE__, "agency1 cannot sign in again");
-				return -1;
-			}
-			c = &own;
-		}
-		status = console_request(s, c, 1, p->method, p->path, p->body, &h);
-		for (size_t b = 0; status == p->status && b < sizeof(bee) / sizeof(bee[0]); b++)
-			if (strstr(h.body, bee[b]))
-				status = -2;
-		if (status != p->status) {
-			test_fail(__FILE__, __LINE__, "%s %s as agency1: %ld (expected %ld, and nothing of PB-BEE): %s",
-				  p->method, p->path, h.status, p->status, h.body);
-			free(h.body);
-			return -1;
-		}
-		free(h.body);
-	}
-	return n;
-}
-
 /* Every console API route, tried by an agency user of PA-AAA against
  * PB-BEE's things: refused, or answered with nothing of PB-BEE.  The
  * routes come from GET /api, so a route added without a probe here fails
  * this test. */
 static void an_agency_user_reaches_nothing_of_another_agency(void)
 {
+	static const char *const bee[] = { "PB-BEE", "Sở Bê", "Quầy B", "bee1", NULL };
 	char before[256], after[256];
 	struct console_client a;
 	struct test_server s;
@@ -1136,7 +1132,9 @@ static void an_agency_user_reaches_nothing_of_another_agency(void)
 	"(SELECT count(*) FROM pairings) || '/' || (SELECT password_hash || ',' || coalesce(disabled_at, '') FROM " \
 	"users WHERE login = 'bee1') || '/' || (SELECT count(*) FROM users) || '/' || (SELECT count(*) FROM devices)"
 	db_text("sipas.db", BEE_SQL, before, sizeof(before));
-	if (probe_routes(&s, "/console/api/", probe_for_bee, &a) != 0)
+	if (walk_routes(&s, &(struct route_walk){ bee_probes, sizeof(bee_probes) / sizeof(bee_probes[0]),
+						  "/console/api/", 0, &a, "agency1", "agency one password", 1, NULL,
+						  bee }) != 0)
 		return;
 	db_text("sipas.db", BEE_SQL, after, sizeof(after));
 	CHECK_STR(after, before);
