@@ -242,6 +242,40 @@ static void link_token(const char *link, char out[USER_TOKEN_HEX + 1])
 
 /* ---- the writer does the console's writes ---- */
 
+/* With another process holding the write lock and the server on one
+ * worker thread: c's POST of body to path waits in the writer and gets
+ * status, while a request that needs only the worker (GET /api; /healthz's
+ * lock probe would say busy) is answered meanwhile.  0, or -1 when the
+ * test failed. */
+static int post_leaves_the_worker_free(const struct test_server *s, const struct console_client *c,
+				       const char *path, const char *body, long status)
+{
+	struct http_result h;
+	double t0, took;
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(console_request(s, c, 1, "POST", path, body, &h) == status ? 0 : 1);
+	usleep(300 * 1000);
+	t0 = now_seconds();
+	h.status = console_request(s, NULL, 0, "GET", "/api", NULL, &h);
+	took = now_seconds() - t0;
+	free(h.body);
+	/* the worker was free: the post has not been answered yet */
+	if (h.status != 200 || took >= 1.5 || waitpid(pid, &st, WNOHANG) != 0) {
+		test_fail(__FILE__, __LINE__, "POST %s held the worker: GET /api answered %ld after %.2f s", path,
+			  h.status, took);
+		waitpid(pid, &st, 0);
+		return -1;
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		test_fail(__FILE__, __LINE__, "POST %s was not answered %ld", path, status);
+		return -1;
+	}
+	return 0;
+}
+
 /* While another process holds the write lock, a request whose session is
  * due to be marked seen is answered at once (the mark is a writer job
  * nobody waits for), and with one worker thread a sign-out waiting for its
@@ -252,9 +286,6 @@ static void session_writes_never_hold_a_worker(void)
 	struct test_server s;
 	struct http_result h;
 	sqlite3 *lock = NULL;
-	double t0;
-	pid_t pid;
-	int status;
 
 	init_with_accounts();
 	CHECK_INT(test_server_start(&s, "sipas.db", "--threads", "1", NULL), 0);
@@ -265,21 +296,7 @@ static void session_writes_never_hold_a_worker(void)
 	CHECK_INT(console_request(&s, &c, 0, "GET", "/console/api/me", NULL, &h), 200);
 	free(h.body);
 	/* a sign-out waits in the writer for the lock (2 s, then 503 busy) */
-	pid = fork();
-	if (pid == 0) {
-		long st = console_request(&s, &c, 1, "POST", "/console/api/logout", NULL, &h);
-
-		_exit(st == 503 ? 0 : 1);
-	}
-	usleep(300 * 1000);
-	t0 = now_seconds();
-	CHECK_INT(console_request(&s, NULL, 0, "GET", "/healthz", NULL, &h), 200);
-	free(h.body);
-	/* the worker was free: the sign-out has not been answered yet */
-	CHECK(now_seconds() - t0 < 1.5);
-	CHECK_INT(waitpid(pid, &status, WNOHANG), 0);
-	CHECK_INT(waitpid(pid, &status, 0), pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_INT(post_leaves_the_worker_free(&s, &c, "/console/api/logout", NULL, 503), 0);
 	sqlite3_exec(lock, "ROLLBACK", 0, 0, 0);
 	sqlite3_close(lock);
 	/* the lock gone, the same sign-out works */
@@ -303,11 +320,7 @@ static void device_writes_never_hold_a_worker(void)
 	};
 	struct console_client c;
 	struct test_server s;
-	struct http_result h;
 	sqlite3 *lock = NULL;
-	double t0;
-	pid_t pid;
-	int status;
 
 	init_with_accounts();
 	CHECK_INT(console_add_user("sipas.db", "v1", "viewer", "SO-XD", "viewer one password"), 0);
@@ -316,22 +329,9 @@ static void device_writes_never_hold_a_worker(void)
 	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
 		CHECK_INT(console_sign_in(&s, waits[i].login, waits[i].password, &c), 0);
 		CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
-		pid = fork();
-		if (pid == 0)
-			_exit(console_request(&s, &c, 1, "POST", "/console/api/devices", "{\"agency\":\"SO-XD\","
-					      "\"counter\":\"Quầy 1\",\"sectors\":[\"dat-dai\"]}", &h) ==
-			      waits[i].status ? 0 : 1);
-		usleep(300 * 1000);
-		t0 = now_seconds();
-		/* a route that needs only the worker (not /healthz: its write
-		 * lock probe would say busy) */
-		CHECK_INT(console_request(&s, NULL, 0, "GET", "/api", NULL, &h), 200);
-		free(h.body);
-		/* the worker was free: the device request has not been answered */
-		CHECK(now_seconds() - t0 < 1.5);
-		CHECK_INT(waitpid(pid, &status, WNOHANG), 0);
-		CHECK_INT(waitpid(pid, &status, 0), pid);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		CHECK_INT(post_leaves_the_worker_free(&s, &c, "/console/api/devices", "{\"agency\":\"SO-XD\","
+						      "\"counter\":\"Quầy 1\",\"sectors\":[\"dat-dai\"]}",
+						      waits[i].status), 0);
 		CHECK_INT(sqlite3_exec(lock, "ROLLBACK", 0, 0, 0), SQLITE_OK);
 	}
 	sqlite3_close(lock);
