@@ -23,6 +23,9 @@
 #include "writer.h"
 #include "../lib/secret.h"
 #include "../lib/strbuf.h"
+#include "../office/scope.h"
+#include "../office/session.h"
+#include "../office/user.h"
 
 #define COL_MAX_BODY (64 * 1024)          /* docs/collector.md */
 #define COL_MAX_BATCH_BODY (1024 * 1024)  /* up to 500 queued ratings */
@@ -55,19 +58,34 @@ struct col_app {
 	struct published_days *published_days; /* days of published periods, for late ratings */
 	int64_t max_age;              /* from col_limits */
 	uint64_t min_free;            /* from col_limits */
+	int tls;                      /* served over TLS: the session cookie is Secure and __Host- */
 	atomic_int stopping;          /* set at shutdown: submissions get 503 */
 	atomic_int pending;           /* submissions waiting for a commit */
 };
 
 /* Who sent a request, established from its headers and query before any
  * body byte is read. */
-enum col_sender_kind { COL_SENDER_NONE, COL_SENDER_DEVICE, COL_SENDER_LINK };
+enum col_sender_kind { COL_SENDER_NONE, COL_SENDER_DEVICE, COL_SENDER_LINK, COL_SENDER_USER };
 
+/* A signed-in console user (console_auth.c): the account, the agencies it
+ * may see, its session and that session's CSRF token. */
+struct col_console {
+	struct user user;
+	struct scope scope;
+	struct session session;
+	char csrf[SESSION_CSRF_HEX + 1];
+};
+
+/* Owned by the request (col_sender_release at its end). */
 struct col_sender {
 	int kind;                     /* enum col_sender_kind */
 	struct device_info dev;       /* COL_SENDER_DEVICE: a kiosk or admin */
 	struct link_fields link;      /* COL_SENDER_LINK: checked; strings in the query */
+	struct col_console console;   /* COL_SENDER_USER */
 };
+
+/* Free what a sender owns.  Can't fail. */
+void col_sender_release(struct col_sender *s);
 
 struct col_request {
 	const char *method;
@@ -75,10 +93,12 @@ struct col_request {
 	const char *body;             /* NUL-terminated; "" when none */
 	size_t body_len;
 	uint64_t client;              /* the client address, for rate limits */
+	const char *address;          /* the same as text, for sessions and the audit log */
 	double now;                   /* seconds, monotonic */
 	/* header and query lookups, provided by the HTTP layer */
 	const char *(*header)(void *cls, const char *name);
 	const char *(*query)(void *cls, const char *name);
+	const char *(*cookie)(void *cls, const char *name);
 	void *cls;
 	const struct col_sender *sender;  /* from col_precheck */
 };
@@ -115,6 +135,7 @@ struct col_reply {
 	const char *csp;              /* NULL: the collector's default policy */
 	char location[64];            /* a redirect's Location, "" for none */
 	const char *cache_control;    /* NULL: no-store */
+	char set_cookie[256];         /* a Set-Cookie header, "" for none */
 	struct col_deferred *deferred; /* set: no reply yet; start it (see above) */
 };
 

@@ -54,4 +54,12 @@ void col_handle_result_file(struct col_app *app, const struct col_request *req,
 void col_handle_survey_page(struct col_app *app, const struct col_request *req,
 			    struct col_reply *reply, const char *form);
 
+/* console_auth.c: signing in and out of the console (docs/console.md) */
+void col_handle_console_login(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			      const char *tail);
+void col_handle_console_logout(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			       const char *tail);
+void col_handle_console_me(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			   const char *tail);
+
 #endif

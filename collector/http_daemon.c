@@ -165,6 +165,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
 	if (rc)
 		goto out_log;
+	app->tls = cfg->tls_cert != NULL;
 	col_routes_name_metrics(app);
 	d = MHD_start_daemon(flags, 0, NULL, NULL, col_http_request, &srv,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

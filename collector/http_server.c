@@ -78,23 +78,32 @@ static const char *get_query(void *cls, const char *name)
 	return MHD_lookup_connection_value(cls, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* A rate-limit key for the client address: IPv4 as is, IPv6 by its /64. */
-static uint64_t client_key(struct MHD_Connection *conn)
+static const char *get_cookie(void *cls, const char *name)
+{
+	return MHD_lookup_connection_value(cls, MHD_COOKIE_KIND, name);
+}
+
+/* A rate-limit key for the client address: IPv4 as is, IPv6 by its /64;
+ * and the address as text into text (INET6_ADDRSTRLEN bytes; "unknown"). */
+static uint64_t client_key(struct MHD_Connection *conn, char text[INET6_ADDRSTRLEN])
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	uint64_t key = 1ull << 63;
 
+	strcpy(text, "unknown");
 	if (!ci || !ci->client_addr)
 		return key;
 	if (ci->client_addr->sa_family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)ci->client_addr;
 
+		inet_ntop(AF_INET, &a->sin_addr, text, INET6_ADDRSTRLEN);
 		return key | ntohl(a->sin_addr.s_addr);
 	}
 	if (ci->client_addr->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)ci->client_addr;
 		uint64_t prefix;
 
+		inet_ntop(AF_INET6, &a->sin6_addr, text, INET6_ADDRSTRLEN);
 		memcpy(&prefix, a->sin6_addr.s6_addr, sizeof(prefix));
 		return key | (1ull << 62) | (prefix & ((1ull << 62) - 1));
 	}
@@ -197,7 +206,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply 
 	}
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
+	if (reply->content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	/* no script, style or request goes anywhere but here, and no page of
 	 * this service can be framed by another */
@@ -205,6 +215,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct col_reply 
 				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
 	if (reply->location[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, reply->location);
+	if (reply->set_cookie[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, reply->set_cookie);
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				reply->cache_control ? reply->cache_control : "no-store");
@@ -322,6 +334,20 @@ static enum MHD_Result answer(struct MHD_Connection *conn, struct request_state 
 	return ret;
 }
 
+/* Paths whose rest is a one-time secret (a pairing code, a password
+ * link's token): the log shows the prefix and "-". */
+static const char *const secret_paths[] = { "/pair/", "/console/password/" };
+
+static void log_path(char *dst, size_t size, const char *url)
+{
+	for (size_t i = 0; i < sizeof(secret_paths) / sizeof(secret_paths[0]); i++)
+		if (strncmp(url, secret_paths[i], strlen(secret_paths[i])) == 0) {
+			snprintf(dst, size, "%s-", secret_paths[i]);
+			return;
+		}
+	col_log_field(dst, size, url);
+}
+
 /* The first call for a request, from its headers: make its state, and
  * answer at once what the headers alone refuse (oversized, credentials,
  * a body too large for its route or for --max-buffered). */
@@ -340,8 +366,7 @@ static enum MHD_Result request_begin(struct col_server *srv, struct MHD_Connecti
 	st->started = clock_seconds();
 	st->c = ci ? ci->socket_context : NULL;
 	col_log_field(st->method, sizeof(st->method), req->method);
-	/* a pairing code is a one-time secret: it stays out of the log */
-	col_log_field(st->path, sizeof(st->path), strncmp(url, "/pair/", 6) == 0 ? "/pair/-" : url);
+	log_path(st->path, sizeof(st->path), url);
 	st->route = -1;
 	st->match.route = -1;
 	*con_cls = st;
@@ -397,16 +422,19 @@ enum MHD_Result col_http_request(void *cls, struct MHD_Connection *conn, const c
 	struct request_state *st = *con_cls;
 	struct col_request req;
 	struct col_reply reply;
+	char address[INET6_ADDRSTRLEN];
 
 	(void)version;
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.path = url;
 	req.body = "";
-	req.client = client_key(conn);
+	req.client = client_key(conn, address);
+	req.address = address;
 	req.now = clock_seconds();
 	req.header = get_header;
 	req.query = get_query;
+	req.cookie = get_cookie;
 	req.cls = conn;
 	memset(&reply, 0, sizeof(reply));
 	strbuf_init(&reply.body, 0);
@@ -462,6 +490,7 @@ void col_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	col_log_request(srv->access_log, st->method, st->path, st->status, secs, end);
 	atomic_fetch_sub(&srv->buffered, st->reserved);
 	strbuf_release(&st->body);
+	col_sender_release(&st->sender);
 	free(st);
 	*con_cls = NULL;
 }

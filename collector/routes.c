@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "../db/db.h"
+#include "console.h"
 #include "device.h"
 #include "handlers.h"
 #include "link.h"
@@ -33,7 +34,10 @@ enum col_auth {
 	AUTH_ADDRESS,         /* anyone, each request spending its address's allowance */
 	AUTH_KIOSK,           /* a kiosk token */
 	AUTH_ADMIN,           /* an admin token */
-	AUTH_KIOSK_OR_LINK    /* a kiosk token, or a phone's signed link in the query */
+	AUTH_KIOSK_OR_LINK,   /* a kiosk token, or a phone's signed link in the query */
+	AUTH_CONSOLE,         /* a console session (and its CSRF token unless GET); the
+				 handler applies the user's role and scope */
+	AUTH_CONSOLE_OFFICE   /* the same, for office users only */
 };
 
 struct col_route {
@@ -69,6 +73,11 @@ static const struct col_route routes[] = {
 	{ "POST", "/api/pair", col_handle_pair, AUTH_ADDRESS, COL_MAX_BODY, "a pairing code for the kiosk's token", NULL },
 	{ "POST", "/api/kiosk/pin", col_handle_kiosk_pin, AUTH_KIOSK, COL_MAX_BODY,
 	  "whether the kiosk's staff PIN is right: 200, or 403, or 429 while locked", NULL },
+	{ "POST", "/console/api/login", col_handle_console_login, AUTH_ADDRESS, COL_MAX_BODY,
+	  "sign in to the console: {login, password}; sets the session cookie", NULL },
+	{ "POST", "/console/api/logout", col_handle_console_logout, AUTH_CONSOLE, 0, "sign out (ends the session)", NULL },
+	{ "GET", "/console/api/me", col_handle_console_me, AUTH_CONSOLE, 0,
+	  "the signed-in user, its role, agencies and CSRF token", NULL },
 	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
 	{ "GET", "/kiosk", NULL, AUTH_NONE, 0, "the kiosk page", "kiosk.html" },
 	/* the pairing page reads its code from its own URL */
@@ -154,6 +163,8 @@ int col_precheck(struct col_app *app, const struct col_request *req, struct col_
 		return 0;
 	if (r->auth == AUTH_ADDRESS)
 		return col_rate_limited(app, &app->address_limit, req->client, req, reply) ? -1 : 0;
+	if (r->auth == AUTH_CONSOLE || r->auth == AUTH_CONSOLE_OFFICE)
+		return col_console_authenticate(app, req, reply, r->auth == AUTH_CONSOLE_OFFICE, sender);
 	if (r->auth == AUTH_KIOSK_OR_LINK && !col_bearer_token(req)) {
 		if (col_rate_limited(app, &app->address_limit, req->client, req, reply))
 			return -1;

@@ -27,6 +27,7 @@ extern const struct test_case csv_tests[], period_tests[], form_tests[], registr
 	service_tests[];
 extern const struct test_case records_tests[];
 extern const struct test_case ratelimit_tests[];
+extern const struct test_case console_tests[];
 
 static const struct {
 	const char *name;
@@ -38,6 +39,7 @@ static const struct {
 	{ "collector", collector_tests }, { "kiosk", kiosk_tests },
 	{ "storage", storage_tests },
 	{ "ratelimit", ratelimit_tests },
+	{ "console", console_tests },
 	{ "records", records_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };

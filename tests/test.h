@@ -113,4 +113,29 @@ long test_request(const struct test_server *s, const char *method, const char *p
  * what concurrent test clients have written down so far. */
 long test_count_lines(const char *prefix, int n);
 
+/* ---- the console (tests/test_console.c) ---- */
+
+/* Make the account login in tests/fixtures' registry database `db` with
+ * role ("office", "agency", "viewer") and agencies (a comma-separated
+ * list, or NULL), its password set to `password` as its one-time link
+ * would.  0, or -1 with why on stderr. */
+int console_add_user(const char *db, const char *login, const char *role, const char *agencies,
+		     const char *password);
+
+/* A signed-in console client: its cookie ("name=value") and CSRF token. */
+struct console_client {
+	char cookie[160];
+	char csrf[80];
+};
+
+/* Sign in to s as login/password; 0 with c filled, or the HTTP status. */
+long console_sign_in(const struct test_server *s, const char *login, const char *password,
+		     struct console_client *c);
+
+/* `method` `path` on s as the client c (NULL: no cookie), with a JSON body
+ * (NULL: none) and, when with_csrf, its CSRF token.  Returns the HTTP
+ * status, -1 when no answer; out as test_http's. */
+long console_request(const struct test_server *s, const struct console_client *c, int with_csrf,
+		     const char *method, const char *path, const char *body, struct http_result *out);
+
 #endif
