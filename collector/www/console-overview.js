@@ -1,12 +1,14 @@
 // console-overview.js - /console: the quarter so far (default the current
 // one) for the agencies the user may see: each agency's index with its
 // confidence interval and verdict, and each counter's ratings today.
-import { $, api, clearErrors, currentQuarter, fill, fmtNumber, fmtTime, h, onLang, showError, startPage, t, table } from "./console.js";
+import { $, api, clearErrors, currentQuarter, fill, fmtNumber, fmtTime, h, lang, onLang, showError, startPage, t, table } from "./console.js";
 
 let shown = null;   // the last overview reply
 
 function pct(x) {
-	return x == null ? "—" : `${(x * 100).toFixed(1)} %`;
+	if (x == null)
+		return "—";
+	return `${(x * 100).toLocaleString(lang() === "vi" ? "vi-VN" : "en-GB", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} %`;
 }
 
 function render() {
