@@ -48,6 +48,10 @@ export const tests = [{
 		const browser = await tc.browser();
 		const page = await tc.page(browser);
 		const period = currentQuarter();
+		// under the server's own Content-Security-Policy: nothing refused, no script error
+		const refused = [];
+		page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) refused.push(m.text()); });
+		page.on('pageerror', (e) => refused.push(String(e)));
 
 		// the password, through the one-time link; the link then works no more
 		await setConsolePassword(page, link, PASSWORD);
@@ -180,6 +184,7 @@ export const tests = [{
 		assertEqual(await meStatus(page), 401, '/console/api/me after signing out');
 		await page.goto(`${srv.base}/console/users`);
 		await page.waitForURL((u) => new URL(u).pathname === '/console/login');
+		assertEqual(refused, [], 'CSP refusals and script errors');
 		return `${audit.length} audit entries shown`;
 	},
 }, {
