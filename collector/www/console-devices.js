@@ -113,8 +113,8 @@ async function pair(e) {
 		counter: $("counter").value.trim(),
 		sectors: $("sectors").value.split(",").map((s) => s.trim()).filter(Boolean),
 	};
-	for (const f of ["agency", "counter"]) {
-		if (!body[f])
+	for (const f of ["agency", "counter", "sectors"]) {
+		if (!body[f].length)
 			return showError(box, { status: 400, error: { field: f, message: t(`c.devices.need.${f}`) } }, { [f]: f });
 	}
 	$("pair-submit").disabled = true;

@@ -54,9 +54,10 @@ async function send(e) {
 	$("progress-box").hidden = true;
 	if (res.status === 200 && res.data) {
 		const d = res.data;
+		const published = Array.isArray(d.published) ? d.published : [];
 		fill($("result"), h("p", { class: "c-ok" }, t("c.imports.done", {
 			name: file.name, rows: fmtNumber(d.rows), imported: fmtNumber(d.imported), already: fmtNumber(d.already),
-		})));
+		})), published.length ? h("p", { class: "c-problem" }, t("c.imports.published", { periods: published.join(", ") })) : null);
 		return;
 	}
 	const rows = badRows(res);

@@ -25,15 +25,17 @@ function render() {
 		$("actions").hidden = true;
 		return;
 	}
+	const started = q.started !== false;
 	const facts = [
-		[t("c.quarter.stateEnded"), q.ended ? t("c.yes") : t("c.quarter.notEnded")],
+		[t("c.quarter.stateEnded"), q.ended ? t("c.yes") : t(started ? "c.quarter.notEnded" : "c.quarter.notStarted")],
 		[t("c.quarter.statePublished"), q.published ? t("c.quarter.publishedAt", { at: fmtTime(q.published_at) }) : t("c.no")],
 		[t("c.quarter.auditHead"), h("span", { class: "c-mono" }, q.audit_head || "—")],
 	];
 	fill($("state"), h("dl", { class: "c-facts" }, facts.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))));
 	fill($("result"), t(q.published ? "c.quarter.isPublished" : "c.quarter.isNot", { period: q.period }));
 	$("preview").href = `/console/preview/${encodeURIComponent(q.period)}/index.html`;
-	$("publish").hidden = false;
+	// a quarter that has not begun has nothing to publish
+	$("publish").hidden = !started;
 	fill($("publish"), t(q.published ? "c.quarter.republish" : "c.quarter.publish"));
 	$("withdraw").hidden = !q.published;
 	$("actions").hidden = false;

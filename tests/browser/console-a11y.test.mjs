@@ -21,6 +21,11 @@ export const tests = [{
 	timeout: 180000,
 	async fn(tc) {
 		tc.sipas('init');
+		// a rating this quarter, so that it can be published
+		const csv = join(tc.dir, 'one.csv');
+		writeFileSync(csv, '"response_id","submitted_at","agency","sector","channel","overall"\n' +
+			`"R-1","${new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10)}","SO-XD","xay-dung","paper",5\n`);
+		tc.sipas('import', '--form', 'sipas-2017', csv);
 		const srv = await tc.server();
 		tc.pairingLink(srv.base, { agency: 'P-HONGBANG', counter: 'Quầy 1' });
 		const link = tc.userLink(srv.base, { login: 'ana', name: 'Nguyễn Thị An', role: 'office' });
@@ -53,15 +58,20 @@ export const tests = [{
 		};
 
 		await section('/console/password/<token>', () => open(new URL(link).pathname,
-			() => page.getByLabel('Mật khẩu mới').waitFor()));
+			() => page.getByLabel('Nhập lại mật khẩu mới').waitFor()));
 		await section('/console/password/<token> too short', async () => {
-			await page.getByLabel('Mật khẩu mới').fill('short');
+			await page.getByLabel('Mật khẩu mới', { exact: true }).fill('short');
 			await page.getByRole('button', { name: 'Đặt mật khẩu' }).click();
 			await page.getByRole('link', { name: /^Mật khẩu cần ít nhất 10 ký tự/ }).waitFor();
 		});
 		await section('/console/password/<token> set', () => setConsolePassword(page, link, PASSWORD));
-		await section('/console/password/<used>', () => open(new URL(link).pathname,
-			() => page.getByText(/^Liên kết này không dùng được/).waitFor()));
+		await section('/console/password/<used>', async () => {
+			await open(new URL(link).pathname, () => page.getByLabel('Nhập lại mật khẩu mới').waitFor());
+			await page.getByLabel('Mật khẩu mới', { exact: true }).fill(PASSWORD);
+			await page.getByLabel('Nhập lại mật khẩu mới').fill(PASSWORD);
+			await page.getByRole('button', { name: 'Đặt mật khẩu' }).click();
+			await page.getByText(/^Liên kết này không dùng được/).first().waitFor();
+		});
 		await section('/console/login', () => open('/console/login', () => page.getByLabel('Tên đăng nhập').waitFor()));
 		await section('/console/login refused', async () => {
 			await page.getByLabel('Tên đăng nhập').fill('ana');
@@ -75,6 +85,7 @@ export const tests = [{
 			await open('/console/devices', () => page.getByRole('table').waitFor());
 			await page.getByLabel('Mã cơ quan').fill('P-HONGBANG');
 			await page.getByLabel('Tên quầy').fill('Quầy 2');
+			await page.getByLabel('Mã lĩnh vực').fill('dat-dai');
 			await page.getByRole('button', { name: 'Tạo mã ghép nối' }).click();
 			await page.getByRole('link', { name: 'Mở phiếu in (mã QR)' }).waitFor();
 		});

@@ -56,7 +56,10 @@ export const tests = [{
 		// the password, through the one-time link; the link then works no more
 		await setConsolePassword(page, link, PASSWORD);
 		await page.goto(link);
-		await page.getByText(/^Liên kết này không dùng được/).waitFor();
+		await page.getByLabel('Mật khẩu mới', { exact: true }).fill('another long password');
+		await page.getByLabel('Nhập lại mật khẩu mới').fill('another long password');
+		await page.getByRole('button', { name: 'Đặt mật khẩu' }).click();
+		await page.getByText(/^Liên kết này không dùng được/).first().waitFor();
 
 		// signed out, a page goes to the sign-in page, which comes back to it
 		await page.goto(`${srv.base}/console/imports`);
@@ -124,12 +127,14 @@ export const tests = [{
 		const pin = (await page.locator('#s-pin').textContent()).trim();
 		assert(/^\d{4,8}$/.test(pin), `the sheet's PIN: ${pin}`);
 		const pairUrl = (await page.locator('#s-url').textContent()).trim();
-		assert(pairUrl.startsWith(`${srv.base}/pair/`), `the sheet's pairing address: ${pairUrl}`);
+		// the address is the service's public one (not this test server's port): its code pairs here
+		const code = new URL(pairUrl).pathname;
+		assert(code.startsWith('/pair/'), `the sheet's pairing address: ${pairUrl}`);
 		await page.emulateMedia({ media: 'print' });
 		assert(!(await page.getByRole('navigation').isVisible()) && await qr.isVisible(), 'printed: the sheet without the header');
 		await page.emulateMedia({ media: 'screen' });
 		const tablet = await tc.page(browser);
-		await tablet.goto(pairUrl);
+		await tablet.goto(srv.base + code);
 		await tablet.waitForURL((u) => new URL(u).pathname === '/kiosk');
 		await kioskReady(tablet);
 		await tablet.close();
@@ -217,6 +222,7 @@ export const tests = [{
 		// another agency's kiosk is refused, and nothing is made for it
 		await page.getByLabel('Mã cơ quan').fill('SO-XD');
 		await page.getByLabel('Tên quầy').fill('Quầy lạ');
+		await page.getByLabel('Mã lĩnh vực').fill('xay-dung');
 		await page.getByRole('button', { name: 'Tạo mã ghép nối' }).click();
 		await page.getByText('Tài khoản của bạn không có quyền làm việc này.').first().waitFor();
 		assertEqual(tc.sql("SELECT count(*) FROM devices WHERE counter = 'Quầy lạ'"), [['0']], 'devices made for another agency');
