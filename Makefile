@@ -142,6 +142,7 @@ install: $(INSTALL_BIN)
 run: $(BIN)
 	./$(BIN) init
 	./$(BIN) demo --if-empty
+	./$(BIN) user add --if-none --login office --name "Văn phòng thường trực" --role office
 	./$(BIN) serve
 
 # One pass of the suite for this BUILD/SAN; the counts go to $(BUILD)/tests/result.

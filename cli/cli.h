@@ -31,10 +31,12 @@ int cmd_link(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 extern const char cmd_init_usage[], cmd_import_usage[], cmd_dossiers_usage[], cmd_demo_usage[], cmd_serve_usage[],
 	cmd_score_usage[], cmd_device_usage[], cmd_link_usage[], cmd_publish_usage[],
-	cmd_report_usage[], cmd_backup_usage[];
+	cmd_report_usage[], cmd_backup_usage[], cmd_user_usage[], cmd_audit_usage[];
 
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
 const char *cli_db_path(const char *opt);
@@ -76,6 +78,31 @@ void cli_getopt_reset(void);
 
 /* Append s percent-encoded for a URL's query (RFC 3986 unreserved kept). */
 void cli_url_escape(struct strbuf *sb, const char *s);
+
+/* --- the audit log (cmd_audit.c; docs/console.md, "Audit log") --- */
+
+/* Record `action` on `subject` by this command line (actor cli:OS-USER,
+ * address local), outcome ok, inside the caller's write transaction, so
+ * that the change and its record commit together.  ERR_DB on failure. */
+int cli_audit(sqlite3 *db, const char *action, const char *subject, struct err *e);
+
+/* Record `action` on `subject` in a transaction of its own: a refused or
+ * failed action with failed's text as its outcome, or (failed NULL) one
+ * whose change committed in its own transactions (an import, a backup).
+ * A record that cannot be written is a warning on stderr: the action's
+ * own outcome and exit status stay what they were. */
+void cli_audit_alone(sqlite3 *db, const char *action, const char *subject, const struct err *failed);
+
+/* rep_publish's and rep_withdraw's record (struct rep_actor): cli_audit,
+ * then the log's head after it into head.  arg is unused. */
+int cli_audit_record(void *arg, sqlite3 *db, const char *action, const char *subject, char *head,
+		     struct err *e);
+
+/* Append text to sb as a terminal may show it: printable UTF-8 as it is;
+ * a backslash as \\; \n, \t, \r; other control and invisible characters
+ * (C0, DEL, C1, zero widths, bidirectional controls) as \xHH or \uHHHH;
+ * a byte that is not well-formed UTF-8 as \xHH. */
+void cli_escape(struct strbuf *sb, const char *text);
 
 #define CLI_URL_DEFAULT "http://127.0.0.1:8080"
 

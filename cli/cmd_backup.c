@@ -1,12 +1,14 @@
 /*
  * cmd_backup.c - `sipas backup FILE`: a consistent copy of the database while
  * the collector runs (docs/operations.md).  Option parsing only; the copy is
- * db_backup in db/backup.c.
+ * db_backup in db/backup.c.  The backup, or why it failed, is recorded in
+ * the audit log once it is done (so the copy does not hold its own entry).
  */
 #include <stdio.h>
 
 #include "cli.h"
 #include "../db/backup.h"
+#include "../db/db.h"
 
 const char cmd_backup_usage[] =
 	"usage: sipas backup [--db PATH] [--force] FILE\n"
@@ -31,8 +33,10 @@ int cmd_backup(int argc, char **argv)
 	};
 	const char *db_opt = NULL, *path;
 	struct db_backup_stats stats;
-	struct err e;
-	int c, flags = 0;
+	char subject[4200];
+	sqlite3 *db = NULL;
+	struct err e, not_recorded;
+	int c, rc, flags = 0;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -49,9 +53,15 @@ int cmd_backup(int argc, char **argv)
 		return cli_usage_error("backup", "unexpected argument '%s'", argv[optind + 1]);
 	path = cli_db_path(db_opt);
 	err_clear(&e);
-	if (db_backup(path, argv[optind], flags, &stats, &e) != 0)
-		return cli_fail(&e);
-	printf("%s: copy of %s, %lld pages of %lld bytes, checked\n", argv[optind], path, stats.pages,
-	       stats.page_size);
-	return 0;
+	rc = db_backup(path, argv[optind], flags, &stats, &e);
+	if (!rc)
+		printf("%s: copy of %s, %lld pages of %lld bytes, checked\n", argv[optind], path, stats.pages,
+		       stats.page_size);
+	snprintf(subject, sizeof(subject), "%s", argv[optind]);
+	if (db_open(path, 0, &db, &not_recorded) == 0)
+		cli_audit_alone(db, "backup", subject, rc ? &e : NULL);
+	else if (!rc)   /* a failed backup of a database that cannot be opened says so already */
+		fprintf(stderr, "sipas: warning: the audit log could not record this backup: %s\n", not_recorded.text);
+	db_close(db);
+	return rc ? cli_fail(&e) : 0;
 }

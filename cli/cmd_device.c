@@ -1,7 +1,8 @@
 /*
  * cmd_device.c - `sipas device add|pair|list|revoke`: kiosk and admin tokens
  * for the collector (docs/collector.md).  A new token, or a kiosk's
- * generated staff PIN, is printed once and stored only as a hash.
+ * generated staff PIN, is printed once and stored only as a hash.  Adding,
+ * pairing and revoking are recorded in the audit log with the change.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,50 +104,39 @@ static int print_device(const struct device_info *d, void *arg)
 	return 0;
 }
 
-/* Inside the caller's transaction: make `pin` kiosk id's staff PIN; with
- * pin NULL, give a kiosk that has none a random one, put in generated
- * (DEVICE_PIN_DIGITS + 1 bytes; "" when none was made) for printing. */
-static int give_pin(sqlite3 *db, long long id, const char *pin, char *generated, struct err *e)
-{
-	int has = 0, rc = 0;
-
-	generated[0] = '\0';
-	if (!pin) {
-		rc = device_pin_exists(db, id, &has, e);
-		if (rc || has)
-			return rc;
-		rc = device_pin_new(generated, e);
-		pin = generated;
-	}
-	return rc ? rc : device_pin_set(db, id, pin, e);
-}
-
 /* Inside the caller's transaction: a one-time pairing link of kiosk id
  * into url, also written as a QR code to svg when set. */
 static int pairing_link(sqlite3 *db, long long id, const char *base, const char *svg, struct strbuf *url,
 			struct err *e)
 {
-	char code[DEVICE_PAIR_CODE_LEN + 1];
-	int rc = device_pairing_new(db, id, (int64_t)time(NULL), code, e);
+	int rc = device_pair_link(db, id, base, (int64_t)time(NULL), url, e);
 
-	if (!rc) {
-		strbuf_addf(url, "%s/pair/%s", base, code);
-		if (url->failed)
-			rc = err_set(e, ERR_INVALID, "--base is too long");
-	}
+	if (rc == ERR_INVALID && url->failed)
+		rc = err_set(e, ERR_INVALID, "--base is too long");
 	if (!rc && svg)
 		rc = cli_write_qr_svg(svg, strbuf_str(url), "liên kết ghép nối máy đánh giá", e);
-	secret_wipe(code, sizeof(code));
 	return rc;
 }
 
-/* Run the caller's steps (already done: rc) to COMMIT, or roll back. */
-static int finish(sqlite3 *db, int rc, struct err *e)
+/* Run the caller's steps (already done: rc) to COMMIT with their audit
+ * entry (`action` on "device ID" and `detail`), or roll back and record
+ * the refusal. */
+static int finish(sqlite3 *db, int rc, const char *action, long long id, const char *detail, struct err *e)
 {
+	char subject[256];
+
+	if (id)
+		snprintf(subject, sizeof(subject), "device %lld%s", id, detail);
+	else
+		snprintf(subject, sizeof(subject), "new device%s", detail);
+	if (!rc)
+		rc = cli_audit(db, action, subject, e);
 	if (!rc)
 		rc = db_exec(db, "COMMIT", e);
-	if (rc)
+	if (rc) {
 		db_exec(db, "ROLLBACK", NULL);
+		cli_audit_alone(db, action, subject, e);
+	}
 	return rc;
 }
 
@@ -163,19 +153,21 @@ static void print_made_pin(const char *made)
 static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, const char *base,
 	       const char *svg, struct err *e)
 {
-	char token[DEVICE_TOKEN_LEN + 1], made[DEVICE_PIN_DIGITS + 1] = "";
+	char token[DEVICE_TOKEN_LEN + 1], made[DEVICE_PIN_DIGITS + 1] = "", detail[160];
 	struct strbuf url;
-	long long id;
+	long long id = 0;
 	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
 
 	strbuf_init(&url, 8192);
 	if (!rc)
 		rc = device_add(db, spec, token, &id, e);
 	if (!rc && spec->role == DEVICE_KIOSK)
-		rc = give_pin(db, id, pin, made, e);
+		rc = device_pin_give(db, id, pin, made, e);
 	if (!rc && base)
 		rc = pairing_link(db, id, base, svg, &url, e);
-	rc = finish(db, rc, e);
+	snprintf(detail, sizeof(detail), " (%s%.64s%s)", spec->role == DEVICE_ADMIN ? "admin" : "kiosk for ",
+		 spec->role == DEVICE_ADMIN ? "" : spec->agency, base ? ", pairing link" : "");
+	rc = finish(db, rc, "device.add", id, detail, e);
 	if (!rc) {
 		/* stdout is the token or link alone: scripts take it with $(...) */
 		printf("%s\n", base ? strbuf_str(&url) : token);
@@ -207,8 +199,8 @@ static int pair_again(sqlite3 *db, long long id, const char *pin, const char *ba
 	if (!rc)
 		rc = pairing_link(db, id, base, svg, &url, e);
 	if (!rc)
-		rc = give_pin(db, id, pin, made, e);
-	rc = finish(db, rc, e);
+		rc = device_pin_give(db, id, pin, made, e);
+	rc = finish(db, rc, "device.pair", id, pin ? " (new PIN)" : "", e);
 	if (!rc) {
 		printf("%s\n", strbuf_str(&url));
 		fprintf(stderr, "device %lld: open the link above on the new tablet within 15 minutes; once it "
@@ -218,6 +210,16 @@ static int pair_again(sqlite3 *db, long long id, const char *pin, const char *ba
 	secret_wipe(made, sizeof(made));
 	strbuf_release(&url);
 	return rc;
+}
+
+/* `device revoke ID`, with its audit entry. */
+static int revoke(sqlite3 *db, long long id, struct err *e)
+{
+	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
+
+	if (!rc)
+		rc = device_revoke(db, id, e);
+	return finish(db, rc, "device.revoke", id, "", e);
 }
 
 int cmd_device(int argc, char **argv)
@@ -318,7 +320,7 @@ int cmd_device(int argc, char **argv)
 		if (*end || id <= 0)
 			rc = err_set(&e, ERR_INVALID, "'%s' is not a device id", argv[optind + 1]);
 		else if (strcmp(action, "revoke") == 0)
-			rc = device_revoke(db, id, &e);
+			rc = revoke(db, id, &e);
 		else
 			rc = cli_public_url(db, base, public_url, &e);
 		if (!rc && strcmp(action, "pair") == 0)

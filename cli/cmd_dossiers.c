@@ -1,7 +1,8 @@
 /*
  * cmd_dossiers.c - `sipas dossiers import FILE|-`: load how many dossiers
  * each agency handled per sector and period, from the one-stop system, for
- * the counter method's dossier-based rate (responses/dossiers.c).
+ * the counter method's dossier-based rate (responses/dossiers.c).  The load
+ * and its outcome are recorded in the audit log.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,16 @@ int cmd_dossiers(int argc, char **argv)
 		printf("%s: %ld rows loaded, %ld stored rows replaced\n", file, stats.rows, stats.replaced);
 	else if (bad && bad->bad)
 		csv_bad_rows_print(bad, stderr);
+	if (s.db) {
+		char subject[4200];
+
+		if (rc)
+			snprintf(subject, sizeof(subject), "%s", file);
+		else
+			snprintf(subject, sizeof(subject), "%s: %ld rows loaded, %ld stored rows replaced", file,
+				 stats.rows, stats.replaced);
+		cli_audit_alone(s.db, "dossiers.import", subject, rc ? &e : NULL);
+	}
 	free(bad);
 	cli_session_close(&s);
 	if (fp != stdin)

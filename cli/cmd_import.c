@@ -4,6 +4,7 @@
  * A refused file's bad rows are listed, the first hundred, one a line.
  * With --skip-empty, blank questionnaires are skipped and their lines listed.
  * Rows in a published period are said at once, with how to republish.
+ * The import and its outcome are recorded in the audit log once it is done.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,18 @@ int cmd_import(int argc, char **argv)
 	if (!rc && verbose)
 		fprintf(stderr, "%s: checked and staged in %.3f s; write lock held %.3f s in all, longest single "
 			"hold %.3f s\n", file, stats.stage_seconds, stats.lock_seconds, stats.longest_hold);
+	if (s.db) {
+		/* the rows are copied in short transactions of their own: the
+		 * record follows them, with what was imported or why not */
+		char subject[4400];
+
+		if (rc)
+			snprintf(subject, sizeof(subject), "%s, form %s", file, form_id);
+		else
+			snprintf(subject, sizeof(subject), "%s, form %s: %ld rows: %ld imported, %ld already stored",
+				 file, form_id, stats.rows, stats.added, stats.duplicates);
+		cli_audit_alone(s.db, "import", subject, rc ? &e : NULL);
+	}
 	free(report);
 	cli_session_close(&s);
 	if (fp != stdin)

@@ -2,7 +2,10 @@
  * cmd_init.c - `sipas init`: create or migrate the database and load the
  * forms and registry, all in one transaction (docs/design.md), and store the
  * collector's public address when given.  Idempotent: running it again with
- * the same files changes nothing.
+ * the same files changes nothing.  A run told what to load (--registry,
+ * --forms, --public-url) or that stores a new form is recorded in the audit
+ * log with what it loaded; a plain run that adds nothing (every start of
+ * the service makes one) loads only what the binary ships, and is not.
  */
 #include <glob.h>
 #include <stdio.h>
@@ -69,7 +72,7 @@ int cmd_init(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *registry = NULL, *forms = NULL, *public_opt = NULL, *path;
-	char public_url[URL_MAX];
+	char public_url[URL_MAX], subject[4096];
 	struct err e;
 	sqlite3 *db = NULL;
 	long long n_agencies = 0, n_sectors = 0, n_targets = 0, n_forms = 0;
@@ -106,17 +109,26 @@ int cmd_init(int argc, char **argv)
 		rc = registry ? registry_load_dir(db, registry, &e) : builtin_load_registry(db, &e);
 	if (!rc && public_opt)
 		rc = cli_public_url_store(db, *public_opt ? public_url : NULL, &e);
+	if (!rc && (db_query_int(db, "SELECT count(*) FROM forms", &n_forms, &e) ||
+		    db_query_int(db, "SELECT count(*) FROM agencies", &n_agencies, &e) ||
+		    db_query_int(db, "SELECT count(*) FROM sectors", &n_sectors, &e) ||
+		    db_query_int(db, "SELECT count(*) FROM targets", &n_targets, &e)))
+		rc = e.code;
+	if (!rc && (registry || forms || public_opt || added)) {
+		snprintf(subject, sizeof(subject), "%lld forms (%d new) from %.1000s, %lld agencies, %lld sectors, "
+			 "%lld targets from %.1000s%s%.1000s", n_forms, added, forms ? forms : "the shipped forms",
+			 n_agencies, n_sectors, n_targets, registry ? registry : "the shipped registry",
+			 !public_opt ? "" : *public_opt ? ", public address " : ", public address forgotten",
+			 public_opt && *public_opt ? public_url : "");
+		rc = cli_audit(db, "init", subject, &e);
+	}
 	if (!rc)
 		rc = db_exec(db, "COMMIT", &e);
 	if (rc) {
 		db_exec(db, "ROLLBACK", NULL);
-		goto out;
-	}
-	if (db_query_int(db, "SELECT count(*) FROM forms", &n_forms, &e) ||
-	    db_query_int(db, "SELECT count(*) FROM agencies", &n_agencies, &e) ||
-	    db_query_int(db, "SELECT count(*) FROM sectors", &n_sectors, &e) ||
-	    db_query_int(db, "SELECT count(*) FROM targets", &n_targets, &e)) {
-		rc = e.code;
+		if (registry || forms || public_opt)
+			cli_audit_alone(db, "init", forms || registry ? "loading forms or registry" : "loading the shipped "
+				"forms and registry", &e);
 		goto out;
 	}
 	printf("%s: schema %d, %lld forms (%d new), %lld agencies, %lld sectors, %lld targets\n",

@@ -2,7 +2,9 @@
  * cmd_publish.c - `sipas publish --period P`: compute a period's scores once
  * and store them as the public figures (reports/rep_publish.c); the
  * collector serves only those, so late ratings never move them.
- * `--withdraw` takes a period down.
+ * `--withdraw` takes a period down.  Both are recorded in the audit log,
+ * in the transaction that makes them (cli_audit_record); a refused one in
+ * its own.
  */
 #include <stdio.h>
 #include <time.h>
@@ -10,6 +12,7 @@
 #include "cli.h"
 #include "../db/db.h"
 #include "../lib/period.h"
+#include "../office/audit.h"
 #include "../reports/rep_publish.h"
 
 const char cmd_publish_usage[] =
@@ -43,6 +46,8 @@ int cmd_publish(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *period_s = NULL, *form = NULL, *rake = NULL;
+	char actor[AUDIT_ACTOR_MAX + 1], subject[128];
+	struct rep_actor who = { actor, cli_audit_record, NULL };
 	struct period p;
 	sqlite3 *db = NULL;
 	struct err e;
@@ -69,10 +74,15 @@ int cmd_publish(int argc, char **argv)
 	rc = period_parse(period_s, &p, &e);
 	if (!rc)
 		rc = db_open(cli_db_path(db_opt), 0, &db, &e);
+	audit_cli_actor(actor);
 	if (!rc && withdraw)
-		rc = rep_withdraw(db, &p, form, &n, &e);
+		rc = rep_withdraw(db, &p, form, &who, &n, &e);
 	else if (!rc)
-		rc = rep_publish(db, &p, form, rake, (int64_t)time(NULL), early, &n, &e);
+		rc = rep_publish(db, &p, form, rake, (int64_t)time(NULL), early, &who, &n, &e);
+	if (rc && db) {
+		snprintf(subject, sizeof(subject), "%s: %.64s", p.label, form ? form : "every form");
+		cli_audit_alone(db, withdraw ? "withdraw" : "publish", subject, &e);
+	}
 	if (!rc)
 		printf("%s: %d form%s %s%s\n", p.label, n, n == 1 ? "" : "s", withdraw ? "withdrawn" : "published",
 		       !withdraw && early && p.last_day >= period_today() ? " early, before the quarter ended" : "");

@@ -26,8 +26,9 @@ const char cmd_serve_usage[] =
 	"agencies, sectors and targets ('sipas init' loads them) without a restart,\n"
 	"and logs one line.  One access-log line per request goes to stderr,\n"
 	"flushed every second.  At start it says on stderr the public address that\n"
-	"printed links carry ($SIPAS_PUBLIC_URL, else 'sipas init --public-url');\n"
-	"its pages link relatively and work at any address.\n"
+	"printed links carry ($SIPAS_PUBLIC_URL, else 'sipas init --public-url'),\n"
+	"as the console's pairing links do; its pages link relatively and work at\n"
+	"any address.\n"
 	"\n"
 	"  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 = any free)\n"
 	"  --threads N            worker threads (default 4)\n"
@@ -36,9 +37,11 @@ const char cmd_serve_usage[] =
 	"  --timeout SECONDS      idle connection timeout (default 30)\n"
 	"  --request-deadline S   a request must arrive whole (headers and body) within S\n"
 	"                         seconds of its connection's accept or previous answer,\n"
-	"                         else the connection is closed (default 30)\n"
+	"                         else the connection is closed (default 30; a console\n"
+	"                         upload of up to 200 MiB gets at least 30 minutes)\n"
 	"  --max-buffered MIB     request bodies held in memory at once, all requests\n"
-	"                         together; beyond it 503 with Retry-After (default 64)\n"
+	"                         together; beyond it 503 with Retry-After (default 64;\n"
+	"                         a console upload goes to disk and is not counted)\n"
 	"  --device-rate N        ratings per minute per kiosk token, a batch's items each\n"
 	"                         counting, bursts of N/2 but at least 500 (a full batch)\n"
 	"                         (default 120; 0 = no limit)\n"
@@ -88,10 +91,10 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
  * (cli_public_url, warning when there is none), so that an operator sees a
  * missing or stale one where the collector starts.  A database that does
  * not open is left to the collector, which checks its options first and
- * then says why; a bad public address refuses to start. */
-static int announce_public_url(const char *db_path, struct err *e)
+ * then says why (url stays ""); a bad public address refuses to start.
+ * url gets the address, for the links the console makes. */
+static int announce_public_url(const char *db_path, char url[URL_MAX], struct err *e)
 {
-	char url[URL_MAX];
 	sqlite3 *db = NULL;
 	int rc;
 
@@ -149,6 +152,7 @@ int cmd_serve(int argc, char **argv)
 	};
 	unsigned rate, mib, days;
 	const char *db_opt = NULL;
+	char public_url[URL_MAX] = "";
 	struct err e;
 	int c, rc = 0;
 
@@ -194,7 +198,9 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	cfg.db_path = cli_db_path(db_opt);
 	err_clear(&e);
-	rc = announce_public_url(cfg.db_path, &e);
+	rc = announce_public_url(cfg.db_path, public_url, &e);
+	/* the console's pairing links carry it too */
+	cfg.public_url = public_url[0] ? public_url : NULL;
 	if (!rc)
 		rc = clean_pending_imports(cfg.db_path, &e);
 	if (!rc)

@@ -23,6 +23,7 @@
 #include "writer.h"
 #include "../lib/secret.h"
 #include "../lib/strbuf.h"
+#include "../lib/url.h"
 #include "../office/scope.h"
 #include "../office/session.h"
 #include "../office/user.h"
@@ -30,6 +31,12 @@
 #define COL_MAX_BODY (64 * 1024)          /* docs/collector.md */
 #define COL_MAX_BATCH_BODY (1024 * 1024)  /* up to 500 queued ratings */
 #define COL_MAX_BATCH 500
+/* A route whose body limit is above COL_MAX_HELD_BODY takes a
+ * multipart/form-data upload, streamed to a file as it comes (struct
+ * col_upload), never held in memory nor counted against --max-buffered. */
+#define COL_MAX_HELD_BODY COL_MAX_BATCH_BODY
+#define COL_MAX_UPLOAD ((size_t)200 << 20)   /* a survey file for the console's imports */
+#define COL_UPLOAD_SECONDS (30 * 60)         /* its request deadline: 200 MiB at 1 Mbit/s */
 
 #define COL_DEFAULT_MAX_AGE_DAYS 30   /* sipas serve --max-age */
 #define COL_DEFAULT_MIN_FREE ((uint64_t)256 << 20)  /* sipas serve --min-free */
@@ -59,6 +66,7 @@ struct col_app {
 	int64_t max_age;              /* from col_limits */
 	uint64_t min_free;            /* from col_limits */
 	int tls;                      /* served over TLS: the session cookie is Secure and __Host- */
+	char public_url[URL_MAX];     /* the address links carry (sipas serve says it at start) */
 	atomic_int stopping;          /* set at shutdown: submissions get 503 */
 	atomic_int pending;           /* submissions waiting for a commit */
 };
@@ -87,6 +95,29 @@ struct col_sender {
 /* Free what a sender owns.  Can't fail. */
 void col_sender_release(struct col_sender *s);
 
+#define COL_UPLOAD_FIELDS 4
+#define COL_UPLOAD_VALUE_MAX 128
+
+/* A multipart/form-data body as the HTTP layer streamed it: its one file
+ * part in a temporary file already unlinked (gone with its last
+ * descriptor, whatever happens), its other parts as short strings.  Owned
+ * by the HTTP layer, which closes fd when the request ends: a handler that
+ * reads the file later dup()s it. */
+struct col_upload {
+	int fd;                       /* the file part's bytes from offset 0; -1: no file part */
+	uint64_t size;
+	char file_field[32];          /* the file part's field name */
+	char filename[128];           /* as the client named it ("" when it did not) */
+	size_t n_fields;
+	struct {
+		char name[32];
+		char value[COL_UPLOAD_VALUE_MAX];
+	} field[COL_UPLOAD_FIELDS];
+};
+
+/* The value of upload field `name`, NULL when it was not sent. */
+const char *col_upload_field(const struct col_upload *u, const char *name);
+
 struct col_request {
 	const char *method;
 	const char *path;
@@ -101,6 +132,7 @@ struct col_request {
 	const char *(*cookie)(void *cls, const char *name);
 	void *cls;
 	const struct col_sender *sender;  /* from col_precheck */
+	const struct col_upload *upload;  /* a streamed route's body (COL_MAX_HELD_BODY); else NULL */
 };
 
 /* A reply that waits for work on another thread (a submission's commit).

@@ -7,6 +7,7 @@
 #ifndef SIPAS_CONSOLE_H
 #define SIPAS_CONSOLE_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "app.h"
@@ -28,5 +29,29 @@ int col_console_transact(struct col_app *app, int (*fn)(sqlite3 *db, void *arg, 
 /* A col_console_transact fn: record that the session (a struct session *)
  * was seen now. */
 int col_console_touch(sqlite3 *db, void *session, struct err *e);
+
+/* ---- console_record.c: what the work routes share ---- */
+
+/* Append a console action to the audit log (office/audit.h): actor the
+ * signed-in user's login, address the request's, outcome "ok" or why it
+ * failed.  Inside the caller's write transaction, so that the change and
+ * its record commit together. */
+int col_console_audit(sqlite3 *db, const struct col_request *req, const char *action, const char *subject,
+		      const char *outcome, struct err *e);
+
+/* Record a refused or failed console action with its outcome, in a write
+ * transaction of its own, and fill reply with the refusal (why, message,
+ * field).  A record that cannot be written is said on stderr: the refusal
+ * stands either way. */
+void col_console_refuse(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			const char *action, const char *subject, enum col_error why, const char *message,
+			const char *field);
+
+/* col_console_refuse with an err's code, text and field. */
+void col_console_refuse_err(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			    const char *action, const char *subject, const struct err *e);
+
+/* Unix seconds as an ISO 8601 UTC JSON string; 0 as null.  New reference. */
+json_t *col_json_time(long long t);
 
 #endif

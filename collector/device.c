@@ -646,3 +646,33 @@ int device_auth_check(struct device_auth *a, const char *token, double now,
 	*out = c->info;
 	return 0;
 }
+
+int device_pair_link(sqlite3 *db, long long id, const char *base, int64_t now, struct strbuf *url,
+		     struct err *e)
+{
+	char code[DEVICE_PAIR_CODE_LEN + 1];
+	int rc = device_pairing_new(db, id, now, code, e);
+
+	if (!rc) {
+		strbuf_addf(url, "%s/pair/%s", base, code);
+		if (url->failed)
+			rc = err_set(e, ERR_INVALID, "the address is too long for a pairing link");
+	}
+	secret_wipe(code, sizeof(code));
+	return rc;
+}
+
+int device_pin_give(sqlite3 *db, long long id, const char *pin, char *made, struct err *e)
+{
+	int has = 0, rc = 0;
+
+	made[0] = '\0';
+	if (!pin) {
+		rc = device_pin_exists(db, id, &has, e);
+		if (rc || has)
+			return rc;
+		rc = device_pin_new(made, e);
+		pin = made;
+	}
+	return rc ? rc : device_pin_set(db, id, pin, e);
+}

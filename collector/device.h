@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "../lib/err.h"
+#include "../lib/strbuf.h"
 
 #define DEVICE_PUBLIC_ID_LEN 13         /* "d" + 12 hex digits */
 #define DEVICE_TOKEN_LEN (DEVICE_PUBLIC_ID_LEN + 1 + 64)
@@ -67,6 +68,18 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
  * transaction; only its hash is stored.  code gets DEVICE_PAIR_CODE_LEN + 1
  * bytes.  ERR_NOT_FOUND when id is no kiosk, ERR_INVALID when it is revoked. */
 int device_pairing_new(sqlite3 *db, long long id, int64_t now, char *code, struct err *e);
+
+/* Inside the caller's transaction: a one-time pairing code for kiosk id
+ * (device_pairing_new) appended to url as "BASE/pair/CODE", the link the
+ * tablet opens.  Errors as device_pairing_new's; ERR_INVALID when url
+ * cannot hold it. */
+int device_pair_link(sqlite3 *db, long long id, const char *base, int64_t now, struct strbuf *url,
+		     struct err *e);
+
+/* Inside the caller's transaction: make `pin` kiosk id's staff PIN; with
+ * pin NULL, give a kiosk that has none a random one, put in made
+ * (DEVICE_PIN_DIGITS + 1 bytes; "" when none was made) to be shown once. */
+int device_pin_give(sqlite3 *db, long long id, const char *pin, char *made, struct err *e);
 
 /* Exchange a pairing code for a fresh token of its device, in a
  * transaction of its own: the code is spent, the device's secret replaced

@@ -40,6 +40,10 @@ void col_handle_kiosk_pin(struct col_app *app, const struct col_request *req, st
 			  const char *tail);
 
 /* route_pages.c */
+/* The policy of a quarter's report pages: their own inline style and
+ * nothing else (published, and previewed in the console). */
+#define COL_REPORT_CSP "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 /* Reply with the compiled-in file `name`, gzipped when the browser takes
  * it; 304 when the browser's copy is current. */
 void col_reply_static(struct col_app *app, const struct col_request *req, struct col_reply *reply,
@@ -61,5 +65,31 @@ void col_handle_console_logout(struct col_app *app, const struct col_request *re
 			       const char *tail);
 void col_handle_console_me(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			   const char *tail);
+
+/* console_devices.c: kiosks, pairing and revoking (docs/console.md) */
+void col_handle_console_devices(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				const char *tail);
+void col_handle_console_device_add(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				   const char *tail);
+void col_handle_console_device(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			       const char *tail);
+
+/* console_imports.c: survey and dossier files uploaded (a deferred reply) */
+void col_handle_console_import(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			       const char *tail);
+
+/* console_quarter.c: the quarter's state, preview, publishing */
+void col_handle_console_quarter(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				const char *tail);
+void col_handle_console_preview(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				const char *tail);
+void col_handle_console_publish(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				const char *tail);
+void col_handle_console_withdraw(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				 const char *tail);
+
+/* console_overview.c: the quarter so far and the counters, in scope */
+void col_handle_console_overview(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				 const char *tail);
 
 #endif

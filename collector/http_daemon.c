@@ -166,6 +166,8 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	if (rc)
 		goto out_log;
 	app->tls = cfg->tls_cert != NULL;
+	snprintf(app->public_url, sizeof(app->public_url), "%s%s", cfg->public_url ? "" : cert ? "https://" : "http://",
+		 cfg->public_url ? cfg->public_url : cfg->listen);
 	col_routes_name_metrics(app);
 	d = MHD_start_daemon(flags, 0, NULL, NULL, col_http_request, &srv,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

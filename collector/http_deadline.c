@@ -7,7 +7,8 @@
  * complete, so the deadline is kept beside it: each connection is listed
  * from MHD's connect notification, and the daemon's main thread, four
  * times a second, shuts down the socket of any whose request is late,
- * which MHD then sees as the client's end and closes.
+ * which MHD then sees as the client's end and closes.  A streamed upload
+ * (http_server.c) has a longer deadline, set once its sender is known.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -85,6 +86,14 @@ void col_deadline_stop(struct col_conn *c)
 {
 	if (c)
 		atomic_store(&c->deadline_ms, 0);
+}
+
+void col_deadline_extend(struct col_conn *c, unsigned seconds)
+{
+	long long later = clock_ms() + 1000ll * seconds;
+
+	if (c && atomic_load(&c->deadline_ms) && atomic_load(&c->deadline_ms) < later)
+		atomic_store(&c->deadline_ms, later);
 }
 
 int col_deadline_end(struct col_deadlines *d, struct col_conn *c)

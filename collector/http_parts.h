@@ -73,6 +73,11 @@ void col_deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_
  * NULL-safe (a connection that could not be listed). */
 void col_deadline_stop(struct col_conn *c);
 
+/* The request on c, whose sender is known, may take `seconds` from now
+ * to arrive whole when that is later than its deadline (a streamed
+ * upload).  NULL-safe. */
+void col_deadline_extend(struct col_conn *c, unsigned seconds);
+
 /* The request on c has ended: its kept-alive connection's next request
  * has its deadline from now.  1 when the sweep cut this one off.
  * NULL-safe (0). */

@@ -11,15 +11,27 @@
  * submission waits for its commit) gives a deferred reply (app.h): the
  * request is suspended, its start() called, and once it resumes its
  * finish() fills the reply.  Nothing here knows what the work is.
+ *
+ * A route whose limit is above COL_MAX_HELD_BODY (the console's imports)
+ * takes a multipart/form-data upload instead: libmicrohttpd's post
+ * processor parses it as it comes, its file part is written to an
+ * unlinked temporary file beside the database and its short fields kept
+ * (struct col_upload); it is limited by its route's limit alone, checked
+ * from Content-Length and again as it comes, and its request deadline is
+ * COL_UPLOAD_SECONDS once the sender is known.
  */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <microhttpd.h>
 
 #include "../lib/clock.h"
@@ -38,6 +50,8 @@
 #define POOL_ENTRY_BYTES 80           /* an entry, with a margin */
 #define POOL_RESERVE (8 * 1024)       /* for the header fields and the reply */
 
+#define UPLOAD_PARSE_BUFFER (64 * 1024)  /* the post processor's, per upload */
+
 struct request_state {
 	struct MHD_Connection *conn;   /* set while deferred, for the resume */
 	struct col_conn *c;            /* NULL if its listing failed (no memory) */
@@ -53,7 +67,12 @@ struct request_state {
 	struct strbuf body;
 	int refused;                   /* the body is dropped; answer `why` */
 	enum col_error why;
+	char why_text[160];            /* what was wrong with an upload, "" for the usual words */
 	struct col_sender sender;      /* from col_precheck, on the first call */
+	/* a streamed upload (limit above COL_MAX_HELD_BODY) */
+	struct MHD_PostProcessor *parser;  /* while its body comes */
+	struct col_upload *upload;     /* what came; NULL for any other route */
+	uint64_t received;             /* body bytes, for the route's limit */
 };
 
 /* What holds of a request between libmicrohttpd's calls: a refused body
@@ -66,6 +85,8 @@ static void assert_request_state(const struct request_state *st)
 	assert(st->body.len <= st->limit);
 	assert(!st->refused || (st->body.len == 0 && st->reserved == 0));
 	assert(!st->deferred || st->conn);
+	assert(!st->upload || (st->body.len == 0 && st->reserved == 0 && st->received <= st->limit));
+	assert(!st->refused || !st->upload);
 }
 
 static const char *get_header(void *cls, const char *name)
@@ -257,8 +278,11 @@ static int reserve_body(struct col_server *srv, struct request_state *st, size_t
 
 /* Drop the body (what was read and what is still to come) and answer
  * `why` when the request ends. */
+static void drop_upload(struct request_state *st);
+
 static void refuse_body(struct col_server *srv, struct request_state *st, enum col_error why)
 {
+	drop_upload(st);
 	st->refused = 1;
 	st->why = why;
 	strbuf_release(&st->body);
@@ -268,9 +292,11 @@ static void refuse_body(struct col_server *srv, struct request_state *st, enum c
 
 static void body_refusal(struct col_app *app, const struct request_state *st, struct col_reply *reply)
 {
-	char why[sizeof(st->method) + sizeof(st->path) + 32];
+	char why[sizeof(st->method) + sizeof(st->path) + sizeof(st->why_text)];
 
-	if (st->why == COL_E_TOO_LARGE && st->limit)
+	if (st->why_text[0])
+		snprintf(why, sizeof(why), "%s", st->why_text);
+	else if (st->why == COL_E_TOO_LARGE && st->limit)
 		snprintf(why, sizeof(why), "request body over %zu KiB", st->limit / 1024);
 	else if (st->why == COL_E_TOO_LARGE)
 		snprintf(why, sizeof(why), "%s %s takes no request body", st->method, st->path);
@@ -300,6 +326,195 @@ static int admit_body(struct col_server *srv, struct request_state *st, struct M
 	return st->refused ? -1 : 0;
 }
 
+/* ---- streamed uploads ---- */
+
+/* Close what an upload holds (its parser and its file, which goes with
+ * its descriptor).  Idempotent. */
+static void drop_upload(struct request_state *st)
+{
+	if (st->parser)
+		MHD_destroy_post_processor(st->parser);
+	st->parser = NULL;
+	if (st->upload && st->upload->fd >= 0)
+		close(st->upload->fd);
+	free(st->upload);
+	st->upload = NULL;
+}
+
+/* Refuse an upload for `why`, saying what was wrong (printf-style). */
+static void refuse_upload(struct col_server *srv, struct request_state *st, enum col_error why, const char *fmt,
+			  ...) __attribute__((format(printf, 4, 5)));
+
+static void refuse_upload(struct col_server *srv, struct request_state *st, enum col_error why, const char *fmt,
+			  ...)
+{
+	va_list ap;
+
+	refuse_body(srv, st, why);
+	va_start(ap, fmt);
+	vsnprintf(st->why_text, sizeof(st->why_text), fmt, ap);
+	va_end(ap);
+}
+
+/* A temporary file for an upload, beside the database (its filesystem is
+ * the one sized for data) or else in $TMPDIR, unlinked at once: nothing
+ * is left behind, whatever happens to the request or the process. */
+static int open_upload_file(const struct col_app *app)
+{
+	const char *slash = strrchr(app->db_path, '/'), *tmp = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%.*s.sipas-upload-XXXXXX", slash ? (int)(slash - app->db_path + 1) : 0,
+		 app->db_path);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s/sipas-upload-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		fd = mkostemp(path, O_CLOEXEC);
+	}
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+static int write_all(int fd, const char *data, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, data, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		data += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The post processor's callback, for each piece of each part: a part with
+ * a file name goes to the file (one such part), any other is a short
+ * field.  MHD_NO stops the parse, st->why_text saying why. */
+static enum MHD_Result upload_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+				   const char *content_type, const char *transfer_encoding, const char *data,
+				   uint64_t off, size_t size)
+{
+	struct request_state *st = cls;
+	struct col_upload *u = st->upload;
+	size_t i, have;
+
+	(void)kind;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (filename) {
+		if ((u->file_field[0] && strcmp(u->file_field, key) != 0) || strlen(key) >= sizeof(u->file_field)) {
+			snprintf(st->why_text, sizeof(st->why_text), "one file per upload, in a field of a short name "
+				 "(not %.40s)", key);
+			st->why = COL_E_INVALID;
+			return MHD_NO;
+		}
+		if (!u->file_field[0]) {
+			snprintf(u->file_field, sizeof(u->file_field), "%s", key);
+			snprintf(u->filename, sizeof(u->filename), "%s", filename);
+		}
+		if (write_all(u->fd, data, size) != 0) {
+			snprintf(st->why_text, sizeof(st->why_text), "the upload cannot be kept on disk: %s",
+				 strerror(errno));
+			st->why = errno == ENOSPC || errno == EDQUOT || errno == EFBIG ? COL_E_STORAGE_FULL : COL_E_IO;
+			return MHD_NO;
+		}
+		u->size += size;
+		return MHD_YES;
+	}
+	for (i = 0; i < u->n_fields && strcmp(u->field[i].name, key) != 0; i++)
+		;
+	if (i == u->n_fields && off == 0 && i < COL_UPLOAD_FIELDS && strlen(key) < sizeof(u->field[i].name)) {
+		snprintf(u->field[i].name, sizeof(u->field[i].name), "%s", key);
+		u->n_fields++;
+	}
+	have = i < u->n_fields ? strlen(u->field[i].value) : 0;
+	if (i == u->n_fields || (off == 0 && have) || have + size >= sizeof(u->field[i].value)) {
+		snprintf(st->why_text, sizeof(st->why_text), "field %.40s is unexpected, repeated or over %d bytes",
+			 key, COL_UPLOAD_VALUE_MAX - 1);
+		st->why = COL_E_INVALID;
+		return MHD_NO;
+	}
+	memcpy(u->field[i].value + have, data, size);
+	u->field[i].value[have + size] = '\0';
+	return MHD_YES;
+}
+
+/* From the headers, for a route that streams its body: a declared length
+ * over the route's limit is refused (413) before any byte is read; a body
+ * that is no multipart/form-data (415); else the parser and the file are
+ * made and the request may take COL_UPLOAD_SECONDS to arrive.  0 to read
+ * the body. */
+static int begin_upload(struct col_server *srv, struct request_state *st, struct MHD_Connection *conn)
+{
+	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (length && strtoull(length, NULL, 10) > st->limit) {
+		refuse_body(srv, st, COL_E_TOO_LARGE);
+		return -1;
+	}
+	st->upload = calloc(1, sizeof(*st->upload));
+	if (!st->upload) {
+		refuse_body(srv, st, COL_E_OUT_OF_MEMORY);
+		return -1;
+	}
+	st->upload->fd = -1;
+	st->parser = MHD_create_post_processor(conn, UPLOAD_PARSE_BUFFER, upload_part, st);
+	if (!st->parser) {
+		refuse_upload(srv, st, COL_E_UNSUPPORTED_MEDIA_TYPE, "the body must be multipart/form-data");
+		return -1;
+	}
+	st->upload->fd = open_upload_file(&srv->app);
+	if (st->upload->fd < 0) {
+		refuse_upload(srv, st, COL_E_IO, "no temporary file for the upload: %s", strerror(errno));
+		return -1;
+	}
+	col_deadline_extend(st->c, COL_UPLOAD_SECONDS);
+	return 0;
+}
+
+/* An upload call of a streamed body: counted against the route's limit
+ * and parsed, its file part written out. */
+static void stream_upload(struct col_server *srv, struct request_state *st, const char *data, size_t n)
+{
+	if (st->received + n > st->limit) {
+		refuse_body(srv, st, COL_E_TOO_LARGE);
+		return;
+	}
+	st->received += n;
+	if (MHD_post_process(st->parser, data, n) != MHD_YES) {
+		/* upload_part's reason, or the parser's */
+		enum col_error why = st->why_text[0] ? st->why : COL_E_INVALID;
+		char text[sizeof(st->why_text)];
+
+		snprintf(text, sizeof(text), "%s", st->why_text[0] ? st->why_text :
+			 "the body is not well-formed multipart/form-data");
+		refuse_upload(srv, st, why, "%s", text);
+	}
+}
+
+/* The whole upload has come: the parser must have seen its end. */
+static void end_upload(struct col_server *srv, struct request_state *st)
+{
+	int whole = MHD_destroy_post_processor(st->parser) == MHD_YES;
+
+	st->parser = NULL;
+	if (!whole)
+		refuse_upload(srv, st, COL_E_INVALID, "the body is not well-formed multipart/form-data");
+}
+
+const char *col_upload_field(const struct col_upload *u, const char *name)
+{
+	for (size_t i = 0; i < u->n_fields; i++)
+		if (strcmp(u->field[i].name, name) == 0)
+			return u->field[i].value;
+	return NULL;
+}
+
 /* An upload call: keep the bytes while the route's limit, --max-buffered
  * and memory allow; past that, drop them all (the reply says why). */
 static void take_upload(struct col_server *srv, struct request_state *st, const char *data, size_t n)
@@ -308,6 +523,10 @@ static void take_upload(struct col_server *srv, struct request_state *st, const 
 
 	if (st->refused)
 		return;
+	if (st->upload) {
+		stream_upload(srv, st, data, n);
+		return;
+	}
 	if (total > st->limit)
 		refuse_body(srv, st, COL_E_TOO_LARGE);
 	else if (reserve_body(srv, st, total) != 0)
@@ -382,7 +601,7 @@ static enum MHD_Result request_begin(struct col_server *srv, struct MHD_Connecti
 	strbuf_init(&st->body, st->limit);
 	if (refused)
 		return answer(conn, st, reply);
-	if (admit_body(srv, st, conn) != 0) {
+	if (st->limit > COL_MAX_HELD_BODY ? begin_upload(srv, st, conn) != 0 : admit_body(srv, st, conn) != 0) {
 		body_refusal(app, st, reply);
 		return answer(conn, st, reply);
 	}
@@ -401,6 +620,7 @@ static enum MHD_Result request_run(struct col_server *srv, struct MHD_Connection
 	req->body = strbuf_str(&st->body);
 	req->body_len = st->body.len;
 	req->sender = &st->sender;
+	req->upload = st->upload;
 	st->route = col_route(app, req, &st->match, reply);
 	if (!reply->deferred)
 		return answer(conn, st, reply);
@@ -455,10 +675,12 @@ enum MHD_Result col_http_request(void *cls, struct MHD_Connection *conn, const c
 
 		st->deferred = NULL;
 		d->finish(d, &reply);
-	} else if (st->refused) {
-		body_refusal(&srv->app, st, &reply);
 	} else {
-		return request_run(srv, conn, st, &req, &reply);
+		if (st->parser)
+			end_upload(srv, st);
+		if (!st->refused)
+			return request_run(srv, conn, st, &req, &reply);
+		body_refusal(&srv->app, st, &reply);
 	}
 	return answer(conn, st, &reply);
 }
@@ -490,6 +712,7 @@ void col_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	col_log_request(srv->access_log, st->method, st->path, st->status, secs, end);
 	atomic_fetch_sub(&srv->buffered, st->reserved);
 	strbuf_release(&st->body);
+	drop_upload(st);
 	col_sender_release(&st->sender);
 	free(st);
 	*con_cls = NULL;

@@ -25,6 +25,7 @@ struct col_config {
 	unsigned request_deadline;   /* seconds for a request to arrive whole */
 	size_t max_buffered;         /* request body bytes held at once, all requests */
 	const char *tls_cert, *tls_key;  /* PEM files; both or neither */
+	const char *public_url;      /* the address links carry (pairing links); NULL: http://LISTEN */
 	struct col_limits limits;
 };
 

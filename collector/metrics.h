@@ -14,7 +14,7 @@
 #include "errors.h"
 #include "../lib/strbuf.h"
 
-#define COL_METRICS_ROUTES 32
+#define COL_METRICS_ROUTES 64
 #define COL_METRICS_STATUSES (2 + COL_E_COUNT)  /* 200, 201, then errors.h */
 #define COL_METRICS_BUCKETS 10
 

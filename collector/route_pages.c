@@ -262,8 +262,7 @@ void col_handle_result_file(struct col_app *app, const struct col_request *req,
 	reply->status = MHD_HTTP_OK;
 	reply->content_type = col_static_type(*name ? name : "index.html");
 	reply->cache_control = "no-cache";
-	/* the report pages carry their own inline style and nothing else */
-	reply->csp = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+	reply->csp = COL_REPORT_CSP;
 	strbuf_reset(&reply->body);
 	strbuf_add(&reply->body, data, size);
 	free(data);

@@ -46,6 +46,7 @@ struct col_route {
 	col_handler handler;
 	enum col_auth auth;
 	size_t body_limit;    /* the largest body taken; 0: none (a GET) */
+			      /* above COL_MAX_HELD_BODY: a multipart upload streamed to disk */
 	const char *about;    /* for GET /api */
 	const char *page;     /* set: the route serves this file of collector/www/ */
 };
@@ -78,6 +79,24 @@ static const struct col_route routes[] = {
 	{ "POST", "/console/api/logout", col_handle_console_logout, AUTH_CONSOLE, 0, "sign out (ends the session)", NULL },
 	{ "GET", "/console/api/me", col_handle_console_me, AUTH_CONSOLE, 0,
 	  "the signed-in user, its role, agencies and CSRF token", NULL },
+	{ "GET", "/console/api/overview", col_handle_console_overview, AUTH_CONSOLE, 0,
+	  "the quarter so far per agency in scope, and the counters' ratings today: ?period=2026Q4", NULL },
+	{ "GET", "/console/api/devices", col_handle_console_devices, AUTH_CONSOLE, 0,
+	  "the devices in the user's scope (not for viewers)", NULL },
+	{ "POST", "/console/api/devices", col_handle_console_device_add, AUTH_CONSOLE, COL_MAX_BODY,
+	  "a new kiosk and its one-time pairing link: {agency, counter, sectors}", NULL },
+	{ "POST", "/console/api/devices/", col_handle_console_device, AUTH_CONSOLE, COL_MAX_BODY,
+	  "a kiosk's new pairing link, or its revocation: /console/api/devices/{id}/pair or /revoke", NULL },
+	{ "POST", "/console/api/imports", col_handle_console_import, AUTH_CONSOLE_OFFICE, COL_MAX_UPLOAD,
+	  "a survey or dossier CSV, multipart/form-data fields kind, form and file (up to 200 MiB)", NULL },
+	{ "GET", "/console/api/quarter", col_handle_console_quarter, AUTH_CONSOLE_OFFICE, 0,
+	  "a quarter's state and publications: ?period=2026Q3", NULL },
+	{ "GET", "/console/preview/", col_handle_console_preview, AUTH_CONSOLE_OFFICE, 0,
+	  "the report as it would be published: /console/preview/2026Q3/index.html", NULL },
+	{ "POST", "/console/api/publish", col_handle_console_publish, AUTH_CONSOLE_OFFICE, COL_MAX_BODY,
+	  "publish a quarter: {period, confirm_early}", NULL },
+	{ "POST", "/console/api/withdraw", col_handle_console_withdraw, AUTH_CONSOLE_OFFICE, COL_MAX_BODY,
+	  "withdraw a published quarter: {period}", NULL },
 	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
 	{ "GET", "/kiosk", NULL, AUTH_NONE, 0, "the kiosk page", "kiosk.html" },
 	/* the pairing page reads its code from its own URL */

@@ -22,6 +22,7 @@
 #include "../lib/array.h"
 #include "../db/db.h"
 #include "../lib/clock.h"
+#include "../lib/period.h"
 #include "errors.h"
 
 /* Which file a path named when the writer opened it. */
@@ -33,7 +34,7 @@ struct file_id {
 struct col_writer {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
-	sqlite3_stmt *touch;          /* a device's last_post_at */
+	sqlite3_stmt *touch;          /* a device's last_post_at and ratings today */
 	struct form_store_entry {     /* one per form id, opened on first use */
 		char *form;
 		struct store *store;
@@ -240,12 +241,17 @@ static void store_one(struct col_writer *w, struct col_write_item *it)
 	it->code = rc;
 }
 
-/* Note when a kiosk last posted (sipas device list); a failure here
+/* Note when a kiosk last posted (sipas device list) and count the
+ * ratings it had stored today (the console's overview); a failure here
  * costs no rating (unless it ends the transaction: see store_jobs). */
-static void touch_device(struct col_writer *w, long long device_id)
+static void touch_device(struct col_writer *w, long long device_id, uint64_t stored)
 {
+	time_t now = time(NULL);
+
 	sqlite3_bind_int64(w->touch, 1, device_id);
-	sqlite3_bind_int64(w->touch, 2, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(w->touch, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(w->touch, 3, (sqlite3_int64)((now + PERIOD_TZ_SECONDS) / 86400));
+	sqlite3_bind_int64(w->touch, 4, (sqlite3_int64)stored);
 	sqlite3_step(w->touch);
 	sqlite3_reset(w->touch);
 }
@@ -258,6 +264,8 @@ static void touch_device(struct col_writer *w, long long device_id)
 static int store_jobs(struct col_writer *w, struct col_write_job *jobs, uint64_t *stored, struct err *e)
 {
 	for (struct col_write_job *j = jobs; j; j = j->next) {
+		uint64_t before = *stored;
+
 		for (size_t i = 0; i < j->n; i++) {
 			struct col_write_item *it = &j->items[i];
 
@@ -271,7 +279,7 @@ static int store_jobs(struct col_writer *w, struct col_write_job *jobs, uint64_t
 			*stored += it->code == 0 && !it->duplicate;
 		}
 		if (j->device_id) {
-			touch_device(w, j->device_id);
+			touch_device(w, j->device_id, *stored - before);
 			if (sqlite3_get_autocommit(w->db))
 				return storage_fail(w, e, "noting a kiosk's last post");
 		}
@@ -490,7 +498,8 @@ int col_writer_start(const char *path, struct col_writer **out, struct err *e)
 	if (!rc)
 		rc = db_prepare(w->db, "ROLLBACK", &w->rollback, e);
 	if (!rc)
-		rc = db_prepare(w->db, "UPDATE devices SET last_post_at = ?2 WHERE id = ?1", &w->touch, e);
+		rc = db_prepare(w->db, "UPDATE devices SET last_post_at = ?2, rated_today = CASE WHEN "
+				"rated_day = ?3 THEN rated_today + ?4 ELSE ?4 END, rated_day = ?3 WHERE id = ?1", &w->touch, e);
 	if (!rc)
 		rc = db_open(path, 0, &w->probe, e);
 	if (!rc) {

@@ -225,7 +225,11 @@ static const char *const migrations[] = {
 	"  outcome TEXT NOT NULL,"              /* 'ok', or why it failed */
 	"  hash BLOB NOT NULL);"                /* SHA-256 over the previous row's hash and this row */
 	"ALTER TABLE publications ADD COLUMN actor TEXT;"      /* NULL: unknown (before schema 9) */
-	"ALTER TABLE publications ADD COLUMN audit_head TEXT;", /* the audit log's head hash then */
+	"ALTER TABLE publications ADD COLUMN audit_head TEXT;" /* the audit log's head hash then */
+	/* a kiosk's ratings stored on its last day of posting, for the
+	 * console's overview of the counters */
+	"ALTER TABLE devices ADD COLUMN rated_day INTEGER;"     /* days since 1970-01-01, Vietnam time */
+	"ALTER TABLE devices ADD COLUMN rated_today INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -464,6 +464,25 @@ int csv_quote(struct strbuf *sb, const char *s)
 
 /* row[] is kept in line order: once it is full, a later line is only
  * counted, and an earlier one takes the last place. */
+/* Where the reason starts in text, placed as csv_row_locate places it
+ * ("NAME:LINE: column X: why"): after the first ":LINE: " and the column;
+ * 0 when text is not placed so. */
+static size_t reason_at(const char *text, long line, const char *column)
+{
+	char mark[32];
+	int n = snprintf(mark, sizeof(mark), ":%ld: ", line);
+	const char *p = strstr(text, mark);
+	size_t len = strlen(column);
+
+	if (!p)
+		return 0;
+	p += n;
+	if (len && strncmp(p, "column ", 7) == 0 && strncmp(p + 7, column, len) == 0 &&
+	    strncmp(p + 7 + len, ": ", 2) == 0)
+		p += 7 + len + 2;
+	return (size_t)(p - text);
+}
+
 void csv_bad_rows_note(struct csv_bad_rows *b, long line, const struct err *why)
 {
 	int at = b->listed;
@@ -480,6 +499,8 @@ void csv_bad_rows_note(struct csv_bad_rows *b, long line, const struct err *why)
 		b->row[at] = b->row[at - 1];
 	b->row[at].line = line;
 	snprintf(b->row[at].text, sizeof(b->row[at].text), "%s", why->text);
+	snprintf(b->row[at].column, sizeof(b->row[at].column), "%s", why->field);
+	b->row[at].why_at = reason_at(b->row[at].text, line, b->row[at].column);
 }
 
 void csv_bad_rows_print(const struct csv_bad_rows *b, FILE *fp)

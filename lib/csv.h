@@ -91,6 +91,8 @@ struct csv_bad_rows {
 	struct csv_bad_row {
 		long line;
 		char text[sizeof(((struct err *)0)->text)];
+		char column[sizeof(((struct err *)0)->field)];  /* "" when the row is at fault whole */
+		size_t why_at;   /* where in text the reason starts, after "NAME:LINE: column X: " */
 	} row[CSV_LISTED_ROWS];
 };
 

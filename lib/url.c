@@ -1,12 +1,14 @@
 /*
  * url.c - a public address as people type it (see url.h): checked and
- * written one way, so that every link made from it is the same.
+ * written one way, so that every link made from it is the same; and a
+ * link drawn as a QR code.
  */
 #include "url.h"
 
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
+#include <qrencode.h>
 
 #include "strbuf.h"
 
@@ -100,4 +102,25 @@ int url_normalise(const char *url, const char *source, char out[URL_MAX], struct
 		return err_set_field(e, ERR_INVALID, source, "%s '%.100s' is not a public address: %s", source,
 				     url, why);
 	return 0;
+}
+
+int url_qr_svg(struct strbuf *out, const char *text, const char *label, struct err *e)
+{
+	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	int quiet = 4, size;
+
+	if (!qr)
+		return err_set(e, ERR_INVALID, "the link is too long for a QR code");
+	size = qr->width + 2 * quiet;
+	strbuf_addf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+		    "width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\" role=\"img\" "
+		    "aria-label=\"QR code: %s\">\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n<path d=\"",
+		    size, size, size * 8, size * 8, label, size, size);
+	for (int y = 0; y < qr->width; y++)
+		for (int x = 0; x < qr->width; x++)
+			if (qr->data[y * qr->width + x] & 1)
+				strbuf_addf(out, "M%d %dh1v1h-1z", x + quiet, y + quiet);
+	strbuf_addstr(out, "\" fill=\"#000\"/>\n</svg>\n");
+	QRcode_free(qr);
+	return out->failed ? err_set(e, ERR_NOMEM, "out of memory") : 0;
 }

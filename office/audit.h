@@ -44,4 +44,57 @@ void audit_cli_actor(char out[AUDIT_ACTOR_MAX + 1]);
  * or 64 zeros when the log is empty.  ERR_DB on failure. */
 int audit_head(sqlite3 *db, char out[AUDIT_HASH_HEX + 1], struct err *e);
 
+/* What audit_verify found: the log intact, or the first entry at fault. */
+enum audit_fault {
+	AUDIT_INTACT,
+	AUDIT_EDITED,     /* its hash does not follow from its fields and the entry before it */
+	AUDIT_DELETED,    /* a missing id: in the middle (a gap), or at the end (sqlite_sequence) */
+	AUDIT_MALFORMED   /* its hash is not a SHA-256, or a field has the wrong type */
+};
+
+struct audit_verdict {
+	int fault;                       /* enum audit_fault */
+	long long id;                    /* the first entry at fault (for AUDIT_DELETED, the first missing id) */
+	long long entries;               /* rows read (all of them when intact) */
+	char head[AUDIT_HASH_HEX + 1];   /* the last row's hash, as audit_head */
+	long long known_id;              /* the entry whose hash is audit_verify's known head
+					  * (0 for an empty log's zeros); -1: no entry has it */
+};
+
+/* "edited", "deleted", "malformed"; "intact" for AUDIT_INTACT. */
+const char *audit_fault_name(int fault);
+
+/* Walk the whole log in id order, one row at a time, on one snapshot (its
+ * own read transaction: call it outside any transaction), recomputing
+ * each hash, and fill *out with the first fault found, or AUDIT_INTACT.
+ * A rewrite of the whole chain from some row on is not a fault here (see
+ * docs/console.md): only a head kept elsewhere shows it, which known_head
+ * (hex, as audit_head wrote it then; NULL: none) is: out->known_id names
+ * the entry, up to the first fault, whose hash it is, or -1.  A broken log
+ * is not an error: 0 with out->fault set; ERR_DB when reading fails. */
+int audit_verify(sqlite3 *db, const char *known_head, struct audit_verdict *out, struct err *e);
+
+/* One row as audit_list reads it; strings borrowed for the callback only. */
+struct audit_row {
+	long long id, at;
+	const char *actor, *address, *action, *subject, *outcome;
+	char hash[AUDIT_HASH_HEX + 1];
+};
+
+/* Which rows audit_list reads: every condition set must hold. */
+struct audit_filter {
+	long long since;          /* at >= since (Unix seconds); 0: from the first */
+	const char *actor;        /* exactly this actor; NULL: any */
+	const char *action;       /* exactly this action; NULL: any */
+	long long before_id;      /* id < before_id, for paging back; 0: no bound */
+	long long limit;          /* at most this many rows; 0: all */
+	int newest_first;         /* id descending instead of ascending */
+};
+
+/* Call fn for every row f lets through (f NULL: every row), one at a time
+ * from one statement; a non-zero return of fn stops the listing and is
+ * returned.  ERR_DB when reading fails. */
+int audit_list(sqlite3 *db, const struct audit_filter *f, int (*fn)(const struct audit_row *row, void *arg),
+	       void *arg, struct err *e);
+
 #endif

@@ -31,7 +31,7 @@ int scope_of_user(sqlite3 *db, const struct user *u, struct scope *out, struct e
 		out->all = 1;
 		return 0;
 	}
-	strbuf_init(&json, 64);
+	strbuf_init(&json, 0);   /* no limit: the registry bounds it */
 	rc = db_prepare(db, given_and_below, &st, e);
 	if (rc)
 		goto out;

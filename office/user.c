@@ -59,13 +59,25 @@ int user_check_password_rules(const char *password, struct err *e)
 	return 0;
 }
 
+/* 1 if s holds a control character: C0, DEL, or C1 (U+0080..U+009F, which
+ * some terminals obey as escapes too). */
+static int has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
 static int check_name(const char *name, struct err *e)
 {
 	size_t n = name ? strlen(name) : 0;
 
-	if (n == 0 || n > USER_NAME_MAX || !utf8_valid(name, n) || strpbrk(name, "\r\n\t"))
-		return err_set_field(e, ERR_INVALID, "name",
-				     "a name is 1 to %d bytes of UTF-8 on one line", USER_NAME_MAX);
+	/* a name is shown in lists, pages and the audit log: no control
+	 * character that could rewrite a terminal or a line */
+	if (n == 0 || n > USER_NAME_MAX || !utf8_valid(name, n) || has_control(name))
+		return err_set_field(e, ERR_INVALID, "name", "a name is 1 to %d bytes of UTF-8 on one line, "
+				     "without control characters", USER_NAME_MAX);
 	return 0;
 }
 
@@ -490,13 +502,14 @@ int user_change_password(sqlite3 *db, long long user_id, const char *hash,
 	return rc ? rc : end_sessions(db, user_id, keep_session, now, e);
 }
 
-/* The id of login's account, or ERR_NOT_FOUND. */
-static int id_of_login(sqlite3 *db, const char *login, long long *id, struct err *e)
+/* The id of login's account, or ERR_NOT_FOUND; *disabled 1 when it is. */
+static int id_of_login(sqlite3 *db, const char *login, long long *id, int *disabled, struct err *e)
 {
 	struct user u;
 	int rc = user_find(db, login, &u, e);
 
 	*id = u.id;
+	*disabled = u.disabled;
 	user_release(&u);
 	return rc;
 }
@@ -504,11 +517,15 @@ static int id_of_login(sqlite3 *db, const char *login, long long *id, struct err
 int user_reset(sqlite3 *db, const char *login, long long now, char token[USER_TOKEN_HEX + 1], struct err *e)
 {
 	long long id;
-	int rc;
+	int rc, disabled;
 
 	assert(!sqlite3_get_autocommit(db));
-	if ((rc = id_of_login(db, login, &id, e)) != 0)
+	if ((rc = id_of_login(db, login, &id, &disabled, e)) != 0)
 		return rc;
+	/* its link could never be used (user_set_password_by_link) */
+	if (disabled)
+		return err_set_field(e, ERR_CONFLICT, "login", "account '%s' is disabled: it gets no password link",
+				     login);
 	rc = exec_for_user(db, "UPDATE users SET password_hash = NULL, password_set_at = NULL WHERE id = ?1 "
 			   "AND ?2 IS NOT NULL", id, now, e);
 	if (rc == 0)
@@ -519,10 +536,10 @@ int user_reset(sqlite3 *db, const char *login, long long now, char token[USER_TO
 int user_disable(sqlite3 *db, const char *login, long long now, struct err *e)
 {
 	long long id;
-	int rc;
+	int rc, disabled;
 
 	assert(!sqlite3_get_autocommit(db));
-	if ((rc = id_of_login(db, login, &id, e)) != 0)
+	if ((rc = id_of_login(db, login, &id, &disabled, e)) != 0)
 		return rc;
 	rc = exec_for_user(db, "UPDATE users SET disabled_at = coalesce(disabled_at, ?2) WHERE id = ?1", id, now, e);
 	if (rc == 0)

@@ -117,7 +117,8 @@ int user_change_password(sqlite3 *db, long long user_id, const char *hash,
 
 /* A new one-time link for login (a forgotten password): the password is
  * cleared, the account's sessions and earlier links end, token as in
- * user_add.  ERR_NOT_FOUND when there is no such login. */
+ * user_add.  ERR_NOT_FOUND when there is no such login, ERR_CONFLICT when
+ * it is disabled (its link could not be used). */
 int user_reset(sqlite3 *db, const char *login, long long now, char token[USER_TOKEN_HEX + 1], struct err *e);
 
 /* Disable login: it can no longer sign in, and its sessions end now.

@@ -29,6 +29,7 @@ static const char report_style[] =
 	"table.counter .warn { display: block; white-space: normal }\n"
 	"@media print { body { max-width: none; padding: 0 } }\n"
 	".early { border: 2px solid #b00; padding: 0.5em }\n"
+	"#nhat-ky code { overflow-wrap: anywhere }\n"
 	"</style>\n";
 
 void rep_page_start(struct strbuf *sb, const char *title)
@@ -445,6 +446,20 @@ static void add_unfinished(struct strbuf *sb, const struct rep_report *r)
 	}
 }
 
+/* A published report: the audit log's head at publication, which a
+ * reader keeps to check the log against later (docs/console.md, "Audit
+ * log"), in Vietnamese and in English. */
+static void add_audit_head(struct strbuf *sb, const struct rep_report *r)
+{
+	if (!r->audit_head)
+		return;
+	strbuf_addstr(sb, "<p class=\"note\" id=\"nhat-ky\">Mã băm cuối của nhật ký thao tác khi công bố: <code>");
+	rep_xml_escape(sb, r->audit_head);
+	strbuf_addstr(sb, "</code><br/><span lang=\"en\">audit log head at publication: <code>");
+	rep_xml_escape(sb, r->audit_head);
+	strbuf_addstr(sb, "</code></span></p>\n");
+}
+
 int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 {
 	struct strbuf title = STRBUF_INIT;
@@ -466,6 +481,7 @@ int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 	rep_fmt_date(sb, r->today);
 	strbuf_addstr(sb, ". Cách tính: <a href=\"methodology.html\">phương pháp</a>.</p>\n");
 	add_unfinished(sb, r);
+	add_audit_head(sb, r);
 	strbuf_addstr(sb, "</header>\n<main>\n");
 	section_headline(sb, r);
 	if (section_groups(sb, r, 1) || section_groups(sb, r, 0)) {

@@ -8,6 +8,7 @@
  */
 #include "rep_publish.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
 #include "../lib/array.h"
+#include "../lib/strbuf.h"
 #include "../responses/published.h"
 #include "../scoring/score.h"
 
@@ -50,6 +52,37 @@ static int render_report(sqlite3 *db, const struct registry *reg, const struct p
 		rc = rep_report_render(db, reg, form, p->label, opts, f, e);
 	form_free(form);
 	return rc;
+}
+
+/* What the report page holds where the audit log's head goes: the head is
+ * known only inside the write transaction, once the publication is
+ * recorded, and the page is rendered before it so that scoring never
+ * holds the write lock; fill_audit_head then writes the head over it. */
+#define REP_HEAD_MARK "@@audit-log-head-is-written-here-when-the-publication-is-stored@"
+_Static_assert(sizeof(REP_HEAD_MARK) == REP_AUDIT_HEAD_HEX + 1, "the mark is as long as a head");
+
+/* Write head over every mark in the page f (index.html), where the page
+ * put it: inside <code> (stored text is escaped, so a name cannot hold
+ * one). */
+static void fill_audit_head(struct report_file *f, const char *head)
+{
+	static const char mark[] = "<code>" REP_HEAD_MARK "</code>";
+	char *p = f->data, *end = f->data + f->size;
+
+	while ((p = memmem(p, (size_t)(end - p), mark, sizeof(mark) - 1)) != NULL) {
+		memcpy(p + strlen("<code>"), head, REP_AUDIT_HEAD_HEX);
+		p += sizeof(mark) - 1;
+	}
+}
+
+/* "2026Q3: " and the forms into sb: what a publication's record names. */
+static void describe(struct strbuf *sb, const struct period *p, char *const *codes, size_t n, const char *form)
+{
+	strbuf_addf(sb, "%s: ", p->label);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "", codes[i]);
+	if (!codes)
+		strbuf_addstr(sb, form ? form : "every form");
 }
 
 /* One form's computed scores, waiting to be stored. */
@@ -153,17 +186,20 @@ static int check_publishable(const struct period *p, int32_t today, int early, s
 }
 
 int rep_publish(sqlite3 *db, const struct period *period, const char *form, const char *rake_path,
-		int64_t now, int early, int *published, struct err *e)
+		int64_t now, int early, const struct rep_actor *who, int *published, struct err *e)
 {
 	struct report_files files = { 0 };
+	struct strbuf subject = STRBUF_INIT;
+	char head[REP_AUDIT_HEAD_HEX + 1];
 	struct registry *reg = NULL;
 	struct computed *done = NULL;
 	char **codes = NULL;
 	size_t n = 0;
 	int32_t today = (int32_t)((now + PERIOD_TZ_SECONDS) / 86400);
-	struct rep_report_opts opts = { 0, today };
+	struct rep_report_opts opts = { 0, today, REP_HEAD_MARK };
 	int rc, with_report = 0;
 
+	assert(who && who->record);
 	rc = check_publishable(period, today, early, e);
 	if (rc)
 		return rc;
@@ -185,15 +221,23 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 	if (!rc && with_report && !rake_path)
 		rc = render_report(db, reg, period, &opts, &files, e);
 	db_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL);
+	describe(&subject, period, codes, n, form);
+	if (!rc && subject.failed)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = db_exec(db, "BEGIN IMMEDIATE", e);
 	if (!rc) {
+		rc = who->record(who->arg, db, "publish", strbuf_str(&subject), head, e);
 		for (size_t i = 0; !rc && i < n; i++)
 			rc = published_add(db, done[i].form, period->label, now, early, done[i].json[0],
-					   done[i].json[1], e);
-		for (size_t i = 0; !rc && i < files.n; i++)
+					   done[i].json[1], who->name, head, e);
+		for (size_t i = 0; !rc && i < files.n; i++) {
+			/* the page is index.html: rep_report_html's */
+			if (strcmp(files.file[i].name, "index.html") == 0)
+				fill_audit_head(&files.file[i], head);
 			rc = published_add_file(db, period->label, files.file[i].name, files.file[i].data,
 						files.file[i].size, e);
+		}
 		if (!rc)
 			rc = db_exec(db, "COMMIT", e);
 		if (rc)
@@ -207,22 +251,33 @@ int rep_publish(sqlite3 *db, const struct period *period, const char *form, cons
 	computed_release(done, done ? n : 0);
 	rep_files_release(&files);
 	registry_free(reg);
+	strbuf_release(&subject);
 	return rc;
 }
 
-int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
-		 struct err *e)
+int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, const struct rep_actor *who,
+		 int *withdrawn, struct err *e)
 {
-	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
+	struct strbuf subject = STRBUF_INIT;
+	char head[REP_AUDIT_HEAD_HEX + 1];
+	int rc;
 
+	assert(who && who->record);
+	describe(&subject, period, NULL, 0, form);
+	rc = subject.failed ? err_set(e, ERR_NOMEM, "out of memory") : db_exec(db, "BEGIN IMMEDIATE", e);
 	if (rc)
-		return rc;
+		goto out;
+	rc = who->record(who->arg, db, "withdraw", strbuf_str(&subject), head, e);
 	/* the report is about the survey: it goes with it */
-	rc = published_withdraw(db, period->label, form, !form || strcmp(form, REPORT_FORM) == 0, withdrawn, e);
+	if (!rc)
+		rc = published_withdraw(db, period->label, form, !form || strcmp(form, REPORT_FORM) == 0,
+					who->name, head, withdrawn, e);
 	if (!rc)
 		rc = db_exec(db, "COMMIT", e);
 	if (rc)
 		db_exec(db, "ROLLBACK", NULL);
+out:
+	strbuf_release(&subject);
 	return rc;
 }
 

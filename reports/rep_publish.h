@@ -19,6 +19,24 @@
 #include "../lib/period.h"
 #include "../scoring/score.h"
 
+/* The audit log's head as the caller writes it: hex digits of a SHA-256. */
+#define REP_AUDIT_HEAD_HEX 64
+
+/* Who publishes or withdraws, and the record the caller keeps of it (the
+ * audit log: reports/ does not know it, the caller does).  record is
+ * called inside the write transaction that makes the change, so both
+ * commit or neither does; it records `action` ("publish", "withdraw") on
+ * `subject` ("2026Q3: sipas-2017, kiosk-2018") and puts the log's head
+ * after that record into head (REP_AUDIT_HEAD_HEX digits and a NUL).
+ * name and head are stored with each row of the publications log, and a
+ * published report's page shows the head. */
+struct rep_actor {
+	const char *name;      /* a console login, or cli:OS-USER */
+	int (*record)(void *arg, sqlite3 *db, const char *action, const char *subject, char *head,
+		      struct err *e);
+	void *arg;
+};
+
 /* Compute and store the scores of `period` for form `form`, or, when form
  * is NULL, for every form with responses in the period; raked to the
  * margins at rake_path when it is not NULL.  The scores are computed on one
@@ -26,17 +44,19 @@
  * per quarter, once it has ended (`now`, Unix seconds, gives the day in
  * Vietnam time): ERR_INVALID for a period that is not a quarter, for a
  * quarter not yet begun, and for one not yet ended unless `early` (then the
- * publication and its report are marked early).  ERR_CONFLICT when a form
+ * publication and its report are marked early), recorded by who (see
+ * struct rep_actor).  ERR_CONFLICT when a form
  * is already published for the period (withdraw it first); ERR_NOT_FOUND
  * for an unknown form or a period without responses.  *published gets how
  * many forms were published. */
 int rep_publish(sqlite3 *db, const struct period *period, const char *form, const char *rake_path,
-		int64_t now, int early, int *published, struct err *e);
+		int64_t now, int early, const struct rep_actor *who, int *published, struct err *e);
 
-/* Take down `period` for `form` (NULL: every form); *withdrawn gets how
- * many forms were.  ERR_NOT_FOUND when nothing was published. */
-int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, int *withdrawn,
-		 struct err *e);
+/* Take down `period` for `form` (NULL: every form), recorded by who as
+ * rep_publish is; *withdrawn gets how many forms were.  ERR_NOT_FOUND when
+ * nothing was published. */
+int rep_withdraw(sqlite3 *db, const struct period *period, const char *form, const struct rep_actor *who,
+		 int *withdrawn, struct err *e);
 
 /* Whether the stored figures of a published form and period still equal
  * what the database gives now (late ratings, a re-import): *published is 1

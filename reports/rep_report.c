@@ -236,6 +236,7 @@ int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form
 	r.reg = reg;
 	r.today = opts && opts->today ? opts->today : period_today();
 	r.early = opts && opts->early;
+	r.audit_head = opts ? opts->audit_head : NULL;
 	rc = period_parse_quarter(period_s, &ord, e);
 	if (rc) {
 		err_prefix(e, "--period must be a quarter such as 2026Q3");

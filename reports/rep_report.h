@@ -40,12 +40,14 @@ struct rep_report {
 	int32_t today;                    /* the day the report was made (Vietnam time) */
 	struct score_result *kiosk;       /* the kiosk form's ratings, default grouping; NULL without the form */
 	int early;                        /* published before the quarter ended (on `today`) */
+	const char *audit_head;           /* published: the audit log's head then; NULL: not published */
 };
 
 /* How the report is made: for `sipas report`, all zero. */
 struct rep_report_opts {
 	int early;              /* published with --early, before the quarter ended */
 	int32_t today;          /* the day it is made; 0: today (period_today) */
+	const char *audit_head; /* published: the audit log's head, shown on the page; NULL: none */
 };
 
 #define REP_MAX_FILES 16

@@ -199,14 +199,15 @@ int published_reports(sqlite3 *db, int (*fn)(const char *period_label, void *arg
 }
 
 /* Add to the publications log one row per published form of the period
- * (`form` NULL: every form) with `action`: run after publishing and before
- * withdrawing, inside their transaction. */
+ * (`form` NULL: every form) with `action`, who did it and the audit log's
+ * head: run after publishing and before withdrawing, inside their
+ * transaction. */
 static int log_publications(sqlite3 *db, const char *period_label, const char *form, const char *action,
-			    struct err *e)
+			    const char *actor, const char *audit_head, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "INSERT INTO publications(form_id, period, action, at) "
-			    "SELECT form_id, period, ?3, CAST(strftime('%s', 'now') AS INTEGER) FROM published "
+	int rc = db_prepare(db, "INSERT INTO publications(form_id, period, action, at, actor, audit_head) "
+			    "SELECT form_id, period, ?3, CAST(strftime('%s', 'now') AS INTEGER), ?4, ?5 FROM published "
 			    "WHERE period = ?1 AND (?2 IS NULL OR form_id = (SELECT id FROM forms WHERE code = ?2))",
 			    &st, e);
 
@@ -216,6 +217,10 @@ static int log_publications(sqlite3 *db, const char *period_label, const char *f
 	if (form)
 		sqlite3_bind_text(st, 2, form, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	if (actor)
+		sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
+	if (audit_head)
+		sqlite3_bind_text(st, 5, audit_head, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, e, "logging the publication");
 	sqlite3_finalize(st);
@@ -223,7 +228,8 @@ static int log_publications(sqlite3 *db, const char *period_label, const char *f
 }
 
 int published_add(sqlite3 *db, const char *form, const char *period_label, int64_t published_at, int early,
-		  const char *json_default, const char *json_pair, struct err *e)
+		  const char *json_default, const char *json_pair, const char *actor, const char *audit_head,
+		  struct err *e)
 {
 	const char *const grouping[] = { PUBLISHED_GROUPING_DEFAULT, PUBLISHED_GROUPING_PAIR };
 	const char *const json[] = { json_default, json_pair };
@@ -247,7 +253,7 @@ int published_add(sqlite3 *db, const char *form, const char *period_label, int64
 				: db_fail(db, e, "publishing");
 	}
 	if (!rc)
-		rc = log_publications(db, period_label, form, "publish", e);
+		rc = log_publications(db, period_label, form, "publish", actor, audit_head, e);
 	for (size_t g = 0; !rc && g < sizeof(grouping) / sizeof(grouping[0]); g++) {
 		sqlite3_bind_text(scores, 1, form, -1, SQLITE_STATIC);
 		sqlite3_bind_text(scores, 2, period_label, -1, SQLITE_STATIC);
@@ -279,10 +285,10 @@ int published_add_file(sqlite3 *db, const char *period_label, const char *name, 
 }
 
 int published_withdraw(sqlite3 *db, const char *period_label, const char *form, int with_report,
-		       int *withdrawn, struct err *e)
+		       const char *actor, const char *audit_head, int *withdrawn, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = log_publications(db, period_label, form, "withdraw", e);
+	int rc = log_publications(db, period_label, form, "withdraw", actor, audit_head, e);
 
 	if (!rc)
 		rc = db_prepare(db, "DELETE FROM published WHERE period = ?1 AND "

@@ -86,19 +86,23 @@ int published_reports(sqlite3 *db, int (*fn)(const char *period_label, void *arg
 
 /* Make form `form` public for `period_label` since `published_at` (Unix
  * seconds), `early` when before the quarter ended, with its figures:
- * json_default and json_pair, the score JSON of the two groupings.  Logged.
- * ERR_CONFLICT when it is already published (withdraw it first). */
+ * json_default and json_pair, the score JSON of the two groupings.  Logged
+ * with who did it (`actor`) and the audit log's head then (`audit_head`,
+ * hex; either NULL: unknown).  ERR_CONFLICT when it is already published
+ * (withdraw it first). */
 int published_add(sqlite3 *db, const char *form, const char *period_label, int64_t published_at, int early,
-		  const char *json_default, const char *json_pair, struct err *e);
+		  const char *json_default, const char *json_pair, const char *actor, const char *audit_head,
+		  struct err *e);
 
 /* Store file `name` (size bytes) of the report published for the quarter. */
 int published_add_file(sqlite3 *db, const char *period_label, const char *name, const void *data,
 		       size_t size, struct err *e);
 
-/* Take down `period_label` for `form` (NULL: every form), logged, with the
- * quarter's report when `with_report`; *withdrawn gets how many forms were.
- * ERR_NOT_FOUND when nothing was published. */
+/* Take down `period_label` for `form` (NULL: every form), logged with
+ * actor and audit_head as published_add's, with the quarter's report when
+ * `with_report`; *withdrawn gets how many forms were.  ERR_NOT_FOUND when
+ * nothing was published. */
 int published_withdraw(sqlite3 *db, const char *period_label, const char *form, int with_report,
-		       int *withdrawn, struct err *e);
+		       const char *actor, const char *audit_head, int *withdrawn, struct err *e);
 
 #endif

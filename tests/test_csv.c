@@ -242,6 +242,28 @@ static void errors_name_file_and_line(void)
 	}
 }
 
+/* A listed bad row keeps its column and where its reason starts, after
+ * "NAME:LINE: column X: " (or "NAME:LINE: " for a row at fault whole),
+ * also when the reason holds such words itself. */
+static void bad_rows_keep_the_column_and_the_reason(void)
+{
+	struct csv_bad_rows *b = calloc(1, sizeof(*b));
+	struct err e;
+
+	CHECK(b);
+	err_set_field(&e, ERR_INVALID, "e1.1", "t.csv:7: column e1.1: 9 is off the scale (see t.csv:7: column e1.1: )");
+	csv_bad_rows_note(b, 7, &e);
+	err_set(&e, ERR_INVALID, "t.csv:3: 4 fields, the header has 5");
+	csv_bad_rows_note(b, 3, &e);
+	CHECK_INT(b->listed, 2);
+	CHECK_INT(b->row[0].line, 3);
+	CHECK_STR(b->row[0].column, "");
+	CHECK_STR(b->row[0].text + b->row[0].why_at, "4 fields, the header has 5");
+	CHECK_STR(b->row[1].column, "e1.1");
+	CHECK_STR(b->row[1].text + b->row[1].why_at, "9 is off the scale (see t.csv:7: column e1.1: )");
+	free(b);
+}
+
 static void nul_byte_refused(void)
 {
 	char out[1024];
@@ -324,6 +346,7 @@ const struct test_case csv_tests[] = {
 	{ "encodings_excel_may_write", encodings_excel_may_write },
 	{ "line_numbers_count_embedded_newlines", line_numbers_count_embedded_newlines },
 	{ "errors_name_file_and_line", errors_name_file_and_line },
+	{ "bad_rows_keep_the_column_and_the_reason", bad_rows_keep_the_column_and_the_reason },
 	{ "nul_byte_refused", nul_byte_refused },
 	{ "limits", limits },
 	{ "quote_round_trip", quote_round_trip },

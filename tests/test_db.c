@@ -297,6 +297,7 @@ static void migrates_version_8_forward_keeping_every_row(void)
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM sessions"), 0);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM audit"), 0);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM publications WHERE actor IS NULL AND audit_head IS NULL"), 3);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices WHERE rated_day IS NULL AND rated_today = 0"), 3);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	/* the published quarter is still served as it was */

@@ -23,7 +23,8 @@ function render() {
 			fmtNumber(g.n), pct(g.index),
 			g.low == null ? "—" : `${pct(g.low)} – ${pct(g.high)}`,
 			pct(g.target),
-			h("span", { class: `c-verdict c-verdict-${g.verdict}` }, t(`c.verdict.${g.verdict}`)),
+			// no verdict where no target applies
+			g.verdict ? h("span", { class: `c-verdict c-verdict-${g.verdict}` }, t(`c.verdict.${g.verdict}`)) : "—",
 		]), t("c.overview.noGroups")));
 	fill($("counters"), table(t("c.overview.countersCaption"),
 		[t("c.agency"), t("c.counter"), t("c.device"), t("c.overview.today"), t("c.overview.lastPost")],

@@ -45,7 +45,8 @@ function render() {
 	fill($("early-hint"), t("c.quarter.earlyHint"));
 	fill($("history"), table(t("c.quarter.historyCaption", { period: q.period }),
 		[t("c.quarter.when"), t("c.quarter.what"), t("c.quarter.who")],
-		(q.publications || []).map((p) => [fmtTime(p.at), actionName(p.action), p.actor || "—"]),
+		(q.publications || []).map((p) => [fmtTime(p.at), p.form ? `${actionName(p.action)} (${p.form})` : actionName(p.action),
+			p.actor || t("c.quarter.unknownActor")]),
 		t("c.quarter.noHistory")));
 }
 

@@ -155,7 +155,7 @@ export const tests = [{
 		await statusText(page, new RegExp(`^Đã công bố quý ${period}`));
 		assertEqual((await page.request.get(`${srv.base}/results/${period}/`)).status(), 200, 'the public report after publishing');
 		const history = await tableRows(page, `Các lần công bố và rút lại quý ${period}`);
-		assert(history.length === 1 && history[0][1] === 'Công bố' && history[0][2].includes('ana'),
+		assert(history.length === 1 && history[0][1] === 'Công bố (sipas-2017)' && history[0][2] === 'ana',
 			`the publications: ${JSON.stringify(history)}`);
 
 		// withdraw it, after a confirmation
