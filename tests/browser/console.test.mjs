@@ -3,7 +3,8 @@
 // through its link, signs in with the keyboard, loads survey files (a good
 // one counted, a bad one's rows listed), pairs a kiosk and prints its
 // sheet, publishes a quarter early and withdraws it, sees users and the
-// audit log, and signs out; an agency account sees only its own agency.
+// audit log, and signs out; an agency account and a viewer see only their
+// agencies and screens.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, assertEqual, currentQuarter, until } from './lib.mjs';
@@ -193,7 +194,7 @@ export const tests = [{
 		return `${audit.length} audit entries shown`;
 	},
 }, {
-	name: 'console_agency_sees_only_its_agency',
+	name: 'console_agency_and_viewer_see_only_their_agencies',
 	timeout: 120000,
 	async fn(tc) {
 		tc.sipas('init');
@@ -231,5 +232,16 @@ export const tests = [{
 		await page.goto(`${srv.base}/console/users`);
 		await page.getByText('Màn hình này không dành cho vai trò của tài khoản bạn.').waitFor();
 		assert(!(await page.getByRole('table').isVisible()), 'no users table for an agency account');
+
+		// a viewer given SO-XD: the overview of SO-XD alone, and no other screen
+		const viewerLink = tc.userLink(srv.base, { login: 'xem', name: 'Người xem', role: 'viewer', agencies: ['SO-XD'] });
+		const viewer = await tc.page(await tc.browser());
+		await setConsolePassword(viewer, viewerLink, PASSWORD);
+		await signIn(viewer, srv.base, 'xem', PASSWORD);
+		assertEqual(await consoleNav(viewer), ['Tổng quan'], 'a viewer\'s screens');
+		const seen = await tableRows(viewer, /^Chỉ số hài lòng quý/);
+		assertEqual(seen.map((r) => r[0].match(/\(([^)]+)\)$/)[1]), ['SO-XD'], 'the agencies of a viewer\'s overview');
+		await viewer.goto(`${srv.base}/console/devices`);
+		await viewer.getByText('Màn hình này không dành cho vai trò của tài khoản bạn.').waitFor();
 	},
 }];
