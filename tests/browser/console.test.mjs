@@ -159,10 +159,14 @@ export const tests = [{
 		assert(history.length === 1 && history[0][1] === 'Công bố (sipas-2017)' && history[0][2] === 'ana',
 			`the publications: ${JSON.stringify(history)}`);
 
-		// withdraw it, after a confirmation
-		await page.getByRole('button', { name: 'Rút lại…' }).click();
-		await page.getByRole('button', { name: 'Rút lại', exact: true }).click();
+		// withdraw it, after a confirmation, with the keyboard: the focus goes
+		// into the confirmation and comes back once it is done
+		await page.getByRole('button', { name: 'Rút lại…' }).focus();
+		await page.keyboard.press('Enter');
+		assertEqual(await page.evaluate(() => document.activeElement.textContent), 'Rút lại', 'the focus in the confirmation');
+		await page.keyboard.press('Enter');
 		await statusText(page, new RegExp(`^Đã rút lại quý ${period}`));
+		assertEqual(await page.evaluate(() => document.activeElement.id), 'publish', 'the focus once withdrawn');
 		assertEqual((await page.request.get(`${srv.base}/results/${period}/`)).status(), 404, 'the public report after withdrawing');
 
 		// users: the account, and a new one with its link
