@@ -58,6 +58,9 @@ struct col_app {
 	uint8_t key[SECRET_KEY_BYTES];
 	struct col_writer *writer;
 	struct col_ratelimit device_limit, address_limit;
+	struct col_ratelimit login_limit;          /* console sign-in failures per login (console.h) */
+	struct col_ratelimit login_address_limit;  /* console sign-in attempts per address */
+	atomic_int hashing;                        /* password hashes running now (console.h) */
 	struct col_metrics metrics;
 	struct col_scores_cache *scores_cache;  /* GET /api/scores replies */
 	pthread_mutex_t published_lock;         /* guards the two below */
@@ -68,7 +71,7 @@ struct col_app {
 	int tls;                      /* served over TLS: the session cookie is Secure and __Host- */
 	char public_url[URL_MAX];     /* the address links carry (sipas serve says it at start) */
 	atomic_int stopping;          /* set at shutdown: submissions get 503 */
-	atomic_int pending;           /* submissions waiting for a commit */
+	atomic_int pending;           /* submissions and console actions waiting for a commit */
 };
 
 /* Who sent a request, established from its headers and query before any

@@ -1,8 +1,10 @@
 /*
  * console.h - what the console's routes share (inside collector/ only;
  * docs/console.md): the signed-in user of a request, checked from its
- * cookie before any body byte is read, and the writes a console action
- * makes.  The handlers themselves are declared in handlers.h.
+ * cookie before any body byte is read; the limits on sign-in attempts and
+ * on password hashing; and the writes a console action makes, handed to
+ * the writer (writer.h) so that no worker thread waits for the write lock.
+ * The handlers themselves are declared in handlers.h.
  */
 #ifndef SIPAS_CONSOLE_H
 #define SIPAS_CONSOLE_H
@@ -11,24 +13,95 @@
 #include <sqlite3.h>
 
 #include "app.h"
+#include "../office/audit.h"
+
+/* Sign-in attempts (docs/console.md, "Sessions"): per login, a burst of
+ * COL_CONSOLE_LOGIN_BURST failures, then one more every
+ * 60 / COL_CONSOLE_LOGIN_PER_MINUTE seconds (a success costs nothing);
+ * per address, COL_CONSOLE_ADDRESS_BURST attempts (sign-ins and password
+ * links, right or wrong), then one every 45 s.  Both are checked before
+ * any hashing. */
+#define COL_CONSOLE_LOGIN_BURST 5
+#define COL_CONSOLE_LOGIN_PER_MINUTE (5.0 / 15.0)
+#define COL_CONSOLE_ADDRESS_BURST 20
+#define COL_CONSOLE_ADDRESS_PER_MINUTE (20.0 / 15.0)
+/* Password hashes and verifications running at once in the whole server;
+ * one more is refused (503, Retry-After) rather than queued, so a flood of
+ * sign-ins holds at most this many worker threads. */
+#define COL_CONSOLE_HASHES 2
+
+/* Set up app's sign-in limits.  Can't fail. */
+void col_console_open(struct col_app *app);
+
+/* Free what col_console_open took.  Can't fail. */
+void col_console_close(struct col_app *app);
 
 /* Check the request's session cookie, and for a method other than GET and
  * HEAD its X-CSRF-Token; fill sender->console (COL_SENDER_USER).  With
  * office_only, refuse (403) anyone but an office user.  On failure the
  * reply is set (401 signed out, 403 no CSRF token or not allowed) and -1
- * returned.  Records that the session was seen (at most once a minute). */
+ * returned.  Records that the session was seen, at most once a minute, by
+ * a writer job it does not wait for. */
 int col_console_authenticate(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			     int office_only, struct col_sender *sender);
 
-/* Run fn(db, arg, e) inside one write transaction and commit it; on
- * failure roll back and return its err_code with e filled.  fn must not
- * commit.  Blocks the calling thread until the commit. */
+/* Run fn(db, arg, e) as a writer job (inside the writer's transaction, in
+ * a savepoint of its own: fn must not commit) and wait for its commit; on
+ * failure fn's writes are undone and its err_code returned with e filled.
+ * Blocks the calling thread until the commit, which may wait up to
+ * COL_WRITER_BUSY_SECONDS for another process's lock: a route that can
+ * answer later uses a deferred action (below) instead. */
 int col_console_transact(struct col_app *app, int (*fn)(sqlite3 *db, void *arg, struct err *e), void *arg,
 			 struct err *e);
 
-/* A col_console_transact fn: record that the session (a struct session *)
- * was seen now. */
-int col_console_touch(sqlite3 *db, void *session, struct err *e);
+/* A console action whose reply waits for the writer's commit: the route's
+ * deferred reply (app.h).  A route makes one with col_console_action_new,
+ * inside a struct of its own whose first member it is, and hands it to
+ * col_console_defer. */
+struct col_console_action;
+
+/* Run by the writer inside its transaction (writer.h's run: must not
+ * commit); a non-zero return undoes the action's writes and is the job's
+ * code. */
+typedef int (*col_console_store)(sqlite3 *db, struct col_console_action *a, struct err *e);
+
+/* On the request's thread once the job is committed (job.code 0) or has
+ * failed (job.code, job.err say why): fill reply.  Not called when the
+ * client has gone. */
+typedef void (*col_console_answer)(struct col_console_action *a, struct col_reply *reply);
+
+struct col_console_action {
+	struct col_deferred deferred;   /* first: the HTTP layer's handle */
+	struct col_app *app;
+	struct col_write_job job;
+	size_t size;                    /* of the whole allocation, wiped when freed */
+	col_console_store store;
+	col_console_answer answer;
+};
+
+/* A zeroed allocation of size bytes (at least a struct col_console_action,
+ * its first member) with the action set up; NULL when out of memory.
+ * Owned by the caller until col_console_defer. */
+void *col_console_action_new(struct col_app *app, size_t size, col_console_store store,
+			     col_console_answer answer);
+
+/* Make a the request's deferred reply: the writer runs its store, then its
+ * answer fills the reply; a is then wiped and freed.  Counted in
+ * app->pending until then, so that a shutdown waits for it; once the
+ * server is stopping, answered 503 at once instead.  Takes a. */
+void col_console_defer(struct col_console_action *a, struct col_reply *reply);
+
+/* Within a store: run change(db, arg, &why) in a savepoint of its own,
+ * undone if it fails, then append the audit entry `entry` with its
+ * outcome "ok" or the refusal's text, so that a refused action is recorded
+ * too.  *refused gets the refusal (code 0 when done).  Returns non-zero
+ * only when the database fails (the job fails). */
+int col_console_audited(sqlite3 *db, int (*change)(sqlite3 *db, void *arg, struct err *e), void *arg,
+			struct audit_entry *entry, struct err *refused, struct err *e);
+
+/* Fill the reply with a failed action's error: the refusal's status and
+ * field (ERR_NOT_FOUND as 404 not_found). */
+void col_console_reply_refused(struct col_app *app, struct col_reply *reply, const struct err *refused);
 
 /* ---- console_record.c: what the work routes share ---- */
 

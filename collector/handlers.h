@@ -65,6 +65,18 @@ void col_handle_console_logout(struct col_app *app, const struct col_request *re
 			       const char *tail);
 void col_handle_console_me(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			   const char *tail);
+void col_handle_console_password(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				 const char *tail);
+
+/* console_users.c: the office's accounts and audit log (docs/console.md) */
+void col_handle_console_users(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			      const char *tail);
+void col_handle_console_user_add(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				 const char *tail);
+void col_handle_console_user_action(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				    const char *tail);
+void col_handle_console_audit(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			      const char *tail);
 
 /* console_devices.c: kiosks, pairing and revoking (docs/console.md) */
 void col_handle_console_devices(struct col_app *app, const struct col_request *req, struct col_reply *reply,

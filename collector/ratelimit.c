@@ -127,6 +127,19 @@ int col_ratelimit_take(struct col_ratelimit *rl, uint64_t key, double now)
 	return col_ratelimit_take_n(rl, key, now, 1, &wait) == 1 ? 0 : wait;
 }
 
+void col_ratelimit_refund(struct col_ratelimit *rl, uint64_t key)
+{
+	long found;
+
+	if (rl->per_second <= 0)
+		return;
+	pthread_mutex_lock(&rl->lock);
+	found = intmap_get(&rl->index, key);
+	if (found >= 0)
+		rl->buckets[found].tokens = fmin(rl->burst, rl->buckets[found].tokens + 1);
+	pthread_mutex_unlock(&rl->lock);
+}
+
 void col_ratelimit_release(struct col_ratelimit *rl)
 {
 	intmap_release(&rl->index);

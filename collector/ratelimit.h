@@ -45,6 +45,11 @@ int col_ratelimit_take(struct col_ratelimit *rl, uint64_t key, double now);
  * (else 0). */
 size_t col_ratelimit_take_n(struct col_ratelimit *rl, uint64_t key, double now, size_t n, int *wait);
 
+/* Give key back one token it took (an attempt that turned out not to
+ * count: a console sign-in that succeeded), up to the burst.  A key
+ * evicted meanwhile gets nothing back. */
+void col_ratelimit_refund(struct col_ratelimit *rl, uint64_t key);
+
 void col_ratelimit_release(struct col_ratelimit *rl);
 
 #endif

@@ -3,7 +3,8 @@
  * connection.  Jobs queue under a mutex; the thread takes the whole queue,
  * stores each response (a refused one undoes only itself), commits once,
  * checks that the files it committed to are still the database, fills the
- * outcomes, and calls each job's done().  A job's state (enum
+ * outcomes, and calls each job's done().  A run job (the console's writes)
+ * runs in the same transaction inside a savepoint of its own.  A job's state (enum
  * col_job_state) is asserted at each of its steps.
  */
 #include "writer.h"
@@ -34,6 +35,7 @@ struct file_id {
 struct col_writer {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
+	sqlite3_stmt *savepoint, *release, *undo;   /* around a run job */
 	sqlite3_stmt *touch;          /* a device's last_post_at and ratings today */
 	struct form_store_entry {     /* one per form id, opened on first use */
 		char *form;
@@ -60,14 +62,17 @@ struct col_writer {
 	uint64_t commits, stored;
 };
 
-/* What holds of a job in `state`: it has work and someone to tell, and
- * once DONE every item has one outcome whose code is its error's. */
+/* What holds of a job in `state`: it has work of one kind and someone to
+ * tell, and once DONE every item (or the run) has one outcome whose code
+ * is its error's. */
 static void assert_job_state(const struct col_write_job *j, enum col_job_state state)
 {
 	assert(j->state == state);
-	assert(j->n > 0 && j->items && j->done);
+	assert(j->done);
+	assert(j->run ? j->n == 0 && !j->items : j->n > 0 && j->items);
 	if (state != COL_JOB_DONE)
 		return;
+	assert(j->code == j->err.code);
 	for (size_t i = 0; i < j->n; i++) {
 		const struct col_write_item *it = &j->items[i];
 
@@ -256,6 +261,28 @@ static void touch_device(struct col_writer *w, long long device_id, uint64_t sto
 	sqlite3_reset(w->touch);
 }
 
+/* Run a run job in the open transaction, inside a savepoint: a run that
+ * fails (a refused account, say) undoes only its own writes.  Fills the
+ * job's outcome; returns non-zero only when the failure ended the whole
+ * transaction (as for a response, see store_jobs). */
+static int run_one(struct col_writer *w, struct col_write_job *j, struct err *e)
+{
+	err_clear(&j->err);
+	if (step_once(w, w->savepoint, e) != 0)
+		return e->code;
+	j->code = j->run(w->db, j->run_arg, &j->err);
+	if (j->code == ERR_DB)
+		j->code = storage_fail(w, &j->err, "writing a console change");
+	j->err.code = j->code;
+	if (sqlite3_get_autocommit(w->db)) {
+		*e = j->err;
+		return e->code ? e->code : storage_fail(w, e, "writing a console change");
+	}
+	if (j->code && step_once(w, w->undo, e) != 0)
+		return e->code;
+	return step_once(w, w->release, e);
+}
+
 /* Store every response of the group in the open transaction.  A refused
  * response (a conflict) undoes only its own statement.  But on a full disk
  * or an I/O error SQLite rolls back the whole transaction by itself: what
@@ -266,6 +293,8 @@ static int store_jobs(struct col_writer *w, struct col_write_job *jobs, uint64_t
 	for (struct col_write_job *j = jobs; j; j = j->next) {
 		uint64_t before = *stored;
 
+		if (j->run && run_one(w, j, e) != 0)
+			return e->code;
 		for (size_t i = 0; i < j->n; i++) {
 			struct col_write_item *it = &j->items[i];
 
@@ -315,12 +344,17 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 		if (began)
 			for (size_t i = 0; i < w->n_stores; i++)
 				store_reset_cache(w->stores[i].store);
-		for (struct col_write_job *j = jobs; j; j = j->next)
+		for (struct col_write_job *j = jobs; j; j = j->next) {
+			if (j->run) {
+				j->code = rc;
+				j->err = e;
+			}
 			for (size_t i = 0; i < j->n; i++) {
 				j->items[i].code = rc;
 				j->items[i].duplicate = 0;
 				j->items[i].err = e;
 			}
+		}
 		stored = 0;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -441,6 +475,9 @@ static void writer_free(struct col_writer *w)
 	sqlite3_finalize(w->begin);
 	sqlite3_finalize(w->commit);
 	sqlite3_finalize(w->rollback);
+	sqlite3_finalize(w->savepoint);
+	sqlite3_finalize(w->release);
+	sqlite3_finalize(w->undo);
 	sqlite3_finalize(w->touch);
 	db_close(w->db);
 	sqlite3_finalize(w->probe_begin);
@@ -497,6 +534,12 @@ int col_writer_start(const char *path, struct col_writer **out, struct err *e)
 		rc = db_prepare(w->db, "COMMIT", &w->commit, e);
 	if (!rc)
 		rc = db_prepare(w->db, "ROLLBACK", &w->rollback, e);
+	if (!rc)
+		rc = db_prepare(w->db, "SAVEPOINT run_job", &w->savepoint, e);
+	if (!rc)
+		rc = db_prepare(w->db, "RELEASE run_job", &w->release, e);
+	if (!rc)
+		rc = db_prepare(w->db, "ROLLBACK TO run_job", &w->undo, e);
 	if (!rc)
 		rc = db_prepare(w->db, "UPDATE devices SET last_post_at = ?2, rated_today = CASE WHEN "
 				"rated_day = ?3 THEN rated_today + ?4 ELSE ?4 END, rated_day = ?3 WHERE id = ?1", &w->touch, e);

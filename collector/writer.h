@@ -2,10 +2,14 @@
  * writer.h - the collector's only database writer, with group commit
  * (docs/collector.md).  Requests hand in jobs of checked responses, each
  * with its digest (and receipt) already computed on the request's thread,
- * so the single writer does only what must be serial: it the writer thread stores everything that queued up meanwhile in
- * one transaction, commits (synchronous=FULL: on disk when COMMIT returns),
- * and only then calls each job's `done`, which resumes its request.  So
- * every 2xx is durable, and many concurrent posts share one fsync.
+ * so the single writer does only what must be serial: the writer thread
+ * stores everything that queued up meanwhile in one transaction, commits
+ * (synchronous=FULL: on disk when COMMIT returns), and only then calls
+ * each job's `done`, which resumes its request.  So every 2xx is durable,
+ * and many concurrent posts share one fsync.  The console's writes
+ * (sessions, accounts, audit entries) are jobs of a second kind, a
+ * function run in the same transaction: no worker thread ever waits for
+ * the write lock.
  *
  * It also watches its storage (docs/collector.md, "Storage faults and
  * /healthz"): before BEGIN and after each COMMIT it checks that the
@@ -19,6 +23,7 @@
 #define SIPAS_WRITER_H
 
 #include <stdint.h>
+#include <sqlite3.h>
 
 #include "../responses/response.h"
 #include "../lib/err.h"
@@ -52,12 +57,21 @@ enum col_job_state {
 	COL_JOB_DONE              /* committed or failed, every item answered */
 };
 
-/* A unit of work: n responses, their outcomes, and who to call after the
- * commit.  Owned by the caller, who must keep it (and what it points to)
- * alive until done(arg) has been called. */
+/* A unit of work, of one of two kinds: n responses and their outcomes;
+ * or a function, run(db, run_arg, &err), that writes what it likes (a
+ * console session, an account, an audit entry) in the group's
+ * transaction, inside a savepoint of its own: a run that fails undoes only
+ * itself, like a refused response.  run must not commit, must not block,
+ * and may not keep db.  Either way, who to call after the commit.  Owned
+ * by the caller, who must keep it (and what it points to) alive until
+ * done(arg) has been called. */
 struct col_write_job {
 	struct col_write_item *items;
-	size_t n;                            /* at least 1 */
+	size_t n;                            /* at least 1; 0 for a run */
+	int (*run)(sqlite3 *db, void *run_arg, struct err *e);  /* NULL for responses */
+	void *run_arg;
+	int code;                            /* a run's outcome, by the writer: as an item's */
+	struct err err;                      /* why, when code is not ERR_OK */
 	long long device_id;                 /* the posting kiosk, 0 = none */
 	void (*done)(void *arg);             /* called on the writer thread */
 	void *arg;
@@ -69,9 +83,9 @@ struct col_write_job {
 /* Open the writer's own connection to `path` and start its thread. */
 int col_writer_start(const char *path, struct col_writer **out, struct err *e);
 
-/* Queue a NEW job; returns at once.  Each response succeeds or fails on
- * its own; done() runs once its transaction is committed or failed, with
- * the job DONE.  Safe from any thread. */
+/* Queue a NEW job; returns at once.  Each response (or run) succeeds or
+ * fails on its own; done() runs once its transaction is committed or
+ * failed, with the job DONE.  Safe from any thread. */
 void col_writer_enqueue(struct col_writer *w, struct col_write_job *job);
 
 /* Transactions committed and responses stored so far (for /metrics). */
