@@ -104,6 +104,9 @@ int cli_audit_record(void *arg, sqlite3 *db, const char *action, const char *sub
  * a byte that is not well-formed UTF-8 as \xHH. */
 void cli_escape(struct strbuf *sb, const char *text);
 
+/* "YYYY-MM-DD HH:MM" (UTC) of Unix seconds t into out, or "-" when t is 0. */
+void cli_format_time(long long t, char out[32]);
+
 #define CLI_URL_DEFAULT "http://127.0.0.1:8080"
 
 /* The collector's public address, the one every command that prints a link

@@ -2,8 +2,7 @@
  * cmd_audit.c - `sipas audit verify|list|head`: check the audit log's hash
  * chain, print its entries, print its head (docs/console.md, "Audit log");
  * and what every administrative command uses to record itself there
- * (cli_audit, cli_audit_alone), and to print stored text to a terminal
- * safely (cli_escape).
+ * (cli_audit, cli_audit_alone).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #include "cli.h"
 #include "../db/db.h"
 #include "../lib/period.h"
-#include "../lib/utf8.h"
 #include "../office/audit.h"
 #include "../reports/rep_publish.h"
 
@@ -43,55 +41,6 @@ const char cmd_audit_usage[] =
 	"  --actor WHO    only this actor (a login, or cli:OS-USER)\n"
 	"  --action NAME  only this action (user.add, publish, ...: docs/console.md)\n"
 	"  --db PATH      database file (default $SIPAS_DB, else ./sipas.db)\n";
-
-/* Code points a terminal or a reader would not see as they are: C0 and C1
- * controls, DEL, line and paragraph separators, and the invisible
- * formatting ones (zero widths, bidirectional overrides and isolates, the
- * byte order mark) that can make a line read as something else. */
-static int hidden(unsigned long cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x200b && cp <= 0x200f) ||
-	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff;
-}
-
-/* The length of the UTF-8 sequence at s (n bytes left) and its code point,
- * or 0 when it is not well-formed. */
-static size_t utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	size_t k = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
-
-	if (k == 0 || k > n || !utf8_valid((const char *)s, k))
-		return 0;
-	*cp = k == 1 ? s[0] : (unsigned long)(s[0] & (0x7f >> k));
-	for (size_t i = 1; i < k; i++)
-		*cp = (*cp << 6) | (s[i] & 0x3f);
-	return k;
-}
-
-void cli_escape(struct strbuf *sb, const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t n = strlen(text);
-
-	while (n) {
-		unsigned long cp = 0;
-		size_t k = utf8_next(s, n, &cp);
-
-		if (k == 0)
-			strbuf_addf(sb, "\\x%02x", s[0]);
-		else if (cp == '\\')
-			strbuf_addstr(sb, "\\\\");
-		else if (cp == '\n' || cp == '\t' || cp == '\r')
-			strbuf_addstr(sb, cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r");
-		else if (hidden(cp))
-			strbuf_addf(sb, cp < 0x80 ? "\\x%02lx" : "\\u%04lx", cp);
-		else
-			strbuf_add(sb, s, k);
-		k = k ? k : 1;
-		s += k;
-		n -= k;
-	}
-}
 
 /* An entry of this process, at now, from the command line. */
 static void cli_entry(struct audit_entry *entry, char actor[AUDIT_ACTOR_MAX + 1], const char *action,

@@ -50,18 +50,6 @@ const char cmd_device_usage[] =
 	"  --admin         an admin token instead of a kiosk token\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
 
-/* "YYYY-MM-DD HH:MM" (UTC) of t into out, or "-" when t is 0. */
-static void format_time(long long t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t)
-		snprintf(out, 32, "-");
-	else
-		strftime(out, 32, "%Y-%m-%d %H:%M", gmtime_r(&tt, &tm));
-}
-
 /* What a kiosk's pairing is, for `device list`. */
 static const char *pairing_state(const struct device_info *d, const struct device_status *st)
 {
@@ -88,13 +76,13 @@ static int print_device(const struct device_info *d, void *arg)
 	ctx->rc = device_status(ctx->db, d->id, (int64_t)time(NULL), &st, ctx->e);
 	if (ctx->rc)
 		return -1;
-	format_time(d->created_at, created);
-	format_time(d->paired_at, paired);
-	format_time(d->last_post_at, posted);
+	cli_format_time(d->created_at, created);
+	cli_format_time(d->paired_at, paired);
+	cli_format_time(d->last_post_at, posted);
 	if (d->revoked_at) {
 		char when[32];
 
-		format_time(d->revoked_at, when);
+		cli_format_time(d->revoked_at, when);
 		snprintf(state, sizeof(state), "revoked %.10s", when);
 	}
 	printf("%-5lld %-14s %-6s %-16s %-17s %-17s %-17s %-19s %-11s %-17s %-3s %-24s %s\n", d->id,

@@ -47,18 +47,6 @@ const char cmd_user_usage[] =
 
 #define MAX_AGENCIES 64
 
-/* "YYYY-MM-DD HH:MM" (UTC) of t into out, or "-" when t is 0. */
-static void format_time(long long t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t)
-		snprintf(out, 32, "-");
-	else
-		strftime(out, 32, "%Y-%m-%d %H:%M", gmtime_r(&tt, &tm));
-}
-
 /* The one-time link of token on stdout (alone, for scripts) and what it is
  * on stderr. */
 static void print_link(const char *base, const char *token, const char *login, int added)
@@ -152,8 +140,8 @@ static int list(sqlite3 *db, struct err *e)
 		const struct user *u = &users[i];
 		char created[32], set[32];
 
-		format_time(u->created_at, created);
-		format_time(u->password_set_at, set);
+		cli_format_time(u->created_at, created);
+		cli_format_time(u->password_set_at, set);
 		strbuf_reset(&codes);
 		strbuf_reset(&name);
 		for (size_t a = 0; a < u->n_agencies; a++) {
