@@ -5,6 +5,7 @@
 // sheet, publishes a quarter early and withdraws it, sees users and the
 // audit log, and signs out; an agency account and a viewer see only their
 // agencies and screens.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, assertEqual, currentQuarter, until } from './lib.mjs';
@@ -195,7 +196,20 @@ export const tests = [{
 		await page.goto(`${srv.base}/console/users`);
 		await page.waitForURL((u) => new URL(u).pathname === '/console/login');
 		assertEqual(refused, [], 'CSP refusals and script errors');
-		return `${audit.length} audit entries shown`;
+
+		// the day's work left an intact audit chain; one row edited by hand breaks it there
+		const intact = tc.sipas('audit', 'verify');
+		assert(/^audit log intact: \d+ entries, head [0-9a-f]{64}$/m.test(intact), `audit verify: ${intact}`);
+		const [[edited]] = tc.sql("SELECT min(id) FROM audit WHERE action = 'publish'");
+		execFileSync('sqlite3', [tc.db, `UPDATE audit SET actor = 'someone-else' WHERE id = ${edited}`]);
+		let broken = '';
+		try {
+			tc.sipas('audit', 'verify');
+		} catch (e) {
+			broken = e.message;
+		}
+		assert(broken.includes(`audit log broken at entry ${edited}: edited`), `audit verify after an edit: ${broken}`);
+		return `${audit.length} audit entries shown; the chain intact, then broken at entry ${edited} by hand`;
 	},
 }, {
 	name: 'console_agency_and_viewer_see_only_their_agencies',
