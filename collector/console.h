@@ -99,13 +99,6 @@ int col_console_audited(sqlite3 *db, int (*change)(sqlite3 *db, void *arg, struc
 
 /* ---- console_record.c: what the work routes share ---- */
 
-/* Append a console action to the audit log (office/audit.h): actor the
- * signed-in user's login, address the request's, outcome "ok" or why it
- * failed.  Inside the caller's write transaction, so that the change and
- * its record commit together. */
-int col_console_audit(sqlite3 *db, const struct col_request *req, const char *action, const char *subject,
-		      const char *outcome, struct err *e);
-
 /* Record a refused or failed console action with its outcome, by a
  * writer job of its own, and answer the refusal (why, message, field)
  * once it is committed: the reply is deferred (col_console_defer), so the
@@ -115,16 +108,43 @@ void col_console_refuse(struct col_app *app, const struct col_request *req, stru
 			const char *action, const char *subject, enum col_error why, const char *message,
 			const char *field);
 
-/* col_console_refuse with an err's code, text and field (ERR_NOT_FOUND as
- * 400 invalid, as col_reply_err: a body's reference to nothing). */
-void col_console_refuse_err(struct col_app *app, const struct col_request *req, struct col_reply *reply,
-			    const char *action, const char *subject, const struct err *e);
-
 /* Answer a refusal a store already recorded (col_console_audited, in the
  * change's own job; col_console_refuse is for one found before the
  * writer): the refusal's status, text and field, with ERR_NOT_FOUND as
  * 404 not_found (the account the path names). */
 void col_console_reply_refused(struct col_app *app, struct col_reply *reply, const struct err *refused);
+
+/* Work that takes the write lock for long on a connection of its own, as
+ * the command line does (an import, a publication): it runs on a thread of
+ * its own while its request waits in a deferred reply, so that no worker
+ * thread holds or waits for the lock, and a stopping server waits for it
+ * (app->pending).  A job embeds this first and hands it over with
+ * col_console_thread_defer; its finish (the deferred reply's) reads rc and
+ * e, and frees the job. */
+struct col_console_thread {
+	struct col_deferred deferred;      /* first: the HTTP layer's handle */
+	struct col_app *app;
+	/* on the thread, with a connection of its own closed after it: do the
+	 * work and set rc (0, or an err code with e filled) */
+	void (*work)(struct col_console_thread *t, sqlite3 *db);
+	int rc;
+	struct err e;
+	void (*resume)(void *arg);
+	void *resume_arg;
+};
+
+/* Make t (embedded first in its job) the reply's deferred work: work runs
+ * on a new thread once the HTTP layer has suspended the request, then
+ * finish answers on the request's thread (reply NULL: the client left).
+ * Owns the job from here: finish must free it. */
+void col_console_thread_defer(struct col_console_thread *t, struct col_app *app,
+			      void (*work)(struct col_console_thread *t, sqlite3 *db),
+			      void (*finish)(struct col_deferred *d, struct col_reply *reply), struct col_reply *reply);
+
+/* Append entry to the audit log in a transaction of its own on db (a
+ * thread's connection); a record that cannot be written is said on
+ * stderr. */
+void col_console_audit_alone(sqlite3 *db, const struct audit_entry *entry);
 
 /* Unix seconds as an ISO 8601 UTC JSON string; 0 as null.  New reference. */
 json_t *col_json_time(long long t);

@@ -11,7 +11,6 @@
  * "dossiers.import", as the command line names them) once it is known.
  */
 #include <assert.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +45,7 @@ static const struct {
 /* One import, from the handler to its reply: the deferred reply's
  * handle, what to import, and what came of it. */
 struct import_job {
-	struct col_deferred deferred;  /* first: the HTTP layer's handle */
-	struct col_app *app;
+	struct col_console_thread t;   /* first: the thread, its outcome (t.rc, t.e) */
 	struct col_catalog *catalog;   /* held until finish */
 	int kind;                      /* enum import_kind */
 	const struct form *form;       /* a survey's, in catalog */
@@ -56,11 +54,7 @@ struct import_job {
 	char name[128];                /* the file's name, made safe for messages */
 	char actor[AUDIT_ACTOR_MAX + 1];
 	char address[64];
-	void (*resume)(void *arg);
-	void *resume_arg;
-	/* the outcome */
-	int rc;
-	struct err e;
+	/* the outcome, besides t.rc and t.e */
 	struct import_stats stats;
 	struct dossier_stats dossiers;
 	struct import_report *report;  /* its rows also list a dossier file's bad rows */
@@ -94,62 +88,26 @@ static void note_published(void *arg, const char *name, long line, const char *f
  * the last of them. */
 static void record_import(struct import_job *j, sqlite3 *db)
 {
-	char subject[256], outcome[sizeof(j->e.text)];
+	char subject[256];
 	struct audit_entry entry = { (long long)time(NULL), j->actor, j->address, kinds[j->kind].action, subject,
-				     outcome };
-	struct err e;
+				     j->t.rc ? j->t.e.text : "ok" };
 
-	err_clear(&e);
 	snprintf(subject, sizeof(subject), "%s (%ld rows)", j->name,
 		 j->kind == KIND_SURVEY ? j->stats.rows : j->dossiers.rows);
-	snprintf(outcome, sizeof(outcome), "%s", j->rc ? j->e.text : "ok");
-	if (db_exec(db, "BEGIN IMMEDIATE", &e) != 0 || audit_append(db, &entry, &e) != 0 ||
-	    db_exec(db, "COMMIT", &e) != 0) {
-		db_exec(db, "ROLLBACK", NULL);
-		fprintf(stderr, "sipas serve: cannot record the import of %s in the audit log: %s\n", j->name, e.text);
-	}
+	col_console_audit_alone(db, &entry);
 }
 
 /* The import itself, on its own thread and its own connection. */
-static void *run_import(void *arg)
+static void run_import(struct col_console_thread *t, sqlite3 *db)
 {
-	struct import_job *j = arg;
-	sqlite3 *db = NULL;
+	struct import_job *j = (struct import_job *)t;
 
-	j->rc = db_open(j->app->db_path, 0, &db, &j->e);
-	if (!j->rc && j->kind == KIND_SURVEY)
-		j->rc = import_csv(db, j->catalog->reg, j->form, j->fp, j->name, j->size, 0, &j->stats, j->report,
-				   &j->e);
-	else if (!j->rc)
-		j->rc = dossier_import(db, j->catalog->reg, j->fp, j->name, &j->dossiers, &j->report->rows, &j->e);
-	if (db)
-		record_import(j, db);
-	db_close(db);
-	atomic_fetch_sub(&j->app->pending, 1);
-	j->resume(j->resume_arg);
-	return NULL;
-}
-
-static void import_start(struct col_deferred *d, void (*resume)(void *arg), void *arg)
-{
-	struct import_job *j = (struct import_job *)d;
-	pthread_attr_t attr;
-	pthread_t thread;
-	int started;
-
-	j->resume = resume;
-	j->resume_arg = arg;
-	/* a stopping server waits for it as for a rating (http_daemon.c) */
-	atomic_fetch_add(&j->app->pending, 1);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	started = pthread_create(&thread, &attr, run_import, j) == 0;
-	pthread_attr_destroy(&attr);
-	if (!started) {
-		j->rc = err_set(&j->e, ERR_NOMEM, "no thread for the import");
-		atomic_fetch_sub(&j->app->pending, 1);
-		resume(arg);
-	}
+	if (j->kind == KIND_SURVEY)
+		t->rc = import_csv(db, j->catalog->reg, j->form, j->fp, j->name, j->size, 0, &j->stats, j->report,
+				   &t->e);
+	else
+		t->rc = dossier_import(db, j->catalog->reg, j->fp, j->name, &j->dossiers, &j->report->rows, &t->e);
+	record_import(j, db);
 }
 
 /* The listed bad rows as {"line", "column", "message"}; a refusal of the
@@ -161,9 +119,9 @@ static json_t *bad_rows_json(const struct import_job *j)
 	size_t len = strlen(j->name);
 	json_t *list = json_array();
 
-	if (!rows->listed && j->e.code == ERR_INVALID && strncmp(j->e.text, j->name, len) == 0 &&
-	    j->e.text[len] == ':' && (own = calloc(1, sizeof(*own)))) {
-		csv_bad_rows_note(own, strtol(j->e.text + len + 1, NULL, 10), &j->e);
+	if (!rows->listed && j->t.e.code == ERR_INVALID && strncmp(j->t.e.text, j->name, len) == 0 &&
+	    j->t.e.text[len] == ':' && (own = calloc(1, sizeof(*own)))) {
+		csv_bad_rows_note(own, strtol(j->t.e.text + len + 1, NULL, 10), &j->t.e);
 		rows = own;
 	}
 	for (int i = 0; i < rows->listed; i++) {
@@ -184,12 +142,12 @@ static void import_finish(struct col_deferred *d, struct col_reply *reply)
 
 	if (!reply)
 		goto out;
-	if (j->rc) {
-		why = col_error_from_err(j->rc);
+	if (j->t.rc) {
+		why = col_error_from_err(j->t.rc);
 		info = col_error_info(why);
-		col_metrics_reject(&j->app->metrics, why);
+		col_metrics_reject(&j->t.app->metrics, why);
 		col_reply_json(reply, info->status, json_pack("{s:o, s:o}", "error",
-							      col_error_json(why, j->e.text, j->e.field), "errors",
+							      col_error_json(why, j->t.e.text, j->t.e.field), "errors",
 							      bad_rows_json(j)));
 	} else if (j->kind == KIND_SURVEY) {
 		col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:I, s:I, s:I, s:O}", "kind", kinds[j->kind].name,
@@ -239,10 +197,7 @@ void col_handle_console_import(struct col_app *app, const struct col_request *re
 		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
 		goto fail;
 	}
-	j->app = app;
 	j->catalog = col_app_catalog(app);
-	j->deferred.start = import_start;
-	j->deferred.finish = import_finish;
 	j->report->published = note_published;
 	j->report->arg = j;
 	snprintf(j->actor, sizeof(j->actor), "%s", req->sender->console.user.login);
@@ -277,7 +232,7 @@ void col_handle_console_import(struct col_app *app, const struct col_request *re
 	/* the descriptors share the offset the HTTP layer left at the end */
 	rewind(j->fp);
 	j->size = u->size;
-	reply->deferred = &j->deferred;
+	col_console_thread_defer(&j->t, app, run_import, import_finish, reply);
 	return;
 fail:
 	if (j)

@@ -181,17 +181,6 @@ out:
 	col_catalog_release(cat);
 }
 
-/* The console's struct rep_actor: the user's login, and its record in the
- * audit log with the head after it. */
-static int record_publication(void *arg, sqlite3 *db, const char *action, const char *subject, char *head,
-			      struct err *e)
-{
-	const struct col_request *req = arg;
-	int rc = col_console_audit(db, req, action, subject, "ok", e);
-
-	return rc ? rc : audit_head(db, head, e);
-}
-
 /* A publication or withdrawal's body: {"period", ...}; the reply set and
  * -1 when it is not one. */
 static int read_body(struct col_app *app, const struct col_request *req, struct col_reply *reply, json_t **doc,
@@ -202,65 +191,114 @@ static int read_body(struct col_app *app, const struct col_request *req, struct 
 	return read_quarter(app, reply, json_string_value(json_object_get(*doc, "period")), p);
 }
 
-/* Publishing runs on the worker thread: scoring one quarter and rendering
- * its report takes well under a second at a city's scale (docs/console.md). */
-void col_handle_console_publish(struct col_app *app, const struct col_request *req, struct col_reply *reply,
-				const char *tail)
+/* A publication or a withdrawal, from the handler to its reply.  It runs
+ * on a thread of its own (col_console_thread): it stores the report's
+ * files and figures under the write lock, as `sipas publish` does. */
+struct publish_job {
+	struct col_console_thread t;     /* first: the thread, its outcome */
+	int withdraw;
+	struct period p;
+	int early;
+	char actor[USER_LOGIN_MAX + 1];
+	char address[64];
+	int forms;                       /* published or withdrawn */
+};
+
+/* The job's struct rep_actor: the user's login, and its record in the
+ * audit log with the head after it, in the publication's transaction. */
+static int record_publication(void *arg, sqlite3 *db, const char *action, const char *subject, char *head,
+			      struct err *e)
 {
-	struct rep_actor who = { req->sender->console.user.login, record_publication, (void *)req };
+	const struct publish_job *j = arg;
+	struct audit_entry entry = { (long long)time(NULL), j->actor, j->address, action, subject, "ok" };
+	int rc = audit_append(db, &entry, e);
+
+	return rc ? rc : audit_head(db, head, e);
+}
+
+static void run_publish(struct col_console_thread *t, sqlite3 *db)
+{
+	struct publish_job *j = (struct publish_job *)t;
+	struct rep_actor who = { j->actor, record_publication, j };
+
+	if (j->withdraw)
+		t->rc = rep_withdraw(db, &j->p, NULL, &who, &j->forms, &t->e);
+	else
+		t->rc = rep_publish(db, &j->p, NULL, NULL, (int64_t)time(NULL), j->early, &who, &j->forms, &t->e);
+	if (t->rc) {
+		/* rolled back with its entry: the refusal is recorded alone */
+		struct audit_entry refused = { (long long)time(NULL), j->actor, j->address,
+					       j->withdraw ? "withdraw" : "publish", j->p.label, t->e.text };
+
+		col_console_audit_alone(db, &refused);
+	}
+}
+
+static void publish_finish(struct col_deferred *d, struct col_reply *reply)
+{
+	struct publish_job *j = (struct publish_job *)d;
+	struct col_app *app = j->t.app;
+
+	if (!reply)
+		goto out;
+	if (j->t.rc == ERR_NOT_FOUND && j->withdraw)
+		col_reply_error(app, reply, COL_E_NOT_FOUND, j->t.e.text, "period");
+	else if (j->t.rc)
+		col_reply_err(app, reply, &j->t.e);
+	else if (j->withdraw)
+		col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:i}", "period", j->p.label, "forms", j->forms));
+	else
+		col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:i, s:b}", "period", j->p.label, "forms",
+							     j->forms, "early", j->early));
+out:
+	free(j);
+}
+
+/* POST /console/api/publish and /withdraw: {"period"} (and, to publish a
+ * quarter before it ends, "confirm_early"). */
+static void publish_or_withdraw(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				int withdraw)
+{
+	struct publish_job *j = NULL;
 	const char *words;
 	json_t *doc = NULL;
 	struct period p;
-	struct err e;
-	sqlite3 *db;
-	int n = 0, early;
 
-	(void)tail;
-	err_clear(&e);
 	if (read_body(app, req, reply, &doc, &p) != 0)
 		goto out;
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
+		goto out;
+	}
+	j->withdraw = withdraw;
+	j->p = p;
+	j->early = !withdraw && p.last_day >= period_today();
+	snprintf(j->actor, sizeof(j->actor), "%s", req->sender->console.user.login);
+	snprintf(j->address, sizeof(j->address), "%s", req->address);
 	words = json_string_value(json_object_get(doc, "confirm_early"));
-	early = p.last_day >= period_today();
-	if (early && (!words || strcmp(words, CONFIRM_EARLY) != 0)) {
+	if (j->early && (!words || strcmp(words, CONFIRM_EARLY) != 0)) {
 		col_console_refuse(app, req, reply, "publish", p.label, COL_E_CONFLICT,
 				   "the quarter has not ended: type the words " CONFIRM_EARLY " to publish it early",
 				   "confirm_early");
+		free(j);
 		goto out;
 	}
-	db = col_reader(app, &e);
-	if (!db || rep_publish(db, &p, NULL, NULL, (int64_t)time(NULL), early, &who, &n, &e) != 0) {
-		col_console_refuse_err(app, req, reply, "publish", p.label, &e);
-		goto out;
-	}
-	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:i, s:b}", "period", p.label, "forms", n, "early",
-						     early));
+	col_console_thread_defer(&j->t, app, run_publish, publish_finish, reply);
 out:
 	json_decref(doc);
+}
+
+void col_handle_console_publish(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				const char *tail)
+{
+	(void)tail;
+	publish_or_withdraw(app, req, reply, 0);
 }
 
 void col_handle_console_withdraw(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 				 const char *tail)
 {
-	struct rep_actor who = { req->sender->console.user.login, record_publication, (void *)req };
-	json_t *doc = NULL;
-	struct period p;
-	struct err e;
-	sqlite3 *db;
-	int n = 0;
-
 	(void)tail;
-	err_clear(&e);
-	if (read_body(app, req, reply, &doc, &p) != 0)
-		goto out;
-	db = col_reader(app, &e);
-	if (!db || rep_withdraw(db, &p, NULL, &who, &n, &e) != 0) {
-		if (e.code == ERR_NOT_FOUND)
-			col_console_refuse(app, req, reply, "withdraw", p.label, COL_E_NOT_FOUND, e.text, "period");
-		else
-			col_console_refuse_err(app, req, reply, "withdraw", p.label, &e);
-		goto out;
-	}
-	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:i}", "period", p.label, "forms", n));
-out:
-	json_decref(doc);
+	publish_or_withdraw(app, req, reply, 1);
 }

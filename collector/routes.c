@@ -117,6 +117,19 @@ static const struct col_route routes[] = {
 	{ "GET", "/sw.js", NULL, AUTH_NONE, 0, "the kiosk's service worker", "sw.js" },
 	{ "GET", "/favicon.ico", NULL, AUTH_NONE, 0, "the icon browsers ask for", "favicon.svg" },
 	{ "GET", "/static/", col_handle_asset, AUTH_NONE, 0, "styles, scripts and images of the pages", NULL },
+	/* the console's pages: static, their data only through /console/api/ */
+	{ "GET", "/console/login", NULL, AUTH_NONE, 0, "the console's sign-in page", "console-login.html" },
+	{ "GET", "/console", NULL, AUTH_NONE, 0, "the console: this quarter so far", "console.html" },
+	{ "GET", "/console/devices", NULL, AUTH_NONE, 0, "the console: kiosks, pairing, revoking", "console-devices.html" },
+	{ "GET", "/console/devices/sheet", NULL, AUTH_NONE, 0, "the console: a kiosk's printable pairing sheet",
+	  "console-sheet.html" },
+	{ "GET", "/console/imports", NULL, AUTH_NONE, 0, "the console: survey and dossier files", "console-imports.html" },
+	{ "GET", "/console/quarter", NULL, AUTH_NONE, 0, "the console: preview, publish, withdraw", "console-quarter.html" },
+	{ "GET", "/console/users", NULL, AUTH_NONE, 0, "the console: accounts", "console-users.html" },
+	{ "GET", "/console/audit", NULL, AUTH_NONE, 0, "the console: the audit log", "console-audit.html" },
+	/* the page reads the one-time token from its own URL */
+	{ "GET", "/console/password/", NULL, AUTH_NONE, 0, "sets a password: /console/password/{token}",
+	  "console-password.html" },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/secret.h"
@@ -22,7 +23,6 @@ struct col_www_file {
 
 extern const struct col_www_file col_www_files[];
 
-#define MAX_FILES 64
 
 static const struct {
 	const char *ext;
@@ -40,7 +40,7 @@ static const struct {
 	{ ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
 };
 
-static struct col_static files[MAX_FILES];
+static struct col_static *files;   /* one per compiled-in file, made once */
 static size_t n_files;
 static pthread_once_t described = PTHREAD_ONCE_INIT;
 
@@ -56,7 +56,16 @@ const char *col_static_type(const char *name)
 
 static void describe(void)
 {
-	for (const struct col_www_file *f = col_www_files; f->name && n_files < MAX_FILES; f++) {
+	size_t n = 0;
+
+	while (col_www_files[n].name)
+		n++;
+	files = calloc(n, sizeof(*files));
+	if (!files) {
+		fprintf(stderr, "sipas: out of memory describing the pages: every page answers 404\n");
+		return;
+	}
+	for (const struct col_www_file *f = col_www_files; f->name; f++) {
 		struct col_static *s = &files[n_files++];
 		uint8_t hash[SECRET_HASH_BYTES];
 		char hex[2 * SECRET_HASH_BYTES + 1];

@@ -22,6 +22,7 @@
 #include "../lib/period.h"
 #include "../lib/url.h"
 #include "../collector/link.h"
+#include "../office/user.h"
 
 const struct fuzz_target fuzz_targets[] = {
 	{ "csv", fuzz_csv },
@@ -33,6 +34,7 @@ const struct fuzz_target fuzz_targets[] = {
 	{ "weight", fuzz_weight },
 	{ "url", fuzz_url },
 	{ "expires", fuzz_expires },
+	{ "account", fuzz_account },
 	{ NULL, NULL }
 };
 
@@ -353,4 +355,33 @@ void fuzz_cleanup(void)
 	import_form = NULL;
 	import_reg = NULL;
 	import_db = NULL;
+}
+
+/* The input's lines are an account's login, name, role, agency and
+ * password, as `sipas user add` and the console's users screen take them:
+ * the checks, then the account added (and rolled back) in a real
+ * in-memory database. */
+int fuzz_account(const uint8_t *data, size_t size)
+{
+	char *s = input_string(data, size), *save = NULL, token[USER_TOKEN_HEX + 1];
+	const char *field[5] = { "", "", "", "", "" }, *agency[1];
+	struct err e;
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	for (char *line = strtok_r(s, "\n", &save); line && n < 5; line = strtok_r(NULL, "\n", &save))
+		field[n++] = line;
+	user_check_login(field[0], &e);
+	user_check_password_rules(field[4], &e);
+	if (!import_db)
+		import_setup();
+	agency[0] = field[3];
+	if (db_exec(import_db, "BEGIN IMMEDIATE", &e) == 0) {
+		user_add(import_db, field[0], field[1], user_role_parse(field[2]), agency, field[3][0] ? 1 : 0, FUZZ_NOW,
+			 token, &e);
+		db_exec(import_db, "ROLLBACK", &e);
+	}
+	free(s);
+	return 0;
 }

@@ -19,6 +19,7 @@ int fuzz_date(const uint8_t *data, size_t size);    /* lib/period.c timestamps a
 int fuzz_weight(const uint8_t *data, size_t size);  /* responses/response.c: a weight cell */
 int fuzz_url(const uint8_t *data, size_t size);     /* lib/url.c: a public address */
 int fuzz_expires(const uint8_t *data, size_t size); /* collector/link.c: a signed link's exp */
+int fuzz_account(const uint8_t *data, size_t size); /* office/user.c: an account's fields, added to a real in-memory database */
 
 struct fuzz_target {
 	const char *name;  /* also the corpus directory: fuzz/corpus/NAME */

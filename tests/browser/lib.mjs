@@ -198,6 +198,19 @@ export class Case {
 		return { id, url, out };
 	}
 
+	// A console account made with `sipas user add` (role office, agency or
+	// viewer; agencies its --agency codes); returns its one-time password
+	// link (/console/password/TOKEN).
+	userLink(base, { login, name = login, role = 'office', agencies = [] }) {
+		const args = ['user', 'add', '--login', login, '--name', name, '--role', role];
+		for (const a of agencies)
+			args.push('--agency', a);
+		const out = this.sipas(...args, '--base', base);
+		const link = out.split(/\s+/).find((w) => w.includes('/console/password/'));
+		assert(link, `user add printed no /console/password/ link:\n${out}`);
+		return link;
+	}
+
 	// The signed phone link of a dossier (first line of `sipas link`).
 	phoneLink(base, { form = 'sipas-2017', agency = 'SO-XD', sector = 'xay-dung', dossier = 'HS-1' } = {}) {
 		const out = this.sipas('link', '--form', form, '--agency', agency, '--sector', sector,

@@ -232,3 +232,40 @@ export async function answerByKeyboard(page, { value = '4', comment = 'Cán bộ
 	}
 	throw new Error('the questionnaire did not end on a receipt within 1500 key presses');
 }
+
+// ---- the office's console (collector/www/console*) ----
+
+// Set an account's password on its one-time link page.
+export async function setConsolePassword(page, link, password) {
+	await page.goto(link);
+	await page.getByLabel(/^(Mật khẩu mới|New password)$/).fill(password);
+	await page.getByLabel(/^(Nhập lại mật khẩu mới|New password again)$/).fill(password);
+	await page.getByRole('button', { name: /^(Đặt mật khẩu|Set password)$/ }).click();
+	await page.getByText(/^(Đã đặt mật khẩu|The password of)/).waitFor();
+}
+
+// Sign in on /console/login (with `query`, e.g. "?next=..."); resolves once
+// the page left the sign-in page.
+export async function signIn(page, base, login, password, query = '') {
+	await page.goto(`${base}/console/login${query}`);
+	await page.getByLabel(/^(Tên đăng nhập|Login)$/).fill(login);
+	await page.getByLabel(/^(Mật khẩu|Password)$/).fill(password);
+	await page.getByRole('button', { name: /^(Đăng nhập|Sign in)$/ }).click();
+	await page.waitForURL((u) => new URL(u).pathname !== '/console/login');
+}
+
+// The links of the console's header navigation, by their text.
+export async function consoleNav(page) {
+	const nav = page.getByRole('navigation', { name: /^(Các màn hình|Screens)$/ });
+	await nav.getByRole('link').first().waitFor();
+	return nav.getByRole('link').allTextContents();
+}
+
+// The rows of the table captioned `caption` (a string or RegExp), each as
+// its cells' text.
+export async function tableRows(page, caption) {
+	const t = page.getByRole('table', { name: caption });
+	await t.waitFor();
+	return t.locator('tbody tr').evaluateAll((rows) =>
+		rows.map((r) => [...r.querySelectorAll('th, td')].map((c) => c.textContent.trim())));
+}

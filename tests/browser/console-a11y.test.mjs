@@ -1,0 +1,135 @@
+// axe-core finds no violation at all (of any impact) on any page of the
+// office's console, in Vietnamese and in English, signed out and signed
+// in, with its results, lists and confirmations shown.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AXE_PATH, currentQuarter } from './lib.mjs';
+import { describeViolations, setConsolePassword, setLang, signIn } from './pages.mjs';
+
+const PASSWORD = 'một câu dài đủ mười ký tự';
+
+// Every violation axe finds on the page as it is, whatever its impact.
+async function allViolations(page) {
+	if (!(await page.evaluate(() => typeof window.axe !== 'undefined')))
+		await page.addScriptTag({ path: AXE_PATH });
+	const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+	return res.violations;
+}
+
+export const tests = [{
+	name: 'console_axe_every_page_both_languages',
+	timeout: 180000,
+	async fn(tc) {
+		tc.sipas('init');
+		// a rating this quarter, so that it can be published
+		const csv = join(tc.dir, 'one.csv');
+		writeFileSync(csv, '"response_id","submitted_at","agency","sector","channel","overall"\n' +
+			`"R-1","${new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10)}","SO-XD","xay-dung","paper",5\n`);
+		tc.sipas('import', '--form', 'sipas-2017', csv);
+		const srv = await tc.server();
+		tc.pairingLink(srv.base, { agency: 'P-HONGBANG', counter: 'Quầy 1' });
+		const link = tc.userLink(srv.base, { login: 'ana', name: 'Nguyễn Thị An', role: 'office' });
+		const browser = await tc.browser();
+		// bypassCSP: the server's Content-Security-Policy would refuse the injected axe script.
+		const page = await tc.page(browser, { bypassCSP: true });
+		const found = [];
+		let checked = 0;
+		const check = async (where) => {
+			for (const lang of ['vi', 'en']) {
+				await setLang(page, lang);
+				found.push(describeViolations(`${where} [${lang}]`, await allViolations(page)));
+				checked++;
+			}
+			await setLang(page, 'vi');
+		};
+		// Each page state on its own: one that cannot be reached is a
+		// problem, and the others are still checked.
+		const section = async (where, fn) => {
+			try {
+				await fn();
+				await check(where);
+			} catch (e) {
+				found.push(`${where}: could not be checked: ${String(e.message).split('\n')[0]}`);
+			}
+		};
+		const open = async (path, ready) => {
+			await page.goto(srv.base + path);
+			await ready();
+		};
+
+		await section('/console/password/<token>', () => open(new URL(link).pathname,
+			() => page.getByLabel('Nhập lại mật khẩu mới').waitFor()));
+		await section('/console/password/<token> too short', async () => {
+			await page.getByLabel('Mật khẩu mới', { exact: true }).fill('short');
+			await page.getByRole('button', { name: 'Đặt mật khẩu' }).click();
+			await page.getByRole('link', { name: /^Mật khẩu cần ít nhất 10 ký tự/ }).waitFor();
+		});
+		await section('/console/password/<token> set', () => setConsolePassword(page, link, PASSWORD));
+		await section('/console/password/<used>', async () => {
+			await open(new URL(link).pathname, () => page.getByLabel('Nhập lại mật khẩu mới').waitFor());
+			await page.getByLabel('Mật khẩu mới', { exact: true }).fill(PASSWORD);
+			await page.getByLabel('Nhập lại mật khẩu mới').fill(PASSWORD);
+			await page.getByRole('button', { name: 'Đặt mật khẩu' }).click();
+			await page.getByText(/^Liên kết này không dùng được/).first().waitFor();
+		});
+		await section('/console/login', () => open('/console/login', () => page.getByLabel('Tên đăng nhập').waitFor()));
+		await section('/console/login refused', async () => {
+			await page.getByLabel('Tên đăng nhập').fill('ana');
+			await page.getByLabel('Mật khẩu').fill('not the password');
+			await page.getByRole('button', { name: 'Đăng nhập' }).click();
+			await page.getByRole('link', { name: 'Tên đăng nhập hoặc mật khẩu không đúng.' }).waitFor();
+		});
+		await signIn(page, srv.base, 'ana', PASSWORD);
+		await section('/console', () => open('/console', () => page.getByRole('table').first().waitFor()));
+		await section('/console/devices paired', async () => {
+			await open('/console/devices', () => page.getByRole('table').waitFor());
+			await page.getByLabel('Mã cơ quan').fill('P-HONGBANG');
+			await page.getByLabel('Tên quầy').fill('Quầy 2');
+			await page.getByLabel('Mã lĩnh vực').fill('dat-dai');
+			await page.getByRole('button', { name: 'Tạo mã ghép nối' }).click();
+			await page.getByRole('link', { name: 'Mở phiếu in (mã QR)' }).waitFor();
+		});
+		await section('/console/devices revoke confirmation', async () => {
+			await page.getByRole('button', { name: /^Thu hồi P-HONGBANG – Quầy 1$/ }).click();
+			await page.getByRole('button', { name: 'Thu hồi máy' }).waitFor();
+		});
+		await section('/console/devices/sheet', async () => {
+			await page.getByRole('link', { name: 'Mở phiếu in (mã QR)' }).click();
+			await page.getByRole('img', { name: /^Mã QR/ }).waitFor();
+		});
+		await section('/console/imports', () => open('/console/imports', () => page.getByLabel('Tệp', { exact: true }).waitFor()));
+		await section('/console/imports bad rows', async () => {
+			const bad = join(tc.dir, 'bad.csv');
+			writeFileSync(bad, '"response_id","submitted_at","agency","sector","channel","overall"\n' +
+				'"B-1","2026-11-31","NO-SUCH","xay-dung","paper",4\n');
+			await page.getByLabel('Tệp', { exact: true }).setInputFiles(bad);
+			await page.getByRole('button', { name: 'Nạp tệp' }).click();
+			await page.getByRole('table').waitFor();
+		});
+		await section('/console/quarter', () => open('/console/quarter', () => page.getByRole('button', { name: 'Công bố…' }).waitFor()));
+		await section('/console/quarter publish early, refused', async () => {
+			await page.getByRole('button', { name: 'Công bố…' }).click();
+			await page.getByRole('button', { name: 'Công bố', exact: true }).click();
+			await page.getByRole('link', { name: /^Hãy gõ đúng/ }).waitFor();
+		});
+		await section('/console/quarter published', async () => {
+			await page.getByLabel(/^Để xác nhận công bố sớm/).fill('CÔNG BỐ SỚM');
+			await page.getByRole('button', { name: 'Công bố', exact: true }).click();
+			await page.getByRole('status').filter({ hasText: `Đã công bố quý ${currentQuarter()}` }).waitFor();
+			await page.getByRole('button', { name: 'Rút lại…' }).click();
+		});
+		await section('/console/users', () => open('/console/users', () => page.getByRole('table').waitFor()));
+		await section('/console/users added', async () => {
+			await page.getByLabel('Tên đăng nhập').fill('binh');
+			await page.getByLabel('Họ và tên').fill('Trần Văn Bình');
+			await page.getByRole('button', { name: 'Thêm tài khoản' }).click();
+			await page.getByRole('heading', { name: 'Đã tạo tài khoản binh' }).waitFor();
+		});
+		await section('/console/audit', () => open('/console/audit', () => page.getByRole('table').waitFor()));
+
+		const problems = found.filter(Boolean);
+		if (problems.length)
+			throw new Error(`accessibility violations:\n${problems.join('\n')}`);
+		return `${checked} page states checked`;
+	},
+}];
