@@ -8,6 +8,7 @@
 #define SIPAS_TEST_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <sqlite3.h>
 
 struct test_case {
@@ -137,5 +138,18 @@ long console_sign_in(const struct test_server *s, const char *login, const char 
  * status, -1 when no answer; out as test_http's. */
 long console_request(const struct test_server *s, const struct console_client *c, int with_csrf,
 		     const char *method, const char *path, const char *body, struct http_result *out);
+
+/* With another process holding the write lock and s on one worker thread:
+ * start c's POST of body to path in a child process, which exits 0 when
+ * it is answered status, and check that a request needing only the worker
+ * (GET /api; /healthz's lock probe would say busy) is answered meanwhile,
+ * the post still waiting.  The child's pid for console_post_wait, or -1
+ * when the check failed (test_fail said why; the child reaped). */
+pid_t console_post_aside(const struct test_server *s, const struct console_client *c, const char *path,
+			 const char *body, long status);
+
+/* Wait for a console_post_aside child: 0 when it was answered its status,
+ * else -1 (test_fail said so). */
+int console_post_wait(pid_t pid);
 
 #endif

@@ -242,13 +242,8 @@ static void link_token(const char *link, char out[USER_TOKEN_HEX + 1])
 
 /* ---- the writer does the console's writes ---- */
 
-/* With another process holding the write lock and the server on one
- * worker thread: c's POST of body to path waits in the writer and gets
- * status, while a request that needs only the worker (GET /api; /healthz's
- * lock probe would say busy) is answered meanwhile.  0, or -1 when the
- * test failed. */
-static int post_leaves_the_worker_free(const struct test_server *s, const struct console_client *c,
-				       const char *path, const char *body, long status)
+pid_t console_post_aside(const struct test_server *s, const struct console_client *c, const char *path,
+			 const char *body, long status)
 {
 	struct http_result h;
 	double t0, took;
@@ -269,8 +264,15 @@ static int post_leaves_the_worker_free(const struct test_server *s, const struct
 		waitpid(pid, &st, 0);
 		return -1;
 	}
+	return pid;
+}
+
+int console_post_wait(pid_t pid)
+{
+	int st;
+
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		test_fail(__FILE__, __LINE__, "POST %s was not answered %ld", path, status);
+		test_fail(__FILE__, __LINE__, "the post aside was not answered as expected");
 		return -1;
 	}
 	return 0;
@@ -286,6 +288,7 @@ static void session_writes_never_hold_a_worker(void)
 	struct test_server s;
 	struct http_result h;
 	sqlite3 *lock = NULL;
+	pid_t pid;
 
 	init_with_accounts();
 	CHECK_INT(test_server_start(&s, "sipas.db", "--threads", "1", NULL), 0);
@@ -296,7 +299,8 @@ static void session_writes_never_hold_a_worker(void)
 	CHECK_INT(console_request(&s, &c, 0, "GET", "/console/api/me", NULL, &h), 200);
 	free(h.body);
 	/* a sign-out waits in the writer for the lock (2 s, then 503 busy) */
-	CHECK_INT(post_leaves_the_worker_free(&s, &c, "/console/api/logout", NULL, 503), 0);
+	CHECK((pid = console_post_aside(&s, &c, "/console/api/logout", NULL, 503)) > 0);
+	CHECK_INT(console_post_wait(pid), 0);
 	sqlite3_exec(lock, "ROLLBACK", 0, 0, 0);
 	sqlite3_close(lock);
 	/* the lock gone, the same sign-out works */
@@ -321,6 +325,7 @@ static void device_writes_never_hold_a_worker(void)
 	struct console_client c;
 	struct test_server s;
 	sqlite3 *lock = NULL;
+	pid_t pid;
 
 	init_with_accounts();
 	CHECK_INT(console_add_user("sipas.db", "v1", "viewer", "SO-XD", "viewer one password"), 0);
@@ -329,9 +334,9 @@ static void device_writes_never_hold_a_worker(void)
 	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
 		CHECK_INT(console_sign_in(&s, waits[i].login, waits[i].password, &c), 0);
 		CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
-		CHECK_INT(post_leaves_the_worker_free(&s, &c, "/console/api/devices", "{\"agency\":\"SO-XD\","
-						      "\"counter\":\"Quầy 1\",\"sectors\":[\"dat-dai\"]}",
-						      waits[i].status), 0);
+		CHECK((pid = console_post_aside(&s, &c, "/console/api/devices", "{\"agency\":\"SO-XD\","
+						"\"counter\":\"Quầy 1\",\"sectors\":[\"dat-dai\"]}", waits[i].status)) > 0);
+		CHECK_INT(console_post_wait(pid), 0);
 		CHECK_INT(sqlite3_exec(lock, "ROLLBACK", 0, 0, 0), SQLITE_OK);
 	}
 	sqlite3_close(lock);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
@@ -844,12 +843,9 @@ static void the_overview_is_sipas_score_within_the_scope(void)
 static void a_publication_holds_no_worker(void)
 {
 	struct console_client office;
-	struct timespec t0, t1;
 	struct test_server s;
-	struct http_result h;
 	sqlite3 *lock = NULL;
 	pid_t pid;
-	int status;
 
 	CHECK_INT(test_init_fixture(1), 0);
 	CHECK_INT(console_add_user("sipas.db", "office1", "office", NULL, OFFICE_PASSWORD), 0);
@@ -857,24 +853,11 @@ static void a_publication_holds_no_worker(void)
 	CHECK_INT(console_sign_in(&s, "office1", OFFICE_PASSWORD, &office), 0);
 	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
 	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
-	pid = fork();
-	if (pid == 0) {
-		long st = console_request(&s, &office, 1, "POST", "/console/api/publish", "{\"period\":\"2026Q3\"}", &h);
-
-		_exit(st == 200 ? 0 : 1);
-	}
-	usleep(500 * 1000);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	CHECK_INT(test_request(&s, "GET", "/api", NULL, NULL, &h), 200);
-	free(h.body);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 1.5);
+	CHECK((pid = console_post_aside(&s, &office, "/console/api/publish", "{\"period\":\"2026Q3\"}", 200)) > 0);
 	/* the publication is still waiting for the lock, and gets it once free */
-	CHECK_INT(waitpid(pid, &status, WNOHANG), 0);
 	sqlite3_exec(lock, "ROLLBACK", 0, 0, 0);
 	sqlite3_close(lock);
-	CHECK_INT(waitpid(pid, &status, 0), pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_INT(console_post_wait(pid), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) > 0 FROM publications WHERE actor = 'office1'"), 1);
 	CHECK_INT(test_server_stop(&s), 0);
 }
