@@ -1,10 +1,11 @@
 // console.js - what every page of the office's console shares (docs/console.md):
 // its interface text added to the pages' string table, the signed-in user
-// (GET /console/api/me, or the sign-in page with ?next= on 401), the header's
-// navigation showing only the screens the user's role may use, the sign-out
-// button, requests to /console/api/ (cookie session; every state-changing
-// request carries the X-CSRF-Token of the sign-in reply), and errors shown
-// in a summary that links to the field they name.
+// (GET /console/api/me, or the sign-in page with ?next= on 401), the header
+// (skip link, brand, language switch, and the navigation showing only the
+// screens the user's role may use), the sign-out button, requests to
+// /console/api/ (cookie session; every state-changing request carries the
+// X-CSRF-Token of the sign-in reply), and errors shown in a summary that
+// links to the field they name.
 import { strings } from "./strings.js";
 import { consoleStrings } from "./console-strings.js";
 import { initLang, onLang, lang, t } from "./i18n.js";
@@ -201,8 +202,26 @@ export function fmtNumber(n) {
 	return n == null ? "—" : Number(n).toLocaleString(lang() === "vi" ? "vi-VN" : "en-GB");
 }
 
-// The header: a link per screen the role may use (the current one marked),
-// who is signed in, and the sign-out button.
+// The header every page shares, built here so that a page holds only its
+// <head> and its <main> around an empty <header class="c-header">: the skip
+// link first in the body, the bar (brand, #who, the language switch) and,
+// on a signed-in page, the navigation #nav that renderHeader fills.  Its
+// text comes from data-i18n, so it must be built before initLang() wires
+// the switch and translates the page.
+function buildHeader(withNav) {
+	const header = document.querySelector("header.c-header");
+	document.body.prepend(h("a", { class: "c-skip", href: "#main", "data-i18n": "c.skip" }));
+	fill(header,
+		h("div", { class: "c-bar" },
+			h("a", { class: "brand", href: "/console", "data-i18n": "c.brand" }),
+			h("div", { class: "c-tools" },
+				h("div", { id: "who", class: "c-who" }),
+				h("button", { type: "button", class: "lang-switch" }))),
+		withNav ? h("nav", { id: "nav", class: "c-nav", "data-i18n-label": "c.nav.label" }) : null);
+}
+
+// The header's signed-in part: a link per screen the role may use (the
+// current one marked), who is signed in, and the sign-out button.
 function renderHeader() {
 	const nav = $("nav");
 	const who = $("who");
@@ -223,11 +242,13 @@ export async function signOut() {
 	location.replace("/console/login");
 }
 
-// Start a signed-in page: the language, the user (to the sign-in page when
-// signed out), the header.  `screen` is the page's path in SCREENS; a role
-// that may not use it sees a message instead of the page (#screen hidden).
+// Start a signed-in page: the header, the language, the user (to the
+// sign-in page when signed out), the navigation.  `screen` is the page's
+// path in SCREENS; a role that may not use it sees a message instead of the
+// page (#screen hidden).
 // Resolves to the user, or null when the page cannot go on.
 export async function startPage(screen) {
+	buildHeader(true);
 	initLang();
 	onLang(renderHeader);
 	const status = $("page-status");
@@ -255,8 +276,10 @@ export async function startPage(screen) {
 	return user;
 }
 
-// A page the signed-out may use (sign-in, setting a password): the language only.
+// A page the signed-out may use (sign-in, setting a password): the header
+// without navigation, and the language.
 export function startPublicPage() {
+	buildHeader(false);
 	initLang();
 }
 

@@ -1,9 +1,10 @@
 // axe-core finds no violation at all (of any impact) on any page of the
 // office's console, in Vietnamese and in English, signed out and signed
-// in, with its results, lists and confirmations shown.
+// in, with its results, lists and confirmations shown; and every page has
+// the one header console.js builds, reachable and usable by keyboard.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AXE_PATH, currentQuarter } from './lib.mjs';
+import { assert, assertEqual, AXE_PATH, currentQuarter } from './lib.mjs';
 import { describeViolations, setConsolePassword, setLang, signIn } from './pages.mjs';
 
 const PASSWORD = 'một câu dài đủ mười ký tự';
@@ -131,5 +132,53 @@ export const tests = [{
 		if (problems.length)
 			throw new Error(`accessibility violations:\n${problems.join('\n')}`);
 		return `${checked} page states checked`;
+	},
+}, {
+	// Each page: the skip link first in the body, the first Tab stop (but
+	// on the sign-in page, which focuses its field), and Enter on it moves the focus to <main>; one banner; the navigation on
+	// the signed-in pages only; the language switch turns the header and
+	// the title to English.
+	name: 'console_header_on_every_page',
+	timeout: 120000,
+	async fn(tc) {
+		tc.sipas('init');
+		const srv = await tc.server();
+		const link = tc.userLink(srv.base, { login: 'ana', name: 'Nguyễn Thị An', role: 'office' });
+		const browser = await tc.browser();
+		const page = await tc.page(browser);
+		const check = async (path, signedIn) => {
+			await page.goto(srv.base + path);
+			await page.getByRole('button', { name: 'English' }).waitFor();
+			if (signedIn)
+				await page.getByRole('navigation', { name: 'Các màn hình' }).getByRole('link').first().waitFor();
+			assertEqual(await page.evaluate(() => document.body.firstElementChild.getAttribute('href')), '#main',
+				`${path}: the skip link first in the body`);
+			assertEqual(await page.getByRole('banner').count(), 1, `${path}: one banner`);
+			assertEqual(await page.getByRole('navigation').count(), signedIn ? 1 : 0, `${path}: the navigation`);
+			// the sign-in page puts the focus in its first field itself
+			if (await page.evaluate(() => document.activeElement === document.body))
+				await page.keyboard.press('Tab');
+			else
+				await page.getByRole('link', { name: 'Đến nội dung chính' }).focus();
+			assertEqual(await page.evaluate(() => document.activeElement.textContent), 'Đến nội dung chính',
+				`${path}: the first Tab stop`);
+			await page.keyboard.press('Enter');
+			assertEqual(await page.evaluate(() => document.activeElement.id), 'main', `${path}: the skip link's target focused`);
+			const title = await page.title();
+			await setLang(page, 'en');
+			assertEqual(await page.getByRole('banner').getByRole('link').first().textContent(), 'SIPAS – Console',
+				`${path}: the brand in English`);
+			const english = await page.title();
+			assert(english !== title && /SIPAS console$/.test(english), `${path}: the title in English: ${english}`);
+			await setLang(page, 'vi');
+		};
+		await check(new URL(link).pathname, false);
+		await setConsolePassword(page, link, PASSWORD);
+		await check('/console/login', false);
+		await signIn(page, srv.base, 'ana', PASSWORD);
+		for (const path of ['/console', '/console/devices', '/console/devices/sheet', '/console/imports',
+			'/console/quarter', '/console/users', '/console/audit'])
+			await check(path, true);
+		return '9 pages checked';
 	},
 }];
