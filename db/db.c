@@ -230,6 +230,73 @@ static const char *const migrations[] = {
 	 * console's overview of the counters */
 	"ALTER TABLE devices ADD COLUMN rated_day INTEGER;"     /* days since 1970-01-01, Vietnam time */
 	"ALTER TABLE devices ADD COLUMN rated_today INTEGER NOT NULL DEFAULT 0;",
+	/* 9 -> 10: ratings per counter and per officer on duty, opening hours,
+	 * the monitoring's state and alerts, their notifications, and the
+	 * comments inbox (docs/monitoring.md) */
+	"CREATE TABLE staff("                   /* officers who may be set on duty at a kiosk */
+	"  id INTEGER PRIMARY KEY,"
+	"  agency_id INTEGER NOT NULL REFERENCES agencies(id),"
+	"  code TEXT NOT NULL,"                 /* what the officer types in the kiosk's staff mode */
+	"  name TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  disabled_at INTEGER,"
+	"  UNIQUE (agency_id, code));"
+	"ALTER TABLE responses ADD COLUMN device_id INTEGER REFERENCES devices(id);"  /* the kiosk that posted it; NULL otherwise and before schema 10 */
+	"ALTER TABLE responses ADD COLUMN officer_id INTEGER REFERENCES staff(id);"   /* the officer on duty at that kiosk, if one was set */
+	"CREATE INDEX responses_by_device ON responses(device_id, day) WHERE device_id IS NOT NULL;"
+	"ALTER TABLE devices ADD COLUMN officer_id INTEGER REFERENCES staff(id);"  /* the shift set in staff mode ... */
+	"ALTER TABLE devices ADD COLUMN officer_day INTEGER;"                      /* ... which ends with this day */
+	"ALTER TABLE devices ADD COLUMN heartbeat_at INTEGER;"
+	"ALTER TABLE devices ADD COLUMN queued INTEGER;"                            /* unsent ratings at the last heartbeat */
+	"ALTER TABLE devices ADD COLUMN queue_growing INTEGER NOT NULL DEFAULT 0;"  /* heartbeats in a row with a longer queue */
+	"CREATE TABLE opening_hours("           /* no row: Mon-Fri 07:30-11:30,13:30-17:00 */
+	"  agency_id INTEGER PRIMARY KEY REFERENCES agencies(id),"
+	"  spec TEXT NOT NULL);"                /* as given to `sipas agency hours` */
+	"CREATE TABLE cusums("                  /* each Bernoulli CUSUM's state, so a restart continues it */
+	"  scope TEXT NOT NULL CHECK (scope IN ('device','agency')),"
+	"  ref_id INTEGER NOT NULL,"            /* devices.id or agencies.id */
+	"  sector_id INTEGER NOT NULL REFERENCES sectors(id),"
+	"  value REAL NOT NULL,"                /* 0 after a signal */
+	"  ratings INTEGER NOT NULL,"           /* since the last signal */
+	"  unsatisfied INTEGER NOT NULL,"
+	"  PRIMARY KEY (scope, ref_id, sector_id)) WITHOUT ROWID;"
+	"CREATE TABLE alerts("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('low_satisfaction','below_target','silent_device')),"
+	"  agency_id INTEGER NOT NULL REFERENCES agencies(id),"
+	"  sector_id INTEGER REFERENCES sectors(id),"
+	"  device_id INTEGER REFERENCES devices(id),"
+	"  opened_at INTEGER NOT NULL,"
+	"  closed_at INTEGER,"
+	"  evidence TEXT NOT NULL);"            /* JSON: what the rule saw when it opened */
+	"CREATE UNIQUE INDEX alerts_one_open ON alerts(kind, agency_id, ifnull(sector_id, 0), ifnull(device_id, 0)) "
+	"  WHERE closed_at IS NULL;"            /* one episode at a time */
+	"CREATE TABLE notify_endpoints("
+	"  id INTEGER PRIMARY KEY,"
+	"  agency_id INTEGER REFERENCES agencies(id),"  /* NULL: every agency */
+	"  kind TEXT NOT NULL CHECK (kind IN ('webhook','email')),"
+	"  target TEXT NOT NULL,"               /* the URL or the address */
+	"  created_at INTEGER NOT NULL,"
+	"  removed_at INTEGER);"
+	"CREATE TABLE outbox("                  /* written in the transaction that opens or closes an alert */
+	"  id INTEGER PRIMARY KEY,"
+	"  delivery TEXT NOT NULL UNIQUE,"      /* X-Sipas-Delivery: the same on every attempt */
+	"  endpoint_id INTEGER NOT NULL REFERENCES notify_endpoints(id),"
+	"  alert_id INTEGER REFERENCES alerts(id),"  /* NULL: `sipas notify test` */
+	"  event TEXT NOT NULL,"                /* alert.opened, alert.closed, test */
+	"  body TEXT NOT NULL,"                 /* the JSON sent */
+	"  created_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL,"
+	"  delivered_at INTEGER,"
+	"  failed_at INTEGER,"                  /* given up after 24 hours of retries */
+	"  last_error TEXT);"
+	"CREATE INDEX outbox_due ON outbox(next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;"
+	"CREATE TABLE comment_notes("           /* a comment marked handled in the console */
+	"  response_id INTEGER PRIMARY KEY REFERENCES responses(id),"
+	"  handled_at INTEGER NOT NULL,"
+	"  handled_by TEXT NOT NULL,"           /* the console login */
+	"  note TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
