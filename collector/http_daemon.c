@@ -201,6 +201,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	atomic_store(&app->stopping, 1);
 	for (int i = 0; i < 3000 && atomic_load(&app->pending) > 0; i++)
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	col_deadlines_wait_cut(&srv.deadlines, 2000);
 	MHD_stop_daemon(d);
 out:
 	col_app_close(app);

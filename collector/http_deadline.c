@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "../lib/clock.h"
 #include "http_parts.h"
@@ -104,6 +105,28 @@ int col_deadline_end(struct col_deadlines *d, struct col_conn *c)
 	return atomic_load(&c->cut);
 }
 
+void col_deadline_cut(struct col_conn *c)
+{
+	if (c && !atomic_exchange(&c->cut, 1))
+		shutdown(c->fd, SHUT_RDWR);
+}
+
+unsigned col_deadlines_wait_cut(struct col_deadlines *d, unsigned max_ms)
+{
+	unsigned left = 0;
+
+	for (unsigned waited = 0;; waited += 10) {
+		left = 0;
+		pthread_mutex_lock(&d->lock);
+		for (struct col_conn *c = d->conns; c; c = c->next)
+			left += atomic_load(&c->cut) != 0;
+		pthread_mutex_unlock(&d->lock);
+		if (!left || waited >= max_ms)
+			return left;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+}
+
 unsigned col_deadlines_sweep(struct col_deadlines *d)
 {
 	long long now = clock_ms();
@@ -114,8 +137,7 @@ unsigned col_deadlines_sweep(struct col_deadlines *d)
 		long long deadline = atomic_load(&c->deadline_ms);
 
 		if (deadline && deadline <= now && !atomic_load(&c->cut)) {
-			atomic_store(&c->cut, 1);
-			shutdown(c->fd, SHUT_RDWR);
+			col_deadline_cut(c);
 			cut++;
 		}
 	}

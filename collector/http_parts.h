@@ -83,6 +83,16 @@ void col_deadline_extend(struct col_conn *c, unsigned seconds);
  * NULL-safe (0). */
 int col_deadline_end(struct col_deadlines *d, struct col_conn *c);
 
+/* Shut down c's socket now (a request the collector will not read); MHD's
+ * thread then reads the end of the stream and closes it.  NULL-safe. */
+void col_deadline_cut(struct col_conn *c);
+
+/* Wait until MHD has closed every connection that was cut, at most max_ms:
+ * libmicrohttpd 0.9.75 can crash stopping while one is still open with
+ * part of a request unread (docs/collector.md, "Limits and operations").
+ * Returns how many are still open. */
+unsigned col_deadlines_wait_cut(struct col_deadlines *d, unsigned max_ms);
+
 /* Shut down every connection whose request is not whole by its deadline;
  * MHD's thread then reads the end of the stream and closes it.  Returns
  * how many. */

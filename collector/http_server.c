@@ -190,9 +190,11 @@ void *col_http_too_many_params(void *cls, const char *uri, struct MHD_Connection
 								  : 0;
 	if (params <= room / POOL_ENTRY_BYTES)
 		return NULL;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci)
-		shutdown(ci->connect_fd, SHUT_RDWR);
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context)
+		col_deadline_cut(ci->socket_context);
+	else if ((ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)))
+		shutdown(ci->connect_fd, SHUT_RDWR);  /* a connection that could not be listed */
 	col_log_closed(srv->access_log, MHD_HTTP_URI_TOO_LONG, "closed a connection whose request had more "
 		       "query parameters than a connection's memory holds (%zu)", params);
 	return NULL;

@@ -448,6 +448,33 @@ static int kill_leftover_servers(void)
 	return left;
 }
 
+/* After a failure, the last lines of the case's server.log, if it started a
+ * server: on CI the directory is gone by the time anyone reads the output. */
+static void print_server_log_tail(const char *dir)
+{
+	enum { LINES = 20 };
+	char path[4200], *ring[LINES] = { 0 }, line[1024];
+	size_t n = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/server.log", dir);
+	fp = fopen(path, "r");
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		free(ring[n % LINES]);
+		ring[n % LINES] = strdup(line);
+		n++;
+	}
+	fclose(fp);
+	printf("     the end of server.log:\n");
+	for (size_t i = n > LINES ? n - LINES : 0; i < n; i++)
+		printf("     | %s%s", ring[i % LINES] ? ring[i % LINES] : "",
+		       ring[i % LINES] && strchr(ring[i % LINES], '\n') ? "" : "\n");
+	for (size_t i = 0; i < LINES; i++)
+		free(ring[i]);
+}
+
 /* Run one case in a child process inside its own directory; afterwards no
  * server it started is left running, whether it passed, failed or hung. */
 static int run_case(const char *root, const char *suite, const struct test_case *tc)
@@ -481,6 +508,7 @@ static int run_case(const char *root, const char *suite, const struct test_case 
 	}
 	if (leftover)
 		printf("     %d server(s) left running: killed\n", leftover);
+	print_server_log_tail(dir);
 	if (WIFSIGNALED(status))
 		printf("FAIL %s.%s (signal %d)\n", suite, tc->name, WTERMSIG(status));
 	else
