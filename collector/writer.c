@@ -359,6 +359,8 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 	}
 	if (!rc)
 		rc = store_jobs(w, jobs, &stored, &e);
+	if (!rc && w->alerts && alert_flush(w->alerts, &e) != 0)
+		rc = storage_fail(w, &e, "storing the alerts' charts");
 	if (!rc)
 		rc = step_once(w, w->commit, &e);
 	/* after the fsync: a commit into files that are no longer the
@@ -368,9 +370,12 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 	if (rc) {
 		if (!sqlite3_get_autocommit(w->db))
 			step_once(w, w->rollback, NULL);
-		if (began)
+		if (began) {
 			for (size_t i = 0; i < w->n_stores; i++)
 				store_reset_cache(w->stores[i].store);
+			if (w->alerts)
+				alert_discard(w->alerts);
+		}
 		for (struct col_write_job *j = jobs; j; j = j->next) {
 			if (j->run) {
 				j->code = rc;

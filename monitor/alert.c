@@ -229,13 +229,34 @@ struct design_entry {
 	long long close_after;   /* ratings without a signal, at or above target, that close an episode */
 };
 
+/* One chart as the table cusums has it, plus whether it changed since the
+ * last flush. */
+enum chart_scope { CHART_DEVICE, CHART_AGENCY };
+static const char *const scope_names[] = { "device", "agency" };
+
+struct chart {
+	int scope;                       /* enum chart_scope */
+	long long ref_id, sector_id;
+	double value;
+	long long ratings, unsatisfied, signals;
+	long long alert_id;              /* its open episode, 0 = none */
+	int dirty;
+};
+
 struct alert_engine {
 	sqlite3 *db;
-	sqlite3_stmt *feed, *reset, *forget;
+	sqlite3_stmt *load, *save;
 	const struct registry *reg;     /* the registry the cache below was filled from */
 	struct intmap targets;          /* (agency, sector, quarter) -> design index + 1, 0 = no target */
 	struct design_entry *designs;
 	size_t n_designs, cap_designs;
+	/* the charts read so far, written back by alert_flush; as committed
+	 * once alert_discard has dropped what a rollback undid */
+	struct intmap index;            /* chart_key -> index in charts */
+	struct chart *charts;
+	size_t n_charts, cap_charts;
+	size_t *dirty;                  /* indexes of the charts changed since the last flush */
+	size_t n_dirty, cap_dirty;
 };
 
 int alert_engine_open(sqlite3 *db, struct alert_engine **out, struct err *e)
@@ -247,17 +268,14 @@ int alert_engine_open(sqlite3 *db, struct alert_engine **out, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	ae->db = db;
 	ae->targets = (struct intmap)INTMAP_INIT;
-	/* one statement per chart and rating: its step, and what the rules need back */
-	rc = db_prepare(db, "INSERT INTO cusums(scope, ref_id, sector_id, value, ratings, unsatisfied) "
-			"VALUES (?1, ?2, ?3, max(0, ?4), 1, ?5) ON CONFLICT DO UPDATE SET "
-			"value = max(0, value + ?4), ratings = ratings + 1, unsatisfied = unsatisfied + ?5 "
-			"RETURNING value, ratings, unsatisfied, ifnull(alert_id, 0)", &ae->feed, e);
+	ae->index = (struct intmap)INTMAP_INIT;
+	rc = db_prepare(db, "SELECT value, ratings, unsatisfied, signals, ifnull(alert_id, 0) FROM cusums "
+			"WHERE scope = ?1 AND ref_id = ?2 AND sector_id = ?3", &ae->load, e);
 	if (!rc)
-		rc = db_prepare(db, "UPDATE cusums SET value = 0, ratings = 0, unsatisfied = 0, signals = signals + 1, "
-				"alert_id = ?4 WHERE scope = ?1 AND ref_id = ?2 AND sector_id = ?3", &ae->reset, e);
-	if (!rc)
-		rc = db_prepare(db, "UPDATE cusums SET alert_id = NULL WHERE scope = ?1 AND ref_id = ?2 AND sector_id = ?3",
-				&ae->forget, e);
+		rc = db_prepare(db, "INSERT INTO cusums(scope, ref_id, sector_id, value, ratings, unsatisfied, signals, "
+				"alert_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET "
+				"value = excluded.value, ratings = excluded.ratings, unsatisfied = excluded.unsatisfied, "
+				"signals = excluded.signals, alert_id = excluded.alert_id", &ae->save, e);
 	if (rc) {
 		alert_engine_free(ae);
 		return rc;
@@ -270,11 +288,13 @@ void alert_engine_free(struct alert_engine *ae)
 {
 	if (!ae)
 		return;
-	sqlite3_finalize(ae->feed);
-	sqlite3_finalize(ae->reset);
-	sqlite3_finalize(ae->forget);
+	sqlite3_finalize(ae->load);
+	sqlite3_finalize(ae->save);
 	intmap_release(&ae->targets);
+	intmap_release(&ae->index);
 	free(ae->designs);
+	free(ae->charts);
+	free(ae->dirty);
 	free(ae);
 }
 
@@ -321,74 +341,123 @@ static int design_for(struct alert_engine *ae, const struct registry *reg, long 
 	return 0;
 }
 
-static void bind_chart(sqlite3_stmt *st, const char *scope, long long ref_id, long long sector_id)
+/* The chart of scope, ref_id and sector_id: cached, else read (or new);
+ * *out is its index in ae->charts. */
+static int chart_get(struct alert_engine *ae, int scope, long long ref_id, long long sector_id, size_t *out,
+		     struct err *e)
 {
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, ref_id);
-	sqlite3_bind_int64(st, 3, sector_id);
+	uint64_t key = ((uint64_t)ref_id << 33) ^ ((uint64_t)sector_id << 1) ^ (uint64_t)scope;
+	long got = intmap_get(&ae->index, key);
+	struct chart *c;
+	int step;
+
+	if (got >= 0) {
+		*out = (size_t)got;
+		assert(ae->charts[*out].ref_id == ref_id && ae->charts[*out].sector_id == sector_id);
+		return 0;
+	}
+	if (ARRAY_RESERVE(ae->charts, ae->cap_charts, ae->n_charts) < 0 ||
+	    ARRAY_RESERVE(ae->dirty, ae->cap_dirty, ae->n_charts) < 0)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	c = &ae->charts[ae->n_charts];
+	memset(c, 0, sizeof(*c));
+	c->scope = scope;
+	c->ref_id = ref_id;
+	c->sector_id = sector_id;
+	sqlite3_bind_text(ae->load, 1, scope_names[scope], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ae->load, 2, ref_id);
+	sqlite3_bind_int64(ae->load, 3, sector_id);
+	step = sqlite3_step(ae->load);
+	if (step == SQLITE_ROW) {
+		c->value = sqlite3_column_double(ae->load, 0);
+		c->ratings = sqlite3_column_int64(ae->load, 1);
+		c->unsatisfied = sqlite3_column_int64(ae->load, 2);
+		c->signals = sqlite3_column_int64(ae->load, 3);
+		c->alert_id = sqlite3_column_int64(ae->load, 4);
+	}
+	sqlite3_reset(ae->load);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return db_fail(ae->db, e, "reading a CUSUM");
+	if (intmap_put(&ae->index, key, (uint32_t)ae->n_charts) < 0)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	*out = ae->n_charts++;
+	return 0;
 }
 
-static int step_chart(struct alert_engine *ae, sqlite3_stmt *st, const char *what, struct err *e)
+int alert_flush(struct alert_engine *ae, struct err *e)
 {
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(ae->db, e, what);
+	int rc = 0;
 
-	sqlite3_reset(st);
+	for (size_t i = 0; !rc && i < ae->n_dirty; i++) {
+		struct chart *c = &ae->charts[ae->dirty[i]];
+
+		sqlite3_bind_text(ae->save, 1, scope_names[c->scope], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ae->save, 2, c->ref_id);
+		sqlite3_bind_int64(ae->save, 3, c->sector_id);
+		sqlite3_bind_double(ae->save, 4, c->value);
+		sqlite3_bind_int64(ae->save, 5, c->ratings);
+		sqlite3_bind_int64(ae->save, 6, c->unsatisfied);
+		sqlite3_bind_int64(ae->save, 7, c->signals);
+		bind_id(ae->save, 8, c->alert_id);
+		if (sqlite3_step(ae->save) != SQLITE_DONE)
+			rc = db_fail(ae->db, e, "storing a CUSUM");
+		sqlite3_reset(ae->save);
+		c->dirty = 0;
+	}
+	ae->n_dirty = 0;
 	return rc;
 }
 
-/* One rating on the chart scope/ref_id of sector_id (agency_id's; the
- * counter device_id, 0 for the agency's chart). */
-static int feed(struct alert_engine *ae, const struct design_entry *de, const char *scope, long long ref_id,
-		long long agency_id, long long sector_id, long long device_id, int unsatisfied, int64_t now,
-		struct err *e)
+void alert_discard(struct alert_engine *ae)
+{
+	intmap_release(&ae->index);
+	ae->n_charts = 0;
+	ae->n_dirty = 0;
+}
+
+/* One rating on chart i (of agency_id, in its sector; the counter
+ * device_id, 0 for the agency's chart). */
+static int feed(struct alert_engine *ae, const struct design_entry *de, size_t i, long long agency_id,
+		long long device_id, int unsatisfied, int64_t now, struct err *e)
 {
 	const struct cusum_design *d = &de->d;
-	double value;
-	long long n, bad, open_id, id = 0;
+	struct chart *c = &ae->charts[i];
 	json_t *ev, *more;
-	int rc;
+	int rc = 0;
 
-	bind_chart(ae->feed, scope, ref_id, sector_id);
-	sqlite3_bind_double(ae->feed, 4, unsatisfied ? d->w_unsatisfied : d->w_satisfied);
-	sqlite3_bind_int(ae->feed, 5, unsatisfied);
-	if (sqlite3_step(ae->feed) != SQLITE_ROW) {
-		rc = db_fail(ae->db, e, "updating a CUSUM");
-		sqlite3_reset(ae->feed);
-		return rc;
+	if (!c->dirty) {
+		c->dirty = 1;
+		ae->dirty[ae->n_dirty++] = i;
 	}
-	value = sqlite3_column_double(ae->feed, 0);
-	n = sqlite3_column_int64(ae->feed, 1);
-	bad = sqlite3_column_int64(ae->feed, 2);
-	open_id = sqlite3_column_int64(ae->feed, 3);
-	sqlite3_reset(ae->feed);
-	if (cusum_signals(d, value)) {
-		ev = share_evidence(n, n - bad, d->target);
-		more = json_pack("{s:s, s:f, s:f, s:f, s:I}", "scope", scope, "cusum", value, "h", d->h,
-				 "odds_ratio", d->odds_ratio, "unsatisfied", (json_int_t)bad);
-		if (!ev || !more || json_object_update(ev, more) != 0) {
-			json_decref(ev);
-			json_decref(more);
-			return err_set(e, ERR_NOMEM, "out of memory");
-		}
-		json_decref(more);
-		rc = open_alert(ae->db, KIND_LOW_SATISFACTION, agency_id, sector_id, device_id, ev, now, &id, e);
+	c->value = cusum_step(d, c->value, unsatisfied);
+	c->ratings++;
+	c->unsatisfied += unsatisfied;
+	if (cusum_signals(d, c->value)) {
+		ev = share_evidence(c->ratings, c->ratings - c->unsatisfied, d->target);
+		more = json_pack("{s:s, s:f, s:f, s:f, s:I}", "scope", scope_names[c->scope], "cusum", c->value,
+				 "h", d->h, "odds_ratio", d->odds_ratio, "unsatisfied", (json_int_t)c->unsatisfied);
+		if (!ev || !more || json_object_update(ev, more) != 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+		/* a signal within an open episode extends it */
+		if (!rc && !c->alert_id)
+			rc = open_alert(ae->db, KIND_LOW_SATISFACTION, agency_id, c->sector_id, device_id, ev, now,
+					&c->alert_id, e);
 		json_decref(ev);
-		if (rc)
-			return rc;
-		bind_chart(ae->reset, scope, ref_id, sector_id);
-		sqlite3_bind_int64(ae->reset, 4, id);
-		return step_chart(ae, ae->reset, "restarting a CUSUM", e);
+		json_decref(more);
+		c->value = 0;
+		c->ratings = 0;
+		c->unsatisfied = 0;
+		c->signals++;
+		return rc;
 	}
 	/* a run long enough that a fall to the design's odds ratio would
 	 * almost surely have signalled again, and back at target */
-	if (open_id && n >= de->close_after && (double)(n - bad) >= d->target * (double)n) {
-		rc = close_alert(ae->db, open_id, now, e);
-		if (rc)
-			return rc;
-		bind_chart(ae->forget, scope, ref_id, sector_id);
-		return step_chart(ae, ae->forget, "closing a CUSUM's episode", e);
+	if (c->alert_id && c->ratings >= de->close_after &&
+	    (double)(c->ratings - c->unsatisfied) >= d->target * (double)c->ratings) {
+		rc = close_alert(ae->db, c->alert_id, now, e);
+		c->alert_id = 0;
 	}
-	return 0;
+	return rc;
 }
 
 int alert_rating(struct alert_engine *ae, const struct registry *reg, const struct response *r,
@@ -397,6 +466,7 @@ int alert_rating(struct alert_engine *ae, const struct registry *reg, const stru
 	const struct form *f = r->form;
 	const struct design_entry *de;
 	int answer = r->answers[f->overall], unsatisfied, rc;
+	size_t counter, agency;
 
 	assert(device_id > 0 && r->agency && r->sector);
 	if (!answer)
@@ -405,9 +475,13 @@ int alert_rating(struct alert_engine *ae, const struct registry *reg, const stru
 	if (rc || !de)
 		return rc;
 	unsatisfied = !form_is_satisfied(f, answer - 1 + f->scale_min);
-	rc = feed(ae, de, "device", device_id, r->agency->id, r->sector->id, device_id, unsatisfied, now, e);
+	rc = chart_get(ae, CHART_DEVICE, device_id, r->sector->id, &counter, e);
 	if (!rc)
-		rc = feed(ae, de, "agency", r->agency->id, r->agency->id, r->sector->id, 0, unsatisfied, now, e);
+		rc = chart_get(ae, CHART_AGENCY, r->agency->id, r->sector->id, &agency, e);
+	if (!rc)
+		rc = feed(ae, de, counter, r->agency->id, device_id, unsatisfied, now, e);
+	if (!rc)
+		rc = feed(ae, de, agency, r->agency->id, 0, unsatisfied, now, e);
 	return rc;
 }
 

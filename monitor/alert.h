@@ -49,9 +49,21 @@ int alert_engine_open(sqlite3 *db, struct alert_engine **out, struct err *e);
  * none.  A chart that signals opens its low_satisfaction alert (or extends
  * the one open) and restarts at 0; an open episode closes as
  * docs/monitoring.md says.  Runs inside the caller's write transaction and
- * never commits; now stamps what it opens or closes.  ERR_DB or ERR_NOMEM. */
+ * never commits; now stamps what it opens or closes.  The charts
+ * themselves are kept in memory and written by alert_flush: the caller
+ * calls alert_flush before its COMMIT, or alert_discard after a rollback.
+ * ERR_DB or ERR_NOMEM. */
 int alert_rating(struct alert_engine *ae, const struct registry *reg, const struct response *r,
 		 long long device_id, int64_t now, struct err *e);
+
+/* Write the charts alert_rating changed since the last flush to the table
+ * cusums, one statement per chart (not per rating), in the caller's
+ * transaction.  ERR_DB. */
+int alert_flush(struct alert_engine *ae, struct err *e);
+
+/* Forget the charts read so far, after a rollback undid what alert_rating
+ * and alert_flush wrote: the next rating reads them again.  Can't fail. */
+void alert_discard(struct alert_engine *ae);
 
 /* Free an engine; NULL-safe. */
 void alert_engine_free(struct alert_engine *ae);

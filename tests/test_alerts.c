@@ -280,6 +280,14 @@ static void a_counter_falling_to_85_percent_is_flagged_within_its_run_length(voi
 		CHECK_INT(post_ratings(&st, "tu-phap-ho-tich", 25, 0.85, 25), 0);
 		posted += 25;
 	}
+	/* back at 99 %: the episode stays open until the run since its last
+	 * signal is three run lengths at the design's odds ratio long */
+	CHECK(3 * cusum_arl(&d, d.p1) > 400 && 3 * cusum_arl(&d, d.p1) < 900);
+	CHECK_INT(post_ratings(&st, "tu-phap-ho-tich", 300, 0.99, 500), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE device_id IS NOT NULL AND closed_at IS NULL"), 1);
+	CHECK_INT(post_ratings(&st, "tu-phap-ho-tich", 700, 0.99, 500), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE device_id IS NOT NULL AND closed_at IS NULL"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM cusums WHERE alert_id IS NOT NULL"), 0);
 	CHECK_INT(test_server_stop(&st.s), 0);
 	if (posted > limit)
 		test_fail(__FILE__, __LINE__, "flagged after %ld ratings at 85 %%, over %.0f (ARL %.1f)", posted, limit, arl85);
