@@ -67,11 +67,13 @@ wrk_run() {
 		awk '{ printf "%.0f %s %s %s\n", ($1 - $2) / $3, $4, $5, $2 }'
 }
 ROUNDS="${BENCH_ROUNDS:-3}"
-s_rates=() s_p50s=() s_p99s=() b_rates=() r_rates=() ratios=() n_rates=() alert_ratios=()
+s_rates=() s_p50s=() s_p99s=() b_rates=() r_rates=() ratios=() n_rates=() alert_ratios=() s_cpus=() n_cpus=()
 s_failed=0 stored=0
 # One collector on a fresh database under wrk, writing its report to $1,
-# with the serve options that follow: rate p50 p99 failed set, and what it
-# stored added to stored.
+# with the serve options that follow: rate p50 p99 failed set, cpu_per_k
+# (the server's CPU milliseconds per 1000 ratings stored: what a loaded
+# machine's wall clock hides), and what it stored added to stored.
+TICK=$(getconf CLK_TCK)
 sipas_round() {
 	local report=$1
 	shift
@@ -83,14 +85,18 @@ sipas_round() {
 	pid=$!
 	wait_for serve.out
 	read -r rate p50 p99 failed < <(wrk_run "http://127.0.0.1:$(port_of serve.out)" "$token" "$report")
+	local ticks n
+	ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 	kill -TERM $pid; wait $pid || true
-	stored=$(( stored + $(sqlite3 ingest.db "SELECT count(*) FROM responses") ))
+	n=$(sqlite3 ingest.db "SELECT count(*) FROM responses")
+	cpu_per_k=$(awk -v t="$ticks" -v hz="$TICK" -v n="$n" 'BEGIN { printf "%.1f", t * 1000 / hz / (n / 1000) }')
+	stored=$(( stored + n ))
 }
 for round in $(seq "$ROUNDS"); do
 	sipas_round "wrk-noalerts-$round.txt" --no-alerts
-	n_rates+=("$rate")
+	n_rates+=("$rate") n_cpus+=("$cpu_per_k")
 	sipas_round "wrk-sipas-$round.txt"
-	s_rates+=("$rate") s_p50s+=("$p50") s_p99s+=("$p99")
+	s_rates+=("$rate") s_p50s+=("$p50") s_p99s+=("$p99") s_cpus+=("$cpu_per_k")
 	s_failed=$(( s_failed + failed ))
 	alert_ratios+=("$(awk -v a="$rate" -v b="${n_rates[-1]}" 'BEGIN { printf "%.3f", a / b }')")
 	for mode in bare relay; do
@@ -118,6 +124,8 @@ row "ingest / bare ratio" "$(median "${ratios[@]}")" "" "target >= 0.5; rounds: 
 row "ingest without alerts (--no-alerts): posts/s" "$(median "${n_rates[@]}")/s" "" "rounds: ${n_rates[*]}"
 row "ingest with / without alerts ratio" "$(median "${alert_ratios[@]}")" "" \
 	"target >= 0.95; rounds: ${alert_ratios[*]}"
+row "ingest: server CPU per 1000 ratings" "$(median "${s_cpus[@]}") ms" "" \
+	"without alerts $(median "${n_cpus[@]}") ms; rounds: ${s_cpus[*]} / ${n_cpus[*]}"
 row "relayed bare / bare ratio" \
 	"$(awk -v a="$(median "${r_rates[@]}")" -v b="$(median "${b_rates[@]}")" 'BEGIN { printf "%.2f", a / b }')" "" \
 	"the hand-off alone, no storage"
