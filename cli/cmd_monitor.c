@@ -14,6 +14,7 @@
 
 const char cmd_monitor_usage[] =
 	"usage: sipas monitor design [--target T] [--odds-ratio R] [--run-length N]\n"
+	"                            [--simulate RUNS]\n"
 	"\n"
 	"Design the Bernoulli CUSUM that raises the low-satisfaction alert: it adds\n"
 	"log(p1/p0) for each unsatisfied rating and log((1-p1)/(1-p0)) for each\n"
@@ -23,13 +24,18 @@ const char cmd_monitor_usage[] =
 	"N ratings (the Markov chain of Brook & Evans, on a grid refined until\n"
 	"doubling it moves that run length by under 1 %).  Prints the weights, h,\n"
 	"the grid and the run lengths at target, at the odds ratio and at 85 %\n"
-	"satisfied (docs/monitoring.md).  Reads no database.\n"
+	"satisfied (docs/monitoring.md).  With --simulate, also runs the chart itself\n"
+	"RUNS times at each of those three rates (seeded, so repeatable) and prints\n"
+	"the mean run length with its standard error beside the chain's.  Reads no\n"
+	"database.\n"
 	"\n"
 	"  --target T      share satisfied at target, between 0 and 1 (default 0.95)\n"
 	"  --odds-ratio R  rise in the odds of an unsatisfied rating to detect, over 1\n"
 	"                  (default 2)\n"
 	"  --run-length N  fewest ratings between false alarms at target, on\n"
-	"                  average (default 5000)\n";
+	"                  average (default 5000)\n"
+	"  --simulate RUNS simulated runs per rate, 2 to 10000000 (a run at target\n"
+	"                  is about N ratings: 20000 runs of 5000 take a few seconds)\n";
 
 /* optarg as a number, the whole of it; 0, or a usage error naming opt. */
 static int parse_number(const char *opt, const char *text, double *out)
@@ -42,14 +48,32 @@ static int parse_number(const char *opt, const char *text, double *out)
 	return 0;
 }
 
+/* The seed of --simulate: fixed, so that docs/monitoring.md's figures can
+ * be had again. */
+#define SIMULATION_SEED 19
+
 /* A run length as a whole number of ratings, or the bound past which it is
- * not computed. */
-static void print_arl(const char *label, double arl)
+ * not computed; with runs, and the rate p_unsatisfied, beside the mean of
+ * that many simulated runs.  0, or the exit status of a failure. */
+static int print_arl(const struct cusum_design *d, const char *label, double arl, double p_unsatisfied,
+		     long runs)
 {
+	double mean, se;
+
 	if (arl == HUGE_VAL)
-		printf("%s: more than %.0f\n", label, CUSUM_ARL_MAX);
+		printf("%s: more than %.0f", label, CUSUM_ARL_MAX);
 	else
-		printf("%s: %.0f\n", label, arl);
+		printf("%s: %.0f", label, arl);
+	if (runs && arl < 1e7) {
+		if (cusum_simulate(d, p_unsatisfied, runs, SIMULATION_SEED, &mean, &se)) {
+			putchar('\n');
+			fprintf(stderr, "sipas: out of memory\n");
+			return 2;
+		}
+		printf(" (simulated: %.1f ± %.1f in %ld runs)", mean, se, runs);
+	}
+	putchar('\n');
+	return 0;
 }
 
 static int design(int argc, char **argv)
@@ -58,14 +82,15 @@ static int design(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' },
 		{ "odds-ratio", required_argument, NULL, 'r' },
 		{ "run-length", required_argument, NULL, 'n' },
+		{ "simulate", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	double target = 0.95, odds = 2, run_length = 5000, finer, lower, lower_finer;
+	double target = 0.95, odds = 2, run_length = 5000, runs = 0, finer, lower, lower_finer;
 	struct cusum_design d;
 	char label[96];
 	struct err e;
-	int c;
+	int c, rc;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -81,6 +106,13 @@ static int design(int argc, char **argv)
 		case 'n':
 			if (parse_number("--run-length", optarg, &run_length))
 				return 1;
+			break;
+		case 's':
+			if (parse_number("--simulate", optarg, &runs))
+				return 1;
+			if (runs != floor(runs) || runs < 2 || runs > 1e7)
+				return cli_usage_error("monitor", "--simulate: '%s' is not a whole number from 2 to 10000000",
+						       optarg);
 			break;
 		case 'h':
 			return cli_help(cmd_monitor_usage);
@@ -103,11 +135,14 @@ static int design(int argc, char **argv)
 	printf("grid: cell %.6f (%d cells per smaller weight); doubling it moves the run length at target "
 	       "by %.2f %%\n", d.cell, d.grid, 100 * fabs(finer - d.arl_target) / d.arl_target);
 	snprintf(label, sizeof(label), "run length at target (%.1f %% satisfied)", 100 * d.target);
-	print_arl(label, d.arl_target);
+	if ((rc = print_arl(&d, label, d.arl_target, d.p0, (long)runs)))
+		return rc;
 	snprintf(label, sizeof(label), "run length at odds ratio %g (%.1f %% satisfied)", d.odds_ratio,
 		 100 * (1 - d.p1));
-	print_arl(label, cusum_arl(&d, d.p1));
-	print_arl("run length at 85.0 % satisfied", cusum_arl(&d, 0.15));
+	if ((rc = print_arl(&d, label, cusum_arl(&d, d.p1), d.p1, (long)runs)))
+		return rc;
+	if ((rc = print_arl(&d, "run length at 85.0 % satisfied", cusum_arl(&d, 0.15), 0.15, (long)runs)))
+		return rc;
 	lower = cusum_arl_at(&d, d.h - d.cell, d.grid, d.p0);
 	lower_finer = cusum_arl_at(&d, d.h - d.cell, 2 * d.grid, d.p0);
 	/* h is the lowest cell where the run length is settled over the minimum */

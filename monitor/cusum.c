@@ -21,6 +21,8 @@
 #include <stdlib.h>
 
 
+#include <gsl/gsl_rng.h>
+
 #include "cusum.h"
 
 /* Doubling the grid stops here, or where the band would need more than
@@ -322,4 +324,30 @@ double cusum_step(const struct cusum_design *d, double s, int unsatisfied)
 int cusum_signals(const struct cusum_design *d, double s)
 {
 	return s >= d->h;
+}
+
+int cusum_simulate(const struct cusum_design *d, double p_unsatisfied, long runs, unsigned long seed,
+		   double *mean, double *se)
+{
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	double sum = 0, sum2 = 0;
+
+	assert(runs >= 2 && p_unsatisfied > 0);
+	if (!rng)
+		return ERR_NOMEM;
+	gsl_rng_set(rng, seed);
+	for (long r = 0; r < runs; r++) {
+		double s = 0, len = 0;
+
+		do {
+			s = cusum_step(d, s, gsl_rng_uniform(rng) < p_unsatisfied);
+			len++;
+		} while (!cusum_signals(d, s));
+		sum += len;
+		sum2 += len * len;
+	}
+	gsl_rng_free(rng);
+	*mean = sum / (double)runs;
+	*se = sqrt(fmax(0, sum2 / (double)runs - *mean * *mean) * (double)runs / (double)(runs - 1) / (double)runs);
+	return 0;
 }

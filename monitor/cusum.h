@@ -66,6 +66,14 @@ double cusum_arl_at(const struct cusum_design *d, double h, int grid, double p_u
  * cusum_design_make asks of h (and of no lower cell of its grid). */
 int cusum_settled(double arl, double finer, double arl_min);
 
+/* The run length estimated by simulating the chart (cusum_step and
+ * cusum_signals from S = 0 to the signal) `runs` times (>= 2), each rating
+ * unsatisfied with probability p_unsatisfied (> 0), with GSL's MT19937
+ * seeded with seed: the mean into *mean and its standard error into *se.
+ * Deterministic for a seed.  0, or ERR_NOMEM. */
+int cusum_simulate(const struct cusum_design *d, double p_unsatisfied, long runs, unsigned long seed,
+		   double *mean, double *se);
+
 /* The next value of the chart after one rating: max(0, s + w). */
 double cusum_step(const struct cusum_design *d, double s, int unsatisfied);
 

@@ -11,37 +11,10 @@
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_rng.h>
 
 #include "test.h"
 #include "../monitor/cusum.h"
 #include "../monitor/stats.h"
-
-/* The run length of the chart d, started at 0, when each rating is
- * unsatisfied with probability p: mean and its standard error over `runs`
- * seeded runs, through cusum_step and cusum_signals as the alert engine
- * uses them. */
-static void simulate(const struct cusum_design *d, double p, int runs, unsigned long seed,
-		     double *mean, double *se)
-{
-	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-	double sum = 0, sum2 = 0;
-
-	gsl_rng_set(rng, seed);
-	for (int r = 0; r < runs; r++) {
-		double s = 0, len = 0;
-
-		do {
-			s = cusum_step(d, s, gsl_rng_uniform(rng) < p);
-			len++;
-		} while (!cusum_signals(d, s));
-		sum += len;
-		sum2 += len * len;
-	}
-	gsl_rng_free(rng);
-	*mean = sum / runs;
-	*se = sqrt((sum2 / runs - *mean * *mean) / (runs - 1));
-}
 
 static void cusum_weights_and_steps(void)
 {
@@ -89,7 +62,7 @@ static void cusum_arl_agrees_with_simulation(void)
 
 		CHECK_INT(cusum_design_make(cases[i].target, 2, 5000, &d, &e), 0);
 		arl = cusum_arl(&d, cases[i].p);
-		simulate(&d, cases[i].p, cases[i].runs, 19 + i, &mean, &se);
+		CHECK_INT(cusum_simulate(&d, cases[i].p, cases[i].runs, 19 + i, &mean, &se), 0);
 		if (!(fabs(mean - arl) <= 4 * se + 0.01 * arl))
 			test_fail(__FILE__, __LINE__, "target %g, p %g: chain %.1f, simulation %.1f ± %.1f",
 				  cases[i].target, cases[i].p, arl, mean, se);
@@ -149,11 +122,18 @@ static void cusum_arl_edges(void)
 {
 	struct cusum_design d;
 	struct err e;
+	double mean, se, again;
 
 	CHECK_INT(cusum_design_make(0.95, 2, 5000, &d, &e), 0);
 	CHECK(cusum_arl(&d, 0) == HUGE_VAL);
 	CHECK(cusum_arl(&d, 0.02) > 1e6);
 	CHECK_NEAR(cusum_arl(&d, 1), ceil(d.h / d.w_unsatisfied), 0.5);
+	CHECK_INT(cusum_simulate(&d, 1, 10, 1, &mean, &se), 0);
+	CHECK_NEAR(mean, ceil(d.h / d.w_unsatisfied), 0);
+	CHECK_NEAR(se, 0, 0);
+	CHECK_INT(cusum_simulate(&d, 0.2, 100, 7, &mean, &se), 0);
+	CHECK_INT(cusum_simulate(&d, 0.2, 100, 7, &again, &se), 0);    /* seeded */
+	CHECK_NEAR(again, mean, 0);
 	for (int i = 0; i <= 20; i++) {
 		double a = cusum_arl(&d, i / 20.0);
 
@@ -416,7 +396,8 @@ static void monitor_design_command(void)
 	const struct cmd_result *r = sipas_run(NULL, "monitor", "design", NULL);
 	struct cusum_design d;
 	struct err e;
-	char line[128];
+	double mean, se;
+	char line[160];
 
 	CHECK_INT(r->status, 0);
 	CHECK_INT(cusum_design_make(0.95, 2, 5000, &d, &e), 0);
@@ -436,6 +417,17 @@ static void monitor_design_command(void)
 	CHECK_INT(cusum_design_make(0.9, 3, 10000, &d, &e), 0);
 	snprintf(line, sizeof(line), "threshold h: %.3f\n", d.h);
 	CHECK_CONTAINS(r->out, line);
+
+	r = sipas_run(NULL, "monitor", "design", "--target", "0.8", "--simulate", "50", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(cusum_design_make(0.8, 2, 5000, &d, &e), 0);
+	CHECK_INT(cusum_simulate(&d, 0.15, 50, 19, &mean, &se), 0);
+	snprintf(line, sizeof(line), "run length at 85.0 %% satisfied: %.0f (simulated: %.1f ± %.1f in 50 runs)\n",
+		 cusum_arl(&d, 0.15), mean, se);
+	CHECK_CONTAINS(r->out, line);
+	r = sipas_run(NULL, "monitor", "design", "--simulate", "1.5", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--simulate: '1.5' is not a whole number");
 
 	r = sipas_run(NULL, "monitor", "design", "--target", "1.5", NULL);
 	CHECK_INT(r->status, 1);
