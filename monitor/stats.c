@@ -239,7 +239,7 @@ void funnel_svg(struct strbuf *out, const char *id, const char *title, double ta
 	}
 	strbuf_addstr(out, ".</desc>\n");
 
-	/* axes: shares every 10 % (5 % on a short scale), ratings in fifths */
+	/* axes: shares every 10 % (5 % on a short scale), then ratings */
 	for (double t = f.y_lo; t <= 1.0 + 1e-9; t += (1.0 - f.y_lo) <= 0.2 ? 0.05 : 0.1) {
 		strbuf_addf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
 			    "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">",
@@ -247,9 +247,8 @@ void funnel_svg(struct strbuf *out, const char *id, const char *title, double ta
 		rep_fmt_pct(out, 1, t);
 		strbuf_addstr(out, "</text>\n");
 	}
-	for (int i = 0; i <= 5; i++) {
-		double n = f.n_max * i / 5;
-
+	/* fifths of the width, or every rating when there are fewer than 5 */
+	for (double n = 0, step = fmax(1, f.n_max / 5); n <= f.n_max + 1e-9; n += step) {
 		strbuf_addf(out, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">",
 			    fx(&f, n), FN_B + 16);
 		rep_fmt_int(out, (long)llround(n));

@@ -387,6 +387,9 @@ static void funnel_svg_edges(void)
 				test_fail(__FILE__, __LINE__, "target %g, %zu points: %s", targets[t], n, svg);
 			CHECK(!strstr(svg, "nan") && !strstr(svg, "inf"));
 		}
+	/* a plot of at most 2 ratings marks 0, 1 and 2 once each */
+	CHECK_INT(count(strbuf_str(&sb), "text-anchor=\"middle\">1</text>"), 1);
+	CHECK_INT(count(strbuf_str(&sb), "text-anchor=\"middle\">2</text>"), 1);
 	strbuf_release(&sb);
 }
 
