@@ -132,8 +132,8 @@ static int design(int argc, char **argv)
 	printf("weight of an unsatisfied rating: %+.4f\n", d.w_unsatisfied);
 	printf("weight of a satisfied rating: %+.4f\n", d.w_satisfied);
 	printf("threshold h: %.3f\n", d.h);
-	printf("grid: cell %.6f (%d cells per smaller weight); doubling it moves the run length at target "
-	       "by %.2f %%\n", d.cell, d.grid, 100 * fabs(finer - d.arl_target) / d.arl_target);
+	printf("grid: cell %.6f (%d cell%s per smaller weight); doubling it moves the run length at target "
+	       "by %.2f %%\n", d.cell, d.grid, d.grid == 1 ? "" : "s", 100 * fabs(finer - d.arl_target) / d.arl_target);
 	snprintf(label, sizeof(label), "run length at target (%.1f %% satisfied)", 100 * d.target);
 	if ((rc = print_arl(&d, label, d.arl_target, d.p0, (long)runs)))
 		return rc;
