@@ -31,6 +31,7 @@ extern const struct test_case console_tests[];
 extern const struct test_case alerts_tests[];
 extern const struct test_case office_tests[];
 extern const struct test_case console_ops_tests[];
+extern const struct test_case monitor_stats_tests[];
 
 static const struct {
 	const char *name;
@@ -47,6 +48,7 @@ static const struct {
 	{ "console_ops", console_ops_tests },
 	{ "records", records_tests },
 	{ "office", office_tests },
+	{ "monitor_stats", monitor_stats_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 
