@@ -165,7 +165,7 @@ int staff_shift_set(sqlite3 *db, long long device_id, const char *code, int32_t 
 		    struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, step;
+	int rc;
 
 	assert(!sqlite3_get_autocommit(db));
 	memset(out, 0, sizeof(*out));
@@ -174,7 +174,7 @@ int staff_shift_set(sqlite3 *db, long long device_id, const char *code, int32_t 
 	rc = db_prepare(db, code ?
 			"UPDATE devices SET officer_id = s.id, officer_day = ?3 FROM staff s "
 			"WHERE devices.id = ?1 AND s.agency_id = devices.agency_id AND s.code = ?2 "
-			"AND s.disabled_at IS NULL RETURNING s.code, s.name" :
+			"AND s.disabled_at IS NULL" :
 			"UPDATE devices SET officer_id = NULL, officer_day = NULL WHERE id = ?1", &st, e);
 	if (rc)
 		return rc;
@@ -183,19 +183,13 @@ int staff_shift_set(sqlite3 *db, long long device_id, const char *code, int32_t 
 		sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 3, day);
 	}
-	step = sqlite3_step(st);
-	if (code && step == SQLITE_ROW) {
-		snprintf(out->code, sizeof(out->code), "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(out->name, sizeof(out->name), "%s", (const char *)sqlite3_column_text(st, 1));
-		step = sqlite3_step(st);
-	} else if (code && step == SQLITE_DONE) {
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "setting a kiosk's shift");
+	else if (code && sqlite3_changes(db) == 0)
 		rc = err_set_field(e, ERR_NOT_FOUND, "officer", "%s is not an active staff code of this kiosk's agency",
 				   code);
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(db, e, "setting a kiosk's shift");
 	sqlite3_finalize(st);
-	return rc;
+	return rc || !code ? rc : staff_on_duty(db, device_id, day, out, e);
 }
 
 int staff_on_duty(sqlite3 *db, long long device_id, int32_t day, struct staff_officer *out, struct err *e)
