@@ -264,6 +264,7 @@ static void a_shift_refuses_codes_not_of_the_kiosks_agency_and_changes_nothing(v
 		free(h.body);
 	}
 	CHECK_INT(kiosk_post(&s, token, "/api/kiosk/shift", "{\"officer\":", &h), 400);
+	CHECK_CONTAINS(h.body, "\"field\":\"body\"");
 	free(h.body);
 	/* nothing changed: still A1, still the same day */
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices d JOIN staff s ON s.id = d.officer_id "
