@@ -5,11 +5,12 @@
 // follow-up after the lowest face), thanks, pin (the staff PIN) and staff
 // (the staff mode: change the sector; set or end the officer on duty,
 // whose name is shown there and never on a citizen's screen).  The
-// citizen's screens hold no staff control but the way to the PIN; the staff's screens warn when the
-// page is not a secure context (no offline copy of the page).  Every
-// rating is written to the IndexedDB queue (queue.js) before it is sent;
-// send.js's pump posts the queue in batches.  A heartbeat tells the server
-// every 5 minutes (and at start) how many ratings wait in the queue.
+// citizen's screens hold no staff control but the way to the PIN; the
+// staff's screens warn when the page is not a secure context (no offline
+// copy of the page).  Every rating is written to the IndexedDB queue
+// (queue.js) before it is sent; send.js's pump posts the queue in batches.
+// A heartbeat tells the server every 5 minutes (and at start) how many
+// ratings wait in the queue.
 import { initLang, lang, onLang, setLang, t, pick, pickLang, pickList } from "./i18n.js";
 import { request, vietnamTime, randomId } from "./api.js";
 import { openQueue } from "./queue.js";
@@ -35,7 +36,7 @@ let pending = null;          // the rating whose follow-up is on screen
 let dossier = "", dossierError = "";   // the code, or the text refused
 // The officer on duty as the server last said: {code, name}; null: none;
 // undefined: not heard yet.  Shown in the staff mode only.
-let duty, dutyError = null, dutyBusy = false;
+let duty, dutyError = null, dutyBusy = false, dutyTyped = "";
 
 /* ---- screens ---- */
 
@@ -361,6 +362,7 @@ function dutyForm() {
 		id: "k-duty", type: "text", autocomplete: "off", spellcheck: "false", autocapitalize: "characters",
 		maxlength: "32", "aria-invalid": dutyError ? "true" : null, "aria-describedby": dutyError ? "k-duty-err" : null,
 	});
+	input.value = dutyError ? dutyTyped : "";   // a refused code stays, to be corrected
 	return h("section", { class: "k-duty", "aria-labelledby": "k-duty-h" },
 		h("h2", { id: "k-duty-h", class: "k-h2" }, t("k.duty")),
 		h("p", { id: "k-duty-now", class: "k-text", tabindex: "-1" }, dutyNow()),
@@ -380,6 +382,7 @@ function dutyForm() {
 async function setDuty(code) {
 	if (dutyBusy)
 		return;
+	dutyTyped = code || "";
 	if (code !== null && !/^[A-Za-z0-9._-]{1,32}$/.test(code)) {
 		dutyError = { key: "k.dutyFormat" };
 	} else {

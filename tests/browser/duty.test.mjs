@@ -36,8 +36,10 @@ export const tests = [{
 		await page.getByRole('button', { name: 'Nhận ca' }).click();
 		await page.getByText(/Mã này không phải của cán bộ đang làm việc/).waitFor();
 		assertEqual(tc.sql('SELECT count(*) FROM devices WHERE officer_id IS NOT NULL'), [['0']], 'no shift after a refused code');
-		// by keyboard: type the code (any case) and press Enter
+		assertEqual(await code.inputValue(), 'CB-02', 'the refused code stays in its field, to be corrected');
+		// by keyboard: type the code (any case) over it and press Enter
 		await code.focus();
+		await page.keyboard.press('Control+A');
 		await page.keyboard.type('cb-01');
 		await page.keyboard.press('Enter');
 		await page.getByText(NAME).waitFor();
