@@ -21,6 +21,7 @@ static const struct cli_command commands[] = {
 	{ "serve", cmd_serve, cmd_serve_usage, "run the collector (kiosk and phone ratings, API)" },
 	{ "backup", cmd_backup, cmd_backup_usage, "copy the live database to a file (online backup)" },
 	{ "device", cmd_device, cmd_device_usage, "add, list or revoke kiosk and admin tokens" },
+	{ "staff", cmd_staff, cmd_staff_usage, "add, list or disable the officers set on duty at the kiosks" },
 	{ "user", cmd_user, cmd_user_usage, "add, list, disable or reset the console's accounts" },
 	{ "agency", cmd_agency, cmd_agency_usage, "an agency's opening hours, which the alerts count in" },
 	{ "audit", cmd_audit, cmd_audit_usage, "verify or list the audit log of administrative actions" },
