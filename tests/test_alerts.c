@@ -379,6 +379,22 @@ static int add_endpoints(void)
 			   "((SELECT id FROM agencies WHERE code = 'P-LECHAN'), 'webhook', 'http://127.0.0.1:1/c', 0)");
 }
 
+/* The kiosk's heartbeats with the queue lengths listed ("5,10,20"), on a
+ * server started for them; 0 when each was answered 200. */
+static int heartbeats(struct stream *st, const char *queued)
+{
+	struct http_result h;
+	char body[64];
+	int rc = test_server_start(&st->s, "sipas.db", "--no-alerts", NULL);
+
+	for (const char *q = queued; !rc && *q; q += strcspn(q, ",") + (q[strcspn(q, ",")] == ',')) {
+		snprintf(body, sizeof(body), "{\"queued\":%.*s}", (int)strcspn(q, ","), q);
+		rc = test_request(&st->s, "POST", "/api/kiosk/heartbeat", st->token, body, &h) == 200 ? 0 : -1;
+		free(h.body);
+	}
+	return test_server_stop(&st->s) == 0 ? rc : -1;
+}
+
 static void a_silent_kiosk_is_flagged_in_opening_hours_and_closed_by_a_post(void)
 {
 	struct stream st;
@@ -420,12 +436,14 @@ static void a_silent_kiosk_is_flagged_in_opening_hours_and_closed_by_a_post(void
 	CHECK_INT(check_at((int64_t)time(NULL) + 60), 0);
 	CHECK_INT(open_alerts("silent_device"), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox WHERE event = 'alert.closed'"), 2);
-	/* a queue of unsent ratings that keeps growing is a silence too */
-	CHECK_INT(exec_sql("UPDATE devices SET queue_growing = 3, queued = 40 WHERE role = 'kiosk'"), 0);
+	/* a queue of unsent ratings that keeps growing, heartbeat after
+	 * heartbeat, is a silence too; one that shrinks ends it */
+	CHECK_INT(heartbeats(&st, "5,10,20,40"), 0);
 	CHECK_INT(check_at((int64_t)time(NULL) + 120), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE closed_at IS NULL AND "
-			      "json_extract(evidence, '$.reason') = 'queue_growing'"), 1);
-	CHECK_INT(exec_sql("UPDATE devices SET queue_growing = 0 WHERE role = 'kiosk'"), 0);
+			      "json_extract(evidence, '$.reason') = 'queue_growing' AND "
+			      "json_extract(evidence, '$.queued') = 40"), 1);
+	CHECK_INT(heartbeats(&st, "0"), 0);
 	CHECK_INT(check_at((int64_t)time(NULL) + 180), 0);
 	CHECK_INT(open_alerts("silent_device"), 0);
 }
@@ -482,21 +500,23 @@ static void below_target_is_judged_once_a_day_after_opening_on_enough_ratings(vo
 	CHECK_INT(check_at(end - 60), 0);     /* before the day's opening ends */
 	CHECK_INT(open_alerts("below_target"), 0);
 	CHECK_INT(check_at(end), 0);
-	CHECK_INT(open_alerts("below_target"), 1);
+	/* the agency's and its counter's, in that sector only */
+	CHECK_INT(open_alerts("below_target"), 2);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts a JOIN sectors s ON s.id = a.sector_id "
-			      "WHERE a.kind = 'below_target' AND s.code = 'tu-phap-ho-tich' AND a.device_id IS NULL "
+			      "WHERE a.kind = 'below_target' AND s.code = 'tu-phap-ho-tich' "
 			      "AND json_extract(a.evidence, '$.ratings') = 60 AND json_extract(a.evidence, '$.satisfied') = 40 "
-			      "AND json_extract(a.evidence, '$.hi') < 0.95"), 1);
+			      "AND json_extract(a.evidence, '$.hi') < 0.95"), 2);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE device_id IS NULL"), 1);
 	/* back above target: not judged again the same day, closed the next */
 	CHECK_INT(exec_sql("UPDATE responses SET answers = x'02'"), 0);
 	CHECK_INT(check_at(end + 3600), 0);
-	CHECK_INT(open_alerts("below_target"), 1);
+	CHECK_INT(open_alerts("below_target"), 2);
 	CHECK_INT(check_at(tomorrow_end - 1), 0);
-	CHECK_INT(open_alerts("below_target"), 1);
+	CHECK_INT(open_alerts("below_target"), 2);
 	CHECK_INT(check_at(tomorrow_end), 0);
 	CHECK_INT(open_alerts("below_target"), 0);
 	CHECK_INT(check_at(after_end), 0);
-	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE kind = 'below_target'"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE kind = 'below_target'"), 2);
 }
 
 const struct test_case alerts_tests[] = {
