@@ -201,6 +201,8 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	fprintf(stderr, "sipas serve: %s received, finishing requests in flight\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_quiesce_daemon(d);
+	/* the delivery in flight ends while the writer's jobs do */
+	notify_quit(notifier);
 	/* New submissions now get 503; wait for those the writer holds, so no
 	 * suspended connection outlives the daemon (at most 30 s). */
 	atomic_store(&app->stopping, 1);

@@ -893,7 +893,7 @@ void notify_wake(struct notify_worker *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
-void notify_stop(struct notify_worker *w)
+void notify_quit(struct notify_worker *w)
 {
 	if (!w)
 		return;
@@ -901,6 +901,13 @@ void notify_stop(struct notify_worker *w)
 	w->stopping = 1;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+}
+
+void notify_stop(struct notify_worker *w)
+{
+	if (!w)
+		return;
+	notify_quit(w);
 	pthread_join(w->thread, NULL);
 	worker_free(w);
 }

@@ -135,8 +135,12 @@ int notify_start(const char *db_path, const uint8_t key[SECRET_KEY_BYTES], const
  * any thread. */
 void notify_wake(struct notify_worker *w);
 
-/* Let the transfer in flight finish (NOTIFY_TRANSFER_SECONDS at most) and
- * record its outcome, then stop the thread and free w.  A graceful stop
+/* Have the worker take no more rows: the transfer in flight, if any,
+ * finishes (NOTIFY_TRANSFER_SECONDS at most) and is recorded.  Returns at
+ * once, so that the collector's own shutdown runs meanwhile.  NULL-safe. */
+void notify_quit(struct notify_worker *w);
+
+/* notify_quit, wait for the thread to end, and free w.  A graceful stop
  * therefore leaves no delivery made but unrecorded.  NULL-safe. */
 void notify_stop(struct notify_worker *w);
 
