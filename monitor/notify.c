@@ -288,8 +288,9 @@ int notify_list(sqlite3 *db, int (*fn)(const struct notify_endpoint_info *ep, vo
 	return rc;
 }
 
-#define DELIVERY_COLUMNS "delivery, endpoint_id, event, created_at, attempts, next_at, " \
-	"ifnull(delivered_at, 0), ifnull(failed_at, 0), ifnull(last_error, '')"
+#define DELIVERY_SELECT "SELECT o.delivery, o.endpoint_id, o.event, o.created_at, o.attempts, o.next_at, " \
+	"ifnull(o.delivered_at, 0), ifnull(o.failed_at, 0), ifnull(o.last_error, ''), n.kind, n.target " \
+	"FROM outbox o JOIN notify_endpoints n ON n.id = o.endpoint_id "
 
 static void delivery_read(sqlite3_stmt *st, struct notify_delivery *d)
 {
@@ -302,12 +303,14 @@ static void delivery_read(sqlite3_stmt *st, struct notify_delivery *d)
 	d->delivered_at = sqlite3_column_int64(st, 6);
 	d->failed_at = sqlite3_column_int64(st, 7);
 	snprintf(d->last_error, sizeof(d->last_error), "%s", column_text(st, 8));
+	d->kind = kind_parse(column_text(st, 9));
+	snprintf(d->target, sizeof(d->target), "%s", column_text(st, 10));
 }
 
 int notify_delivery_find(sqlite3 *db, const char *delivery, struct notify_delivery *out, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT " DELIVERY_COLUMNS " FROM outbox WHERE delivery = ?1", &st, e);
+	int rc = db_prepare(db, DELIVERY_SELECT "WHERE o.delivery = ?1", &st, e);
 
 	if (rc)
 		return rc;
@@ -324,8 +327,8 @@ int notify_list_failed(sqlite3 *db, long long limit, int (*fn)(const struct noti
 		       void *arg, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT " DELIVERY_COLUMNS " FROM outbox WHERE failed_at IS NOT NULL "
-			    "ORDER BY failed_at DESC, id DESC LIMIT ?1", &st, e);
+	int rc = db_prepare(db, DELIVERY_SELECT "WHERE o.failed_at IS NOT NULL "
+			    "ORDER BY o.failed_at DESC, o.id DESC LIMIT ?1", &st, e);
 	int step;
 
 	if (rc)

@@ -97,6 +97,8 @@ struct notify_delivery {
 	long long created_at, attempts, next_at;
 	long long delivered_at, failed_at;   /* 0: not (yet) */
 	char last_error[NOTIFY_ERROR_MAX + 1];   /* "" when none */
+	int kind;                            /* its endpoint's: enum notify_kind ... */
+	char target[NOTIFY_TARGET_MAX + 1];  /* ... and URL or address */
 };
 
 /* The delivery of id `delivery` into *out; ERR_NOT_FOUND when none. */

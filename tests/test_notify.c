@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <microhttpd.h>
 
 #include "../lib/secret.h"
@@ -318,7 +319,11 @@ static void test_retry_same_id(void)
 static void failed_after_a_day(struct receiver *r, struct test_server *s)
 {
 	const struct cmd_result *res;
+	struct console_client c;
+	struct http_result h;
+	json_t *failed, *row;
 	char delivery[64];
+	int ok;
 
 	CHECK(test_init_fixture(0) == 0);
 	CHECK(add_webhook(r) == 0);
@@ -342,6 +347,26 @@ static void failed_after_a_day(struct receiver *r, struct test_server *s)
 	CHECK_CONTAINS(res->out, "failed");
 	CHECK_CONTAINS(res->out, delivery);
 	CHECK_CONTAINS(res->out, "HTTP 500");
+	/* and in the console, for the office only */
+	CHECK_INT(console_add_user("sipas.db", "office1", "office", NULL, "correct horse battery"), 0);
+	CHECK_INT(console_add_user("sipas.db", "agency1", "agency", "SO-XD", "agency one password"), 0);
+	CHECK_INT(console_sign_in(s, "office1", "correct horse battery", &c), 0);
+	CHECK_INT(console_request(s, &c, 0, "GET", "/console/api/notify/failed", NULL, &h), 200);
+	failed = json_loads(h.body, 0, NULL);
+	free(h.body);
+	row = json_array_get(json_object_get(failed, "failed"), 0);
+	ok = row && json_array_size(json_object_get(failed, "failed")) == 1 &&
+	     strcmp(json_string_value(json_object_get(row, "delivery")), delivery) == 0 &&
+	     strcmp(json_string_value(json_object_get(row, "error")), "HTTP 500") == 0 &&
+	     json_integer_value(json_object_get(row, "attempts")) == 2 &&
+	     json_integer_value(json_object_get(row, "endpoint")) == 1 &&
+	     strcmp(json_string_value(json_object_get(row, "kind")), "webhook") == 0 &&
+	     json_is_string(json_object_get(row, "failed_at"));
+	json_decref(failed);
+	CHECK(ok);
+	CHECK_INT(console_sign_in(s, "agency1", "agency one password", &c), 0);
+	CHECK_INT(console_request(s, &c, 0, "GET", "/console/api/notify/failed", NULL, &h), 403);
+	free(h.body);
 	CHECK_INT(test_server_stop(s), 0);
 	s->pid = 0;
 }
