@@ -255,6 +255,34 @@ static const char *column_text(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+int notify_queue_alert(sqlite3 *db, long long agency_id, long long alert_id, const char *event, const char *body,
+		       long long now, long long *queued, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	long long n = 0;
+	int rc, step;
+
+	assert(!sqlite3_get_autocommit(db));
+	/* the agency and those above it, then the endpoints of any of them or of all */
+	rc = db_prepare(db, "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT a.parent_id FROM agencies a "
+			"  JOIN up ON a.id = up.id WHERE a.parent_id IS NOT NULL) "
+			"SELECT id FROM notify_endpoints WHERE removed_at IS NULL "
+			"  AND (agency_id IS NULL OR agency_id IN (SELECT id FROM up)) ORDER BY id", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, agency_id);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = outbox_add(db, sqlite3_column_int64(st, 0), alert_id, event, body, now, NULL, e);
+		n++;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(db, e, "finding the endpoints of an alert");
+	sqlite3_finalize(st);
+	if (!rc && queued)
+		*queued = n;
+	return rc;
+}
+
 int notify_list(sqlite3 *db, int (*fn)(const struct notify_endpoint_info *ep, void *arg), void *arg,
 		struct err *e)
 {

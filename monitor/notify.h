@@ -72,6 +72,15 @@ int notify_endpoint_remove(sqlite3 *db, long long id, long long now, struct err 
 int notify_queue_test(sqlite3 *db, long long id, const char *actor, long long now,
 		      char delivery[OUTBOX_DELIVERY_HEX + 1], struct err *e);
 
+/* Queue body (JSON) about alert_id, as event ("alert.opened",
+ * "alert.closed"), for every endpoint not removed that covers agency_id:
+ * those for every agency, for that agency, and for an agency above it in
+ * the registry (an endpoint of a city's committee hears of its
+ * departments).  Runs inside the caller's write transaction, the one that
+ * opens or closes the alert; *queued (may be NULL) gets the number of rows. */
+int notify_queue_alert(sqlite3 *db, long long agency_id, long long alert_id, const char *event, const char *body,
+		       long long now, long long *queued, struct err *e);
+
 /* One endpoint and its deliveries, as notify_list reads it; strings
  * borrowed for the callback only. */
 struct notify_endpoint_info {

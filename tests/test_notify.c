@@ -25,7 +25,9 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "../db/db.h"
 #include "../lib/secret.h"
+#include "../monitor/notify.h"
 
 #define MAX_GOT 64
 #define WAIT_SECONDS 40
@@ -693,6 +695,38 @@ static void test_add_errors_name_the_option(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM audit WHERE action = 'notify.remove' AND outcome = 'ok'"), 1);
 }
 
+/* ---- which endpoints hear of an alert ---- */
+
+static void test_alert_reaches_its_endpoints(void)
+{
+	sqlite3 *db = NULL;
+	long long queued = -1, agency = 0;
+	char ids[64];
+	struct err e;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);   /* the shipped registry: SO-XD is under UBND-TP */
+	CHECK_INT(sipas_run(NULL, "notify", "add", "--all", "--email", "all@example.vn", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "notify", "add", "--agency", "SO-XD", "--email", "xd@example.vn", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "notify", "add", "--agency", "SO-TP", "--email", "tp@example.vn", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "notify", "add", "--agency", "UBND-TP", "--email", "tp-ub@example.vn", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "notify", "add", "--agency", "SO-XD", "--email", "old@example.vn", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "notify", "remove", "5", NULL)->status, 0);
+	agency = test_db_int("sipas.db", "SELECT id FROM agencies WHERE code = 'SO-XD'");
+	CHECK(agency > 0);
+	err_clear(&e);
+	CHECK_INT(db_open("sipas.db", 0, &db, &e), 0);
+	CHECK_INT(db_exec(db, "BEGIN IMMEDIATE", &e), 0);
+	CHECK_INT(notify_queue_alert(db, agency, 0, "alert.opened", ALERT_BODY, 1764700000, &queued, &e), 0);
+	CHECK_INT(db_exec(db, "COMMIT", &e), 0);
+	db_close(db);
+	CHECK_INT(queued, 3);
+	db_text("SELECT group_concat(endpoint_id) FROM (SELECT endpoint_id FROM outbox ORDER BY endpoint_id)", ids,
+		sizeof(ids));
+	CHECK_STR(ids, "1,2,4");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(DISTINCT delivery) FROM outbox WHERE event = 'alert.opened' "
+				       "AND next_at = 1764700000 AND body LIKE '%low_satisfaction%'"), 3);
+}
+
 const struct test_case notify_tests[] = {
 	{ "webhook_signed", test_webhook_signed },
 	{ "retry_same_id", test_retry_same_id },
@@ -701,5 +735,6 @@ const struct test_case notify_tests[] = {
 	{ "smtp_mail", test_smtp_mail },
 	{ "smtp_needs_starttls", test_smtp_needs_starttls },
 	{ "add_errors_name_the_option", test_add_errors_name_the_option },
+	{ "alert_reaches_its_endpoints", test_alert_reaches_its_endpoints },
 	{ NULL, NULL }
 };
