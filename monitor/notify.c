@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -871,6 +872,19 @@ static void worker_free(struct notify_worker *w)
 	curl_global_cleanup();
 }
 
+/* Say at start that e-mail endpoints exist which nothing will mail. */
+static int warn_no_smtp(sqlite3 *db, struct err *e)
+{
+	long long n = 0;
+	int rc = db_query_int(db, "SELECT count(*) FROM notify_endpoints WHERE kind = 'email' AND removed_at IS NULL",
+			      &n, e);
+
+	if (!rc && n > 0)
+		fprintf(stderr, "sipas serve: warning: %lld e-mail endpoint%s but no --smtp-url: their notifications "
+			"wait, and are given up 24 hours after they were queued\n", n, n == 1 ? "" : "s");
+	return rc;
+}
+
 int notify_start(const char *db_path, const uint8_t key[SECRET_KEY_BYTES], const struct notify_smtp *smtp,
 		 struct notify_worker **out, struct err *e)
 {
@@ -906,6 +920,8 @@ int notify_start(const char *db_path, const uint8_t key[SECRET_KEY_BYTES], const
 				"UPDATE outbox SET attempts = attempts + 1, delivered_at = ?2, failed_at = ?3, "
 				"  next_at = ?4, last_error = ?5 "
 				"WHERE id = ?1 AND delivered_at IS NULL AND failed_at IS NULL", &w->record, e);
+	if (!rc && (!smtp || !smtp->url))
+		rc = warn_no_smtp(w->db, e);
 	if (!rc && pthread_create(&w->thread, NULL, worker_main, w) != 0)
 		rc = err_set(e, ERR_INTERNAL, "cannot start the notification thread");
 	if (rc) {

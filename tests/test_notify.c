@@ -601,6 +601,11 @@ static void smtp_needs_starttls(struct test_server *s, pid_t *smtp)
 	*smtp = smtp_start(port, 0);
 	CHECK(*smtp > 0);
 	CHECK_INT(sipas_run(NULL, "notify", "add", "--all", "--email", "a@so-xd.example.vn", NULL)->status, 0);
+	/* without an SMTP server the collector says at start that nothing mails it */
+	CHECK(test_server_start(s, "sipas.db", NULL) == 0);
+	CHECK_INT(test_server_stop(s), 0);
+	s->pid = 0;
+	CHECK(test_file_contains("server.log", "1 e-mail endpoint but no --smtp-url"));
 	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", port);
 	CHECK(test_server_start(s, "sipas.db", "--smtp-url", url, "--smtp-from", "sipas@so-xd.example.vn", NULL) == 0);
 	res = sipas_run(NULL, "notify", "test", "1", "--wait", "20", NULL);
