@@ -596,6 +596,22 @@ static void smtp_needs_starttls(struct test_server *s, pid_t *smtp)
 			"--smtp-user", "u", NULL);
 	CHECK_INT(res->status, 1);
 	CHECK_CONTAINS(res->err, "--smtp-password-file");
+	res = sipas_run(NULL, "serve", "--smtp-url", "smtp://127.0.0.1:25", "--smtp-from", "a@b.vn", "--smtp-user", "u",
+			"--smtp-password-file", "no-such-file", NULL);
+	CHECK_INT(res->status, 1);
+	CHECK_CONTAINS(res->err, "--smtp-password-file no-such-file");
+	CHECK_INT(test_write("empty-password", "\n"), 0);
+	res = sipas_run(NULL, "serve", "--smtp-url", "smtp://127.0.0.1:25", "--smtp-from", "a@b.vn", "--smtp-user", "u",
+			"--smtp-password-file", "empty-password", NULL);
+	CHECK_INT(res->status, 1);
+	CHECK_CONTAINS(res->err, "the password is its first line");
+	res = sipas_run(NULL, "serve", "--smtp-url", "smtp://127.0.0.1:25", "--smtp-from", "a@b.vn", "--smtp-ca",
+			"no-such-ca.pem", NULL);
+	CHECK_INT(res->status, 1);
+	CHECK_CONTAINS(res->err, "--smtp-ca no-such-ca.pem");
+	res = sipas_run(NULL, "serve", "--smtp-from", "a@b.vn", NULL);
+	CHECK_INT(res->status, 1);
+	CHECK_CONTAINS(res->err, "go with --smtp-url");
 
 	CHECK(port > 0);
 	*smtp = smtp_start(port, 0);
