@@ -103,7 +103,8 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
 
 #define SMTP_PASSWORD_MAX 1024
 
-/* The first line of the file path (the SMTP password) into out. */
+/* The first line of the file path (the SMTP password) into out; wiped
+ * when refused. */
 static int read_password(const char *path, char out[SMTP_PASSWORD_MAX + 1])
 {
 	FILE *fp = fopen(path, "r");
@@ -116,9 +117,11 @@ static int read_password(const char *path, char out[SMTP_PASSWORD_MAX + 1])
 	fclose(fp);
 	if (ok)
 		n = strcspn(out, "\r\n");
-	if (!ok || n == 0 || n == SMTP_PASSWORD_MAX)
+	if (!ok || n == 0 || n == SMTP_PASSWORD_MAX) {
+		secret_wipe(out, SMTP_PASSWORD_MAX + 1);
 		return cli_usage_error("serve", "--smtp-password-file %s: the password is its first line, "
 				       "1 to %d bytes", path, SMTP_PASSWORD_MAX - 1);
+	}
 	out[n] = '\0';
 	return 0;
 }
