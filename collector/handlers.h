@@ -86,6 +86,10 @@ void col_handle_console_user_action(struct col_app *app, const struct col_reques
 void col_handle_console_audit(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			      const char *tail);
 
+/* console_notify.c: notifications given up as failed (docs/monitoring.md) */
+void col_handle_console_notify_failed(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				      const char *tail);
+
 /* console_devices.c: kiosks, pairing and revoking (docs/console.md) */
 void col_handle_console_devices(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 				const char *tail);

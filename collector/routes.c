@@ -110,6 +110,8 @@ static const struct col_route routes[] = {
 	  "/console/api/users/{login}/disable, or /reset for a new one-time link (office)", NULL },
 	{ "GET", "/console/api/audit", col_handle_console_audit, AUTH_CONSOLE_OFFICE, 0,
 	  "the audit log, newest first: ?since=YYYY-MM-DD&actor=&action=&limit= (office)", NULL },
+	{ "GET", "/console/api/notify/failed", col_handle_console_notify_failed, AUTH_CONSOLE_OFFICE, 0,
+	  "notifications given up after 24 hours of retries, newest first (office)", NULL },
 	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
 	{ "GET", "/kiosk", NULL, AUTH_NONE, 0, "the kiosk page", "kiosk.html" },
 	/* the pairing page reads its code from its own URL */

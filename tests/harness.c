@@ -33,6 +33,7 @@ extern const struct test_case office_tests[];
 extern const struct test_case console_ops_tests[];
 extern const struct test_case monitor_stats_tests[];
 extern const struct test_case counters_tests[];
+extern const struct test_case notify_tests[];
 
 static const struct {
 	const char *name;
@@ -51,6 +52,7 @@ static const struct {
 	{ "office", office_tests },
 	{ "monitor_stats", monitor_stats_tests },
 	{ "counters", counters_tests },
+	{ "notify", notify_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 
