@@ -19,7 +19,7 @@
 #include "../scoring/score.h"
 #include "cusum.h"
 #include "hours.h"
-#include "outbox.h"
+#include "notify.h"
 #include "stats.h"
 
 /* One table for the kinds: the alerts table's names, in enum order. */
@@ -88,36 +88,32 @@ out:
 	return rc;
 }
 
-/* Queue event ("alert.opened", "alert.closed") about alert_id for every
- * endpoint, not removed, that covers its agency: one for all agencies, the
- * agency's own, or one of an agency above it. */
+/* Queue event ("alert.opened", "alert.closed") about alert_id, the alert
+ * as alert_json makes it, for every endpoint that covers its agency
+ * (notify_queue_alert). */
 static int notify(sqlite3 *db, long long alert_id, const char *event, int64_t now, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *alert = NULL, *msg = NULL;
 	char *body = NULL;
-	int rc = alert_json(db, alert_id, &alert, e), step;
+	long long agency_id = 0;
+	int rc = alert_json(db, alert_id, &alert, e);
 
-	if (rc)
-		return rc;
-	msg = json_pack("{s:s, s:O}", "event", event, "alert", alert);
-	body = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-	if (!body) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
+	if (!rc)
+		rc = db_prepare(db, "SELECT agency_id FROM alerts WHERE id = ?1", &st, e);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, alert_id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			agency_id = sqlite3_column_int64(st, 0);
+		else
+			rc = db_fail(db, e, "reading an alert");
 	}
-	rc = db_prepare(db, "WITH RECURSIVE up(id) AS (SELECT agency_id FROM alerts WHERE id = ?1 "
-			"UNION SELECT a.parent_id FROM agencies a JOIN up ON a.id = up.id WHERE a.parent_id IS NOT NULL) "
-			"SELECT id FROM notify_endpoints WHERE removed_at IS NULL "
-			"AND (agency_id IS NULL OR agency_id IN (SELECT id FROM up)) ORDER BY id", &st, e);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, alert_id);
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = outbox_add(db, sqlite3_column_int64(st, 0), alert_id, event, body, now, NULL, e);
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(db, e, "reading notification endpoints");
-out:
+	msg = rc ? NULL : json_pack("{s:s, s:O}", "event", event, "alert", alert);
+	body = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	if (!rc && !body)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = notify_queue_alert(db, agency_id, alert_id, event, body, now, NULL, e);
 	sqlite3_finalize(st);
 	free(body);
 	json_decref(msg);

@@ -9,21 +9,30 @@
  * enough ratings); the outbox rows each alert writes in its transaction;
  * opening hours and `sipas agency hours`.
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <gsl/gsl_cdf.h>
 
 #include "test.h"
 #include "../db/db.h"
 #include "../lib/period.h"
+#include "../lib/secret.h"
 #include "../lib/strbuf.h"
 #include "../monitor/alert.h"
 #include "../monitor/cusum.h"
 #include "../monitor/hours.h"
+#include "../monitor/outbox.h"
 
 /* Unix time of a date and time in Vietnam. */
 static int64_t vn(int y, int mon, int d, int hh, int mm)
@@ -145,9 +154,8 @@ struct stream {
 	long next;            /* the next response id */
 };
 
-/* A new database with the kiosk, and a server on it (extra: an option of
- * serve, or NULL). */
-static int stream_start(struct stream *st, unsigned short seed, const char *extra)
+/* A new database with the kiosk, no server yet. */
+static int stream_new(struct stream *st, unsigned short seed)
 {
 	const struct cmd_result *r;
 
@@ -162,6 +170,14 @@ static int stream_start(struct stream *st, unsigned short seed, const char *extr
 	if (r->status != 0)
 		return -1;
 	snprintf(st->token, sizeof(st->token), "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	return 0;
+}
+
+/* stream_new, and a server on it (extra: an option of serve, or NULL). */
+static int stream_start(struct stream *st, unsigned short seed, const char *extra)
+{
+	if (stream_new(st, seed) != 0)
+		return -1;
 	return test_server_start(&st->s, "sipas.db", "--device-rate", "0", extra, NULL);
 }
 
@@ -519,6 +535,206 @@ static void below_target_is_judged_once_a_day_after_opening_on_enough_ratings(vo
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE kind = 'below_target'"), 2);
 }
 
+
+/* ---- the whole way: a falling counter reaches a webhook and a mailbox ---- */
+
+/* A webhook receiver on 127.0.0.1 (Python's http.server): each POST's
+ * signature, delivery id and body, one JSON line each in hooks.jsonl; its
+ * port written to hook.port once it listens. */
+static const char hook_py[] =
+	"import http.server, json, os\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_POST(self):\n"
+	"        body = self.rfile.read(int(self.headers.get('Content-Length', 0)))\n"
+	"        with open('hooks.jsonl', 'a') as f:\n"
+	"            f.write(json.dumps({'sig': self.headers.get('X-Sipas-Signature'),\n"
+	"                                'delivery': self.headers.get('X-Sipas-Delivery'),\n"
+	"                                'body': body.decode()}) + '\\n')\n"
+	"        self.send_response(200)\n"
+	"        self.end_headers()\n"
+	"        self.wfile.write(b'ok')\n"
+	"    def log_message(self, *args):\n"
+	"        pass\n"
+	"s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+	"open('hook.tmp', 'w').write(str(s.server_address[1]))\n"
+	"os.rename('hook.tmp', 'hook.port')\n"
+	"s.serve_forever()\n";
+
+/* Run argv (NULL-terminated) in a process group of its own, listed for the
+ * runner to end if the case stops early, its output to `out`; its pid or -1. */
+static pid_t helper_start(const char *out, char *const argv[])
+{
+	pid_t pid = fork();
+	FILE *fp;
+
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		setpgid(0, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	setpgid(pid, pid);
+	fp = fopen("servers.pgid", "a");
+	if (fp) {
+		fprintf(fp, "%d\n", (int)pid);
+		fclose(fp);
+	}
+	return pid;
+}
+
+static void helper_stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(-pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/* A port that accepts a connection on 127.0.0.1 within 10 s: 1, else 0. */
+static int port_ready(int port)
+{
+	for (int i = 0; i < 200; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (ok)
+			return 1;
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	return 0;
+}
+
+/* A port free now on 127.0.0.1, or 0. */
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* The webhook request of hooks.jsonl about the counter's low_satisfaction
+ * alert opening, checked: its signature under secret, a delivery id, and
+ * the evidence.  0, or -1 with why on stderr. */
+static int check_hook(const char *secret)
+{
+	char *text = test_read("hooks.jsonl"), *line, *save = NULL;
+	int found = -1;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line && found; line = strtok_r(NULL, "\n", &save)) {
+		json_t *req = json_loads(line, 0, NULL), *msg, *alert, *ev;
+		const char *sig = json_string_value(json_object_get(req, "sig"));
+		const char *body = json_string_value(json_object_get(req, "body"));
+		uint8_t mac[SECRET_HASH_BYTES];
+		char hex[2 * SECRET_HASH_BYTES + 1];
+		struct err e;
+
+		msg = body ? json_loads(body, 0, NULL) : NULL;
+		alert = json_object_get(msg, "alert");
+		ev = json_object_get(alert, "evidence");
+		if (json_is_string(json_object_get(alert, "device")) &&
+		    strcmp(json_string_value(json_object_get(msg, "event")), "alert.opened") == 0 &&
+		    strcmp(json_string_value(json_object_get(alert, "kind")), "low_satisfaction") == 0) {
+			secret_hmac((const uint8_t *)secret, strlen(secret), body, strlen(body), mac, &e);
+			secret_hex(mac, sizeof(mac), hex);
+			if (!sig || strncmp(sig, "sha256=", 7) != 0 || strcmp(sig + 7, hex) != 0)
+				fprintf(stderr, "bad signature %s on %s\n", sig ? sig : "(none)", body);
+			else if (!json_is_string(json_object_get(req, "delivery")) ||
+				 strlen(json_string_value(json_object_get(req, "delivery"))) != OUTBOX_DELIVERY_HEX)
+				fprintf(stderr, "no delivery id on %s\n", body);
+			else if (!json_is_integer(json_object_get(ev, "ratings")) || !json_is_real(json_object_get(ev, "share")) ||
+				 !json_is_real(json_object_get(ev, "lo")) || !json_is_real(json_object_get(ev, "hi")) ||
+				 !json_is_real(json_object_get(ev, "cusum")))
+				fprintf(stderr, "evidence missing from %s\n", body);
+			else
+				found = 0;
+		}
+		json_decref(msg);
+		json_decref(req);
+	}
+	free(text);
+	return found;
+}
+
+static void a_falling_counter_reaches_a_signed_webhook_and_a_mailbox_the_same_day(void)
+{
+	static char py[] = "/usr/bin/python3";
+	char *hook_argv[] = { py, (char *)"-c", (char *)hook_py, NULL };
+	char smtp_listen[32], smtp_url[64], hook_url[64], secret[128] = "", *mail, *port_text = NULL;
+	char *smtp_argv[] = { py, (char *)"-u", (char *)"-m", (char *)"aiosmtpd", (char *)"-n", (char *)"-l",
+			      smtp_listen, (char *)"--tlscert", (char *)"cert.pem", (char *)"--tlskey",
+			      (char *)"key.pem", NULL };
+	const struct cmd_result *r;
+	struct stream st;
+	int smtp_port = free_port(), hook_port = 0, flagged = 0;
+	pid_t hook, smtp;
+
+	CHECK(smtp_port > 0);
+	CHECK_INT(stream_new(&st, 19), 0);
+	CHECK_INT(system("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 "
+			 "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null"), 0);
+	snprintf(smtp_listen, sizeof(smtp_listen), "127.0.0.1:%d", smtp_port);
+	smtp = helper_start("smtp.out", smtp_argv);
+	hook = helper_start("hook.out", hook_argv);
+	CHECK(smtp > 0 && hook > 0);
+	for (int i = 0; i < 200 && !(port_text = test_read("hook.port")); i++)
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	hook_port = port_text ? atoi(port_text) : 0;
+	free(port_text);
+	CHECK(hook_port > 0 && port_ready(hook_port) && port_ready(smtp_port));
+	snprintf(hook_url, sizeof(hook_url), "http://127.0.0.1:%d/hook", hook_port);
+	r = sipas_run(NULL, "notify", "add", "--agency", "P-HONGBANG", "--webhook", hook_url, NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(sscanf(r->out, "%127s", secret), 1);
+	CHECK_INT(sipas_run(NULL, "notify", "add", "--agency", "P-HONGBANG", "--email", "truong.phong@hongbang.example.vn",
+			    NULL)->status, 0);
+	snprintf(smtp_url, sizeof(smtp_url), "smtp://127.0.0.1:%d", smtp_port);
+	CHECK_INT(test_server_start(&st.s, "sipas.db", "--device-rate", "0", "--smtp-url", smtp_url, "--smtp-from",
+				    "sipas@hongbang.example.vn", "--smtp-ca", "cert.pem", NULL), 0);
+	/* a good morning, then the counter falls to 80 % */
+	CHECK_INT(post_ratings(&st, "tu-phap-ho-tich", 500, 0.98, 500), 0);
+	for (int i = 0; i < 100 && !flagged; i++) {
+		CHECK_INT(post_ratings(&st, "tu-phap-ho-tich", 25, 0.80, 25), 0);
+		flagged = test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE kind = 'low_satisfaction' "
+				      "AND device_id IS NOT NULL") > 0;
+	}
+	CHECK(flagged);
+	/* every notification of the openings delivered, within the minute */
+	for (int i = 0; i < 600 && test_db_int("sipas.db", "SELECT count(*) FROM outbox WHERE delivered_at IS NULL") != 0; i++)
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	CHECK_INT(test_server_stop(&st.s), 0);
+	helper_stop(hook);
+	helper_stop(smtp);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox WHERE delivered_at IS NULL"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox o JOIN alerts a ON a.id = o.alert_id "
+			      "WHERE a.device_id IS NOT NULL AND o.delivered_at - a.opened_at < 60"), 2);
+	CHECK_INT(check_hook(secret), 0);
+	mail = test_read("smtp.out");
+	CHECK_CONTAINS(mail, "To: truong.phong@hongbang.example.vn");
+	CHECK_CONTAINS(mail, "low_satisfaction opened at P-HONGBANG (tu-phap-ho-tich)");
+	CHECK_CONTAINS(mail, "  ratings: ");
+	CHECK_CONTAINS(mail, "  share: ");
+	CHECK_CONTAINS(mail, "  lo: ");
+	CHECK_CONTAINS(mail, "  hi: ");
+	CHECK_CONTAINS(mail, "  cusum: ");
+	free(mail);
+}
+
 const struct test_case alerts_tests[] = {
 	{ "opening_hours_count_only_open_time", opening_hours_count_only_open_time },
 	{ "agency_hours_sets_prints_and_refuses", agency_hours_sets_prints_and_refuses },
@@ -533,5 +749,7 @@ const struct test_case alerts_tests[] = {
 	{ "an_alert_and_its_outbox_rows_commit_together", an_alert_and_its_outbox_rows_commit_together },
 	{ "below_target_is_judged_once_a_day_after_opening_on_enough_ratings",
 	  below_target_is_judged_once_a_day_after_opening_on_enough_ratings },
+	{ "a_falling_counter_reaches_a_signed_webhook_and_a_mailbox_the_same_day",
+	  a_falling_counter_reaches_a_signed_webhook_and_a_mailbox_the_same_day },
 	{ NULL, NULL }
 };
