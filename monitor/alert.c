@@ -484,10 +484,11 @@ int alert_rating(struct alert_engine *ae, const struct registry *reg, const stru
 /* ---- the periodic rules ---- */
 
 /* The ratings of a counter (device_id) or of the whole agency (0) in one
- * sector, over below_target's window. */
+ * sector, over below_target's window; or an open alert of that key. */
 struct tally {
 	long long device_id, sector_id, n, satisfied;
-	int seen;                 /* an open alert of this key was matched */
+	long long alert_id;       /* an open alert's id (open_alerts) */
+	int seen;                 /* that alert is still below target */
 };
 
 struct tallies {
@@ -503,19 +504,32 @@ static struct tally *tally_find(struct tallies *t, long long device_id, long lon
 	return NULL;
 }
 
-static int tally_add(struct tallies *t, long long device_id, long long sector_id, long long n, long long satisfied,
-		     struct err *e)
+/* The tally of device_id and sector_id in t, added when new; NULL when out
+ * of memory (e filled). */
+static struct tally *tally_get(struct tallies *t, long long device_id, long long sector_id, struct err *e)
 {
 	struct tally *x = tally_find(t, device_id, sector_id);
 
 	if (!x) {
-		if (ARRAY_RESERVE(t->v, t->cap, t->n) < 0)
-			return err_set(e, ERR_NOMEM, "out of memory");
+		if (ARRAY_RESERVE(t->v, t->cap, t->n) < 0) {
+			err_set(e, ERR_NOMEM, "out of memory");
+			return NULL;
+		}
 		x = &t->v[t->n++];
 		memset(x, 0, sizeof(*x));
 		x->device_id = device_id;
 		x->sector_id = sector_id;
 	}
+	return x;
+}
+
+static int tally_add(struct tallies *t, long long device_id, long long sector_id, long long n, long long satisfied,
+		     struct err *e)
+{
+	struct tally *x = tally_get(t, device_id, sector_id, e);
+
+	if (!x)
+		return e->code;
 	x->n += n;
 	x->satisfied += satisfied;
 	return 0;
@@ -566,8 +580,8 @@ static int count_window(sqlite3 *db, struct form *const *forms, size_t n_forms, 
 	return rc;
 }
 
-/* Open alerts of `kind` of agency_id (all agencies when 0), as (id,
- * device, sector) in a tallies' keys (id in n). */
+/* Open alerts of `kind` of agency_id (all agencies when 0), by device and
+ * sector, each with its alert_id. */
 static int open_alerts(sqlite3 *db, int kind, long long agency_id, struct tallies *out, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -578,9 +592,14 @@ static int open_alerts(sqlite3 *db, int kind, long long agency_id, struct tallie
 		return rc;
 	sqlite3_bind_text(st, 1, kind_names[kind], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, agency_id);
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = tally_add(out, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-			       sqlite3_column_int64(st, 0), 0, e);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct tally *x = tally_get(out, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), e);
+
+		if (x)
+			x->alert_id = sqlite3_column_int64(st, 0);
+		else
+			rc = e->code;
+	}
 	if (!rc && step != SQLITE_DONE)
 		rc = db_fail(db, e, "reading open alerts");
 	sqlite3_finalize(st);
@@ -630,7 +649,7 @@ static int below_target(sqlite3 *db, const struct registry *reg, struct form *co
 	}
 	for (size_t i = 0; !rc && i < open.n; i++)
 		if (!open.v[i].seen)
-			rc = close_alert(db, open.v[i].n, now, e);
+			rc = close_alert(db, open.v[i].alert_id, now, e);
 	free(counts.v);
 	free(open.v);
 	return rc;
@@ -802,7 +821,7 @@ static int run_silent(sqlite3 *db, int64_t now, struct err *e)
 		for (size_t j = 0; j < n && !listed; j++)
 			listed = ks[j].id == revoked.v[i].device_id;
 		if (!listed)
-			rc = close_alert(db, revoked.v[i].n, now, e);
+			rc = close_alert(db, revoked.v[i].alert_id, now, e);
 	}
 	free(revoked.v);
 	free(ks);
