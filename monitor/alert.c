@@ -723,7 +723,8 @@ static int run_below_target(sqlite3 *db, struct check_data *cd, int64_t now, str
 	return rc;
 }
 
-/* A paired kiosk as the silent rule sees it. */
+/* A kiosk in service (paired, or its token typed in and used) as the
+ * silent rule sees it. */
 struct kiosk {
 	long long id, agency_id, open_id;
 	int64_t since, last_post;   /* since: the later of its last post and its pairing */
@@ -734,11 +735,12 @@ static int read_kiosks(sqlite3 *db, struct kiosk **out, size_t *n, struct err *e
 {
 	sqlite3_stmt *st = NULL;
 	size_t cap = 0;
-	int rc = db_prepare(db, "SELECT d.id, d.agency_id, max(ifnull(d.last_post_at, 0), d.paired_at), "
+	int rc = db_prepare(db, "SELECT d.id, d.agency_id, max(ifnull(d.last_post_at, 0), ifnull(d.paired_at, 0)), "
 			    "ifnull(d.last_post_at, 0), ifnull(d.queued, 0), d.queue_growing, "
 			    "(SELECT a.id FROM alerts a WHERE a.kind = 'silent_device' AND a.device_id = d.id "
 			    "AND a.closed_at IS NULL) FROM devices d WHERE d.role = 'kiosk' AND d.revoked_at IS NULL "
-			    "AND d.paired_at IS NOT NULL ORDER BY d.agency_id, d.id", &st, e), step;
+			    "AND (d.paired_at IS NOT NULL OR d.last_post_at IS NOT NULL) ORDER BY d.agency_id, d.id",
+			    &st, e), step;
 
 	*out = NULL;
 	*n = 0;

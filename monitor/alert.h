@@ -10,8 +10,9 @@
  *                     single writer, in the transaction that stores them);
  *   below_target      the 30-day Wilson 95 % upper bound under the target,
  *                     evaluated once a day when the agency's opening ends;
- *   silent_device     a paired kiosk without a post for two opening hours,
- *                     or whose queue of unsent ratings keeps growing.
+ *   silent_device     a kiosk in service (paired, or its token typed in and
+ *                     used) without a post for two opening hours, or whose
+ *                     queue of unsent ratings keeps growing.
  *
  * The last two are alert_check's, which the collector runs once a minute as
  * a job of its writer and the tests call with an injected time.
@@ -70,7 +71,7 @@ void alert_engine_free(struct alert_engine *ae);
 
 /* The periodic rules at Unix time now: below_target for every agency whose
  * opening ended since its last evaluation (at most once a day), and
- * silent_device for every paired, unrevoked kiosk.  Opens and closes
+ * silent_device for every kiosk in service and not revoked.  Opens and closes
  * alerts with their outbox rows in the caller's write transaction; never
  * commits.  ERR_DB, ERR_NOMEM, or ERR_INVALID when a stored opening-hours
  * spec no longer parses. */

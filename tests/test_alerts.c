@@ -419,9 +419,12 @@ static void a_silent_kiosk_is_flagged_in_opening_hours_and_closed_by_a_post(void
 	CHECK_INT(stream_start(&st, 3, NULL), 0);
 	CHECK_INT(test_server_stop(&st.s), 0);
 	CHECK_INT(add_endpoints(), 0);
-	/* paired, and last posted on Friday at 16:30 */
-	CHECK_INT(exec_sql("UPDATE devices SET paired_at = 1, last_post_at = "
-			      "strftime('%s', '2026-11-27 09:30:00') WHERE role = 'kiosk'"), 0);
+	/* a token never used is not a kiosk in service yet */
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE paired_at IS NULL AND last_post_at IS NULL"), 1);
+	CHECK_INT(check_at(vn(2026, 11, 30, 9, 0)), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts"), 0);
+	/* its token typed in, it last posted on Friday at 16:30 */
+	CHECK_INT(exec_sql("UPDATE devices SET last_post_at = strftime('%s', '2026-11-27 09:30:00') WHERE role = 'kiosk'"), 0);
 	CHECK_INT(check_at(vn(2026, 11, 27, 23, 0)), 0);   /* the night */
 	CHECK_INT(check_at(vn(2026, 11, 29, 12, 0)), 0);   /* Sunday */
 	CHECK_INT(check_at(vn(2026, 11, 30, 8, 59)), 0);   /* 1 h 59 min of opening time */
