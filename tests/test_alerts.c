@@ -447,6 +447,13 @@ static void a_silent_kiosk_is_flagged_in_opening_hours_and_closed_by_a_post(void
 	CHECK_CONTAINS(body, "\"agency\":\"P-HONGBANG\"");
 	CHECK_CONTAINS(body, "\"opened_at\":\"2026-11-30T09:00:00+07:00\"");
 	CHECK_CONTAINS(body, "\"closed_at\":null");
+	CHECK_CONTAINS(body, "\"sector\":null");
+	CHECK_CONTAINS(body, "\"counter\":\"Quầy 1\"");
+	CHECK_CONTAINS(body, "\"evidence\":{\"");
+	free(body);
+	/* the kiosk by its public id, never its row number */
+	body = db_text("SELECT json_extract(o.body, '$.alert.device') = d.public_id FROM outbox o, devices d LIMIT 1");
+	CHECK_STR(body, "1");
 	free(body);
 	/* a post ends the silence: the next check closes the episode */
 	CHECK_INT(test_server_start(&st.s, "sipas.db", "--device-rate", "0", "--no-alerts", NULL), 0);
