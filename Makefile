@@ -14,12 +14,11 @@
 #                 browser tests' npm packages (package-lock.json) into build/node
 #   make clean
 
-PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode xlsxwriter zlib libsodium
-TEST_PKGS := libcurl
+PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode xlsxwriter zlib libsodium libcurl
 DEBS      := libmicrohttpd-dev libsqlite3-dev libgsl-dev libjansson-dev libgnutls28-dev \
-             libqrencode-dev libxlsxwriter-dev zlib1g-dev libsodium-dev pkg-config
-TEST_DEBS := libcurl4-gnutls-dev sqlite3 clang time openssl valgrind libxml2-utils unzip \
-             systemd procps
+             libqrencode-dev libxlsxwriter-dev zlib1g-dev libsodium-dev libcurl4-gnutls-dev pkg-config
+TEST_DEBS := sqlite3 clang time openssl valgrind libxml2-utils unzip \
+             systemd procps python3-aiosmtpd
 # The browser tests: Debian's Chromium, driven by playwright-core from npm
 # (nodejs and npm from Debian only when there is no npm: some machines have a
 # nodejs that conflicts with Debian's npm).
@@ -80,8 +79,9 @@ deps-ok:
 	@command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKGS) || $(MAKE) --no-print-directory deps
 
 test-deps-ok: deps-ok
-	@pkg-config --exists $(TEST_PKGS) && command -v sqlite3 >/dev/null && command -v xmllint >/dev/null && \
-		command -v unzip >/dev/null && command -v systemd-analyze >/dev/null && [ -x /bin/kill ] || \
+	@command -v sqlite3 >/dev/null && command -v xmllint >/dev/null && \
+		command -v unzip >/dev/null && command -v systemd-analyze >/dev/null && [ -x /bin/kill ] && \
+		/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || \
 		$(MAKE) --no-print-directory deps
 
 browser-deps-ok: test-deps-ok
@@ -111,7 +111,7 @@ $(BIN): $(ENGINE_OBJ) $(CLI_OBJ)
 	$(CC) $(SAN) -Wl,--fatal-warnings -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/run: $(ENGINE_OBJ) $(TEST_OBJ) | test-deps-ok
-	$(CC) $(SAN) -Wl,--fatal-warnings -o $@ $^ $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS))
+	$(CC) $(SAN) -Wl,--fatal-warnings -o $@ $^ $(LDLIBS)
 
 # make install (docs/operations.md): the binary to $(BINDIR), the unit
 # sipas.service to $(UNITDIR) and the sysusers.d entry of the user `sipas`
@@ -183,7 +183,7 @@ test:
 # Coverage-guided libFuzzer runs, FUZZ_SECONDS each (bounded); new inputs
 # land in build/fuzz/new-NAME, crashes in build/fuzz/ (see fuzz/targets.h).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := csv form period import body date weight url expires
+FUZZ_TARGETS := csv form period import body date weight url expires hours
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 build/fuzz/fuzz_%: fuzz/targets.c fuzz/libfuzzer.c $(ENGINE_SRC) $(BUILTIN_DATA) $(WWW_FILES) | deps-ok test-deps-ok
 	@mkdir -p build/fuzz

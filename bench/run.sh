@@ -13,7 +13,9 @@
 #            (default 3) rounds: accepted kiosk posts per second with full durability, p50/p99,
 #            beside a bare libmicrohttpd handler that stores nothing (target: ratio >= 0.5,
 #            p99 <= 20 ms), and the same handler with each request suspended and resumed by
-#            another thread (what the hand-off to the writer costs by itself)
+#            another thread (what the hand-off to the writer costs by itself); and the
+#            collector with `serve --no-alerts`, to show what the alert engine costs (a CUSUM
+#            per counter and per agency on every rating; target: with alerts >= 0.95x without)
 #   rake     `sipas score --rake` (calibration-aware standard errors) on the first size, the demo's
 #            agencies folded onto 10, every respondent with a gender: 10 agencies x 2 genders,
 #            beside plain scoring of the same rows (target: <= 2x)
@@ -65,21 +67,38 @@ wrk_run() {
 		awk '{ printf "%.0f %s %s %s\n", ($1 - $2) / $3, $4, $5, $2 }'
 }
 ROUNDS="${BENCH_ROUNDS:-3}"
-s_rates=() s_p50s=() s_p99s=() b_rates=() r_rates=() ratios=()
+s_rates=() s_p50s=() s_p99s=() b_rates=() r_rates=() ratios=() n_rates=() alert_ratios=() s_cpus=() n_cpus=()
 s_failed=0 stored=0
-for round in $(seq "$ROUNDS"); do
+# One collector on a fresh database under wrk, writing its report to $1,
+# with the serve options that follow: rate p50 p99 failed set, cpu_per_k
+# (the server's CPU milliseconds per 1000 ratings stored: what a loaded
+# machine's wall clock hides), and what it stored added to stored.
+TICK=$(getconf CLK_TCK)
+sipas_round() {
+	local report=$1
+	shift
 	rm -f ingest.db ingest.db-wal ingest.db-shm serve.out
 	"$SIPAS" init --db ingest.db >/dev/null
 	token=$("$SIPAS" device add --db ingest.db --agency P-HONGBANG --counter bench --sector dat-dai 2>/dev/null)
-	"$SIPAS" serve --db ingest.db --listen 127.0.0.1:0 --threads 4 --device-rate 0 --max-per-ip 1024 \
+	"$SIPAS" serve --db ingest.db --listen 127.0.0.1:0 --threads 4 --device-rate 0 --max-per-ip 1024 "$@" \
 		>serve.out 2>/dev/null &
 	pid=$!
 	wait_for serve.out
-	read -r rate p50 p99 failed < <(wrk_run "http://127.0.0.1:$(port_of serve.out)" "$token" "wrk-sipas-$round.txt")
+	read -r rate p50 p99 failed < <(wrk_run "http://127.0.0.1:$(port_of serve.out)" "$token" "$report")
+	local ticks n
+	ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 	kill -TERM $pid; wait $pid || true
-	stored=$(( stored + $(sqlite3 ingest.db "SELECT count(*) FROM responses") ))
-	s_rates+=("$rate") s_p50s+=("$p50") s_p99s+=("$p99")
+	n=$(sqlite3 ingest.db "SELECT count(*) FROM responses")
+	cpu_per_k=$(awk -v t="$ticks" -v hz="$TICK" -v n="$n" 'BEGIN { printf "%.1f", t * 1000 / hz / (n / 1000) }')
+	stored=$(( stored + n ))
+}
+for round in $(seq "$ROUNDS"); do
+	sipas_round "wrk-noalerts-$round.txt" --no-alerts
+	n_rates+=("$rate") n_cpus+=("$cpu_per_k")
+	sipas_round "wrk-sipas-$round.txt"
+	s_rates+=("$rate") s_p50s+=("$p50") s_p99s+=("$p99") s_cpus+=("$cpu_per_k")
 	s_failed=$(( s_failed + failed ))
+	alert_ratios+=("$(awk -v a="$rate" -v b="${n_rates[-1]}" 'BEGIN { printf "%.3f", a / b }')")
 	for mode in bare relay; do
 		"$BARE" 18999 4 $([ $mode = relay ] && echo relay) > bare.out &
 		pid=$!
@@ -102,6 +121,11 @@ row "bare handler (stores nothing): posts/s" "$(median "${b_rates[@]}")/s" "" "r
 row "bare, suspended + resumed by a thread: posts/s" "$(median "${r_rates[@]}")/s" "" \
 	"rounds: ${r_rates[*]}"
 row "ingest / bare ratio" "$(median "${ratios[@]}")" "" "target >= 0.5; rounds: ${ratios[*]}"
+row "ingest without alerts (--no-alerts): posts/s" "$(median "${n_rates[@]}")/s" "" "rounds: ${n_rates[*]}"
+row "ingest with / without alerts ratio" "$(median "${alert_ratios[@]}")" "" \
+	"target >= 0.95; rounds: ${alert_ratios[*]}"
+row "ingest: server CPU per 1000 ratings" "$(median "${s_cpus[@]}") ms" "" \
+	"without alerts $(median "${n_cpus[@]}") ms; rounds: ${s_cpus[*]} / ${n_cpus[*]}"
 row "relayed bare / bare ratio" \
 	"$(awk -v a="$(median "${r_rates[@]}")" -v b="$(median "${b_rates[@]}")" 'BEGIN { printf "%.2f", a / b }')" "" \
 	"the hand-off alone, no storage"

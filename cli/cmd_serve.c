@@ -7,17 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "../collector/http_server.h"
 #include "../db/db.h"
+#include "../monitor/notify.h"
 #include "../responses/import.h"
 
 const char cmd_serve_usage[] =
 	"usage: sipas serve [--db PATH] [--listen ADDR:PORT] [--threads N] [--max-connections N]\n"
 	"                   [--max-per-ip N] [--timeout S] [--request-deadline S] [--max-buffered MIB]\n"
 	"                   [--device-rate N] [--address-rate N] [--max-age DAYS] [--min-free SIZE]\n"
-	"                   [--tls-cert FILE --tls-key FILE]\n"
+	"                   [--tls-cert FILE --tls-key FILE] [--no-alerts]\n"
+	"                   [--smtp-url smtp://HOST:PORT --smtp-from ADDR [--smtp-user U\n"
+	"                    --smtp-password-file F] [--smtp-ca FILE] [--smtp-plain]]\n"
 	"\n"
 	"Run the collector: the rating API, forms, published scores, health check and\n"
 	"metrics (docs/collector.md).  Every acknowledged rating is on disk;\n"
@@ -28,7 +32,9 @@ const char cmd_serve_usage[] =
 	"flushed every second.  At start it says on stderr the public address that\n"
 	"printed links carry ($SIPAS_PUBLIC_URL, else 'sipas init --public-url'),\n"
 	"as the console's pairing links do; its pages link relatively and work at\n"
-	"any address.\n"
+	"any address.  Beside it, a thread delivers the notifications of alerts to\n"
+	"the endpoints of 'sipas notify' (webhooks, and e-mail with the --smtp-*\n"
+	"options; docs/monitoring.md).\n"
 	"\n"
 	"  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 = any free)\n"
 	"  --threads N            worker threads (default 4)\n"
@@ -53,6 +59,17 @@ const char cmd_serve_usage[] =
 	"                         answers 503 free_space; bytes, or with K, M, G or T (default 256M)\n"
 	"  --tls-cert FILE        serve HTTPS with this PEM certificate (and --tls-key)\n"
 	"  --tls-key FILE         the PEM private key for --tls-cert\n"
+	"  --no-alerts            run without the alert engine: no CUSUM per kiosk rating,\n"
+	"                         no periodic checks (below target, silent kiosks); for\n"
+	"                         measuring what the alerts cost (docs/monitoring.md)\n"
+	"  --smtp-url URL         the SMTP server that sends notification e-mail:\n"
+	"                         smtp://HOST:PORT (STARTTLS required) or smtps://HOST:PORT\n"
+	"  --smtp-from ADDR       the sender of that e-mail (envelope and From:)\n"
+	"  --smtp-user USER       sign in to the SMTP server as USER (with --smtp-password-file)\n"
+	"  --smtp-password-file F the password, the first line of F (never on the command line)\n"
+	"  --smtp-ca FILE         trust this PEM CA for the SMTP server (a private CA)\n"
+	"  --smtp-plain           no TLS at all: only for a relay on this machine\n"
+	"                         (smtp://127.0.0.1, [::1] or localhost)\n"
 	"  --db PATH              database file (default $SIPAS_DB, else ./sipas.db)\n";
 
 static int parse_count(const char *opt, const char *s, unsigned min, unsigned max, unsigned *out)
@@ -84,6 +101,60 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
 	if (*end || end == s || *s < '0' || *s > '9' || errno == ERANGE || v > (UINT64_MAX >> shift))
 		return cli_usage_error("serve", "%s '%s' must be a size in bytes, or with K, M, G or T", opt, s);
 	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+#define SMTP_PASSWORD_MAX 1024
+
+/* The first line of the file path (the SMTP password) into out; wiped
+ * when refused. */
+static int read_password(const char *path, char out[SMTP_PASSWORD_MAX + 1])
+{
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+	int ok;
+
+	if (!fp)
+		return cli_usage_error("serve", "--smtp-password-file %s: %s", path, strerror(errno));
+	ok = fgets(out, SMTP_PASSWORD_MAX + 1, fp) != NULL;
+	fclose(fp);
+	if (ok)
+		n = strcspn(out, "\r\n");
+	if (!ok || n == 0 || n == SMTP_PASSWORD_MAX) {
+		secret_wipe(out, SMTP_PASSWORD_MAX + 1);
+		return cli_usage_error("serve", "--smtp-password-file %s: the password is its first line, "
+				       "1 to %d bytes", path, SMTP_PASSWORD_MAX - 1);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The --smtp-* options together: an URL and a sender, or none of them;
+ * TLS unless the server is this machine and --smtp-plain says so. */
+static int check_smtp(const struct notify_smtp *smtp, const char *password_file)
+{
+	struct err e;
+
+	if (!smtp->url) {
+		if (smtp->from || smtp->user || password_file || smtp->ca || smtp->plain)
+			return cli_usage_error("serve", "the --smtp-* options go with --smtp-url");
+		return 0;
+	}
+	if (strncmp(smtp->url, "smtp://", 7) != 0 && strncmp(smtp->url, "smtps://", 8) != 0)
+		return cli_usage_error("serve", "--smtp-url '%s' must be smtp://HOST:PORT or smtps://HOST:PORT",
+				       smtp->url);
+	if (!smtp->from)
+		return cli_usage_error("serve", "--smtp-url needs --smtp-from ADDR, the sender");
+	err_clear(&e);
+	if (notify_check_email(smtp->from, "--smtp-from", &e) != 0)
+		return cli_usage_error("serve", "%s", e.text);
+	if (smtp->ca && access(smtp->ca, R_OK) != 0)
+		return cli_usage_error("serve", "--smtp-ca %s: %s", smtp->ca, strerror(errno));
+	if (!smtp->user != !password_file)
+		return cli_usage_error("serve", "--smtp-user and --smtp-password-file go together");
+	if (smtp->plain && (strncmp(smtp->url, "smtp://", 7) != 0 || !notify_smtp_is_local(smtp->url)))
+		return cli_usage_error("serve", "--smtp-plain sends in clear, so only to smtp://127.0.0.1, "
+				       "[::1] or localhost, not '%s'", smtp->url);
 	return 0;
 }
 
@@ -139,6 +210,13 @@ int cmd_serve(int argc, char **argv)
 		{ "min-free", required_argument, NULL, 'F' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
+		{ "no-alerts", no_argument, NULL, 'N' },
+		{ "smtp-url", required_argument, NULL, 'U' },
+		{ "smtp-from", required_argument, NULL, 'f' },
+		{ "smtp-user", required_argument, NULL, 'u' },
+		{ "smtp-password-file", required_argument, NULL, 'P' },
+		{ "smtp-ca", required_argument, NULL, 'C' },
+		{ "smtp-plain", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -151,8 +229,8 @@ int cmd_serve(int argc, char **argv)
 			    .min_free = COL_DEFAULT_MIN_FREE },
 	};
 	unsigned rate, mib, days;
-	const char *db_opt = NULL;
-	char public_url[URL_MAX] = "";
+	const char *db_opt = NULL, *password_file = NULL;
+	char public_url[URL_MAX] = "", password[SMTP_PASSWORD_MAX + 1] = "";
 	struct err e;
 	int c, rc = 0;
 
@@ -188,6 +266,13 @@ int cmd_serve(int argc, char **argv)
 		case 'F': rc = parse_size("--min-free", optarg, &cfg.limits.min_free); break;
 		case 'c': cfg.tls_cert = optarg; break;
 		case 'k': cfg.tls_key = optarg; break;
+		case 'N': cfg.no_alerts = 1; break;
+		case 'U': cfg.smtp.url = optarg; break;
+		case 'f': cfg.smtp.from = optarg; break;
+		case 'u': cfg.smtp.user = optarg; break;
+		case 'P': password_file = optarg; break;
+		case 'C': cfg.smtp.ca = optarg; break;
+		case 'p': cfg.smtp.plain = 1; break;
 		case 'h': return cli_help(cmd_serve_usage);
 		default: return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -196,6 +281,11 @@ int cmd_serve(int argc, char **argv)
 		return rc;
 	if (optind < argc)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	rc = check_smtp(&cfg.smtp, password_file);
+	if (!rc && password_file && (rc = read_password(password_file, password)) == 0)
+		cfg.smtp.password = password;
+	if (rc)
+		return rc;
 	cfg.db_path = cli_db_path(db_opt);
 	err_clear(&e);
 	rc = announce_public_url(cfg.db_path, public_url, &e);
@@ -205,5 +295,6 @@ int cmd_serve(int argc, char **argv)
 		rc = clean_pending_imports(cfg.db_path, &e);
 	if (!rc)
 		rc = col_server_run(&cfg, &e);
+	secret_wipe(password, sizeof(password));
 	return rc ? cli_fail(&e) : 0;
 }

@@ -21,8 +21,12 @@ static const struct cli_command commands[] = {
 	{ "serve", cmd_serve, cmd_serve_usage, "run the collector (kiosk and phone ratings, API)" },
 	{ "backup", cmd_backup, cmd_backup_usage, "copy the live database to a file (online backup)" },
 	{ "device", cmd_device, cmd_device_usage, "add, list or revoke kiosk and admin tokens" },
+	{ "staff", cmd_staff, cmd_staff_usage, "add, list or disable the officers set on duty at the kiosks" },
 	{ "user", cmd_user, cmd_user_usage, "add, list, disable or reset the console's accounts" },
+	{ "agency", cmd_agency, cmd_agency_usage, "an agency's opening hours, which the alerts count in" },
+	{ "notify", cmd_notify, cmd_notify_usage, "where alerts are sent: webhooks and e-mail addresses" },
 	{ "audit", cmd_audit, cmd_audit_usage, "verify or list the audit log of administrative actions" },
+	{ "monitor", cmd_monitor, cmd_monitor_usage, "design the low-satisfaction alert's CUSUM (h, run lengths)" },
 	{ "link", cmd_link, cmd_link_usage, "the signed phone-survey link (and QR code) of a dossier" },
 	{ "demo", cmd_demo, cmd_demo_usage, "fill an empty database with a synthetic year" },
 };

@@ -473,6 +473,24 @@ int device_revoke(sqlite3 *db, long long id, struct err *e)
 	return rc;
 }
 
+int device_heartbeat(sqlite3 *db, long long id, long long queued, int64_t now, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	/* the right-hand sides read the row as it was: queued is the previous one */
+	int rc = db_prepare(db, "UPDATE devices SET heartbeat_at = ?2, queue_growing = CASE WHEN queued IS NOT NULL "
+			    "AND ?3 > queued THEN queue_growing + 1 ELSE 0 END, queued = ?3 WHERE id = ?1", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, queued);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "noting a kiosk's heartbeat");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static const char device_columns[] =
 	"SELECT d.id, d.public_id, d.role, coalesce(d.agency_id, 0), coalesce(a.code, ''), d.counter, "
 	"d.created_at, coalesce(d.revoked_at, 0), d.secret_hash, "

@@ -136,6 +136,13 @@ int device_serves_sector(const struct device_info *d, long long sector_id);
 /* Revoke device `id`; ERR_NOT_FOUND if there is none, ok if already revoked. */
 int device_revoke(sqlite3 *db, long long id, struct err *e);
 
+/* Kiosk id was heard of at `now`, with `queued` ratings waiting in its
+ * queue (docs/monitoring.md, "Counters and officers"): sets heartbeat_at
+ * and queued, and counts in queue_growing the heartbeats in a row whose
+ * queue is longer than the one before (0 when it is not).  Inside the
+ * caller's write transaction. */
+int device_heartbeat(sqlite3 *db, long long id, long long queued, int64_t now, struct err *e);
+
 /* Call fn for every device in id order; stops on fn's non-zero return. */
 int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), void *arg,
 		struct err *e);

@@ -21,6 +21,10 @@ static const struct {
 				         "method not allowed on this path" }, ERR_OK },
 	[COL_E_CONFLICT] = { { "conflict", MHD_HTTP_CONFLICT, 0,
 			       "this contradicts a response already stored" }, ERR_CONFLICT },
+	/* well formed, but naming what this sender cannot use (a staff code
+	 * that is not an active officer of the kiosk's agency) */
+	[COL_E_UNPROCESSABLE] = { { "unprocessable", MHD_HTTP_UNPROCESSABLE_CONTENT, 0,
+				    "the request names something that cannot be used here" }, ERR_OK },
 	[COL_E_TOO_LARGE] = { { "too_large", MHD_HTTP_CONTENT_TOO_LARGE, 0, "the request body is too large" },
 			      ERR_TOO_LARGE },
 	[COL_E_URI_TOO_LONG] = { { "uri_too_long", MHD_HTTP_URI_TOO_LONG, 0,

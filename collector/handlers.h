@@ -5,6 +5,7 @@
  *   route_api.c     the JSON API that reads: healthz, metrics, forms,
  *                   scores, the kiosk's setup, pairing
  *   route_pages.c   the pages, the published results and phone links
+ *   route_kiosk.c   a kiosk's officer on duty and heartbeat
  * Every handler has the col_handler signature; `tail` is the path after
  * a prefix route ("" for an exact one).  What they share is request.h.
  */
@@ -38,6 +39,13 @@ void col_handle_pair(struct col_app *app, const struct col_request *req, struct 
 		     const char *tail);
 void col_handle_kiosk_pin(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			  const char *tail);
+
+/* route_kiosk.c: a kiosk's shift and heartbeat, replies deferred to the
+ * writer's commit */
+void col_handle_kiosk_shift(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			    const char *tail);
+void col_handle_kiosk_heartbeat(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				const char *tail);
 
 /* route_pages.c */
 /* The policy of a quarter's report pages: their own inline style and
@@ -77,6 +85,10 @@ void col_handle_console_user_action(struct col_app *app, const struct col_reques
 				    const char *tail);
 void col_handle_console_audit(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			      const char *tail);
+
+/* console_notify.c: notifications given up as failed (docs/monitoring.md) */
+void col_handle_console_notify_failed(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				      const char *tail);
 
 /* console_devices.c: kiosks, pairing and revoking (docs/console.md) */
 void col_handle_console_devices(struct col_app *app, const struct col_request *req, struct col_reply *reply,

@@ -6,7 +6,8 @@
  * times a second it sweeps the request deadlines, every second it flushes
  * the access log, on SIGHUP it reloads the catalog, and on SIGINT or
  * SIGTERM it stops accepting, lets the writer finish what it holds, and
- * closes.
+ * closes.  Beside them runs the delivery of notifications (notify.h),
+ * started with the daemon and stopped after it.
  */
 #include "http_server.h"
 
@@ -120,6 +121,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	struct col_server srv;
 	struct col_app *app = &srv.app;
 	struct MHD_Daemon *d = NULL;
+	struct notify_worker *notifier = NULL;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *info;
 	char *cert = NULL, *key = NULL;
@@ -165,10 +167,18 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
 	if (rc)
 		goto out_log;
+	if (!cfg->no_alerts) {
+		rc = col_writer_enable_alerts(app->writer, e);
+		if (rc)
+			goto out;
+	}
 	app->tls = cfg->tls_cert != NULL;
 	snprintf(app->public_url, sizeof(app->public_url), "%s%s", cfg->public_url ? "" : cert ? "https://" : "http://",
 		 cfg->public_url ? cfg->public_url : cfg->listen);
 	col_routes_name_metrics(app);
+	rc = notify_start(cfg->db_path, app->key, &cfg->smtp, &notifier, e);
+	if (rc)
+		goto out;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, col_http_request, &srv,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
@@ -196,6 +206,8 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	fprintf(stderr, "sipas serve: %s received, finishing requests in flight\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_quiesce_daemon(d);
+	/* the delivery in flight ends while the writer's jobs do */
+	notify_quit(notifier);
 	/* New submissions now get 503; wait for those the writer holds, so no
 	 * suspended connection outlives the daemon (at most 30 s). */
 	atomic_store(&app->stopping, 1);
@@ -204,6 +216,9 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	col_deadlines_wait_cut(&srv.deadlines, 2000);
 	MHD_stop_daemon(d);
 out:
+	/* the transfer in flight finishes and is recorded: a graceful
+	 * restart repeats no delivery */
+	notify_stop(notifier);
 	col_app_close(app);
 out_log:
 	col_deadlines_destroy(&srv.deadlines);

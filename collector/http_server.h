@@ -14,6 +14,7 @@
 
 #include "routes.h"
 #include "../lib/err.h"
+#include "../monitor/notify.h"
 
 struct col_config {
 	const char *db_path;
@@ -26,11 +27,13 @@ struct col_config {
 	size_t max_buffered;         /* request body bytes held at once, all requests */
 	const char *tls_cert, *tls_key;  /* PEM files; both or neither */
 	const char *public_url;      /* the address links carry (pairing links); NULL: http://LISTEN */
+	struct notify_smtp smtp;     /* how notifications are mailed; url NULL: not at all */
 	struct col_limits limits;
+	int no_alerts;               /* 1: no alert engine (docs/monitoring.md, "Alerts") */
 };
 
 /* Serve until SIGINT or SIGTERM, then stop accepting, finish requests in
- * flight and close; on SIGHUP reload the catalog (col_app_reload).  Prints "listening on http(s)://ADDR:PORT" on stdout once
+ * flight and the notification in flight (notify.h), and close; on SIGHUP reload the catalog (col_app_reload).  Prints "listening on http(s)://ADDR:PORT" on stdout once
  * ready.  Returns 0 after a clean stop, else an err_code with `e` filled. */
 int col_server_run(const struct col_config *cfg, struct err *e);
 

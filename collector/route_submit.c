@@ -46,6 +46,7 @@ static int check_post(const struct col_app *app, const struct col_catalog *cat, 
 		if (channel_given && r->channel != CHANNEL_KIOSK)
 			return err_set_field(e, ERR_INVALID, "channel", "a kiosk token posts channel kiosk");
 		r->channel = CHANNEL_KIOSK;
+		r->device_id = dev->id;
 		*why = COL_E_FORBIDDEN;
 		if (strcmp(r->form->id, dev->form) != 0)
 			return err_set_field(e, ERR_INVALID, "form", "this kiosk posts form %s, not %s", dev->form,
@@ -141,6 +142,7 @@ static struct col_pending *pending_new(struct col_app *app, size_t n, int batch)
 	p->deferred.finish = pending_finish;
 	p->app = app;
 	p->catalog = col_app_catalog(app);
+	p->job.reg = p->catalog->reg;
 	p->batch = batch;
 	p->n = n;
 	p->write = (struct col_write_item *)(void *)((char *)p + head);

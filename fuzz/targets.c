@@ -23,6 +23,7 @@
 #include "../lib/url.h"
 #include "../collector/link.h"
 #include "../office/user.h"
+#include "../monitor/hours.h"
 
 const struct fuzz_target fuzz_targets[] = {
 	{ "csv", fuzz_csv },
@@ -35,6 +36,7 @@ const struct fuzz_target fuzz_targets[] = {
 	{ "url", fuzz_url },
 	{ "expires", fuzz_expires },
 	{ "account", fuzz_account },
+	{ "hours", fuzz_hours },
 	{ NULL, NULL }
 };
 
@@ -381,6 +383,35 @@ int fuzz_account(const uint8_t *data, size_t size)
 		user_add(import_db, field[0], field[1], user_role_parse(field[2]), agency, field[3][0] ? 1 : 0, FUZZ_NOW,
 			 token, &e);
 		db_exec(import_db, "ROLLBACK", &e);
+	}
+	free(s);
+	return 0;
+}
+
+int fuzz_hours(const uint8_t *data, size_t size)
+{
+	char *s = input_string(data, size);
+	struct hours h;
+	struct err e;
+
+	if (!s)
+		return 0;
+	if (hours_parse(s, &h, &e) == 0) {
+		/* what parses is ranges in order within a day, and the counts agree */
+		int64_t week = 0, t0 = 1764522000;   /* 2025-12-01 00:00 in Vietnam, a Monday */
+
+		for (int d = 0; d < 7; d++)
+			for (int i = 0; i < h.n[d]; i++) {
+				if (h.start[d][i] < 0 || h.end[d][i] > 24 * 60 || h.start[d][i] >= h.end[d][i] ||
+				    (i > 0 && h.start[d][i] < h.end[d][i - 1]))
+					abort();
+				week += (h.end[d][i] - h.start[d][i]) * 60;
+			}
+		if (hours_open_seconds(&h, t0, t0 + 7 * 86400) != week ||
+		    hours_open_seconds(&h, t0, t0 + 70 * 86400) != 10 * week)
+			abort();
+	} else if (strcmp(e.field, "hours") != 0 || e.code != ERR_INVALID) {
+		abort();
 	}
 	free(s);
 	return 0;

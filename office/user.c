@@ -69,7 +69,7 @@ static int has_control(const char *s)
 	return 0;
 }
 
-static int check_name(const char *name, struct err *e)
+int user_check_name(const char *name, struct err *e)
 {
 	size_t n = name ? strlen(name) : 0;
 
@@ -186,7 +186,7 @@ int user_add(sqlite3 *db, const char *login, const char *name, int role, const c
 	int rc;
 
 	assert(!sqlite3_get_autocommit(db));
-	if ((rc = user_check_login(login, e)) != 0 || (rc = check_name(name, e)) != 0)
+	if ((rc = user_check_login(login, e)) != 0 || (rc = user_check_name(name, e)) != 0)
 		return rc;
 	if (!user_role_name(role))
 		return err_set_field(e, ERR_INVALID, "role", "a role is office, agency or viewer");

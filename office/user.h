@@ -56,6 +56,11 @@ int user_role_parse(const char *s);
  * saying why (field "login"). */
 int user_check_login(const char *login, struct err *e);
 
+/* 0 when name is a person's name as lists, pages and the audit log show
+ * it (1 to USER_NAME_MAX bytes of UTF-8 on one line, no control
+ * character), else ERR_INVALID with e saying why (field "name"). */
+int user_check_name(const char *name, struct err *e);
+
 /* 0 when password is acceptable (USER_PASSWORD_MIN..MAX, valid UTF-8),
  * else -1 with e saying why (field "password").  The password is never
  * copied into e. */

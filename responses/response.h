@@ -50,6 +50,7 @@ struct response {
 	int32_t day;                             /* its date in Vietnam time */
 	int has_ts;
 	int64_t received_at;                     /* Unix seconds; 0: when it is stored */
+	long long device_id;                     /* the kiosk that posted it; 0: none (a phone, an import) */
 	int channel;                             /* enum response_channel */
 	char dossier[RESPONSE_MAX_CODE + 1];     /* "" when none */
 	char stratum[RESPONSE_MAX_CODE + 1];     /* "" = the agency code */

@@ -42,15 +42,22 @@ static const char stage_drop[] =
 
 /* What the two kinds of store prepare.  Parameters ?2..?8 and ?11..?15 of
  * `insert` are the response's own columns (bind_content); ?1, ?9, ?10 and
- * ?16 differ: form or line, stratum and PSU as ids or codes, received_at. */
+ * ?16 differ: form or line, stratum and PSU as ids or codes, received_at;
+ * the live store's ?17 is the kiosk that posted it. */
 static const struct store_sql {
 	const char *find, *insert, *stratum_get, *stratum_add, *psu_get, *psu_add;
 } live_sql = {
 	"SELECT digest, " DB_VISIBLE("responses") " FROM responses "
 	"WHERE form_id = ?1 AND response_id = ?2 AND agency_id = ?3",
 	"INSERT INTO responses(form_id, response_id, ts, day, agency_id, sector_id, channel, "
-	"dossier_code, stratum_id, psu_id, weight, answers, choices, comment, digest, received_at) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	"dossier_code, stratum_id, psu_id, weight, answers, choices, comment, digest, received_at, "
+	"device_id, officer_id) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+	/* the officer on duty at the kiosk, if the shift is of the rating's
+	 * day: read in the statement from the row the writer touches for the
+	 * kiosk's post anyway, so no query of its own, and never stale (a
+	 * shift set or an officer disabled by another process counts at once) */
+	"(SELECT officer_id FROM devices WHERE id = ?17 AND officer_day = ?4))",
 	"SELECT id FROM strata WHERE code = ?1",
 	"INSERT INTO strata(code) VALUES (?1)",
 	"SELECT id FROM psus WHERE stratum_id = ?1 AND code = ?2",
@@ -387,6 +394,10 @@ int store_put(struct store *s, const struct response *r, const uint8_t digest[ST
 	else
 		sqlite3_bind_null(st, 10);
 	sqlite3_bind_int64(st, 16, r->received_at ? r->received_at : (int64_t)time(NULL));
+	if (r->device_id)
+		sqlite3_bind_int64(st, 17, r->device_id);
+	else
+		sqlite3_bind_null(st, 17);
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (step == SQLITE_DONE) {

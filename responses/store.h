@@ -42,7 +42,9 @@ int store_digest(const struct response *r, uint8_t digest[STORE_DIGEST_BYTES], s
 
 /* Store `r` (already checked with response_check), whose digest is
  * store_digest's, with received_at set to r->received_at, or the time now
- * when that is 0.  On success sets *duplicate (1 when the identical
+ * when that is 0; a kiosk's rating (r->device_id) with its device, and
+ * with the officer on duty there when that kiosk's shift is of r's day
+ * (devices.officer_id, officer_day), else none.  On success sets *duplicate (1 when the identical
  * response was already stored, nothing written).  ERR_CONFLICT naming
  * response_id or dossier_code when it contradicts a stored response, or
  * takes the id or dossier of a row of an import not done yet (uniqueness

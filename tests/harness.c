@@ -28,8 +28,12 @@ extern const struct test_case csv_tests[], period_tests[], form_tests[], registr
 extern const struct test_case records_tests[];
 extern const struct test_case ratelimit_tests[];
 extern const struct test_case console_tests[];
+extern const struct test_case alerts_tests[];
 extern const struct test_case office_tests[];
 extern const struct test_case console_ops_tests[];
+extern const struct test_case monitor_stats_tests[];
+extern const struct test_case counters_tests[];
+extern const struct test_case notify_tests[];
 
 static const struct {
 	const char *name;
@@ -42,9 +46,13 @@ static const struct {
 	{ "storage", storage_tests },
 	{ "ratelimit", ratelimit_tests },
 	{ "console", console_tests },
+	{ "alerts", alerts_tests },
 	{ "console_ops", console_ops_tests },
 	{ "records", records_tests },
 	{ "office", office_tests },
+	{ "monitor_stats", monitor_stats_tests },
+	{ "counters", counters_tests },
+	{ "notify", notify_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 

@@ -1108,6 +1108,7 @@ static const struct route_probe bee_probes[] = {
 	{ "POST", "/console/api/users/", "/console/api/users/bee1/reset", NULL, 403, 0 },
 	{ "POST", "/console/api/users/", "/console/api/users/bee1/disable", NULL, 403, 0 },
 	{ "GET", "/console/api/audit", "/console/api/audit", NULL, 403, 0 },
+	{ "GET", "/console/api/notify/failed", "/console/api/notify/failed", NULL, 403, 0 },
 	{ "GET", "/console/api/overview", "/console/api/overview", NULL, 200, 0 },
 	{ "GET", "/console/api/devices", "/console/api/devices", NULL, 200, 0 },
 	{ "POST", "/console/api/devices", "/console/api/devices",

@@ -1,11 +1,32 @@
 // console-audit.js - /console/audit (office): the audit log's entries,
 // newest first, filtered by day, actor and action, and the head of its
-// hash chain (`sipas audit verify` checks the chain).
+// hash chain (`sipas audit verify` checks the chain); below it, the
+// notifications given up after 24 hours of retries.
 import { $, api, clearErrors, fill, fmtTime, h, onLang, showError, startPage, t, table } from "./console.js";
 
 let shown = null;
+let failed = null;
+
+function renderFailed() {
+	if (!failed)
+		return;
+	fill($("failed"), table(t("c.notify.caption"),
+		[t("c.notify.delivery"), t("c.notify.endpoint"), t("c.notify.event"), t("c.notify.created"), t("c.notify.failed"),
+			t("c.notify.attempts"), t("c.notify.error")],
+		failed.map((x) => [x.delivery, `${x.endpoint} (${x.kind}) ${x.target}`, x.event, fmtTime(x.created_at),
+			fmtTime(x.failed_at), String(x.attempts), x.error || "—"]),
+		t("c.notify.none")));
+}
+
+async function loadFailed() {
+	const res = await api("/console/api/notify/failed");
+	if (res.status === 200 && res.data)
+		failed = res.data.failed || [];
+	renderFailed();
+}
 
 function render() {
+	renderFailed();
 	if (!shown)
 		return;
 	fill($("result"), t("c.audit.count", { n: shown.entries.length }), " ",
@@ -49,4 +70,5 @@ if (user) {
 		load();
 	});
 	load();
+	loadFailed();
 }

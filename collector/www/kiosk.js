@@ -3,11 +3,14 @@
 // Screens: unpaired / failed / nosector (what an officer must do), officer
 // (choose the sector once paired), start (the faces), reason (the
 // follow-up after the lowest face), thanks, pin (the staff PIN) and staff
-// (the staff mode: change the sector).  The citizen's screens hold no
-// staff control but the way to the PIN; the staff's screens warn when the
-// page is not a secure context (no offline copy of the page).  Every
-// rating is written to the IndexedDB queue (queue.js) before it is sent;
-// send.js's pump posts the queue in batches.
+// (the staff mode: change the sector; set or end the officer on duty,
+// whose name is shown there and never on a citizen's screen).  The
+// citizen's screens hold no staff control but the way to the PIN; the
+// staff's screens warn when the page is not a secure context (no offline
+// copy of the page).  Every rating is written to the IndexedDB queue
+// (queue.js) before it is sent; send.js's pump posts the queue in batches.
+// A heartbeat tells the server every 5 minutes (and at start) how many
+// ratings wait in the queue.
 import { initLang, lang, onLang, setLang, t, pick, pickLang, pickList } from "./i18n.js";
 import { request, vietnamTime, randomId } from "./api.js";
 import { openQueue } from "./queue.js";
@@ -20,6 +23,7 @@ import { h, fill } from "./dom.js";
 const IDLE = { reason: 20000, thanks: 5000, dossier: 120000, lang: 60000, staff: 60000 };
 const HOLD = 60000;          // a rating awaiting its follow-up is not sent before
 const GHOST = 400;           // taps this soon after a screen change are ignored
+const HEARTBEAT = 300000;    // the server hears from the kiosk this often
 const SVG = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
@@ -30,6 +34,9 @@ let shownAt = 0, idleTimer = 0;
 let pinError = null, pinBusy = false;   // {key, vars} of the PIN screen's refusal
 let pending = null;          // the rating whose follow-up is on screen
 let dossier = "", dossierError = "";   // the code, or the text refused
+// The officer on duty as the server last said: {code, name}; null: none;
+// undefined: not heard yet.  Shown in the staff mode only.
+let duty, dutyError = null, dutyBusy = false, dutyTyped = "";
 
 /* ---- screens ---- */
 
@@ -38,6 +45,7 @@ function show(name, reason) {
 	why = reason || "";
 	shownAt = performance.now();
 	pinError = null;
+	dutyError = null;
 	armIdle();
 	render();
 	if (name === "pin")
@@ -162,6 +170,7 @@ function render() {
 			config.sectors.length > 1
 				? [h("h2", { class: "k-h2" }, t("k.officer")), sectorChoices()]
 				: h("p", { class: "k-text" }, t("k.oneSector"), " ", h("span", { lang: "vi" }, s ? s.name : "")),
+			dutyForm(),
 			h("button", { type: "button", class: "k-choice k-skip", onclick: () => show("start") }, t("k.staffLeave")));
 		break;
 	}
@@ -340,6 +349,79 @@ async function updateStatus() {
 		kept.textContent = n ? t("k.kept", { n }) : "";
 }
 
+/* ---- the officer on duty, and the heartbeat ---- */
+
+function dutyNow() {
+	if (!duty)
+		return t(duty === null ? "k.dutyNone" : "k.dutyUnknown");
+	return [t("k.dutyNow"), " ", h("strong", { lang: "vi" }, duty.name), ` (${duty.code})`];
+}
+
+function dutyForm() {
+	const input = h("input", {
+		id: "k-duty", type: "text", autocomplete: "off", spellcheck: "false", autocapitalize: "characters",
+		maxlength: "32", "aria-invalid": dutyError ? "true" : null, "aria-describedby": dutyError ? "k-duty-err" : null,
+	});
+	input.value = dutyError ? dutyTyped : "";   // a refused code stays, to be corrected
+	return h("section", { class: "k-duty", "aria-labelledby": "k-duty-h" },
+		h("h2", { id: "k-duty-h", class: "k-h2" }, t("k.duty")),
+		h("p", { id: "k-duty-now", class: "k-text", tabindex: "-1" }, dutyNow()),
+		h("form", {
+			class: "k-pin", onsubmit: (e) => {
+				e.preventDefault();
+				setDuty(input.value.trim());
+			},
+		}, h("label", { for: "k-duty" }, t("k.dutyCode")), input,
+		h("button", { type: "submit", class: "k-small", disabled: dutyBusy }, t("k.dutySet")),
+		dutyError ? h("p", { id: "k-duty-err", class: "k-error", role: "alert" }, t(dutyError.key, dutyError.vars)) : null),
+		duty ? h("button", { type: "button", class: "k-small", disabled: dutyBusy, onclick: () => setDuty(null) },
+			t("k.dutyEnd")) : null);
+}
+
+// Start the shift of the officer with `code`, or end it (code null).
+async function setDuty(code) {
+	if (dutyBusy)
+		return;
+	dutyTyped = code || "";
+	if (code !== null && !/^[A-Za-z0-9._-]{1,32}$/.test(code)) {
+		dutyError = { key: "k.dutyFormat" };
+	} else {
+		dutyBusy = true;
+		render();
+		const res = await request("/api/kiosk/shift", { method: "POST", token, body: { officer: code } });
+		dutyBusy = false;
+		if (res.status === 200 && res.data) {
+			duty = res.data.officer;
+			dutyError = null;
+		} else if (res.status === 401) {
+			return unpaired(res);
+		} else {
+			dutyError = res.status === 422 ? { key: "k.dutyRefused" }
+				: res.status === 0 ? { key: "k.dutyOffline" } : { key: "k.pinFailed", vars: { status: res.status } };
+		}
+	}
+	if (screen !== "staff")
+		return;
+	render();
+	$(dutyError ? "k-duty" : "k-duty-now").focus({ preventScroll: true });
+}
+
+// Tell the server the kiosk is here and how many ratings wait; its answer
+// says who is on duty (the staff mode's text is updated in place, so an
+// officer typing a code loses nothing).
+async function heartbeat() {
+	const queued = await queue.count().catch(() => null);
+	if (queued === null)
+		return;
+	const res = await request("/api/kiosk/heartbeat", { method: "POST", token, body: { queued } });
+	if (res.status !== 200 || !res.data)
+		return;
+	duty = res.data.officer;
+	const now = $("k-duty-now");
+	if (now)
+		fill(now, dutyNow());
+}
+
 /* ---- start-up ---- */
 
 function unpaired(res) {
@@ -435,6 +517,8 @@ async function boot() {
 	if (!token)
 		return show("unpaired");
 	pump = startSending(queue, token, { unpaired, changed: updateStatus });
+	heartbeat();
+	setInterval(heartbeat, HEARTBEAT);
 	await load();
 }
 

@@ -2,6 +2,7 @@
 // office's console, in Vietnamese and in English, signed out and signed
 // in, with its results, lists and confirmations shown; and every page has
 // the one header console.js builds, reachable and usable by keyboard.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, assertEqual, AXE_PATH, currentQuarter } from './lib.mjs';
@@ -127,6 +128,14 @@ export const tests = [{
 			await page.getByRole('heading', { name: 'Đã tạo tài khoản binh' }).waitFor();
 		});
 		await section('/console/audit', () => open('/console/audit', () => page.getByRole('table').waitFor()));
+		await section('/console/audit failed notifications', async () => {
+			tc.sipas('notify', 'add', '--all', '--webhook', 'https://hooks.example.vn/sipas');
+			execFileSync('sqlite3', [tc.db, 'INSERT INTO outbox(delivery, endpoint_id, event, body, created_at, next_at, ' +
+				"attempts, failed_at, last_error) VALUES ('00112233445566778899aabbccddeeff', 1, 'test', '{}', " +
+				"strftime('%s', 'now') - 86400, 0, 12, strftime('%s', 'now'), 'HTTP 500')"]);
+			await open('/console/audit', () => page.getByRole('table', { name: 'Thông báo không gửi được, mới nhất trước' })
+				.getByText('HTTP 500').waitFor());
+		});
 
 		const problems = found.filter(Boolean);
 		if (problems.length)

@@ -80,8 +80,11 @@ export async function enterPin(page, pin) {
 	const open = page.getByRole('button', { name: /^(Mở|Open)$/ });
 	await page.getByLabel(/^(Mã PIN|PIN)/).fill(pin);
 	await open.click();
-	// the button is disabled while the server checks the PIN
-	await until('the PIN to be checked', async () => !(await pinHeading(page).isVisible()) || open.isEnabled());
+	// the button is disabled while the server checks the PIN; it is gone
+	// once the staff mode replaced the PIN screen between the two looks, so
+	// a look at it must not wait for it longer than a poll
+	await until('the PIN to be checked', async () => !(await pinHeading(page).isVisible()) ||
+		open.isEnabled({ timeout: 500 }));
 }
 
 // Open the staff mode with `pin`.
