@@ -445,6 +445,49 @@ static void monitor_design_command(void)
 	CHECK_CONTAINS(r->out, "sipas monitor design");
 }
 
+/* docs/monitoring.md quotes `sipas monitor design` runs: each "$ sipas
+ * monitor design ARGS" line there, run now, prints the lines that follow it
+ * (up to a blank line or the block's end), so the figures in the doc are
+ * the code's. */
+static void monitoring_doc_quotes_the_command(void)
+{
+	char path[4096], *doc, *p;
+	int quoted = 0;
+
+	snprintf(path, sizeof(path), "%s/docs/monitoring.md", getenv("SIPAS_SOURCE"));
+	doc = test_read(path);
+	CHECK(doc);
+	for (p = strstr(doc, "\n$ sipas monitor design"); p; p = strstr(p, "\n$ sipas monitor design")) {
+		char *args = p + strlen("\n$ sipas monitor design"), *end = strchr(args, '\n'), *out, *stop;
+		char *a[8] = { NULL };
+		const struct cmd_result *r;
+		size_t len;
+		int n = 0, same;
+
+		CHECK(end);
+		*end = '\0';   /* the command line, cut into its arguments */
+		for (char *t = strtok(args, " "); t && n < 8; t = strtok(NULL, " "))
+			a[n++] = t;
+		out = end + 1;
+		stop = strstr(out, "\n\n");
+		if (!stop || (strstr(out, "\n```") && strstr(out, "\n```") < stop))
+			stop = strstr(out, "\n```");
+		CHECK(stop);
+		r = sipas_run(NULL, "monitor", "design", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+		CHECK_INT(r->status, 0);
+		len = (size_t)(stop + 1 - out);
+		same = strlen(r->out) == len && strncmp(r->out, out, len) == 0;
+		if (!same)
+			test_fail(__FILE__, __LINE__, "monitoring.md quotes\n%.*sbut the command prints\n%s",
+				  (int)len, out, r->out);
+		CHECK(same);
+		quoted++;
+		p = stop;
+	}
+	CHECK(quoted >= 2);
+	free(doc);
+}
+
 const struct test_case monitor_stats_tests[] = {
 	{ "cusum_weights_and_steps", cusum_weights_and_steps },
 	{ "cusum_arl_agrees_with_simulation", cusum_arl_agrees_with_simulation },
@@ -460,5 +503,6 @@ const struct test_case monitor_stats_tests[] = {
 	{ "funnel_svg_plot", funnel_svg_plot },
 	{ "funnel_svg_edges", funnel_svg_edges },
 	{ "monitor_design_command", monitor_design_command },
+	{ "monitoring_doc_quotes_the_command", monitoring_doc_quotes_the_command },
 	{ NULL, NULL }
 };
