@@ -387,7 +387,30 @@ static void funnel_svg_edges(void)
 				test_fail(__FILE__, __LINE__, "target %g, %zu points: %s", targets[t], n, svg);
 			CHECK(!strstr(svg, "nan") && !strstr(svg, "inf"));
 		}
-	/* a plot of at most 2 ratings marks 0, 1 and 2 once each */
+	/* a count of satisfied ratings over the ratings is drawn as 100 % */
+	{
+		struct funnel_point over[] = { { "d", 2, 5 } };
+
+		strbuf_reset(&sb);
+		funnel_svg(&sb, "e", "Phễu", 0.95, over, 1);
+		CHECK_CONTAINS(strbuf_str(&sb), "<title>d: 100,0\xc2\xa0% hài lòng, 2 lượt</title>");
+		strbuf_reset(&sb);
+		funnel_svg(&sb, "e", "Phễu", 0.95, pts, 4);
+	}
+	/* a plot of at most 2 ratings marks 0, 1 and 2 once each, and draws a
+	 * limit through each count once */
+	{
+		const char *at = strstr(strbuf_str(&sb), "points=\"");
+		size_t len;
+		long spaces = 0;
+
+		CHECK(at);
+		at += strlen("points=\"");
+		len = strcspn(at, "\"");
+		for (size_t i = 0; i < len; i++)
+			spaces += at[i] == ' ';
+		CHECK_INT(spaces, 1);    /* at 1 and 2 ratings */
+	}
 	CHECK_INT(count(strbuf_str(&sb), "text-anchor=\"middle\">1</text>"), 1);
 	CHECK_INT(count(strbuf_str(&sb), "text-anchor=\"middle\">2</text>"), 1);
 	strbuf_release(&sb);
