@@ -53,7 +53,7 @@ double cusum_arl(const struct cusum_design *d, double p_unsatisfied);
 /* As cusum_arl, on a chart of threshold h and `grid` cells per smaller
  * step instead of the design's: what the tests and `sipas monitor design`
  * use to show that h is the smallest and the grid fine enough.  NaN when
- * the grid is too fine to solve (over ~128 MB of band matrix). */
+ * the grid is too fine or h too high to solve (over 32 MB of band matrix). */
 double cusum_arl_at(const struct cusum_design *d, double h, int grid, double p_unsatisfied);
 
 /* The design's criterion that the grid is fine enough: doubling it moves

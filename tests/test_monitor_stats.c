@@ -153,6 +153,7 @@ static void cusum_design_refuses_bad_arguments(void)
 		{ 0, 2, 5000, "target" }, { 1, 2, 5000, "target" }, { 1.2, 2, 5000, "target" },
 		{ NAN, 2, 5000, "target" }, { 0.95, 1, 5000, "odds_ratio" }, { 0.95, 0.5, 5000, "odds_ratio" },
 		{ 0.95, NAN, 5000, "odds_ratio" }, { 0.95, 2, 1, "run_length" }, { 0.95, 2, INFINITY, "run_length" },
+		{ 1e-17, 2, 5000, "target" }, { 1 - 1e-12, 2, 5000, "" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -162,6 +163,14 @@ static void cusum_design_refuses_bad_arguments(void)
 		err_clear(&e);
 		CHECK_INT(cusum_design_make(bad[i].target, bad[i].odds, bad[i].arl, &d, &e), ERR_INVALID);
 		CHECK_STR(e.field, bad[i].field);
+	}
+	/* a threshold past any grid is no run length, not a crash */
+	{
+		struct cusum_design d;
+		struct err e;
+
+		CHECK_INT(cusum_design_make(0.95, 2, 5000, &d, &e), 0);
+		CHECK(isnan(cusum_arl_at(&d, 1e300, 1, 0.05)));
 	}
 }
 
