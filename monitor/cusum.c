@@ -62,6 +62,7 @@ static struct lattice lattice_make(const struct cusum_design *d, int grid)
 	double small = fmin(d->w_unsatisfied, -d->w_satisfied);
 	struct lattice l;
 
+	assert(grid >= 1);
 	l.delta = small / grid;
 	cells_split(d->w_unsatisfied / l.delta, &l.up, &l.up_frac);
 	cells_split(-d->w_satisfied / l.delta, &l.down, &l.down_frac);
@@ -150,8 +151,9 @@ static double lattice_arl(const struct lattice *l, long m, double p)
 	struct band b;
 	double *x = NULL, arl = NAN;
 
-	if (p <= 0)
+	if (!(p > 0))
 		return HUGE_VAL;
+	p = p > 1 ? 1 : p;
 	b.m = m;
 	b.lb = l->down + 1 < m ? l->down + 1 : m - 1;
 	b.ub = l->up + 1 < m ? l->up + 1 : m - 1;

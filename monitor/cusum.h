@@ -45,9 +45,10 @@ int cusum_design_make(double target, double odds_ratio, double arl_min,
 #define CUSUM_ARL_MAX 1e12
 
 /* The average number of ratings until the chart started at S = 0 signals,
- * when each rating is unsatisfied with probability p_unsatisfied (0..1), by
- * the Markov chain on the design's grid.  HUGE_VAL when it is over
- * CUSUM_ARL_MAX (p_unsatisfied 0: the chart never signals); never NaN. */
+ * when each rating is unsatisfied with probability p_unsatisfied (0..1; NaN
+ * or below is taken as 0, above as 1), by the Markov chain on the design's
+ * grid.  HUGE_VAL when it is over CUSUM_ARL_MAX (p_unsatisfied 0: the chart
+ * never signals); never NaN. */
 double cusum_arl(const struct cusum_design *d, double p_unsatisfied);
 
 /* As cusum_arl, on a chart of threshold h and `grid` cells per smaller

@@ -28,9 +28,10 @@ static const struct {
 };
 #define N_LEVELS (sizeof(funnel_levels) / sizeof(funnel_levels[0]))
 
+/* x within [0, 1]; NaN, which has no place there, as 0. */
 static double clamp01(double x)
 {
-	return x < 0 ? 0 : x > 1 ? 1 : x;
+	return !(x > 0) ? 0 : x > 1 ? 1 : x;
 }
 
 void wilson_interval(long long k, long long n, double level, double *lo, double *hi)

@@ -126,6 +126,8 @@ static void cusum_arl_edges(void)
 
 	CHECK_INT(cusum_design_make(0.95, 2, 5000, &d, &e), 0);
 	CHECK(cusum_arl(&d, 0) == HUGE_VAL);
+	CHECK(cusum_arl(&d, NAN) == HUGE_VAL);
+	CHECK_NEAR(cusum_arl(&d, 1.5), cusum_arl(&d, 1), 0);
 	CHECK(cusum_arl(&d, 0.02) > 1e6);
 	CHECK_NEAR(cusum_arl(&d, 1), ceil(d.h / d.w_unsatisfied), 0.5);
 	CHECK_INT(cusum_simulate(&d, 1, 10, 1, &mean, &se), 0);
@@ -278,6 +280,7 @@ static void funnel_edges(void)
 	CHECK(funnel_limit(0.95, 0, 0.999, 1) == 1 && funnel_limit(0.95, 0, 0.001, 1) == 0);
 	CHECK(funnel_limit(1, 50, 0.001, 1) == 1 && funnel_limit(1, 50, 0.999, 1) == 1);
 	CHECK(funnel_limit(0.95, 1, 0.001, 1) == 0);
+	CHECK(funnel_limit(NAN, 10, 0.975, 1) == 0 && funnel_limit(0.95, 10, NAN, 1) == 0);
 }
 
 /* 20 counters of 1,000 ratings at 93 % and 97 % against 95 %: every z is
