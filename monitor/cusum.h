@@ -33,8 +33,8 @@ struct cusum_design {
  * threshold whose in-control ARL is >= arl_min (>= 2, <= 1e9).  The grid is
  * refined until doubling it moves the ARL at h by under 1 %; h is the
  * lowest cell of that grid where the ARL is settled so (cusum_settled).
- * Deterministic and fast (milliseconds for targets from 0.5 to 0.99 at odds
- * ratio 2 and 5,000 ratings).  0 and *out filled, or ERR_INVALID naming the
+ * Deterministic; fast (a few milliseconds, under 100 ms, for targets from
+ * 0.5 to 0.99 at odds ratio 2 and 5,000 ratings).  0 and *out filled, or ERR_INVALID naming the
  * argument out of range, or saying that no grid settles (a target within a
  * hair of 0 or 1). */
 int cusum_design_make(double target, double odds_ratio, double arl_min,
@@ -71,7 +71,8 @@ int cusum_settled(double arl, double finer, double arl_min);
  * cusum_signals from S = 0 to the signal) `runs` times (>= 2), each rating
  * unsatisfied with probability p_unsatisfied (> 0), with GSL's MT19937
  * seeded with seed: the mean into *mean and its standard error into *se.
- * Deterministic for a seed.  0, or ERR_NOMEM. */
+ * Deterministic for a seed; costs about runs * ARL random draws.  0, or
+ * ERR_NOMEM. */
 int cusum_simulate(const struct cusum_design *d, double p_unsatisfied, long runs, unsigned long seed,
 		   double *mean, double *se);
 
