@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 
@@ -473,6 +474,10 @@ static void monitor_design_command(void)
 	r = sipas_run(NULL, "monitor", "design", "--odds-ratio", "2x", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK_CONTAINS(r->err, "--odds-ratio");
+	/* --db, which every command takes, opens nothing here */
+	r = sipas_run(NULL, "monitor", "design", "--db", "x.db", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(access("x.db", F_OK) != 0);
 	r = sipas_run(NULL, "monitor", "frobnicate", NULL);
 	CHECK_INT(r->status, 1);
 	r = sipas_run(NULL, "monitor", "--help", NULL);
