@@ -35,7 +35,8 @@ const char cmd_monitor_usage[] =
 	"  --run-length N  fewest ratings between false alarms at target, on\n"
 	"                  average (default 5000)\n"
 	"  --simulate RUNS simulated runs per rate, 2 to 10000000 (a run at target\n"
-	"                  is about N ratings: 20000 runs of 5000 take a few seconds)\n";
+	"                  is about N ratings: 20000 runs of 5000 take a few seconds)\n"
+	"  --db PATH       accepted as by every command, and not read\n";
 
 /* optarg as a number, the whole of it; 0, or a usage error naming opt. */
 static int parse_number(const char *opt, const char *text, double *out)
@@ -83,6 +84,7 @@ static int design(int argc, char **argv)
 		{ "odds-ratio", required_argument, NULL, 'r' },
 		{ "run-length", required_argument, NULL, 'n' },
 		{ "simulate", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -114,6 +116,8 @@ static int design(int argc, char **argv)
 				return cli_usage_error("monitor", "--simulate: '%s' is not a whole number from 2 to 10000000",
 						       optarg);
 			break;
+		case 'd':
+			break;   /* every command takes --db; this one reads none */
 		case 'h':
 			return cli_help(cmd_monitor_usage);
 		default:

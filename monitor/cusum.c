@@ -62,6 +62,7 @@ static struct lattice lattice_make(const struct cusum_design *d, int grid)
 	double small = fmin(d->w_unsatisfied, -d->w_satisfied);
 	struct lattice l;
 
+	assert(grid >= 1);
 	l.delta = small / grid;
 	cells_split(d->w_unsatisfied / l.delta, &l.up, &l.up_frac);
 	cells_split(-d->w_satisfied / l.delta, &l.down, &l.down_frac);
@@ -75,7 +76,8 @@ static long lattice_states(const struct lattice *l, double h)
 	 * adding a state */
 	double m = ceil(h / l->delta - 1e-7);
 
-	return m < 1 ? 1 : (long)m;
+	/* past 1e15 states no band fits anyway: lattice_arl says so */
+	return m < 1 ? 1 : m > 1e15 ? (long)1e15 : (long)m;
 }
 
 /* An m x m band matrix, lb diagonals below the main one and ub above: row
@@ -149,8 +151,9 @@ static double lattice_arl(const struct lattice *l, long m, double p)
 	struct band b;
 	double *x = NULL, arl = NAN;
 
-	if (p <= 0)
+	if (!(p > 0))
 		return HUGE_VAL;
+	p = p > 1 ? 1 : p;
 	b.m = m;
 	b.lb = l->down + 1 < m ? l->down + 1 : m - 1;
 	b.ub = l->up + 1 < m ? l->up + 1 : m - 1;
@@ -279,7 +282,9 @@ int cusum_design_make(double target, double odds_ratio, double arl_min,
 	d.w_unsatisfied = log(d.p1 / d.p0);
 	d.w_satisfied = log((1.0 - d.p1) / (1.0 - d.p0));
 	d.arl_min = arl_min;
-	assert(d.w_unsatisfied > 0 && d.w_satisfied < 0);
+	/* a target within rounding of 0 or 1 leaves a weight of 0 */
+	if (!(d.w_unsatisfied > 0 && d.w_satisfied < 0 && isfinite(d.w_unsatisfied) && isfinite(d.w_satisfied)))
+		return err_set_field(e, ERR_INVALID, "target", "target %g is too close to 0 or 1 for a chart", target);
 	for (int grid = 1; grid <= GRID_MAX; grid *= 2) {
 		struct lattice l = lattice_make(&d, grid), finer = lattice_make(&d, 2 * grid);
 		long m0 = lattice_smallest(&l, d.p0, arl_min, h_prev > 0 ? lattice_states(&l, h_prev) : 1);

@@ -33,8 +33,8 @@ struct cusum_design {
  * threshold whose in-control ARL is >= arl_min (>= 2, <= 1e9).  The grid is
  * refined until doubling it moves the ARL at h by under 1 %; h is the
  * lowest cell of that grid where the ARL is settled so (cusum_settled).
- * Deterministic and fast (milliseconds for targets from 0.5 to 0.99 at odds
- * ratio 2 and 5,000 ratings).  0 and *out filled, or ERR_INVALID naming the
+ * Deterministic; fast (a few milliseconds, under 100 ms, for targets from
+ * 0.5 to 0.99 at odds ratio 2 and 5,000 ratings).  0 and *out filled, or ERR_INVALID naming the
  * argument out of range, or saying that no grid settles (a target within a
  * hair of 0 or 1). */
 int cusum_design_make(double target, double odds_ratio, double arl_min,
@@ -45,15 +45,16 @@ int cusum_design_make(double target, double odds_ratio, double arl_min,
 #define CUSUM_ARL_MAX 1e12
 
 /* The average number of ratings until the chart started at S = 0 signals,
- * when each rating is unsatisfied with probability p_unsatisfied (0..1), by
- * the Markov chain on the design's grid.  HUGE_VAL when it is over
- * CUSUM_ARL_MAX (p_unsatisfied 0: the chart never signals); never NaN. */
+ * when each rating is unsatisfied with probability p_unsatisfied (0..1; NaN
+ * or below is taken as 0, above as 1), by the Markov chain on the design's
+ * grid.  HUGE_VAL when it is over CUSUM_ARL_MAX (p_unsatisfied 0: the chart
+ * never signals); never NaN. */
 double cusum_arl(const struct cusum_design *d, double p_unsatisfied);
 
 /* As cusum_arl, on a chart of threshold h and `grid` cells per smaller
  * step instead of the design's: what the tests and `sipas monitor design`
  * use to show that h is the smallest and the grid fine enough.  NaN when
- * the grid is too fine to solve (over ~128 MB of band matrix). */
+ * the grid is too fine or h too high to solve (over 32 MB of band matrix). */
 double cusum_arl_at(const struct cusum_design *d, double h, int grid, double p_unsatisfied);
 
 /* The design's criterion that the grid is fine enough: doubling it moves
@@ -70,7 +71,8 @@ int cusum_settled(double arl, double finer, double arl_min);
  * cusum_signals from S = 0 to the signal) `runs` times (>= 2), each rating
  * unsatisfied with probability p_unsatisfied (> 0), with GSL's MT19937
  * seeded with seed: the mean into *mean and its standard error into *se.
- * Deterministic for a seed.  0, or ERR_NOMEM. */
+ * Deterministic for a seed; costs about runs * ARL random draws.  0, or
+ * ERR_NOMEM. */
 int cusum_simulate(const struct cusum_design *d, double p_unsatisfied, long runs, unsigned long seed,
 		   double *mean, double *se);
 

@@ -28,9 +28,10 @@ static const struct {
 };
 #define N_LEVELS (sizeof(funnel_levels) / sizeof(funnel_levels[0]))
 
+/* x within [0, 1]; NaN, which has no place there, as 0. */
 static double clamp01(double x)
 {
-	return x < 0 ? 0 : x > 1 ? 1 : x;
+	return !(x > 0) ? 0 : x > 1 ? 1 : x;
 }
 
 void wilson_interval(long long k, long long n, double level, double *lo, double *hi)
@@ -52,6 +53,12 @@ void wilson_interval(long long k, long long n, double level, double *lo, double 
 	 * leave a rounding error of 1e-17 */
 	*lo = k == 0 ? 0 : clamp01(centre - half);
 	*hi = k == n ? 1 : clamp01(centre + half);
+}
+
+/* A point's share satisfied, within [0, 1] whatever k the caller gave. */
+static double point_share(const struct funnel_point *p)
+{
+	return clamp01((double)p->k / (double)p->n);
 }
 
 /* P(Y <= r) for Y binomial(n, target); 0 below 0. */
@@ -107,7 +114,7 @@ double funnel_phi(double target, const struct funnel_point *pts, size_t n_pts)
 
 		if (pts[i].n <= 0)
 			continue;
-		y = (double)pts[i].k / (double)pts[i].n;
+		y = point_share(&pts[i]);
 		z[n++] = (y - target) / sqrt(target * (1 - target) / (double)pts[i].n);
 	}
 	if (n < FUNNEL_PHI_MIN_POINTS) {
@@ -178,6 +185,8 @@ static void add_phi(struct strbuf *sb, double phi)
 static void add_curve(struct strbuf *sb, const struct frame *f, double target, double prob, double phi,
 		      double n_min, const char *dash)
 {
+	long long prev = -1;
+
 	strbuf_addstr(sb, "<polyline fill=\"none\" stroke=\"#555\"");
 	if (*dash)
 		strbuf_addf(sb, " stroke-dasharray=\"%s\"", dash);
@@ -187,8 +196,11 @@ static void add_curve(struct strbuf *sb, const struct frame *f, double target, d
 		double t = (double)i / FN_SAMPLES;
 		long long n = llround(n_min + (f->n_max - n_min) * t * t);
 
-		strbuf_addf(sb, "%s%.1f,%.1f", i ? " " : "", fx(f, (double)n),
+		if (n == prev)
+			continue;   /* a short axis has fewer counts than samples */
+		strbuf_addf(sb, "%s%.1f,%.1f", prev < 0 ? "" : " ", fx(f, (double)n),
 			    fy(f, funnel_limit(target, n, prob, phi)));
+		prev = n;
 	}
 	strbuf_addstr(sb, "\"/>\n");
 }
@@ -206,7 +218,7 @@ void funnel_svg(struct strbuf *out, const char *id, const char *title, double ta
 
 		if (pts[i].n <= 0)
 			continue;
-		y = (double)pts[i].k / (double)pts[i].n;
+		y = point_share(&pts[i]);
 		if ((double)pts[i].n > f.n_max)
 			f.n_max = (double)pts[i].n;
 		if (!shown || (double)pts[i].n < n_min)
@@ -275,7 +287,7 @@ void funnel_svg(struct strbuf *out, const char *id, const char *title, double ta
 
 		if (pts[i].n <= 0)
 			continue;
-		y = (double)pts[i].k / (double)pts[i].n;
+		y = point_share(&pts[i]);
 		x = fx(&f, (double)pts[i].n);
 		yy = fy(&f, y);
 		strbuf_addstr(out, "<g class=\"point\"><title>");

@@ -37,8 +37,9 @@ double funnel_limit(double target, long long n, double prob, double phi);
 
 /* The overdispersion factor of the points around `target`: the mean square
  * of their z-scores, 10 %-winsorised (the paper's method).  Points with
- * n <= 0 are left out; with fewer than FUNNEL_PHI_MIN_POINTS points left,
- * or target 0 or 1, it is 1.  The caller applies it only when > 1. */
+ * n <= 0 are left out (and k is taken within 0..n); with fewer than
+ * FUNNEL_PHI_MIN_POINTS points left, or target 0 or 1, it is 1.  It may be
+ * below 1: funnel_limit applies it only when over 1. */
 #define FUNNEL_PHI_MIN_POINTS 5
 double funnel_phi(double target, const struct funnel_point *pts, size_t n_pts);
 
@@ -48,7 +49,8 @@ double funnel_phi(double target, const struct funnel_point *pts, size_t n_pts);
  * it is over 1, and phi then stated on the plot), and a <desc> text
  * alternative saying how many points fall outside each pair of limits.
  * id (letters, digits, '-') prefixes the element ids; title is escaped.
- * Texts are Vietnamese, numbers in Vietnamese format. */
+ * Texts are Vietnamese, numbers in Vietnamese format.  For a page's HTML,
+ * like the report's charts: there is no xmlns for a file of its own. */
 void funnel_svg(struct strbuf *out, const char *id, const char *title, double target,
 		const struct funnel_point *pts, size_t n_pts);
 

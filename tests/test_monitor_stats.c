@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 
@@ -126,6 +127,8 @@ static void cusum_arl_edges(void)
 
 	CHECK_INT(cusum_design_make(0.95, 2, 5000, &d, &e), 0);
 	CHECK(cusum_arl(&d, 0) == HUGE_VAL);
+	CHECK(cusum_arl(&d, NAN) == HUGE_VAL);
+	CHECK_NEAR(cusum_arl(&d, 1.5), cusum_arl(&d, 1), 0);
 	CHECK(cusum_arl(&d, 0.02) > 1e6);
 	CHECK_NEAR(cusum_arl(&d, 1), ceil(d.h / d.w_unsatisfied), 0.5);
 	CHECK_INT(cusum_simulate(&d, 1, 10, 1, &mean, &se), 0);
@@ -153,6 +156,7 @@ static void cusum_design_refuses_bad_arguments(void)
 		{ 0, 2, 5000, "target" }, { 1, 2, 5000, "target" }, { 1.2, 2, 5000, "target" },
 		{ NAN, 2, 5000, "target" }, { 0.95, 1, 5000, "odds_ratio" }, { 0.95, 0.5, 5000, "odds_ratio" },
 		{ 0.95, NAN, 5000, "odds_ratio" }, { 0.95, 2, 1, "run_length" }, { 0.95, 2, INFINITY, "run_length" },
+		{ 1e-17, 2, 5000, "target" }, { 1 - 1e-12, 2, 5000, "" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -162,6 +166,14 @@ static void cusum_design_refuses_bad_arguments(void)
 		err_clear(&e);
 		CHECK_INT(cusum_design_make(bad[i].target, bad[i].odds, bad[i].arl, &d, &e), ERR_INVALID);
 		CHECK_STR(e.field, bad[i].field);
+	}
+	/* a threshold past any grid is no run length, not a crash */
+	{
+		struct cusum_design d;
+		struct err e;
+
+		CHECK_INT(cusum_design_make(0.95, 2, 5000, &d, &e), 0);
+		CHECK(isnan(cusum_arl_at(&d, 1e300, 1, 0.05)));
 	}
 }
 
@@ -269,6 +281,7 @@ static void funnel_edges(void)
 	CHECK(funnel_limit(0.95, 0, 0.999, 1) == 1 && funnel_limit(0.95, 0, 0.001, 1) == 0);
 	CHECK(funnel_limit(1, 50, 0.001, 1) == 1 && funnel_limit(1, 50, 0.999, 1) == 1);
 	CHECK(funnel_limit(0.95, 1, 0.001, 1) == 0);
+	CHECK(funnel_limit(NAN, 10, 0.975, 1) == 0 && funnel_limit(0.95, 10, NAN, 1) == 0);
 }
 
 /* 20 counters of 1,000 ratings at 93 % and 97 % against 95 %: every z is
@@ -387,7 +400,30 @@ static void funnel_svg_edges(void)
 				test_fail(__FILE__, __LINE__, "target %g, %zu points: %s", targets[t], n, svg);
 			CHECK(!strstr(svg, "nan") && !strstr(svg, "inf"));
 		}
-	/* a plot of at most 2 ratings marks 0, 1 and 2 once each */
+	/* a count of satisfied ratings over the ratings is drawn as 100 % */
+	{
+		struct funnel_point over[] = { { "d", 2, 5 } };
+
+		strbuf_reset(&sb);
+		funnel_svg(&sb, "e", "Phễu", 0.95, over, 1);
+		CHECK_CONTAINS(strbuf_str(&sb), "<title>d: 100,0\xc2\xa0% hài lòng, 2 lượt</title>");
+		strbuf_reset(&sb);
+		funnel_svg(&sb, "e", "Phễu", 0.95, pts, 4);
+	}
+	/* a plot of at most 2 ratings marks 0, 1 and 2 once each, and draws a
+	 * limit through each count once */
+	{
+		const char *at = strstr(strbuf_str(&sb), "points=\"");
+		size_t len;
+		long spaces = 0;
+
+		CHECK(at);
+		at += strlen("points=\"");
+		len = strcspn(at, "\"");
+		for (size_t i = 0; i < len; i++)
+			spaces += at[i] == ' ';
+		CHECK_INT(spaces, 1);    /* at 1 and 2 ratings */
+	}
 	CHECK_INT(count(strbuf_str(&sb), "text-anchor=\"middle\">1</text>"), 1);
 	CHECK_INT(count(strbuf_str(&sb), "text-anchor=\"middle\">2</text>"), 1);
 	strbuf_release(&sb);
@@ -438,11 +474,58 @@ static void monitor_design_command(void)
 	r = sipas_run(NULL, "monitor", "design", "--odds-ratio", "2x", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK_CONTAINS(r->err, "--odds-ratio");
+	/* --db, which every command takes, opens nothing here */
+	r = sipas_run(NULL, "monitor", "design", "--db", "x.db", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(access("x.db", F_OK) != 0);
 	r = sipas_run(NULL, "monitor", "frobnicate", NULL);
 	CHECK_INT(r->status, 1);
 	r = sipas_run(NULL, "monitor", "--help", NULL);
 	CHECK_INT(r->status, 0);
 	CHECK_CONTAINS(r->out, "sipas monitor design");
+}
+
+/* docs/monitoring.md quotes `sipas monitor design` runs: each "$ sipas
+ * monitor design ARGS" line there, run now, prints the lines that follow it
+ * (up to a blank line or the block's end), so the figures in the doc are
+ * the code's. */
+static void monitoring_doc_quotes_the_command(void)
+{
+	char path[4096], *doc, *p;
+	int quoted = 0;
+
+	snprintf(path, sizeof(path), "%s/docs/monitoring.md", getenv("SIPAS_SOURCE"));
+	doc = test_read(path);
+	CHECK(doc);
+	for (p = strstr(doc, "\n$ sipas monitor design"); p; p = strstr(p, "\n$ sipas monitor design")) {
+		char *args = p + strlen("\n$ sipas monitor design"), *end = strchr(args, '\n'), *out, *stop;
+		char *a[8] = { NULL };
+		const struct cmd_result *r;
+		size_t len;
+		int n = 0, same;
+
+		CHECK(end);
+		*end = '\0';   /* the command line, cut into its arguments */
+		for (char *t = strtok(args, " "); t && n < 8; t = strtok(NULL, " "))
+			a[n++] = t;
+		out = end + 1;
+		stop = strstr(out, "\n\n");
+		if (!stop || (strstr(out, "\n```") && strstr(out, "\n```") < stop))
+			stop = strstr(out, "\n```");
+		CHECK(stop);
+		r = sipas_run(NULL, "monitor", "design", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+		CHECK_INT(r->status, 0);
+		len = (size_t)(stop + 1 - out);
+		same = strlen(r->out) == len && strncmp(r->out, out, len) == 0;
+		if (!same)
+			test_fail(__FILE__, __LINE__, "monitoring.md quotes\n%.*sbut the command prints\n%s",
+				  (int)len, out, r->out);
+		CHECK(same);
+		quoted++;
+		p = stop;
+	}
+	CHECK(quoted >= 2);
+	free(doc);
 }
 
 const struct test_case monitor_stats_tests[] = {
@@ -460,5 +543,6 @@ const struct test_case monitor_stats_tests[] = {
 	{ "funnel_svg_plot", funnel_svg_plot },
 	{ "funnel_svg_edges", funnel_svg_edges },
 	{ "monitor_design_command", monitor_design_command },
+	{ "monitoring_doc_quotes_the_command", monitoring_doc_quotes_the_command },
 	{ NULL, NULL }
 };
