@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "../forms/registry.h"
 #include "../lib/err.h"
 #include "../office/user.h"
 
@@ -25,7 +26,7 @@
 
 /* An officer as the kiosk's staff mode and `sipas staff list` show them. */
 struct staff_officer {
-	char agency[64];                  /* the agency's code */
+	char agency[REGISTRY_MAX_CODE + 1];   /* the agency's code */
 	char code[STAFF_CODE_MAX + 1];
 	char name[USER_NAME_MAX + 1];
 	long long created_at;             /* Unix seconds */

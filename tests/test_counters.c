@@ -355,6 +355,44 @@ static void heartbeats_count_a_growing_queue_and_reset(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
+/* A shift and a heartbeat each spend one of the kiosk's --device-rate, as
+ * a rating does: once a full batch has taken the burst, both get 429. */
+static void shift_and_heartbeat_spend_the_kiosks_rate(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char token[128], one[512], *batch;
+	size_t n, cap = 500 * sizeof(one) + 64;
+	const struct cmd_result *r;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "Quầy 1", "--sector", "dat-dai", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(token, sizeof(token), "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	CHECK_INT(test_server_start(&s, "sipas.db", "--device-rate", "1", NULL), 0);   /* 1 a minute, bursts of 500 */
+	batch = malloc(cap);
+	CHECK(batch);
+	n = (size_t)snprintf(batch, cap, "{\"responses\":[");
+	for (int i = 0; i < 500; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "K-%d", i);
+		rating_json(one, sizeof(one), id, 3, 0);
+		n += (size_t)snprintf(batch + n, cap - n, "%s%s", i ? "," : "", one);
+	}
+	snprintf(batch + n, cap - n, "]}");
+	CHECK_INT(kiosk_post(&s, token, "/api/responses/batch", batch, &h), 200);
+	free(h.body);
+	free(batch);
+	CHECK_INT(kiosk_post(&s, token, "/api/kiosk/heartbeat", "{\"queued\":0}", &h), 429);
+	CHECK_CONTAINS(h.headers, "Retry-After: ");
+	free(h.body);
+	CHECK_INT(kiosk_post(&s, token, "/api/kiosk/shift", "{\"officer\":null}", &h), 429);
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE heartbeat_at IS NOT NULL"), 0);
+}
+
 /* `sipas staff add|list|disable`: codes unique per agency, errors naming
  * the option, every change and refusal in the audit log. */
 static void staff_cli_adds_lists_and_disables_with_clear_errors_audited(void)
@@ -452,6 +490,7 @@ const struct test_case counters_tests[] = {
 	{ "a_shift_refuses_codes_not_of_the_kiosks_agency_and_changes_nothing",
 	  a_shift_refuses_codes_not_of_the_kiosks_agency_and_changes_nothing },
 	{ "heartbeats_count_a_growing_queue_and_reset", heartbeats_count_a_growing_queue_and_reset },
+	{ "shift_and_heartbeat_spend_the_kiosks_rate", shift_and_heartbeat_spend_the_kiosks_rate },
 	{ "staff_cli_adds_lists_and_disables_with_clear_errors_audited",
 	  staff_cli_adds_lists_and_disables_with_clear_errors_audited },
 	{ "disabling_an_officer_ends_their_shift", disabling_an_officer_ends_their_shift },

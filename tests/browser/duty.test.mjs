@@ -2,10 +2,12 @@
 // shift by the officer's code and shows their name, which the citizen's
 // screens never show; the kiosk's ratings then carry the officer in the
 // database; a code of no active officer of the agency is refused; the
-// kiosk's heartbeat reaches the server at start.  axe on the staff mode
-// with the officer shown, in both languages.
+// kiosk's heartbeat reaches the server at start, and every 5 minutes
+// with the number of ratings waiting in the tablet's queue.  axe on the
+// staff mode with the officer shown, in both languages.
 import { AXE_PATH, assert, assertEqual, until } from './lib.mjs';
-import { axeViolations, describeViolations, kioskReady, openStaffMode, rate, setLang, staffHeading } from './pages.mjs';
+import { axeViolations, describeViolations, kioskReady, openStaffMode, pairKiosk, rate, setLang, staffHeading,
+	unsentCount } from './pages.mjs';
 
 const NAME = 'Nguyễn Văn An';
 
@@ -77,5 +79,40 @@ export const tests = [{
 		await page.getByRole('button', { name: 'Kết thúc ca trực' }).click();
 		await page.getByText('Chưa có cán bộ nhận ca trực tại quầy hôm nay.').waitFor();
 		assertEqual(tc.sql('SELECT count(*) FROM devices WHERE officer_id IS NOT NULL'), [['0']], 'the shift ended');
+	},
+}, {
+	name: 'kiosk_heartbeat_tells_the_queue_every_five_minutes',
+	timeout: 90000,
+	async fn(tc) {
+		tc.sipas('init');
+		const srv = await tc.server();
+		const { url } = tc.pairingLink(srv.base);
+		const page = await tc.page(await tc.browser());
+		await page.clock.install();   // the kiosk's timers run on a clock the case moves
+		await pairKiosk(page, url);
+		const beat = () => tc.sql('SELECT heartbeat_at, queued, queue_growing FROM devices')[0];
+		await until('the heartbeat at start', () => beat()[1] === '0');
+		const first = beat();
+		// the network drops the kiosk's batches: its ratings wait in the queue
+		await page.route('**/api/responses/batch', (r) => r.abort('failed'));
+		await rate(page, 3);
+		await rate(page, 2);
+		await until('two ratings waiting', async () => (await unsentCount(page)) === 2);
+		await page.clock.fastForward(300000);
+		await until('the 5-minute heartbeat with 2 waiting', () => beat()[1] === '2');
+		assertEqual(beat()[2], '1', 'a longer queue than at the last heartbeat');
+		assert(Number(beat()[0]) >= Number(first[0]), 'heartbeat_at moves on');
+		await rate(page, 3);
+		await page.clock.fastForward(300000);
+		await until('the next heartbeat with 3 waiting', () => beat()[1] === '3');
+		assertEqual(beat()[2], '2', 'two heartbeats in a row with a longer queue');
+		// the batches get through again: the queue empties and the count falls back
+		await page.unroute('**/api/responses/batch');
+		await page.clock.fastForward(60000);
+		await until('the queue sent', async () => (await unsentCount(page)) === 0, { timeout: 20000 });
+		await page.clock.fastForward(300000);
+		await until('a heartbeat with an empty queue', () => beat()[1] === '0');
+		assertEqual(beat()[2], '0', 'a shorter queue resets the count');
+		assertEqual(tc.sql('SELECT count(*) FROM responses')[0], ['3'], 'the three ratings stored');
 	},
 }];
