@@ -574,7 +574,7 @@ struct notify_worker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	int stopping, woken;
+	int stopping;
 };
 
 /* libcurl's reader of an upload: the message in a strbuf, from pos. */
@@ -835,7 +835,6 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&w->lock);
 			break;
 		}
-		w->woken = 0;
 		pthread_mutex_unlock(&w->lock);
 		err_clear(&e);
 		found = take_due(w, (long long)time(NULL), &d, &e);
@@ -846,12 +845,11 @@ static void *worker_main(void *arg)
 		}
 		if (found < 0)
 			fprintf(stderr, "sipas serve: notifications: %s\n", e.text);
-		/* nothing due: look again in a second, or when woken */
+		/* nothing due: look again in a second, or stop */
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += 1;
 		pthread_mutex_lock(&w->lock);
-		while (!w->stopping && !w->woken &&
-		       pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
+		while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
 			;
 		pthread_mutex_unlock(&w->lock);
 	}
@@ -930,14 +928,6 @@ int notify_start(const char *db_path, const uint8_t key[SECRET_KEY_BYTES], const
 	}
 	*out = w;
 	return 0;
-}
-
-void notify_wake(struct notify_worker *w)
-{
-	pthread_mutex_lock(&w->lock);
-	w->woken = 1;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
 }
 
 void notify_quit(struct notify_worker *w)

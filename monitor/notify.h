@@ -142,10 +142,6 @@ struct notify_worker;
 int notify_start(const char *db_path, const uint8_t key[SECRET_KEY_BYTES], const struct notify_smtp *smtp,
 		 struct notify_worker **out, struct err *e);
 
-/* Have the worker look for due rows now (after queueing some).  Safe from
- * any thread. */
-void notify_wake(struct notify_worker *w);
-
 /* Have the worker take no more rows: the transfer in flight, if any,
  * finishes (NOTIFY_TRANSFER_SECONDS at most) and is recorded.  Returns at
  * once, so that the collector's own shutdown runs meanwhile.  NULL-safe. */
