@@ -420,18 +420,26 @@ static const struct registry_target *target_for(const struct registry *reg, int 
 	return best;
 }
 
-/* Most specific scope wins: agency, then sector, then all (docs/scoring.md). */
-static void judge(const struct registry *reg, const struct form *f, int q, struct score_group *g)
+const struct registry_target *score_target(const struct registry *reg, long long agency_id,
+					   long long sector_id, int q)
 {
 	const struct registry_target *t = NULL;
-	const struct score_estimate *on = f->n_elements ? &g->index : &g->items[f->overall];
 
-	if (g->agency)
-		t = target_for(reg, SCOPE_AGENCY, g->agency->id, q);
-	if (!t && g->sector)
-		t = target_for(reg, SCOPE_SECTOR, g->sector->id, q);
+	if (agency_id)
+		t = target_for(reg, SCOPE_AGENCY, agency_id, q);
+	if (!t && sector_id)
+		t = target_for(reg, SCOPE_SECTOR, sector_id, q);
 	if (!t)
 		t = target_for(reg, SCOPE_ALL, 0, q);
+	return t;
+}
+
+static void judge(const struct registry *reg, const struct form *f, int q, struct score_group *g)
+{
+	const struct registry_target *t = score_target(reg, g->agency ? g->agency->id : 0,
+							g->sector ? g->sector->id : 0, q);
+	const struct score_estimate *on = f->n_elements ? &g->index : &g->items[f->overall];
+
 	g->status = SCORE_NO_TARGET;
 	if (!t)
 		return;

@@ -119,6 +119,13 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *period,
 		       sqlite3_stmt **out, struct err *e);
 
+/* The target in force at quarter ordinal q (year * 4 + quarter - 1) for
+ * agency_id and sector_id (0: none given), the most specific scope first:
+ * the agency's, then the sector's, then the one for all (docs/scoring.md).
+ * Owned by reg; NULL when none applies.  Can't fail. */
+const struct registry_target *score_target(const struct registry *reg, long long agency_id,
+					   long long sector_id, int q);
+
 /* Parse "agency", "sector" or "agency,sector" into enum score_by bits. */
 int score_parse_by(const char *s, int *by, struct err *e);
 
