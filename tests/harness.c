@@ -30,6 +30,7 @@ extern const struct test_case ratelimit_tests[];
 extern const struct test_case console_tests[];
 extern const struct test_case office_tests[];
 extern const struct test_case console_ops_tests[];
+extern const struct test_case live_tests[];
 
 static const struct {
 	const char *name;
@@ -43,6 +44,7 @@ static const struct {
 	{ "ratelimit", ratelimit_tests },
 	{ "console", console_tests },
 	{ "console_ops", console_ops_tests },
+	{ "live", live_tests },
 	{ "records", records_tests },
 	{ "office", office_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
