@@ -136,6 +136,9 @@ static const struct col_route routes[] = {
 	{ "GET", "/console/quarter", NULL, AUTH_NONE, 0, "the console: preview, publish, withdraw", "console-quarter.html" },
 	{ "GET", "/console/users", NULL, AUTH_NONE, 0, "the console: accounts", "console-users.html" },
 	{ "GET", "/console/audit", NULL, AUTH_NONE, 0, "the console: the audit log", "console-audit.html" },
+	{ "GET", "/console/live", NULL, AUTH_NONE, 0, "the console: ratings today, 7 or 30 days, the quarter so far",
+	  "console-live.html" },
+	{ "GET", "/console/alerts", NULL, AUTH_NONE, 0, "the console: the alerts", "console-alerts.html" },
 	/* the page reads the one-time token from its own URL */
 	{ "GET", "/console/password/", NULL, AUTH_NONE, 0, "sets a password: /console/password/{token}",
 	  "console-password.html" },

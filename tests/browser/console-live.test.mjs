@@ -1,0 +1,78 @@
+// The console's Live and Alerts screens for the office, by keyboard:
+// ratings posted by a kiosk show in Live with their share, interval,
+// target and reasons, and as a point of the funnel plot, inline with its
+// title; an alert shows in Alerts with its evidence.
+import { execFileSync } from 'node:child_process';
+import { assert, assertEqual } from './lib.mjs';
+import { setConsolePassword, signIn, tableRows } from './pages.mjs';
+
+const PASSWORD = 'một câu dài đủ mười ký tự';
+
+// A kiosk of SO-XD for land posts 30 ratings now: 20 satisfied, 10 not
+// for a long wait; and an alert is open for it.
+export async function liveData(tc, base) {
+	const token = tc.sipas('device', 'add', '--agency', 'SO-XD', '--counter', 'Quầy 1', '--sector', 'dat-dai').trim();
+	const now = new Date(Date.now() - 60000).toISOString().replace(/\.\d+Z$/, 'Z');
+	const responses = Array.from({ length: 30 }, (_, i) => ({
+		response_id: `L-${i}`, form: 'kiosk-2018', agency: 'SO-XD', sector: 'dat-dai', channel: 'kiosk',
+		submitted_at: now, answers: i < 20 ? { overall: 3 } : { overall: 1, reason: 'long-wait' },
+	}));
+	const res = await fetch(`${base}/api/responses/batch`, {
+		method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify({ responses }),
+	});
+	assertEqual(res.status, 200, 'the batch is stored');
+	execFileSync('sqlite3', [tc.db, "INSERT INTO alerts(kind, agency_id, sector_id, device_id, opened_at, evidence) " +
+		"SELECT 'low_satisfaction', a.id, s.id, d.id, strftime('%s'), '{\"ratings\":30,\"cusum\":4.1}' " +
+		"FROM agencies a, sectors s, devices d WHERE a.code = 'SO-XD' AND s.code = 'dat-dai' AND d.id = (SELECT max(id) FROM devices)"]);
+}
+
+export const tests = [{
+	name: 'console_live_and_alerts_by_keyboard',
+	timeout: 90000,
+	async fn(tc) {
+		tc.sipas('init');
+		const srv = await tc.server();
+		await liveData(tc, srv.base);
+		const link = tc.userLink(srv.base, { login: 'ana', name: 'Nguyễn Thị An', role: 'office' });
+		const browser = await tc.browser();
+		const page = await tc.page(browser);
+		await setConsolePassword(page, link, PASSWORD);
+		await signIn(page, srv.base, 'ana', PASSWORD);
+
+		// the header's link, by keyboard
+		await page.getByRole('navigation', { name: 'Các màn hình' }).getByRole('link', { name: 'Trực tiếp' }).focus();
+		await page.keyboard.press('Enter');
+		await page.waitForURL((u) => new URL(u).pathname === '/console/live');
+		let rows = await tableRows(page, 'Đánh giá Hôm nay, theo Cơ quan');
+		assertEqual(rows.length, 1, 'one agency');
+		assertEqual(rows[0].slice(0, 3), ['SO-XD', '30', '66,7 %'], 'SO-XD: 30 ratings, 20 satisfied');
+		assertEqual(rows[0][4], '95,0 %', 'the target for every sector');
+		assertEqual(rows[0][6], 'Phải chờ đợi lâu: 10', 'the reasons, in words');
+		const funnel = page.getByRole('img', { name: /^Tỷ lệ hài lòng theo số đánh giá, hôm nay, theo cơ quan/ });
+		await funnel.waitFor();
+		assert((await funnel.locator('title').allTextContents()).some((x) => x.includes('SO-XD')), 'SO-XD is a point');
+
+		// by sector over 7 days, chosen and shown by keyboard
+		await page.getByLabel('Khoảng thời gian').focus();
+		await page.keyboard.press('ArrowDown');
+		await page.getByLabel('Theo', { exact: true }).focus();
+		await page.keyboard.press('ArrowDown');
+		await page.getByRole('button', { name: 'Xem' }).focus();
+		await page.keyboard.press('Enter');
+		rows = await tableRows(page, 'Đánh giá 7 ngày qua, theo Lĩnh vực');
+		assertEqual(rows[0].slice(0, 3), ['dat-dai', '30', '66,7 %'], 'land');
+		assertEqual(rows[0][4], '90,0 %', "land's target");
+		assert(new URL(page.url()).search === '?window=7d&by=sector', `the view is in the address: ${page.url()}`);
+
+		await page.getByRole('navigation', { name: 'Các màn hình' }).getByRole('link', { name: 'Cảnh báo' }).focus();
+		await page.keyboard.press('Enter');
+		await page.waitForURL((u) => new URL(u).pathname === '/console/alerts');
+		rows = await tableRows(page, 'Cảnh báo, mới nhất trước');
+		assertEqual(rows.length, 1, 'one alert');
+		assertEqual(rows[0].slice(0, 3), ['Mức hài lòng giảm', 'SO-XD', 'dat-dai'], 'the alert');
+		assertEqual(rows[0][5], 'Đang mở', 'still open');
+		assert(rows[0][6].includes('cusum: 4.1') && rows[0][6].includes('ratings: 30'), `its evidence: ${rows[0][6]}`);
+		return 'Live and Alerts shown';
+	},
+}];
