@@ -279,6 +279,48 @@ static void windows_take_their_days(void)
 	CHECK_INT(test_server_stop(&st.s), 0);
 }
 
+/* The quarter so far has the dossier-based rate where dossier totals
+ * cover the group's agency and sector: (dossiers - unsatisfied ratings in
+ * them) / dossiers, for the agency and the sector; a counter has no
+ * dossier total of its own, and the last 30 days no quarter's total. */
+static void the_quarter_has_the_dossier_rate(void)
+{
+	struct posted land = { 0 }, build = { 0 };
+	struct live_setup st;
+	unsigned seed = 11;
+	char csv[160];
+	int32_t today = (int32_t)((time(NULL) + PERIOD_TZ_SECONDS) / 86400);
+	struct period q;
+	double want;
+	json_t *v;
+
+	period_of_quarter(period_quarter_of_day(today), &q);
+	CHECK_INT(live_start(&st), 0);
+	CHECK_INT(post_stream(&st, "L", "dat-dai", 50, 0, &seed, &land), 0);
+	CHECK_INT(post_stream(&st, "B", "xay-dung", 30, 0, &seed, &build), 0);
+	/* totals for land only: construction's ratings are not subtracted */
+	snprintf(csv, sizeof(csv), "period,agency,sector,dossiers\n%s,SO-XD,dat-dai,400\n", q.label);
+	CHECK_INT(test_write("dossiers.csv", csv), 0);
+	CHECK_INT(sipas_run(NULL, "dossiers", "import", "dossiers.csv", NULL)->status, 0);
+	want = (400.0 - (double)(land.n - land.satisfied)) / 400.0;
+
+	CHECK((v = get_json(&st, "/api/live?window=quarter&by=agency", st.admin, 200)) != NULL);
+	CHECK_NEAR(num(group_where(v, "agency", "SO-XD"), "dossier_rate"), want, 1e-12);
+	json_decref(v);
+	CHECK((v = get_json(&st, "/api/live?window=quarter&by=sector", st.admin, 200)) != NULL);
+	CHECK_NEAR(num(group_where(v, "sector", "dat-dai"), "dossier_rate"), want, 1e-12);
+	CHECK(json_is_null(json_object_get(group_where(v, "sector", "xay-dung"), "dossier_rate")));
+	json_decref(v);
+	CHECK((v = get_json(&st, "/api/live?window=30d&by=agency", st.admin, 200)) != NULL);
+	CHECK(json_is_null(json_object_get(group_where(v, "agency", "SO-XD"), "dossier_rate")));
+	json_decref(v);
+	CHECK_INT(db_run("UPDATE responses SET device_id = (SELECT id FROM devices WHERE role = 'kiosk')"), 0);
+	CHECK((v = get_json(&st, "/api/live?window=quarter&by=counter", st.admin, 200)) != NULL);
+	CHECK(json_is_null(json_object_get(group_where(v, "sector", "dat-dai"), "dossier_rate")));
+	json_decref(v);
+	CHECK_INT(test_server_stop(&st.s), 0);
+}
+
 /* An unknown window, grouping, state or target is 400 naming it. */
 static void bad_parameters_are_named(void)
 {
@@ -491,6 +533,7 @@ static void the_funnel_is_well_formed_svg(void)
 const struct test_case live_tests[] = {
 	{ "the_figures_are_what_was_posted", the_figures_are_what_was_posted },
 	{ "windows_take_their_days", windows_take_their_days },
+	{ "the_quarter_has_the_dossier_rate", the_quarter_has_the_dossier_rate },
 	{ "bad_parameters_are_named", bad_parameters_are_named },
 	{ "each_role_sees_its_own", each_role_sees_its_own },
 	{ "alerts_are_listed_by_state_newest_first", alerts_are_listed_by_state_newest_first },
