@@ -17,7 +17,7 @@ const char cmd_serve_usage[] =
 	"usage: sipas serve [--db PATH] [--listen ADDR:PORT] [--threads N] [--max-connections N]\n"
 	"                   [--max-per-ip N] [--timeout S] [--request-deadline S] [--max-buffered MIB]\n"
 	"                   [--device-rate N] [--address-rate N] [--max-age DAYS] [--min-free SIZE]\n"
-	"                   [--tls-cert FILE --tls-key FILE]\n"
+	"                   [--tls-cert FILE --tls-key FILE] [--no-alerts]\n"
 	"\n"
 	"Run the collector: the rating API, forms, published scores, health check and\n"
 	"metrics (docs/collector.md).  Every acknowledged rating is on disk;\n"
@@ -53,6 +53,9 @@ const char cmd_serve_usage[] =
 	"                         answers 503 free_space; bytes, or with K, M, G or T (default 256M)\n"
 	"  --tls-cert FILE        serve HTTPS with this PEM certificate (and --tls-key)\n"
 	"  --tls-key FILE         the PEM private key for --tls-cert\n"
+	"  --no-alerts            run without the alert engine: no CUSUM per kiosk rating,\n"
+	"                         no periodic checks (below target, silent kiosks); for\n"
+	"                         measuring what the alerts cost (docs/monitoring.md)\n"
 	"  --db PATH              database file (default $SIPAS_DB, else ./sipas.db)\n";
 
 static int parse_count(const char *opt, const char *s, unsigned min, unsigned max, unsigned *out)
@@ -139,6 +142,7 @@ int cmd_serve(int argc, char **argv)
 		{ "min-free", required_argument, NULL, 'F' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
+		{ "no-alerts", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -188,6 +192,7 @@ int cmd_serve(int argc, char **argv)
 		case 'F': rc = parse_size("--min-free", optarg, &cfg.limits.min_free); break;
 		case 'c': cfg.tls_cert = optarg; break;
 		case 'k': cfg.tls_key = optarg; break;
+		case 'N': cfg.no_alerts = 1; break;
 		case 'h': return cli_help(cmd_serve_usage);
 		default: return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
 		}

@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
 	{ "backup", cmd_backup, cmd_backup_usage, "copy the live database to a file (online backup)" },
 	{ "device", cmd_device, cmd_device_usage, "add, list or revoke kiosk and admin tokens" },
 	{ "user", cmd_user, cmd_user_usage, "add, list, disable or reset the console's accounts" },
+	{ "agency", cmd_agency, cmd_agency_usage, "an agency's opening hours, which the alerts count in" },
 	{ "audit", cmd_audit, cmd_audit_usage, "verify or list the audit log of administrative actions" },
 	{ "link", cmd_link, cmd_link_usage, "the signed phone-survey link (and QR code) of a dossier" },
 	{ "demo", cmd_demo, cmd_demo_usage, "fill an empty database with a synthetic year" },

@@ -165,6 +165,11 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
 	if (rc)
 		goto out_log;
+	if (!cfg->no_alerts) {
+		rc = col_writer_enable_alerts(app->writer, e);
+		if (rc)
+			goto out;
+	}
 	app->tls = cfg->tls_cert != NULL;
 	snprintf(app->public_url, sizeof(app->public_url), "%s%s", cfg->public_url ? "" : cert ? "https://" : "http://",
 		 cfg->public_url ? cfg->public_url : cfg->listen);

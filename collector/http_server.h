@@ -27,6 +27,7 @@ struct col_config {
 	const char *tls_cert, *tls_key;  /* PEM files; both or neither */
 	const char *public_url;      /* the address links carry (pairing links); NULL: http://LISTEN */
 	struct col_limits limits;
+	int no_alerts;               /* 1: no alert engine (docs/monitoring.md, "Alerts") */
 };
 
 /* Serve until SIGINT or SIGTERM, then stop accepting, finish requests in

@@ -141,6 +141,7 @@ static struct col_pending *pending_new(struct col_app *app, size_t n, int batch)
 	p->deferred.finish = pending_finish;
 	p->app = app;
 	p->catalog = col_app_catalog(app);
+	p->job.reg = p->catalog->reg;
 	p->batch = batch;
 	p->n = n;
 	p->write = (struct col_write_item *)(void *)((char *)p + head);

@@ -24,6 +24,7 @@
 #include "../db/db.h"
 #include "../lib/clock.h"
 #include "../lib/period.h"
+#include "../monitor/alert.h"
 #include "errors.h"
 
 /* Which file a path named when the writer opened it. */
@@ -60,6 +61,8 @@ struct col_writer {
 	struct col_write_job *head, *tail;
 	int stopping;
 	uint64_t commits, stored;
+	struct alert_engine *alerts;  /* NULL: no alerts (sipas serve --no-alerts) */
+	double check_at;              /* when the periodic rules run next (monotonic) */
 };
 
 /* What holds of a job in `state`: it has work of one kind and someone to
@@ -261,6 +264,28 @@ static void touch_device(struct col_writer *w, long long device_id, uint64_t sto
 	sqlite3_reset(w->touch);
 }
 
+/* Feed the alert engine the responses of j newly stored; as for
+ * touch_device, a failure costs no rating: it is logged, and ends the
+ * group only when it ended the transaction. */
+static int alert_job(struct col_writer *w, struct col_write_job *j, struct err *e)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct err why;
+
+	for (size_t i = 0; i < j->n; i++) {
+		const struct col_write_item *it = &j->items[i];
+
+		if (it->code != 0 || it->duplicate)
+			continue;
+		if (alert_rating(w->alerts, j->reg, it->response, j->device_id, now, &why) != 0) {
+			fprintf(stderr, "sipas serve: alerts: %s\n", why.text);
+			if (sqlite3_get_autocommit(w->db))
+				return storage_fail(w, e, "updating the alerts");
+		}
+	}
+	return 0;
+}
+
 /* Run a run job in the open transaction, inside a savepoint: a run that
  * fails (a refused account, say) undoes only its own writes.  Fills the
  * job's outcome; returns non-zero only when the failure ended the whole
@@ -311,6 +336,8 @@ static int store_jobs(struct col_writer *w, struct col_write_job *jobs, uint64_t
 			touch_device(w, j->device_id, *stored - before);
 			if (sqlite3_get_autocommit(w->db))
 				return storage_fail(w, e, "noting a kiosk's last post");
+			if (w->alerts && j->reg && alert_job(w, j, e) != 0)
+				return e->code;
 		}
 	}
 	return 0;
@@ -371,27 +398,103 @@ static void run_jobs(struct col_writer *w, struct col_write_job *jobs)
 	}
 }
 
+/* The periodic alert rules in a transaction of their own, at the time
+ * now; a failure is logged and the next run tries again. */
+static void run_check(struct col_writer *w)
+{
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	w->busy_until = clock_seconds() + COL_WRITER_BUSY_SECONDS;
+	rc = check_identity(w, &e);
+	if (!rc)
+		rc = step_once(w, w->begin, &e);
+	if (!rc) {
+		rc = alert_check(w->db, (int64_t)time(NULL), &e);
+		if (!rc)
+			rc = step_once(w, w->commit, &e);
+		if (rc && !sqlite3_get_autocommit(w->db))
+			step_once(w, w->rollback, NULL);
+	}
+	if (rc)
+		fprintf(stderr, "sipas serve: alerts: %s\n", e.text);
+}
+
+/* Wait for jobs, or (alerts on) until the periodic rules are due. */
+static struct col_write_job *wait_for_jobs(struct col_writer *w, int *check)
+{
+	struct col_write_job *jobs;
+
+	*check = 0;
+	pthread_mutex_lock(&w->lock);
+	while (!w->head && !w->stopping && !*check) {
+		if (!w->alerts) {
+			pthread_cond_wait(&w->wake, &w->lock);
+		} else {
+			double left = w->check_at - clock_seconds();
+			struct timespec until;
+
+			if (left <= 0) {
+				*check = 1;
+				break;
+			}
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += (time_t)left;
+			until.tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&w->wake, &w->lock, &until);
+		}
+	}
+	jobs = w->head;
+	w->head = w->tail = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return jobs;
+}
+
 static void *writer_main(void *arg)
 {
 	struct col_writer *w = arg;
 
 	for (;;) {
 		struct col_write_job *jobs;
+		int check;
 
-		pthread_mutex_lock(&w->lock);
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->wake, &w->lock);
-		jobs = w->head;
-		w->head = w->tail = NULL;
-		if (!jobs && w->stopping) {
-			pthread_mutex_unlock(&w->lock);
-			return NULL;
+		jobs = wait_for_jobs(w, &check);
+		if (check) {
+			run_check(w);
+			w->check_at = clock_seconds() + COL_WRITER_CHECK_SECONDS;
 		}
-		pthread_mutex_unlock(&w->lock);
+		if (!jobs) {
+			if (check)
+				continue;
+			return NULL;   /* stopping, and nothing left */
+		}
 		for (struct col_write_job *j = jobs; j; j = j->next)
 			job_step(j, COL_JOB_STORING);
 		run_jobs(w, jobs);
 	}
+}
+
+int col_writer_enable_alerts(struct col_writer *w, struct err *e)
+{
+	struct alert_engine *ae = NULL;
+	int rc;
+
+	/* the writer thread only waits for work until a job is queued */
+	pthread_mutex_lock(&w->lock);
+	assert(!w->alerts && !w->head);
+	rc = alert_engine_open(w->db, &ae, e);
+	if (!rc) {
+		w->alerts = ae;
+		w->check_at = clock_seconds();
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return rc;
 }
 
 void col_writer_enqueue(struct col_writer *w, struct col_write_job *job)
@@ -479,6 +582,7 @@ static void writer_free(struct col_writer *w)
 	sqlite3_finalize(w->release);
 	sqlite3_finalize(w->undo);
 	sqlite3_finalize(w->touch);
+	alert_engine_free(w->alerts);
 	db_close(w->db);
 	sqlite3_finalize(w->probe_begin);
 	sqlite3_finalize(w->probe_rollback);

@@ -73,6 +73,8 @@ struct col_write_job {
 	int code;                            /* a run's outcome, by the writer: as an item's */
 	struct err err;                      /* why, when code is not ERR_OK */
 	long long device_id;                 /* the posting kiosk, 0 = none */
+	const struct registry *reg;          /* the registry its responses were checked
+						against, for the alerts' targets; borrowed */
 	void (*done)(void *arg);             /* called on the writer thread */
 	void *arg;
 	enum col_job_state state;
@@ -82,6 +84,14 @@ struct col_write_job {
 
 /* Open the writer's own connection to `path` and start its thread. */
 int col_writer_start(const char *path, struct col_writer **out, struct err *e);
+
+/* Run the alert engine (docs/monitoring.md, "Alerts") from now on: each
+ * kiosk rating stored feeds its CUSUMs in the transaction that stores it
+ * (a job with device_id and reg), and once every COL_WRITER_CHECK_SECONDS
+ * the writer runs the periodic rules (alert_check) in a transaction of its
+ * own.  Call once, before the first job is queued.  ERR_DB or ERR_NOMEM. */
+#define COL_WRITER_CHECK_SECONDS 60
+int col_writer_enable_alerts(struct col_writer *w, struct err *e);
 
 /* Queue a NEW job; returns at once.  Each response (or run) succeeds or
  * fails on its own; done() runs once its transaction is committed or

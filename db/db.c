@@ -296,7 +296,13 @@ static const char *const migrations[] = {
 	"  response_id INTEGER PRIMARY KEY REFERENCES responses(id),"
 	"  handled_at INTEGER NOT NULL,"
 	"  handled_by TEXT NOT NULL,"           /* the console login */
-	"  note TEXT NOT NULL);",
+	"  note TEXT NOT NULL);"
+	/* the alert engine's own bookkeeping (docs/monitoring.md, "Alerts") */
+	"ALTER TABLE cusums ADD COLUMN signals INTEGER NOT NULL DEFAULT 0;"    /* signals since the chart began */
+	"ALTER TABLE cusums ADD COLUMN alert_id INTEGER REFERENCES alerts(id);" /* its open low_satisfaction episode */
+	"CREATE TABLE alert_days("               /* 'reliably below target' runs once a day per agency */
+	"  agency_id INTEGER PRIMARY KEY REFERENCES agencies(id),"
+	"  below_target_day INTEGER NOT NULL);",  /* the last day evaluated, days since 1970-01-01 */
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -24,8 +24,6 @@
 #include "../responses/dossiers.h"
 
 #define SCORE_LEVEL 0.95
-#define SCORE_MIN_N 30          /* below this n, or this Kish n, a verdict is insufficient_data
-				 * (docs/scoring.md) */
 
 enum group_kind { KIND_ALL, KIND_AGENCY, KIND_SECTOR, KIND_AGENCY_SECTOR, N_KINDS };
 

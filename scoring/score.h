@@ -119,6 +119,10 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *period,
 		       sqlite3_stmt **out, struct err *e);
 
+/* Below this n, or this Kish n, a verdict is insufficient_data
+ * (docs/scoring.md); the alerts judge no share on fewer ratings either. */
+#define SCORE_MIN_N 30
+
 /* The target in force at quarter ordinal q (year * 4 + quarter - 1) for
  * agency_id and sector_id (0: none given), the most specific scope first:
  * the agency's, then the sector's, then the one for all (docs/scoring.md).

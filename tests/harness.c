@@ -28,6 +28,7 @@ extern const struct test_case csv_tests[], period_tests[], form_tests[], registr
 extern const struct test_case records_tests[];
 extern const struct test_case ratelimit_tests[];
 extern const struct test_case console_tests[];
+extern const struct test_case alerts_tests[];
 extern const struct test_case office_tests[];
 extern const struct test_case console_ops_tests[];
 extern const struct test_case live_tests[];
@@ -43,6 +44,7 @@ static const struct {
 	{ "storage", storage_tests },
 	{ "ratelimit", ratelimit_tests },
 	{ "console", console_tests },
+	{ "alerts", alerts_tests },
 	{ "console_ops", console_ops_tests },
 	{ "live", live_tests },
 	{ "records", records_tests },

@@ -323,6 +323,9 @@ static void migrates_version_9_forward_keeping_every_row(void)
 	CHECK_INT(test_db_int("old.db", "SELECT (SELECT count(*) FROM staff) + (SELECT count(*) FROM alerts) + "
 					"(SELECT count(*) FROM cusums) + (SELECT count(*) FROM outbox) + "
 					"(SELECT count(*) FROM opening_hours) + (SELECT count(*) FROM comment_notes)"), 0);
+	/* the alert engine's bookkeeping: a chart's signals and open episode, each agency's last evaluated day */
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_table_info('cusums') WHERE name IN ('signals', 'alert_id')"), 2);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM alert_days"), 0);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	/* the audit chain written by schema 9 still verifies */
