@@ -18,6 +18,7 @@
 #include "../db/db.h"
 #include "../lib/csv.h"
 #include "../lib/period.h"
+#include "../monitor/alert.h"
 #include "../monitor/live.h"
 #include "console.h"
 #include "handlers.h"
@@ -185,41 +186,29 @@ static const struct {
 	{ "all", "" },
 };
 
-/* One alerts row (the query's columns) as the API shows it. */
-static json_t *alert_json(sqlite3_stmt *st)
-{
-	json_t *evidence = json_loads((const char *)sqlite3_column_text(st, 7), 0, NULL);
-
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			 "kind", sqlite3_column_text(st, 1), "agency", sqlite3_column_text(st, 2), "sector",
-			 sqlite3_column_type(st, 3) == SQLITE_NULL ? json_null()
-								 : json_string((const char *)sqlite3_column_text(st, 3)),
-			 "device", sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null()
-									 : json_integer(sqlite3_column_int64(st, 4)),
-			 "opened_at", col_json_time(sqlite3_column_int64(st, 5)), "closed_at",
-			 col_json_time(sqlite3_column_int64(st, 6)), "evidence", evidence ? evidence : json_object());
-}
-
 /* The alerts of scope in state (an alert_states row's condition), newest
- * first, into list. */
+ * first, into list, each as its notifications carry it (alert_json). */
 static int read_alerts(sqlite3 *db, const struct scope *scope, const char *where, json_t *list, struct err *e)
 {
-	char sql[700];
+	char sql[400];
 	sqlite3_stmt *st = NULL;
 	int rc, step;
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT al.id, al.kind, a.code, s.code, al.device_id, al.opened_at, al.closed_at, al.evidence "
-		 "FROM alerts al JOIN agencies a ON a.id = al.agency_id LEFT JOIN sectors s ON s.id = al.sector_id "
-		 "WHERE " SCOPE_SQL("al.agency_id") "%s ORDER BY al.opened_at DESC, al.id DESC LIMIT %d",
-		 where, LIVE_ALERTS_MAX);
+		 "SELECT al.id FROM alerts al WHERE " SCOPE_SQL("al.agency_id") "%s "
+		 "ORDER BY al.opened_at DESC, al.id DESC LIMIT %d", where, LIVE_ALERTS_MAX);
 	rc = db_prepare(db, sql, &st, e);
 	if (rc)
 		return rc;
 	scope_bind(st, scope);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(list, alert_json(st));
-	if (step != SQLITE_DONE)
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *alert = NULL;
+
+		rc = alert_json(db, sqlite3_column_int64(st, 0), &alert, e);
+		if (!rc)
+			json_array_append_new(list, alert);
+	}
+	if (!rc && step != SQLITE_DONE)
 		rc = db_fail(db, e, "reading the alerts");
 	sqlite3_finalize(st);
 	return rc;

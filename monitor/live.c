@@ -325,12 +325,13 @@ static int name_groups(sqlite3 *db, struct reading *r, struct err *e)
 	int rc = 0;
 
 	if (v->by == LIVE_BY_COUNTER)
-		rc = db_prepare(db, "SELECT counter, NULL FROM devices WHERE id = ?1", &st, e);
+		rc = db_prepare(db, "SELECT counter, public_id FROM devices WHERE id = ?1", &st, e);
 	else if (v->by == LIVE_BY_OFFICER)
 		rc = db_prepare(db, "SELECT code, name FROM staff WHERE id = ?1", &st, e);
 	for (size_t i = 0; !rc && st && i < v->n_groups; i++) {
 		struct live_group *g = &v->groups[i];
 		char **first = v->by == LIVE_BY_COUNTER ? &g->counter : &g->officer;
+		char **second = v->by == LIVE_BY_COUNTER ? &g->device : &g->officer_name;
 
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, v->by == LIVE_BY_COUNTER ? r->sums[i].device_id : r->sums[i].officer_id);
@@ -339,9 +340,8 @@ static int name_groups(sqlite3 *db, struct reading *r, struct err *e)
 			break;
 		}
 		*first = strdup((const char *)sqlite3_column_text(st, 0));
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			g->officer_name = strdup((const char *)sqlite3_column_text(st, 1));
-		if (!*first || (sqlite3_column_type(st, 1) != SQLITE_NULL && !g->officer_name))
+		*second = strdup((const char *)sqlite3_column_text(st, 1));
+		if (!*first || !*second)
 			rc = err_set(e, ERR_NOMEM, "out of memory reading a live view");
 	}
 	sqlite3_finalize(st);
@@ -364,7 +364,6 @@ static void finish_groups(struct reading *r, const struct registry *reg, int32_t
 
 		g->agency = agency ? agency->code : NULL;
 		g->sector = sector ? sector->code : NULL;
-		g->device = s->device_id;
 		wilson_interval(g->satisfied, g->n, 0.95, &g->lo, &g->hi);
 		g->has_target = t != NULL;
 		g->target = t ? t->threshold : 0;
@@ -388,7 +387,7 @@ static int compare_groups(const void *pa, const void *pb)
 	int c;
 
 	if ((c = compare_text(a->agency, b->agency)) || (c = compare_text(a->counter, b->counter)) ||
-	    (c = (a->device > b->device) - (a->device < b->device)) || (c = compare_text(a->officer, b->officer)))
+	    (c = compare_text(a->device, b->device)) || (c = compare_text(a->officer, b->officer)))
 		return c;
 	return compare_text(a->sector, b->sector);
 }
@@ -501,7 +500,7 @@ static json_t *group_json(const struct live_view *v, const struct live_group *g)
 			json_object_set_new(reasons, v->reasons[i], json_integer(g->reasons[i]));
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:f, s:f, s:o, s:o, s:o}", "agency",
 			 text_or_null(g->agency), "sector", text_or_null(g->sector), "device",
-			 g->device ? json_integer(g->device) : json_null(), "counter", text_or_null(g->counter),
+			 text_or_null(g->device), "counter", text_or_null(g->counter),
 			 "officer", text_or_null(g->officer), "officer_name", text_or_null(g->officer_name), "n",
 			 (json_int_t)g->n, "satisfied", (json_int_t)g->satisfied, "share",
 			 (double)g->satisfied / (double)g->n, "lo", g->lo, "hi", g->hi, "target",
@@ -584,6 +583,7 @@ void live_view_free(struct live_view *v)
 	for (size_t i = 0; i < v->n_groups; i++) {
 		free(v->groups[i].reasons);
 		free(v->groups[i].counter);
+		free(v->groups[i].device);
 		free(v->groups[i].officer);
 		free(v->groups[i].officer_name);
 	}

@@ -42,7 +42,7 @@ void live_window_days(int window, int32_t today, int32_t *first, int32_t *last);
 struct live_group {
 	const char *agency;       /* code; NULL for a group of every agency (by sector) */
 	const char *sector;       /* code; NULL for a group of every sector (by agency) */
-	long long device;         /* the counter's device id; 0 unless by counter */
+	char *device;             /* the counter's kiosk, by its public id; NULL unless by counter */
 	char *counter;            /* its name; NULL unless by counter */
 	char *officer;            /* the officer's staff code; NULL unless by officer */
 	char *officer_name;

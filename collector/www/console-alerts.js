@@ -19,8 +19,8 @@ function render() {
 		return;
 	fill($("result"), t("c.alerts.count", { n: shown.length }));
 	fill($("alerts"), table(t("c.alerts.caption"),
-		[t("c.alerts.kind"), t("c.agency"), t("c.live.b.sector"), t("c.device"), t("c.alerts.opened"), t("c.alerts.closed"), t("c.alerts.evidence")],
-		shown.map((a) => [t(`c.alerts.k.${a.kind}`), a.agency, a.sector || "—", a.device == null ? "—" : String(a.device),
+		[t("c.alerts.kind"), t("c.agency"), t("c.live.b.sector"), t("c.counter"), t("c.alerts.opened"), t("c.alerts.closed"), t("c.alerts.evidence")],
+		shown.map((a) => [t(`c.alerts.k.${a.kind}`), a.agency, a.sector || "—", a.device == null ? "—" : h("span", {}, a.counter || "—", h("span", { class: "c-code" }, ` (${a.device})`)),
 			fmtTime(a.opened_at), a.closed_at ? fmtTime(a.closed_at) : t("c.alerts.stillOpen"), evidence(a.evidence)]),
 		t("c.alerts.none")));
 }

@@ -21,7 +21,7 @@ function groupName(g, by) {
 	if (by === "sector")
 		return g.sector;
 	if (by === "counter")
-		return h("span", {}, g.counter || "—", h("span", { class: "c-code" }, ` (${t("c.device")} ${g.device})`));
+		return h("span", {}, g.counter || "—", h("span", { class: "c-code" }, ` (${g.device})`));
 	if (by === "officer")
 		return h("span", {}, g.officer_name || g.officer, h("span", { class: "c-code" }, ` (${g.officer})`));
 	return g.agency;
