@@ -34,11 +34,13 @@ int cmd_backup(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_agency(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 extern const char cmd_init_usage[], cmd_import_usage[], cmd_dossiers_usage[], cmd_demo_usage[], cmd_serve_usage[],
 	cmd_score_usage[], cmd_device_usage[], cmd_link_usage[], cmd_publish_usage[],
 	cmd_report_usage[], cmd_backup_usage[], cmd_user_usage[], cmd_audit_usage[];
 extern const char cmd_agency_usage[];
+extern const char cmd_monitor_usage[];
 
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
 const char *cli_db_path(const char *opt);

@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
 	{ "user", cmd_user, cmd_user_usage, "add, list, disable or reset the console's accounts" },
 	{ "agency", cmd_agency, cmd_agency_usage, "an agency's opening hours, which the alerts count in" },
 	{ "audit", cmd_audit, cmd_audit_usage, "verify or list the audit log of administrative actions" },
+	{ "monitor", cmd_monitor, cmd_monitor_usage, "design the low-satisfaction alert's CUSUM (h, run lengths)" },
 	{ "link", cmd_link, cmd_link_usage, "the signed phone-survey link (and QR code) of a dossier" },
 	{ "demo", cmd_demo, cmd_demo_usage, "fill an empty database with a synthetic year" },
 };

@@ -112,6 +112,12 @@ void rep_svg_bars(struct strbuf *sb, const char *id, const char *title,
 		  const struct score_group *const *groups, size_t n, int by_agency);
 /* Lines over the trend quarters: the index and each element. */
 void rep_svg_trend(struct strbuf *sb, const char *id, const char *title, const struct rep_report *r);
+/* A chart's opening: the <svg> element, w × h in its own units and as wide
+ * as its box, labelled by its <title> (id-t, title escaped here). */
+void rep_svg_open(struct strbuf *sb, const char *id, const char *title, int w, int h);
+/* Where a chart's axis starts for lowest value lo: lo rounded down to a
+ * step of 1/per, within [0, 1 - 1/per]. */
+double rep_svg_axis_start(double lo, double per);
 
 /* --- pages and workbook --- */
 /* The pages' shared head (title escaped here) and end. */

@@ -26,9 +26,7 @@ static const char *verdict_fill(int status)
 	}
 }
 
-/* Where a chart's axis starts for lowest value lo: lo rounded down to a
- * step of 1/per, within [0, 1 - 1/per]. */
-static double axis_start(double lo, double per)
+double rep_svg_axis_start(double lo, double per)
 {
 	lo = floor(lo * per - 1e-9) / per;
 	if (lo < 0 || lo >= 1.0)
@@ -36,9 +34,7 @@ static double axis_start(double lo, double per)
 	return lo;
 }
 
-/* A chart's opening: the <svg> element, w × h in its own units and as wide
- * as its box, labelled by its <title> (id-t). */
-static void svg_open(struct strbuf *sb, const char *id, const char *title, int w, int h)
+void rep_svg_open(struct strbuf *sb, const char *id, const char *title, int w, int h)
 {
 	strbuf_addf(sb, "<svg class=\"chart\" role=\"img\" aria-labelledby=\"%s-t\" viewBox=\"0 0 %d %d\" "
 		    "width=\"100%%\">\n<title id=\"%s-t\">", id, w, h, id);
@@ -65,8 +61,8 @@ void rep_svg_bars(struct strbuf *sb, const char *id, const char *title,
 		if (g->has_target)
 			lo = fmin(lo, g->target);
 	}
-	lo = axis_start(lo, 10.0);
-	svg_open(sb, id, title, BAR_W, h);
+	lo = rep_svg_axis_start(lo, 10.0);
+	rep_svg_open(sb, id, title, BAR_W, h);
 	/* axis: gridlines every 10 % (5 % when the scale is short) */
 	for (double t = lo; t <= 1.0 + 1e-9; t += (1.0 - lo) <= 0.2 ? 0.05 : 0.1) {
 		double x = scale_x(t, lo);
@@ -138,8 +134,8 @@ void rep_svg_trend(struct strbuf *sb, const char *id, const char *title, const s
 				lo = fmin(lo, est->est);
 		}
 	}
-	lo = axis_start(lo, 20.0);
-	svg_open(sb, id, title, TR_W, TR_H);
+	lo = rep_svg_axis_start(lo, 20.0);
+	rep_svg_open(sb, id, title, TR_W, TR_H);
 	for (double t = lo; t <= 1.0 + 1e-9; t += 0.05) {
 		double y = TR_B - (t - lo) / (1.0 - lo) * (TR_B - TR_T);
 

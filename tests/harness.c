@@ -32,6 +32,7 @@ extern const struct test_case alerts_tests[];
 extern const struct test_case office_tests[];
 extern const struct test_case console_ops_tests[];
 extern const struct test_case live_tests[];
+extern const struct test_case monitor_stats_tests[];
 
 static const struct {
 	const char *name;
@@ -49,6 +50,7 @@ static const struct {
 	{ "live", live_tests },
 	{ "records", records_tests },
 	{ "office", office_tests },
+	{ "monitor_stats", monitor_stats_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 
