@@ -162,8 +162,13 @@ void col_handle_live_funnel(struct col_app *app, const struct col_request *req, 
 		goto out;
 	if (!given)
 		target = usual_target(v);
+	/* funnel_svg writes an <svg> for inline HTML, without the namespace
+	 * (a report's pages hold no URL at all); served alone, an outer <svg>
+	 * gives it the SVG namespace, so that a browser opens it as a picture */
 	strbuf_reset(&reply->body);
+	strbuf_addstr(&reply->body, "<svg xmlns=\"http://www.w3.org/2000/svg\">\n");
 	live_view_funnel(v, target, &reply->body);
+	strbuf_addstr(&reply->body, "</svg>\n");
 	if (reply->body.failed) {
 		col_reply_error(app, reply, COL_E_OUT_OF_MEMORY, NULL, NULL);
 		goto out;

@@ -511,8 +511,9 @@ static void alerts_are_listed_by_state_newest_first(void)
 	CHECK_INT(test_server_stop(&st.s), 0);
 }
 
-/* The funnel plot served is well-formed SVG (xmllint) holding the
- * agencies' points, for the target asked and by default. */
+/* The funnel plot served is well-formed SVG (xmllint), in the SVG
+ * namespace, holding the agencies' points, for the target asked and by
+ * default. */
 static void the_funnel_is_well_formed_svg(void)
 {
 	struct live_setup st;
@@ -528,6 +529,8 @@ static void the_funnel_is_well_formed_svg(void)
 	CHECK_INT(test_write("funnel.svg", h.body), 0);
 	free(h.body);
 	CHECK_INT(system("xmllint --noout funnel.svg"), 0);
+	/* an SVG document of its own, as a browser opens it from its address */
+	CHECK_INT(system("test \"$(xmllint --xpath 'namespace-uri(/*)' funnel.svg)\" = http://www.w3.org/2000/svg"), 0);
 	CHECK_INT(test_request(&st.s, "GET", "/api/live/funnel.svg?window=7d&by=sector&target=0.9", st.admin, NULL,
 			       &h), 200);
 	CHECK_CONTAINS(h.body, "dat-dai");

@@ -77,7 +77,7 @@ async function funnels(query) {
 		} catch {
 			text = "";
 		}
-		const svg = text && new DOMParser().parseFromString(text, "text/html").querySelector("svg");
+		const svg = text && new DOMParser().parseFromString(text, "text/html").querySelector("svg[role='img']");
 		if (svg)
 			figures.push(h("figure", { class: "c-funnel" }, ownIds(document.importNode(svg, true), figures.length),
 				h("figcaption", {}, t("c.live.funnelCaption", { target: pct(target) }))));

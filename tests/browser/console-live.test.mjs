@@ -51,6 +51,15 @@ export const tests = [{
 		await funnel.waitFor();
 		assert((await funnel.locator('title').allTextContents()).some((x) => x.includes('SO-XD')), 'SO-XD is a point');
 
+		// opened alone, the plot is a picture of its own
+		const alone = await page.context().newPage();
+		await alone.goto(`${srv.base}/api/live/funnel.svg?window=today&by=agency`);
+		assertEqual(await alone.evaluate(() => document.documentElement.namespaceURI), 'http://www.w3.org/2000/svg',
+			'the funnel opened alone is an SVG document');
+		assert((await alone.evaluate(() => document.querySelector('svg[role="img"]').getBoundingClientRect().width)) > 100,
+			'and is drawn');
+		await alone.close();
+
 		// by sector over 7 days, chosen and shown by keyboard
 		await page.getByLabel('Khoảng thời gian').focus();
 		await page.keyboard.press('ArrowDown');
