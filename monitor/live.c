@@ -449,10 +449,12 @@ int live_view_read(sqlite3 *db, const struct registry *reg, const struct form *c
 		goto out;
 	}
 	/* the collector's rows only (import_id NULL: a live view is about
-	 * what reaches the counters now), over responses_by_day */
+	 * what reaches the counters now), over responses_by_day: the window's
+	 * days are what bounds the scan, also by counter, where the planner
+	 * might otherwise take responses_by_device's every kiosk row */
 	snprintf(sql, sizeof(sql),
 		 "SELECT r.form_id, r.agency_id, r.sector_id, ifnull(r.device_id, 0), ifnull(r.officer_id, 0), "
-		 "r.answers, r.choices FROM responses r WHERE r.form_id IN (SELECT value FROM json_each(:forms)) "
+		 "r.answers, r.choices FROM responses r INDEXED BY responses_by_day WHERE r.form_id IN (SELECT value FROM json_each(:forms)) "
 		 "AND r.day BETWEEN :first AND :last AND r.import_id IS NULL%s AND " SCOPE_SQL("r.agency_id"),
 		 bys[by].needs);
 	rc = db_prepare(db, sql, &st, e);
