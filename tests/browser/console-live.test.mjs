@@ -35,6 +35,12 @@ export const tests = [{
 		const link = tc.userLink(srv.base, { login: 'ana', name: 'Nguyễn Thị An', role: 'office' });
 		const browser = await tc.browser();
 		const page = await tc.page(browser);
+		// the strict policy refuses inline script and style: none is tried
+		const refused = [];
+		page.on('console', (m) => {
+			if (/Content Security Policy/i.test(m.text()))
+				refused.push(m.text());
+		});
 		await setConsolePassword(page, link, PASSWORD);
 		await signIn(page, srv.base, 'ana', PASSWORD);
 
@@ -82,6 +88,27 @@ export const tests = [{
 		assertEqual(kiosk.slice(0, 3), ['Mức hài lòng giảm', 'SO-XD', 'dat-dai'], 'the alert');
 		assertEqual(kiosk[5], 'Đang mở', 'still open');
 		assert(kiosk[6].includes('cusum: ') && kiosk[6].includes('ratings: '), `its evidence: ${kiosk[6]}`);
+		assertEqual(refused, [], 'nothing refused by the Content-Security-Policy');
 		return 'Live and Alerts shown';
+	},
+}, {
+	// A viewer is offered no grouping by officer, even from the address,
+	// and sees the agencies it was given only.
+	name: 'console_live_viewer_sees_no_officers',
+	timeout: 60000,
+	async fn(tc) {
+		tc.sipas('init');
+		const srv = await tc.server();
+		await liveData(tc, srv.base);
+		const link = tc.userLink(srv.base, { login: 'vien', role: 'viewer', agencies: ['SO-TP'] });
+		const browser = await tc.browser();
+		const page = await tc.page(browser);
+		await setConsolePassword(page, link, PASSWORD);
+		await signIn(page, srv.base, 'vien', PASSWORD, '?next=%2Fconsole%2Flive%3Fby%3Dofficer');
+		await page.getByText('Chưa có đánh giá nào trong khoảng thời gian này.').waitFor();
+		assertEqual(await page.getByLabel('Theo', { exact: true }).locator('option').allTextContents(),
+			['Cơ quan', 'Lĩnh vực', 'Quầy'], 'no grouping by officer');
+		assertEqual(await page.getByLabel('Theo', { exact: true }).inputValue(), 'agency', 'by agency instead');
+		return 'no officers for a viewer';
 	},
 }];
