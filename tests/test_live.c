@@ -323,6 +323,33 @@ static void the_quarter_has_the_dossier_rate(void)
 	CHECK_INT(test_server_stop(&st.s), 0);
 }
 
+/* A live view counts what the collector received: a file imported today
+ * (paper surveys of the quarter) is not in it, while it is in the
+ * quarter's scores. */
+static void imports_are_not_live(void)
+{
+	struct posted p = { 0 };
+	struct live_setup st;
+	unsigned seed = 23;
+	char csv[256], day[16];
+	int32_t today = (int32_t)((time(NULL) + PERIOD_TZ_SECONDS) / 86400);
+	json_t *v;
+
+	CHECK_INT(live_start(&st), 0);
+	CHECK_INT(post_stream(&st, "K", "dat-dai", 9, 0, &seed, &p), 0);
+	period_format_day(today, day);
+	snprintf(csv, sizeof(csv), "response_id,submitted_at,agency,sector,channel,overall\n"
+		 "P-1,%s,SO-XD,dat-dai,paper,1\nP-2,%s,SO-XD,dat-dai,paper,1\n", day, day);
+	CHECK_INT(test_write("paper.csv", csv), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "kiosk-2018", "paper.csv", NULL)->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 11);
+	CHECK((v = get_json(&st, "/api/live?window=today", st.admin, 200)) != NULL);
+	CHECK_INT(json_integer_value(json_object_get(group_where(v, "agency", "SO-XD"), "n")), p.n);
+	CHECK_INT(json_integer_value(json_object_get(group_where(v, "agency", "SO-XD"), "satisfied")), p.satisfied);
+	json_decref(v);
+	CHECK_INT(test_server_stop(&st.s), 0);
+}
+
 /* An unknown window, grouping, state or target is 400 naming it. */
 static void bad_parameters_are_named(void)
 {
@@ -544,6 +571,7 @@ const struct test_case live_tests[] = {
 	{ "the_figures_are_what_was_posted", the_figures_are_what_was_posted },
 	{ "windows_take_their_days", windows_take_their_days },
 	{ "the_quarter_has_the_dossier_rate", the_quarter_has_the_dossier_rate },
+	{ "imports_are_not_live", imports_are_not_live },
 	{ "bad_parameters_are_named", bad_parameters_are_named },
 	{ "each_role_sees_its_own", each_role_sees_its_own },
 	{ "alerts_are_listed_by_state_newest_first", alerts_are_listed_by_state_newest_first },
