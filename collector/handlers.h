@@ -116,4 +116,12 @@ void col_handle_console_withdraw(struct col_app *app, const struct col_request *
 void col_handle_console_overview(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 				 const char *tail);
 
+/* console_live.c: the live views, their funnel plot and the alerts, for
+ * an admin token or a console session, in the sender's scope */
+void col_handle_live(struct col_app *app, const struct col_request *req, struct col_reply *reply, const char *tail);
+void col_handle_live_funnel(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			    const char *tail);
+void col_handle_alerts(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+		       const char *tail);
+
 #endif

@@ -37,7 +37,9 @@ enum col_auth {
 	AUTH_KIOSK_OR_LINK,   /* a kiosk token, or a phone's signed link in the query */
 	AUTH_CONSOLE,         /* a console session (and its CSRF token unless GET); the
 				 handler applies the user's role and scope */
-	AUTH_CONSOLE_OFFICE   /* the same, for office users only */
+	AUTH_CONSOLE_OFFICE,  /* the same, for office users only */
+	AUTH_ADMIN_OR_CONSOLE /* an admin token when the request has a bearer token,
+				 else a console session; the handler applies the scope */
 };
 
 struct col_route {
@@ -112,6 +114,13 @@ static const struct col_route routes[] = {
 	  "the audit log, newest first: ?since=YYYY-MM-DD&actor=&action=&limit= (office)", NULL },
 	{ "GET", "/console/api/notify/failed", col_handle_console_notify_failed, AUTH_CONSOLE_OFFICE, 0,
 	  "notifications given up after 24 hours of retries, newest first (office)", NULL },
+	{ "GET", "/api/live", col_handle_live, AUTH_ADMIN_OR_CONSOLE, 0,
+	  "ratings, share satisfied, interval, target, reasons: ?window=today|7d|30d|quarter&by=agency|sector|"
+	  "counter|officer (admin token or console session)", NULL },
+	{ "GET", "/api/live/funnel.svg", col_handle_live_funnel, AUTH_ADMIN_OR_CONSOLE, 0,
+	  "the live view's funnel plot: ?window=&by=&target=0.95 (admin token or console session)", NULL },
+	{ "GET", "/api/alerts", col_handle_alerts, AUTH_ADMIN_OR_CONSOLE, 0,
+	  "the alerts, newest first: ?state=open|closed|all (admin token or console session)", NULL },
 	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
 	{ "GET", "/kiosk", NULL, AUTH_NONE, 0, "the kiosk page", "kiosk.html" },
 	/* the pairing page reads its code from its own URL */
@@ -133,6 +142,9 @@ static const struct col_route routes[] = {
 	{ "GET", "/console/quarter", NULL, AUTH_NONE, 0, "the console: preview, publish, withdraw", "console-quarter.html" },
 	{ "GET", "/console/users", NULL, AUTH_NONE, 0, "the console: accounts", "console-users.html" },
 	{ "GET", "/console/audit", NULL, AUTH_NONE, 0, "the console: the audit log", "console-audit.html" },
+	{ "GET", "/console/live", NULL, AUTH_NONE, 0, "the console: ratings today, 7 or 30 days, the quarter so far",
+	  "console-live.html" },
+	{ "GET", "/console/alerts", NULL, AUTH_NONE, 0, "the console: the alerts", "console-alerts.html" },
 	/* the page reads the one-time token from its own URL */
 	{ "GET", "/console/password/", NULL, AUTH_NONE, 0, "sets a password: /console/password/{token}",
 	  "console-password.html" },
@@ -197,7 +209,8 @@ int col_precheck(struct col_app *app, const struct col_request *req, struct col_
 		return 0;
 	if (r->auth == AUTH_ADDRESS)
 		return col_rate_limited(app, &app->address_limit, req->client, req, reply) ? -1 : 0;
-	if (r->auth == AUTH_CONSOLE || r->auth == AUTH_CONSOLE_OFFICE)
+	if (r->auth == AUTH_CONSOLE || r->auth == AUTH_CONSOLE_OFFICE ||
+	    (r->auth == AUTH_ADMIN_OR_CONSOLE && !col_bearer_token(req)))
 		return col_console_authenticate(app, req, reply, r->auth == AUTH_CONSOLE_OFFICE, sender);
 	if (r->auth == AUTH_KIOSK_OR_LINK && !col_bearer_token(req)) {
 		if (col_rate_limited(app, &app->address_limit, req->client, req, reply))
@@ -211,11 +224,11 @@ int col_precheck(struct col_app *app, const struct col_request *req, struct col_
 		sender->kind = COL_SENDER_LINK;
 		return 0;
 	}
-	if (col_authenticate(app, req, reply, r->auth == AUTH_ADMIN ? DEVICE_ADMIN : DEVICE_KIOSK,
-			 &sender->dev) != 0)
+	if (col_authenticate(app, req, reply, r->auth == AUTH_ADMIN || r->auth == AUTH_ADMIN_OR_CONSOLE ?
+			     DEVICE_ADMIN : DEVICE_KIOSK, &sender->dev) != 0)
 		return -1;
 	sender->kind = COL_SENDER_DEVICE;
-	if (r->auth != AUTH_ADMIN &&
+	if (r->auth != AUTH_ADMIN && r->auth != AUTH_ADMIN_OR_CONSOLE &&
 	    col_rate_limited(app, &app->device_limit, (uint64_t)sender->dev.id, req, reply))
 		return -1;
 	return 0;

@@ -31,6 +31,7 @@ extern const struct test_case console_tests[];
 extern const struct test_case alerts_tests[];
 extern const struct test_case office_tests[];
 extern const struct test_case console_ops_tests[];
+extern const struct test_case live_tests[];
 extern const struct test_case monitor_stats_tests[];
 extern const struct test_case counters_tests[];
 extern const struct test_case notify_tests[];
@@ -48,6 +49,7 @@ static const struct {
 	{ "console", console_tests },
 	{ "alerts", alerts_tests },
 	{ "console_ops", console_ops_tests },
+	{ "live", live_tests },
 	{ "records", records_tests },
 	{ "office", office_tests },
 	{ "monitor_stats", monitor_stats_tests },

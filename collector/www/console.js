@@ -23,6 +23,8 @@ export const $ = (id) => document.getElementById(id);
 // API refuses the others with 403 whatever a page shows).
 const SCREENS = [
 	{ path: "/console", key: "c.nav.overview", roles: ["office", "agency", "viewer"] },
+	{ path: "/console/live", key: "c.nav.live", roles: ["office", "agency", "viewer"] },
+	{ path: "/console/alerts", key: "c.nav.alerts", roles: ["office", "agency", "viewer"] },
 	{ path: "/console/devices", key: "c.nav.devices", roles: ["office", "agency"] },
 	{ path: "/console/imports", key: "c.nav.imports", roles: ["office"] },
 	{ path: "/console/quarter", key: "c.nav.quarter", roles: ["office"] },

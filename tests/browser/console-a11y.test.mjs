@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, assertEqual, AXE_PATH, currentQuarter } from './lib.mjs';
 import { describeViolations, setConsolePassword, setLang, signIn } from './pages.mjs';
+import { liveData } from './console-live.test.mjs';
 
 const PASSWORD = 'một câu dài đủ mười ký tự';
 
@@ -30,6 +31,7 @@ export const tests = [{
 		tc.sipas('import', '--form', 'sipas-2017', csv);
 		const srv = await tc.server();
 		tc.pairingLink(srv.base, { agency: 'P-HONGBANG', counter: 'Quầy 1' });
+		await liveData(tc, srv.base);
 		const link = tc.userLink(srv.base, { login: 'ana', name: 'Nguyễn Thị An', role: 'office' });
 		const browser = await tc.browser();
 		// bypassCSP: the server's Content-Security-Policy would refuse the injected axe script.
@@ -136,6 +138,8 @@ export const tests = [{
 			await open('/console/audit', () => page.getByRole('table', { name: 'Thông báo không gửi được, mới nhất trước' })
 				.getByText('HTTP 500').waitFor());
 		});
+		await section('/console/live', () => open('/console/live', () => page.getByRole('figure').waitFor()));
+		await section('/console/alerts', () => open('/console/alerts', () => page.getByRole('table').waitFor()));
 
 		const problems = found.filter(Boolean);
 		if (problems.length)
@@ -186,8 +190,8 @@ export const tests = [{
 		await check('/console/login', false);
 		await signIn(page, srv.base, 'ana', PASSWORD);
 		for (const path of ['/console', '/console/devices', '/console/devices/sheet', '/console/imports',
-			'/console/quarter', '/console/users', '/console/audit'])
+			'/console/quarter', '/console/users', '/console/audit', '/console/live', '/console/alerts'])
 			await check(path, true);
-		return '9 pages checked';
+		return '11 pages checked';
 	},
 }];
