@@ -106,6 +106,12 @@ static const struct col_route routes[] = {
 	  "/console/api/users/{login}/disable, or /reset for a new one-time link (office)", NULL },
 	{ "GET", "/console/api/audit", col_handle_console_audit, AUTH_CONSOLE_OFFICE, 0,
 	  "the audit log, newest first: ?since=YYYY-MM-DD&actor=&action=&limit= (office)", NULL },
+	{ "GET", "/console/api/comments", col_handle_console_comments, AUTH_CONSOLE, 0,
+	  "citizens' comments, newest first: ?from=&to=&period=&agency=&sector=&rating=&q=&before=&limit=", NULL },
+	{ "GET", "/console/api/comments.csv", col_handle_console_comments_csv, AUTH_CONSOLE, 0,
+	  "the same comments as CSV, every row", NULL },
+	{ "POST", "/console/api/comments/", col_handle_console_comment, AUTH_CONSOLE, COL_MAX_BODY,
+	  "mark a comment handled: /console/api/comments/{id}/handled {note}", NULL },
 	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
 	{ "GET", "/kiosk", NULL, AUTH_NONE, 0, "the kiosk page", "kiosk.html" },
 	/* the pairing page reads its code from its own URL */
@@ -127,6 +133,7 @@ static const struct col_route routes[] = {
 	{ "GET", "/console/quarter", NULL, AUTH_NONE, 0, "the console: preview, publish, withdraw", "console-quarter.html" },
 	{ "GET", "/console/users", NULL, AUTH_NONE, 0, "the console: accounts", "console-users.html" },
 	{ "GET", "/console/audit", NULL, AUTH_NONE, 0, "the console: the audit log", "console-audit.html" },
+	{ "GET", "/console/comments", NULL, AUTH_NONE, 0, "the console: citizens' comments", "console-comments.html" },
 	/* the page reads the one-time token from its own URL */
 	{ "GET", "/console/password/", NULL, AUTH_NONE, 0, "sets a password: /console/password/{token}",
 	  "console-password.html" },

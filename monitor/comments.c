@@ -59,7 +59,7 @@ static const char list_head[] =
 	"FROM responses r JOIN agencies a ON a.id = r.agency_id JOIN sectors s ON s.id = r.sector_id "
 	"  JOIN forms f ON f.id = r.form_id LEFT JOIN devices d ON d.id = r.device_id "
 	"  LEFT JOIN comment_notes n ON n.response_id = r.id "
-	"WHERE " SCOPE_SQL("r.agency_id") " AND " DB_VISIBLE("r") " AND r.disabled_at IS NULL "
+	"WHERE " SCOPE_SQL("r.agency_id") " AND " DB_VISIBLE("r") " "
 	"  AND (:from IS NULL OR r.day >= :from) AND (:to IS NULL OR r.day <= :to) "
 	"  AND (:agency IS NULL OR a.code = :agency) AND (:sector IS NULL OR s.code = :sector) "
 	"  AND (:rating IS NULL OR (" OVERALL_BYTE " > 0 AND json_extract(f.json, '$.scale.min') + "
@@ -151,7 +151,7 @@ int comments_in_scope(sqlite3 *db, const struct scope *s, long long id, char age
 
 	if (db_prepare(db, "SELECT a.code FROM responses r JOIN agencies a ON a.id = r.agency_id "
 		       "WHERE r.id = ?1 AND r.id IN (SELECT rowid FROM comments_fts WHERE rowid = ?1) AND "
-		       DB_VISIBLE("r") " AND r.disabled_at IS NULL AND " SCOPE_SQL("r.agency_id"), &st, e) != 0)
+		       DB_VISIBLE("r") " AND " SCOPE_SQL("r.agency_id"), &st, e) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	scope_bind(st, s);
@@ -177,8 +177,8 @@ int comments_mark_handled(sqlite3 *db, const struct scope *s, long long id, cons
 	int in, rc = 0;
 
 	if (n == 0 || n > COMMENTS_NOTE_MAX || !utf8_valid(note, n))
-		return err_set_field(e, ERR_INVALID, "note", "the note is 1 to %d bytes of text, saying what was done",
-				     COMMENTS_NOTE_MAX);
+		return err_set_field(e, ERR_INVALID, "note", "the note is 1 to " COMMENTS_NOTE_MAX_TEXT
+				     " bytes of text, saying what was done");
 	in = comments_in_scope(db, s, id, agency, e);
 	if (in < 0)
 		return ERR_DB;

@@ -13,11 +13,13 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "../db/db.h"
 #include "../lib/err.h"
 #include "../lib/strbuf.h"
 #include "../office/scope.h"
 
 #define COMMENTS_NOTE_MAX 1000     /* bytes in a handled note */
+#define COMMENTS_NOTE_MAX_TEXT DB_STRINGIFY(COMMENTS_NOTE_MAX)  /* "1000", for messages */
 #define COMMENTS_WORDS_MAX 200     /* bytes in a search */
 
 /* Which comments comments_list reads: every condition set must hold. */

@@ -30,6 +30,7 @@ extern const struct test_case ratelimit_tests[];
 extern const struct test_case console_tests[];
 extern const struct test_case office_tests[];
 extern const struct test_case console_ops_tests[];
+extern const struct test_case comments_tests[];
 
 static const struct {
 	const char *name;
@@ -45,6 +46,7 @@ static const struct {
 	{ "console_ops", console_ops_tests },
 	{ "records", records_tests },
 	{ "office", office_tests },
+	{ "comments", comments_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 

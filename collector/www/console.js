@@ -24,6 +24,7 @@ export const $ = (id) => document.getElementById(id);
 const SCREENS = [
 	{ path: "/console", key: "c.nav.overview", roles: ["office", "agency", "viewer"] },
 	{ path: "/console/devices", key: "c.nav.devices", roles: ["office", "agency"] },
+	{ path: "/console/comments", key: "c.nav.comments", roles: ["office", "agency", "viewer"] },
 	{ path: "/console/imports", key: "c.nav.imports", roles: ["office"] },
 	{ path: "/console/quarter", key: "c.nav.quarter", roles: ["office"] },
 	{ path: "/console/users", key: "c.nav.users", roles: ["office"] },
