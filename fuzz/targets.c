@@ -411,7 +411,8 @@ int fuzz_fold(const uint8_t *data, size_t size)
 
 	if (!copy)
 		return 0;
-	memcpy(copy, data, size);
+	if (size)
+		memcpy(copy, data, size);
 	once = fold_text(copy, size, &n1);
 	if (!once)
 		goto out;
