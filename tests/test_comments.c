@@ -279,6 +279,49 @@ static void a_kiosk_reason_is_searchable_with_its_counter(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
+/* A refused import leaves nothing in the search, whole or not at all like
+ * its rows. */
+static void a_refused_import_leaves_nothing_searchable(void)
+{
+	const struct cmd_result *r;
+	long long before;
+
+	CHECK_INT(init_with_comments(), 0);
+	before = test_db_int("sipas.db", "SELECT count(*) FROM comments_fts");
+	CHECK_INT(before, 8);
+	r = sipas_run("response_id,submitted_at,agency,sector,channel,overall,comment\n"
+		      "n1,2026-08-03,P-HONGBANG,dat-dai,phone,2,Một ý kiến mới về thủ tục\n"
+		      "n2,2026-08-03,NO-SUCH,dat-dai,phone,2,Ý kiến của một cơ quan không có\n",
+		      "import", "--form", "sipas-2017", "-", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM comments_fts"), before);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM comments_fts WHERE comments_fts MATCH '\"thu\" \"tuc\"'"),
+		  0);
+}
+
+/* Without sipas's functions (the sqlite3 shell) responses are read, but a
+ * write is refused whole, naming the function, rather than leaving the
+ * search behind. */
+static void a_write_without_sipas_fold_is_refused(void)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+
+	CHECK_INT(init_with_comments(), 0);
+	CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
+	CHECK_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM responses", -1, &st, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	sqlite3_finalize(st);
+	CHECK(sqlite3_exec(db, "INSERT INTO responses(form_id, response_id, ts, day, agency_id, sector_id, channel, "
+			   "stratum_id, weight, answers, choices, comment, digest) SELECT form_id, 'shell-1', ts, day, "
+			   "agency_id, sector_id, channel, stratum_id, weight, answers, choices, 'từ sqlite3', digest "
+			   "FROM responses LIMIT 1", NULL, NULL, NULL) != SQLITE_OK);
+	CHECK_CONTAINS(sqlite3_errmsg(db), "sipas_fold");
+	sqlite3_close(db);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses WHERE response_id = 'shell-1'"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM comments_fts"), 8);
+}
+
 /* ---- who may see and mark what ---- */
 
 /* An agency user lists, exports and marks only its agency's comments:
@@ -423,6 +466,8 @@ const struct test_case comments_tests[] = {
 	{ "search_finds_words_without_diacritics", search_finds_words_without_diacritics },
 	{ "pages_follow_one_another", pages_follow_one_another },
 	{ "a_kiosk_reason_is_searchable_with_its_counter", a_kiosk_reason_is_searchable_with_its_counter },
+	{ "a_refused_import_leaves_nothing_searchable", a_refused_import_leaves_nothing_searchable },
+	{ "a_write_without_sipas_fold_is_refused", a_write_without_sipas_fold_is_refused },
 	{ "an_agency_reaches_no_other_agencys_comments", an_agency_reaches_no_other_agencys_comments },
 	{ "handled_is_audited_and_shown", handled_is_audited_and_shown },
 	{ "the_export_is_formula_safe", the_export_is_formula_safe },
