@@ -299,16 +299,33 @@ static const char *const migrations[] = {
 	"  handled_at INTEGER NOT NULL,"
 	"  handled_by TEXT NOT NULL,"           /* the console login */
 	"  note TEXT NOT NULL);"
-	/* the reasons chosen in a response's follow-ups (the kiosk's "why
-	 * not satisfied"), with their labels: choices holds one byte per
-	 * choice question, demographics first, 0 or the value's index + 1 */
-	"CREATE VIEW response_reasons AS SELECT r.id AS response_id, json_extract(fu.value, '$.id') AS followup, "
-	"  v.value AS value, json_extract(fu.value, '$.labels.vi[' || v.key || ']') AS label_vi, "
+	/* the reasons a response's follow-ups offer (the kiosk's "why not
+	 * satisfied"), with their labels, one row per form, follow-up and
+	 * value, read from the form's JSON once when it is stored (forms are
+	 * never changed): choices holds one byte per choice question,
+	 * demographics first, 0 or the value's index + 1 (at most 100) */
+	"CREATE TABLE form_reasons("
+	"  form_id INTEGER NOT NULL REFERENCES forms(id),"
+	"  pos INTEGER NOT NULL,"               /* the follow-up's byte in choices, from 1 */
+	"  byte BLOB NOT NULL,"                 /* the value's byte there */
+	"  followup TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"                /* its code */
+	"  label_vi TEXT,"
+	"  label_en TEXT,"
+	"  PRIMARY KEY (form_id, pos, byte)) WITHOUT ROWID;"
+	"CREATE VIEW form_reason_rows AS SELECT f.id AS form_id, "
+	"  ifnull(json_array_length(f.json, '$.demographics'), 0) + fu.key + 1 AS pos, "
+	"  CAST(char(v.key + 1) AS BLOB) AS byte, json_extract(fu.value, '$.id') AS followup, v.value AS value, "
+	"  json_extract(fu.value, '$.labels.vi[' || v.key || ']') AS label_vi, "
 	"  json_extract(fu.value, '$.labels.en[' || v.key || ']') AS label_en "
-	"FROM responses r JOIN forms f ON f.id = r.form_id, json_each(f.json, '$.followups') fu, "
-	"  json_each(fu.value, '$.values') v "
-	"WHERE hex(substr(r.choices, ifnull(json_array_length(f.json, '$.demographics'), 0) + fu.key + 1, 1)) "
-	"  = printf('%02X', v.key + 1);"
+	"FROM forms f, json_each(f.json, '$.followups') fu, json_each(fu.value, '$.values') v;"
+	"CREATE TRIGGER form_reasons_of_a_form AFTER INSERT ON forms BEGIN "
+	"  INSERT INTO form_reasons SELECT * FROM form_reason_rows WHERE form_id = new.id; "
+	"END;"
+	"INSERT INTO form_reasons SELECT * FROM form_reason_rows;"
+	/* the reasons chosen in each response */
+	"CREATE VIEW response_reasons AS SELECT r.id AS response_id, fr.followup, fr.value, fr.label_vi, fr.label_en "
+	"FROM responses r JOIN form_reasons fr ON fr.form_id = r.form_id AND substr(r.choices, fr.pos, 1) = fr.byte;"
 	/* the comments' search: the folded text (lib/fold.h) of every comment
 	 * and of the reasons' labels in both languages, one row per response
 	 * that has either (rowid = responses.id).  Kept in step by triggers
@@ -316,8 +333,8 @@ static const char *const migrations[] = {
 	 * without it (the sqlite3 shell) responses can be read, not written. */
 	"CREATE VIRTUAL TABLE comments_fts USING fts5(comment, reasons, tokenize = 'unicode61 remove_diacritics 0');"
 	"CREATE VIEW comment_texts AS SELECT r.id AS id, sipas_fold(r.comment) AS comment, "
-	"  sipas_fold((SELECT group_concat(ifnull(label_vi, '') || ' ' || ifnull(label_en, '') || ' ' || value, ' ') FROM response_reasons "
-	"    WHERE response_id = r.id)) AS reasons "
+	"  sipas_fold((SELECT group_concat(ifnull(label_vi, '') || ' ' || ifnull(label_en, '') || ' ' || value, ' ') "
+	"    FROM response_reasons WHERE response_id = r.id)) AS reasons "
 	"FROM responses r;"
 	"CREATE TRIGGER comments_fts_insert AFTER INSERT ON responses "
 	"  WHEN new.comment IS NOT NULL OR new.choices <> zeroblob(length(new.choices)) BEGIN "

@@ -331,6 +331,9 @@ static void migrates_version_9_forward_keeping_every_row(void)
 	CHECK_INT(test_db_int("old.db", "SELECT rowid FROM comments_fts WHERE comments_fts MATCH '\"thai\" \"do\"'"),
 		  6);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM comments_fts"), 1);
+	/* the kiosk form's five reasons, read from its JSON */
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM form_reasons fr JOIN forms f ON f.id = fr.form_id "
+					"WHERE f.code = 'kiosk-2018' AND fr.pos = 1"), 5);
 	/* the audit chain written by schema 9 still verifies */
 	CHECK_INT(sipas_run(NULL, "audit", "verify", "--db", "old.db", NULL)->status, 0);
 	CHECK_INT(sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL)->status, 0);
