@@ -112,6 +112,14 @@ void col_handle_console_publish(struct col_app *app, const struct col_request *r
 void col_handle_console_withdraw(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 				 const char *tail);
 
+/* console_comments.c: the citizens' comments, their export and handled marks */
+void col_handle_console_comments(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				 const char *tail);
+void col_handle_console_comments_csv(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				     const char *tail);
+void col_handle_console_comment(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+				const char *tail);
+
 /* console_overview.c: the quarter so far and the counters, in scope */
 void col_handle_console_overview(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 				 const char *tail);

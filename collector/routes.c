@@ -121,6 +121,12 @@ static const struct col_route routes[] = {
 	  "the live view's funnel plot: ?window=&by=&target=0.95 (admin token or console session)", NULL },
 	{ "GET", "/api/alerts", col_handle_alerts, AUTH_ADMIN_OR_CONSOLE, 0,
 	  "the alerts, newest first: ?state=open|closed|all (admin token or console session)", NULL },
+	{ "GET", "/console/api/comments", col_handle_console_comments, AUTH_CONSOLE, 0,
+	  "citizens' comments, newest first: ?from=&to=&period=&agency=&sector=&rating=&q=&before=&limit=", NULL },
+	{ "GET", "/console/api/comments.csv", col_handle_console_comments_csv, AUTH_CONSOLE, 0,
+	  "the same comments as CSV, every row", NULL },
+	{ "POST", "/console/api/comments/", col_handle_console_comment, AUTH_CONSOLE, COL_MAX_BODY,
+	  "mark a comment handled: /console/api/comments/{id}/handled {note}", NULL },
 	{ "GET", "/", NULL, AUTH_NONE, 0, "what this service is", "index.html" },
 	{ "GET", "/kiosk", NULL, AUTH_NONE, 0, "the kiosk page", "kiosk.html" },
 	/* the pairing page reads its code from its own URL */
@@ -145,6 +151,7 @@ static const struct col_route routes[] = {
 	{ "GET", "/console/live", NULL, AUTH_NONE, 0, "the console: ratings today, 7 or 30 days, the quarter so far",
 	  "console-live.html" },
 	{ "GET", "/console/alerts", NULL, AUTH_NONE, 0, "the console: the alerts", "console-alerts.html" },
+	{ "GET", "/console/comments", NULL, AUTH_NONE, 0, "the console: citizens' comments", "console-comments.html" },
 	/* the page reads the one-time token from its own URL */
 	{ "GET", "/console/password/", NULL, AUTH_NONE, 0, "sets a password: /console/password/{token}",
 	  "console-password.html" },

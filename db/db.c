@@ -9,9 +9,11 @@
 #include "db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/fold.h"
 #include "../lib/secret.h"
 
 /* migrations[i] takes the schema from version i to i + 1.  Never edit an
@@ -302,7 +304,59 @@ static const char *const migrations[] = {
 	"ALTER TABLE cusums ADD COLUMN alert_id INTEGER REFERENCES alerts(id);" /* its open low_satisfaction episode */
 	"CREATE TABLE alert_days("               /* 'reliably below target' runs once a day per agency */
 	"  agency_id INTEGER PRIMARY KEY REFERENCES agencies(id),"
-	"  below_target_day INTEGER NOT NULL);",  /* the last day evaluated, days since 1970-01-01 */
+	"  below_target_day INTEGER NOT NULL);"   /* the last day evaluated, days since 1970-01-01 */
+	/* the reasons a response's follow-ups offer (the kiosk's "why not
+	 * satisfied"), with their labels, one row per form, follow-up and
+	 * value, read from the form's JSON once when it is stored (forms are
+	 * never changed): choices holds one byte per choice question,
+	 * demographics first, 0 or the value's index + 1 (at most 100) */
+	"CREATE TABLE form_reasons("
+	"  form_id INTEGER NOT NULL REFERENCES forms(id),"
+	"  pos INTEGER NOT NULL,"               /* the follow-up's byte in choices, from 1 */
+	"  byte BLOB NOT NULL,"                 /* the value's byte there */
+	"  followup TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"                /* its code */
+	"  label_vi TEXT,"
+	"  label_en TEXT,"
+	"  PRIMARY KEY (form_id, pos, byte)) WITHOUT ROWID;"
+	"CREATE VIEW form_reason_rows AS SELECT f.id AS form_id, "
+	"  ifnull(json_array_length(f.json, '$.demographics'), 0) + fu.key + 1 AS pos, "
+	"  CAST(char(v.key + 1) AS BLOB) AS byte, json_extract(fu.value, '$.id') AS followup, v.value AS value, "
+	"  json_extract(fu.value, '$.labels.vi[' || v.key || ']') AS label_vi, "
+	"  json_extract(fu.value, '$.labels.en[' || v.key || ']') AS label_en "
+	"FROM forms f, json_each(f.json, '$.followups') fu, json_each(fu.value, '$.values') v;"
+	"CREATE TRIGGER form_reasons_of_a_form AFTER INSERT ON forms BEGIN "
+	"  INSERT INTO form_reasons SELECT * FROM form_reason_rows WHERE form_id = new.id; "
+	"END;"
+	"INSERT INTO form_reasons SELECT * FROM form_reason_rows;"
+	/* the reasons chosen in each response */
+	"CREATE VIEW response_reasons AS SELECT r.id AS response_id, fr.followup, fr.value, fr.label_vi, fr.label_en "
+	"FROM responses r JOIN form_reasons fr ON fr.form_id = r.form_id AND substr(r.choices, fr.pos, 1) = fr.byte;"
+	/* the comments' search: the folded text (lib/fold.h) of every comment
+	 * and of the reasons' labels in both languages, one row per response
+	 * that has either (rowid = responses.id).  Kept in step by triggers
+	 * that call sipas_fold, which db_open registers on every connection:
+	 * without it (the sqlite3 shell) responses can be read, not written. */
+	"CREATE VIRTUAL TABLE comments_fts USING fts5(comment, reasons, tokenize = 'unicode61 remove_diacritics 0');"
+	"CREATE VIEW comment_texts AS SELECT r.id AS id, sipas_fold(r.comment) AS comment, "
+	"  sipas_fold((SELECT group_concat(ifnull(label_vi, '') || ' ' || ifnull(label_en, '') || ' ' || value, ' ') "
+	"    FROM response_reasons WHERE response_id = r.id)) AS reasons "
+	"FROM responses r;"
+	"CREATE TRIGGER comments_fts_insert AFTER INSERT ON responses "
+	"  WHEN new.comment IS NOT NULL OR new.choices <> zeroblob(length(new.choices)) BEGIN "
+	"  INSERT INTO comments_fts(rowid, comment, reasons) SELECT id, comment, reasons FROM comment_texts "
+	"    WHERE id = new.id AND (comment IS NOT NULL OR reasons IS NOT NULL); "
+	"END;"
+	"CREATE TRIGGER comments_fts_delete AFTER DELETE ON responses BEGIN "
+	"  DELETE FROM comments_fts WHERE rowid = old.id; "
+	"END;"
+	"CREATE TRIGGER comments_fts_update AFTER UPDATE OF comment, choices ON responses BEGIN "
+	"  DELETE FROM comments_fts WHERE rowid = old.id; "
+	"  INSERT INTO comments_fts(rowid, comment, reasons) SELECT id, comment, reasons FROM comment_texts "
+	"    WHERE id = new.id AND (comment IS NOT NULL OR reasons IS NOT NULL); "
+	"END;"
+	"INSERT INTO comments_fts(rowid, comment, reasons) SELECT id, comment, reasons FROM comment_texts "
+	"  WHERE comment IS NOT NULL OR reasons IS NOT NULL;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -400,6 +454,27 @@ static int db_migrate(sqlite3 *db, const char *path, struct err *e)
 	return 0;
 }
 
+/* sipas_fold(text): fold_text's copy of text; NULL for NULL or ''. */
+static void db_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	size_t len;
+	char *folded;
+
+	(void)argc;
+	if (!text || n == 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	folded = fold_text(text, (size_t)n, &len);
+	if (!folded) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_text64(ctx, folded, len, free, SQLITE_UTF8);
+}
+
 int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 {
 	sqlite3 *db = NULL;
@@ -418,6 +493,12 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	/* before anything writes: the comments' triggers call it */
+	if (sqlite3_create_function(db, "sipas_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+				    NULL, db_fold, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(db, e, "registering sipas_fold");
+		goto out;
+	}
 	rc = db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", e);
 	if (!rc && !(flags & DB_READONLY))
 		rc = db_exec(db, "PRAGMA journal_mode = WAL", e);

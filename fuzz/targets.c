@@ -24,6 +24,9 @@
 #include "../collector/link.h"
 #include "../office/user.h"
 #include "../monitor/hours.h"
+#include "../lib/fold.h"
+#include "../lib/utf8.h"
+#include "../monitor/comments.h"
 
 const struct fuzz_target fuzz_targets[] = {
 	{ "csv", fuzz_csv },
@@ -37,6 +40,7 @@ const struct fuzz_target fuzz_targets[] = {
 	{ "expires", fuzz_expires },
 	{ "account", fuzz_account },
 	{ "hours", fuzz_hours },
+	{ "fold", fuzz_fold },
 	{ NULL, NULL }
 };
 
@@ -414,5 +418,65 @@ int fuzz_hours(const uint8_t *data, size_t size)
 		abort();
 	}
 	free(s);
+	return 0;
+}
+
+/* 1 if s[0..n) holds a combining mark U+0300-U+036F (UTF-8 CC 80 to CD AF). */
+static int has_mark(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (((unsigned char)s[i] == 0xCC && (unsigned char)s[i + 1] >= 0x80) ||
+		    ((unsigned char)s[i] == 0xCD && (unsigned char)s[i + 1] <= 0xAF && (unsigned char)s[i + 1] >= 0x80))
+			return 1;
+	return 0;
+}
+
+int fuzz_fold(const uint8_t *data, size_t size)
+{
+	char *copy = malloc(size ? size : 1), *once = NULL, *twice = NULL;
+	struct strbuf query = STRBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	size_t n1, n2;
+	int step;
+
+	if (!copy)
+		return 0;
+	if (size)
+		memcpy(copy, data, size);
+	once = fold_text(copy, size, &n1);
+	if (!once)
+		goto out;
+	/* any bytes give valid UTF-8 in lower case without marks, no longer
+	 * than 3 bytes a byte, and folding it again changes nothing */
+	if (!utf8_valid(once, n1) || n1 > 3 * size || strlen(once) != n1 || has_mark(once, n1))
+		abort();
+	for (size_t i = 0; i < n1; i++)
+		if (once[i] >= 'A' && once[i] <= 'Z')
+			abort();
+	twice = fold_text(once, n1, &n2);
+	if (twice && (n2 != n1 || memcmp(once, twice, n1) != 0))
+		abort();
+	/* a search of those words (up to a NUL) is never FTS5 syntax */
+	free(copy);
+	if (size > COMMENTS_WORDS_MAX || !(copy = input_string(data, size)) ||
+	    comments_match_query(copy, &query) != 0 || !query.len)
+		goto out;
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(a); INSERT INTO t VALUES ('thai do cong chuc')",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM t WHERE t MATCH ?1", -1, &st, NULL) != SQLITE_OK)
+		abort();
+	sqlite3_bind_text(st, 1, strbuf_str(&query), -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW)
+		abort();
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	strbuf_release(&query);
+	free(twice);
+	free(once);
+	free(copy);
 	return 0;
 }

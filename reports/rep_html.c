@@ -496,6 +496,8 @@ int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 	}
 	if (r->kiosk)
 		rep_report_counter(r->kiosk, sb);
+	if (r->comments)
+		rep_report_comments(r->comments, r->kiosk ? 7 : 6, sb);
 	rep_page_end(sb);
 	if (sb->failed || title.failed)
 		rc = -1;

@@ -268,6 +268,8 @@ int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form
 		goto out;
 	r.trend[REP_TREND_QUARTERS - 1] = r.main;
 	rc = score_counter(db, reg, &r, &kiosk_form, e);
+	if (!rc)
+		rc = rep_comments_count(db, &r.period, &r.comments, e);
 	if (rc)
 		goto out;
 	rc = rep_report_html(&r, &sb) ? err_set(e, ERR_NOMEM, "building index.html: out of memory") : 0;
@@ -298,5 +300,6 @@ out:
 	score_result_free(r.cross);  /* r.main is a view of it */
 	score_result_free(r.kiosk);
 	form_free(kiosk_form);
+	rep_comments_free(r.comments);
 	return rc;
 }

@@ -22,6 +22,21 @@
 
 #define REP_TREND_QUARTERS 4
 
+/* The quarter's comments, counted and never quoted (rep_comments.c):
+ * free text may hold personal details, so the report shows how many
+ * there are and which reasons were chosen, and the console shows the
+ * text to those who may act on it. */
+#define REP_MAX_REASONS 64
+struct rep_comments {
+	long comments;            /* free-text comments in the quarter, every form and channel */
+	long with_reasons;        /* ratings with a reason chosen in a follow-up */
+	size_t n_reasons;
+	struct rep_reason_count {
+		char *vi, *en;    /* the reason's labels (its code when the form has none) */
+		long n;
+	} reasons[REP_MAX_REASONS];  /* most chosen first */
+};
+
 /* Everything the pages show, computed once. */
 struct rep_report {
 	const struct form *form;          /* borrowed */
@@ -41,6 +56,7 @@ struct rep_report {
 	struct score_result *kiosk;       /* the kiosk form's ratings, default grouping; NULL without the form */
 	int early;                        /* published before the quarter ended (on `today`) */
 	const char *audit_head;           /* published: the audit log's head then; NULL: not published */
+	struct rep_comments *comments;   /* the citizens' comments counted (rep_comments.c); owned */
 };
 
 /* How the report is made: for `sipas report`, all zero. */
@@ -130,6 +146,14 @@ int rep_report_xlsx(const struct rep_report *r, char **data, size_t *size, struc
 
 /* --- rep_counter.c: the kiosk ratings beside the survey --- */
 void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb);
+
+/* rep_comments.c: count the comments and reasons of period p (visible
+ * rows only) into a new *out (rep_comments_free).  ERR_DB or ERR_NOMEM
+ * with e filled. */
+int rep_comments_count(sqlite3 *db, const struct period *p, struct rep_comments **out, struct err *e);
+/* The section "Ý kiến của người dân / Citizens' comments", numbered number. */
+void rep_report_comments(const struct rep_comments *c, int number, struct strbuf *sb);
+void rep_comments_free(struct rep_comments *c);
 /* The Vietnamese label of value v of follow-up question `choice` (an index
  * into f->choices), or the value's code; borrowed from the form. */
 const char *rep_followup_label(const struct form *f, size_t choice, size_t v);

@@ -18,6 +18,13 @@ static const char *const channel_names[] = {
 	NULL, "kiosk", "phone", "paper", "interview", "online"
 };
 
+const char *response_channel_name(int channel)
+{
+	if (channel <= 0 || (size_t)channel >= sizeof(channel_names) / sizeof(channel_names[0]))
+		return NULL;
+	return channel_names[channel];
+}
+
 static const struct {
 	const char *name;
 	int kind;

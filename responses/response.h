@@ -25,6 +25,10 @@ enum response_channel {
 	CHANNEL_KIOSK = 1, CHANNEL_PHONE, CHANNEL_PAPER, CHANNEL_INTERVIEW, CHANNEL_ONLINE
 };
 
+/* The name of channel (enum response_channel) as files and the API write
+ * it ("kiosk", "phone", ...), or NULL when it is none. */
+const char *response_channel_name(int channel);
+
 /* What a named field of a response is.  Answers and choices carry the index
  * of their question in the form. */
 enum response_field_kind {

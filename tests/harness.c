@@ -35,6 +35,7 @@ extern const struct test_case live_tests[];
 extern const struct test_case monitor_stats_tests[];
 extern const struct test_case counters_tests[];
 extern const struct test_case notify_tests[];
+extern const struct test_case comments_tests[];
 
 static const struct {
 	const char *name;
@@ -55,6 +56,7 @@ static const struct {
 	{ "monitor_stats", monitor_stats_tests },
 	{ "counters", counters_tests },
 	{ "notify", notify_tests },
+	{ "comments", comments_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 

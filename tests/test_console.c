@@ -650,6 +650,7 @@ static const struct route_probe csrf_probes[] = {
 	{ "POST", "/console/api/publish", "/console/api/publish", "{\"period\":\"2026Q3\",\"confirm_early\":true}", 403,
 	  0 },
 	{ "POST", "/console/api/withdraw", "/console/api/withdraw", "{\"period\":\"2026Q3\"}", 403, 0 },
+	{ "POST", "/console/api/comments/", "/console/api/comments/1/handled", "{\"note\":\"seen\"}", 403, 0 },
 };
 
 /* Every route that changes state refuses a request without the session's
@@ -1119,6 +1120,11 @@ static const struct route_probe bee_probes[] = {
 	{ "GET", "/console/api/quarter", "/console/api/quarter", NULL, 403, 0 },
 	{ "POST", "/console/api/publish", "/console/api/publish", "{\"period\":\"2026Q3\"}", 403, 0 },
 	{ "POST", "/console/api/withdraw", "/console/api/withdraw", "{\"period\":\"2026Q3\"}", 403, 0 },
+	{ "GET", "/console/api/comments", "/console/api/comments", NULL, 200, 0 },
+	{ "GET", "/console/api/comments", "/console/api/comments?agency=PB-BEE", NULL, 403, 0 },
+	{ "GET", "/console/api/comments.csv", "/console/api/comments.csv", NULL, 200, 0 },
+	{ "GET", "/console/api/comments.csv", "/console/api/comments.csv?agency=PB-BEE", NULL, 403, 0 },
+	{ "POST", "/console/api/comments/", "/console/api/comments/1/handled", "{\"note\":\"seen\"}", 403, 0 },
 };
 
 /* Every console API route, tried by an agency user of PA-AAA against

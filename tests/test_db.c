@@ -234,14 +234,15 @@ static void migrates_version_6_forward_keeping_every_row(void)
 		sqlite3_stmt *st;
 		sqlite3 *db;
 
-		/* and so do the table's own constraints, whatever writes to it */
-		CHECK_INT(sqlite3_open("old.db", &db), SQLITE_OK);
+		/* and so do the table's own constraints, whatever writes to it
+		 * (with sipas's functions: the comments' triggers call one) */
+		CHECK_INT(db_open("old.db", 0, &db, NULL), 0);
 		CHECK_INT(sqlite3_prepare_v2(db, "INSERT INTO responses(form_id, response_id, ts, day, agency_id, "
 					     "sector_id, channel, dossier_code, stratum_id, weight, answers, choices, digest) "
 					     "SELECT form_id, response_id, ts, day, agency_id, sector_id, channel, "
 					     "'HS-new', stratum_id, weight, answers, choices, digest FROM responses "
 					     "WHERE response_id = 'r1'", -1, &st, NULL), SQLITE_OK);
-		CHECK_INT(sqlite3_step(st), SQLITE_CONSTRAINT);
+		CHECK_INT(sqlite3_step(st) & 0xff, SQLITE_CONSTRAINT);
 		sqlite3_finalize(st);
 		sqlite3_close(db);
 	}
@@ -328,6 +329,14 @@ static void migrates_version_9_forward_keeping_every_row(void)
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM alert_days"), 0);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	/* the comment stored before is found without its diacritics, and it
+	 * is the only row searched: the others have demographics, no comment */
+	CHECK_INT(test_db_int("old.db", "SELECT rowid FROM comments_fts WHERE comments_fts MATCH '\"thai\" \"do\"'"),
+		  6);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM comments_fts"), 1);
+	/* the kiosk form's five reasons, read from its JSON */
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM form_reasons fr JOIN forms f ON f.id = fr.form_id "
+					"WHERE f.code = 'kiosk-2018' AND fr.pos = 1"), 5);
 	/* the audit chain written by schema 9 still verifies */
 	CHECK_INT(sipas_run(NULL, "audit", "verify", "--db", "old.db", NULL)->status, 0);
 	CHECK_INT(sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL)->status, 0);

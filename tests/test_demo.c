@@ -36,6 +36,16 @@ static void demo_fills_four_quarters_for_every_agency(void)
 	CHECK(above >= 2);
 	/* design fields: strata per agency, several PSUs per agency and quarter */
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM psus") >= 25 * 4 * 6, 1);
+	/* every comment and every kiosk reason is in the comments' search,
+	 * and nothing else (docs/monitoring.md, "Comments") */
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM comments_fts") > 0, 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM comments_fts"),
+		  test_db_int("sipas.db", "SELECT count(*) FROM responses r WHERE r.comment <> '' OR EXISTS "
+			      "(SELECT 1 FROM response_reasons WHERE response_id = r.id)"));
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM comments_fts WHERE comments_fts MATCH "
+			      "'\"thai\" \"do\"'"),
+		  test_db_int("sipas.db", "SELECT count(*) FROM responses r WHERE r.comment LIKE '%thái độ%' OR "
+			      "EXISTS (SELECT 1 FROM response_reasons WHERE response_id = r.id AND value = 'staff-attitude')"));
 	r = sipas_run(NULL, "demo", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK_CONTAINS(r->err, "the demo fills only an empty one");

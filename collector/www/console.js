@@ -26,6 +26,7 @@ const SCREENS = [
 	{ path: "/console/live", key: "c.nav.live", roles: ["office", "agency", "viewer"] },
 	{ path: "/console/alerts", key: "c.nav.alerts", roles: ["office", "agency", "viewer"] },
 	{ path: "/console/devices", key: "c.nav.devices", roles: ["office", "agency"] },
+	{ path: "/console/comments", key: "c.nav.comments", roles: ["office", "agency", "viewer"] },
 	{ path: "/console/imports", key: "c.nav.imports", roles: ["office"] },
 	{ path: "/console/quarter", key: "c.nav.quarter", roles: ["office"] },
 	{ path: "/console/users", key: "c.nav.users", roles: ["office"] },

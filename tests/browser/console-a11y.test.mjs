@@ -29,6 +29,11 @@ export const tests = [{
 		writeFileSync(csv, '"response_id","submitted_at","agency","sector","channel","overall"\n' +
 			`"R-1","${new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10)}","SO-XD","xay-dung","paper",5\n`);
 		tc.sipas('import', '--form', 'sipas-2017', csv);
+		// a citizen's comment, for the Comments screen
+		const comments = join(tc.dir, 'comments.csv');
+		writeFileSync(comments, 'response_id,submitted_at,agency,sector,channel,overall,comment\n' +
+			'C-1,2026-08-03,P-HONGBANG,dat-dai,phone,2,Thái độ công chức chưa tốt\n');
+		tc.sipas('import', '--form', 'sipas-2017', comments);
 		const srv = await tc.server();
 		tc.pairingLink(srv.base, { agency: 'P-HONGBANG', counter: 'Quầy 1' });
 		await liveData(tc, srv.base);
@@ -140,6 +145,20 @@ export const tests = [{
 		});
 		await section('/console/live', () => open('/console/live', () => page.getByRole('figure').waitFor()));
 		await section('/console/alerts', () => open('/console/alerts', () => page.getByRole('table').waitFor()));
+		await section('/console/comments', () => open('/console/comments', () => page.getByRole('table').waitFor()));
+		await section('/console/comments note form', async () => {
+			await page.getByRole('button', { name: 'Đánh dấu đã xử lý' }).click();
+			await page.getByLabel('Ghi chú: đã làm gì').waitFor();
+		});
+		await section('/console/comments note refused', async () => {
+			await page.getByRole('button', { name: 'Lưu' }).click();
+			await page.getByRole('link', { name: /^the note is/ }).waitFor();
+		});
+		await section('/console/comments handled', async () => {
+			await page.getByLabel('Ghi chú: đã làm gì').fill('Đã gọi điện');
+			await page.getByRole('button', { name: 'Lưu' }).click();
+			await page.getByRole('status').filter({ hasText: 'Đã đánh dấu đã xử lý.' }).waitFor();
+		});
 
 		const problems = found.filter(Boolean);
 		if (problems.length)
@@ -193,5 +212,8 @@ export const tests = [{
 			'/console/quarter', '/console/users', '/console/audit', '/console/live', '/console/alerts'])
 			await check(path, true);
 		return '11 pages checked';
+			'/console/quarter', '/console/users', '/console/audit', '/console/comments'])
+			await check(path, true);
+		return '10 pages checked';
 	},
 }];

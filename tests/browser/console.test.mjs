@@ -83,7 +83,7 @@ export const tests = [{
 		await page.keyboard.type(PASSWORD);
 		await page.keyboard.press('Enter');
 		await page.waitForURL((u) => new URL(u).pathname === '/console/imports');
-		assertEqual(await consoleNav(page), ['Tổng quan', 'Trực tiếp', 'Cảnh báo', 'Máy đánh giá', 'Nhập dữ liệu', 'Công bố quý', 'Tài khoản', 'Nhật ký'],
+		assertEqual(await consoleNav(page), ['Tổng quan', 'Trực tiếp', 'Cảnh báo', 'Máy đánh giá', 'Ý kiến', 'Nhập dữ liệu', 'Công bố quý', 'Tài khoản', 'Nhật ký'],
 			'an office account\'s screens');
 
 		// a survey file: its rows counted, and in the database
@@ -226,7 +226,7 @@ export const tests = [{
 		await setConsolePassword(page, link, PASSWORD);
 		await signIn(page, srv.base, 'hb', PASSWORD);
 		assertEqual(new URL(page.url()).pathname, '/console', 'where signing in goes');
-		assertEqual(await consoleNav(page), ['Tổng quan', 'Trực tiếp', 'Cảnh báo', 'Máy đánh giá'], 'an agency account\'s screens');
+		assertEqual(await consoleNav(page), ['Tổng quan', 'Trực tiếp', 'Cảnh báo', 'Máy đánh giá', 'Ý kiến'], 'an agency account\'s screens');
 
 		const groups = await tableRows(page, /^Chỉ số hài lòng quý/);
 		assertEqual(groups.map((r) => r[0].match(/\(([^)]+)\)$/)[1]), ['P-HONGBANG'], 'the agencies of the overview');
@@ -256,7 +256,7 @@ export const tests = [{
 		const viewer = await tc.page(await tc.browser());
 		await setConsolePassword(viewer, viewerLink, PASSWORD);
 		await signIn(viewer, srv.base, 'xem', PASSWORD);
-		assertEqual(await consoleNav(viewer), ['Tổng quan', 'Trực tiếp', 'Cảnh báo'], 'a viewer\'s screens');
+		assertEqual(await consoleNav(viewer), ['Tổng quan', 'Trực tiếp', 'Cảnh báo', 'Ý kiến'], 'a viewer\'s screens');
 		const seen = await tableRows(viewer, /^Chỉ số hài lòng quý/);
 		assertEqual(seen.map((r) => r[0].match(/\(([^)]+)\)$/)[1]), ['SO-XD'], 'the agencies of a viewer\'s overview');
 		await viewer.goto(`${srv.base}/console/devices`);
