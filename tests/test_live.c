@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "test.h"
+#include "../db/db.h"
 #include "../lib/period.h"
 #include "../lib/strbuf.h"
 
@@ -48,13 +49,15 @@ static int live_start(struct live_setup *st)
 static int db_run(const char *sql)
 {
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open("sipas.db", &db) == SQLITE_OK &&
-		 sqlite3_busy_timeout(db, 5000) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK
-		 ? 0 : -1;
+	int rc;
 
+	/* through db_open: the comments' triggers call its sipas_fold */
+	if (db_open("sipas.db", 0, &db, NULL) != 0)
+		return -1;
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 	if (rc)
 		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
+	db_close(db);
 	return rc;
 }
 
