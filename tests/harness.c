@@ -464,27 +464,21 @@ static int kill_leftover_servers(void)
  * server: on CI the directory is gone by the time anyone reads the output. */
 static void print_server_log_tail(const char *dir)
 {
-	enum { LINES = 20 };
-	char path[4200], *ring[LINES] = { 0 }, line[1024];
-	size_t n = 0;
-	FILE *fp;
+	char path[4200], *text, *from;
+	int lines = 0;
 
 	snprintf(path, sizeof(path), "%s/server.log", dir);
-	fp = fopen(path, "r");
-	if (!fp)
+	text = test_read(path);
+	if (!text)
 		return;
-	while (fgets(line, sizeof(line), fp)) {
-		free(ring[n % LINES]);
-		ring[n % LINES] = strdup(line);
-		n++;
-	}
-	fclose(fp);
+	/* from the start of the 20th line before the end */
+	for (from = text + strlen(text); from > text; from--)
+		if (from[-1] == '\n' && ++lines > 20)
+			break;
 	printf("     the end of server.log:\n");
-	for (size_t i = n > LINES ? n - LINES : 0; i < n; i++)
-		printf("     | %s%s", ring[i % LINES] ? ring[i % LINES] : "",
-		       ring[i % LINES] && strchr(ring[i % LINES], '\n') ? "" : "\n");
-	for (size_t i = 0; i < LINES; i++)
-		free(ring[i]);
+	for (char *line = strtok(from, "\n"); line; line = strtok(NULL, "\n"))
+		printf("     | %s\n", line);
+	free(text);
 }
 
 /* Run one case in a child process inside its own directory; afterwards no
