@@ -101,6 +101,13 @@ int cli_audit(sqlite3 *db, const char *action, const char *subject, struct err *
  * own outcome and exit status stay what they were. */
 void cli_audit_alone(sqlite3 *db, const char *action, const char *subject, const struct err *failed);
 
+/* End the write transaction the caller began, whose steps so far gave rc:
+ * when rc is 0, record `action` on `subject` (cli_audit) and commit; when
+ * rc or either of those fails, roll back and record the refusal in a
+ * transaction of its own (cli_audit_alone).  Returns the outcome, 0 or
+ * the error in e. */
+int cli_audit_commit(sqlite3 *db, int rc, const char *action, const char *subject, struct err *e);
+
 /* rep_publish's and rep_withdraw's record (struct rep_actor): cli_audit,
  * then the log's head after it into head.  arg is unused. */
 int cli_audit_record(void *arg, sqlite3 *db, const char *action, const char *subject, char *head,

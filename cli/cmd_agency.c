@@ -45,15 +45,7 @@ static int set_hours(sqlite3 *db, const struct registry_entry *agency, const cha
 		return rc;
 	}
 	rc = hours_store(db, agency->id, spec, e);
-	if (!rc)
-		rc = cli_audit(db, "agency.hours", subject, e);
-	if (!rc)
-		rc = db_exec(db, "COMMIT", e);
-	if (rc) {
-		db_exec(db, "ROLLBACK", NULL);
-		cli_audit_alone(db, "agency.hours", subject, e);
-	}
-	return rc;
+	return cli_audit_commit(db, rc, "agency.hours", subject, e);
 }
 
 int cmd_agency(int argc, char **argv)

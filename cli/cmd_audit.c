@@ -84,6 +84,19 @@ void cli_audit_alone(sqlite3 *db, const char *action, const char *subject, const
 	}
 }
 
+int cli_audit_commit(sqlite3 *db, int rc, const char *action, const char *subject, struct err *e)
+{
+	if (!rc)
+		rc = cli_audit(db, action, subject, e);
+	if (!rc)
+		rc = db_exec(db, "COMMIT", e);
+	if (rc) {
+		db_exec(db, "ROLLBACK", NULL);
+		cli_audit_alone(db, action, subject, e);
+	}
+	return rc;
+}
+
 int cli_audit_record(void *arg, sqlite3 *db, const char *action, const char *subject,
 		     char *head, struct err *e)
 {

@@ -117,15 +117,7 @@ static int finish(sqlite3 *db, int rc, const char *action, long long id, const c
 		snprintf(subject, sizeof(subject), "device %lld%s", id, detail);
 	else
 		snprintf(subject, sizeof(subject), "new device%s", detail);
-	if (!rc)
-		rc = cli_audit(db, action, subject, e);
-	if (!rc)
-		rc = db_exec(db, "COMMIT", e);
-	if (rc) {
-		db_exec(db, "ROLLBACK", NULL);
-		cli_audit_alone(db, action, subject, e);
-	}
-	return rc;
+	return cli_audit_commit(db, rc, action, subject, e);
 }
 
 /* A generated staff PIN goes to the person at the terminal, on stderr. */

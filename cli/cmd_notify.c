@@ -114,14 +114,7 @@ static int change(sqlite3 *db, struct change *c, struct err *e)
 	if (!rc)
 		rc = c->verb->run(db, c, (long long)time(NULL), e);
 	describe(c, &subject);
-	if (!rc)
-		rc = cli_audit(db, c->verb->action, strbuf_str(&subject), e);
-	if (!rc)
-		rc = db_exec(db, "COMMIT", e);
-	if (rc) {
-		db_exec(db, "ROLLBACK", NULL);
-		cli_audit_alone(db, c->verb->action, strbuf_str(&subject), e);
-	}
+	rc = cli_audit_commit(db, rc, c->verb->action, strbuf_str(&subject), e);
 	strbuf_release(&subject);
 	return rc;
 }

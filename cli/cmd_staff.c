@@ -48,16 +48,9 @@ static int change(sqlite3 *db, const char *verb, const char *agency, const char 
 	snprintf(action, sizeof(action), "staff.%s", verb);
 	if (!rc)
 		rc = add ? staff_add(db, agency, code, name, now, e) : staff_disable(db, agency, code, now, e);
-	if (!rc)
-		rc = cli_audit(db, action, subject, e);
-	if (!rc)
-		rc = db_exec(db, "COMMIT", e);
-	if (rc) {
-		db_exec(db, "ROLLBACK", NULL);
-		if (e->field[0])
-			err_prefix(e, "--%s", e->field);
-		cli_audit_alone(db, action, subject, e);
-	}
+	rc = cli_audit_commit(db, rc, action, subject, e);
+	if (rc && e->field[0])
+		err_prefix(e, "--%s", e->field);
 	return rc;
 }
 
