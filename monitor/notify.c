@@ -441,15 +441,15 @@ static void mail_subject(const struct due *d, const json_t *alert, struct strbuf
 {
 	const char *kind = member(alert, "kind"), *agency = member(alert, "agency");
 	const char *sector = member(alert, "sector");
-	const json_t *device = json_object_get(alert, "device");
+	const char *counter = member(alert, "counter") ? member(alert, "counter") : member(alert, "device");
 	const char *verb = strncmp(d->event, "alert.", 6) == 0 ? d->event + 6 : d->event;
 
 	if (kind) {
 		strbuf_addf(sb, "sipas: %s %s at %s", kind, verb, agency ? agency : d->agency ? d->agency : "?");
 		if (sector)
 			strbuf_addf(sb, " (%s)", sector);
-		if (json_is_integer(device))
-			strbuf_addf(sb, ", device %" JSON_INTEGER_FORMAT, json_integer_value(device));
+		if (counter)
+			strbuf_addf(sb, ", %s", counter);
 	} else if (strcmp(d->event, "test") == 0) {
 		strbuf_addf(sb, "sipas: test notification for %s", d->agency ? d->agency : "all agencies");
 	} else {
@@ -489,8 +489,8 @@ static void add_subject_header(struct strbuf *sb, const char *subject)
 static void mail_text(const struct due *d, const json_t *root, const json_t *alert, struct strbuf *sb)
 {
 	static const char *const fields[][2] = {
-		{ "kind", "Alert" }, { "agency", "Agency" }, { "sector", "Sector" }, { "device", "Device" },
-		{ "opened_at", "Opened (UTC)" }, { "closed_at", "Closed (UTC)" },
+		{ "kind", "Alert" }, { "agency", "Agency" }, { "sector", "Sector" }, { "counter", "Counter" },
+		{ "device", "Device" }, { "opened_at", "Opened" }, { "closed_at", "Closed" },
 	};
 	const json_t *evidence = json_object_get(alert, "evidence");
 	const char *key;

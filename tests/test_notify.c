@@ -182,33 +182,13 @@ static int wait_db(const char *sql, long long want)
 	return 0;
 }
 
-/* Change ./sipas.db with sql (as an operator's sqlite3 would); 0 or -1. */
-static int db_change(const char *sql)
-{
-	sqlite3 *db = NULL;
-	int rc = -1;
-
-	if (sqlite3_open_v2("sipas.db", &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 5000);
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-	}
-	sqlite3_close(db);
-	return rc;
-}
-
 /* The one text a query yields on ./sipas.db into out ("" when none). */
 static void db_text(const char *sql, char *out, size_t size)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	char *text = test_db_text("sipas.db", sql);
 
-	out[0] = '\0';
-	if (sqlite3_open_v2("sipas.db", &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_text(st, 0))
-		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	snprintf(out, size, "%s", text ? text : "");
+	free(text);
 }
 
 /* `sipas notify add --all --webhook` to r; the printed secret into
@@ -289,7 +269,7 @@ static void retry_same_id(struct receiver *r, struct test_server *s)
 	/* backing off: the next try is 30 s on; bring it forward rather than wait */
 	CHECK_INT(test_db_int("sipas.db", "SELECT next_at - created_at BETWEEN 30 AND 40 FROM outbox"), 1);
 	CHECK_INT(test_db_int("sipas.db", "SELECT delivered_at IS NULL AND failed_at IS NULL FROM outbox"), 1);
-	CHECK(db_change("UPDATE outbox SET next_at = 0") == 0);
+	CHECK(test_db_exec("sipas.db", "UPDATE outbox SET next_at = 0") == 0);
 	CHECK(wait_db("SELECT delivered_at IS NOT NULL FROM outbox", 1));
 	CHECK_INT(test_db_int("sipas.db", "SELECT attempts FROM outbox"), 2);
 	CHECK_INT(receiver_count(r), 2);
@@ -335,12 +315,12 @@ static void failed_after_a_day(struct receiver *r, struct test_server *s)
 	CHECK_CONTAINS(res->err, "500");
 	CHECK(wait_db("SELECT attempts FROM outbox", 1));
 	/* a day of retries, as if it had been: created a day ago, due now */
-	CHECK(db_change("UPDATE outbox SET created_at = created_at - 86400, next_at = 0") == 0);
+	CHECK(test_db_exec("sipas.db", "UPDATE outbox SET created_at = created_at - 86400, next_at = 0") == 0);
 	CHECK(wait_db("SELECT failed_at IS NOT NULL FROM outbox", 1));
 	CHECK_INT(test_db_int("sipas.db", "SELECT attempts FROM outbox"), 2);
 	CHECK_INT(test_db_int("sipas.db", "SELECT delivered_at IS NULL FROM outbox"), 1);
 	/* failed is final: no more tries */
-	CHECK(db_change("UPDATE outbox SET next_at = 0") == 0);
+	CHECK(test_db_exec("sipas.db", "UPDATE outbox SET next_at = 0") == 0);
 	nanosleep(&(struct timespec){ 2, 0 }, NULL);
 	CHECK_INT(receiver_count(r), 2);
 	db_text("SELECT delivery FROM outbox", delivery, sizeof(delivery));
@@ -400,7 +380,7 @@ static void once_across_restart(struct receiver *r, struct test_server *s)
 	CHECK(add_webhook(r) == 0);
 	CHECK(test_server_start(s, "sipas.db", NULL) == 0);
 	/* queued at once, as the alert engine's transaction does */
-	CHECK(db_change("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " STR(RESTART_ROWS) ") "
+	CHECK(test_db_exec("sipas.db", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " STR(RESTART_ROWS) ") "
 			"INSERT INTO outbox(delivery, endpoint_id, event, body, created_at, next_at) "
 			"SELECT lower(hex(randomblob(16))), 1, 'test', '{\"event\":\"test\",\"n\":' || i || '}', "
 			"strftime('%s', 'now'), 0 FROM n") == 0);
@@ -441,101 +421,50 @@ static void test_once_across_restart(void)
 
 /* ---- e-mail through SMTP with STARTTLS ---- */
 
-/* A port free now on 127.0.0.1. */
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 /* python3 -m aiosmtpd on 127.0.0.1:port, with tls requiring STARTTLS
  * with cert.pem/key.pem (else offering no TLS at all), printing each
  * message to smtp.out; its pid (in its own process group, listed for the
  * runner), or -1. */
 static pid_t smtp_start(int port, int tls)
 {
+	static char py[] = "/usr/bin/python3";
 	char listen[32];
+	char *argv[] = { py, (char *)"-u", (char *)"-m", (char *)"aiosmtpd", (char *)"-n", (char *)"-l", listen,
+			 (char *)"--tlscert", (char *)"cert.pem", (char *)"--tlskey", (char *)"key.pem", NULL };
 	pid_t pid;
-	FILE *fp;
 
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	pid = fork();
-	if (pid == 0) {
-		int out = open("smtp.out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		setpgid(0, 0);
-		dup2(out, 1);
-		dup2(out, 2);
-		if (tls)
-			execl("/usr/bin/python3", "python3", "-u", "-m", "aiosmtpd", "-n", "-l", listen,
-			      "--tlscert", "cert.pem", "--tlskey", "key.pem", (char *)NULL);
-		else
-			execl("/usr/bin/python3", "python3", "-u", "-m", "aiosmtpd", "-n", "-l", listen, (char *)NULL);
-		_exit(127);
+	if (!tls)
+		argv[7] = NULL;
+	pid = test_helper_start("smtp.out", argv);
+	if (pid > 0 && !test_port_ready(port)) {
+		test_helper_stop(pid);
+		pid = -1;
 	}
-	if (pid < 0)
-		return -1;
-	setpgid(pid, pid);
-	fp = fopen("servers.pgid", "a");
-	if (fp) {
-		fprintf(fp, "%d\n", (int)pid);
-		fclose(fp);
-	}
-	/* ready when it accepts a connection */
-	for (int i = 0; i < 200; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-		close(fd);
-		if (ok)
-			return pid;
-		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-	}
-	kill(-pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-static void smtp_stop(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(-pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	return pid;
 }
 
 /* An alert as the alert engine queues it (docs/monitoring.md, "Alerts"). */
 #define ALERT_BODY \
 	"{\"event\":\"alert.opened\",\"alert\":{\"id\":7,\"kind\":\"low_satisfaction\",\"agency\":\"SO-XD\"," \
-	"\"sector\":\"xay-dung\",\"device\":3,\"opened_at\":\"2026-12-02T02:10:00Z\",\"closed_at\":null," \
+	"\"sector\":\"xay-dung\",\"device\":\"k3f9\",\"counter\":\"Counter 1\"," \
+	"\"opened_at\":\"2026-12-02T09:10:00+07:00\",\"closed_at\":null," \
 	"\"evidence\":{\"ratings\":40,\"satisfied\":31,\"share\":0.775,\"lo\":0.625,\"hi\":0.877,\"cusum\":4.12}}}"
 
 static void smtp_mail(struct test_server *s, pid_t *smtp)
 {
 	char url[64];
-	int port = free_port();
+	int port = test_free_port();
 	char *mail;
 
 	CHECK(test_init_fixture(0) == 0);
-	CHECK_INT(system("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 "
-			 "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null"), 0);
+	CHECK_INT(test_make_cert(), 0);
 	CHECK(port > 0);
 	*smtp = smtp_start(port, 1);
 	CHECK(*smtp > 0);
 	CHECK_INT(sipas_run(NULL, "notify", "add", "--agency", "SO-XD", "--email", "truong.phong@so-xd.example.vn",
 			    NULL)->status, 0);
-	CHECK(db_change("INSERT INTO outbox(delivery, endpoint_id, event, body, created_at, next_at) VALUES "
+	CHECK(test_db_exec("sipas.db", "INSERT INTO outbox(delivery, endpoint_id, event, body, created_at, next_at) VALUES "
 			"('00112233445566778899aabbccddeeff', 1, 'alert.opened', '" ALERT_BODY "', "
 			"strftime('%s', 'now'), 0)") == 0);
 	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", port);
@@ -545,13 +474,13 @@ static void smtp_mail(struct test_server *s, pid_t *smtp)
 	CHECK_INT(sipas_run(NULL, "notify", "test", "1", NULL)->status, 0);
 	CHECK_INT(test_server_stop(s), 0);
 	s->pid = 0;
-	smtp_stop(*smtp);
+	test_helper_stop(*smtp);
 	*smtp = 0;
 	mail = test_read("smtp.out");
 	CHECK(mail != NULL);
-	if (!strstr(mail, "Subject: sipas: low_satisfaction opened at SO-XD (xay-dung)") ||
+	if (!strstr(mail, "Subject: sipas: low_satisfaction opened at SO-XD (xay-dung), Counter 1") ||
 	    !strstr(mail, "To: truong.phong@so-xd.example.vn") || !strstr(mail, "From: sipas@so-xd.example.vn") ||
-	    !strstr(mail, "cusum: 4.12") || !strstr(mail, "ratings: 40") || !strstr(mail, "share: 0.775") ||
+	    !strstr(mail, "cusum: 4.12") || !strstr(mail, "Opened: 2026-12-02T09:10:00+07:00") || !strstr(mail, "ratings: 40") || !strstr(mail, "share: 0.775") ||
 	    !strstr(mail, "X-Sipas-Delivery: 00112233445566778899aabbccddeeff") ||
 	    !strstr(mail, "Subject: sipas: test notification")) {
 		test_fail(__FILE__, __LINE__, "the mails received lack what was sent:\n%s", mail);
@@ -569,7 +498,7 @@ static void test_smtp_mail(void)
 	smtp_mail(&s, &smtp);
 	if (s.pid > 0)
 		test_server_stop(&s);
-	smtp_stop(smtp);
+	test_helper_stop(smtp);
 }
 
 /* STARTTLS is required: a server that offers none gets nothing, unless
@@ -579,7 +508,7 @@ static void smtp_needs_starttls(struct test_server *s, pid_t *smtp)
 	const struct cmd_result *res;
 	char url[64];
 	char *mail;
-	int port = free_port();
+	int port = test_free_port();
 
 	CHECK(test_init_fixture(0) == 0);
 	res = sipas_run(NULL, "serve", "--smtp-url", "smtp://mail.example.vn:587", "--smtp-from", "a@b.vn",
@@ -632,11 +561,11 @@ static void smtp_needs_starttls(struct test_server *s, pid_t *smtp)
 	/* the operator says the relay is local: in clear it goes */
 	CHECK(test_server_start(s, "sipas.db", "--smtp-url", url, "--smtp-from", "sipas@so-xd.example.vn",
 				"--smtp-plain", NULL) == 0);
-	CHECK(db_change("UPDATE outbox SET next_at = 0") == 0);
+	CHECK(test_db_exec("sipas.db", "UPDATE outbox SET next_at = 0") == 0);
 	CHECK(wait_db("SELECT delivered_at IS NOT NULL FROM outbox", 1));
 	CHECK_INT(test_server_stop(s), 0);
 	s->pid = 0;
-	smtp_stop(*smtp);
+	test_helper_stop(*smtp);
 	*smtp = 0;
 	mail = test_read("smtp.out");
 	CHECK(mail != NULL);
@@ -656,7 +585,7 @@ static void test_smtp_needs_starttls(void)
 	smtp_needs_starttls(&s, &smtp);
 	if (s.pid > 0)
 		test_server_stop(&s);
-	smtp_stop(smtp);
+	test_helper_stop(smtp);
 }
 
 /* ---- the command's errors ---- */
