@@ -10,11 +10,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,6 +249,67 @@ long long test_db_int(const char *path, const char *sql)
 	return v;
 }
 
+char *test_db_text(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *out = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0))
+		out = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+int test_db_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	}
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", sql, msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+sqlite3 *test_db_lock(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+			return db;
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* Make pid the leader of its own process group (the child does the same:
+ * whichever runs first) and list it in SERVER_LIST for the runner. */
+static void list_process_group(pid_t pid)
+{
+	char list[4200];
+	FILE *fp;
+
+	setpgid(pid, pid);
+	snprintf(list, sizeof(list), "%s/" SERVER_LIST, case_dir);
+	fp = fopen(list, "a");
+	if (fp) {
+		fprintf(fp, "%d\n", (int)pid);
+		fclose(fp);
+	}
+}
+
 int test_server_start(struct test_server *s, const char *db, ...)
 {
 	const char *argv[32];
@@ -282,18 +346,8 @@ int test_server_start(struct test_server *s, const char *db, ...)
 		_exit(127);
 	}
 	close(pipefd[1]);
-	if (s->pid > 0) {
-		char list[4200];
-		FILE *fp;
-
-		setpgid(s->pid, s->pid);   /* also here: whichever runs first */
-		snprintf(list, sizeof(list), "%s/" SERVER_LIST, case_dir);
-		fp = fopen(list, "a");
-		if (fp) {
-			fprintf(fp, "%d\n", s->pid);
-			fclose(fp);
-		}
-	}
+	if (s->pid > 0)
+		list_process_group(s->pid);
 	/* wait for "listening on http://127.0.0.1:PORT\n" */
 	while (len < sizeof(line) - 1 && time(NULL) < deadline) {
 		ssize_t n = read(pipefd[0], line + len, 1);
@@ -322,6 +376,70 @@ int test_server_stop(struct test_server *s)
 	kill(s->pid, SIGTERM);
 	waitpid(s->pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+pid_t test_helper_start(const char *out, char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		setpgid(0, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid > 0)
+		list_process_group(pid);
+	return pid < 0 ? -1 : pid;
+}
+
+void test_helper_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(-pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+int test_free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+int test_port_ready(int port)
+{
+	for (int i = 0; i < 200; i++) {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return 1;
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	return 0;
+}
+
+int test_make_cert(void)
+{
+	return system("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 "
+		      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1") == 0 ? 0 : -1;
 }
 
 struct growbuf {

@@ -80,6 +80,21 @@ int test_init_fixture(int import);
 /* Run a query that yields one integer on the database at `path`; -1 on error. */
 long long test_db_int(const char *path, const char *sql);
 
+/* The text of the first column of the first row sql yields on the
+ * database at path; owned by the caller (free()), NULL on error or none. */
+char *test_db_text(const char *path, const char *sql);
+
+/* Run sql (statements, no results) on the database at path, waiting up to
+ * 5 s for a lock, as an operator's sqlite3 would; 0, or -1 with why on
+ * stderr. */
+int test_db_exec(const char *path, const char *sql);
+
+/* A hold on the database at path as another process's: a connection in
+ * BEGIN IMMEDIATE, got within 5 s (a server's periodic jobs take the lock
+ * for moments).  The caller ends it (ROLLBACK) and closes it
+ * (sqlite3_close); NULL on failure. */
+sqlite3 *test_db_lock(const char *path);
+
 /* A running `sipas serve` on 127.0.0.1 with a free port. */
 struct test_server {
 	int pid;
@@ -93,6 +108,26 @@ int test_server_start(struct test_server *s, const char *db, ...) __attribute__(
 
 /* Send SIGTERM and wait; returns the exit status. */
 int test_server_stop(struct test_server *s);
+
+/* A helper process the case needs (a webhook receiver, a mail server):
+ * argv (NULL-terminated, argv[0] a path) run in a process group of its own,
+ * listed like the servers so that the runner ends it if the case stops
+ * early, its stdout and stderr to the file `out`.  Its pid, or -1. */
+pid_t test_helper_start(const char *out, char *const argv[]);
+
+/* End a helper's process group (SIGTERM) and reap it; pid <= 0: nothing. */
+void test_helper_stop(pid_t pid);
+
+/* A TCP port free on 127.0.0.1 now, or 0. */
+int test_free_port(void);
+
+/* 1 once something accepts a connection on 127.0.0.1:port (within 10 s),
+ * else 0. */
+int test_port_ready(int port);
+
+/* A self-signed certificate for 127.0.0.1 in cert.pem with its key in
+ * key.pem (openssl); 0 or -1. */
+int test_make_cert(void);
 
 /* An HTTP exchange with libcurl.  `body` NULL for GET. */
 struct http_result {

@@ -42,37 +42,6 @@ static int64_t vn(int y, int mon, int d, int hh, int mm)
 	return (int64_t)timegm(&tm) - PERIOD_TZ_SECONDS;
 }
 
-/* Run sql (statements without results) on sipas.db; 0, or -1 with why on stderr. */
-static int exec_sql(const char *sql)
-{
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-	int rc = sqlite3_open("sipas.db", &db) == SQLITE_OK ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_ERROR;
-
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "%s: %s\n", sql, msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : -1;
-}
-
-/* The text of the first row of a query on sipas.db; owned by the caller
- * (free()), NULL when none. */
-static char *db_text(const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *q = NULL;
-	char *out = NULL;
-
-	if (sqlite3_open_v2("sipas.db", &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
-	    sqlite3_column_text(q, 0))
-		out = strdup((const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return out;
-}
-
 /* ---- opening hours ---- */
 
 static void opening_hours_count_only_open_time(void)
@@ -309,7 +278,7 @@ static void a_counter_falling_to_85_percent_is_flagged_within_its_run_length(voi
 		test_fail(__FILE__, __LINE__, "flagged after %ld ratings at 85 %%, over %.0f (ARL %.1f)", posted, limit, arl85);
 	CHECK(posted <= limit);
 	/* the evidence: ratings, share, interval, CUSUM value and threshold */
-	evidence = db_text("SELECT evidence FROM alerts WHERE device_id IS NOT NULL");
+	evidence = test_db_text("sipas.db", "SELECT evidence FROM alerts WHERE device_id IS NOT NULL");
 	CHECK(evidence);
 	ev = json_loads(evidence, 0, NULL);
 	free(evidence);
@@ -389,7 +358,7 @@ static long long open_alerts(const char *kind)
 /* Three endpoints: P-HONGBANG's, every agency's, and P-LECHAN's. */
 static int add_endpoints(void)
 {
-	return exec_sql("INSERT INTO notify_endpoints(agency_id, kind, target, created_at) VALUES "
+	return test_db_exec("sipas.db", "INSERT INTO notify_endpoints(agency_id, kind, target, created_at) VALUES "
 			   "((SELECT id FROM agencies WHERE code = 'P-HONGBANG'), 'webhook', 'http://127.0.0.1:1/a', 0), "
 			   "(NULL, 'email', 'office@example.org', 0), "
 			   "((SELECT id FROM agencies WHERE code = 'P-LECHAN'), 'webhook', 'http://127.0.0.1:1/c', 0)");
@@ -424,7 +393,7 @@ static void a_silent_kiosk_is_flagged_in_opening_hours_and_closed_by_a_post(void
 	CHECK_INT(check_at(vn(2026, 11, 30, 9, 0)), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts"), 0);
 	/* its token typed in, it last posted on Friday at 16:30 */
-	CHECK_INT(exec_sql("UPDATE devices SET last_post_at = strftime('%s', '2026-11-27 09:30:00') WHERE role = 'kiosk'"), 0);
+	CHECK_INT(test_db_exec("sipas.db", "UPDATE devices SET last_post_at = strftime('%s', '2026-11-27 09:30:00') WHERE role = 'kiosk'"), 0);
 	CHECK_INT(check_at(vn(2026, 11, 27, 23, 0)), 0);   /* the night */
 	CHECK_INT(check_at(vn(2026, 11, 29, 12, 0)), 0);   /* Sunday */
 	CHECK_INT(check_at(vn(2026, 11, 30, 8, 59)), 0);   /* 1 h 59 min of opening time */
@@ -441,7 +410,7 @@ static void a_silent_kiosk_is_flagged_in_opening_hours_and_closed_by_a_post(void
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox WHERE event = 'alert.opened'"), 2);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox o JOIN notify_endpoints n ON n.id = o.endpoint_id "
 			      "WHERE n.target LIKE '%/c'"), 0);
-	body = db_text("SELECT body FROM outbox LIMIT 1");
+	body = test_db_text("sipas.db", "SELECT body FROM outbox LIMIT 1");
 	CHECK_CONTAINS(body, "\"event\":\"alert.opened\"");
 	CHECK_CONTAINS(body, "\"kind\":\"silent_device\"");
 	CHECK_CONTAINS(body, "\"agency\":\"P-HONGBANG\"");
@@ -452,7 +421,7 @@ static void a_silent_kiosk_is_flagged_in_opening_hours_and_closed_by_a_post(void
 	CHECK_CONTAINS(body, "\"evidence\":{\"");
 	free(body);
 	/* the kiosk by its public id, never its row number */
-	body = db_text("SELECT json_extract(o.body, '$.alert.device') = d.public_id FROM outbox o, devices d LIMIT 1");
+	body = test_db_text("sipas.db", "SELECT json_extract(o.body, '$.alert.device') = d.public_id FROM outbox o, devices d LIMIT 1");
 	CHECK_STR(body, "1");
 	free(body);
 	/* a post ends the silence: the next check closes the episode */
@@ -481,21 +450,21 @@ static void an_alert_and_its_outbox_rows_commit_together(void)
 	CHECK_INT(stream_start(&st, 4, NULL), 0);
 	CHECK_INT(test_server_stop(&st.s), 0);
 	CHECK_INT(add_endpoints(), 0);
-	CHECK_INT(exec_sql("UPDATE devices SET paired_at = 1, last_post_at = "
+	CHECK_INT(test_db_exec("sipas.db", "UPDATE devices SET paired_at = 1, last_post_at = "
 			      "strftime('%s', '2026-11-27 09:30:00') WHERE role = 'kiosk'"), 0);
 	/* the second notification fails: the alert is not stored either */
-	CHECK_INT(exec_sql("CREATE TRIGGER no_mail BEFORE INSERT ON outbox WHEN "
+	CHECK_INT(test_db_exec("sipas.db", "CREATE TRIGGER no_mail BEFORE INSERT ON outbox WHEN "
 			      "(SELECT kind FROM notify_endpoints WHERE id = NEW.endpoint_id) = 'email' "
 			      "BEGIN SELECT RAISE(ABORT, 'mail is down'); END"), 0);
 	CHECK_INT(check_at(vn(2026, 11, 30, 9, 0)), ERR_DB);
 	CHECK_INT(test_db_int("sipas.db", "SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM outbox)"), 0);
-	CHECK_INT(exec_sql("DROP TRIGGER no_mail"), 0);
+	CHECK_INT(test_db_exec("sipas.db", "DROP TRIGGER no_mail"), 0);
 	CHECK_INT(check_at(vn(2026, 11, 30, 9, 0)), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts"), 1);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox o JOIN alerts a ON a.id = o.alert_id"), 2);
 	/* an endpoint removed gets nothing more */
-	CHECK_INT(exec_sql("UPDATE notify_endpoints SET removed_at = 1 WHERE kind = 'email'"), 0);
-	CHECK_INT(exec_sql("UPDATE devices SET last_post_at = strftime('%s', 'now')"), 0);
+	CHECK_INT(test_db_exec("sipas.db", "UPDATE notify_endpoints SET removed_at = 1 WHERE kind = 'email'"), 0);
+	CHECK_INT(test_db_exec("sipas.db", "UPDATE devices SET last_post_at = strftime('%s', 'now')"), 0);
 	CHECK_INT(check_at((int64_t)time(NULL) + 60), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox WHERE event = 'alert.closed'"), 1);
 }
@@ -518,7 +487,7 @@ static void below_target_is_judged_once_a_day_after_opening_on_enough_ratings(vo
 	 * lao-dong: a handful, all unhappy (its bound 0.43, on 5 ratings) */
 	CHECK_INT(post_ratings(&st, "tu-phap-ho-tich", 60, 0.0, 500), 0);
 	CHECK_INT(test_server_stop(&st.s), 0);
-	CHECK_INT(exec_sql("UPDATE responses SET answers = x'02' WHERE id IN "
+	CHECK_INT(test_db_exec("sipas.db", "UPDATE responses SET answers = x'02' WHERE id IN "
 			      "(SELECT id FROM responses ORDER BY id LIMIT 40)"), 0);
 	CHECK_INT(test_server_start(&st.s, "sipas.db", "--device-rate", "0", "--no-alerts", NULL), 0);
 	CHECK_INT(post_ratings(&st, "lao-dong", 5, 0.0, 500), 0);
@@ -534,7 +503,7 @@ static void below_target_is_judged_once_a_day_after_opening_on_enough_ratings(vo
 			      "AND json_extract(a.evidence, '$.hi') < 0.95"), 2);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM alerts WHERE device_id IS NULL"), 1);
 	/* back above target: not judged again the same day, closed the next */
-	CHECK_INT(exec_sql("UPDATE responses SET answers = x'02'"), 0);
+	CHECK_INT(test_db_exec("sipas.db", "UPDATE responses SET answers = x'02'"), 0);
 	CHECK_INT(check_at(end + 3600), 0);
 	CHECK_INT(open_alerts("below_target"), 2);
 	CHECK_INT(check_at(tomorrow_end - 1), 0);
@@ -569,74 +538,6 @@ static const char hook_py[] =
 	"open('hook.tmp', 'w').write(str(s.server_address[1]))\n"
 	"os.rename('hook.tmp', 'hook.port')\n"
 	"s.serve_forever()\n";
-
-/* Run argv (NULL-terminated) in a process group of its own, listed for the
- * runner to end if the case stops early, its output to `out`; its pid or -1. */
-static pid_t helper_start(const char *out, char *const argv[])
-{
-	pid_t pid = fork();
-	FILE *fp;
-
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		setpgid(0, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	setpgid(pid, pid);
-	fp = fopen("servers.pgid", "a");
-	if (fp) {
-		fprintf(fp, "%d\n", (int)pid);
-		fclose(fp);
-	}
-	return pid;
-}
-
-static void helper_stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(-pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
-}
-
-/* A port that accepts a connection on 127.0.0.1 within 10 s: 1, else 0. */
-static int port_ready(int port)
-{
-	for (int i = 0; i < 200; i++) {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-		close(fd);
-		if (ok)
-			return 1;
-		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-	}
-	return 0;
-}
-
-/* A port free now on 127.0.0.1, or 0. */
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
 
 /* The webhook request of hooks.jsonl about the counter's low_satisfaction
  * alert opening, checked: its signature under secret, a delivery id, and
@@ -691,22 +592,21 @@ static void a_falling_counter_reaches_a_signed_webhook_and_a_mailbox_the_same_da
 			      (char *)"key.pem", NULL };
 	const struct cmd_result *r;
 	struct stream st;
-	int smtp_port = free_port(), hook_port = 0, flagged = 0;
+	int smtp_port = test_free_port(), hook_port = 0, flagged = 0;
 	pid_t hook, smtp;
 
 	CHECK(smtp_port > 0);
 	CHECK_INT(stream_new(&st, 19), 0);
-	CHECK_INT(system("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 "
-			 "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null"), 0);
+	CHECK_INT(test_make_cert(), 0);
 	snprintf(smtp_listen, sizeof(smtp_listen), "127.0.0.1:%d", smtp_port);
-	smtp = helper_start("smtp.out", smtp_argv);
-	hook = helper_start("hook.out", hook_argv);
+	smtp = test_helper_start("smtp.out", smtp_argv);
+	hook = test_helper_start("hook.out", hook_argv);
 	CHECK(smtp > 0 && hook > 0);
 	for (int i = 0; i < 200 && !(port_text = test_read("hook.port")); i++)
 		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
 	hook_port = port_text ? atoi(port_text) : 0;
 	free(port_text);
-	CHECK(hook_port > 0 && port_ready(hook_port) && port_ready(smtp_port));
+	CHECK(hook_port > 0 && test_port_ready(hook_port) && test_port_ready(smtp_port));
 	snprintf(hook_url, sizeof(hook_url), "http://127.0.0.1:%d/hook", hook_port);
 	r = sipas_run(NULL, "notify", "add", "--agency", "P-HONGBANG", "--webhook", hook_url, NULL);
 	CHECK_INT(r->status, 0);
@@ -728,8 +628,8 @@ static void a_falling_counter_reaches_a_signed_webhook_and_a_mailbox_the_same_da
 	for (int i = 0; i < 600 && test_db_int("sipas.db", "SELECT count(*) FROM outbox WHERE delivered_at IS NULL") != 0; i++)
 		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
 	CHECK_INT(test_server_stop(&st.s), 0);
-	helper_stop(hook);
-	helper_stop(smtp);
+	test_helper_stop(hook);
+	test_helper_stop(smtp);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox WHERE delivered_at IS NULL"), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM outbox o JOIN alerts a ON a.id = o.alert_id "
 			      "WHERE a.device_id IS NOT NULL AND o.delivered_at - a.opened_at < 60"), 2);

@@ -770,8 +770,7 @@ static void tls(void)
 	struct setup st;
 	struct http_result h;
 
-	CHECK_INT(system("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem "
-			 "-days 2 -subj /CN=127.0.0.1 >/dev/null 2>&1"), 0);
+	CHECK_INT(test_make_cert(), 0);
 	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
 	CHECK_INT(test_server_start(&st.s, "sipas.db", "--tls-cert", "cert.pem", "--tls-key", "key.pem", NULL), 0);
 	CHECK_STR(st.s.scheme, "https");

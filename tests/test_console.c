@@ -294,8 +294,7 @@ static void session_writes_never_hold_a_worker(void)
 	CHECK_INT(test_server_start(&s, "sipas.db", "--threads", "1", NULL), 0);
 	CHECK_INT(console_sign_in(&s, "office1", "correct horse battery", &c), 0);
 	CHECK_INT(db_run("sipas.db", "UPDATE sessions SET seen_at = seen_at - 120"), 0);
-	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+	CHECK((lock = test_db_lock("sipas.db")) != NULL);
 	CHECK_INT(console_request(&s, &c, 0, "GET", "/console/api/me", NULL, &h), 200);
 	free(h.body);
 	/* a sign-out waits in the writer for the lock (2 s, then 503 busy) */
@@ -331,6 +330,7 @@ static void device_writes_never_hold_a_worker(void)
 	CHECK_INT(console_add_user("sipas.db", "v1", "viewer", "SO-XD", "viewer one password"), 0);
 	CHECK_INT(test_server_start(&s, "sipas.db", "--threads", "1", NULL), 0);
 	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
+	sqlite3_busy_timeout(lock, 5000);   /* the server's periodic jobs take the lock for moments */
 	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
 		CHECK_INT(console_sign_in(&s, waits[i].login, waits[i].password, &c), 0);
 		CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
@@ -359,8 +359,7 @@ static void a_stop_waits_for_a_console_action(void)
 	init_with_accounts();
 	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
 	CHECK_INT(console_sign_in(&s, "office1", "correct horse battery", &c), 0);
-	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+	CHECK((lock = test_db_lock("sipas.db")) != NULL);
 	pid = fork();
 	if (pid == 0)
 		_exit(console_request(&s, &c, 1, "POST", "/console/api/logout", NULL, &h) == 503 ? 0 : 1);
@@ -400,8 +399,7 @@ static void a_refused_change_undoes_only_itself_in_a_group(void)
 	snprintf(token, sizeof(token), "%.*s", (int)strcspn(r->out, "\n"), r->out);
 	CHECK_INT(test_server_start(&s, "sipas.db", "--max-age", "36500", NULL), 0);
 	CHECK_INT(console_sign_in(&s, "office1", "correct horse battery", &c), 0);
-	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+	CHECK((lock = test_db_lock("sipas.db")) != NULL);
 	for (int k = 0; k < 3; k++) {
 		if (k == 1)
 			usleep(200 * 1000);   /* the first rating is in the writer, waiting */
@@ -463,8 +461,7 @@ static void a_failed_run_undoes_only_its_own_writes(void)
 
 	CHECK_INT(test_init_fixture(0), 0);
 	CHECK_INT(col_writer_start("sipas.db", &w, &e), 0);
-	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+	CHECK((lock = test_db_lock("sipas.db")) != NULL);
 	for (int k = 0; k < 3; k++) {
 		jobs[k].job.run = run_case_store;
 		jobs[k].job.run_arg = &jobs[k];

@@ -851,8 +851,7 @@ static void a_publication_holds_no_worker(void)
 	CHECK_INT(console_add_user("sipas.db", "office1", "office", NULL, OFFICE_PASSWORD), 0);
 	CHECK_INT(test_server_start(&s, "sipas.db", "--threads", "1", NULL), 0);
 	CHECK_INT(console_sign_in(&s, "office1", OFFICE_PASSWORD, &office), 0);
-	CHECK_INT(sqlite3_open("sipas.db", &lock), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+	CHECK((lock = test_db_lock("sipas.db")) != NULL);
 	CHECK((pid = console_post_aside(&s, &office, "/console/api/publish", "{\"period\":\"2026Q3\"}", 200)) > 0);
 	/* the publication is still waiting for the lock, and gets it once free */
 	sqlite3_exec(lock, "ROLLBACK", 0, 0, 0);

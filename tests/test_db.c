@@ -154,28 +154,12 @@ static void migrates_version_1_forward(void)
 	"coalesce(psu_id, '-') || ',' || weight || ',' || hex(answers) || ',' || hex(choices) || ',' || " \
 	"coalesce(comment, '-') || ',' || hex(digest) AS v FROM responses ORDER BY id)"
 
-/* The text of one value the query yields, owned by the caller; NULL on error. */
-static char *db_text(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st = NULL;
-	char *out = NULL;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_text(st, 0))
-		out = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return out;
-}
-
 /* `sipas init` of old.db: 0 when it says and sets the current schema and every
  * column of every response is as it was (ALL_RESPONSES), else -1 with the
  * difference on stderr. */
 static int migrate_keeping_every_response(void)
 {
-	char *before = db_text("old.db", ALL_RESPONSES), *after = NULL;
+	char *before = test_db_text("old.db", ALL_RESPONSES), *after = NULL;
 	const struct cmd_result *r;
 	int ok = 0;
 
@@ -185,7 +169,7 @@ static int migrate_keeping_every_response(void)
 		     test_db_int("old.db", "PRAGMA user_version") == DB_SCHEMA_VERSION;
 		if (!ok)
 			fprintf(stderr, "init: status %d: %s%s", r->status, r->out, r->err);
-		after = db_text("old.db", ALL_RESPONSES);
+		after = test_db_text("old.db", ALL_RESPONSES);
 		if (ok && (!after || strcmp(after, before) != 0)) {
 			fprintf(stderr, "responses before: %s\nafter: %s\n", before, after ? after : "(none)");
 			ok = 0;

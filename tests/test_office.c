@@ -24,23 +24,6 @@
 
 #define LINK_PREFIX "http://office.test/console/password/"
 
-/* The text of the first column of the first row of sql on ./sipas.db, or
- * NULL; owned by the caller (free). */
-static char *db_text(const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	char *out = NULL;
-
-	if (sqlite3_open_v2("sipas.db", &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_text(st, 0))
-		out = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return out;
-}
-
 /* Run sql through the sqlite3 shell, as someone holding the file would. */
 static int shell(const char *sql)
 {
@@ -333,29 +316,29 @@ static void every_administrative_command_is_audited(void)
 		CHECK(test_db_int("sipas.db", sql) >= 1);
 	}
 	/* the refused second user add, with why */
-	s = db_text("SELECT outcome FROM audit WHERE action = 'user.add' AND outcome <> 'ok'");
+	s = test_db_text("sipas.db", "SELECT outcome FROM audit WHERE action = 'user.add' AND outcome <> 'ok'");
 	CHECK_CONTAINS(s, "already exists");
 	free(s);
-	s = db_text("SELECT subject FROM audit WHERE action = 'import'");
+	s = test_db_text("sipas.db", "SELECT subject FROM audit WHERE action = 'import'");
 	CHECK_CONTAINS(s, "responses.csv");
 	CHECK_CONTAINS(s, "2963 imported");
 	free(s);
 	/* a failed import is recorded with its failure */
 	CHECK_INT(test_write("bad.csv", "nonsense\n1\n"), 0);
 	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "bad.csv", NULL)->status, 1);
-	s = db_text("SELECT subject || ' | ' || outcome FROM audit WHERE action = 'import' ORDER BY id DESC");
+	s = test_db_text("sipas.db", "SELECT subject || ' | ' || outcome FROM audit WHERE action = 'import' ORDER BY id DESC");
 	CHECK_CONTAINS(s, "bad.csv");
 	CHECK(!strstr(s, "| ok"));
 	free(s);
 	r = sipas_run(NULL, "audit", "verify", NULL);
 	CHECK_INT(r->status, 0);
-	s = db_text("SELECT 'audit log intact: ' || count(*) || ' entries, head ' || lower(hex("
+	s = test_db_text("sipas.db", "SELECT 'audit log intact: ' || count(*) || ' entries, head ' || lower(hex("
 		    "(SELECT hash FROM audit ORDER BY id DESC LIMIT 1))) || char(10) FROM audit");
 	CHECK_STR(r->out, s);
 	free(s);
 	r = sipas_run(NULL, "audit", "head", NULL);
 	CHECK_INT(r->status, 0);
-	s = db_text("SELECT lower(hex(hash)) || char(10) FROM audit ORDER BY id DESC LIMIT 1");
+	s = test_db_text("sipas.db", "SELECT lower(hex(hash)) || char(10) FROM audit ORDER BY id DESC LIMIT 1");
 	CHECK_STR(r->out, s);
 	free(s);
 }
@@ -401,20 +384,20 @@ static void init_is_recorded_when_it_loads_something(void)
 
 	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM audit WHERE action = 'init'"), 1);
-	s = db_text("SELECT subject FROM audit WHERE action = 'init'");
+	s = test_db_text("sipas.db", "SELECT subject FROM audit WHERE action = 'init'");
 	CHECK_CONTAINS(s, "2 forms (2 new) from the shipped forms");
 	free(s);
 	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM audit"), 1);
 	CHECK_INT(sipas_run(NULL, "init", "--public-url", "https://sipas.example.vn", NULL)->status, 0);
-	s = db_text("SELECT subject FROM audit WHERE action = 'init' ORDER BY id DESC");
+	s = test_db_text("sipas.db", "SELECT subject FROM audit WHERE action = 'init' ORDER BY id DESC");
 	CHECK_CONTAINS(s, "public address https://sipas.example.vn");
 	free(s);
 	CHECK_INT(test_init_fixture(0), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM audit WHERE action = 'init'"), 3);
 	/* a refused load is recorded with why, and nothing else changes */
 	CHECK_INT(sipas_run(NULL, "init", "--registry", "no-such-dir", NULL)->status, 1);
-	s = db_text("SELECT outcome FROM audit WHERE action = 'init' ORDER BY id DESC");
+	s = test_db_text("sipas.db", "SELECT outcome FROM audit WHERE action = 'init' ORDER BY id DESC");
 	CHECK_CONTAINS(s, "no-such-dir");
 	free(s);
 	CHECK_INT(sipas_run(NULL, "audit", "verify", NULL)->status, 0);
@@ -494,7 +477,7 @@ static void verify_against_a_kept_head_finds_a_rewrite(void)
 	r = sipas_run(NULL, "audit", "head", NULL);
 	CHECK_INT(r->status, 0);
 	kept = strndup(r->out, 64);
-	early = db_text("SELECT lower(hex(hash)) FROM audit WHERE id = 2");
+	early = test_db_text("sipas.db", "SELECT lower(hex(hash)) FROM audit WHERE id = 2");
 	CHECK(kept && early);
 	r = sipas_run(NULL, "audit", "verify", "--head", kept, NULL);
 	CHECK_INT(r->status, 0);
@@ -568,16 +551,16 @@ static void publish_records_actor_and_head(void)
 	CHECK_INT(test_init_fixture(1), 0);
 	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", NULL)->status, 0);
 	cli_actor(actor, sizeof(actor));
-	head = db_text("SELECT lower(hex(hash)) FROM audit WHERE action = 'publish'");
+	head = test_db_text("sipas.db", "SELECT lower(hex(hash)) FROM audit WHERE action = 'publish'");
 	CHECK(head && strlen(head) == 64);
 	/* the head is taken after the publish entry: it is that entry's hash */
 	CHECK_INT(test_db_int("sipas.db", "SELECT max(id) FROM audit WHERE action = 'publish'"),
 		  test_db_int("sipas.db", "SELECT max(id) FROM audit"));
-	row = db_text("SELECT actor || ' ' || audit_head FROM publications WHERE action = 'publish'");
+	row = test_db_text("sipas.db", "SELECT actor || ' ' || audit_head FROM publications WHERE action = 'publish'");
 	snprintf(want, sizeof(want), "%s %s", actor, head);
 	CHECK_STR(row, want);
 	free(row);
-	row = db_text("SELECT subject FROM audit WHERE action = 'publish'");
+	row = test_db_text("sipas.db", "SELECT subject FROM audit WHERE action = 'publish'");
 	CHECK_CONTAINS(row, "2026Q3");
 	CHECK_CONTAINS(row, "sipas-2017");
 	free(row);
@@ -596,15 +579,15 @@ static void publish_records_actor_and_head(void)
 	free(head);
 	/* withdrawing is recorded the same way */
 	CHECK_INT(sipas_run(NULL, "publish", "--withdraw", "--period", "2026Q3", NULL)->status, 0);
-	head = db_text("SELECT lower(hex(hash)) FROM audit WHERE action = 'withdraw'");
-	row = db_text("SELECT actor || ' ' || audit_head FROM publications WHERE action = 'withdraw'");
+	head = test_db_text("sipas.db", "SELECT lower(hex(hash)) FROM audit WHERE action = 'withdraw'");
+	row = test_db_text("sipas.db", "SELECT actor || ' ' || audit_head FROM publications WHERE action = 'withdraw'");
 	snprintf(want, sizeof(want), "%s %s", actor, head ? head : "?");
 	CHECK_STR(row, want);
 	free(row);
 	free(head);
 	/* a refused publish is recorded with why, and changes nothing else */
 	CHECK_INT(sipas_run(NULL, "publish", "--period", "2026Q3", "--form", "no-such-form", NULL)->status, 1);
-	row = db_text("SELECT outcome FROM audit WHERE action = 'publish' ORDER BY id DESC");
+	row = test_db_text("sipas.db", "SELECT outcome FROM audit WHERE action = 'publish' ORDER BY id DESC");
 	CHECK_CONTAINS(row, "no-such-form");
 	free(row);
 	CHECK_INT(sipas_run(NULL, "audit", "verify", NULL)->status, 0);

@@ -116,8 +116,7 @@ static void pairing_is_answered_while_another_process_holds_the_write_lock(void)
 	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
 	CHECK_INT(test_server_start(&s, "sipas.db", "--address-rate", "60", NULL), 0);   /* bursts of 30 */
 	CHECK_INT(add_paired_kiosk(&s, code), 0);
-	CHECK_INT(sqlite3_open("sipas.db", &holder), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	CHECK((holder = test_db_lock("sipas.db")) != NULL);
 	t0 = time(NULL);
 	for (int i = 0; i < 8; i++) {
 		status = pair(&s, random_code(guess, &seed), &h);

@@ -343,8 +343,7 @@ static void a_held_write_lock_gives_503_busy_within_seconds(void)
 	CHECK_INT(test_server_start(&t.s, "sipas.db", NULL), 0);
 	CHECK_INT(post_one(&t, "b0", &h), 201);
 	free(h.body);
-	CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	CHECK((db = test_db_lock("sipas.db")) != NULL);
 	t0 = now_mono();
 	CHECK_INT(post_one(&t, "b1", &h), 503);
 	took = now_mono() - t0;
@@ -385,8 +384,7 @@ static void a_post_whose_client_left_before_its_commit_is_stored(void)
 
 	CHECK_INT(init_with_kiosk(&t), 0);
 	CHECK_INT(test_server_start(&t.s, "sipas.db", NULL), 0);
-	CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	CHECK((db = test_db_lock("sipas.db")) != NULL);
 	rating(body, sizeof(body), "gone-1");
 	n = snprintf(request, sizeof(request), "POST /api/responses HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		     "Authorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
@@ -543,8 +541,7 @@ static void a_full_disk_fails_a_large_commit_whole(void)
 	CHECK_INT(post_one(&t, "first", &h), 201);
 	free(h.body);
 	before = stored();
-	CHECK_INT(sqlite3_open("sipas.db", &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	CHECK((db = test_db_lock("sipas.db")) != NULL);
 	/* the clients post together once all are ready (the gate closes) */
 	CHECK_INT(pipe(gate), 0);
 	for (int b = 0; b < BIG_BATCHES; b++) {
