@@ -11,6 +11,7 @@
 #include "../forms/form_store.h"
 #include "../forms/registry.h"
 #include "../db/db.h"
+#include "../collector/device.h"
 #include "../responses/demo.h"
 #include "../lib/period.h"
 
@@ -20,8 +21,9 @@ const char cmd_demo_usage[] =
 	"\n"
 	"Fill an empty database with synthetic responses to every stored form for\n"
 	"every agency over the last four complete quarters, so that scores, pages\n"
-	"and reports have data.  With --csv, write responses as an import CSV\n"
-	"instead of storing them.\n"
+	"and reports have data, and one demo kiosk per agency whose counter ratings\n"
+	"go on into this quarter up to yesterday, for the console's live views.\n"
+	"With --csv, write responses as an import CSV instead of storing them.\n"
 	"\n"
 	"  --if-empty     do nothing (and succeed) when responses are already stored\n"
 	"  --seed N       random seed (default 2026); the same seed gives the same data\n"
@@ -54,14 +56,33 @@ static int write_csv(const char *db_opt, const char *file, const char *form_id, 
 	return rc;
 }
 
+/* demo_kiosks.add: a kiosk of the agency at its "Quầy 1 (demo)" counter,
+ * whose token nobody holds (it raises no silent-kiosk alert: it was never
+ * in service). */
+static int add_demo_kiosk(void *arg, const char *form, const char *agency, const char *const *sectors,
+			  size_t n_sectors, long long *device_id, struct err *e)
+{
+	sqlite3 *db = arg;
+	char token[DEVICE_TOKEN_LEN + 1];
+	struct device_spec spec = {
+		.role = DEVICE_KIOSK, .agency = agency, .sectors = sectors,
+		.n_sectors = n_sectors < DEVICE_MAX_SECTORS ? n_sectors : DEVICE_MAX_SECTORS,
+		.counter = "Quầy 1 (demo)", .form = form,
+	};
+
+	return device_add(db, &spec, token, device_id, e);
+}
+
 static int fill(const char *db_opt, int if_empty, unsigned long seed, struct err *e)
 {
 	struct cli_session s = { NULL, NULL, NULL };
 	struct form **forms = NULL;
+	struct demo_kiosks kiosks = { add_demo_kiosk, NULL };
 	struct demo_stats stats;
 	size_t n_forms = 0;
 	long long existing = 0;
-	int rc, last = period_quarter_of_day(period_today()) - 1;
+	int32_t today = period_today();
+	int rc, last = period_quarter_of_day(today) - 1;
 
 	rc = cli_session_open(&s, db_opt, 0, NULL, e);
 	if (!rc)
@@ -72,15 +93,26 @@ static int fill(const char *db_opt, int if_empty, unsigned long seed, struct err
 	}
 	if (!rc)
 		rc = form_store_get_all(s.db, &forms, &n_forms, e);
+	kiosks.arg = s.db;
+	/* the kiosks and every response, or nothing */
 	if (!rc)
-		rc = demo_fill_db(s.db, s.reg, forms, n_forms, last, 4, seed, &stats, e);
+		rc = db_exec(s.db, "BEGIN IMMEDIATE", e);
 	if (!rc) {
-		struct period first, final;
+		rc = demo_fill_db(s.db, s.reg, forms, n_forms, last, 4, &kiosks, today, seed, &stats, e);
+		if (!rc)
+			rc = db_exec(s.db, "COMMIT", e);
+		if (rc)
+			db_exec(s.db, "ROLLBACK", NULL);
+	}
+	if (!rc) {
+		struct period first, final, now;
 
 		period_of_quarter(last - 3, &first);
 		period_of_quarter(last, &final);
-		printf("demo: %ld responses to %zu forms from %zu agencies, %s to %s\n",
-		       stats.stored, n_forms, s.reg->n_agencies, first.label, final.label);
+		period_of_quarter(last + 1, &now);
+		printf("demo: %ld responses to %zu forms from %zu agencies, %s to %s, and %s's counter "
+		       "ratings so far, from one demo kiosk per agency\n",
+		       stats.stored, n_forms, s.reg->n_agencies, first.label, final.label, now.label);
 	}
 out:
 	form_store_free_all(forms, n_forms);

@@ -278,19 +278,27 @@ static int is_survey(const struct form *f)
 	return f->n_elements > 0;
 }
 
+/* Store the responses of quarter `quarter` (the quarter_index-th of the
+ * fill) up to its day last_day, scaled down when that cuts the quarter
+ * short; a counter rating carries its agency's kiosk (kiosks, may be NULL). */
 static int store_quarter(struct demo *d, struct store *st, struct response *r,
-			 const struct response_field *fields, int quarter, int quarter_index,
-			 struct demo_stats *stats, struct err *e)
+			 const struct response_field *fields, int quarter, int quarter_index, int32_t last_day,
+			 const long long *kiosks, struct demo_stats *stats, struct err *e)
 {
 	struct period q;
 	int survey = is_survey(d->form);
+	double share;
 
 	period_of_quarter(quarter, &q);
+	share = (double)(last_day - q.first_day + 1) / (q.last_day - q.first_day + 1);
+	if (last_day < q.last_day)
+		q.last_day = last_day;
 	new_quarter(d);
 	for (size_t a = 0; a < d->reg->n_agencies; a++) {
 		long n = survey ? 250 + (long)gsl_rng_uniform_int(d->rng, 200)
 				: 300 + (long)gsl_rng_uniform_int(d->rng, 300);
 
+		n = (long)(n * share);
 		for (long s = 1; s <= n; s++) {
 			uint8_t digest[STORE_DIGEST_BYTES];
 			int dup, rc = 0;
@@ -299,6 +307,8 @@ static int store_quarter(struct demo *d, struct store *st, struct response *r,
 			response_init(r, d->form);
 			for (size_t c = 0; c < d->ncols && !rc; c++)
 				rc = response_set_text(r, d->reg, &fields[c], d->values[c], e);
+			if (!rc && kiosks)
+				r->device_id = kiosks[a];
 			if (!rc)
 				rc = response_check(r, e);
 			if (!rc)
@@ -313,14 +323,32 @@ static int store_quarter(struct demo *d, struct store *st, struct response *r,
 	return 0;
 }
 
-static int fill_form(sqlite3 *db, const struct registry *reg, const struct form *form,
-		     int last_quarter, int n_quarters, unsigned long seed, struct demo_stats *stats,
-		     struct err *e)
+/* One kiosk per agency for the counter form of d (kiosks->add), into ids. */
+static int add_kiosks(struct demo *d, const struct demo_kiosks *kiosks, long long *ids, struct err *e)
+{
+	int rc = 0;
+
+	for (size_t a = 0; a < d->reg->n_agencies && !rc; a++) {
+		const struct demo_agency *ag = &d->agencies[a];
+		const char *sectors[DEMO_MAX_SECTORS];
+
+		for (size_t k = 0; k < ag->n_sectors; k++)
+			sectors[k] = ag->sectors[k]->code;
+		rc = kiosks->add(kiosks->arg, d->form->id, ag->entry->code, sectors, ag->n_sectors, &ids[a], e);
+	}
+	return rc;
+}
+
+static int fill_form(sqlite3 *db, const struct registry *reg, const struct form *form, int last_quarter,
+		     int n_quarters, const struct demo_kiosks *kiosks, int32_t today, unsigned long seed,
+		     struct demo_stats *stats, struct err *e)
 {
 	struct response_field *fields = NULL;
 	struct response *r = malloc(sizeof(*r));
 	struct store *st = NULL;
 	struct demo *d = NULL;
+	long long *ids = NULL;
+	struct period under_way;
 	int rc = r ? demo_new(reg, form, seed, &d, e) : err_set(e, ERR_NOMEM, "out of memory");
 
 	if (!rc)
@@ -332,8 +360,22 @@ static int fill_form(sqlite3 *db, const struct registry *reg, const struct form 
 	}
 	for (size_t c = 0; !rc && c < d->ncols; c++)
 		rc = response_field_lookup(form, d->columns[c], &fields[c], e);
-	for (int q = 0; !rc && q < n_quarters; q++)
-		rc = store_quarter(d, st, r, fields, last_quarter - n_quarters + 1 + q, q, stats, e);
+	if (!rc && kiosks && !is_survey(form)) {
+		ids = calloc(reg->n_agencies, sizeof(*ids));
+		rc = ids ? add_kiosks(d, kiosks, ids, e) : err_set(e, ERR_NOMEM, "out of memory");
+	}
+	for (int q = 0; !rc && q < n_quarters; q++) {
+		int quarter = last_quarter - n_quarters + 1 + q;
+		struct period p;
+
+		period_of_quarter(quarter, &p);
+		rc = store_quarter(d, st, r, fields, quarter, q, p.last_day, ids, stats, e);
+	}
+	period_of_quarter(last_quarter + 1, &under_way);
+	if (!rc && ids && today > under_way.first_day)
+		rc = store_quarter(d, st, r, fields, last_quarter + 1, n_quarters,
+				   today - 1 < under_way.last_day ? today - 1 : under_way.last_day, ids, stats, e);
+	free(ids);
 	free(fields);
 	store_free(st);
 	demo_free(d);
@@ -342,27 +384,20 @@ static int fill_form(sqlite3 *db, const struct registry *reg, const struct form 
 }
 
 int demo_fill_db(sqlite3 *db, const struct registry *reg, struct form *const *forms,
-		 size_t n_forms, int last_quarter, int n_quarters, unsigned long seed,
-		 struct demo_stats *stats, struct err *e)
+		 size_t n_forms, int last_quarter, int n_quarters, const struct demo_kiosks *kiosks,
+		 int32_t today, unsigned long seed, struct demo_stats *stats, struct err *e)
 {
 	long long existing;
-	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
+	int rc = db_query_int(db, "SELECT count(*) FROM responses", &existing, e);
 
 	stats->stored = 0;
-	if (rc)
-		return rc;
-	rc = db_query_int(db, "SELECT count(*) FROM responses", &existing, e);
 	if (!rc && existing)
 		rc = err_set(e, ERR_CONFLICT, "the database already holds %lld responses: "
 			     "the demo fills only an empty one", existing);
 	for (size_t i = 0; !rc && i < n_forms; i++)
-		rc = fill_form(db, reg, forms[i], last_quarter, n_quarters, seed + i, stats, e);
-	if (!rc)
-		rc = db_exec(db, "COMMIT", e);
-	if (rc) {
-		db_exec(db, "ROLLBACK", NULL);
+		rc = fill_form(db, reg, forms[i], last_quarter, n_quarters, kiosks, today, seed + i, stats, e);
+	if (rc)
 		stats->stored = 0;
-	}
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #ifndef SIPAS_DEMO_H
 #define SIPAS_DEMO_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <sqlite3.h>
 
@@ -19,12 +20,26 @@ struct demo_stats {
 	long stored;   /* responses written */
 };
 
-/* Fill db with `n_quarters` quarters ending with quarter ordinal `last_quarter`
- * for every form in `forms` and every agency of `reg`, in one transaction.
- * ERR_CONFLICT when the database already holds responses. */
+/* Where a form's counter ratings come from (a form without service
+ * elements: a kiosk's).  add is called once per agency and such form,
+ * inside the demo's transaction, with the sectors the ratings are of; it
+ * sets *device_id to the kiosk that posts them (0: none).  0 or an error. */
+struct demo_kiosks {
+	int (*add)(void *arg, const char *form, const char *agency, const char *const *sectors,
+		   size_t n_sectors, long long *device_id, struct err *e);
+	void *arg;
+};
+
+/* Fill db, inside the caller's transaction, with `n_quarters` quarters
+ * ending with quarter ordinal `last_quarter` for every form in `forms` and
+ * every agency of `reg`; with kiosks (may be NULL), the counter ratings
+ * carry the kiosk it gives, and the quarter after last_quarter gets them
+ * from its first day to the day before `today` (a day as period_today
+ * gives), so that the live views have data.  ERR_CONFLICT when the
+ * database already holds responses. */
 int demo_fill_db(sqlite3 *db, const struct registry *reg, struct form *const *forms,
-		 size_t n_forms, int last_quarter, int n_quarters, unsigned long seed,
-		 struct demo_stats *stats, struct err *e);
+		 size_t n_forms, int last_quarter, int n_quarters, const struct demo_kiosks *kiosks,
+		 int32_t today, unsigned long seed, struct demo_stats *stats, struct err *e);
 
 /* Write `rows` responses to `form` in quarter `quarter` as an import CSV
  * (docs/design.md) to `out`, spread over the agencies of `reg`. */

@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test.h"
@@ -54,6 +55,39 @@ static void demo_fills_four_quarters_for_every_agency(void)
 	CHECK_CONTAINS(r->out, "nothing added");
 }
 
+/* The demo's counter ratings come from one demo kiosk per agency and go
+ * on into this quarter up to yesterday, so that `make run`'s console shows
+ * counters in the live views: read back through GET /api/live. */
+static void demo_kiosks_feed_the_live_views(void)
+{
+	const struct cmd_result *r;
+	struct test_server s;
+	struct http_result h;
+	char admin[128];
+	long long n_agencies;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "demo", NULL)->status, 0);
+	n_agencies = test_db_int("sipas.db", "SELECT count(*) FROM agencies");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices WHERE role = 'kiosk' AND "
+			      "counter = 'Quầy 1 (demo)'"), n_agencies);
+	/* every counter rating from its agency's kiosk, no survey response from one */
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses r JOIN forms f ON f.id = r.form_id "
+			      "LEFT JOIN devices d ON d.id = r.device_id WHERE (f.code = 'kiosk-2018') <> "
+			      "(d.agency_id IS r.agency_id AND r.device_id IS NOT NULL)"), 0);
+	/* up to yesterday (Vietnam time), nothing today or later */
+	CHECK_INT(test_db_int("sipas.db", "SELECT max(day) < (strftime('%s','now') + 25200) / 86400 FROM responses"), 1);
+	r = sipas_run(NULL, "device", "add", "--admin", "--counter", "ops", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(admin, sizeof(admin), "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(test_request(&s, "GET", "/api/live?window=30d&by=counter", admin, NULL, &h), 200);
+	CHECK_CONTAINS(h.body, "\"counter\":\"Quầy 1 (demo)\"");
+	CHECK_INT(strstr(h.body, "\"device\":null") == NULL, 1);
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
 static void demo_csv_imports(void)
 {
 	const struct cmd_result *r;
@@ -73,6 +107,7 @@ static void demo_csv_imports(void)
 
 const struct test_case demo_tests[] = {
 	{ "demo_fills_four_quarters_for_every_agency", demo_fills_four_quarters_for_every_agency },
+	{ "demo_kiosks_feed_the_live_views", demo_kiosks_feed_the_live_views },
 	{ "demo_csv_imports", demo_csv_imports },
 	{ NULL, NULL }
 };
