@@ -357,6 +357,84 @@ static const char *const migrations[] = {
 	"END;"
 	"INSERT INTO comments_fts(rowid, comment, reasons) SELECT id, comment, reasons FROM comment_texts "
 	"  WHERE comment IS NOT NULL OR reasons IS NOT NULL;",
+	/* 10 -> 11: the one-stop system (docs/onestop.md): machine tokens for
+	 * one or more agencies, dossier records, and the registry's history
+	 * (mergers of 1 July 2025).  devices and agencies are rebuilt for their
+	 * new CHECKs, as responses was for schema 7; db_migrate turns foreign
+	 * keys off around a migration, so that the tables that reference them
+	 * keep their rows, and checks them all before it commits. */
+	"CREATE TABLE agencies_v11("
+	"  id INTEGER PRIMARY KEY,"
+	"  code TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  level TEXT NOT NULL CHECK (level IN ('province','department','district','commune')),"
+	"  parent_id INTEGER REFERENCES agencies(id),"
+	"  valid_from INTEGER,"                 /* its first day, days since 1970-01-01 (Vietnam); NULL: always */
+	"  valid_to INTEGER,"                   /* its last day; NULL: it still exists */
+	"  successor_id INTEGER REFERENCES agencies(id),"  /* what it was merged into */
+	"  CHECK (valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from),"
+	"  CHECK (successor_id IS NULL OR valid_to IS NOT NULL));"
+	"INSERT INTO agencies_v11(id, code, name, level, parent_id) SELECT id, code, name, level, parent_id FROM agencies;"
+	"DROP TABLE agencies;"
+	"ALTER TABLE agencies_v11 RENAME TO agencies;"
+	"CREATE TABLE devices_v11("
+	"  id INTEGER PRIMARY KEY,"
+	"  public_id TEXT NOT NULL UNIQUE,"     /* the part of the token before the dot */
+	"  role TEXT NOT NULL CHECK (role IN ('kiosk','admin','system')),"
+	"  agency_id INTEGER REFERENCES agencies(id),"  /* kiosks only; a system token's are in device_agencies */
+	"  counter TEXT NOT NULL,"              /* a kiosk's counter; another token's name */
+	"  secret_hash BLOB NOT NULL,"          /* SHA-256 of the secret part */
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER,"
+	"  paired_at INTEGER,"
+	"  last_post_at INTEGER,"
+	"  form TEXT,"
+	"  pin_hash TEXT,"
+	"  pin_failures INTEGER NOT NULL DEFAULT 0,"
+	"  pin_locked_until INTEGER,"
+	"  rated_day INTEGER,"
+	"  rated_today INTEGER NOT NULL DEFAULT 0,"
+	"  officer_id INTEGER REFERENCES staff(id),"
+	"  officer_day INTEGER,"
+	"  heartbeat_at INTEGER,"
+	"  queued INTEGER,"
+	"  queue_growing INTEGER NOT NULL DEFAULT 0,"
+	"  all_agencies INTEGER NOT NULL DEFAULT 0 CHECK (all_agencies IN (0, 1)),"  /* system tokens: every agency */
+	"  CHECK ((role = 'kiosk') = (agency_id IS NOT NULL)),"
+	"  CHECK (all_agencies = 0 OR role = 'system'));"
+	"INSERT INTO devices_v11(id, public_id, role, agency_id, counter, secret_hash, created_at, revoked_at, "
+	"  paired_at, last_post_at, form, pin_hash, pin_failures, pin_locked_until, rated_day, rated_today, "
+	"  officer_id, officer_day, heartbeat_at, queued, queue_growing) "
+	"  SELECT id, public_id, role, agency_id, counter, secret_hash, created_at, revoked_at, "
+	"  paired_at, last_post_at, form, pin_hash, pin_failures, pin_locked_until, rated_day, rated_today, "
+	"  officer_id, officer_day, heartbeat_at, queued, queue_growing FROM devices;"
+	"DROP TABLE devices;"
+	"ALTER TABLE devices_v11 RENAME TO devices;"
+	"CREATE TABLE device_agencies("         /* the agencies a system token acts for */
+	"  device_id INTEGER NOT NULL REFERENCES devices(id),"
+	"  agency_id INTEGER NOT NULL REFERENCES agencies(id),"
+	"  PRIMARY KEY (device_id, agency_id)) WITHOUT ROWID;"
+	/* one row per dossier of the one-stop system, the newest version of it
+	 * (updated_at); times in Unix seconds, days in Vietnam time */
+	"CREATE TABLE dossier_records("
+	"  id INTEGER PRIMARY KEY,"
+	"  agency_id INTEGER NOT NULL REFERENCES agencies(id),"       /* the deciding agency */
+	"  code TEXT NOT NULL,"                                       /* the dossier's code */
+	"  received_by INTEGER NOT NULL REFERENCES agencies(id),"     /* the office that took it in */
+	"  sector_id INTEGER NOT NULL REFERENCES sectors(id),"
+	"  procedure TEXT NOT NULL,"
+	"  channel TEXT NOT NULL CHECK (channel IN ('direct','online','postal')),"
+	"  received_at INTEGER NOT NULL,"
+	"  due_at INTEGER,"                     /* NULL: no deadline */
+	"  finished_at INTEGER,"                /* NULL: not finished */
+	"  finished_day INTEGER,"               /* finished_at's day, for the periods */
+	"  complaint INTEGER NOT NULL CHECK (complaint IN (0, 1)),"
+	"  updated_at INTEGER NOT NULL,"        /* a record older than the stored one is ignored */
+	"  stored_at INTEGER NOT NULL,"
+	"  UNIQUE (agency_id, code),"
+	"  CHECK ((finished_at IS NULL) = (finished_day IS NULL)));"
+	"CREATE INDEX dossier_records_finished ON dossier_records(finished_day) WHERE finished_day IS NOT NULL;"
+	"CREATE INDEX responses_by_dossier ON responses(dossier_code) WHERE dossier_code IS NOT NULL;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -434,24 +512,35 @@ static int db_migrate(sqlite3 *db, const char *path, struct err *e)
 		return err_set(e, ERR_INVALID,
 			       "%s: schema version %lld is newer than this sipas understands (%d)",
 			       path, version, DB_SCHEMA_VERSION);
-	for (long long v = version; v < DB_SCHEMA_VERSION; v++) {
+	/* foreign keys off (only outside a transaction) while a migration
+	 * rebuilds a table others reference; checked before each commit */
+	if (version < DB_SCHEMA_VERSION)
+		rc = db_exec(db, "PRAGMA foreign_keys = OFF", e);
+	for (long long v = version; !rc && v < DB_SCHEMA_VERSION; v++) {
+		long long broken = 0;
 		char bump[64];
 
 		snprintf(bump, sizeof(bump), "PRAGMA user_version = %lld", v + 1);
 		rc = db_exec(db, "BEGIN IMMEDIATE", e);
 		if (rc)
-			return rc;
+			break;
 		rc = db_exec(db, migrations[v], e);
+		if (!rc)
+			rc = db_query_int(db, "SELECT count(*) FROM pragma_foreign_key_check", &broken, e);
+		if (!rc && broken)
+			rc = err_set(e, ERR_DB, "%lld rows would reference rows that do not exist", broken);
 		if (!rc)
 			rc = db_exec(db, bump, e);
 		if (!rc)
 			rc = db_exec(db, "COMMIT", e);
 		if (rc) {
 			db_exec(db, "ROLLBACK", NULL);
-			return err_prefix(e, "%s: migrating to schema version %lld", path, v + 1);
+			err_prefix(e, "%s: migrating to schema version %lld", path, v + 1);
 		}
 	}
-	return 0;
+	if (version < DB_SCHEMA_VERSION && db_exec(db, "PRAGMA foreign_keys = ON", rc ? NULL : e) && !rc)
+		rc = ERR_DB;
+	return rc;
 }
 
 /* sipas_fold(text): fold_text's copy of text; NULL for NULL or ''. */

@@ -17,7 +17,7 @@
 #define DB_BUSY_TIMEOUT_MS 10000
 
 /* The schema version this build writes and expects. */
-#define DB_SCHEMA_VERSION 10
+#define DB_SCHEMA_VERSION 11
 #define DB_STRINGIFY_(x) #x
 #define DB_STRINGIFY(x) DB_STRINGIFY_(x)
 #define DB_SCHEMA_VERSION_TEXT DB_STRINGIFY(DB_SCHEMA_VERSION)  /* "10", for messages and tests */

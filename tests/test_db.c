@@ -326,6 +326,53 @@ static void migrates_version_9_forward_keeping_every_row(void)
 	CHECK_INT(sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL)->status, 0);
 }
 
+/* tests/data/schema-v10.sql is a database as the release with schema 10
+ * wrote it (the schema 9 database above migrated, an officer, opening
+ * hours, an e-mail endpoint, a third kiosk whose two ratings carry it and
+ * the officer on duty, a silent-kiosk alert with its notification, and a
+ * comment marked handled).  init rebuilds devices and agencies for their
+ * new roles and levels: every row of every table that references them
+ * stays, with its references whole. */
+static void migrates_version_10_forward_keeping_every_row(void)
+{
+	static const char *const tables[] = {
+		"agencies", "devices", "device_sectors", "pairings", "responses", "staff", "user_agencies",
+		"opening_hours", "cusums", "alerts", "notify_endpoints", "outbox", "comment_notes", "dossiers",
+	};
+	long long before[sizeof(tables) / sizeof(tables[0])];
+	char sql[128];
+
+	CHECK_INT(load_dump("schema-v10.sql"), 0);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 10);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		before[i] = test_db_int("old.db", sql);
+	}
+	CHECK_INT(migrate_keeping_every_response(), 0);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		if (test_db_int("old.db", sql) != before[i])
+			test_fail(__FILE__, __LINE__, "%s: %lld rows before, %lld after", tables[i], before[i],
+				  test_db_int("old.db", sql));
+	}
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices"), 4);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses WHERE device_id = 4 AND officer_id = 1"), 2);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices WHERE all_agencies = 0"), 4);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM agencies WHERE valid_from IS NULL AND valid_to IS NULL "
+					"AND successor_id IS NULL"), test_db_int("old.db", "SELECT count(*) FROM agencies"));
+	CHECK_INT(test_db_int("old.db", "SELECT (SELECT count(*) FROM device_agencies) + "
+					"(SELECT count(*) FROM dossier_records)"), 0);
+	/* the new roles and levels are allowed, the constraints kept */
+	CHECK_INT(test_db_exec("old.db", "UPDATE agencies SET level = 'district' WHERE code = 'P-HONGBANG'"), 0);
+	CHECK(test_db_exec("old.db", "UPDATE devices SET role = 'system' WHERE id = 4") != 0);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	CHECK_INT(test_db_int("old.db", "SELECT rowid FROM comments_fts WHERE comments_fts MATCH '\"thai\" \"do\"' "
+					"ORDER BY rowid LIMIT 1"), 6);
+	CHECK_INT(sipas_run(NULL, "audit", "verify", "--db", "old.db", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL)->status, 0);
+}
+
 static void help_and_unknown_commands(void)
 {
 	const struct cmd_result *r = sipas_run(NULL, "help", NULL);
@@ -353,6 +400,7 @@ const struct test_case db_tests[] = {
 	{ "migrates_version_7_forward_keeping_every_row", migrates_version_7_forward_keeping_every_row },
 	{ "migrates_version_8_forward_keeping_every_row", migrates_version_8_forward_keeping_every_row },
 	{ "migrates_version_9_forward_keeping_every_row", migrates_version_9_forward_keeping_every_row },
+	{ "migrates_version_10_forward_keeping_every_row", migrates_version_10_forward_keeping_every_row },
 	{ "migrates_version_6_forward_keeping_every_row", migrates_version_6_forward_keeping_every_row },
 	{ "help_and_unknown_commands", help_and_unknown_commands },
 	{ NULL, NULL }
