@@ -72,6 +72,9 @@ static const struct col_route routes[] = {
 	{ "GET", "/api/kiosk", col_handle_kiosk, AUTH_KIOSK, 0, "the kiosk's agency, counter and sectors", NULL },
 	{ "GET", "/api/system", col_handle_system, AUTH_SYSTEM, 0,
 	  "the system token's name and the agencies it acts for", NULL },
+	{ "POST", "/api/links", col_handle_links, AUTH_SYSTEM, COL_MAX_BATCH_BODY,
+	  "receipt links and QR codes: {links: [{form, agency, sector, dossier, expires_days}]}, 1 to 500 "
+	  "(system token)", NULL },
 	{ "POST", "/api/responses", col_handle_post, AUTH_KIOSK_OR_LINK, COL_MAX_BODY,
 	  "one rating: kiosk token, or a phone's signed link in the query", NULL },
 	{ "POST", "/api/responses/batch", col_handle_batch, AUTH_KIOSK, COL_MAX_BATCH_BODY,

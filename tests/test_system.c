@@ -4,17 +4,25 @@
  * revoked like other tokens; which agencies a token acts for
  * (device_covers, on a real database); the routes that take only system
  * tokens and the ones that refuse them, on a real server; and each token's
- * own rate limit.
+ * own rate limit.  Then POST /api/links: 500 receipt links in one call,
+ * each opening the questionnaire, with the QR code `sipas link --svg`
+ * draws; items for another agency or not valid refused one by one, and
+ * bodies that are no list of links refused whole.
  */
+#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test.h"
 #include "../collector/device.h"
+#include "../collector/link.h"
 #include "../db/db.h"
+#include "../lib/strbuf.h"
+#include "../lib/url.h"
 
 /* The token a `device add` printed into token (128 bytes); 0 or -1. */
 static int token_of(const struct cmd_result *r, char *token)
@@ -271,6 +279,291 @@ static void each_system_token_has_its_own_rate_limit(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
+#define PUBLIC "https://sipas.example.gov.vn"
+
+/* A server whose links carry PUBLIC, and a system token for P-HONGBANG. */
+static int start_with_a_system(struct test_server *s, char *token)
+{
+	if (sipas_run(NULL, "init", NULL)->status != 0 || add_system(token, "P-HONGBANG", NULL) != 0 ||
+	    setenv("SIPAS_PUBLIC_URL", PUBLIC, 1) != 0)
+		return -1;
+	return test_server_start(s, "sipas.db", NULL);
+}
+
+/* POST /api/links with body; *doc the answer's JSON when it is one. */
+static long post_links(const struct test_server *s, const char *token, const char *body, json_t **doc)
+{
+	struct http_result h;
+	long status = test_request(s, "POST", "/api/links", token, body, &h);
+
+	*doc = status > 0 ? json_loads(h.body, 0, NULL) : NULL;
+	if (status > 0)
+		free(h.body);
+	return status;
+}
+
+static size_t collect_body(char *p, size_t size, size_t n, void *arg)
+{
+	return strbuf_add(arg, p, size * n) == 0 ? size * n : 0;
+}
+
+/* GET every url of links, on PUBLIC's behalf from the test server, on one
+ * connection: 0 when each is 200 with the questionnaire page, else -1
+ * with why on stderr. */
+static int open_each(const struct test_server *s, json_t *links)
+{
+	CURL *c = curl_easy_init();
+	struct strbuf page;
+	char url[1024];
+	long status = 0;
+	int rc = c ? 0 : -1;
+
+	strbuf_init(&page, 0);
+	for (size_t i = 0; !rc && i < json_array_size(links); i++) {
+		const char *u = json_string_value(json_object_get(json_array_get(links, i), "url"));
+
+		if (!u || strncmp(u, PUBLIC "/s/", strlen(PUBLIC "/s/")) != 0) {
+			fprintf(stderr, "item %zu: url %s\n", i, u ? u : "(none)");
+			rc = -1;
+			break;
+		}
+		snprintf(url, sizeof(url), "%s%s", s->base, u + strlen(PUBLIC));
+		strbuf_reset(&page);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &page);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+		if (curl_easy_perform(c) != CURLE_OK ||
+		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200 ||
+		    !strbuf_str(&page) || !strstr(strbuf_str(&page), "Phiếu đánh giá SIPAS")) {
+			fprintf(stderr, "item %zu: %s: status %ld\n", i, url, status);
+			rc = -1;
+		}
+	}
+	strbuf_release(&page);
+	if (c)
+		curl_easy_cleanup(c);
+	return rc;
+}
+
+/* 1 if svg is the QR code `sipas link --svg` draws for url. */
+static int is_qr_of(const char *svg, const char *url)
+{
+	struct strbuf want;
+	struct err e;
+	int same;
+
+	strbuf_init(&want, 0);
+	err_clear(&e);
+	same = url_qr_svg(&want, url, LINK_QR_LABEL, &e) == 0 && svg && strcmp(strbuf_str(&want), svg) == 0;
+	strbuf_release(&want);
+	return same;
+}
+
+static void a_system_token_makes_500_links_in_one_call_each_opening_the_questionnaire(void)
+{
+	struct test_server s;
+	struct strbuf body;
+	char token[128], want[160], *svg;
+	const struct cmd_result *r;
+	json_t *doc, *links;
+	long long now = (long long)time(NULL);
+
+	CHECK_INT(start_with_a_system(&s, token), 0);
+	strbuf_init(&body, 0);
+	strbuf_addstr(&body, "{\"links\":[");
+	for (int i = 0; i < 500; i++)
+		strbuf_addf(&body, "%s{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"%s\","
+			    "\"dossier\":\"H12.34-251203-%04d\"%s}", i ? "," : "", i % 2 ? "dat-dai" : "xay-dung", i,
+			    i == 7 ? ",\"expires_days\":7" : "");
+	strbuf_addstr(&body, "]}");
+	CHECK_INT(post_links(&s, token, strbuf_str(&body), &doc), 200);
+	strbuf_release(&body);
+	CHECK(doc);
+	links = json_object_get(doc, "links");
+	CHECK_INT(json_array_size(links), 500);
+	for (int i = 0; i < 500; i++) {
+		json_t *one = json_array_get(links, i);
+		const char *url = json_string_value(json_object_get(one, "url"));
+		const char *exp = url ? strstr(url, "&exp=") : NULL;
+		long long days = i == 7 ? 7 : 30;
+
+		snprintf(want, sizeof(want), PUBLIC "/s/sipas-2017?agency=P-HONGBANG&sector=%s&dossier=H12.34-251203-%04d&",
+			 i % 2 ? "dat-dai" : "xay-dung", i);
+		if (!url || strncmp(url, want, strlen(want)) != 0 || !exp ||
+		    llabs(atoll(exp + 5) - (now + days * 86400)) > 60 ||
+		    !json_is_string(json_object_get(one, "qr_svg"))) {
+			test_fail(__FILE__, __LINE__, "item %d: %s", i, url ? url : "(no url)");
+			json_decref(doc);
+			return;
+		}
+	}
+	CHECK_INT(open_each(&s, links), 0);
+	/* the QR code is well formed, and the one `sipas link --svg` draws */
+	CHECK(is_qr_of(json_string_value(json_object_get(json_array_get(links, 499), "qr_svg")),
+		       json_string_value(json_object_get(json_array_get(links, 499), "url"))));
+	CHECK_INT(test_write("one.svg", json_string_value(json_object_get(json_array_get(links, 0), "qr_svg"))), 0);
+	CHECK_INT(system("xmllint --noout one.svg"), 0);
+	r = sipas_run(NULL, "link", "--form", "sipas-2017", "--agency", "P-HONGBANG", "--sector", "xay-dung",
+		      "--dossier", "H12.34-251203-0000", "--svg", "cli.svg", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, PUBLIC "/s/sipas-2017?agency=P-HONGBANG&sector=xay-dung&dossier=H12.34-251203-0000&exp=");
+	svg = test_read("cli.svg");
+	CHECK(svg);
+	*strchr(r->out, '\n') = '\0';
+	CHECK(is_qr_of(svg, r->out));
+	free(svg);
+	json_decref(doc);
+	/* counted */
+	{
+		char admin[128];
+		struct http_result h;
+
+		CHECK_INT(add_admin(admin), 0);
+		CHECK_INT(test_request(&s, "GET", "/metrics", admin, NULL, &h), 200);
+		CHECK_CONTAINS(h.body, "sipas_links_total{outcome=\"made\"} 500\n");
+		CHECK_CONTAINS(h.body, "sipas_links_total{outcome=\"refused\"} 0\n");
+		free(h.body);
+	}
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
+/* The error of item i in doc's links, checked: its code and field. */
+static int item_refused(json_t *doc, size_t i, const char *code, const char *field)
+{
+	json_t *one = json_array_get(json_object_get(doc, "links"), i), *err = json_object_get(one, "error");
+	const char *c = json_string_value(json_object_get(err, "code"));
+	const char *f = json_string_value(json_object_get(err, "field"));
+
+	if (!c || !f || strcmp(c, code) != 0 || strcmp(f, field) != 0 || json_object_get(one, "url")) {
+		fprintf(stderr, "item %zu: %s\n", i, one ? json_dumps(one, 0) : "(none)");
+		return 0;
+	}
+	return 1;
+}
+
+static void items_for_other_agencies_or_not_valid_are_refused_one_by_one(void)
+{
+	static const struct { const char *item, *code, *field; } cases[] = {
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"A-1\"}",
+		  NULL, NULL },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-LECHAN\",\"sector\":\"dat-dai\",\"dossier\":\"A-2\"}",
+		  "forbidden", "links[1].agency" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-NOPE\",\"sector\":\"dat-dai\",\"dossier\":\"A-3\"}",
+		  "invalid", "links[2].agency" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"nope\",\"dossier\":\"A-4\"}",
+		  "invalid", "links[3].sector" },
+		{ "{\"form\":\"nope\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"A-5\"}",
+		  "invalid", "links[4].form" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"\"}",
+		  "invalid", "links[5].dossier" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"A\\nB\"}",
+		  "invalid", "links[6].dossier" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"A-8\","
+		  "\"expires_days\":0}", "invalid", "links[7].expires_days" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"A-9\","
+		  "\"expires_days\":3651}", "invalid", "links[8].expires_days" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"A-10\","
+		  "\"expires_days\":\"7\"}", "invalid", "links[9].expires_days" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"A-11\","
+		  "\"expire_days\":7}", "invalid", "links[10].expire_days" },
+		{ "{\"form\":\"sipas-2017\",\"sector\":\"dat-dai\",\"dossier\":\"A-12\"}", "invalid", "links[11].agency" },
+		{ "\"P-HONGBANG\"", "invalid", "links[12]" },
+		/* a code cut short in the message inside a character stays JSON */
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"ĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐ\","
+		  "\"sector\":\"dat-dai\",\"dossier\":\"A-14\"}", "invalid", "links[13].agency" },
+		{ "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"dossier\":\"A-15\","
+		  "\"expires_days\":3650}", NULL, NULL },
+	};
+	enum { N = sizeof(cases) / sizeof(cases[0]) };
+	struct test_server s;
+	struct http_result h;
+	struct strbuf body;
+	char token[128], admin[128], metric[64];
+	json_t *doc;
+
+	CHECK_INT(start_with_a_system(&s, token), 0);
+	CHECK_INT(add_admin(admin), 0);
+	strbuf_init(&body, 0);
+	strbuf_addstr(&body, "{\"links\":[");
+	for (size_t i = 0; i < N; i++)
+		strbuf_addf(&body, "%s%s", i ? "," : "", cases[i].item);
+	strbuf_addstr(&body, "]}");
+	CHECK_INT(post_links(&s, token, strbuf_str(&body), &doc), 200);
+	strbuf_release(&body);
+	CHECK(doc);
+	CHECK_INT(json_array_size(json_object_get(doc, "links")), N);
+	for (size_t i = 0; i < N; i++) {
+		json_t *one = json_array_get(json_object_get(doc, "links"), i);
+
+		if (cases[i].code ? !item_refused(doc, i, cases[i].code, cases[i].field)
+				  : !json_is_string(json_object_get(one, "url"))) {
+			test_fail(__FILE__, __LINE__, "item %zu", i);
+			json_decref(doc);
+			return;
+		}
+	}
+	CHECK_CONTAINS(json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(doc, "links"),
+		       1), "error"), "message")), "this token does not act for agency P-LECHAN");
+	json_decref(doc);
+	CHECK_INT(test_request(&s, "GET", "/metrics", admin, NULL, &h), 200);
+	CHECK_CONTAINS(h.body, "sipas_links_total{outcome=\"made\"} 2\n");
+	snprintf(metric, sizeof(metric), "sipas_links_total{outcome=\"refused\"} %d\n", N - 2);
+	CHECK_CONTAINS(h.body, metric);
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
+static void bodies_that_are_no_list_of_links_are_refused_whole(void)
+{
+	static const struct { const char *body; long status; const char *field; } cases[] = {
+		{ "not json", 400, "body" },
+		{ "[]", 400, "links" },
+		{ "{}", 400, "links" },
+		{ "{\"links\":[]}", 400, "links" },
+		{ "{\"links\":{}}", 400, "links" },
+		{ "{\"links\":[{}],\"more\":1}", 400, "more" },
+	};
+	struct test_server s;
+	struct http_result h;
+	struct strbuf body;
+	char token[128], kiosk[128], field[64];
+	const char *item = "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+			   "\"dossier\":\"A-1\"}";
+	json_t *doc;
+
+	CHECK_INT(start_with_a_system(&s, token), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(test_request(&s, "POST", "/api/links", token, cases[i].body, &h), cases[i].status);
+		snprintf(field, sizeof(field), "\"field\":\"%s\"", cases[i].field);
+		CHECK_CONTAINS(h.body, field);
+		free(h.body);
+	}
+	/* 501 items */
+	strbuf_init(&body, 0);
+	strbuf_addstr(&body, "{\"links\":[");
+	for (int i = 0; i < 501; i++)
+		strbuf_addf(&body, "%s%s", i ? "," : "", item);
+	strbuf_addstr(&body, "]}");
+	CHECK_INT(post_links(&s, token, strbuf_str(&body), &doc), 400);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(doc, "error"), "field")), "links");
+	json_decref(doc);
+	/* over 1 MiB: 413 from its length, unread */
+	strbuf_reset(&body);
+	strbuf_addstr(&body, "{\"links\":[");
+	strbuf_addf(&body, "{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\","
+		    "\"dossier\":\"%01100000d\"}]}", 1);
+	CHECK_INT(post_links(&s, token, strbuf_str(&body), &doc), 413);
+	json_decref(doc);
+	strbuf_release(&body);
+	/* a kiosk's token makes no links */
+	CHECK_INT(add_kiosk(kiosk), 0);
+	CHECK_INT(test_request(&s, "POST", "/api/links", kiosk, "{\"links\":[]}", &h), 403);
+	CHECK_CONTAINS(h.body, "a system token is required");
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
 const struct test_case system_tests[] = {
 	{ "a_system_token_is_added_for_agencies_or_all_listed_and_revoked",
 	  a_system_token_is_added_for_agencies_or_all_listed_and_revoked },
@@ -280,5 +573,10 @@ const struct test_case system_tests[] = {
 	{ "only_system_tokens_pass_system_routes_and_they_pass_no_other",
 	  only_system_tokens_pass_system_routes_and_they_pass_no_other },
 	{ "each_system_token_has_its_own_rate_limit", each_system_token_has_its_own_rate_limit },
+	{ "a_system_token_makes_500_links_in_one_call_each_opening_the_questionnaire",
+	  a_system_token_makes_500_links_in_one_call_each_opening_the_questionnaire },
+	{ "items_for_other_agencies_or_not_valid_are_refused_one_by_one",
+	  items_for_other_agencies_or_not_valid_are_refused_one_by_one },
+	{ "bodies_that_are_no_list_of_links_are_refused_whole", bodies_that_are_no_list_of_links_are_refused_whole },
 	{ NULL, NULL }
 };
