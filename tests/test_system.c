@@ -11,6 +11,7 @@
  */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,13 +282,14 @@ static void each_system_token_has_its_own_rate_limit(void)
 
 #define PUBLIC "https://sipas.example.gov.vn"
 
-/* A server whose links carry PUBLIC, and a system token for P-HONGBANG. */
-static int start_with_a_system(struct test_server *s, char *token)
+/* A server whose links carry PUBLIC, with --system-rate rate (NULL: the
+ * default), and a system token for P-HONGBANG. */
+static int start_with_a_system(struct test_server *s, char *token, const char *rate)
 {
 	if (sipas_run(NULL, "init", NULL)->status != 0 || add_system(token, "P-HONGBANG", NULL) != 0 ||
 	    setenv("SIPAS_PUBLIC_URL", PUBLIC, 1) != 0)
 		return -1;
-	return test_server_start(s, "sipas.db", NULL);
+	return test_server_start(s, "sipas.db", rate ? "--system-rate" : NULL, rate, NULL);
 }
 
 /* POST /api/links with body; *doc the answer's JSON when it is one. */
@@ -369,7 +371,7 @@ static void a_system_token_makes_500_links_in_one_call_each_opening_the_question
 	json_t *doc, *links;
 	long long now = (long long)time(NULL);
 
-	CHECK_INT(start_with_a_system(&s, token), 0);
+	CHECK_INT(start_with_a_system(&s, token, NULL), 0);
 	strbuf_init(&body, 0);
 	strbuf_addstr(&body, "{\"links\":[");
 	for (int i = 0; i < 500; i++)
@@ -482,7 +484,7 @@ static void items_for_other_agencies_or_not_valid_are_refused_one_by_one(void)
 	char token[128], admin[128], metric[64];
 	json_t *doc;
 
-	CHECK_INT(start_with_a_system(&s, token), 0);
+	CHECK_INT(start_with_a_system(&s, token, NULL), 0);
 	CHECK_INT(add_admin(admin), 0);
 	strbuf_init(&body, 0);
 	strbuf_addstr(&body, "{\"links\":[");
@@ -532,7 +534,7 @@ static void bodies_that_are_no_list_of_links_are_refused_whole(void)
 			   "\"dossier\":\"A-1\"}";
 	json_t *doc;
 
-	CHECK_INT(start_with_a_system(&s, token), 0);
+	CHECK_INT(start_with_a_system(&s, token, NULL), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		CHECK_INT(test_request(&s, "POST", "/api/links", token, cases[i].body, &h), cases[i].status);
 		snprintf(field, sizeof(field), "\"field\":\"%s\"", cases[i].field);
@@ -564,6 +566,84 @@ static void bodies_that_are_no_list_of_links_are_refused_whole(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
+/* Bodies of random bytes changed in a good one, each answered 200 (items
+ * refused one by one) or 400, and the server still up. */
+static void mutated_link_bodies_are_answered_and_never_crash_the_server(void)
+{
+	const char *good = "{\"links\":[{\"form\":\"sipas-2017\",\"agency\":\"P-HONGBANG\",\"sector\":"
+			   "\"dat-dai\",\"dossier\":\"Đ-1\",\"expires_days\":7},{\"form\":\"sipas-2017\","
+			   "\"agency\":\"P-LECHAN\",\"sector\":\"xay-dung\",\"dossier\":\"A-2\"}]}";
+	size_t n = strlen(good);
+	struct test_server s;
+	struct http_result h;
+	char token[128], body[512];
+	unsigned seed = 20;
+	long status;
+
+	CHECK_INT(start_with_a_system(&s, token, "0"), 0);
+	for (int round = 0; round < 300; round++) {
+		memcpy(body, good, n + 1);
+		for (int k = 0; k < 1 + round % 4; k++)
+			body[rand_r(&seed) % n] = (char)(1 + rand_r(&seed) % 255);
+		status = test_request(&s, "POST", "/api/links", token, body, &h);
+		if (status > 0)
+			free(h.body);
+		if (status != 200 && status != 400) {
+			test_fail(__FILE__, __LINE__, "round %d: status %ld for %s", round, status, body);
+			return;
+		}
+	}
+	CHECK_INT(test_request(&s, "GET", "/healthz", NULL, NULL, &h), 200);
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
+/* The QR code's SVG path, read back square by square, draws exactly the
+ * dark modules libqrencode gives for the link, inside its quiet zone of 4. */
+static void a_links_qr_code_draws_exactly_the_modules_of_its_text(void)
+{
+	const char *url = PUBLIC "/s/sipas-2017?agency=P-HONGBANG&sector=dat-dai&dossier=H12.34-251203-0001&"
+			  "exp=1767347200&sig=9c49480103c3452cad24daca08944cafb6b07dd6e68bb69668b52d5907c26918";
+	QRcode *qr = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	unsigned char *drawn;
+	struct strbuf svg;
+	const char *p;
+	struct err e;
+	int w, x, y, run, back, used, dark = 0, wrong = 0;
+
+	CHECK(qr);
+	w = qr->width;
+	drawn = calloc((size_t)(w + 8) * (size_t)(w + 8), 1);
+	strbuf_init(&svg, 0);
+	err_clear(&e);
+	if (!drawn || url_qr_svg(&svg, url, LINK_QR_LABEL, &e) != 0 || !(p = strstr(strbuf_str(&svg), "<path d=\""))) {
+		test_fail(__FILE__, __LINE__, "no path drawn");
+		goto out;
+	}
+	for (p += 9; sscanf(p, "M%d %dh%dv1h-%dz%n", &x, &y, &run, &back, &used) == 4; p += used) {
+		if (run != back || run < 1 || x < 4 || y < 4 || x + run > w + 4 || y >= w + 4) {
+			test_fail(__FILE__, __LINE__, "a rectangle %d %d %d %d out of the code", x, y, run, back);
+			goto out;
+		}
+		for (int k = 0; k < run; k++)
+			drawn[(y - 4) * w + x - 4 + k]++;
+	}
+	if (*p != '"') {
+		test_fail(__FILE__, __LINE__, "the path stops at %.20s", p);
+		goto out;
+	}
+	for (int i = 0; i < w * w; i++) {
+		dark += qr->data[i] & 1;
+		wrong += drawn[i] != (qr->data[i] & 1);
+	}
+	if (wrong || dark < 100)
+		test_fail(__FILE__, __LINE__, "%d of %d modules drawn wrong (%d dark)", wrong, w * w, dark);
+out:
+	free(drawn);
+	strbuf_release(&svg);
+	QRcode_free(qr);
+}
+
 const struct test_case system_tests[] = {
 	{ "a_system_token_is_added_for_agencies_or_all_listed_and_revoked",
 	  a_system_token_is_added_for_agencies_or_all_listed_and_revoked },
@@ -578,5 +658,8 @@ const struct test_case system_tests[] = {
 	{ "items_for_other_agencies_or_not_valid_are_refused_one_by_one",
 	  items_for_other_agencies_or_not_valid_are_refused_one_by_one },
 	{ "bodies_that_are_no_list_of_links_are_refused_whole", bodies_that_are_no_list_of_links_are_refused_whole },
+	{ "a_links_qr_code_draws_exactly_the_modules_of_its_text", a_links_qr_code_draws_exactly_the_modules_of_its_text },
+	{ "mutated_link_bodies_are_answered_and_never_crash_the_server",
+	  mutated_link_bodies_are_answered_and_never_crash_the_server },
 	{ NULL, NULL }
 };
