@@ -84,9 +84,6 @@ int cli_help(const char *usage);
  * getopt's own messages off (commands report through cli_usage_error). */
 void cli_getopt_reset(void);
 
-/* Append s percent-encoded for a URL's query (RFC 3986 unreserved kept). */
-void cli_url_escape(struct strbuf *sb, const char *s);
-
 /* --- the audit log (cmd_audit.c; docs/console.md, "Audit log") --- */
 
 /* Record `action` on `subject` by this command line (actor cli:OS-USER,

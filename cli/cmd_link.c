@@ -22,7 +22,7 @@ const char cmd_link_usage[] =
 	"rate the service on a phone.  The server accepts one rating per dossier, only\n"
 	"through a link it signed, until the link expires.\n"
 	"\n"
-	"  --days N     days the link stays valid (default 30)\n"
+	"  --days N     days the link stays valid (default 30, at most 3650)\n"
 	"  --base URL   the collector's public address (default $SIPAS_PUBLIC_URL, else\n"
 	"               the one 'sipas init --public-url' stored, else http://127.0.0.1:8080)\n"
 	"  --svg FILE   also write the link as a QR code (SVG)\n"
@@ -45,10 +45,10 @@ int cmd_link(int argc, char **argv)
 	const char *db_opt = NULL, *form = NULL, *agency = NULL, *sector = NULL, *dossier = NULL;
 	const char *base = NULL, *svg = NULL;
 	uint8_t key[SECRET_KEY_BYTES];
-	char sig[LINK_SIG_HEX + 1], *end, public_url[URL_MAX];
+	char *end, public_url[URL_MAX];
 	struct cli_session s = { NULL, NULL, NULL };
 	struct strbuf url;
-	long days = 30;
+	long days = LINK_DEFAULT_DAYS;
 	struct err e;
 	int c, rc;
 
@@ -62,8 +62,8 @@ int cmd_link(int argc, char **argv)
 		case 'o': dossier = optarg; break;
 		case 'n':
 			days = strtol(optarg, &end, 10);
-			if (*end || days < 1 || days > 3650)
-				return cli_usage_error("link", "--days '%s' must be 1 to 3650", optarg);
+			if (*end || days < 1 || days > LINK_MAX_DAYS)
+				return cli_usage_error("link", "--days '%s' must be 1 to %d", optarg, LINK_MAX_DAYS);
 			break;
 		case 'b': base = optarg; break;
 		case 'g': svg = optarg; break;
@@ -80,8 +80,8 @@ int cmd_link(int argc, char **argv)
 		rc = err_set(&e, ERR_INVALID, "unknown agency '%s'", agency);
 	if (!rc && !registry_sector(s.reg, sector))
 		rc = err_set(&e, ERR_INVALID, "unknown sector '%s'", sector);
-	if (!rc && (!*dossier || strlen(dossier) > 64 || strpbrk(dossier, "\r\n")))
-		rc = err_set(&e, ERR_INVALID, "--dossier must be 1 to 64 characters on one line");
+	if (!rc && !link_dossier_valid(dossier))
+		rc = err_set(&e, ERR_INVALID, "--dossier must be 1 to %d characters on one line", LINK_MAX_DOSSIER);
 	if (!rc)
 		rc = cli_public_url(s.db, base, public_url, &e);
 	if (!rc)
@@ -89,19 +89,10 @@ int cmd_link(int argc, char **argv)
 	if (!rc) {
 		struct link_fields lf = { form, agency, sector, dossier, (int64_t)time(NULL) + days * 86400 };
 
-		rc = link_sign(key, &lf, sig, &e);
-		strbuf_addf(&url, "%s/s/", public_url);
-		cli_url_escape(&url, form);
-		strbuf_addstr(&url, "?agency=");
-		cli_url_escape(&url, agency);
-		strbuf_addstr(&url, "&sector=");
-		cli_url_escape(&url, sector);
-		strbuf_addstr(&url, "&dossier=");
-		cli_url_escape(&url, dossier);
-		strbuf_addf(&url, "&exp=%lld&sig=%s", (long long)lf.expires, sig);
+		rc = link_url(key, public_url, &lf, &url, &e);
 	}
 	if (!rc && svg)
-		rc = cli_write_qr_svg(svg, strbuf_str(&url), "phiếu khảo sát", &e);
+		rc = cli_write_qr_svg(svg, strbuf_str(&url), LINK_QR_LABEL, &e);
 	if (!rc)
 		printf("%s\n", strbuf_str(&url));
 	memset(key, 0, sizeof(key));

@@ -1,9 +1,9 @@
 /*
  * url.c - the links commands print for people and devices: the public
  * address they start with (one resolution for every command, so a phone
- * link and a pairing link never disagree), percent-encoding of query
- * values, and a link drawn as a QR code in SVG (libqrencode) for a receipt
- * or a tablet's camera.
+ * link and a pairing link never disagree), and a link drawn as a QR code
+ * in SVG (libqrencode) for a receipt or a tablet's camera.  The phone
+ * link itself is collector/link.c's (link_url).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,20 +15,6 @@
 
 /* The settings row that holds the public address (schema 8). */
 #define PUBLIC_URL_SETTING "public_url"
-
-/* Append s percent-encoded for a query string (RFC 3986 unreserved kept). */
-void cli_url_escape(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~')
-			strbuf_addch(sb, c);
-		else
-			strbuf_addf(sb, "%%%02X", c);
-	}
-}
 
 int cli_write_qr_svg(const char *path, const char *text, const char *label, struct err *e)
 {

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/strbuf.h"
-
 static int link_mac(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f,
 		    uint8_t mac[SECRET_HASH_BYTES], struct err *e)
 {
@@ -68,4 +66,45 @@ int link_verify(const uint8_t key[SECRET_KEY_BYTES], const struct link_fields *f
 	if (now > f->expires)
 		return err_set_field(e, ERR_INVALID, "link", "link expired");
 	return 0;
+}
+
+int link_dossier_valid(const char *dossier)
+{
+	size_t n = strlen(dossier);
+
+	return n >= 1 && n <= LINK_MAX_DOSSIER && !strpbrk(dossier, "\r\n");
+}
+
+/* Append s percent-encoded for a URL's query (RFC 3986 unreserved kept). */
+static void add_escaped(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~')
+			strbuf_addch(sb, c);
+		else
+			strbuf_addf(sb, "%%%02X", c);
+	}
+}
+
+int link_url(const uint8_t key[SECRET_KEY_BYTES], const char *base, const struct link_fields *f,
+	     struct strbuf *out, struct err *e)
+{
+	char sig[LINK_SIG_HEX + 1];
+	int rc = link_sign(key, f, sig, e);
+
+	if (rc)
+		return rc;
+	strbuf_addf(out, "%s/s/", base);
+	add_escaped(out, f->form);
+	strbuf_addstr(out, "?agency=");
+	add_escaped(out, f->agency);
+	strbuf_addstr(out, "&sector=");
+	add_escaped(out, f->sector);
+	strbuf_addstr(out, "&dossier=");
+	add_escaped(out, f->dossier);
+	strbuf_addf(out, "&exp=%lld&sig=%s", (long long)f->expires, sig);
+	return out->failed ? err_set(e, ERR_INVALID, "the link is too long") : 0;
 }

@@ -53,6 +53,12 @@ void col_metrics_late(struct col_metrics *m)
 	atomic_fetch_add_explicit(&m->late, 1, memory_order_relaxed);
 }
 
+void col_metrics_links(struct col_metrics *m, unsigned long made, unsigned long refused)
+{
+	atomic_fetch_add_explicit(&m->links_made, made, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->links_refused, refused, memory_order_relaxed);
+}
+
 void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits, struct strbuf *out)
 {
 	strbuf_addstr(out, "# HELP sipas_http_requests_total HTTP requests by route and status.\n"
@@ -93,6 +99,10 @@ void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits
 		    "period (stored and scored; the published figures do not change).\n"
 		    "# TYPE sipas_late_ratings_total counter\nsipas_late_ratings_total %lu\n",
 		    atomic_load(&m->late));
+	strbuf_addf(out, "# HELP sipas_links_total Items of POST /api/links: receipt links made, items refused.\n"
+		    "# TYPE sipas_links_total counter\nsipas_links_total{outcome=\"made\"} %lu\n"
+		    "sipas_links_total{outcome=\"refused\"} %lu\n",
+		    atomic_load(&m->links_made), atomic_load(&m->links_refused));
 	strbuf_addstr(out, "# HELP sipas_rejections_total Refused submissions by reason.\n"
 		      "# TYPE sipas_rejections_total counter\n");
 	for (int i = 0; i < COL_E_COUNT; i++)

@@ -1,8 +1,9 @@
 /*
  * metrics.h - counters for GET /metrics in the Prometheus text format:
  * requests by route and status, latency histograms by route, responses
- * stored, ratings stored late (into a published period), and rejections by reason
- * (every row of the errors.h table).  Lock-free (C11 atomics), so counting
+ * stored, ratings stored late (into a published period), rejections by reason
+ * (every row of the errors.h table), and receipt links made for a one-stop
+ * system.  Lock-free (C11 atomics), so counting
  * costs the request path almost nothing.
  */
 #ifndef SIPAS_METRICS_H
@@ -25,6 +26,7 @@ struct col_metrics {
 	atomic_ulong latency_us_sum[COL_METRICS_ROUTES];
 	atomic_ulong rejections[COL_E_COUNT];      /* by the errors.h table */
 	atomic_ulong late;                         /* stored into a published period */
+	atomic_ulong links_made, links_refused;    /* POST /api/links items */
 };
 
 /* Record one request on route index `route` (-1 = no route matched). */
@@ -35,6 +37,9 @@ void col_metrics_reject(struct col_metrics *m, enum col_error why);
 
 /* Count a rating stored for a day of an already published period. */
 void col_metrics_late(struct col_metrics *m);
+
+/* Count the items of a POST /api/links: links made and items refused. */
+void col_metrics_links(struct col_metrics *m, unsigned long made, unsigned long refused);
 
 /* Append the Prometheus text; `stored` and `commits` come from the writer. */
 void col_metrics_render(struct col_metrics *m, uint64_t stored, uint64_t commits, struct strbuf *out);

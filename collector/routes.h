@@ -28,7 +28,7 @@ int col_route(struct col_app *app, const struct col_request *req, const struct c
  * *body_limit to the largest body the route
  * takes (its body_limit column; 0 for GETs and for paths no route serves:
  * a Content-Length above it is answered 413 unread), authenticate the
- * request as its route asks (a kiosk or admin token, or a phone's signed
+ * request as its route asks (a kiosk, admin or system token, or a phone's signed
  * link in the query; for pairing, no credential but the address's
  * allowance) and take one token of its rate limit (for a batch,
  * its first item's: the batch handler takes one more per further item, so
