@@ -1,6 +1,6 @@
 /*
- * cmd_device.c - `sipas device add|pair|list|revoke`: kiosk and admin tokens
- * for the collector (docs/collector.md).  A new token, or a kiosk's
+ * cmd_device.c - `sipas device add|pair|list|revoke`: kiosk, admin and
+ * system tokens for the collector (docs/collector.md, docs/onestop.md).  A new token, or a kiosk's
  * generated staff PIN, is printed once and stored only as a hash.  Adding,
  * pairing and revoking are recorded in the audit log with the change.
  */
@@ -18,12 +18,16 @@ const char cmd_device_usage[] =
 	"usage: sipas device add --agency CODE --counter NAME --sector CODE [--sector CODE ...]\n"
 	"                        [--form CODE] [--pin PIN] [--pair [--base URL] [--svg FILE]] [--db PATH]\n"
 	"   or: sipas device add --admin --counter NAME [--db PATH]\n"
+	"   or: sipas device add --system --name NAME (--agency CODE [--agency CODE ...] |\n"
+	"                        --all-agencies) [--db PATH]\n"
 	"   or: sipas device pair ID [--pin PIN] [--base URL] [--svg FILE] [--db PATH]\n"
 	"   or: sipas device list [--db PATH]\n"
 	"   or: sipas device revoke ID [--db PATH]\n"
 	"\n"
 	"Manage collector credentials.  `add` prints a new token once: a kiosk token\n"
-	"posts ratings for its agency and sectors only; an admin token reads /metrics.\n"
+	"posts ratings for its agency and sectors only; an admin token reads /metrics; a\n"
+	"system token lets a one-stop system make receipt links (POST /api/links) for\n"
+	"its agencies only (docs/onestop.md).\n"
 	"With --pair it prints instead a one-time pairing link for the kiosk tablet,\n"
 	"valid 15 minutes: opening it there hands the tablet its token, which is never\n"
 	"shown.  A kiosk also gets a 6-digit staff PIN that opens the tablet's staff\n"
@@ -35,7 +39,8 @@ const char cmd_device_usage[] =
 	"device's form, sectors, PIN, pairing, and when it was paired and last\n"
 	"posted.  `revoke` disables a token at once.\n"
 	"\n"
-	"  --agency CODE   the agency whose counter the kiosk serves\n"
+	"  --agency CODE   the agency whose counter the kiosk serves; with --system, an\n"
+	"                  agency the system acts for (repeat for several)\n"
 	"  --sector CODE   a sector the counter serves (repeat for several; the officer\n"
 	"                  picks one on the tablet)\n"
 	"  --counter NAME  where the device is (e.g. \"Quầy 3, Bộ phận Một cửa\")\n"
@@ -48,12 +53,15 @@ const char cmd_device_usage[] =
 	"                  --public-url', else http://127.0.0.1:8080)\n"
 	"  --svg FILE      also write the pairing link as a QR code (SVG)\n"
 	"  --admin         an admin token instead of a kiosk token\n"
+	"  --system        a system token (a one-stop system) instead of a kiosk token\n"
+	"  --name NAME     the system's name (e.g. \"one-stop system\")\n"
+	"  --all-agencies  the system acts for every agency, present and future\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
 
 /* What a kiosk's pairing is, for `device list`. */
 static const char *pairing_state(const struct device_info *d, const struct device_status *st)
 {
-	if (d->role == DEVICE_ADMIN)
+	if (d->role != DEVICE_KIOSK)
 		return "-";
 	if (d->paired_at)
 		return st->link_open ? "paired, link open" : "paired";
@@ -86,7 +94,7 @@ static int print_device(const struct device_info *d, void *arg)
 		snprintf(state, sizeof(state), "revoked %.10s", when);
 	}
 	printf("%-5lld %-14s %-6s %-16s %-17s %-17s %-17s %-19s %-11s %-17s %-3s %-24s %s\n", d->id,
-	       d->public_id, kiosk ? "kiosk" : "admin", d->agency[0] ? d->agency : "-", created, paired,
+	       d->public_id, device_role_info(d->role)->name, st.agencies[0] ? st.agencies : "-", created, paired,
 	       posted, state, kiosk ? st.form : "-", pairing_state(d, &st), kiosk ? st.has_pin ? "yes" : "no" : "-",
 	       kiosk ? st.sectors : "-", d->counter);
 	return 0;
@@ -127,13 +135,29 @@ static void print_made_pin(const char *made)
 		fprintf(stderr, "staff PIN: %s (it opens the kiosk's staff mode; it is shown only once)\n", made);
 }
 
+/* What a new device is, for its audit entry and the message: "kiosk for
+ * CODE", "admin", "system for CODE,CODE" or "system for all agencies";
+ * cut short to n bytes. */
+static void describe(const struct device_spec *spec, char *out, size_t n)
+{
+	size_t len;
+
+	snprintf(out, n, "%s%s%s", device_role_info(spec->role)->name,
+		 spec->role == DEVICE_KIOSK ? " for " : spec->all_agencies ? " for all agencies" : "",
+		 spec->role == DEVICE_KIOSK ? spec->agency : "");
+	for (size_t i = 0; spec->role == DEVICE_SYSTEM && i < spec->n_agencies; i++) {
+		len = strlen(out);
+		snprintf(out + len, n - len, "%s%s", i ? "," : " for ", spec->agencies[i]);
+	}
+}
+
 /* `device add`: the device, its sectors, its PIN and its pairing code in
  * one transaction; prints the token, or with base set the pairing link,
  * and a generated PIN on stderr. */
 static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, const char *base,
 	       const char *svg, struct err *e)
 {
-	char token[DEVICE_TOKEN_LEN + 1], made[DEVICE_PIN_DIGITS + 1] = "", detail[160];
+	char token[DEVICE_TOKEN_LEN + 1], made[DEVICE_PIN_DIGITS + 1] = "", what[128], detail[160];
 	struct strbuf url;
 	long long id = 0;
 	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
@@ -145,8 +169,8 @@ static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, con
 		rc = device_pin_give(db, id, pin, made, e);
 	if (!rc && base)
 		rc = pairing_link(db, id, base, svg, &url, e);
-	snprintf(detail, sizeof(detail), " (%s%.64s%s)", spec->role == DEVICE_ADMIN ? "admin" : "kiosk for ",
-		 spec->role == DEVICE_ADMIN ? "" : spec->agency, base ? ", pairing link" : "");
+	describe(spec, what, sizeof(what));
+	snprintf(detail, sizeof(detail), " (%s%s)", what, base ? ", pairing link" : "");
 	rc = finish(db, rc, "device.add", id, detail, e);
 	if (!rc) {
 		/* stdout is the token or link alone: scripts take it with $(...) */
@@ -155,9 +179,7 @@ static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, con
 			fprintf(stderr, "device %lld added (kiosk for %s); open the link above on the tablet "
 				"within 15 minutes: it works once\n", id, spec->agency);
 		else
-			fprintf(stderr, "device %lld added (%s%s); the token above is shown only once\n", id,
-				spec->role == DEVICE_ADMIN ? "admin" : "kiosk for ",
-				spec->role == DEVICE_ADMIN ? "" : spec->agency);
+			fprintf(stderr, "device %lld added (%s); the token above is shown only once\n", id, what);
 		print_made_pin(made);
 	}
 	secret_wipe(token, sizeof(token));
@@ -215,23 +237,32 @@ int cmd_device(int argc, char **argv)
 		{ "base", required_argument, NULL, 'b' },
 		{ "svg", required_argument, NULL, 'g' },
 		{ "admin", no_argument, NULL, 'A' },
+		{ "system", no_argument, NULL, 'S' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "all-agencies", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *base = NULL, *svg = NULL, *pin = NULL, *action;
-	const char *sectors[DEVICE_MAX_SECTORS];
+	enum { MAX_AGENCY_OPTIONS = 1000 };   /* more: --all-agencies */
+	const char *sectors[DEVICE_MAX_SECTORS], *agencies[MAX_AGENCY_OPTIONS], *name = NULL;
 	char public_url[URL_MAX];
-	struct device_spec spec = { DEVICE_KIOSK, NULL, sectors, 0, NULL, NULL };
+	struct device_spec spec = { .role = DEVICE_KIOSK, .sectors = sectors, .agencies = agencies };
 	sqlite3 *db = NULL;
 	long long id;
 	struct err e;
-	int c, rc, admin = 0, pair = 0;
+	int c, rc, admin = 0, system = 0, pair = 0;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db_opt = optarg; break;
-		case 'a': spec.agency = optarg; break;
+		case 'a':
+			if (spec.n_agencies == MAX_AGENCY_OPTIONS)
+				return cli_usage_error("device", "at most %d --agency (or --all-agencies)",
+						       MAX_AGENCY_OPTIONS);
+			agencies[spec.n_agencies++] = spec.agency = optarg;
+			break;
 		case 's':
 			if (spec.n_sectors == DEVICE_MAX_SECTORS)
 				return cli_usage_error("device", "at most %d --sector", DEVICE_MAX_SECTORS);
@@ -244,6 +275,9 @@ int cmd_device(int argc, char **argv)
 		case 'b': base = optarg; break;
 		case 'g': svg = optarg; break;
 		case 'A': admin = 1; break;
+		case 'S': system = 1; break;
+		case 'n': name = optarg; break;
+		case 'L': spec.all_agencies = 1; break;
 		case 'h': return cli_help(cmd_device_usage);
 		default: return cli_usage_error("device", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -253,9 +287,24 @@ int cmd_device(int argc, char **argv)
 	action = argv[optind];
 	if (pin && !device_pin_valid(pin))
 		return cli_usage_error("device", "--pin must be 6 digits");
-	if (strcmp(action, "add") == 0) {
+	if (name && !system)
+		return cli_usage_error("device", "--name goes with --system (a kiosk's or admin's is --counter)");
+	if (spec.all_agencies && !system)
+		return cli_usage_error("device", "--all-agencies goes with --system");
+	if (strcmp(action, "add") == 0 && system) {
+		if (optind + 1 != argc || !name || admin || spec.counter || spec.n_sectors || pair || pin || spec.form ||
+		    base || svg)
+			return cli_usage_error("device", "a system token takes --name and --agency or --all-agencies, "
+					       "and no --admin, --counter, --sector, --form, --pin or --pair");
+		if (spec.all_agencies == (spec.n_agencies > 0))
+			return cli_usage_error("device", "a system token takes either --agency (one or more) or "
+					       "--all-agencies");
+		spec.counter = name;
+	} else if (strcmp(action, "add") == 0) {
 		if (optind + 1 != argc || !spec.counter || admin == !!spec.agency)
 			return cli_usage_error("device", "add takes --counter and either --agency or --admin");
+		if (spec.n_agencies > 1)
+			return cli_usage_error("device", "a kiosk serves one --agency");
 		if (admin && (spec.n_sectors || pair || pin || spec.form))
 			return cli_usage_error("device", "an admin token has no --sector, --form, --pin or --pair");
 		if (!admin && spec.n_sectors == 0)
@@ -263,7 +312,7 @@ int cmd_device(int argc, char **argv)
 		if ((base || svg) && !pair)
 			return cli_usage_error("device", "--base and --svg go with --pair");
 	} else if (strcmp(action, "pair") == 0) {
-		if (optind + 2 != argc || spec.agency || spec.counter || spec.n_sectors || admin || pair)
+		if (optind + 2 != argc || spec.agency || spec.counter || spec.n_sectors || admin || system || pair)
 			return cli_usage_error("device", "pair takes one device ID, and --pin, --base or --svg");
 		pair = 1;
 	} else if (strcmp(action, "list") == 0) {
@@ -275,7 +324,7 @@ int cmd_device(int argc, char **argv)
 	} else {
 		return cli_usage_error("device", "'%s' is not add, pair, list or revoke", action);
 	}
-	spec.role = admin ? DEVICE_ADMIN : DEVICE_KIOSK;
+	spec.role = system ? DEVICE_SYSTEM : admin ? DEVICE_ADMIN : DEVICE_KIOSK;
 	err_clear(&e);
 	rc = db_open(cli_db_path(db_opt), 0, &db, &e);
 	if (rc)

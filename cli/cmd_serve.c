@@ -18,7 +18,8 @@
 const char cmd_serve_usage[] =
 	"usage: sipas serve [--db PATH] [--listen ADDR:PORT] [--threads N] [--max-connections N]\n"
 	"                   [--max-per-ip N] [--timeout S] [--request-deadline S] [--max-buffered MIB]\n"
-	"                   [--device-rate N] [--address-rate N] [--max-age DAYS] [--min-free SIZE]\n"
+	"                   [--device-rate N] [--address-rate N] [--system-rate N] [--max-age DAYS]\n"
+	"                   [--min-free SIZE]\n"
 	"                   [--tls-cert FILE --tls-key FILE] [--no-alerts]\n"
 	"                   [--smtp-url smtp://HOST:PORT --smtp-from ADDR [--smtp-user U\n"
 	"                    --smtp-password-file F] [--smtp-ca FILE] [--smtp-plain]]\n"
@@ -53,6 +54,9 @@ const char cmd_serve_usage[] =
 	"                         (default 120; 0 = no limit)\n"
 	"  --address-rate N       posts per minute per address without a token, failed token\n"
 	"                         checks and pairing attempts included (default 30; 0 = no limit)\n"
+	"  --system-rate N        requests per minute per system token (a one-stop system), a\n"
+	"                         request of 500 links counting once; bursts of N/2 (default\n"
+	"                         120; 0 = no limit)\n"
 	"  --max-age DAYS         a posted rating's submitted_at may lie DAYS in the past (a\n"
 	"                         kiosk's offline queue) and 10 minutes ahead; else 400 (default 30)\n"
 	"  --min-free SIZE        free space the database's filesystem must keep, else /healthz\n"
@@ -206,6 +210,7 @@ int cmd_serve(int argc, char **argv)
 		{ "max-per-ip", required_argument, NULL, 'i' },
 		{ "device-rate", required_argument, NULL, 'r' },
 		{ "address-rate", required_argument, NULL, 'a' },
+		{ "system-rate", required_argument, NULL, 'S' },
 		{ "max-age", required_argument, NULL, 'A' },
 		{ "min-free", required_argument, NULL, 'F' },
 		{ "tls-cert", required_argument, NULL, 'c' },
@@ -225,6 +230,7 @@ int cmd_serve(int argc, char **argv)
 		.connection_timeout = 30, .request_deadline = 30, .max_buffered = (size_t)64 << 20,
 		.limits = { .device_per_minute = 120, .device_burst = COL_MAX_BATCH,
 			    .address_per_minute = 30, .address_burst = 15,
+			    .system_per_minute = 120, .system_burst = 60,
 			    .max_age = (int64_t)COL_DEFAULT_MAX_AGE_DAYS * 86400,
 			    .min_free = COL_DEFAULT_MIN_FREE },
 	};
@@ -258,6 +264,11 @@ int cmd_serve(int argc, char **argv)
 			rc = parse_count("--address-rate", optarg, 0, 10000000, &rate);
 			cfg.limits.address_per_minute = rate;
 			cfg.limits.address_burst = rate / 2.0;
+			break;
+		case 'S':
+			rc = parse_count("--system-rate", optarg, 0, 10000000, &rate);
+			cfg.limits.system_per_minute = rate;
+			cfg.limits.system_burst = rate / 2.0;
 			break;
 		case 'A':
 			rc = parse_count("--max-age", optarg, 1, 36500, &days);

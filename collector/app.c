@@ -21,6 +21,7 @@ int col_app_open(struct col_app *app, const char *db_path, const struct col_limi
 	memset(app, 0, sizeof(*app));
 	col_ratelimit_init(&app->device_limit, limits->device_per_minute, limits->device_burst);
 	col_ratelimit_init(&app->address_limit, limits->address_per_minute, limits->address_burst);
+	col_ratelimit_init(&app->system_limit, limits->system_per_minute, limits->system_burst);
 	col_console_open(app);
 	app->max_age = limits->max_age;
 	app->min_free = limits->min_free;
@@ -58,6 +59,7 @@ void col_app_close(struct col_app *app)
 	pthread_mutex_destroy(&app->published_lock);
 	col_ratelimit_release(&app->device_limit);
 	col_ratelimit_release(&app->address_limit);
+	col_ratelimit_release(&app->system_limit);
 	col_console_close(app);
 	col_scores_cache_free(app->scores_cache);
 	app->scores_cache = NULL;

@@ -44,6 +44,7 @@
 struct col_limits {
 	double device_per_minute, device_burst;
 	double address_per_minute, address_burst;
+	double system_per_minute, system_burst;   /* requests per system token */
 	int64_t max_age;              /* seconds a posted submitted_at may lie in the past */
 	uint64_t min_free;            /* bytes free on the database's filesystem, else /healthz 503 */
 };
@@ -58,6 +59,7 @@ struct col_app {
 	uint8_t key[SECRET_KEY_BYTES];
 	struct col_writer *writer;
 	struct col_ratelimit device_limit, address_limit;
+	struct col_ratelimit system_limit;         /* requests per system token (docs/onestop.md) */
 	struct col_ratelimit login_limit;          /* console sign-in failures per login (console.h) */
 	struct col_ratelimit login_address_limit;  /* console sign-in attempts per address */
 	atomic_int hashing;                        /* password hashes running now (console.h) */
@@ -90,7 +92,7 @@ struct col_console {
 /* Owned by the request (col_sender_release at its end). */
 struct col_sender {
 	int kind;                     /* enum col_sender_kind */
-	struct device_info dev;       /* COL_SENDER_DEVICE: a kiosk or admin */
+	struct device_info dev;       /* COL_SENDER_DEVICE: a kiosk, admin or system token */
 	struct link_fields link;      /* COL_SENDER_LINK: checked; strings in the query */
 	struct col_console console;   /* COL_SENDER_USER */
 };

@@ -79,7 +79,7 @@ void col_handle_console_devices(struct col_app *app, const struct col_request *r
 	}
 	scope_bind(st, &c->scope);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int kiosk = strcmp((const char *)sqlite3_column_text(st, 1), "kiosk") == 0;
+		int kiosk = device_role_named((const char *)sqlite3_column_text(st, 1)) == DEVICE_KIOSK;
 
 		json_array_append_new(list, json_pack("{s:I, s:s, s:s?, s:s, s:s?, s:o, s:o, s:o, s:o, s:o}",
 			"id", (json_int_t)sqlite3_column_int64(st, 0), "role", sqlite3_column_text(st, 1),

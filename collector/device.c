@@ -1,5 +1,5 @@
 /*
- * device.c - kiosk and admin credentials (see device.h).
+ * device.c - kiosk, admin and system credentials (see device.h).
  */
 #include "device.h"
 
@@ -37,28 +37,77 @@ static int new_token(const char *pub_hex, char *token, uint8_t hash[SECRET_HASH_
 	return rc;
 }
 
-static int add_sectors(sqlite3 *db, long long id, const struct device_spec *spec, struct err *e)
+static const struct device_role_info roles[] = {
+	{ DEVICE_KIOSK, "kiosk", "a kiosk token is required", "--counter" },
+	{ DEVICE_ADMIN, "admin", "an admin token is required", "--counter" },
+	{ DEVICE_SYSTEM, "system", "a system token is required", "--name" },
+};
+
+const struct device_role_info *device_role_info(int role)
+{
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (roles[i].role == role)
+			return &roles[i];
+	return NULL;
+}
+
+int device_role_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(roles[i].name, name) == 0)
+			return roles[i].role;
+	return 0;
+}
+
+/* Link device id to each of codes (n) by `sql`, an INSERT OR IGNORE
+ * taking ?1 the device and ?2 a code; `exists` (?1 a code) tells an
+ * unknown code, ERR_INVALID "unknown FIELD 'CODE'" on `field`, from a
+ * repeated one. */
+static int add_codes(sqlite3 *db, long long id, const char *sql, const char *exists,
+		     const char *const *codes, size_t n, const char *field, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = db_prepare(db, sql, &st, e), known;
 
-	if (spec->n_sectors == 0 || spec->n_sectors > DEVICE_MAX_SECTORS)
-		return err_set_field(e, ERR_INVALID, "sector", "a kiosk serves 1 to %d sectors (--sector CODE)",
-				     DEVICE_MAX_SECTORS);
-	rc = db_prepare(db, "INSERT OR IGNORE INTO device_sectors(device_id, sector_id) "
-			"SELECT ?1, id FROM sectors WHERE code = ?2", &st, e);
-	for (size_t i = 0; !rc && i < spec->n_sectors; i++) {
+	for (size_t i = 0; !rc && i < n; i++) {
 		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, spec->sectors[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, codes[i], -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = db_fail(db, e, "adding a device's sectors");
+			rc = db_fail(db, e, "adding a device's codes");
 		else if (sqlite3_changes(db) == 0 &&
-			 !(i > 0 && strcmp(spec->sectors[i], spec->sectors[i - 1]) == 0))
-			rc = err_set_field(e, ERR_INVALID, "sector", "unknown sector '%s'", spec->sectors[i]);
+			 !(rc = db_query_exists(db, exists, &codes[i], 1, &known, e)) && !known)
+			rc = err_set_field(e, ERR_INVALID, field, "unknown %s '%s'", field, codes[i]);
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+static int add_sectors(sqlite3 *db, long long id, const struct device_spec *spec, struct err *e)
+{
+	if (spec->n_sectors == 0 || spec->n_sectors > DEVICE_MAX_SECTORS)
+		return err_set_field(e, ERR_INVALID, "sector", "a kiosk serves 1 to %d sectors (--sector CODE)",
+				     DEVICE_MAX_SECTORS);
+	return add_codes(db, id, "INSERT OR IGNORE INTO device_sectors(device_id, sector_id) "
+			 "SELECT ?1, id FROM sectors WHERE code = ?2", "SELECT 1 FROM sectors WHERE code = ?1",
+			 spec->sectors, spec->n_sectors, "sector", e);
+}
+
+/* A system token's agencies, unless it acts for all. */
+static int add_agencies(sqlite3 *db, long long id, const struct device_spec *spec, struct err *e)
+{
+	if (spec->all_agencies)
+		return spec->n_agencies ? err_set_field(e, ERR_INVALID, "agency",
+							"--agency and --all-agencies exclude each other") : 0;
+	if (spec->n_agencies == 0)
+		return err_set_field(e, ERR_INVALID, "agency", "a system token acts for one or more agencies "
+				     "(--agency CODE) or all of them (--all-agencies)");
+	/* only `device add` makes system tokens: the message names its option */
+	if (add_codes(db, id, "INSERT OR IGNORE INTO device_agencies(device_id, agency_id) "
+		      "SELECT ?1, id FROM agencies WHERE code = ?2", "SELECT 1 FROM agencies WHERE code = ?1",
+		      spec->agencies, spec->n_agencies, "agency", e) != 0)
+		return e->code == ERR_INVALID ? err_prefix(e, "--agency") : e->code;
+	return 0;
 }
 
 /* A kiosk's form: loaded, and without elements (docs/collector.md). */
@@ -87,14 +136,16 @@ static int check_kiosk_form(sqlite3 *db, const char *form, struct err *e)
 int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long long *id,
 	       struct err *e)
 {
+	const struct device_role_info *role = device_role_info(spec->role);
 	const char *form = spec->form ? spec->form : DEVICE_KIOSK_FORM;
 	uint8_t pub[6], hash[SECRET_HASH_BYTES];
 	char pub_hex[13];
 	sqlite3_stmt *st = NULL;
 	int kiosk = spec->role == DEVICE_KIOSK, rc;
 
+	assert(role);
 	if (!spec->counter || !*spec->counter || strlen(spec->counter) > 100)
-		return err_set_field(e, ERR_INVALID, "counter", "--counter must be 1 to 100 characters");
+		return err_set_field(e, ERR_INVALID, "counter", "%s must be 1 to 100 characters", role->name_option);
 	rc = kiosk ? check_kiosk_form(db, form, e) : 0;
 	if (!rc)
 		rc = secret_random(pub, sizeof(pub), e);
@@ -104,12 +155,12 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
 	}
 	if (!rc)
 		rc = db_prepare(db, "INSERT INTO devices(public_id, role, agency_id, counter, secret_hash, "
-				"created_at, form) VALUES (?1, ?2, (SELECT id FROM agencies WHERE code = ?3), ?4, ?5, ?6, ?7)",
-				&st, e);
+				"created_at, form, all_agencies) VALUES (?1, ?2, (SELECT id FROM agencies WHERE code = ?3), "
+				"?4, ?5, ?6, ?7, ?8)", &st, e);
 	if (rc)
 		goto out;
 	sqlite3_bind_text(st, 1, token, DEVICE_PUBLIC_ID_LEN, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, kiosk ? "kiosk" : "admin", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, role->name, -1, SQLITE_STATIC);
 	if (kiosk)
 		sqlite3_bind_text(st, 3, spec->agency ? spec->agency : "", -1, SQLITE_STATIC);
 	else
@@ -121,6 +172,7 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
 		sqlite3_bind_text(st, 7, form, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 7);
+	sqlite3_bind_int(st, 8, spec->role == DEVICE_SYSTEM && spec->all_agencies);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		if (kiosk && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_CHECK)
 			rc = err_set_field(e, ERR_INVALID, "agency", "unknown agency '%s'",
@@ -132,6 +184,8 @@ int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long lo
 	*id = sqlite3_last_insert_rowid(db);
 	if (kiosk)
 		rc = add_sectors(db, *id, spec, e);
+	else if (spec->role == DEVICE_SYSTEM)
+		rc = add_agencies(db, *id, spec, e);
 out:
 	sqlite3_finalize(st);
 	if (rc)
@@ -426,7 +480,11 @@ int device_status(sqlite3 *db, long long id, int64_t now, struct device_status *
 			    "device_sectors ds JOIN sectors s ON s.id = ds.sector_id WHERE ds.device_id = d.id "
 			    "ORDER BY s.code)), ''), CASE d.role WHEN 'kiosk' THEN coalesce(d.form, 'kiosk-2018') "
 			    "ELSE '' END, EXISTS (SELECT 1 FROM pairings p WHERE p.device_id = d.id AND "
-			    "p.used_at IS NULL AND p.expires_at >= ?2), d.pin_hash IS NOT NULL "
+			    "p.used_at IS NULL AND p.expires_at >= ?2), d.pin_hash IS NOT NULL, "
+			    "CASE WHEN d.all_agencies THEN 'all' WHEN d.role = 'kiosk' THEN (SELECT code FROM "
+			    "agencies WHERE id = d.agency_id) ELSE coalesce((SELECT group_concat(code, ',') FROM "
+			    "(SELECT a.code FROM device_agencies da JOIN agencies a ON a.id = da.agency_id "
+			    "WHERE da.device_id = d.id ORDER BY a.code)), '') END "
 			    "FROM devices d WHERE d.id = ?1", &st, e);
 
 	if (rc)
@@ -438,11 +496,27 @@ int device_status(sqlite3 *db, long long id, int64_t now, struct device_status *
 		snprintf(out->form, sizeof(out->form), "%s", (const char *)sqlite3_column_text(st, 1));
 		out->link_open = sqlite3_column_int(st, 2);
 		out->has_pin = sqlite3_column_int(st, 3);
+		if (snprintf(out->agencies, sizeof(out->agencies), "%s", (const char *)sqlite3_column_text(st, 4)) >=
+		    (int)sizeof(out->agencies))
+			memcpy(out->agencies + sizeof(out->agencies) - 4, "...", 4);
 	} else {
 		rc = err_set(e, ERR_NOT_FOUND, "no device %lld", id);
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int device_covers(sqlite3 *db, const struct device_info *d, long long agency_id, int *yes, struct err *e)
+{
+	char device_s[32], agency_s[32];
+
+	*yes = d->role == DEVICE_KIOSK ? d->agency_id == agency_id : d->role == DEVICE_SYSTEM && d->all_agencies;
+	if (d->role != DEVICE_SYSTEM || d->all_agencies)
+		return 0;
+	snprintf(device_s, sizeof(device_s), "%lld", d->id);
+	snprintf(agency_s, sizeof(agency_s), "%lld", agency_id);
+	return db_query_exists(db, "SELECT 1 FROM device_agencies WHERE device_id = ?1 AND agency_id = ?2",
+			       (const char *const[]){ device_s, agency_s }, 2, yes, e);
 }
 
 int device_serves_sector(const struct device_info *d, long long sector_id)
@@ -495,7 +569,7 @@ static const char device_columns[] =
 	"SELECT d.id, d.public_id, d.role, coalesce(d.agency_id, 0), coalesce(a.code, ''), d.counter, "
 	"d.created_at, coalesce(d.revoked_at, 0), d.secret_hash, "
 	"(SELECT group_concat(sector_id) FROM device_sectors s WHERE s.device_id = d.id), "
-	"coalesce(d.paired_at, 0), coalesce(d.last_post_at, 0), coalesce(d.form, '') FROM devices d "
+	"coalesce(d.paired_at, 0), coalesce(d.last_post_at, 0), coalesce(d.form, ''), d.all_agencies FROM devices d "
 	"LEFT JOIN agencies a ON a.id = d.agency_id ";
 
 static void read_row(sqlite3_stmt *st, struct device_info *d)
@@ -503,7 +577,7 @@ static void read_row(sqlite3_stmt *st, struct device_info *d)
 	memset(d, 0, sizeof(*d));
 	d->id = sqlite3_column_int64(st, 0);
 	snprintf(d->public_id, sizeof(d->public_id), "%s", (const char *)sqlite3_column_text(st, 1));
-	d->role = strcmp((const char *)sqlite3_column_text(st, 2), "admin") == 0 ? DEVICE_ADMIN : DEVICE_KIOSK;
+	d->role = device_role_named((const char *)sqlite3_column_text(st, 2));
 	d->agency_id = sqlite3_column_int64(st, 3);
 	snprintf(d->agency, sizeof(d->agency), "%s", (const char *)sqlite3_column_text(st, 4));
 	snprintf(d->counter, sizeof(d->counter), "%s", (const char *)sqlite3_column_text(st, 5));
@@ -518,6 +592,7 @@ static void read_row(sqlite3_stmt *st, struct device_info *d)
 	d->paired_at = sqlite3_column_int64(st, 10);
 	d->last_post_at = sqlite3_column_int64(st, 11);
 	snprintf(d->form, sizeof(d->form), "%s", (const char *)sqlite3_column_text(st, 12));
+	d->all_agencies = sqlite3_column_int(st, 13);
 }
 
 int device_list(sqlite3 *db, int (*fn)(const struct device_info *d, void *arg), void *arg,

@@ -1,6 +1,8 @@
 /*
  * device.h - collector credentials (docs/collector.md): kiosk tokens bound to one
- * agency and the sectors its counter serves, and admin tokens.  A token is
+ * agency and the sectors its counter serves, admin tokens, and system
+ * tokens, for a one-stop system acting for one or more agencies or all of
+ * them (docs/onestop.md).  A token is
  * "PUBLICID.SECRET": the public id finds the row, the 256-bit secret is
  * stored only as its SHA-256 and compared in constant time.  The token is
  * shown once, when created, or handed once to the tablet that opens the
@@ -28,7 +30,21 @@
 #define DEVICE_PIN_LOCK_SECONDS (5 * 60)
 #define DEVICE_KIOSK_FORM "kiosk-2018"    /* a kiosk's form unless `device add --form` says */
 
-enum device_role { DEVICE_KIOSK = 1, DEVICE_ADMIN = 2 };
+enum device_role { DEVICE_KIOSK = 1, DEVICE_ADMIN = 2, DEVICE_SYSTEM = 3 };
+
+/* What every part says of a role: one row per enum device_role. */
+struct device_role_info {
+	int role;                /* enum device_role */
+	const char *name;        /* devices.role, `device list` and the console's JSON */
+	const char *required;    /* the 403 of a route that takes only this role */
+	const char *name_option; /* the `device add` option that names the device */
+};
+
+/* The row of role; NULL when role is none of enum device_role. */
+const struct device_role_info *device_role_info(int role);
+
+/* The role whose name (devices.role) is `name`; 0 when none. */
+int device_role_named(const char *name);
 
 struct device_info {
 	long long id;
@@ -36,7 +52,8 @@ struct device_info {
 	int role;                 /* enum device_role */
 	long long agency_id;      /* kiosks; 0 for admin */
 	char agency[64];          /* agency code, "" for admin */
-	char counter[128];
+	char counter[128];        /* a kiosk's counter; another token's name */
+	int all_agencies;         /* system tokens: acts for every agency */
 	char form[64];            /* kiosks: the one form it posts; "" for admin */
 	long long sector_ids[DEVICE_MAX_SECTORS];   /* kiosks: the sectors it serves */
 	size_t n_sectors;                           /* 0: any (kiosks added before sectors) */
@@ -50,13 +67,18 @@ struct device_spec {
 	const char *agency;           /* kiosks: a registry code */
 	const char *const *sectors;   /* kiosks: 1 to DEVICE_MAX_SECTORS registry codes */
 	size_t n_sectors;
-	const char *counter;          /* 1 to 100 bytes */
+	const char *counter;          /* 1 to 100 bytes: a kiosk's counter, a system token's name */
 	const char *form;             /* kiosks: a loaded form without elements; NULL: DEVICE_KIOSK_FORM */
+	const char *const *agencies;  /* system tokens: registry codes it acts for, unless all_agencies */
+	size_t n_agencies;
+	int all_agencies;             /* system tokens: every agency, present and future */
 };
 
 /* Create a credential inside the caller's transaction.  token gets the
  * token (DEVICE_TOKEN_LEN + 1 bytes), *id the device id.  ERR_INVALID names
- * the option at fault (agency, sector, counter, form).  A kiosk's form
+ * the option at fault (agency, sector, counter, form).  A system token
+ * acts for 1 or more agencies or all of them, and has no counter,
+ * sectors, form, PIN or pairing.  A kiosk's form
  * must be loaded and ask no service elements: those are the survey's,
  * which counts in the SIPAS index and comes from signed links and
  * imports. */
@@ -121,6 +143,8 @@ int device_pin_check(sqlite3 *db, long long id, const char *pin, int64_t now, in
 
 /* What `sipas device list` shows of a device beyond device_info. */
 struct device_status {
+	char agencies[2048];  /* a kiosk's agency, a system token's codes comma-separated or
+				 "all"; "" for admin; cut short (ending "...") when longer */
 	char sectors[DEVICE_MAX_SECTORS * 64];   /* sector codes, comma-separated; "" for admin */
 	char form[64];        /* the form a kiosk posts; "" for admin */
 	int link_open;        /* an unused pairing link that has not expired */
@@ -129,6 +153,13 @@ struct device_status {
 
 /* Fill *out for device id at `now` (Unix seconds). */
 int device_status(sqlite3 *db, long long id, int64_t now, struct device_status *out, struct err *e);
+
+/* *yes = 1 if device d acts for agency_id: a kiosk for its own agency, a
+ * system token for those `device add --agency` gave it, or all of them;
+ * an admin token for none.  Read from db on each call (not kept in
+ * device_info: a system token may act for a province's hundreds of
+ * agencies, and a check is one primary-key lookup). */
+int device_covers(sqlite3 *db, const struct device_info *d, long long agency_id, int *yes, struct err *e);
 
 /* 1 if kiosk d may post ratings for sector_id.  Can't fail. */
 int device_serves_sector(const struct device_info *d, long long sector_id);

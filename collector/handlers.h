@@ -40,6 +40,10 @@ void col_handle_pair(struct col_app *app, const struct col_request *req, struct 
 void col_handle_kiosk_pin(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			  const char *tail);
 
+/* route_system.c: a one-stop system's API (system token) */
+void col_handle_system(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+		       const char *tail);
+
 /* route_kiosk.c: a kiosk's shift and heartbeat, replies deferred to the
  * writer's commit */
 void col_handle_kiosk_shift(struct col_app *app, const struct col_request *req, struct col_reply *reply,

@@ -246,9 +246,7 @@ int col_authenticate(struct col_app *app, const struct col_request *req, struct 
 		return -1;
 	}
 	if (dev->role != role) {
-		col_reply_error(app, reply, COL_E_FORBIDDEN,
-			    role == DEVICE_ADMIN ? "an admin token is required" : "a kiosk token is required",
-			    "authorization");
+		col_reply_error(app, reply, COL_E_FORBIDDEN, device_role_info(role)->required, "authorization");
 		return -1;
 	}
 	return 0;

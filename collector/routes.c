@@ -34,6 +34,7 @@ enum col_auth {
 	AUTH_ADDRESS,         /* anyone, each request spending its address's allowance */
 	AUTH_KIOSK,           /* a kiosk token */
 	AUTH_ADMIN,           /* an admin token */
+	AUTH_SYSTEM,          /* a system token (a one-stop system, docs/onestop.md) */
 	AUTH_KIOSK_OR_LINK,   /* a kiosk token, or a phone's signed link in the query */
 	AUTH_CONSOLE,         /* a console session (and its CSRF token unless GET); the
 				 handler applies the user's role and scope */
@@ -69,6 +70,8 @@ static const struct col_route routes[] = {
 	{ "GET", "/api/scores", col_handle_scores, AUTH_NONE, 0,
 	  "a published period's scores: ?period=2026Q3&form=sipas-2017&by=agency", NULL },
 	{ "GET", "/api/kiosk", col_handle_kiosk, AUTH_KIOSK, 0, "the kiosk's agency, counter and sectors", NULL },
+	{ "GET", "/api/system", col_handle_system, AUTH_SYSTEM, 0,
+	  "the system token's name and the agencies it acts for", NULL },
 	{ "POST", "/api/responses", col_handle_post, AUTH_KIOSK_OR_LINK, COL_MAX_BODY,
 	  "one rating: kiosk token, or a phone's signed link in the query", NULL },
 	{ "POST", "/api/responses/batch", col_handle_batch, AUTH_KIOSK, COL_MAX_BATCH_BODY,
@@ -200,10 +203,26 @@ static void find_route(const char *method, const char *path, struct col_match *m
 	}
 }
 
+/* The device role a token route takes. */
+static int auth_role(enum col_auth auth)
+{
+	switch (auth) {
+	case AUTH_ADMIN:
+	case AUTH_ADMIN_OR_CONSOLE:
+		return DEVICE_ADMIN;
+	case AUTH_SYSTEM:
+		return DEVICE_SYSTEM;
+	default:
+		assert(auth == AUTH_KIOSK || auth == AUTH_KIOSK_OR_LINK);
+		return DEVICE_KIOSK;
+	}
+}
+
 int col_precheck(struct col_app *app, const struct col_request *req, struct col_match *m,
 		 struct col_sender *sender, size_t *body_limit, struct col_reply *reply)
 {
 	const struct col_route *r;
+	struct col_ratelimit *limit;
 	struct err e;
 	int why;
 
@@ -231,12 +250,12 @@ int col_precheck(struct col_app *app, const struct col_request *req, struct col_
 		sender->kind = COL_SENDER_LINK;
 		return 0;
 	}
-	if (col_authenticate(app, req, reply, r->auth == AUTH_ADMIN || r->auth == AUTH_ADMIN_OR_CONSOLE ?
-			     DEVICE_ADMIN : DEVICE_KIOSK, &sender->dev) != 0)
+	if (col_authenticate(app, req, reply, auth_role(r->auth), &sender->dev) != 0)
 		return -1;
 	sender->kind = COL_SENDER_DEVICE;
-	if (r->auth != AUTH_ADMIN && r->auth != AUTH_ADMIN_OR_CONSOLE &&
-	    col_rate_limited(app, &app->device_limit, (uint64_t)sender->dev.id, req, reply))
+	limit = sender->dev.role == DEVICE_KIOSK ? &app->device_limit
+		: sender->dev.role == DEVICE_SYSTEM ? &app->system_limit : NULL;
+	if (limit && col_rate_limited(app, limit, (uint64_t)sender->dev.id, req, reply))
 		return -1;
 	return 0;
 }

@@ -40,6 +40,7 @@ extern const struct test_case monitor_stats_tests[];
 extern const struct test_case counters_tests[];
 extern const struct test_case notify_tests[];
 extern const struct test_case comments_tests[];
+extern const struct test_case system_tests[];
 
 static const struct {
 	const char *name;
@@ -62,6 +63,7 @@ static const struct {
 	{ "counters", counters_tests },
 	{ "notify", notify_tests },
 	{ "comments", comments_tests },
+	{ "system", system_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },
 };
 
