@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "test.h"
+#include "../lib/strbuf.h"
 
 #define HEADER "dossier,agency,received_by,sector,procedure,channel,received_at,due_at,finished_at," \
 	"complaint,updated_at\n"
@@ -263,6 +264,131 @@ static void the_report_shows_the_rate_and_its_coverage(void)
 	free(csv);
 }
 
+/* A system token for agency (NULL: all) into token (128 bytes); 0 or -1. */
+static int add_system(const char *agency, char *token)
+{
+	const struct cmd_result *r = agency
+		? sipas_run(NULL, "device", "add", "--system", "--name", "one-stop", "--agency", agency, NULL)
+		: sipas_run(NULL, "device", "add", "--system", "--name", "one-stop", "--all-agencies", NULL);
+	size_t len = strcspn(r->out, "\n");
+
+	if (r->status != 0 || len == 0 || len >= 128)
+		return -1;
+	snprintf(token, 128, "%.*s", (int)len, r->out);
+	return 0;
+}
+
+/* {"dossiers":[...]} of one record of D1 (complaint, updated_at as given). */
+static void one_record(char *buf, size_t size, const char *agency, int complaint, const char *updated_at)
+{
+	snprintf(buf, size, "{\"dossiers\":[{\"dossier\":\"D1\",\"agency\":\"%s\",\"sector\":\"dat-dai\","
+		 "\"procedure\":\"1.004227\",\"channel\":\"online\",\"received_at\":\"2026-07-01T08:00:00+07:00\","
+		 "\"due_at\":\"2026-07-10\",\"finished_at\":\"2026-07-05T10:00:00+07:00\",\"complaint\":%d,"
+		 "\"updated_at\":\"%s\"}]}", agency, complaint, updated_at);
+}
+
+/* The status of the only result of a reply. */
+static const char *status_of(json_t **doc, const struct http_result *h)
+{
+	*doc = json_loads(h->body, 0, NULL);
+	return json_string_value(json_object_get(json_array_get(json_object_get(*doc, "results"), 0), "status"));
+}
+
+/* POST /api/dossiers: 500 records in one call, each result in order; the
+ * same again unchanged; an older version ignored and a newer one kept; a
+ * token for P-HONGBANG cannot send P-LECHAN's records; a bad record is
+ * named and its neighbours stored; 501 records, a kiosk token, no token
+ * are refused whole. */
+static void records_are_posted_by_a_system_token_for_its_agencies(void)
+{
+	struct test_server s;
+	struct http_result h;
+	struct strbuf body = STRBUF_INIT, over = STRBUF_INIT;
+	char sys[128], kiosk[128], one[1024];
+	const struct cmd_result *r;
+	json_t *doc, *results;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_INT(add_system("P-HONGBANG", sys), 0);
+	r = sipas_run(NULL, "device", "add", "--agency", "P-HONGBANG", "--counter", "Quầy 1", "--sector", "dat-dai",
+		      NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(kiosk, sizeof(kiosk), "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	strbuf_addstr(&body, "{\"dossiers\":[");
+	for (int i = 0; i < 500; i++)
+		strbuf_addf(&body, "%s{\"dossier\":\"B%d\",\"agency\":\"P-HONGBANG\",\"received_by\":\"P-LECHAN\","
+			    "\"sector\":\"dat-dai\",\"procedure\":\"1.004227\",\"channel\":\"direct\","
+			    "\"received_at\":\"2026-07-01T08:00:00+07:00\",\"due_at\":null,"
+			    "\"finished_at\":\"2026-07-0%dT10:00:00+07:00\",\"complaint\":%s,"
+			    "\"updated_at\":\"2026-07-09T10:00:00+07:00\"}", i ? "," : "", i, 2 + i % 7,
+			    i % 2 ? "true" : "0");
+	strbuf_addstr(&body, "]}");
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", sys, body.buf, &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	results = json_object_get(doc, "results");
+	CHECK_INT(json_array_size(results), 500);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(results, 499), "dossier")), "B499");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(results, 499), "status")), "stored");
+	json_decref(doc);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM dossier_records WHERE complaint = 1 AND "
+			      "received_by = (SELECT id FROM agencies WHERE code = 'P-LECHAN')"), 250);
+	/* the same again: unchanged */
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", sys, body.buf, &h), 200);
+	CHECK_CONTAINS(h.body, "{\"dossier\":\"B7\",\"status\":\"unchanged\"}");
+	free(h.body);
+	/* newer, then older: the newer stays */
+	one_record(one, sizeof(one), "P-HONGBANG", 1, "2026-07-20T09:00:00+07:00");
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", sys, one, &h), 200);
+	CHECK_STR(status_of(&doc, &h), "stored");
+	json_decref(doc);
+	free(h.body);
+	one_record(one, sizeof(one), "P-HONGBANG", 0, "2026-07-06T09:00:00+07:00");
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", sys, one, &h), 200);
+	CHECK_STR(status_of(&doc, &h), "older");
+	json_decref(doc);
+	free(h.body);
+	one_record(one, sizeof(one), "P-HONGBANG", 0, "2026-07-21T09:00:00+07:00");
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", sys, one, &h), 200);
+	CHECK_STR(status_of(&doc, &h), "updated");
+	json_decref(doc);
+	free(h.body);
+	CHECK_INT(test_db_int("sipas.db", "SELECT complaint * 10 + (updated_at = strftime('%s', '2026-07-21T02:00:00')) "
+			      "FROM dossier_records WHERE code = 'D1'"), 1);
+	/* another agency's record, and a bad one: named, the good neighbour stored */
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", sys,
+			       "{\"dossiers\":[{\"dossier\":\"L1\",\"agency\":\"P-LECHAN\",\"sector\":\"dat-dai\","
+			       "\"procedure\":\"x\",\"channel\":\"direct\",\"received_at\":\"2026-07-01T08:00:00+07:00\","
+			       "\"complaint\":0,\"updated_at\":\"2026-07-01T08:00:00+07:00\"},"
+			       "{\"dossier\":\"H2\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"procedure\":\"x\","
+			       "\"channel\":\"fax\",\"received_at\":\"2026-07-01T08:00:00+07:00\",\"complaint\":0,"
+			       "\"updated_at\":\"2026-07-01T08:00:00+07:00\"},"
+			       "{\"dossier\":\"H3\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"procedure\":\"x\","
+			       "\"channel\":\"postal\",\"received_at\":\"2026-07-01T08:00:00+07:00\",\"complaint\":0,"
+			       "\"updated_at\":\"2026-07-01T08:00:00+07:00\"}]}", &h), 200);
+	CHECK_CONTAINS(h.body, "{\"dossier\":\"L1\",\"status\":\"error\",\"error\":{\"code\":\"forbidden\","
+		       "\"message\":\"this token does not act for agency P-LECHAN\",\"field\":\"agency\"}}");
+	CHECK_CONTAINS(h.body, "{\"dossier\":\"H2\",\"status\":\"error\",\"error\":{\"code\":\"invalid\","
+		       "\"message\":\"'fax' is not direct, online or postal\",\"field\":\"channel\"}}");
+	CHECK_CONTAINS(h.body, "{\"dossier\":\"H3\",\"status\":\"stored\"}");
+	free(h.body);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM dossier_records WHERE code IN ('L1', 'H2')"), 0);
+	/* refused whole */
+	strbuf_addf(&over, "%.*s,{\"dossier\":\"B500\"}]}", (int)body.len - 2, body.buf);
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", sys, over.buf, &h), 400);
+	CHECK_CONTAINS(h.body, "1 to 500 records");
+	free(h.body);
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", kiosk, one, &h), 403);
+	free(h.body);
+	CHECK_INT(test_request(&s, "POST", "/api/dossiers", NULL, one, &h), 401);
+	free(h.body);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM dossier_records"), 502);
+	CHECK_INT(test_server_stop(&s), 0);
+	strbuf_release(&body);
+	strbuf_release(&over);
+}
+
 const struct test_case dossier_records_tests[] = {
 	{ "the_rate_by_hand", the_rate_by_hand },
 	{ "the_city_wide_rate_counts_only_covered_cells", the_city_wide_rate_counts_only_covered_cells },
@@ -270,5 +396,7 @@ const struct test_case dossier_records_tests[] = {
 	  records_loaded_twice_and_out_of_order_keep_the_newest },
 	{ "a_file_with_bad_rows_stores_nothing_and_names_them", a_file_with_bad_rows_stores_nothing_and_names_them },
 	{ "the_report_shows_the_rate_and_its_coverage", the_report_shows_the_rate_and_its_coverage },
+	{ "records_are_posted_by_a_system_token_for_its_agencies",
+	  records_are_posted_by_a_system_token_for_its_agencies },
 	{ NULL, NULL }
 };
