@@ -183,7 +183,7 @@ test:
 # Coverage-guided libFuzzer runs, FUZZ_SECONDS each (bounded); new inputs
 # land in build/fuzz/new-NAME, crashes in build/fuzz/ (see fuzz/targets.h).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := csv form period import body date weight url expires hours fold
+FUZZ_TARGETS := csv form period import body date weight url expires hours fold records
 FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 build/fuzz/fuzz_%: fuzz/targets.c fuzz/libfuzzer.c $(ENGINE_SRC) $(BUILTIN_DATA) $(WWW_FILES) | deps-ok test-deps-ok
 	@mkdir -p build/fuzz
