@@ -389,6 +389,69 @@ static void records_are_posted_by_a_system_token_for_its_agencies(void)
 	strbuf_release(&over);
 }
 
+/* The row of agency (NULL: the city-wide row) in an overview's dossiers. */
+static json_t *dossier_row(json_t *doc, const char *agency)
+{
+	json_t *g;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "dossiers"), i, g) {
+		json_t *a = json_object_get(g, "agency");
+
+		if (agency ? json_is_string(a) && strcmp(json_string_value(a), agency) == 0 : json_is_null(a))
+			return g;
+	}
+	return NULL;
+}
+
+/* The console's overview: the office sees the city-wide rate with its
+ * cells and every agency with records; an agency user only its own, and
+ * an agency without records sees no row at all. */
+static void the_console_overview_shows_the_rate_within_the_scope(void)
+{
+	struct console_client office, hb, lc;
+	struct test_server s;
+	struct http_result h;
+	json_t *doc, *row;
+
+	CHECK_INT(load_set(), 0);
+	CHECK_INT(console_add_user("sipas.db", "office1", "office", NULL, "correct horse battery"), 0);
+	CHECK_INT(console_add_user("sipas.db", "hb1", "agency", "P-HONGBANG", "correct horse battery"), 0);
+	CHECK_INT(console_add_user("sipas.db", "lc1", "agency", "P-LECHAN", "correct horse battery"), 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(console_sign_in(&s, "office1", "correct horse battery", &office), 0);
+	CHECK_INT(console_sign_in(&s, "hb1", "correct horse battery", &hb), 0);
+	CHECK_INT(console_sign_in(&s, "lc1", "correct horse battery", &lc), 0);
+	CHECK_INT(console_request(&s, &office, 0, "GET", "/console/api/overview?period=2026Q3", NULL, &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	row = dossier_row(doc, NULL);
+	CHECK(row);
+	CHECK_INT(num(row, "finished"), 8);
+	CHECK_INT(num(row, "none"), 3);
+	CHECK_INT(num(row, "cells"), 1);
+	CHECK_INT(num(row, "active_cells"), 4);
+	row = dossier_row(doc, "P-HONGBANG");
+	CHECK(row);
+	CHECK_INT(num(row, "late"), 2);
+	CHECK_INT(num(row, "unhappy"), 4);
+	CHECK_INT(json_array_size(json_object_get(doc, "dossiers")), 2);
+	json_decref(doc);
+	CHECK_INT(console_request(&s, &hb, 0, "GET", "/console/api/overview?period=2026Q3", NULL, &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	CHECK_INT(json_array_size(json_object_get(doc, "dossiers")), 1);
+	CHECK_INT(num(dossier_row(doc, "P-HONGBANG"), "complaint"), 1);
+	json_decref(doc);
+	CHECK_INT(console_request(&s, &lc, 0, "GET", "/console/api/overview?period=2026Q3", NULL, &h), 200);
+	doc = json_loads(h.body, 0, NULL);
+	free(h.body);
+	CHECK(json_is_array(json_object_get(doc, "dossiers")));
+	CHECK_INT(json_array_size(json_object_get(doc, "dossiers")), 0);
+	json_decref(doc);
+	CHECK_INT(test_server_stop(&s), 0);
+}
+
 const struct test_case dossier_records_tests[] = {
 	{ "the_rate_by_hand", the_rate_by_hand },
 	{ "the_city_wide_rate_counts_only_covered_cells", the_city_wide_rate_counts_only_covered_cells },
@@ -398,5 +461,7 @@ const struct test_case dossier_records_tests[] = {
 	{ "the_report_shows_the_rate_and_its_coverage", the_report_shows_the_rate_and_its_coverage },
 	{ "records_are_posted_by_a_system_token_for_its_agencies",
 	  records_are_posted_by_a_system_token_for_its_agencies },
+	{ "the_console_overview_shows_the_rate_within_the_scope",
+	  the_console_overview_shows_the_rate_within_the_scope },
 	{ NULL, NULL }
 };
