@@ -120,14 +120,14 @@ int cmd_score(int argc, char **argv)
 	struct cli_session s = { NULL, NULL, NULL };
 	struct period period;
 	struct err e;
-	int c, rc, excel_vn = 0, per_dossier = 0;
+	int c, rc, excel_vn = 0, per_dossier = 0, form_given = 0;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db_opt = optarg; break;
 		case 'p': period_s = optarg; break;
-		case 'f': form_id = optarg; break;
+		case 'f': form_id = optarg; form_given = 1; break;
 		case 'b': by_s = optarg; break;
 		case 'r': so.rake_path = optarg; break;
 		case 'o': format = optarg; break;
@@ -145,7 +145,7 @@ int cmd_score(int argc, char **argv)
 		return cli_usage_error("score", "--format '%s' is not json, csv or table", format);
 	if (excel_vn && strcmp(format, "csv"))
 		return cli_usage_error("score", "--excel-vn goes with --format csv");
-	if (per_dossier && (excel_vn || by_s || so.rake_path))
+	if (per_dossier && (excel_vn || by_s || so.rake_path || form_given))
 		return cli_usage_error("score", "--per-dossier takes only --period, --format and --db");
 	err_clear(&e);
 	rc = period_parse(period_s, &period, &e);

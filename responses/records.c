@@ -143,6 +143,7 @@ int records_check_json(const struct registry *reg, json_t *obj, int64_t now, str
 		       struct err *e)
 {
 	const char *value[RECORDS_N_FIELDS] = { NULL };
+	char complaint[32];
 	const char *key;
 	json_t *v;
 
@@ -155,15 +156,17 @@ int records_check_json(const struct registry *reg, json_t *obj, int64_t now, str
 			f++;
 		if (f == RECORDS_N_FIELDS)
 			return err_set_field(e, ERR_INVALID, key, "unknown field");
-		if (f == RECORDS_COMPLAINT && (json_is_boolean(v) || json_is_integer(v)))
-			value[f] = json_is_true(v) || json_integer_value(v) == 1 ? "1"
-				   : json_is_false(v) || (json_is_integer(v) && json_integer_value(v) == 0) ? "0"
-				   : "?";
-		else if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+		if (f == RECORDS_COMPLAINT && json_is_boolean(v)) {
+			value[f] = json_is_true(v) ? "1" : "0";
+		} else if (f == RECORDS_COMPLAINT && json_is_integer(v)) {
+			snprintf(complaint, sizeof(complaint), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			value[f] = complaint;
+		} else if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v)) {
 			value[f] = json_string_value(v);
-		else if (!json_is_null(v) || !optional[f])
+		} else if (!json_is_null(v) || !optional[f]) {
 			return err_set_field(e, ERR_INVALID, key, f == RECORDS_COMPLAINT ? "must be 0 or 1"
 							      : "must be a string without NUL");
+		}
 	}
 	return records_check(reg, value, now, out, e);
 }

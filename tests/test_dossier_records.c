@@ -366,14 +366,22 @@ static void records_are_posted_by_a_system_token_for_its_agencies(void)
 			       "\"updated_at\":\"2026-07-01T08:00:00+07:00\"},"
 			       "{\"dossier\":\"H3\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"procedure\":\"x\","
 			       "\"channel\":\"postal\",\"received_at\":\"2026-07-01T08:00:00+07:00\",\"complaint\":0,"
-			       "\"updated_at\":\"2026-07-01T08:00:00+07:00\"}]}", &h), 200);
+			       "\"updated_at\":\"2026-07-01T08:00:00+07:00\"},"
+			       "{\"dossier\":\"H4\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"procedure\":\"x\","
+			       "\"channel\":\"postal\",\"received_at\":\"2026-07-01T08:00:00+07:00\",\"complaint\":2,"
+			       "\"updated_at\":\"2026-07-01T08:00:00+07:00\"},"
+			       "{\"dossier\":\"H5\",\"agency\":\"P-HONGBANG\",\"sector\":\"dat-dai\",\"procedure\":\"x\","
+			       "\"channel\":\"postal\",\"received_at\":\"2026-07-01T08:00:00+07:00\",\"complaint\":0,"
+			       "\"updated_at\":\"2026-07-01T08:00:00+07:00\",\"status\":\"done\"}]}", &h), 200);
 	CHECK_CONTAINS(h.body, "{\"dossier\":\"L1\",\"status\":\"error\",\"error\":{\"code\":\"forbidden\","
 		       "\"message\":\"this token does not act for agency P-LECHAN\",\"field\":\"agency\"}}");
 	CHECK_CONTAINS(h.body, "{\"dossier\":\"H2\",\"status\":\"error\",\"error\":{\"code\":\"invalid\","
 		       "\"message\":\"'fax' is not direct, online or postal\",\"field\":\"channel\"}}");
 	CHECK_CONTAINS(h.body, "{\"dossier\":\"H3\",\"status\":\"stored\"}");
+	CHECK_CONTAINS(h.body, "\"message\":\"'2' is not 0 or 1\",\"field\":\"complaint\"");
+	CHECK_CONTAINS(h.body, "\"message\":\"unknown field\",\"field\":\"status\"");
 	free(h.body);
-	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM dossier_records WHERE code IN ('L1', 'H2')"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM dossier_records WHERE code IN ('L1', 'H2', 'H4', 'H5')"), 0);
 	/* refused whole */
 	strbuf_addf(&over, "%.*s,{\"dossier\":\"B500\"}]}", (int)body.len - 2, body.buf);
 	CHECK_INT(test_request(&s, "POST", "/api/dossiers", sys, over.buf, &h), 400);
