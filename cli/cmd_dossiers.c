@@ -40,7 +40,8 @@ const char cmd_dossiers_usage[] =
 	"are ISO 8601 (2026-07-01T09:30:00+07:00; without an offset, Vietnam time).\n"
 	"A dossier already stored (same agency and code) is replaced only by a record\n"
 	"with a newer updated_at.  One transaction, bad rows listed as above.  The\n"
-	"per-dossier rate of `sipas score` and the report is counted from them.\n"
+	"per-dossier rate (`sipas score --per-dossier`, the report) is counted from\n"
+	"them; docs/onestop.md.\n"
 	"\n"
 	"  --records   the file holds dossier records, not totals\n"
 	"  --db PATH   database file (default $SIPAS_DB, else ./sipas.db)\n";

@@ -19,7 +19,7 @@
 const char cmd_score_usage[] =
 	"usage: sipas score --period P [--form ID] [--by agency|sector|agency,sector]\n"
 	"                   [--rake MARGINS.csv] [--format json|csv|table] [--excel-vn] [--db PATH]\n"
-	"       sipas score --period P --per-dossier [--format json|csv|table] [--db PATH]\n"
+	"       sipas score --period P --per-dossier [--format F] [--db PATH]\n"
 	"\n"
 	"Compute satisfaction indices with 95% intervals and target verdicts for the\n"
 	"responses to one form submitted in period P (docs/scoring.md).\n"
