@@ -11,15 +11,26 @@
 #include "../db/db.h"
 #include "../lib/period.h"
 #include "../reports/rep_export.h"
+#include "../reports/rep_records.h"
 #include "../reports/rep_score.h"
 #include "../scoring/score.h"
+#include "../scoring/score_records.h"
 
 const char cmd_score_usage[] =
 	"usage: sipas score --period P [--form ID] [--by agency|sector|agency,sector]\n"
 	"                   [--rake MARGINS.csv] [--format json|csv|table] [--excel-vn] [--db PATH]\n"
+	"       sipas score --period P --per-dossier [--format F] [--db PATH]\n"
 	"\n"
 	"Compute satisfaction indices with 95% intervals and target verdicts for the\n"
 	"responses to one form submitted in period P (docs/scoring.md).\n"
+	"\n"
+	"With --per-dossier, the per-dossier rate instead (docs/onestop.md): from the\n"
+	"dossier records (sipas dossiers import --records, POST /api/dossiers), per\n"
+	"agency and sector, for P and each of its months, the dossiers finished and\n"
+	"the shares late, with a complaint, rated unhappy, and with none of the three\n"
+	"(unrated dossiers count as satisfied), counting only the agency, sector and\n"
+	"period cells with records and saying how many of the cells with records or\n"
+	"ratings that is.\n"
 	"\n"
 	"  --period P      2026Q3, 2026, or 2026-07-01..2026-09-30 (Vietnam dates);\n"
 	"                  a period that has not started yet is refused\n"
@@ -31,7 +42,35 @@ const char cmd_score_usage[] =
 	"  --format F      json, csv or table (default: table on a terminal, else json)\n"
 	"  --excel-vn      with --format csv: for Excel in Vietnamese settings (';'\n"
 	"                  between fields, decimal commas, a UTF-8 BOM)\n"
+	"  --per-dossier   the per-dossier rate from dossier records (see above)\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+/* --per-dossier: the rate from dossier records, in the format asked for. */
+static int score_per_dossier(const char *db_opt, const struct period *period, const char *format,
+			     struct err *e)
+{
+	struct cli_session s = { NULL, NULL, NULL };
+	struct score_records *res = NULL;
+	int rc = cli_session_open(&s, db_opt, DB_READONLY, NULL, e);
+
+	if (!rc)
+		rc = score_records_run(s.db, s.reg, period, &res, e);
+	if (!rc && strcmp(format, "json") == 0) {
+		json_t *doc = rep_records_json(res);
+
+		if (!doc || rep_json_dumpf(doc, JSON_INDENT(1), stdout) != 0)
+			rc = err_set(e, ERR_IO, "writing JSON failed");
+		json_decref(doc);
+	} else if (!rc && (strcmp(format, "csv") == 0 ? rep_records_csv(res, stdout)
+						      : rep_records_table(res, stdout))) {
+		rc = err_set(e, ERR_IO, "writing the rate failed");
+	}
+	if (!rc && res->groups[0].period.cells == 0)
+		fprintf(stderr, "sipas score: no dossier records finished in %s\n", period->label);
+	score_records_free(res);
+	cli_session_close(&s);
+	return rc;
+}
 
 /* What the user should know of a dossier cell, on stderr, once per cell
  * (not once per group holding it): more ratings than dossiers, or months
@@ -70,6 +109,7 @@ int cmd_score(int argc, char **argv)
 		{ "rake", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'o' },
 		{ "excel-vn", no_argument, NULL, 'x' },
+		{ "per-dossier", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -80,18 +120,19 @@ int cmd_score(int argc, char **argv)
 	struct cli_session s = { NULL, NULL, NULL };
 	struct period period;
 	struct err e;
-	int c, rc, excel_vn = 0;
+	int c, rc, excel_vn = 0, per_dossier = 0, form_given = 0;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db_opt = optarg; break;
 		case 'p': period_s = optarg; break;
-		case 'f': form_id = optarg; break;
+		case 'f': form_id = optarg; form_given = 1; break;
 		case 'b': by_s = optarg; break;
 		case 'r': so.rake_path = optarg; break;
 		case 'o': format = optarg; break;
 		case 'x': excel_vn = 1; break;
+		case 'D': per_dossier = 1; break;
 		case 'h': return cli_help(cmd_score_usage);
 		default: return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -104,10 +145,14 @@ int cmd_score(int argc, char **argv)
 		return cli_usage_error("score", "--format '%s' is not json, csv or table", format);
 	if (excel_vn && strcmp(format, "csv"))
 		return cli_usage_error("score", "--excel-vn goes with --format csv");
+	if (per_dossier && (excel_vn || by_s || so.rake_path || form_given))
+		return cli_usage_error("score", "--per-dossier takes only --period, --format and --db");
 	err_clear(&e);
 	rc = period_parse(period_s, &period, &e);
 	if (!rc)
 		rc = period_check_started(&period, period_today(), &e);
+	if (!rc && per_dossier)
+		return score_per_dossier(db_opt, &period, format, &e) ? cli_fail(&e) : 0;
 	if (!rc && by_s)
 		rc = score_parse_by(by_s, &so.by, &e);
 	if (!rc)

@@ -2,7 +2,10 @@
  * console_overview.c - the console's Overview (docs/console.md): the
  * quarter so far for each agency in the user's scope, with the figures,
  * intervals and verdicts `sipas score --period P --by agency` gives, and
- * the scope's kiosks with their ratings today and their last post.
+ * the scope's kiosks with their ratings today and their last post; and
+ * the per-dossier rate from dossier records (scoring/score_records.h) of
+ * each agency in scope that has records, with the city-wide figure for
+ * the office.
  *
  * The quarter is scored whole (scoring/score.h) and only the groups of
  * agencies in scope are kept: an agency's interval is a domain estimate
@@ -19,6 +22,7 @@
 #include "../db/db.h"
 #include "../lib/period.h"
 #include "../scoring/score.h"
+#include "../scoring/score_records.h"
 #include "console.h"
 #include "handlers.h"
 #include "request.h"
@@ -71,6 +75,39 @@ static int scoped_groups(sqlite3 *db, const struct col_catalog *cat, const struc
 	return rc;
 }
 
+static json_t *dossiers_json(const struct score_records_group *g)
+{
+	const struct score_records_counts *c = &g->period;
+
+	return json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "agency", g->agency ? json_string(g->agency->code) : json_null(),
+			 "agency_name", g->agency ? json_string(g->agency->name) : json_null(),
+			 "finished", (json_int_t)c->finished, "late", (json_int_t)c->late,
+			 "complaint", (json_int_t)c->complaint, "unhappy", (json_int_t)c->unhappy,
+			 "none", (json_int_t)c->none, "cells", (json_int_t)c->cells,
+			 "active_cells", (json_int_t)c->active_cells);
+}
+
+/* The per-dossier rate of the agencies in scope with records; first, for
+ * a user who sees every agency, the city-wide figure. */
+static int scoped_dossiers(sqlite3 *db, const struct col_catalog *cat, const struct period *p,
+			   const struct scope *scope, json_t *out, struct err *e)
+{
+	struct score_records *res = NULL;
+	int rc = score_records_run(db, cat->reg, p, &res, e);
+
+	for (size_t i = 0; !rc && i < res->n_groups; i++) {
+		const struct score_records_group *g = &res->groups[i];
+
+		if (g->sector || !g->period.cells)
+			continue;
+		if (g->agency ? scope_has(scope, g->agency->id) : scope->all)
+			json_array_append_new(out, dossiers_json(g));
+	}
+	score_records_free(res);
+	return rc;
+}
+
 /* The kiosks in scope that are not revoked: ratings stored today
  * (Vietnam time) and the last post. */
 static int scoped_counters(sqlite3 *db, const struct scope *scope, json_t *out, struct err *e)
@@ -106,7 +143,7 @@ void col_handle_console_overview(struct col_app *app, const struct col_request *
 	const char *label = req->query(req->cls, "period");
 	struct col_catalog *cat = col_app_catalog(app);
 	const struct form *form = col_catalog_form(cat, OVERVIEW_FORM);
-	json_t *groups = json_array(), *counters = json_array();
+	json_t *groups = json_array(), *counters = json_array(), *dossiers = json_array();
 	int32_t today = period_today();
 	char from[16], to[16];
 	struct period p;
@@ -133,6 +170,8 @@ void col_handle_console_overview(struct col_app *app, const struct col_request *
 		rc = scoped_groups(db, cat, form, &p, &c->scope, groups, &e);
 		if (!rc)
 			rc = scoped_counters(db, &c->scope, counters, &e);
+		if (!rc)
+			rc = scoped_dossiers(db, cat, &p, &c->scope, dossiers, &e);
 		db_exec(db, "COMMIT", NULL);
 	}
 	if (rc) {
@@ -141,12 +180,13 @@ void col_handle_console_overview(struct col_app *app, const struct col_request *
 	}
 	period_format_day(p.first_day, from);
 	period_format_day(p.last_day, to);
-	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:s, s:o, s:O, s:O}", "period", p.label,
+	col_reply_json(reply, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:s, s:o, s:O, s:O, s:O}", "period", p.label,
 						     "form", form->id, "from", from, "to", to, "as_of",
 						     col_json_time((long long)time(NULL)), "groups", groups,
-						     "counters", counters));
+						     "counters", counters, "dossiers", dossiers));
 out:
 	json_decref(groups);
 	json_decref(counters);
+	json_decref(dossiers);
 	col_catalog_release(cat);
 }

@@ -24,6 +24,10 @@ void col_handle_post(struct col_app *app, const struct col_request *req, struct 
 void col_handle_batch(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 		      const char *tail);
 
+/* route_dossiers.c: a one-stop system's dossier records (system token) */
+void col_handle_dossiers(struct col_app *app, const struct col_request *req, struct col_reply *reply,
+			 const char *tail);
+
 /* route_api.c */
 void col_handle_healthz(struct col_app *app, const struct col_request *req, struct col_reply *reply,
 			const char *tail);

@@ -79,6 +79,8 @@ static const struct col_route routes[] = {
 	  "one rating: kiosk token, or a phone's signed link in the query", NULL },
 	{ "POST", "/api/responses/batch", col_handle_batch, AUTH_KIOSK, COL_MAX_BATCH_BODY,
 	  "up to 500 queued kiosk ratings", NULL },
+	{ "POST", "/api/dossiers", col_handle_dossiers, AUTH_SYSTEM, COL_MAX_BATCH_BODY,
+	  "up to 500 dossier records of the one-stop system (system token)", NULL },
 	{ "POST", "/api/pair", col_handle_pair, AUTH_ADDRESS, COL_MAX_BODY, "a pairing code for the kiosk's token", NULL },
 	{ "POST", "/api/kiosk/pin", col_handle_kiosk_pin, AUTH_KIOSK, COL_MAX_BODY,
 	  "whether the kiosk's staff PIN is right: 200, or 403, or 429 while locked", NULL },

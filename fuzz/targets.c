@@ -19,6 +19,7 @@
 #include "../lib/csv.h"
 #include "../db/db.h"
 #include "../responses/import.h"
+#include "../responses/records.h"
 #include "../lib/period.h"
 #include "../lib/url.h"
 #include "../collector/link.h"
@@ -41,6 +42,7 @@ const struct fuzz_target fuzz_targets[] = {
 	{ "account", fuzz_account },
 	{ "hours", fuzz_hours },
 	{ "fold", fuzz_fold },
+	{ "records", fuzz_records },
 	{ NULL, NULL }
 };
 
@@ -347,6 +349,47 @@ int fuzz_expires(const uint8_t *data, size_t size)
 			abort();
 	}
 	free(s);
+	return 0;
+}
+
+/* Dossier records: an input starting with '{' is a POST /api/dossiers
+ * body, each record checked; anything else a `dossiers import --records`
+ * file, which is stored whole or not at all. */
+int fuzz_records(const uint8_t *data, size_t size)
+{
+	static struct csv_bad_rows bad;
+	struct records_stats stats;
+	struct records_record rec;
+	struct err e;
+	long long before = 0, after = 0;
+	char *copy;
+	FILE *fp;
+	int rc;
+
+	if (!import_db)
+		import_setup();
+	if (size && data[0] == '{') {
+		json_t *doc = json_loadb((const char *)data, size, 0, NULL), *item;
+		size_t i;
+
+		json_array_foreach(json_object_get(doc, "dossiers"), i, item)
+			if (records_check_json(import_reg, item, 1800000000, &rec, &e) == 0 &&
+			    (!rec.agency || !rec.sector || !rec.received_by || (rec.has_finished &&
+			     rec.finished_at < rec.received_at)))
+				abort();
+		json_decref(doc);
+		return 0;
+	}
+	fp = open_input(data, size, &copy);
+	db_query_int(import_db, "SELECT count(*) FROM dossier_records", &before, &e);
+	rc = fp ? records_import_csv(import_db, import_reg, fp, "fuzz.csv", size, 1800000000, &stats, &bad, &e) : 0;
+	db_query_int(import_db, "SELECT count(*) FROM dossier_records", &after, &e);
+	/* all or nothing; then empty again for the next input */
+	if ((rc && after != before) || (!rc && bad.bad) || bad.listed > CSV_LISTED_ROWS ||
+	    (!rc && after - before != stats.outcomes[RECORDS_STORED]))
+		abort();
+	db_exec(import_db, "DELETE FROM dossier_records", NULL);
+	close_input(fp, copy);
 	return 0;
 }
 

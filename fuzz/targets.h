@@ -21,7 +21,8 @@ int fuzz_url(const uint8_t *data, size_t size);     /* lib/url.c: a public addre
 int fuzz_expires(const uint8_t *data, size_t size); /* collector/link.c: a signed link's exp */
 int fuzz_account(const uint8_t *data, size_t size); /* office/user.c: an account's fields, added to a real in-memory database */
 int fuzz_hours(const uint8_t *data, size_t size);   /* monitor/hours.c: an opening-hours spec */
-int fuzz_fold(const uint8_t *data, size_t size);    /* lib/fold.c and monitor/comments.c: a comment folded, a search as FTS5 runs it */
+int fuzz_fold(const uint8_t *data, size_t size);
+int fuzz_records(const uint8_t *data, size_t size); /* responses/records.c: a records CSV loaded, or a POST /api/dossiers body checked, over a real in-memory database */    /* lib/fold.c and monitor/comments.c: a comment folded, a search as FTS5 runs it */
 
 struct fuzz_target {
 	const char *name;  /* also the corpus directory: fuzz/corpus/NAME */

@@ -3,10 +3,12 @@
  * ratings (form kiosk-2018) beside the survey, per agency: ratings, the
  * share satisfied and, when dossier totals are loaded, the dossier-based
  * rate (each named, since they answer different questions), with a warning
- * where ratings exceed dossiers, and the reasons given with the lowest face.
+ * where ratings exceed dossiers, and the reasons given with the lowest face;
+ * then the per-dossier rate from the one-stop system's dossier records.
  */
 #include <jansson.h>
 
+#include "rep_records.h"
 #include "rep_report.h"
 
 const char *rep_followup_label(const struct form *f, size_t choice, size_t v)
@@ -78,7 +80,7 @@ static void row(struct strbuf *sb, const struct form *f, const struct score_grou
 	strbuf_addstr(sb, "</td></tr>\n");
 }
 
-void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb)
+void rep_report_counter(const struct score_result *kiosk, const struct score_records *records, struct strbuf *sb)
 {
 	const struct form *f = kiosk->form;
 
@@ -91,7 +93,10 @@ void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb)
 		      "(sipas dossiers import) và các đánh giá của chính các cặp đó. "
 		      "Không gia quyền.</p>\n");
 	if (kiosk->n_groups == 0 || kiosk->groups[0].ratings == 0) {
-		strbuf_addstr(sb, "<p>Không có đánh giá nào tại máy trong quý.</p></section>\n");
+		strbuf_addstr(sb, "<p>Không có đánh giá nào tại máy trong quý.</p>\n");
+		if (records)
+			rep_records_html(records, sb);
+		strbuf_addstr(sb, "</section>\n");
 		return;
 	}
 	/* fixed widths: the reasons, the longest text, must not take the page */
@@ -110,5 +115,8 @@ void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb)
 		if (g->agency && !g->sector && g->ratings > 0)
 			row(sb, f, g, g->agency->name);
 	}
-	strbuf_addstr(sb, "</tbody></table></section>\n");
+	strbuf_addstr(sb, "</tbody></table>\n");
+	if (records)
+		rep_records_html(records, sb);
+	strbuf_addstr(sb, "</section>\n");
 }

@@ -495,7 +495,7 @@ int rep_report_html(const struct rep_report *r, struct strbuf *sb)
 		goto out;
 	}
 	if (r->kiosk)
-		rep_report_counter(r->kiosk, sb);
+		rep_report_counter(r->kiosk, r->records, sb);
 	if (r->comments)
 		rep_report_comments(r->comments, r->kiosk ? 7 : 6, sb);
 	rep_page_end(sb);

@@ -17,6 +17,7 @@
 
 #include "rep_report.h"
 #include "rep_export.h"
+#include "rep_records.h"
 #include "rep_score.h"
 #include "rep_publish.h"
 #include "../forms/form_store.h"
@@ -124,6 +125,39 @@ static int print_open_data(const struct score_result *res, const char *format, F
 	doc = rep_score_json(res);
 	rc = !doc || rep_json_dumpf(doc, JSON_INDENT(1), fp) != 0 ? err_set(e, ERR_NOMEM, "out of memory") : 0;
 	json_decref(doc);
+	return rc;
+}
+
+/* The per-dossier rate's open data: per-dossier.csv and per-dossier.json,
+ * as `sipas score --per-dossier` prints them. */
+static int add_records_data(struct report_files *f, const struct score_records *records, struct err *e)
+{
+	static const char *const names[] = { "per-dossier.csv", "per-dossier.json" };
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < sizeof(names) / sizeof(names[0]); i++) {
+		char *data = NULL;
+		size_t size = 0;
+		FILE *mem = open_memstream(&data, &size);
+		json_t *doc = NULL;
+		int failed;
+
+		if (!mem)
+			return err_set(e, ERR_NOMEM, "building %s: out of memory", names[i]);
+		if (i == 0) {
+			failed = rep_records_csv(records, mem) != 0;
+		} else {
+			doc = rep_records_json(records);
+			failed = !doc || rep_json_dumpf(doc, JSON_INDENT(1), mem) != 0;
+			json_decref(doc);
+		}
+		if (fclose(mem) != 0 || failed) {
+			free(data);
+			rc = err_set(e, ERR_NOMEM, "building %s: out of memory", names[i]);
+		} else {
+			rc = add_file(f, names[i], data, size, e);
+		}
+	}
 	return rc;
 }
 
@@ -270,6 +304,8 @@ int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form
 	rc = score_counter(db, reg, &r, &kiosk_form, e);
 	if (!rc)
 		rc = rep_comments_count(db, &r.period, &r.comments, e);
+	if (!rc)
+		rc = score_records_run(db, reg, &r.period, &r.records, e);
 	if (rc)
 		goto out;
 	rc = rep_report_html(&r, &sb) ? err_set(e, ERR_NOMEM, "building index.html: out of memory") : 0;
@@ -283,6 +319,8 @@ int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form
 		rc = add_open_data(out, r.main, "scores", 1, e);
 	if (!rc && r.kiosk)
 		rc = add_open_data(out, r.kiosk, "counter", 0, e);
+	if (!rc)
+		rc = add_records_data(out, r.records, e);
 	if (!rc) {
 		char *xlsx = NULL;
 		size_t size = 0;
@@ -301,5 +339,6 @@ out:
 	score_result_free(r.kiosk);
 	form_free(kiosk_form);
 	rep_comments_free(r.comments);
+	score_records_free(r.records);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "../lib/period.h"
 #include "../lib/strbuf.h"
 #include "../scoring/score.h"
+#include "../scoring/score_records.h"
 
 #define REP_TREND_QUARTERS 4
 
@@ -57,6 +58,7 @@ struct rep_report {
 	int early;                        /* published before the quarter ended (on `today`) */
 	const char *audit_head;           /* published: the audit log's head then; NULL: not published */
 	struct rep_comments *comments;   /* the citizens' comments counted (rep_comments.c); owned */
+	struct score_records *records;    /* the quarter's per-dossier rate (dossier records); owned */
 };
 
 /* How the report is made: for `sipas report`, all zero. */
@@ -145,7 +147,7 @@ int rep_report_method(const struct rep_report *r, struct strbuf *sb);
 int rep_report_xlsx(const struct rep_report *r, char **data, size_t *size, struct err *e);
 
 /* --- rep_counter.c: the kiosk ratings beside the survey --- */
-void rep_report_counter(const struct score_result *kiosk, struct strbuf *sb);
+void rep_report_counter(const struct score_result *kiosk, const struct score_records *records, struct strbuf *sb);
 
 /* rep_comments.c: count the comments and reasons of period p (visible
  * rows only) into a new *out (rep_comments_free).  ERR_DB or ERR_NOMEM

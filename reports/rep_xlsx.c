@@ -131,6 +131,38 @@ static void groups(struct book *b, lxw_worksheet *ws, const struct rep_report *r
 	}
 }
 
+/* The per-dossier rate: each group with an active cell, the quarter and
+ * each month, as the open data's per-dossier.csv. */
+static void records_rows(struct book *b, lxw_worksheet *ws, const struct score_records *r)
+{
+	lxw_row_t row = 1;
+
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct score_records_group *g = &r->groups[i];
+
+		for (int m = -1; m < r->n_months; m++) {
+			const struct score_records_counts *c = m < 0 ? &g->period : &g->months[m];
+			const long flags[] = { c->late, c->complaint, c->unhappy, c->none };
+			char month[8];
+
+			if (m >= 0)
+				score_records_month_label(r, m, month);
+			who(ws, row, 0, g->agency);
+			if (!g->agency)
+				worksheet_write_string(ws, row, 1, "Toàn thành phố", NULL);
+			who(ws, row, 2, g->sector);
+			worksheet_write_string(ws, row, 4, m < 0 ? r->period.label : month, NULL);
+			worksheet_write_number(ws, row, 5, (double)c->finished, NULL);
+			for (int k = 0; k < 4; k++)
+				num(ws, row, (lxw_col_t)(6 + k), c->finished > 0,
+				    c->finished ? (double)flags[k] / (double)c->finished : 0, b->pct);
+			worksheet_write_number(ws, row, 10, (double)c->cells, NULL);
+			worksheet_write_number(ws, row, 11, (double)c->active_cells, NULL);
+			row++;
+		}
+	}
+}
+
 /* The kiosk ratings: each group with some, its counter figures as the
  * open data gives them (rep_score_json), and the reasons. */
 static int counter(struct book *b, lxw_worksheet *ws, const struct score_result *kiosk)
@@ -275,6 +307,10 @@ int rep_report_xlsx(const struct rep_report *r, char **data, size_t *size, struc
 	static const char *const crit_heads[] = { "Cơ quan", "Lĩnh vực", "Tiêu chí", "Nội dung",
 		"Tỉ lệ hài lòng", "Sai số chuẩn", "Cận dưới 95%", "Cận trên 95%", "Số người trả lời",
 		"Khoảng tin cậy" };
+	static const char *const records_heads[] = { "Mã cơ quan", "Cơ quan", "Mã lĩnh vực", "Lĩnh vực",
+		"Kỳ", "Số hồ sơ giải quyết xong", "Tỉ lệ trễ hạn", "Tỉ lệ có phản ánh, kiến nghị",
+		"Tỉ lệ đánh giá không hài lòng", "Tỉ lệ không vướng cả ba", "Số ô có dữ liệu hồ sơ",
+		"Số ô có hồ sơ hoặc đánh giá" };
 	static const char *const one_who[] = { "Mã", "Tên" };
 	static const char *const pair_who[] = { "Mã cơ quan", "Cơ quan", "Mã lĩnh vực", "Lĩnh vực" };
 	/* sheet names: at most 31 characters, none of : \ / ? * [ ]; the
@@ -333,6 +369,12 @@ int rep_report_xlsx(const struct rep_report *r, char **data, size_t *size, struc
 		ws = sheet(&b, "Một cửa", heads, n_heads);
 		if (!ws || counter(&b, ws, r->kiosk) != 0)
 			goto fail;
+	}
+	if (r->records) {
+		ws = sheet(&b, "Theo hồ sơ", records_heads, 12);
+		if (!ws)
+			goto fail;
+		records_rows(&b, ws, r->records);
 	}
 	xe = workbook_close(b.wb);
 	if (xe != LXW_NO_ERROR)

@@ -29,6 +29,7 @@ extern const struct test_case csv_tests[], period_tests[], form_tests[], registr
 	collector_tests[], storage_tests[], cli_tests[], kiosk_tests[], dossiers_tests[], report_tests[],
 	service_tests[];
 extern const struct test_case records_tests[];
+extern const struct test_case dossier_records_tests[];
 extern const struct test_case ratelimit_tests[];
 extern const struct test_case console_tests[];
 extern const struct test_case alerts_tests[];
@@ -56,6 +57,7 @@ static const struct {
 	{ "console_ops", console_ops_tests },
 	{ "live", live_tests },
 	{ "records", records_tests },
+	{ "dossier_records", dossier_records_tests },
 	{ "office", office_tests },
 	{ "monitor_stats", monitor_stats_tests },
 	{ "counters", counters_tests },

@@ -1,6 +1,7 @@
 // console-overview.js - /console: the quarter so far (default the current
 // one) for the agencies the user may see: each agency's index with its
-// confidence interval and verdict, and each counter's ratings today.
+// confidence interval and verdict, each counter's ratings today, and the
+// per-dossier rate of the agencies with dossier records.
 import { $, api, clearErrors, currentQuarter, fill, fmtNumber, fmtTime, h, lang, onLang, showError, startPage, t, table } from "./console.js";
 
 let shown = null;   // the last overview reply
@@ -30,6 +31,16 @@ function render() {
 		[t("c.agency"), t("c.counter"), t("c.device"), t("c.overview.today"), t("c.overview.lastPost")],
 		(d.counters || []).map((c) => [c.agency, c.counter, String(c.device_id), fmtNumber(c.today), fmtTime(c.last_post_at)]),
 		t("c.overview.noCounters")));
+	const share = (g, k) => pct(g.finished ? g[k] / g.finished : null);
+	fill($("dossiers"), table(t("c.overview.dossiersCaption", { period: d.period }),
+		[t("c.agency"), t("c.overview.finished"), t("c.overview.late"), t("c.overview.complaint"),
+			t("c.overview.unhappy"), t("c.overview.none"), t("c.overview.cells")],
+		(d.dossiers || []).map((g) => [
+			g.agency ? h("span", {}, g.agency_name || g.agency, h("span", { class: "c-code" }, ` (${g.agency})`))
+				: t("c.overview.allAgencies"),
+			fmtNumber(g.finished), share(g, "late"), share(g, "complaint"), share(g, "unhappy"), share(g, "none"),
+			t("c.overview.cellsOf", { cells: fmtNumber(g.cells), active: fmtNumber(g.active_cells) }),
+		]), t("c.overview.noDossiers")));
 }
 
 async function load(period) {

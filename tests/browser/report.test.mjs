@@ -1,6 +1,7 @@
 // The published quarterly report in a real browser: it loads with no
 // console error under its own Content-Security-Policy, axe-core finds no
 // serious or critical violation on either page, and it prints to an A4 PDF.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AXE_PATH, ROOT, assert } from './lib.mjs';
 import { axeViolations, describeViolations } from './pages.mjs';
@@ -54,6 +55,12 @@ tests.push({
 		// ratings of both forms: the widest tables a real quarter has
 		tc.sipas('init');
 		tc.sipas('demo');
+		// and a dossier record of every agency, for the per-dossier table
+		const records = ['dossier,agency,sector,procedure,channel,received_at,due_at,finished_at,complaint,updated_at',
+			...tc.sql('SELECT code FROM agencies').map(([code]) =>
+				`HS-1,${code},dat-dai,1.004227,direct,2026-07-01T08:00:00+07:00,2026-07-10,2026-07-15T08:00:00+07:00,1,2026-07-15T08:00:00+07:00`)];
+		writeFileSync(join(tc.dir, 'records.csv'), records.join('\n') + '\n');
+		tc.sipas('dossiers', 'import', '--records', join(tc.dir, 'records.csv'));
 		tc.sipas('publish', '--period', '2026Q3');
 		const srv = await tc.server();
 		const browser = await tc.browser();
