@@ -486,7 +486,14 @@ static int read_entries(sqlite3 *db, const char *sql, struct registry_entry **ou
 		en->name = strdup((const char *)sqlite3_column_text(st, 2));
 		en->level = strdup((const char *)sqlite3_column_text(st, 3));
 		en->parent_id = sqlite3_column_int64(st, 4);
-		if (!en->code || !en->name || !en->level)
+		en->valid_from = sqlite3_column_type(st, 5) == SQLITE_NULL ? REGISTRY_ALWAYS_FROM
+			       : sqlite3_column_int(st, 5);
+		en->valid_to = sqlite3_column_type(st, 6) == SQLITE_NULL ? REGISTRY_STILL_VALID
+			     : sqlite3_column_int(st, 6);
+		en->successor_id = sqlite3_column_int64(st, 7);
+		en->successor = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL
+			      : strdup((const char *)sqlite3_column_text(st, 8));
+		if (!en->code || !en->name || !en->level || (sqlite3_column_type(st, 8) != SQLITE_NULL && !en->successor))
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	}
 	if (!rc && step != SQLITE_DONE)
@@ -508,10 +515,11 @@ int registry_read(sqlite3 *db, struct registry **out, struct err *e)
 
 	if (!reg)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	rc = read_entries(db, "SELECT id, code, name, level, coalesce(parent_id, 0) FROM agencies",
-			  &reg->agencies, &reg->n_agencies, e);
+	rc = read_entries(db, "SELECT a.id, a.code, a.name, a.level, coalesce(a.parent_id, 0), a.valid_from, "
+			  "a.valid_to, coalesce(a.successor_id, 0), s.code FROM agencies a "
+			  "LEFT JOIN agencies s ON s.id = a.successor_id", &reg->agencies, &reg->n_agencies, e);
 	if (!rc)
-		rc = read_entries(db, "SELECT id, code, name, '', 0 FROM sectors", &reg->sectors,
+		rc = read_entries(db, "SELECT id, code, name, '', 0, NULL, NULL, 0, NULL FROM sectors", &reg->sectors,
 				  &reg->n_sectors, e);
 	if (!rc)
 		rc = db_prepare(db, "SELECT t.scope, coalesce(a.id, s.id, 0), t.threshold, t.from_quarter "
@@ -547,7 +555,7 @@ int registry_read(sqlite3 *db, struct registry **out, struct err *e)
 static const struct registry_entry *find_code(const struct registry_entry *v, size_t n,
 					      const char *code)
 {
-	struct registry_entry key = { 0, (char *)code, NULL, NULL, 0 };
+	struct registry_entry key = { .code = (char *)code };
 
 	return n ? bsearch(&key, v, n, sizeof(*v), cmp_entry) : NULL;
 }
@@ -580,12 +588,46 @@ const struct registry_entry *registry_sector_by_id(const struct registry *reg, l
 	return find_id(reg->sectors, reg->n_sectors, id);
 }
 
+int registry_check_valid(const struct registry_entry *a, int32_t day, struct err *e)
+{
+	char when[16];
+
+	if (day < a->valid_from) {
+		period_format_day(a->valid_from, when);
+		return err_set_field(e, ERR_INVALID, "agency", "%s begins on %s", a->code, when);
+	}
+	if (day <= a->valid_to)
+		return 0;
+	period_format_day(a->valid_to, when);
+	if (!a->successor)
+		return err_set_field(e, ERR_INVALID, "agency", "%s ended on %s and has no successor", a->code, when);
+	return err_set_field(e, ERR_INVALID, "agency", "%s ended on %s: its successor is %s", a->code, when,
+			     a->successor);
+}
+
+const struct registry_entry *registry_agency_at(const struct registry *reg, long long id, int32_t day)
+{
+	const struct registry_entry *a = registry_agency_by_id(reg, id);
+
+	/* the loader refuses cycles, and each successor outlives the one
+	 * before it; n steps bound the walk all the same */
+	for (size_t steps = 0; a && a->valid_to < day && a->successor_id && steps < reg->n_agencies; steps++) {
+		const struct registry_entry *next = registry_agency_by_id(reg, a->successor_id);
+
+		if (!next)
+			break;
+		a = next;
+	}
+	return a;
+}
+
 static void free_entries(struct registry_entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].code);
 		free(v[i].name);
 		free(v[i].level);
+		free(v[i].successor);
 	}
 	free(v);
 }

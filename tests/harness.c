@@ -39,6 +39,7 @@ extern const struct test_case monitor_stats_tests[];
 extern const struct test_case counters_tests[];
 extern const struct test_case notify_tests[];
 extern const struct test_case comments_tests[];
+extern const struct test_case history_tests[];
 
 static const struct {
 	const char *name;
@@ -58,6 +59,7 @@ static const struct {
 	{ "office", office_tests },
 	{ "monitor_stats", monitor_stats_tests },
 	{ "counters", counters_tests },
+	{ "history", history_tests },
 	{ "notify", notify_tests },
 	{ "comments", comments_tests },
 	{ "fuzz", fuzz_tests }, { "service", service_tests },

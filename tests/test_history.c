@@ -1,0 +1,128 @@
+/*
+ * test_history.c - the registry's history (docs/onestop.md): agencies that
+ * ended on 2025-06-30 and were merged into a successor.  Ratings and import
+ * rows outside an agency's validity are refused naming its successor, an
+ * ended agency's kiosk gets 403, `sipas init` lists what still belongs to
+ * an ended agency, and the report's trend scores a successor's quarters
+ * before the merger from its predecessors' respondents pooled.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "test.h"
+
+#define SECTORS "code,name\ndat-dai,Đất đai\nxay-dung,Xây dựng\n"
+#define TARGETS "scope,code,threshold,from_period\nall,,0.95,2025Q1\n"
+#define BEFORE "code,name,level,parent\nTP,Thành phố,province,\nP-M,Phường M,commune,TP\n" \
+	"X-A,Xã A,commune,TP\nX-B,Xã B,commune,TP\nX-C,Xã C,commune,TP\n"
+/* three communes merged into ward P-M on 2025-07-01 */
+#define AFTER "code,name,level,parent,valid_from,valid_to,successor\nTP,Thành phố,province,,,,\n" \
+	"P-M,Phường M,commune,TP,2025-07-01,,\nX-A,Xã A,commune,TP,,2025-06-30,P-M\n" \
+	"X-B,Xã B,commune,TP,,2025-06-30,P-M\nX-C,Xã C,commune,TP,,2025-06-30,P-M\n"
+
+static int load_registry(const char *agencies)
+{
+	mkdir("reg", 0755);
+	if (test_write("reg/agencies.csv", agencies) || test_write("reg/sectors.csv", SECTORS) ||
+	    test_write("reg/targets.csv", TARGETS))
+		return -1;
+	return sipas_run(NULL, "init", "--registry", "reg", NULL)->status;
+}
+
+#define HEADER "response_id,submitted_at,agency,sector,channel,e1.1,overall\n"
+
+static void import_rows_outside_validity_are_refused_naming_the_successor(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(load_registry(AFTER), 0);
+	CHECK_INT(test_write("in.csv", HEADER "r1,2025-06-30,X-A,dat-dai,paper,4,4\n"
+			     "r2,2025-07-01,X-A,dat-dai,paper,4,4\nr3,2025-06-30,P-M,dat-dai,paper,4,4\n"
+			     "r4,2025-07-01,P-M,dat-dai,paper,4,4\n"), 0);
+	r = sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "in.csv:3: column agency: X-A ended on 2025-06-30: its successor is P-M");
+	CHECK_CONTAINS(r->err, "in.csv:4: column agency: P-M begins on 2025-07-01");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 0);
+	/* the rows of each agency's own days are taken */
+	CHECK_INT(test_write("in.csv", HEADER "r1,2025-06-30,X-A,dat-dai,paper,4,4\n"
+			     "r4,2025-07-01,P-M,dat-dai,paper,4,4\n"), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 2);
+}
+
+#define KIOSK_POST(id, agency) \
+	"{\"response_id\":\"" id "\",\"form\":\"kiosk-2018\",\"agency\":\"" agency "\"," \
+	"\"sector\":\"dat-dai\",\"channel\":\"kiosk\",\"submitted_at\":\"2026-08-03T09:15:00+07:00\"," \
+	"\"answers\":{\"overall\":3}}"
+
+/* A token from `sipas device add` for a kiosk of agency; 0 or -1. */
+static int add_kiosk(const char *agency, char *token, size_t size)
+{
+	const struct cmd_result *r = sipas_run(NULL, "device", "add", "--agency", agency, "--counter", "Quầy 1",
+					       "--sector", "dat-dai", NULL);
+
+	if (r->status != 0)
+		return -1;
+	snprintf(token, size, "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	return 0;
+}
+
+static void a_kiosk_of_an_ended_agency_gets_403_naming_the_successor(void)
+{
+	struct test_server s;
+	struct http_result h;
+	char xa[128], pm[128];
+
+	/* kiosks paired before the merger was loaded */
+	CHECK_INT(load_registry(BEFORE), 0);
+	CHECK_INT(add_kiosk("X-A", xa, sizeof(xa)), 0);
+	CHECK_INT(add_kiosk("P-M", pm, sizeof(pm)), 0);
+	CHECK_INT(load_registry(AFTER), 0);
+	CHECK_INT(test_server_start(&s, "sipas.db", "--max-age", "36500", NULL), 0);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", xa, KIOSK_POST("k1", "X-A"), &h), 403);
+	CHECK_CONTAINS(h.body, "X-A ended on 2025-06-30: its successor is P-M");
+	free(h.body);
+	CHECK_INT(test_request(&s, "POST", "/api/responses", pm, KIOSK_POST("k2", "P-M"), &h), 201);
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 1);
+}
+
+static void init_lists_what_an_ended_agency_still_has(void)
+{
+	const struct cmd_result *r;
+	char token[128];
+
+	CHECK_INT(load_registry(BEFORE), 0);
+	CHECK_INT(add_kiosk("X-A", token, sizeof(token)), 0);
+	CHECK_INT(sipas_run(NULL, "user", "add", "--login", "xb", "--name", "Cán bộ xã B", "--role", "agency",
+			    "--agency", "X-B", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "notify", "add", "--agency", "X-C", "--email", "xc@example.vn", NULL)->status, 0);
+	CHECK_INT(sipas_run(NULL, "device", "add", "--agency", "P-M", "--counter", "Quầy 2", "--sector", "dat-dai",
+			    NULL)->status, 0);
+	r = sipas_run(NULL, "init", "--registry", "reg", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(strstr(r->out, "needs a move") == NULL);
+	CHECK_INT(test_write("reg/agencies.csv", AFTER), 0);
+	r = sipas_run(NULL, "init", "--registry", "reg", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "X-A ended on 2025-06-30 (successor P-M): kiosk 'Quầy 1' (device 1) needs a move");
+	CHECK_CONTAINS(r->out, "X-B ended on 2025-06-30 (successor P-M): user 'xb' needs a move");
+	CHECK_CONTAINS(r->out, "X-C ended on 2025-06-30 (successor P-M): notification xc@example.vn needs a move");
+	CHECK(strstr(r->out, "Quầy 2") == NULL);
+	/* nothing is moved silently */
+	CHECK_STR(test_db_text("sipas.db", "SELECT a.code FROM devices d JOIN agencies a ON a.id = d.agency_id "
+			       "WHERE d.id = 1"), "X-A");
+}
+
+const struct test_case history_tests[] = {
+	{ "import_rows_outside_validity_are_refused_naming_the_successor",
+	  import_rows_outside_validity_are_refused_naming_the_successor },
+	{ "a_kiosk_of_an_ended_agency_gets_403_naming_the_successor",
+	  a_kiosk_of_an_ended_agency_gets_403_naming_the_successor },
+	{ "init_lists_what_an_ended_agency_still_has", init_lists_what_an_ended_agency_still_has },
+	{ NULL, NULL }
+};
