@@ -112,6 +112,16 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	      const struct period *period, const struct score_options *opts,
 	      struct score_result **out, struct err *e);
 
+/* score_run with the agencies as they stand on day `as_of` (Vietnam time):
+ * the respondents of an agency that had ended by then are scored as its
+ * successor's (followed to the one standing then), pooled with the
+ * successor's own as one population and re-scored, not averaged; an agency
+ * so pooled, or one that did not exist in the period, gets no group unless
+ * it has respondents of its own.  As score_run otherwise. */
+int score_run_as_of(sqlite3 *db, const struct registry *reg, const struct form *form,
+		    const struct period *period, const struct score_options *opts, int32_t as_of,
+		    struct score_result **out, struct err *e);
+
 /* Prepare the query that reads a period's responses, as scoring does (also
  * used by the benchmark's bare scan).  Columns: agency_id, sector_id,
  * stratum_id, psu_id (0 = none), weight, answers, choices, day.  *out is owned

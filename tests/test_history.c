@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <jansson.h>
 
 #include "test.h"
+#include "../lib/strbuf.h"
 
 #define SECTORS "code,name\ndat-dai,Đất đai\nxay-dung,Xây dựng\n"
 #define TARGETS "scope,code,threshold,from_period\nall,,0.95,2025Q1\n"
@@ -118,11 +120,109 @@ static void init_lists_what_an_ended_agency_still_has(void)
 			       "WHERE d.id = 1"), "X-A");
 }
 
+#define SURVEY_HEADER "response_id,submitted_at,agency,sector,channel,stratum,e1.1,e1.2,e1.3,e1.4,e2.1,e2.2," \
+	"e2.3,e2.4,e2.5,e3.1,e3.2,e3.3,e3.4,e3.5,e3.6,e4.1,e4.2,e4.3,e5.1,e5.2,e5.3,e5.4,overall\n"
+
+/* Survey rows: n of agency `code` on `day`, answers that differ by agency
+ * and row; written as agency `as` (the same, or the successor a test
+ * relabels them to) with stratum `code`. */
+static void add_rows(struct strbuf *sb, const char *code, const char *as, int n, int shift, const char *day)
+{
+	for (int i = 0; i < n; i++) {
+		strbuf_addf(sb, "%s-%d,%s,%s,%s,paper,%s", code, i, day, as, i % 3 ? "dat-dai" : "xay-dung", code);
+		for (int q = 0; q < 23; q++)
+			strbuf_addf(sb, ",%d", 1 + (i * 7 + q * 3 + shift) % 5 / (shift % 2 + 1) + (shift % 2) * 2);
+		strbuf_addstr(sb, "\n");
+	}
+}
+
+/* The survey rows of 2025Q2 (three communes) and 2025Q3 (their ward), the
+ * communes' rows written as `as` (NULL: their own). */
+static int write_survey(const char *path, const char *as, int with_q3)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+
+	strbuf_addstr(&sb, SURVEY_HEADER);
+	add_rows(&sb, "X-A", as ? as : "X-A", 40, 0, "2025-05-12");
+	add_rows(&sb, "X-B", as ? as : "X-B", 25, 1, "2025-05-13");
+	add_rows(&sb, "X-C", as ? as : "X-C", 15, 4, "2025-06-30");
+	if (with_q3)
+		add_rows(&sb, "P-M", "P-M", 30, 2, "2025-08-04");
+	rc = sb.failed ? -1 : test_write(path, strbuf_str(&sb));
+	strbuf_release(&sb);
+	return rc;
+}
+
+/* The group of agency `code` in a `sipas score` JSON document, as text. */
+static char *group_of(const char *json, const char *code)
+{
+	json_t *doc = json_loads(json, 0, NULL), *g;
+	char *text = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "groups"), i, g)
+		if (json_is_string(json_object_get(g, "agency")) &&
+		    strcmp(json_string_value(json_object_get(g, "agency")), code) == 0 &&
+		    json_is_null(json_object_get(g, "sector")))
+			text = json_dumps(g, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(doc);
+	return text;
+}
+
+static void a_trend_across_the_merger_pools_the_predecessors(void)
+{
+	const struct cmd_result *r;
+	char *pooled, *by_hand, *index, want[64];
+	json_t *g;
+	double est;
+
+	/* by hand: the communes' respondents relabelled as the ward's, each
+	 * in its own stratum as before, in a registry without the merger */
+	CHECK_INT(load_registry(BEFORE), 0);
+	CHECK_INT(write_survey("hand.csv", "P-M", 0), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "hand.csv", NULL)->status, 0);
+	r = sipas_run(NULL, "score", "--period", "2025Q2", "--by", "agency", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	by_hand = group_of(r->out, "P-M");
+	CHECK(by_hand != NULL);
+	CHECK(remove("sipas.db") == 0);
+	/* the same respondents as they came, in the registry with the merger */
+	CHECK_INT(load_registry(AFTER), 0);
+	CHECK_INT(write_survey("in.csv", NULL, 1), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->status, 0);
+	r = sipas_run(NULL, "score", "--period", "2025Q2", "--by", "agency", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(group_of(r->out, "P-M") == NULL);   /* as they were: no ward yet */
+	r = sipas_run(NULL, "score", "--period", "2025Q2", "--by", "agency", "--as-of", "2025-07-01",
+		      "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	pooled = group_of(r->out, "P-M");
+	CHECK(pooled != NULL);
+	CHECK_STR(pooled, by_hand);
+	CHECK(group_of(r->out, "X-A") == NULL);
+	/* the report's trend of the ward shows that figure, marked as pooled */
+	CHECK_INT(sipas_run(NULL, "report", "--period", "2025Q3", "--out", "rep", NULL)->status, 0);
+	g = json_loads(by_hand, 0, NULL);
+	est = json_real_value(json_object_get(json_object_get(g, "index"), "est"));
+	json_decref(g);
+	snprintf(want, sizeof(want), "%.1f", est * 100);
+	*strchr(want, '.') = ',';
+	index = test_read("rep/index.html");
+	CHECK(index != NULL);
+	CHECK_CONTAINS(index, "gộp từ X-A, X-B, X-C trước 01/07/2025");
+	CHECK_CONTAINS(index, want);
+	free(index);
+	free(pooled);
+	free(by_hand);
+}
+
 const struct test_case history_tests[] = {
 	{ "import_rows_outside_validity_are_refused_naming_the_successor",
 	  import_rows_outside_validity_are_refused_naming_the_successor },
 	{ "a_kiosk_of_an_ended_agency_gets_403_naming_the_successor",
 	  a_kiosk_of_an_ended_agency_gets_403_naming_the_successor },
 	{ "init_lists_what_an_ended_agency_still_has", init_lists_what_an_ended_agency_still_has },
+	{ "a_trend_across_the_merger_pools_the_predecessors", a_trend_across_the_merger_pools_the_predecessors },
 	{ NULL, NULL }
 };
