@@ -949,7 +949,7 @@ static void sighup_reloads_forms_and_registry_without_dropping_requests(void)
 	free(h.body);
 	CHECK_INT(test_server_stop(&st.s), 0);
 	CHECK(test_file_contains("server.log",
-				 "sipas serve: SIGHUP: reloaded 3 forms, 26 agencies, 10 sectors, 6 targets\n"));
+				 "sipas serve: SIGHUP: reloaded 3 forms, 33 agencies, 10 sectors, 6 targets\n"));
 }
 
 /* groups[0].n of a score JSON document, or -1. */

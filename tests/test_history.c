@@ -217,6 +217,38 @@ static void a_trend_across_the_merger_pools_the_predecessors(void)
 	free(by_hand);
 }
 
+/* The shipped registry merges three communes into P-THUYNGUYEN and the
+ * offices of the An Lão district into the city's departments on
+ * 2025-07-01; the demo gives every agency ratings on its own days only,
+ * reaching back across the merger, and revokes the ended agencies' kiosks. */
+static void the_demo_fills_both_sides_of_the_shipped_merger(void)
+{
+	const struct cmd_result *r;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	CHECK_STR(test_db_text("sipas.db", "SELECT group_concat(code, ' ') FROM (SELECT a.code FROM agencies a "
+			       "JOIN agencies s ON s.id = a.successor_id WHERE s.code = 'P-THUYNGUYEN' ORDER BY 1)"),
+		  "X-HOABINH X-THUYDUONG X-THUYSON");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM agencies WHERE level = 'district' AND "
+			      "valid_to = (julianday('2025-06-30') - 2440587.5)"), 4);
+	r = sipas_run(NULL, "demo", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses r JOIN agencies a ON a.id = r.agency_id "
+			      "WHERE r.day < coalesce(a.valid_from, r.day) OR r.day > coalesce(a.valid_to, r.day)"), 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices d JOIN agencies a ON a.id = d.agency_id "
+			      "WHERE a.valid_to IS NOT NULL AND d.revoked_at IS NULL"), 0);
+	/* run within two years of the merger, the demo reaches back to it */
+	if (strstr(r->out, ", 2025Q2 to ")) {
+		CHECK_INT(test_db_int("sipas.db", "SELECT count(DISTINCT a.code) FROM responses r JOIN agencies a "
+				      "ON a.id = r.agency_id WHERE a.valid_to IS NOT NULL"), 7);
+		r = sipas_run(NULL, "score", "--period", "2025Q2", "--by", "agency", "--as-of", "2025-07-01",
+			      "--format", "csv", NULL);
+		CHECK_INT(r->status, 0);
+		CHECK_CONTAINS(r->out, "P-THUYNGUYEN");
+		CHECK(strstr(r->out, "X-THUYSON") == NULL);
+	}
+}
+
 const struct test_case history_tests[] = {
 	{ "import_rows_outside_validity_are_refused_naming_the_successor",
 	  import_rows_outside_validity_are_refused_naming_the_successor },
@@ -224,5 +256,6 @@ const struct test_case history_tests[] = {
 	  a_kiosk_of_an_ended_agency_gets_403_naming_the_successor },
 	{ "init_lists_what_an_ended_agency_still_has", init_lists_what_an_ended_agency_still_has },
 	{ "a_trend_across_the_merger_pools_the_predecessors", a_trend_across_the_merger_pools_the_predecessors },
+	{ "the_demo_fills_both_sides_of_the_shipped_merger", the_demo_fills_both_sides_of_the_shipped_merger },
 	{ NULL, NULL }
 };
