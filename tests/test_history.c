@@ -74,6 +74,7 @@ static int add_kiosk(const char *agency, char *token, size_t size)
 
 static void a_kiosk_of_an_ended_agency_gets_403_naming_the_successor(void)
 {
+	const struct cmd_result *r;
 	struct test_server s;
 	struct http_result h;
 	char xa[128], pm[128];
@@ -91,6 +92,13 @@ static void a_kiosk_of_an_ended_agency_gets_403_naming_the_successor(void)
 	free(h.body);
 	CHECK_INT(test_server_stop(&s), 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 1);
+	/* nor is a receipt link made for it */
+	r = sipas_run(NULL, "link", "--form", "sipas-2017", "--agency", "X-A", "--sector", "dat-dai",
+		      "--dossier", "HS-1", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "X-A ended on 2025-06-30: its successor is P-M");
+	CHECK_INT(sipas_run(NULL, "link", "--form", "sipas-2017", "--agency", "P-M", "--sector", "dat-dai",
+			    "--dossier", "HS-1", NULL)->status, 0);
 }
 
 static void init_lists_what_an_ended_agency_still_has(void)
