@@ -53,6 +53,14 @@ static void import_rows_outside_validity_are_refused_naming_the_successor(void)
 			     "r4,2025-07-01,P-M,dat-dai,paper,4,4\n"), 0);
 	CHECK_INT(sipas_run(NULL, "import", "--form", "sipas-2017", "in.csv", NULL)->status, 0);
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM responses"), 2);
+	/* dossier totals of a quarter in which the agency did not exist */
+	CHECK_INT(test_write("d.csv", "period,agency,sector,dossiers\n2025Q2,X-A,dat-dai,10\n2025Q3,X-A,dat-dai,10\n"
+			     "2025-06,P-M,dat-dai,10\n2025Q3,P-M,dat-dai,10\n"), 0);
+	r = sipas_run(NULL, "dossiers", "import", "d.csv", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "d.csv:3: column agency: X-A ended on 2025-06-30: its successor is P-M");
+	CHECK_CONTAINS(r->err, "d.csv:4: column agency: P-M begins on 2025-07-01");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM dossiers"), 0);
 }
 
 #define KIOSK_POST(id, agency) \
