@@ -217,6 +217,9 @@ static void a_trend_across_the_merger_pools_the_predecessors(void)
 	CHECK(pooled != NULL);
 	CHECK_STR(pooled, by_hand);
 	CHECK(group_of(r->out, "X-A") == NULL);
+	r = sipas_run(NULL, "score", "--period", "2025Q2", "--as-of", "2025-13-01", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--as-of '2025-13-01' is not a day (YYYY-MM-DD)");
 	/* the report's trend of the ward shows that figure, marked as pooled */
 	CHECK_INT(sipas_run(NULL, "report", "--period", "2025Q3", "--out", "rep", NULL)->status, 0);
 	g = json_loads(by_hand, 0, NULL);
