@@ -105,7 +105,9 @@ struct score_options {
 	const char *rake_path;      /* margins CSV, or NULL for design weights */
 };
 
-/* Score the responses to `form` submitted within `period`.  On success *out
+/* Score the responses to `form` submitted within `period`, by the agencies
+ * as they were then (an agency that existed on no day of the period, and
+ * has no responses in it, gets no group).  On success *out
  * is owned by the caller (score_result_free).  ERR_INVALID for bad margins
  * or raking that cannot converge; ERR_DB on database errors. */
 int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
