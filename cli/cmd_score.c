@@ -84,11 +84,11 @@ int cmd_score(int argc, char **argv)
 	struct score_options so = { 0, NULL };
 	struct score_result *res = NULL;
 	struct cli_session s = { NULL, NULL, NULL };
+	int32_t as_of = 0;   /* --as-of's day */
+	int64_t ts;
 	struct period period;
 	struct err e;
 	int c, rc, excel_vn = 0;
-	int32_t as_of = 0;
-	int64_t ts;
 
 	cli_getopt_reset();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
