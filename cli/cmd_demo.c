@@ -1,6 +1,7 @@
 /*
  * cmd_demo.c - `sipas demo`: fill an empty database with a realistic
- * synthetic year (the last four complete quarters) for both shipped forms,
+ * synthetic year (the last four complete quarters, or back across the
+ * registry's latest merger) for both shipped forms,
  * or write synthetic responses as an import CSV (for benchmarks and trials).
  */
 #include <stdio.h>
@@ -20,8 +21,10 @@ const char cmd_demo_usage[] =
 	"   or: sipas demo --csv FILE|- --form ID --period YYYYQn --rows N [--seed N]\n"
 	"\n"
 	"Fill an empty database with synthetic responses to every stored form for\n"
-	"every agency over the last four complete quarters, so that scores, pages\n"
-	"and reports have data, and one demo kiosk per agency whose counter ratings\n"
+	"every agency over the last four complete quarters (or back to the quarter\n"
+	"before the registry's latest merger, at most eight), so that scores, pages\n"
+	"and reports have data, each agency on the days it existed, and one demo\n"
+	"kiosk per agency (revoked when its agency ended) whose counter ratings\n"
 	"go on into this quarter up to yesterday, for the console's live views.\n"
 	"With --csv, write responses as an import CSV instead of storing them.\n"
 	"\n"
@@ -82,9 +85,11 @@ static int fill(const char *db_opt, int if_empty, unsigned long seed, struct err
 	size_t n_forms = 0;
 	long long existing = 0;
 	int32_t today = period_today();
-	int rc, last = period_quarter_of_day(today) - 1;
+	int rc, last = period_quarter_of_day(today) - 1, n_quarters = 0;
 
 	rc = cli_session_open(&s, db_opt, 0, NULL, e);
+	if (!rc)
+		n_quarters = demo_quarters(s.reg, last);
 	if (!rc)
 		rc = db_query_int(s.db, "SELECT count(*) FROM responses", &existing, e);
 	if (!rc && existing && if_empty) {
@@ -98,7 +103,7 @@ static int fill(const char *db_opt, int if_empty, unsigned long seed, struct err
 	if (!rc)
 		rc = db_exec(s.db, "BEGIN IMMEDIATE", e);
 	if (!rc) {
-		rc = demo_fill_db(s.db, s.reg, forms, n_forms, last, 4, &kiosks, today, seed, &stats, e);
+		rc = demo_fill_db(s.db, s.reg, forms, n_forms, last, n_quarters, &kiosks, today, seed, &stats, e);
 		if (!rc)
 			rc = db_exec(s.db, "COMMIT", e);
 		if (rc)
@@ -107,7 +112,7 @@ static int fill(const char *db_opt, int if_empty, unsigned long seed, struct err
 	if (!rc) {
 		struct period first, final, now;
 
-		period_of_quarter(last - 3, &first);
+		period_of_quarter(last - n_quarters + 1, &first);
 		period_of_quarter(last, &final);
 		period_of_quarter(last + 1, &now);
 		printf("demo: %ld responses to %zu forms from %zu agencies, %s to %s, and %s's counter "

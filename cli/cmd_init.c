@@ -17,13 +17,16 @@
 #include "../forms/form.h"
 #include "../forms/registry.h"
 #include "../db/db.h"
+#include "../lib/period.h"
 #include "../responses/import.h"
 
 const char cmd_init_usage[] =
 	"usage: sipas init [--db PATH] [--registry DIR] [--forms DIR] [--public-url URL]\n"
 	"\n"
 	"Create the database (or migrate it to this version's schema) and load the\n"
-	"forms and the registry.  Idempotent.\n"
+	"forms and the registry.  Idempotent.  Then lists the kiosks, system tokens,\n"
+	"users and notification endpoints of agencies that have ended (agencies.csv's\n"
+	"valid_to and successor): they need a move, and are not moved by init.\n"
 	"\n"
 	"  --registry DIR    load agencies.csv, sectors.csv and targets.csv from DIR\n"
 	"                    (default: the registry shipped in forms/registry/)\n"
@@ -58,6 +61,43 @@ static int load_form_dir(sqlite3 *db, const char *dir, int *added, int *count, s
 		(*count)++;
 	}
 	globfree(&g);
+	return rc;
+}
+
+/* Print, one a line, what still belongs to an agency that has ended (or
+ * will: the registry may be loaded ahead of a merger): kiosks, system
+ * tokens, users and notification endpoints.  Nothing is moved: the office
+ * decides where each goes (a kiosk is paired anew at the successor). */
+static int list_moves(sqlite3 *db, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int32_t today = period_today();
+	int step = SQLITE_DONE;
+	int rc = db_prepare(db, "SELECT a.code, a.valid_to, s.code, x.what FROM ("
+			    "  SELECT agency_id, 'kiosk ''' || counter || ''' (device ' || id || ')' AS what, 1 AS k "
+			    "  FROM devices WHERE role = 'kiosk' AND revoked_at IS NULL "
+			    "  UNION ALL SELECT da.agency_id, 'system token ''' || d.counter || ''' (device ' || d.id || ')', 2 "
+			    "  FROM device_agencies da JOIN devices d ON d.id = da.device_id WHERE d.revoked_at IS NULL "
+			    "  UNION ALL SELECT ua.agency_id, 'user ''' || u.login || '''', 3 FROM user_agencies ua "
+			    "  JOIN users u ON u.id = ua.user_id WHERE u.disabled_at IS NULL "
+			    "  UNION ALL SELECT agency_id, 'notification ' || target, 4 FROM notify_endpoints "
+			    "  WHERE removed_at IS NULL AND agency_id IS NOT NULL) x "
+			    "JOIN agencies a ON a.id = x.agency_id LEFT JOIN agencies s ON s.id = a.successor_id "
+			    "WHERE a.valid_to IS NOT NULL ORDER BY a.code, x.k, x.what", &st, e);
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		int32_t last = sqlite3_column_int(st, 1);
+		const char *successor = (const char *)sqlite3_column_text(st, 2);
+		char day[16];
+
+		period_format_day(last, day);
+		printf("%s %s on %s (%s%s): %s needs a move\n", (const char *)sqlite3_column_text(st, 0),
+		       last < today ? "ended" : "ends", day, successor ? "successor " : "no successor",
+		       successor ? successor : "", (const char *)sqlite3_column_text(st, 3));
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_fail(db, e, "listing what ended agencies still have");
+	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -137,6 +177,7 @@ int cmd_init(int argc, char **argv)
 		printf("%s: public address %s\n", path, public_url);
 	else if (public_opt)
 		printf("%s: no public address stored\n", path);
+	rc = list_moves(db, &e);
 out:
 	db_close(db);
 	return rc ? cli_fail(&e) : 0;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "../lib/period.h"
 #include "../forms/registry.h"
 #include "../db/db.h"
 #include "../collector/link.h"
@@ -78,6 +79,9 @@ int cmd_link(int argc, char **argv)
 	rc = cli_session_open(&s, db_opt, 0, form, &e);
 	if (!rc && !registry_agency(s.reg, agency))
 		rc = err_set(&e, ERR_INVALID, "unknown agency '%s'", agency);
+	/* a receipt of an agency that has ended would lead to a rating refused */
+	if (!rc)
+		rc = registry_check_valid(registry_agency(s.reg, agency), period_today(), &e);
 	if (!rc && !registry_sector(s.reg, sector))
 		rc = err_set(&e, ERR_INVALID, "unknown sector '%s'", sector);
 	if (!rc && !link_dossier_valid(dossier))

@@ -18,7 +18,8 @@
 
 const char cmd_score_usage[] =
 	"usage: sipas score --period P [--form ID] [--by agency|sector|agency,sector]\n"
-	"                   [--rake MARGINS.csv] [--format json|csv|table] [--excel-vn] [--db PATH]\n"
+	"                   [--rake MARGINS.csv] [--as-of DAY] [--format json|csv|table] [--excel-vn]\n"
+	"                   [--db PATH]\n"
 	"       sipas score --period P --per-dossier [--format F] [--db PATH]\n"
 	"\n"
 	"Compute satisfaction indices with 95% intervals and target verdicts for the\n"
@@ -39,6 +40,10 @@ const char cmd_score_usage[] =
 	"                  agency,sector (default: every agency, then every sector)\n"
 	"  --rake FILE     rake the weights to population totals (variable,level,total);\n"
 	"                  standard errors then account for the calibration\n"
+	"  --as-of DAY     score the agencies as they stand on DAY (YYYY-MM-DD): the\n"
+	"                  respondents of an agency that had ended by then (merged,\n"
+	"                  agencies.csv's successor) are pooled into its successor's\n"
+	"                  (default: the agencies as they were in P)\n"
 	"  --format F      json, csv or table (default: table on a terminal, else json)\n"
 	"  --excel-vn      with --format csv: for Excel in Vietnamese settings (';'\n"
 	"                  between fields, decimal commas, a UTF-8 BOM)\n"
@@ -108,16 +113,19 @@ int cmd_score(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },
 		{ "rake", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'o' },
+		{ "as-of", required_argument, NULL, 'a' },
 		{ "excel-vn", no_argument, NULL, 'x' },
 		{ "per-dossier", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *by_s = NULL;
+	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *by_s = NULL, *as_of_s = NULL;
 	const char *format = isatty(STDOUT_FILENO) ? "table" : "json";
 	struct score_options so = { 0, NULL };
 	struct score_result *res = NULL;
 	struct cli_session s = { NULL, NULL, NULL };
+	int32_t as_of = 0;   /* --as-of's day */
+	int64_t ts;
 	struct period period;
 	struct err e;
 	int c, rc, excel_vn = 0, per_dossier = 0, form_given = 0;
@@ -131,6 +139,7 @@ int cmd_score(int argc, char **argv)
 		case 'b': by_s = optarg; break;
 		case 'r': so.rake_path = optarg; break;
 		case 'o': format = optarg; break;
+		case 'a': as_of_s = optarg; break;
 		case 'x': excel_vn = 1; break;
 		case 'D': per_dossier = 1; break;
 		case 'h': return cli_help(cmd_score_usage);
@@ -155,10 +164,13 @@ int cmd_score(int argc, char **argv)
 		return score_per_dossier(db_opt, &period, format, &e) ? cli_fail(&e) : 0;
 	if (!rc && by_s)
 		rc = score_parse_by(by_s, &so.by, &e);
+	if (!rc && as_of_s && (strlen(as_of_s) != 10 || period_parse_timestamp(as_of_s, &ts, &as_of, NULL)))
+		rc = err_set_field(&e, ERR_INVALID, "as-of", "--as-of '%s' is not a day (YYYY-MM-DD)", as_of_s);
 	if (!rc)
 		rc = cli_session_open(&s, db_opt, DB_READONLY, form_id, &e);
 	if (!rc)
-		rc = score_run(s.db, s.reg, s.form, &period, &so, &res, &e);
+		rc = as_of_s ? score_run_as_of(s.db, s.reg, s.form, &period, &so, as_of, &res, &e)
+			     : score_run(s.db, s.reg, s.form, &period, &so, &res, &e);
 	if (!rc) {
 		if (strcmp(format, "json") == 0) {
 			json_t *doc = rep_score_json(res);

@@ -32,8 +32,17 @@ static int check_post(const struct col_app *app, const struct col_catalog *cat, 
 	const struct device_info *dev = &sender->dev;
 	const struct link_fields *link = &sender->link;
 	int channel_given = json_object_get(doc, "channel") != NULL;
-	int rc = response_from_json(doc, cat->forms, cat->n_forms, cat->reg, r, e);
+	const struct registry_entry *own = sender->kind == COL_SENDER_DEVICE ? registry_agency(cat->reg, dev->agency)
+									    : NULL;
+	int rc;
 
+	/* a kiosk left at an agency that has ended is moved, not rated for:
+	 * whatever day its ratings carry, the office must pair it anew */
+	if (own && own->valid_to < period_today()) {
+		*why = COL_E_FORBIDDEN;
+		return registry_check_valid(own, own->valid_to + 1, e);
+	}
+	rc = response_from_json(doc, cat->forms, cat->n_forms, cat->reg, r, e);
 	if (rc) {
 		*why = col_error_from_err(rc);
 		return rc;

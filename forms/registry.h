@@ -7,6 +7,7 @@
 #ifndef SIPAS_REGISTRY_H
 #define SIPAS_REGISTRY_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <sqlite3.h>
 
@@ -21,9 +22,16 @@ struct registry_entry {
 	long long id;
 	char *code;
 	char *name;
-	char *level;          /* agencies only: province, department or commune */
+	char *level;          /* agencies only: province, department, district or commune */
 	long long parent_id;  /* agencies only: 0 when none */
+	int32_t valid_from;   /* agencies only: its first day (Vietnam time); REGISTRY_ALWAYS_FROM: none */
+	int32_t valid_to;     /* its last day; REGISTRY_STILL_VALID: it has not ended */
+	long long successor_id;  /* what it was merged into; 0: none */
+	char *successor;      /* that agency's code, or NULL */
 };
+
+#define REGISTRY_ALWAYS_FROM INT32_MIN
+#define REGISTRY_STILL_VALID INT32_MAX
 
 struct registry_target {
 	int scope;            /* enum registry_scope */
@@ -60,6 +68,16 @@ const struct registry_entry *registry_agency(const struct registry *reg, const c
 const struct registry_entry *registry_sector(const struct registry *reg, const char *code);
 const struct registry_entry *registry_agency_by_id(const struct registry *reg, long long id);
 const struct registry_entry *registry_sector_by_id(const struct registry *reg, long long id);
+
+/* 0 when agency a existed on `day` (Vietnam time), else ERR_INVALID naming
+ * the field agency: "X ended on DAY: its successor is Y" (or "... and has
+ * no successor"), or "X begins on DAY". */
+int registry_check_valid(const struct registry_entry *a, int32_t day, struct err *e);
+
+/* The agency that agency id stands for at `day`: itself, or, when it had
+ * ended by then, its successor's, followed to the last that still existed
+ * on `day` (or the last one).  Owned by reg; NULL for an unknown id. */
+const struct registry_entry *registry_agency_at(const struct registry *reg, long long id, int32_t day);
 
 /* Free a registry; NULL-safe. */
 void registry_free(struct registry *reg);

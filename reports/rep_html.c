@@ -330,6 +330,76 @@ static void trend_notes(struct strbuf *sb, const struct rep_report *r)
 		strbuf_addstr(sb, "</ul>\n");
 }
 
+/* The agencies a standing agency took over: those that ended within the
+ * trend's quarters and stand for it at the report's quarter, as "gộp từ
+ * X-A, X-B trước 01/07/2025" (pooled from them before the day after the
+ * last of them ended); nothing when none. */
+static void pooled_note(struct strbuf *sb, const struct rep_report *r, const struct registry_entry *a)
+{
+	int32_t first_day = r->agency_trend[0]->period.first_day, end = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->reg->n_agencies; i++) {
+		const struct registry_entry *p = &r->reg->agencies[i];
+
+		if (p == a || p->valid_to < first_day || p->valid_to > r->period.last_day ||
+		    registry_agency_at(r->reg, p->id, r->period.last_day) != a)
+			continue;
+		strbuf_addstr(sb, n++ ? ", " : "gộp từ ");
+		rep_xml_escape(sb, p->code);
+		if (p->valid_to + 1 > end)
+			end = p->valid_to + 1;
+	}
+	if (!n)
+		return;
+	strbuf_addstr(sb, " trước ");
+	rep_fmt_date(sb, end);
+}
+
+/* The index of each agency standing at the end of the quarter over the
+ * trend's quarters; an agency created by a merger is scored, before it,
+ * from the respondents of the agencies merged into it, pooled (re-scored
+ * as one population: rep_report.c), and says so. */
+static void agency_trend(struct strbuf *sb, const struct rep_report *r)
+{
+	const int last = REP_TREND_QUARTERS - 1;
+	const struct score_result *now = r->agency_trend[last];
+
+	strbuf_addstr(sb, "<h3>Chỉ số SIPAS của từng cơ quan qua bốn quý</h3>\n<table>\n<thead><tr>"
+		      "<th scope=\"col\">Cơ quan</th>");
+	for (int q = 0; q <= last; q++) {
+		strbuf_addstr(sb, "<th scope=\"col\" class=\"num\">");
+		rep_xml_escape(sb, r->agency_trend[q]->period.label);
+		strbuf_addstr(sb, "</th>");
+	}
+	strbuf_addstr(sb, "<th scope=\"col\">Ghi chú</th></tr></thead>\n<tbody>\n");
+	for (size_t i = 1; i < now->n_groups; i++) {
+		const struct registry_entry *a = now->groups[i].agency;
+
+		if (!a)
+			continue;
+		strbuf_addstr(sb, "<tr><th scope=\"row\">");
+		rep_xml_escape(sb, a->name);
+		strbuf_addstr(sb, "</th>");
+		for (int q = 0; q <= last; q++) {
+			const struct score_group *g = NULL;
+
+			for (size_t k = 1; !g && k < r->agency_trend[q]->n_groups; k++)
+				if (r->agency_trend[q]->groups[k].agency == a)
+					g = &r->agency_trend[q]->groups[k];
+			add_td_pct(sb, g && g->index.defined, g ? g->index.est : 0);
+		}
+		strbuf_addstr(sb, "<td>");
+		pooled_note(sb, r, a);
+		strbuf_addstr(sb, "</td></tr>\n");
+	}
+	strbuf_addstr(sb, "</tbody>\n");
+	add_caption(sb, r, "Cơ quan như tại cuối quý; cơ quan mới do sáp nhập: các quý trước khi thành lập "
+		    "tính từ người trả lời của các cơ quan được sáp nhập vào, gộp lại và tính lại như một tổng thể "
+		    "(không lấy trung bình các chỉ số).");
+	strbuf_addstr(sb, "</table>\n");
+}
+
 static void section_trend(struct strbuf *sb, const struct rep_report *r)
 {
 	const struct form *f = r->form;
@@ -362,7 +432,9 @@ static void section_trend(struct strbuf *sb, const struct rep_report *r)
 	}
 	strbuf_addstr(sb, "<td></td><td></td></tr>\n</tbody>\n");
 	add_caption(sb, r, "Thay đổi là thực (có ý nghĩa) khi |Δ| > 1,96·√(se₁² + se₂²), hai quý coi như hai mẫu độc lập.");
-	strbuf_addstr(sb, "</table>\n</section>\n");
+	strbuf_addstr(sb, "</table>\n");
+	agency_trend(sb, r);
+	strbuf_addstr(sb, "</section>\n");
 }
 
 /* qsort_r order of item indices by estimate, lowest first; ties by form order. */

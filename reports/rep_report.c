@@ -252,6 +252,22 @@ static int score_trend_quarter(sqlite3 *db, const struct registry *reg, const st
 	return rc;
 }
 
+/* The agencies' trend, quarter `slot` (ordinal `ord`): from the database,
+ * design weights, the agencies as they stand at the end of the report's
+ * quarter, so that a ward created by merging three communes has, before
+ * it existed, the figures of their respondents pooled (not an average of
+ * theirs).  Published figures are not used: they name the agencies as
+ * they were then. */
+static int score_agency_trend(sqlite3 *db, const struct registry *reg, const struct form *form, int ord,
+			      struct rep_report *r, int slot, struct err *e)
+{
+	struct score_options by_agency = { SCORE_BY_AGENCY, NULL };
+	struct period p;
+
+	period_of_quarter(ord, &p);
+	return score_run_as_of(db, reg, form, &p, &by_agency, r->period.last_day, &r->agency_trend[slot], e);
+}
+
 int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form *form,
 		      const char *period_s, const struct rep_report_opts *opts, struct report_files *out,
 		      struct err *e)
@@ -301,6 +317,10 @@ int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form
 	if (rc)
 		goto out;
 	r.trend[REP_TREND_QUARTERS - 1] = r.main;
+	for (int q = 0; !rc && q < REP_TREND_QUARTERS; q++)
+		rc = score_agency_trend(db, reg, form, ord - (REP_TREND_QUARTERS - 1) + q, &r, q, e);
+	if (rc)
+		goto out;
 	rc = score_counter(db, reg, &r, &kiosk_form, e);
 	if (!rc)
 		rc = rep_comments_count(db, &r.period, &r.comments, e);
@@ -335,6 +355,8 @@ out:
 		score_result_free(r.trend[q]);
 		score_result_free(r.published[q]);
 	}
+	for (int q = 0; q < REP_TREND_QUARTERS; q++)
+		score_result_free(r.agency_trend[q]);
 	score_result_free(r.cross);  /* r.main is a view of it */
 	score_result_free(r.kiosk);
 	form_free(kiosk_form);

@@ -53,6 +53,9 @@ struct rep_report {
 							     * (rep_published_whole); else NULL */
 	int from_published[REP_TREND_QUARTERS];       /* trend and published swapped: the database
 						       * has no rows left of that raked quarter */
+	struct score_result *agency_trend[REP_TREND_QUARTERS]; /* by agency as they stand at the end of
+								* the quarter (score_run_as_of), oldest
+								* first; design weights */
 	int32_t today;                    /* the day the report was made (Vietnam time) */
 	struct score_result *kiosk;       /* the kiosk form's ratings, default grouping; NULL without the form */
 	int early;                        /* published before the quarter ended (on `today`) */

@@ -37,6 +37,8 @@ static const struct {
 	{ "SO-NV", "lao-dong" }, { "SO-CT", "kinh-doanh" }, { "SO-KHCN", "dau-tu" },
 	{ "SO-VHTTDL", "kinh-doanh" }, { "UBND-TP", "dau-tu dat-dai" },
 	{ "TT-PVHCC", "dat-dai xay-dung dau-tu kinh-doanh tu-phap-ho-tich giao-thong" },
+	{ "H-ANLAO", "dat-dai kinh-doanh" }, { "H-ANLAO-TNMT", "dat-dai moi-truong" },
+	{ "H-ANLAO-KTHT", "xay-dung" }, { "H-ANLAO-TP", "tu-phap-ho-tich" },
 };
 
 static const char commune_sectors[] = "dat-dai tu-phap-ho-tich xay-dung lao-dong kinh-doanh y-te giao-duc";
@@ -197,6 +199,18 @@ static int draw_value(struct demo *d, int satisfied)
 	return candidates[pick];
 }
 
+/* The days of q on which agency a existed (its validity), labelled as q,
+ * into *out; 0 when there were none. */
+static int agency_days(const struct demo_agency *a, const struct period *q, struct period *out)
+{
+	*out = *q;
+	if (a->entry->valid_from > out->first_day)
+		out->first_day = a->entry->valid_from;
+	if (a->entry->valid_to < out->last_day)
+		out->last_day = a->entry->valid_to;
+	return out->first_day <= out->last_day;
+}
+
 /* Produce the text of one response of agency `a` in quarter `quarter`. */
 static void demo_row(struct demo *d, const struct demo_agency *a, const struct period *q,
 		     int quarter_index, const char *prefix, long serial, int survey)
@@ -297,13 +311,18 @@ static int store_quarter(struct demo *d, struct store *st, struct response *r,
 	for (size_t a = 0; a < d->reg->n_agencies; a++) {
 		long n = survey ? 250 + (long)gsl_rng_uniform_int(d->rng, 200)
 				: 300 + (long)gsl_rng_uniform_int(d->rng, 300);
+		struct period days;
 
-		n = (long)(n * share);
+		/* an agency merged away, or not yet created, has its ratings only
+		 * on its own days, as many as those days' share of the quarter */
+		if (!agency_days(&d->agencies[a], &q, &days))
+			continue;
+		n = (long)(n * share * (days.last_day - days.first_day + 1) / (q.last_day - q.first_day + 1));
 		for (long s = 1; s <= n; s++) {
 			uint8_t digest[STORE_DIGEST_BYTES];
 			int dup, rc = 0;
 
-			demo_row(d, &d->agencies[a], &q, quarter_index, survey ? "S" : "K", s, survey);
+			demo_row(d, &d->agencies[a], &days, quarter_index, survey ? "S" : "K", s, survey);
 			response_init(r, d->form);
 			for (size_t c = 0; c < d->ncols && !rc; c++)
 				rc = response_set_text(r, d->reg, &fields[c], d->values[c], e);
@@ -323,10 +342,14 @@ static int store_quarter(struct demo *d, struct store *st, struct response *r,
 	return 0;
 }
 
-/* One kiosk per agency for the counter form of d (kiosks->add), into ids. */
-static int add_kiosks(struct demo *d, const struct demo_kiosks *kiosks, long long *ids, struct err *e)
+/* One kiosk per agency for the counter form of d (kiosks->add), into ids;
+ * the kiosk of an agency that has ended by `today` was revoked at the end
+ * of its last day, as the office does when it moves a counter. */
+static int add_kiosks(sqlite3 *db, struct demo *d, const struct demo_kiosks *kiosks, int32_t today,
+		      long long *ids, struct err *e)
 {
-	int rc = 0;
+	sqlite3_stmt *revoke = NULL;
+	int rc = db_prepare(db, "UPDATE devices SET revoked_at = ?2 WHERE id = ?1", &revoke, e);
 
 	for (size_t a = 0; a < d->reg->n_agencies && !rc; a++) {
 		const struct demo_agency *ag = &d->agencies[a];
@@ -335,7 +358,15 @@ static int add_kiosks(struct demo *d, const struct demo_kiosks *kiosks, long lon
 		for (size_t k = 0; k < ag->n_sectors; k++)
 			sectors[k] = ag->sectors[k]->code;
 		rc = kiosks->add(kiosks->arg, d->form->id, ag->entry->code, sectors, ag->n_sectors, &ids[a], e);
+		if (rc || ag->entry->valid_to >= today)
+			continue;
+		sqlite3_bind_int64(revoke, 1, ids[a]);
+		sqlite3_bind_int64(revoke, 2, ((int64_t)ag->entry->valid_to + 1) * 86400 - PERIOD_TZ_SECONDS);
+		if (sqlite3_step(revoke) != SQLITE_DONE)
+			rc = db_fail(db, e, "revoking a demo kiosk");
+		sqlite3_reset(revoke);
 	}
+	sqlite3_finalize(revoke);
 	return rc;
 }
 
@@ -362,7 +393,7 @@ static int fill_form(sqlite3 *db, const struct registry *reg, const struct form 
 		rc = response_field_lookup(form, d->columns[c], &fields[c], e);
 	if (!rc && kiosks && !is_survey(form)) {
 		ids = calloc(reg->n_agencies, sizeof(*ids));
-		rc = ids ? add_kiosks(d, kiosks, ids, e) : err_set(e, ERR_NOMEM, "out of memory");
+		rc = ids ? add_kiosks(db, d, kiosks, today, ids, e) : err_set(e, ERR_NOMEM, "out of memory");
 	}
 	for (int q = 0; !rc && q < n_quarters; q++) {
 		int quarter = last_quarter - n_quarters + 1 + q;
@@ -401,6 +432,34 @@ int demo_fill_db(sqlite3 *db, const struct registry *reg, struct form *const *fo
 	return rc;
 }
 
+/* 1 when some agency of d existed on a day of q. */
+static int demo_some_agency_in(const struct demo *d, const struct period *q)
+{
+	struct period days;
+
+	for (size_t a = 0; a < d->reg->n_agencies; a++)
+		if (agency_days(&d->agencies[a], q, &days))
+			return 1;
+	return 0;
+}
+
+int demo_quarters(const struct registry *reg, int last_quarter)
+{
+	int first = last_quarter - DEMO_QUARTERS + 1;
+
+	for (size_t a = 0; a < reg->n_agencies; a++) {
+		const struct registry_entry *en = &reg->agencies[a];
+		int q;
+
+		if (!en->successor || en->valid_to == REGISTRY_STILL_VALID)
+			continue;
+		q = period_quarter_of_day(en->valid_to);
+		if (q < first && q > last_quarter - DEMO_MAX_QUARTERS)
+			first = q;
+	}
+	return last_quarter - first + 1;
+}
+
 int demo_write_csv(FILE *out, const struct registry *reg, const struct form *form, int quarter,
 		   long rows, unsigned long seed, struct err *e)
 {
@@ -411,8 +470,12 @@ int demo_write_csv(FILE *out, const struct registry *reg, const struct form *for
 
 	if (rc)
 		return rc;
-	strbuf_init(&line, 1 << 20);
 	period_of_quarter(quarter, &q);
+	if (!demo_some_agency_in(d, &q)) {
+		demo_free(d);
+		return err_set(e, ERR_INVALID, "no agency of the registry exists in %s", q.label);
+	}
+	strbuf_init(&line, 1 << 20);
 	new_quarter(d);
 	for (size_t c = 0; c < d->ncols; c++) {
 		if (c)
@@ -421,8 +484,13 @@ int demo_write_csv(FILE *out, const struct registry *reg, const struct form *for
 	}
 	strbuf_addch(&line, '\n');
 	for (long s = 1; s <= rows && !rc; s++) {
-		demo_row(d, &d->agencies[gsl_rng_uniform_int(d->rng, reg->n_agencies)], &q, 0, "B", s,
-			 is_survey(form));
+		const struct demo_agency *a = &d->agencies[gsl_rng_uniform_int(d->rng, reg->n_agencies)];
+		struct period days;
+
+		/* an agency that did not exist in the quarter is drawn again */
+		while (!agency_days(a, &q, &days))
+			a = &d->agencies[gsl_rng_uniform_int(d->rng, reg->n_agencies)];
+		demo_row(d, a, &days, 0, "B", s, is_survey(form));
 		for (size_t c = 0; c < d->ncols; c++) {
 			if (c)
 				strbuf_addch(&line, ',');

@@ -41,8 +41,18 @@ int demo_fill_db(sqlite3 *db, const struct registry *reg, struct form *const *fo
 		 size_t n_forms, int last_quarter, int n_quarters, const struct demo_kiosks *kiosks,
 		 int32_t today, unsigned long seed, struct demo_stats *stats, struct err *e);
 
+#define DEMO_QUARTERS 4       /* complete quarters a demo fills at least */
+#define DEMO_MAX_QUARTERS 8   /* ... and at most, reaching back to a merger */
+
+/* How many quarters, ending with `last_quarter`, the demo fills: the last
+ * DEMO_QUARTERS, or back to the quarter in which the registry's latest
+ * merger within DEMO_MAX_QUARTERS took effect (an agency's valid_to, with a
+ * successor), so that a trend across it has data on both sides. */
+int demo_quarters(const struct registry *reg, int last_quarter);
+
 /* Write `rows` responses to `form` in quarter `quarter` as an import CSV
- * (docs/design.md) to `out`, spread over the agencies of `reg`. */
+ * (docs/design.md) to `out`, spread over the agencies of `reg` that existed
+ * in it, each on its own days; ERR_INVALID when none did. */
 int demo_write_csv(FILE *out, const struct registry *reg, const struct form *form, int quarter,
 		   long rows, unsigned long seed, struct err *e);
 

@@ -57,6 +57,7 @@ static int import_row(sqlite3 *db, struct loader *l, const struct registry *reg,
 	const struct registry_entry *sector = registry_sector(reg, sector_code);
 	const char *hint;
 	long long dossiers;
+	struct period days;
 	int quarter, first;
 
 	if (parse_period(period, &quarter) != 0)
@@ -64,6 +65,11 @@ static int import_row(sqlite3 *db, struct loader *l, const struct registry *reg,
 				    period);
 	if (!agency)
 		return csv_row_fail(r, e, "agency", "unknown agency '%.40s'", agency_code);
+	period_of_quarter(quarter, &days);
+	/* a total of a quarter the agency saw no day of (a month is checked
+	 * by its quarter: mergers take effect on a quarter's first day) */
+	if (registry_check_valid(agency, days.first_day, e) && registry_check_valid(agency, days.last_day, e))
+		return csv_row_locate(r, e);
 	if (!sector)
 		return csv_row_fail(r, e, "sector", "unknown sector '%.40s'", sector_code);
 	if (parse_count(r, count, &dossiers, &hint) != 0)

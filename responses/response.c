@@ -287,6 +287,8 @@ int response_check(const struct response *r, struct err *e)
 		return err_set_field(e, ERR_INVALID, "agency", "required");
 	if (!r->sector)
 		return err_set_field(e, ERR_INVALID, "sector", "required");
+	if (registry_check_valid(r->agency, r->day, e))
+		return e->code;
 	for (size_t i = 0; i < f->n_items; i++)
 		answered |= r->answers[i] != 0;
 	if (!answered)

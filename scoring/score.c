@@ -70,6 +70,7 @@ struct scan {
 	const struct form *form;
 	const struct period *period;
 	long rows;
+	const struct intmap *pool;  /* agency id -> the successor it is scored as; NULL: none */
 };
 
 int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *period,
@@ -131,6 +132,8 @@ static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum
 		const uint8_t *answers = sqlite3_column_blob(st, 5);
 		uint32_t cell = 0;
 
+		if (s->pool && intmap_get(s->pool, (uint64_t)agency) >= 0)
+			agency = intmap_get(s->pool, (uint64_t)agency);
 		if ((size_t)sqlite3_column_bytes(st, 5) != s->form->n_items ||
 		    (size_t)sqlite3_column_bytes(st, 6) != s->form->n_choices) {
 			rc = err_set(e, ERR_INTERNAL, "a stored response does not match form %s",
@@ -211,10 +214,24 @@ static uint64_t pair_key(long long agency, long long sector)
 	return ((uint64_t)agency << 32) | (uint64_t)sector;
 }
 
-/* Build the groups (all; every agency; every sector; agency×sector pairs
- * with data) and each cell's group of every kind. */
-static int build_groups(const struct registry *reg, const struct score_accum *acc, int by,
-			struct group_list *gl, uint32_t **cell_groups, struct err *e)
+/* 1 when agency a gets no group of its own: it has no respondents in the
+ * scan, and either it did not exist in the period or its respondents are
+ * scored as its successor's (s->pool). */
+static int agency_left_out(const struct scan *s, const struct score_accum *acc, const struct registry_entry *a)
+{
+	if (a->valid_from <= s->period->last_day && a->valid_to >= s->period->first_day &&
+	    !(s->pool && intmap_get(s->pool, (uint64_t)a->id) >= 0))
+		return 0;
+	for (size_t c = 0; c < acc->n_cells; c++)
+		if (acc->cells[c].agency_id == a->id)
+			return 0;
+	return 1;
+}
+
+/* Build the groups (all; every agency of the period; every sector;
+ * agency×sector pairs with data) and each cell's group of every kind. */
+static int build_groups(const struct registry *reg, const struct scan *s, const struct score_accum *acc,
+			int by, struct group_list *gl, uint32_t **cell_groups, struct err *e)
 {
 	const struct registry_entry **agencies = by_id(reg->agencies, reg->n_agencies);
 	const struct registry_entry **sectors = by_id(reg->sectors, reg->n_sectors);
@@ -227,7 +244,8 @@ static int build_groups(const struct registry *reg, const struct score_accum *ac
 		goto out;
 	}
 	for (size_t i = 0; (by & SCORE_BY_AGENCY) && i < reg->n_agencies && !rc; i++)
-		if (add_group(gl, KIND_AGENCY, (uint64_t)agencies[i]->id, agencies[i], NULL) < 0)
+		if (!agency_left_out(s, acc, agencies[i]) &&
+		    add_group(gl, KIND_AGENCY, (uint64_t)agencies[i]->id, agencies[i], NULL) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	for (size_t i = 0; (by & SCORE_BY_SECTOR) && i < reg->n_sectors && !rc; i++)
 		if (add_group(gl, KIND_SECTOR, (uint64_t)sectors[i]->id, NULL, sectors[i]) < 0)
@@ -637,11 +655,13 @@ static void cover_groups(struct score_result *res)
 	}
 }
 
-int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
-	      const struct period *period, const struct score_options *opts,
-	      struct score_result **out, struct err *e)
+/* score_run, the respondents of the agencies in pool scored as those of
+ * the agency it maps them to. */
+static int run(sqlite3 *db, const struct registry *reg, const struct form *form,
+	       const struct period *period, const struct score_options *opts, const struct intmap *pool,
+	       struct score_result **out, struct err *e)
 {
-	struct scan scan = { db, form, period, 0 };
+	struct scan scan = { db, form, period, 0, pool };
 	struct score_calib cal, *calp = NULL;
 	struct score_accum acc;
 	struct score_rake *rake = NULL;
@@ -672,7 +692,7 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 		score_accum_scale(&acc, cal.factor);
 	}
 	if (!rc)
-		rc = build_groups(reg, &acc, by, &gl, &cell_groups, e);
+		rc = build_groups(reg, &scan, &acc, by, &gl, &cell_groups, e);
 	if (!rc) {
 		dg = calloc(gl.n, sizeof(*dg));
 		rc = dg ? score_design_compute(&acc, calp, cell_groups, N_KINDS, gl.n, dg, e)
@@ -710,4 +730,31 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	}
 	*out = res;
 	return 0;
+}
+
+int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
+	      const struct period *period, const struct score_options *opts,
+	      struct score_result **out, struct err *e)
+{
+	return run(db, reg, form, period, opts, NULL, out, e);
+}
+
+int score_run_as_of(sqlite3 *db, const struct registry *reg, const struct form *form,
+		    const struct period *period, const struct score_options *opts, int32_t as_of,
+		    struct score_result **out, struct err *e)
+{
+	struct intmap pool = INTMAP_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < reg->n_agencies; i++) {
+		const struct registry_entry *a = &reg->agencies[i];
+		const struct registry_entry *to = registry_agency_at(reg, a->id, as_of);
+
+		if (to != a && intmap_put(&pool, (uint64_t)a->id, (uint32_t)to->id) < 0)
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (!rc)
+		rc = run(db, reg, form, period, opts, &pool, out, e);
+	intmap_release(&pool);
+	return rc;
 }

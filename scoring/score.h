@@ -105,12 +105,24 @@ struct score_options {
 	const char *rake_path;      /* margins CSV, or NULL for design weights */
 };
 
-/* Score the responses to `form` submitted within `period`.  On success *out
+/* Score the responses to `form` submitted within `period`, by the agencies
+ * as they were then (an agency that existed on no day of the period, and
+ * has no responses in it, gets no group).  On success *out
  * is owned by the caller (score_result_free).  ERR_INVALID for bad margins
  * or raking that cannot converge; ERR_DB on database errors. */
 int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	      const struct period *period, const struct score_options *opts,
 	      struct score_result **out, struct err *e);
+
+/* score_run with the agencies as they stand on day `as_of` (Vietnam time):
+ * the respondents of an agency that had ended by then are scored as its
+ * successor's (followed to the one standing then), pooled with the
+ * successor's own as one population and re-scored, not averaged; an agency
+ * so pooled, or one that did not exist in the period, gets no group unless
+ * it has respondents of its own.  As score_run otherwise. */
+int score_run_as_of(sqlite3 *db, const struct registry *reg, const struct form *form,
+		    const struct period *period, const struct score_options *opts, int32_t as_of,
+		    struct score_result **out, struct err *e);
 
 /* Prepare the query that reads a period's responses, as scoring does (also
  * used by the benchmark's bare scan).  Columns: agency_id, sector_id,

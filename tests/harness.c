@@ -41,6 +41,7 @@ extern const struct test_case counters_tests[];
 extern const struct test_case notify_tests[];
 extern const struct test_case comments_tests[];
 extern const struct test_case system_tests[];
+extern const struct test_case history_tests[];
 
 static const struct {
 	const char *name;
@@ -61,6 +62,7 @@ static const struct {
 	{ "office", office_tests },
 	{ "monitor_stats", monitor_stats_tests },
 	{ "counters", counters_tests },
+	{ "history", history_tests },
 	{ "notify", notify_tests },
 	{ "comments", comments_tests },
 	{ "system", system_tests },

@@ -17,7 +17,7 @@ static void demo_fills_four_quarters_for_every_agency(void)
 	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
 	r = sipas_run(NULL, "demo", NULL);
 	CHECK_INT(r->status, 0);
-	CHECK_CONTAINS(r->out, "responses to 2 forms from 25 agencies");
+	CHECK_CONTAINS(r->out, "responses to 2 forms from 32 agencies");
 	n_agencies = test_db_int("sipas.db", "SELECT count(*) FROM agencies");
 	/* every agency, both forms, four distinct quarters (90-day blocks) */
 	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM (SELECT agency_id, form_id FROM responses "

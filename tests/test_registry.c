@@ -17,6 +17,9 @@ static int write_registry(const char *agencies, const char *sectors, const char 
 }
 
 #define AGENCIES "code,name,level,parent\nSO-A,Sở A,department,TP\nTP,Thành phố,province,\n"
+/* a merger on 2025-07-01: X-A and X-B into the new ward P-M */
+#define HISTORY "code,name,level,parent,valid_from,valid_to,successor\nTP,Thành phố,province,,,,\n" \
+	"P-M,Phường M,commune,TP,2025-07-01,,\nX-A,Xã A,commune,TP,,2025-06-30,P-M\n"
 #define SECTORS "code,name\ndat-dai,Đất đai\n"
 #define TARGETS "scope,code,threshold,from_period\nall,,0.95,2026Q1\nsector,dat-dai,0.9,2026Q1\n"
 
@@ -33,7 +36,7 @@ static const struct {
 	const char *agencies, *sectors, *targets, *message;
 } bad[] = {
 	{ "code,name,level,parent\nSO-A,Sở A,ministry,\n", SECTORS, TARGETS,
-	  "reg/agencies.csv:2: column level: 'ministry' is not province, department or commune" },
+	  "reg/agencies.csv:2: column level: 'ministry' is not province, department, district or commune" },
 	{ "code,name,level,parent\nSO-A,Sở A,department,NOPE\n", SECTORS, TARGETS,
 	  "reg/agencies.csv:2: column parent: unknown agency 'NOPE'" },
 	{ "code,name,level,parent\nSO A,Sở A,department,\n", SECTORS, TARGETS,
@@ -42,6 +45,22 @@ static const struct {
 	{ "code,name,level\nSO-A,A,department\n", SECTORS, TARGETS,
 	  "reg/agencies.csv:1: column parent: missing from the header" },
 	{ "code,name,level,parent,extra\n", SECTORS, TARGETS, "reg/agencies.csv:1: column extra: unknown column" },
+	{ HISTORY "X-C,Xã C,commune,TP,,2025-06-30,NOPE\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:5: column successor: unknown agency 'NOPE'" },
+	{ HISTORY "X-C,Xã C,commune,TP,,2025-06-30,X-C\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:5: column successor: 'X-C' cannot be its own successor" },
+	{ HISTORY "X-C,Xã C,commune,TP,,2025-06-30,X-D\nX-D,Xã D,commune,TP,,2025-06-30,X-C\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:5: column successor: successors run in a cycle back to 'X-C'" },
+	{ HISTORY "X-C,Xã C,commune,TP,,2025-05-31,P-M\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:5: column successor: 'P-M' is not valid on 2025-06-01, the day after valid_to" },
+	{ HISTORY "X-C,Xã C,commune,TP,,,P-M\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:5: column successor: an agency with a successor needs valid_to, its last day" },
+	{ HISTORY "X-C,Xã C,commune,TP,,2025-06-30,\"P-M;SO-A\"\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:5: column successor: 'P-M;SO-A' names several agencies: a split is not supported" },
+	{ HISTORY "X-C,Xã C,commune,TP,,2025-13-30,P-M\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:5: column valid_to: '2025-13-30' is not a date (YYYY-MM-DD)" },
+	{ HISTORY "X-C,Xã C,commune,TP,2025-07-01,2025-06-30,\n", SECTORS, TARGETS,
+	  "reg/agencies.csv:5: column valid_to: 2025-06-30 is before valid_from" },
 	{ AGENCIES, "code,name\ndat dai,Đất đai\n", TARGETS, "reg/sectors.csv:2: column code: 'dat dai' is not a code" },
 	{ AGENCIES, SECTORS, "scope,code,threshold,from_period\nsector,y-te,0.9,2026Q1\n",
 	  "reg/targets.csv:2: column code: unknown code 'y-te'" },
@@ -79,6 +98,27 @@ static void bad_registries_are_refused_and_change_nothing(void)
 	CHECK_INT(sipas_run(NULL, "init", "--registry", "nowhere", NULL)->status, 1);
 }
 
+/* The optional columns valid_from, valid_to and successor; level district;
+ * a later file without them leaves the history stored. */
+static void a_registry_with_history_loads(void)
+{
+	CHECK_INT(write_registry(HISTORY "H-AL,Phòng Tư pháp huyện An Lão,district,TP,,2025-06-30,TP\n"
+				 "X-B,Xã B,commune,TP,,2025-06-30,P-M\n", SECTORS, TARGETS), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--registry", "reg", NULL)->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT (SELECT group_concat(x, ' ') FROM (SELECT a.code || '>' || s.code || '@' || "
+			       "date(a.valid_to * 86400, 'unixepoch') AS x FROM agencies a JOIN agencies s "
+			       "ON s.id = a.successor_id ORDER BY a.code)) = "
+			       "'H-AL>TP@2025-06-30 X-A>P-M@2025-06-30 X-B>P-M@2025-06-30'"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT (SELECT date(valid_from * 86400, 'unixepoch') || coalesce(valid_to, '-') "
+			       "FROM agencies WHERE code = 'P-M') = '2025-07-01-'"), 1);
+	CHECK_INT(test_db_int("sipas.db", "SELECT (SELECT level FROM agencies WHERE code = 'H-AL') = 'district'"), 1);
+	CHECK_INT(write_registry("code,name,level,parent\nTP,Thành phố,province,\nX-A,Xã A (đổi tên),commune,TP\n",
+				 SECTORS, TARGETS), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--registry", "reg", NULL)->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT (SELECT a.name || '>' || s.code FROM agencies a JOIN agencies s "
+			       "ON s.id = a.successor_id WHERE a.code = 'X-A') = 'Xã A (đổi tên)>P-M'"), 1);
+}
+
 /* A registry as Excel saves it in Vietnam: ';', a decimal comma in the
  * thresholds, rows of separators below the table. */
 static void excel_vietnam_registry(void)
@@ -106,5 +146,6 @@ const struct test_case registry_tests[] = {
 	{ "a_small_registry_loads", a_small_registry_loads },
 	{ "bad_registries_are_refused_and_change_nothing", bad_registries_are_refused_and_change_nothing },
 	{ "excel_vietnam_registry", excel_vietnam_registry },
+	{ "a_registry_with_history_loads", a_registry_with_history_loads },
 	{ NULL, NULL }
 };

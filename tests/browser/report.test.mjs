@@ -51,7 +51,7 @@ tests.push({
 	name: 'report_fits_the_a4_width',
 	timeout: 120000,
 	async fn(tc) {
-		// the shipped registry (25 agencies, 10 sectors) and a year of demo
+		// the shipped registry (32 agencies, 10 sectors) and a year of demo
 		// ratings of both forms: the widest tables a real quarter has
 		tc.sipas('init');
 		tc.sipas('demo');
