@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "../lib/period.h"
 #include "../db/db.h"
 #include "../collector/device.h"
 #include "../lib/secret.h"
@@ -163,6 +164,8 @@ static int add(sqlite3 *db, const struct device_spec *spec, const char *pin, con
 	int rc = db_exec(db, "BEGIN IMMEDIATE", e);
 
 	strbuf_init(&url, 8192);
+	if (!rc)
+		rc = device_check_open(db, spec, period_today(), e);
 	if (!rc)
 		rc = device_add(db, spec, token, &id, e);
 	if (!rc && spec->role == DEVICE_KIOSK)

@@ -20,6 +20,7 @@
 #include "../lib/url.h"
 #include "console.h"
 #include "device.h"
+#include "../lib/period.h"
 #include "handlers.h"
 #include "request.h"
 
@@ -155,8 +156,10 @@ static int change_add(sqlite3 *db, void *arg, struct err *e)
 {
 	struct device_job *j = arg;
 	char token[DEVICE_TOKEN_LEN + 1];
-	int rc = device_add(db, &j->spec, token, &j->id, e);
+	int rc = device_check_open(db, &j->spec, period_today(), e);
 
+	if (!rc)
+		rc = device_add(db, &j->spec, token, &j->id, e);
 	secret_wipe(token, sizeof(token));
 	if (!rc)
 		rc = pair_kiosk(db, j, e);

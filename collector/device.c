@@ -11,6 +11,7 @@
 
 #include "../lib/array.h"
 #include "../db/db.h"
+#include "../forms/registry.h"
 #include "../lib/intmap.h"
 #include "../lib/secret.h"
 #include "errors.h"
@@ -130,6 +131,48 @@ static int check_kiosk_form(sqlite3 *db, const char *form, struct err *e)
 		rc = err_set_field(e, ERR_INVALID, "form", "form %s rates service elements, as a survey does: "
 				   "its ratings come from signed links and imports, not from a kiosk", form);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* registry_check_valid for agency `code` as stored; an unknown code
+ * passes (device_add names it). */
+static int check_open_code(sqlite3 *db, const char *code, int32_t today, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct registry_entry a = { 0 };
+	int rc = db_prepare(db, "SELECT a.code, coalesce(a.valid_from, ?2), coalesce(a.valid_to, ?3), s.code "
+			    "FROM agencies a LEFT JOIN agencies s ON s.id = a.successor_id WHERE a.code = ?1", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, REGISTRY_ALWAYS_FROM);
+	sqlite3_bind_int(st, 3, REGISTRY_STILL_VALID);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		a.code = (char *)sqlite3_column_text(st, 0);
+		a.valid_from = sqlite3_column_int(st, 1);
+		a.valid_to = sqlite3_column_int(st, 2);
+		a.successor = (char *)sqlite3_column_text(st, 3);
+		rc = registry_check_valid(&a, today, e);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = db_fail(db, e, "reading an agency");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int device_check_open(sqlite3 *db, const struct device_spec *spec, int32_t today, struct err *e)
+{
+	int rc = 0;
+
+	if (spec->role == DEVICE_KIOSK && spec->agency)
+		rc = check_open_code(db, spec->agency, today, e);
+	for (size_t i = 0; !rc && spec->role == DEVICE_SYSTEM && i < spec->n_agencies; i++)
+		rc = check_open_code(db, spec->agencies[i], today, e);
 	return rc;
 }
 

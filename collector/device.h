@@ -82,6 +82,14 @@ struct device_spec {
  * must be loaded and ask no service elements: those are the survey's,
  * which counts in the SIPAS index and comes from signed links and
  * imports. */
+/* 0 when every agency spec names (a kiosk's, a system token's) still
+ * exists on `today` (period_today's day); else the refusal of
+ * registry_check_valid, which names the successor, as ERR_INVALID on the
+ * field "agency".  A new device is for the agencies as they are now: `sipas
+ * device add` and the console check this first; the demo, which rebuilds
+ * the past, does not. */
+int device_check_open(sqlite3 *db, const struct device_spec *spec, int32_t today, struct err *e);
+
 int device_add(sqlite3 *db, const struct device_spec *spec, char *token, long long *id,
 	       struct err *e);
 

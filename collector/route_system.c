@@ -16,6 +16,7 @@
 #include "handlers.h"
 #include "link.h"
 #include "request.h"
+#include "../lib/period.h"
 #include "../lib/url.h"
 #include "../lib/utf8.h"
 
@@ -101,6 +102,7 @@ static json_t *check_item(const struct col_catalog *cat, sqlite3 *db, const stru
 	const struct registry_entry *agency;
 	json_t *days = json_object_get(item, "expires_days"), *value;
 	const char *key;
+	struct err ended;
 	int known, covers = 0;
 
 	if (!json_is_object(item))
@@ -131,6 +133,10 @@ static json_t *check_item(const struct col_catalog *cat, sqlite3 *db, const stru
 	}
 	if (!covers)
 		return item_error(COL_E_FORBIDDEN, i, "agency", "this token does not act for agency %.64s", f->agency);
+	/* a receipt of an agency that has ended: its rating would be refused */
+	err_clear(&ended);
+	if (registry_check_valid(agency, period_today(), &ended))
+		return item_error(COL_E_INVALID, i, "agency", "%s", ended.text);
 	if (!registry_sector(cat->reg, f->sector))
 		return item_error(COL_E_INVALID, i, "sector", "unknown sector '%.64s'", f->sector);
 	if (!link_dossier_valid(f->dossier))

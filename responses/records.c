@@ -83,7 +83,7 @@ int records_check(const struct registry *reg, const char *const *value, int64_t 
 		  struct records_record *out, struct err *e)
 {
 	const char *v[RECORDS_N_FIELDS];
-	int32_t day;
+	int32_t day, received_day;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -111,7 +111,7 @@ int records_check(const struct registry *reg, const char *const *value, int64_t 
 	if (!out->channel)
 		return err_set_field(e, ERR_INVALID, "channel", "'%.40s' is not direct, online or postal",
 				     v[RECORDS_CHANNEL]);
-	if ((rc = check_time("received_at", v[RECORDS_RECEIVED_AT], 0, &out->received_at, &day, e)))
+	if ((rc = check_time("received_at", v[RECORDS_RECEIVED_AT], 0, &out->received_at, &received_day, e)))
 		return rc;
 	out->has_due = *v[RECORDS_DUE_AT] != '\0';
 	if (out->has_due && (rc = check_time("due_at", v[RECORDS_DUE_AT], 1, &out->due_at, &day, e)))
@@ -126,6 +126,16 @@ int records_check(const struct registry *reg, const char *const *value, int64_t 
 		if (out->finished_at < out->received_at)
 			return err_set_field(e, ERR_INVALID, "finished_at", "before received_at");
 	}
+	/* the office took it in on its day, the deciding agency decided on its
+	 * own (or, not yet finished, holds it since it came in): each must
+	 * exist then (docs/onestop.md, "Registry with history") */
+	if ((rc = registry_check_valid(out->received_by, received_day, e))) {
+		if (e)
+			snprintf(e->field, sizeof(e->field), "received_by");
+		return rc;
+	}
+	if ((rc = registry_check_valid(out->agency, out->has_finished ? out->finished_day : received_day, e)))
+		return rc;
 	if (strcmp(v[RECORDS_COMPLAINT], "0") != 0 && strcmp(v[RECORDS_COMPLAINT], "1") != 0)
 		return err_set_field(e, ERR_INVALID, "complaint", "'%.40s' is not 0 or 1", v[RECORDS_COMPLAINT]);
 	out->complaint = v[RECORDS_COMPLAINT][0] == '1';

@@ -109,6 +109,56 @@ static void a_kiosk_of_an_ended_agency_gets_403_naming_the_successor(void)
 			    "--dossier", "HS-1", NULL)->status, 0);
 }
 
+#define RECORDS_HEADER "dossier,agency,received_by,sector,procedure,channel,received_at,due_at,finished_at," \
+	"complaint,updated_at\n"
+
+/* After the merger nothing new is made for an ended agency: no kiosk and
+ * no system token (`sipas device add`), no receipt link by the API, and no
+ * dossier record decided or taken in on a day it did not exist; each
+ * refusal names the successor. */
+static void nothing_new_is_made_for_an_ended_agency(void)
+{
+	const struct cmd_result *r;
+	struct test_server s;
+	struct http_result h;
+	char token[128];
+
+	CHECK_INT(load_registry(AFTER), 0);
+	r = sipas_run(NULL, "device", "add", "--agency", "X-A", "--counter", "Quầy 1", "--sector", "dat-dai", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "X-A ended on 2025-06-30: its successor is P-M");
+	r = sipas_run(NULL, "device", "add", "--system", "--name", "một cửa", "--agency", "P-M", "--agency", "X-B", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "X-B ended on 2025-06-30: its successor is P-M");
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM devices"), 0);
+	r = sipas_run(NULL, "device", "add", "--system", "--name", "một cửa", "--all-agencies", NULL);
+	CHECK_INT(r->status, 0);
+	snprintf(token, sizeof(token), "%.*s", (int)strcspn(r->out, "\n"), r->out);
+	CHECK_INT(test_server_start(&s, "sipas.db", NULL), 0);
+	CHECK_INT(test_request(&s, "POST", "/api/links", token, "{\"links\":[{\"form\":\"sipas-2017\",\"agency\":"
+			       "\"X-A\",\"sector\":\"dat-dai\",\"dossier\":\"HS-1\"},{\"form\":\"sipas-2017\","
+			       "\"agency\":\"P-M\",\"sector\":\"dat-dai\",\"dossier\":\"HS-2\"}]}", &h), 200);
+	CHECK_CONTAINS(h.body, "X-A ended on 2025-06-30: its successor is P-M");
+	CHECK_CONTAINS(h.body, "\"field\":\"links[0].agency\"");
+	CHECK_CONTAINS(h.body, "\"url\":");
+	free(h.body);
+	CHECK_INT(test_server_stop(&s), 0);
+	/* a dossier X-A took in before the merger and P-M decided after it is
+	 * fine; X-A deciding after its end, or taking one in, is not */
+	r = sipas_run(RECORDS_HEADER
+		      "HS-1,P-M,X-A,dat-dai,1.0001,direct,2025-06-20T08:00:00+07:00,,2025-07-10T10:00:00+07:00,0,"
+		      "2025-07-10T10:00:00+07:00\n"
+		      "HS-2,X-A,,dat-dai,1.0001,direct,2025-06-20T08:00:00+07:00,,2025-07-10T10:00:00+07:00,0,"
+		      "2025-07-10T10:00:00+07:00\n"
+		      "HS-3,P-M,X-A,dat-dai,1.0001,direct,2025-07-02T08:00:00+07:00,,,0,2025-07-02T08:00:00+07:00\n",
+		      "dossiers", "import", "--records", "-", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, ":3: column agency: X-A ended on 2025-06-30: its successor is P-M");
+	CHECK_CONTAINS(r->err, ":4: column received_by: X-A ended on 2025-06-30: its successor is P-M");
+	CHECK(strstr(r->err, ":2:") == NULL);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM dossier_records"), 0);
+}
+
 static void init_lists_what_an_ended_agency_still_has(void)
 {
 	const struct cmd_result *r;
@@ -274,6 +324,7 @@ const struct test_case history_tests[] = {
 	{ "a_kiosk_of_an_ended_agency_gets_403_naming_the_successor",
 	  a_kiosk_of_an_ended_agency_gets_403_naming_the_successor },
 	{ "init_lists_what_an_ended_agency_still_has", init_lists_what_an_ended_agency_still_has },
+	{ "nothing_new_is_made_for_an_ended_agency", nothing_new_is_made_for_an_ended_agency },
 	{ "a_trend_across_the_merger_pools_the_predecessors", a_trend_across_the_merger_pools_the_predecessors },
 	{ "the_demo_fills_both_sides_of_the_shipped_merger", the_demo_fills_both_sides_of_the_shipped_merger },
 	{ NULL, NULL }
