@@ -116,8 +116,8 @@ static int fill(const char *db_opt, int if_empty, unsigned long seed, struct err
 		period_of_quarter(last, &final);
 		period_of_quarter(last + 1, &now);
 		printf("demo: %ld responses to %zu forms from %zu agencies, %s to %s, and %s's counter "
-		       "ratings so far, from one demo kiosk per agency\n",
-		       stats.stored, n_forms, s.reg->n_agencies, first.label, final.label, now.label);
+		       "ratings so far, from one demo kiosk per agency; %ld dossier records\n",
+		       stats.stored, n_forms, s.reg->n_agencies, first.label, final.label, now.label, stats.records);
 	}
 out:
 	form_store_free_all(forms, n_forms);

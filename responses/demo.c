@@ -21,6 +21,7 @@
 #include "../lib/period.h"
 #include "store.h"
 #include "../lib/strbuf.h"
+#include "records.h"
 #include "response.h"
 
 #define DEMO_PSUS 8              /* survey days per agency and quarter */
@@ -292,12 +293,60 @@ static int is_survey(const struct form *f)
 	return f->n_elements > 0;
 }
 
+/* 1 when agency a gets dossier records: every third one that has existed
+ * throughout (its records then fit the registry's history as they are). */
+static int has_records(const struct demo *d, size_t a)
+{
+	const struct registry_entry *entry = d->agencies[a].entry;
+
+	return a % 3 == 0 && entry->valid_from == REGISTRY_ALWAYS_FROM && entry->valid_to == REGISTRY_STILL_VALID;
+}
+
+/* The dossier records of agency a in the days of q: n dossiers whose
+ * codes are those its phone survey responses carry ("H<quarter>-<agency>-
+ * <serial>"), taken in on a working morning, due ten days later, decided
+ * after a Gamma-distributed number of days (about one in ten late), one in
+ * seventy with a complaint; those not decided before `today` are open. */
+static int store_records(struct demo *d, struct records_store *rs, const struct demo_agency *a,
+			 const struct period *q, long n, int32_t today, struct demo_stats *stats, struct err *e)
+{
+	struct records_record r;
+	int outcome, rc = 0;
+
+	for (long s = 1; s <= n && !rc; s++) {
+		int32_t day = q->first_day + (int32_t)gsl_rng_uniform_int(d->rng,
+					(unsigned long)(q->last_day - q->first_day + 1));
+		double took = gsl_ran_gamma(d->rng, 4.0, 1.6);
+
+		memset(&r, 0, sizeof(r));
+		snprintf(r.dossier, sizeof(r.dossier), "H%s-%s-%06ld", q->label, a->entry->code, s);
+		r.agency = r.received_by = a->entry;
+		r.sector = a->sectors[gsl_rng_uniform_int(d->rng, a->n_sectors)];
+		snprintf(r.procedure, sizeof(r.procedure), "%s-%02d", r.sector->code,
+			 (int)gsl_rng_uniform_int(d->rng, 12) + 1);
+		r.channel = gsl_rng_uniform(d->rng) < 0.6 ? "direct" : "online";
+		r.received_at = (int64_t)day * 86400 - PERIOD_TZ_SECONDS + 7 * 3600 + 30 * 60 +
+				(int64_t)gsl_rng_uniform_int(d->rng, 4 * 3600);
+		r.has_due = 1;
+		r.due_at = r.received_at + 10 * 86400;
+		r.finished_at = r.received_at + (int64_t)(took * 86400);
+		r.finished_day = (int32_t)((r.finished_at + PERIOD_TZ_SECONDS) / 86400);
+		r.has_finished = r.finished_day < today;
+		r.complaint = gsl_rng_uniform(d->rng) < 1.0 / 70;
+		r.updated_at = r.has_finished ? r.finished_at : r.received_at;
+		rc = records_store_put(rs, &r, r.updated_at, &outcome, e);
+		stats->records += !rc;
+	}
+	return rc;
+}
+
 /* Store the responses of quarter `quarter` (the quarter_index-th of the
  * fill) up to its day last_day, scaled down when that cuts the quarter
  * short; a counter rating carries its agency's kiosk (kiosks, may be NULL). */
 static int store_quarter(struct demo *d, struct store *st, struct response *r,
 			 const struct response_field *fields, int quarter, int quarter_index, int32_t last_day,
-			 const long long *kiosks, struct demo_stats *stats, struct err *e)
+			 const long long *kiosks, struct records_store *rs, int32_t today, struct demo_stats *stats,
+			 struct err *e)
 {
 	struct period q;
 	int survey = is_survey(d->form);
@@ -338,6 +387,8 @@ static int store_quarter(struct demo *d, struct store *st, struct response *r,
 				return err_prefix(e, "demo response %s", d->values[0]);
 			stats->stored++;
 		}
+		if (rs && has_records(d, a) && store_records(d, rs, &d->agencies[a], &days, 2 * n, today, stats, e))
+			return err_prefix(e, "demo dossier records of %s", d->agencies[a].entry->code);
 	}
 	return 0;
 }
@@ -377,6 +428,7 @@ static int fill_form(sqlite3 *db, const struct registry *reg, const struct form 
 	struct response_field *fields = NULL;
 	struct response *r = malloc(sizeof(*r));
 	struct store *st = NULL;
+	struct records_store *rs = NULL;
 	struct demo *d = NULL;
 	long long *ids = NULL;
 	struct period under_way;
@@ -384,6 +436,8 @@ static int fill_form(sqlite3 *db, const struct registry *reg, const struct form 
 
 	if (!rc)
 		rc = store_open(db, form->id, &st, e);
+	if (!rc && is_survey(form))
+		rc = records_store_new(db, &rs, e);
 	if (!rc) {
 		fields = calloc(d->ncols, sizeof(*fields));
 		if (!fields)
@@ -400,12 +454,14 @@ static int fill_form(sqlite3 *db, const struct registry *reg, const struct form 
 		struct period p;
 
 		period_of_quarter(quarter, &p);
-		rc = store_quarter(d, st, r, fields, quarter, q, p.last_day, ids, stats, e);
+		rc = store_quarter(d, st, r, fields, quarter, q, p.last_day, ids, rs, today, stats, e);
 	}
 	period_of_quarter(last_quarter + 1, &under_way);
 	if (!rc && ids && today > under_way.first_day)
 		rc = store_quarter(d, st, r, fields, last_quarter + 1, n_quarters,
-				   today - 1 < under_way.last_day ? today - 1 : under_way.last_day, ids, stats, e);
+				   today - 1 < under_way.last_day ? today - 1 : under_way.last_day, ids, NULL, today,
+				   stats, e);
+	records_store_free(rs);
 	free(ids);
 	free(fields);
 	store_free(st);
@@ -421,14 +477,14 @@ int demo_fill_db(sqlite3 *db, const struct registry *reg, struct form *const *fo
 	long long existing;
 	int rc = db_query_int(db, "SELECT count(*) FROM responses", &existing, e);
 
-	stats->stored = 0;
+	stats->stored = stats->records = 0;
 	if (!rc && existing)
 		rc = err_set(e, ERR_CONFLICT, "the database already holds %lld responses: "
 			     "the demo fills only an empty one", existing);
 	for (size_t i = 0; !rc && i < n_forms; i++)
 		rc = fill_form(db, reg, forms[i], last_quarter, n_quarters, kiosks, today, seed + i, stats, e);
 	if (rc)
-		stats->stored = 0;
+		stats->stored = stats->records = 0;
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 
 struct demo_stats {
 	long stored;   /* responses written */
+	long records;  /* dossier records written */
 };
 
 /* Where a form's counter ratings come from (a form without service
@@ -35,8 +36,12 @@ struct demo_kiosks {
  * every agency of `reg`; with kiosks (may be NULL), the counter ratings
  * carry the kiosk it gives, and the quarter after last_quarter gets them
  * from its first day to the day before `today` (a day as period_today
- * gives), so that the live views have data.  ERR_CONFLICT when the
- * database already holds responses. */
+ * gives), so that the live views have data.  Every third agency that has
+ * existed throughout also gets the one-stop system's dossier records of
+ * the survey's quarters, twice as many dossiers as survey responses, whose
+ * codes are those the phone survey's responses carry (the per-dossier
+ * rate, with partial coverage).  ERR_CONFLICT when the database already
+ * holds responses. */
 int demo_fill_db(sqlite3 *db, const struct registry *reg, struct form *const *forms,
 		 size_t n_forms, int last_quarter, int n_quarters, const struct demo_kiosks *kiosks,
 		 int32_t today, unsigned long seed, struct demo_stats *stats, struct err *e);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "test.h"
+#include "../lib/period.h"
 
 static void demo_fills_four_quarters_for_every_agency(void)
 {
@@ -88,6 +89,33 @@ static void demo_kiosks_feed_the_live_views(void)
 	CHECK_INT(test_server_stop(&s), 0);
 }
 
+/* Every third agency that existed throughout gets dossier records, whose
+ * codes its phone survey responses carry: the per-dossier rate then
+ * shows, over some cells and not all, and says so. */
+static void demo_records_give_a_partial_per_dossier_rate(void)
+{
+	const struct cmd_result *r;
+	struct period last;
+	long long with_records;
+
+	CHECK_INT(sipas_run(NULL, "init", NULL)->status, 0);
+	r = sipas_run(NULL, "demo", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, " dossier records");
+	with_records = test_db_int("sipas.db", "SELECT count(DISTINCT agency_id) FROM dossier_records");
+	CHECK(with_records >= 5);
+	CHECK(with_records < test_db_int("sipas.db", "SELECT count(*) FROM agencies") / 2);
+	/* ratings and records meet on the dossier's code */
+	CHECK(test_db_int("sipas.db", "SELECT count(*) FROM dossier_records d JOIN responses r ON "
+			  "r.dossier_code = d.code AND r.agency_id = d.agency_id") > 100);
+	CHECK(test_db_int("sipas.db", "SELECT count(*) FROM dossier_records WHERE finished_at > due_at") > 0);
+	period_of_quarter(period_quarter_of_day(period_today()) - 1, &last);
+	r = sipas_run(NULL, "score", "--period", last.label, "--per-dossier", "--format", "table", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "(all)            (all)            ");
+	CHECK_CONTAINS(r->out, " of ");
+}
+
 static void demo_csv_imports(void)
 {
 	const struct cmd_result *r;
@@ -108,6 +136,7 @@ static void demo_csv_imports(void)
 const struct test_case demo_tests[] = {
 	{ "demo_fills_four_quarters_for_every_agency", demo_fills_four_quarters_for_every_agency },
 	{ "demo_kiosks_feed_the_live_views", demo_kiosks_feed_the_live_views },
+	{ "demo_records_give_a_partial_per_dossier_rate", demo_records_give_a_partial_per_dossier_rate },
 	{ "demo_csv_imports", demo_csv_imports },
 	{ NULL, NULL }
 };
