@@ -28,14 +28,38 @@ const char cmd_init_usage[] =
 	"users and notification endpoints of agencies that have ended (agencies.csv's\n"
 	"valid_to and successor): they need a move, and are not moved by init.\n"
 	"\n"
-	"  --registry DIR    load agencies.csv, sectors.csv and targets.csv from DIR\n"
-	"                    (default: the registry shipped in forms/registry/)\n"
+	"  --registry DIR    load agencies.csv, sectors.csv and targets.csv from DIR;\n"
+	"                    later runs without it keep that registry (default: the\n"
+	"                    registry shipped in forms/registry/)\n"
 	"  --forms DIR       load every DIR/*.json form (default: the shipped forms)\n"
 	"  --public-url URL  the collector's address as phones and tablets reach it\n"
 	"                    (e.g. https://sipas.example.gov.vn), stored for the links\n"
 	"                    'sipas link' and 'sipas device add --pair' print; http or\n"
 	"                    https, no query; kept until given again; '' forgets it\n"
 	"  --db PATH         database file (default $SIPAS_DB, else ./sipas.db)\n";
+
+/* What settings' "registry" holds once `init --registry` has loaded the
+ * province's own files. */
+#define OWN_REGISTRY "own"
+
+/* The registry: DIR's files when given, and the database remembers that it
+ * has its own; else the shipped one, unless the database has its own: a
+ * plain `init` (every start of the service runs one) must not add the
+ * shipped province's agencies to another province's registry. */
+static int load_registry(sqlite3 *db, const char *dir, struct err *e)
+{
+	char source[16];
+	int rc;
+
+	if (dir) {
+		rc = registry_load_dir(db, dir, e);
+		return rc ? rc : db_setting_set(db, "registry", OWN_REGISTRY, e);
+	}
+	rc = db_setting_get(db, "registry", source, sizeof(source), e);
+	if (rc || strcmp(source, OWN_REGISTRY) == 0)
+		return rc;
+	return builtin_load_registry(db, e);
+}
 
 static int load_form_dir(sqlite3 *db, const char *dir, int *added, int *count, struct err *e)
 {
@@ -146,7 +170,7 @@ int cmd_init(int argc, char **argv)
 		goto out;
 	rc = forms ? load_form_dir(db, forms, &added, &count, &e) : builtin_load_forms(db, &added, &e);
 	if (!rc)
-		rc = registry ? registry_load_dir(db, registry, &e) : builtin_load_registry(db, &e);
+		rc = load_registry(db, registry, &e);
 	if (!rc && public_opt)
 		rc = cli_public_url_store(db, *public_opt ? public_url : NULL, &e);
 	if (!rc && (db_query_int(db, "SELECT count(*) FROM forms", &n_forms, &e) ||

@@ -38,24 +38,13 @@ int cli_write_qr_svg(const char *path, const char *text, const char *label, stru
 /* The stored public address into out, "" when none. */
 static int read_stored(sqlite3 *db, char out[URL_MAX], struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, "SELECT value FROM settings WHERE name = '" PUBLIC_URL_SETTING "'", &st, e);
+	char stored[URL_MAX];
+	int rc = db_setting_get(db, PUBLIC_URL_SETTING, stored, sizeof(stored), e);
 
 	out[0] = '\0';
-	if (rc)
+	if (rc || !stored[0])
 		return rc;
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		rc = url_normalise((const char *)sqlite3_column_text(st, 0),
-				       "the stored public address (sipas init --public-url)", out, e);
-		break;
-	case SQLITE_DONE:
-		break;
-	default:
-		rc = db_fail(db, e, "reading the public address");
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return url_normalise(stored, "the stored public address (sipas init --public-url)", out, e);
 }
 
 int cli_public_url(sqlite3 *db, const char *base, char out[URL_MAX], struct err *e)
@@ -79,17 +68,5 @@ int cli_public_url(sqlite3 *db, const char *base, char out[URL_MAX], struct err 
 
 int cli_public_url_store(sqlite3 *db, const char *url, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(db, url ? "INSERT INTO settings(name, value) VALUES ('" PUBLIC_URL_SETTING "', ?1) "
-				      "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-				    : "DELETE FROM settings WHERE name = '" PUBLIC_URL_SETTING "'", &st, e);
-
-	if (rc)
-		return rc;
-	if (url)
-		sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(db, e, "storing the public address");
-	sqlite3_finalize(st);
-	return rc;
+	return db_setting_set(db, PUBLIC_URL_SETTING, url, e);
 }

@@ -8,6 +8,7 @@
  */
 #include "db.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,6 +498,47 @@ int db_query_exists(sqlite3 *db, const char *sql, const char *const *params, int
 		*yes = step == SQLITE_ROW;
 	else
 		rc = db_fail(db, e, "reading a value");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_setting_get(sqlite3 *db, const char *name, char *out, size_t size, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, "SELECT value FROM settings WHERE name = ?1", &st, e);
+
+	assert(size > 0);
+	out[0] = '\0';
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = db_fail(db, e, "reading a setting");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_setting_set(sqlite3 *db, const char *name, const char *value, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = db_prepare(db, value ? "INSERT INTO settings(name, value) VALUES (?1, ?2) "
+					"ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+				      : "DELETE FROM settings WHERE name = ?1", &st, e);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, "storing a setting");
 	sqlite3_finalize(st);
 	return rc;
 }

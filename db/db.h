@@ -53,6 +53,13 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e);
 /* Fill e with ERR_DB, the given context and sqlite's message; returns ERR_DB. */
 int db_fail(sqlite3 *db, struct err *e, const char *context);
 
+/* The value of setting `name` (table settings) into out (size bytes,
+ * cut short if longer); "" when it is not set.  ERR_DB. */
+int db_setting_get(sqlite3 *db, const char *name, char *out, size_t size, struct err *e);
+
+/* Set setting `name` to value, or with value NULL forget it.  ERR_DB. */
+int db_setting_set(sqlite3 *db, const char *name, const char *value, struct err *e);
+
 /* Run `sql` with the n text parameters params[0..n-1] as ?1..?n (borrowed);
  * *yes is 1 when it yields a row, else 0. */
 int db_query_exists(sqlite3 *db, const char *sql, const char *const *params, int n, int *yes,

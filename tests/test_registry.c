@@ -32,6 +32,27 @@ static void a_small_registry_loads(void)
 	CHECK_INT(test_db_int("sipas.db", "SELECT from_quarter FROM targets WHERE scope = 'all'"), 2026 * 4);
 }
 
+/* A province's own registry stays: a plain `init`, which every start of the
+ * service runs, does not add the shipped province's agencies to it. */
+static void a_plain_init_keeps_the_provinces_own_registry(void)
+{
+	const struct cmd_result *r;
+	long long agencies;
+
+	CHECK_INT(write_registry(AGENCIES, SECTORS, TARGETS), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--registry", "reg", NULL)->status, 0);
+	agencies = test_db_int("sipas.db", "SELECT count(*) FROM agencies");
+	r = sipas_run(NULL, "init", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM agencies"), agencies);
+	CHECK_INT(test_db_int("sipas.db", "SELECT count(*) FROM agencies WHERE code = 'P-HONGBANG'"), 0);
+	/* a database on the shipped registry still gets it at every init */
+	CHECK_INT(sipas_run(NULL, "init", "--db", "shipped.db", NULL)->status, 0);
+	CHECK_INT(test_db_exec("shipped.db", "DELETE FROM targets"), 0);
+	CHECK_INT(sipas_run(NULL, "init", "--db", "shipped.db", NULL)->status, 0);
+	CHECK(test_db_int("shipped.db", "SELECT count(*) FROM targets") > 0);
+}
+
 static const struct {
 	const char *agencies, *sectors, *targets, *message;
 } bad[] = {
@@ -144,6 +165,7 @@ static void excel_vietnam_registry(void)
 
 const struct test_case registry_tests[] = {
 	{ "a_small_registry_loads", a_small_registry_loads },
+	{ "a_plain_init_keeps_the_provinces_own_registry", a_plain_init_keeps_the_provinces_own_registry },
 	{ "bad_registries_are_refused_and_change_nothing", bad_registries_are_refused_and_change_nothing },
 	{ "excel_vietnam_registry", excel_vietnam_registry },
 	{ "a_registry_with_history_loads", a_registry_with_history_loads },
