@@ -93,6 +93,26 @@ static void csv_row(struct strbuf *sb, const struct score_records_group *g, cons
 	strbuf_addf(sb, ",%ld,%ld\n", c->cells, c->active_cells);
 }
 
+typedef void row_fn(struct strbuf *sb, const struct score_records_group *g, const char *period,
+		    const struct score_records_counts *c);
+
+/* row() for each group's period, then its months: always in the open
+ * data (every_month), in the table only when the period has several. */
+static void each_row(const struct score_records *r, int every_month, row_fn *row, struct strbuf *sb)
+{
+	for (size_t i = 0; i < r->n_groups; i++) {
+		const struct score_records_group *g = &r->groups[i];
+
+		row(sb, g, r->period.label, &g->period);
+		for (int m = 0; (every_month || r->n_months > 1) && m < r->n_months; m++) {
+			char label[8];
+
+			score_records_month_label(r, m, label);
+			row(sb, g, label, &g->months[m]);
+		}
+	}
+}
+
 int rep_records_csv(const struct score_records *r, FILE *fp)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -100,17 +120,7 @@ int rep_records_csv(const struct score_records *r, FILE *fp)
 
 	strbuf_addstr(&sb, "agency,sector,period,finished,late,late_share,complaint,complaint_share,"
 		      "unhappy,unhappy_share,none,none_share,cells,active_cells\n");
-	for (size_t i = 0; i < r->n_groups; i++) {
-		const struct score_records_group *g = &r->groups[i];
-
-		csv_row(&sb, g, r->period.label, &g->period);
-		for (int m = 0; m < r->n_months; m++) {
-			char label[8];
-
-			score_records_month_label(r, m, label);
-			csv_row(&sb, g, label, &g->months[m]);
-		}
-	}
+	each_row(r, 1, csv_row, &sb);
 	if (sb.failed || fwrite(sb.buf, 1, sb.len, fp) != sb.len)
 		rc = ERR_IO;
 	strbuf_release(&sb);
@@ -144,17 +154,7 @@ int rep_records_table(const struct score_records *r, FILE *fp)
 		    r->period.label);
 	strbuf_addf(&sb, "%-16s %-16s %-23s %8s %10s %10s %10s %10s  %s\n", "agency", "sector", "period", "finished",
 		    "late", "complaint", "unhappy", "none", "cells");
-	for (size_t i = 0; i < r->n_groups; i++) {
-		const struct score_records_group *g = &r->groups[i];
-
-		table_row(&sb, g, r->period.label, &g->period);
-		for (int m = 0; r->n_months > 1 && m < r->n_months; m++) {
-			char label[8];
-
-			score_records_month_label(r, m, label);
-			table_row(&sb, g, label, &g->months[m]);
-		}
-	}
+	each_row(r, 0, table_row, &sb);
 	if (sb.failed || fwrite(sb.buf, 1, sb.len, fp) != sb.len)
 		rc = ERR_IO;
 	strbuf_release(&sb);
