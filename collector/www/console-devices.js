@@ -68,7 +68,8 @@ function render() {
 		[t("c.device"), t("c.agency"), t("c.counter"), t("c.devices.sectorsCol"), t("c.devices.paired"),
 			t("c.overview.lastPost"), t("c.devices.state"), t("c.actions")],
 		devices.map((d) => [String(d.id), d.agency || "—", d.counter || "—",
-			(d.sectors || []).join(", ") || t("c.devices.allSectors"), fmtTime(d.paired_at), fmtTime(d.last_post_at),
+			d.role && d.role !== "kiosk" ? "—" : (d.sectors || []).join(", ") || t("c.devices.allSectors"),
+			fmtTime(d.paired_at), fmtTime(d.last_post_at),
 			status(d), actions(d)]),
 		t("c.devices.none")));
 }
