@@ -55,9 +55,10 @@ tests.push({
 		// ratings of both forms: the widest tables a real quarter has
 		tc.sipas('init');
 		tc.sipas('demo');
-		// and a dossier record of every agency, for the per-dossier table
+		// and a dossier record of every agency that exists in 2026Q3, for
+		// the per-dossier table
 		const records = ['dossier,agency,sector,procedure,channel,received_at,due_at,finished_at,complaint,updated_at',
-			...tc.sql('SELECT code FROM agencies').map(([code]) =>
+			...tc.sql('SELECT code FROM agencies WHERE valid_to IS NULL').map(([code]) =>
 				`HS-1,${code},dat-dai,1.004227,direct,2026-07-01T08:00:00+07:00,2026-07-10,2026-07-15T08:00:00+07:00,1,2026-07-15T08:00:00+07:00`)];
 		writeFileSync(join(tc.dir, 'records.csv'), records.join('\n') + '\n');
 		tc.sipas('dossiers', 'import', '--records', join(tc.dir, 'records.csv'));
