@@ -477,7 +477,8 @@ int live_view_read(sqlite3 *db, const struct registry *reg, const struct form *c
 	if (rc)
 		goto out;
 	finish_groups(&r, reg, today);
-	qsort(r.v->groups, r.v->n_groups, sizeof(*r.v->groups), compare_groups);
+	if (r.v->n_groups)   /* no groups: the array may be NULL, which qsort must not get */
+		qsort(r.v->groups, r.v->n_groups, sizeof(*r.v->groups), compare_groups);
 	*out = r.v;
 	r.v = NULL;
 out:

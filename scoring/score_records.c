@@ -275,7 +275,8 @@ static int make_groups(struct run *run)
 	struct score_records_group *g;
 	size_t cap = 0, first_agency;
 
-	qsort(run->cells, run->n_cells, sizeof(*run->cells), by_cell);
+	if (run->n_cells)   /* no cells: cells may be NULL, which qsort must not get */
+		qsort(run->cells, run->n_cells, sizeof(*run->cells), by_cell);
 	g = new_group(run, &cap, 0, 0);
 	for (size_t k = 0; g && k < run->n_cells; k++)
 		group_add(run, g, &run->cells[k]);
