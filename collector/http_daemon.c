@@ -5,8 +5,8 @@
  * http_deadline.c), and then, on the main thread, waits for signals: four
  * times a second it sweeps the request deadlines, every second it flushes
  * the access log, on SIGHUP it reloads the catalog, and on SIGINT or
- * SIGTERM it stops accepting, lets the writer finish what it holds, and
- * closes.  Beside them runs the delivery of notifications (notify.h),
+ * SIGTERM it refuses new submissions (503), lets the writer finish what it
+ * holds, and closes.  Beside them runs the delivery of notifications (notify.h),
  * started with the daemon and stopped after it.
  */
 #include "http_server.h"
@@ -205,7 +205,11 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	fflush(srv.access_log);
 	fprintf(stderr, "sipas serve: %s received, finishing requests in flight\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
-	MHD_quiesce_daemon(d);
+	/* No MHD_quiesce_daemon: in libmicrohttpd 0.9.75 it removes the listen
+	 * socket from each epoll set while the polling threads may be doing the
+	 * same, and the loser of that race aborts the process ("Failed to remove
+	 * listen FD from epoll set"; once in a CI run).  Connections are still
+	 * accepted while the writer drains; new submissions get 503 (stopping). */
 	/* the delivery in flight ends while the writer's jobs do */
 	notify_quit(notifier);
 	/* New submissions now get 503; wait for those the writer holds, so no
