@@ -130,10 +130,11 @@ static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum
 		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
 		double w = sqlite3_column_double(st, 4);
 		const uint8_t *answers = sqlite3_column_blob(st, 5);
+		long successor = s->pool ? intmap_get(s->pool, (uint64_t)agency) : -1;
 		uint32_t cell = 0;
 
-		if (s->pool && intmap_get(s->pool, (uint64_t)agency) >= 0)
-			agency = intmap_get(s->pool, (uint64_t)agency);
+		if (successor >= 0)
+			agency = successor;
 		if ((size_t)sqlite3_column_bytes(st, 5) != s->form->n_items ||
 		    (size_t)sqlite3_column_bytes(st, 6) != s->form->n_choices) {
 			rc = err_set(e, ERR_INTERNAL, "a stored response does not match form %s",
