@@ -111,54 +111,70 @@ static int add_text(struct report_files *f, const char *name, struct strbuf *sb,
 	return add_file(f, name, data, len, e);
 }
 
-/* One file of the open data into fp, as `sipas score --format` prints it:
- * "csv", "excel-vn" (--format csv --excel-vn) or "json". */
-static int print_open_data(const struct score_result *res, const char *format, FILE *fp, struct err *e)
+/* What prints one file of the open data: arg's figures in `format` into fp. */
+typedef int print_fn(const void *arg, const char *format, FILE *fp, struct err *e);
+
+/* Add file `name`, printed into memory by print(arg, format, ...). */
+static int add_printed(struct report_files *f, const char *name, print_fn *print, const void *arg,
+		       const char *format, struct err *e)
 {
-	json_t *doc;
+	char *data = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&data, &size);
 	int rc;
+
+	if (!mem)
+		return err_set(e, ERR_NOMEM, "building %s: out of memory", name);
+	rc = print(arg, format, mem, e);
+	if (fclose(mem) != 0 && !rc)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+	if (rc) {
+		free(data);
+		return err_prefix(e, "building %s", name);
+	}
+	return add_file(f, name, data, size, e);
+}
+
+/* doc (taken; NULL: building it ran out of memory) as the open data's
+ * JSON into fp. */
+static int print_json(json_t *doc, FILE *fp, struct err *e)
+{
+	int rc = !doc || rep_json_dumpf(doc, JSON_INDENT(1), fp) != 0 ? err_set(e, ERR_NOMEM, "out of memory") : 0;
+
+	json_decref(doc);
+	return rc;
+}
+
+/* One file of the open data of a score_result (arg), as `sipas score
+ * --format` prints it: "csv", "excel-vn" (--format csv --excel-vn) or "json". */
+static int print_open_data(const void *arg, const char *format, FILE *fp, struct err *e)
+{
+	const struct score_result *res = arg;
 
 	if (strcmp(format, "excel-vn") == 0)
 		return rep_score_csv_excel_vn(res, fp, e);
 	if (strcmp(format, "csv") == 0)
 		return rep_score_csv(res, fp) ? err_set(e, ERR_NOMEM, "out of memory") : 0;
-	doc = rep_score_json(res);
-	rc = !doc || rep_json_dumpf(doc, JSON_INDENT(1), fp) != 0 ? err_set(e, ERR_NOMEM, "out of memory") : 0;
-	json_decref(doc);
-	return rc;
+	return print_json(rep_score_json(res), fp, e);
 }
 
-/* The per-dossier rate's open data: per-dossier.csv and per-dossier.json,
- * as `sipas score --per-dossier` prints them. */
+/* The per-dossier rate (arg, struct score_records) as `sipas score
+ * --per-dossier --format` prints it: "csv" or "json". */
+static int print_records_data(const void *arg, const char *format, FILE *fp, struct err *e)
+{
+	const struct score_records *records = arg;
+
+	if (strcmp(format, "csv") == 0)
+		return rep_records_csv(records, fp) ? err_set(e, ERR_NOMEM, "out of memory") : 0;
+	return print_json(rep_records_json(records), fp, e);
+}
+
+/* The per-dossier rate's open data: per-dossier.csv and per-dossier.json. */
 static int add_records_data(struct report_files *f, const struct score_records *records, struct err *e)
 {
-	static const char *const names[] = { "per-dossier.csv", "per-dossier.json" };
-	int rc = 0;
+	int rc = add_printed(f, "per-dossier.csv", print_records_data, records, "csv", e);
 
-	for (size_t i = 0; !rc && i < sizeof(names) / sizeof(names[0]); i++) {
-		char *data = NULL;
-		size_t size = 0;
-		FILE *mem = open_memstream(&data, &size);
-		json_t *doc = NULL;
-		int failed;
-
-		if (!mem)
-			return err_set(e, ERR_NOMEM, "building %s: out of memory", names[i]);
-		if (i == 0) {
-			failed = rep_records_csv(records, mem) != 0;
-		} else {
-			doc = rep_records_json(records);
-			failed = !doc || rep_json_dumpf(doc, JSON_INDENT(1), mem) != 0;
-			json_decref(doc);
-		}
-		if (fclose(mem) != 0 || failed) {
-			free(data);
-			rc = err_set(e, ERR_NOMEM, "building %s: out of memory", names[i]);
-		} else {
-			rc = add_file(f, names[i], data, size, e);
-		}
-	}
-	return rc;
+	return rc ? rc : add_printed(f, "per-dossier.json", print_records_data, records, "json", e);
 }
 
 /* The open data of one result: NAME.csv, NAME.json and, with excel_vn,
@@ -172,25 +188,12 @@ static int add_open_data(struct report_files *f, const struct score_result *res,
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < sizeof(files) / sizeof(files[0]); i++) {
-		char file[64], *data = NULL;
-		size_t size = 0;
-		FILE *mem;
+		char file[64];
 
 		if (!excel_vn && strcmp(files[i].format, "excel-vn") == 0)
 			continue;
 		snprintf(file, sizeof(file), "%s%s", name, files[i].suffix);
-		mem = open_memstream(&data, &size);
-		if (!mem)
-			return err_set(e, ERR_NOMEM, "building %s: out of memory", file);
-		rc = print_open_data(res, files[i].format, mem, e);
-		if (fclose(mem) != 0 && !rc)
-			rc = err_set(e, ERR_NOMEM, "building %s: out of memory", file);
-		if (rc) {
-			err_prefix(e, "building %s", file);
-			free(data);
-		} else {
-			rc = add_file(f, file, data, size, e);
-		}
+		rc = add_printed(f, file, print_open_data, res, files[i].format, e);
 	}
 	return rc;
 }
