@@ -201,7 +201,7 @@ int cmd_audit(int argc, char **argv)
 		int64_t ts;
 		int32_t day;
 
-		if (strlen(since) != 10 || period_parse_timestamp(since, &ts, &day, &e))
+		if (period_parse_day(since, &day, &ts))
 			return cli_usage_error("audit", "--since takes a day, YYYY-MM-DD");
 		f.since = ts;
 	}

@@ -125,7 +125,6 @@ int cmd_score(int argc, char **argv)
 	struct score_result *res = NULL;
 	struct cli_session s = { NULL, NULL, NULL };
 	int32_t as_of = 0;   /* --as-of's day */
-	int64_t ts;
 	struct period period;
 	struct err e;
 	int c, rc, excel_vn = 0, per_dossier = 0, form_given = 0;
@@ -164,7 +163,7 @@ int cmd_score(int argc, char **argv)
 		return score_per_dossier(db_opt, &period, format, &e) ? cli_fail(&e) : 0;
 	if (!rc && by_s)
 		rc = score_parse_by(by_s, &so.by, &e);
-	if (!rc && as_of_s && (strlen(as_of_s) != 10 || period_parse_timestamp(as_of_s, &ts, &as_of, NULL)))
+	if (!rc && as_of_s && period_parse_day(as_of_s, &as_of, NULL))
 		rc = err_set_field(&e, ERR_INVALID, "as-of", "--as-of '%s' is not a day (YYYY-MM-DD)", as_of_s);
 	if (!rc)
 		rc = cli_session_open(&s, db_opt, DB_READONLY, form_id, &e);

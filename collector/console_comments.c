@@ -39,10 +39,8 @@ static int read_filter(const struct col_request *req, struct comments_filter *f,
 	memset(f, 0, sizeof(*f));
 	f->limit = COMMENTS_PAGE_DEFAULT;
 	for (size_t i = 0; i < 2; i++) {
-		int64_t ts;
-
 		text = req->query(req->cls, days[i]);
-		if (text && *text && (strlen(text) != 10 || period_parse_timestamp(text, &ts, bound[i], NULL) != 0))
+		if (text && *text && period_parse_day(text, bound[i], NULL) != 0)
 			return err_set_field(e, ERR_INVALID, days[i], "%s is a day, YYYY-MM-DD", days[i]);
 	}
 	if (period && *period) {

@@ -347,7 +347,7 @@ static int read_audit_filter(const struct col_request *req, struct audit_filter 
 	f->newest_first = 1;
 	f->limit = AUDIT_LIMIT_DEFAULT;
 	if (since && *since) {
-		if (strlen(since) != 10 || period_parse_timestamp(since, &ts, &day, e) != 0)
+		if (period_parse_day(since, &day, &ts) != 0)
 			return err_set_field(e, ERR_INVALID, "since", "since is a day, YYYY-MM-DD");
 		f->since = ts;
 	}

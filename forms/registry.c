@@ -217,12 +217,10 @@ static int check_successors(sqlite3 *db, const char *name, const struct pending_
 static int date_field(struct csv_reader *r, const char *column, const char *v, int32_t *day, int *given,
 		      struct err *e)
 {
-	int64_t ts;
-
 	*given = *v != '\0';
 	if (!*given)
 		return 0;
-	if (strlen(v) != 10 || period_parse_timestamp(v, &ts, day, NULL))
+	if (period_parse_day(v, day, NULL))
 		return csv_row_fail(r, e, column, "'%s' is not a date (YYYY-MM-DD)", v);
 	return 0;
 }

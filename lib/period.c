@@ -63,6 +63,19 @@ static int32_t day_of(int64_t ts)
 	return (int32_t)((local >= 0 ? local : local - 86399) / 86400);
 }
 
+int period_parse_day(const char *s, int32_t *day, int64_t *start)
+{
+	int64_t ts;
+	int32_t d;
+
+	if (strlen(s) != 10 || period_parse_timestamp(s, &ts, &d, NULL) != 0)
+		return -1;
+	*day = d;
+	if (start)
+		*start = ts;
+	return 0;
+}
+
 int period_parse_timestamp(const char *s, int64_t *ts, int32_t *day, struct err *e)
 {
 	int64_t midnight, t;

@@ -23,6 +23,11 @@ struct period {
  * in Vietnam time) and return 0; else ERR_INVALID with the reason in `e`. */
 int period_parse_timestamp(const char *s, int64_t *ts, int32_t *day, struct err *e);
 
+/* Parse a day written `YYYY-MM-DD` (a date alone, no time): 0 with *day
+ * set and, when start is not NULL, *start its first second (Unix); -1
+ * otherwise (the caller names the field). */
+int period_parse_day(const char *s, int32_t *day, int64_t *start);
+
 /* Parse a period (see above) into `p`; ERR_INVALID with the reason otherwise. */
 int period_parse(const char *s, struct period *p, struct err *e);
 
