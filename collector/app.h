@@ -73,7 +73,6 @@ struct col_app {
 	int tls;                      /* served over TLS: the session cookie is Secure and __Host- */
 	char public_url[URL_MAX];     /* the address links carry (sipas serve says it at start) */
 	atomic_int stopping;          /* set at shutdown: submissions get 503 */
-	atomic_int pending;           /* submissions and console actions waiting for a commit */
 };
 
 /* Who sent a request, established from its headers and query before any

@@ -84,8 +84,8 @@ void *col_console_action_new(struct col_app *app, size_t size, col_console_store
 void col_console_action_free(struct col_console_action *a);
 
 /* Make a the request's deferred reply: the writer runs its store, then its
- * answer fills the reply; a is then wiped and freed.  Counted in
- * app->pending until then, so that a shutdown waits for it; once the
+ * answer fills the reply; a is then wiped and freed.  A shutdown waits
+ * for it (its request is unanswered until then); once the
  * server is stopping, answered 503 at once instead.  Takes a. */
 void col_console_defer(struct col_console_action *a, struct col_reply *reply);
 
@@ -118,7 +118,7 @@ void col_console_reply_refused(struct col_app *app, struct col_reply *reply, con
  * the command line does (an import, a publication): it runs on a thread of
  * its own while its request waits in a deferred reply, so that no worker
  * thread holds or waits for the lock, and a stopping server waits for it
- * (app->pending).  A job embeds this first and hands it over with
+ * (its request is unanswered until then).  A job embeds this first and hands it over with
  * col_console_thread_defer; its finish (the deferred reply's) reads rc and
  * e, and frees the job. */
 struct col_console_thread {

@@ -66,13 +66,10 @@ static void action_finish(struct col_deferred *d, struct col_reply *reply)
 {
 	struct col_console_action *a = (struct col_console_action *)(void *)d;
 
-	struct col_app *app = a->app;
-
 	assert(a->job.state == COL_JOB_DONE);
 	if (reply)
 		a->answer(a, reply);
 	col_console_action_free(a);
-	atomic_fetch_sub(&app->pending, 1);
 }
 
 void *col_console_action_new(struct col_app *app, size_t size, col_console_store store,
@@ -98,13 +95,12 @@ void *col_console_action_new(struct col_app *app, size_t size, col_console_store
 void col_console_defer(struct col_console_action *a, struct col_reply *reply)
 {
 	/* as for a rating: at shutdown nothing new is queued, and what is
-	 * queued is waited for (app->pending) */
+	 * queued is waited for (col_server.unanswered) */
 	if (atomic_load(&a->app->stopping)) {
 		col_reply_error(a->app, reply, COL_E_UNAVAILABLE, NULL, NULL);
 		col_console_action_free(a);
 		return;
 	}
-	atomic_fetch_add(&a->app->pending, 1);
 	reply->deferred = &a->deferred;
 }
 

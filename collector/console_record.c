@@ -98,7 +98,6 @@ static void *thread_main(void *arg)
 	if (!t->rc)
 		t->work(t, db);
 	db_close(db);
-	atomic_fetch_sub(&t->app->pending, 1);
 	t->resume(t->resume_arg);
 	return NULL;
 }
@@ -112,14 +111,12 @@ static void thread_start(struct col_deferred *d, void (*resume)(void *arg), void
 
 	t->resume = resume;
 	t->resume_arg = arg;
-	atomic_fetch_add(&t->app->pending, 1);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	started = pthread_create(&thread, &attr, thread_main, t) == 0;
 	pthread_attr_destroy(&attr);
 	if (!started) {
 		t->rc = err_set(&t->e, ERR_NOMEM, "no thread for this work: try again");
-		atomic_fetch_sub(&t->app->pending, 1);
 		resume(arg);
 	}
 }

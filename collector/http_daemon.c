@@ -164,6 +164,7 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	col_deadlines_init(&srv.deadlines, cfg->request_deadline);
 	srv.max_buffered = cfg->max_buffered;
 	atomic_init(&srv.buffered, 0);
+	atomic_init(&srv.unanswered, 0);
 	rc = col_app_open(app, cfg->db_path, &cfg->limits, e);
 	if (rc)
 		goto out_log;
@@ -212,10 +213,12 @@ int col_server_run(const struct col_config *cfg, struct err *e)
 	 * accepted while the writer drains; new submissions get 503 (stopping). */
 	/* the delivery in flight ends while the writer's jobs do */
 	notify_quit(notifier);
-	/* New submissions now get 503; wait for those the writer holds, so no
-	 * suspended connection outlives the daemon (at most 30 s). */
+	/* New submissions now get 503; wait for the requests already routed,
+	 * those the writer holds and the replies still being sent, so that no
+	 * suspended connection outlives the daemon and no answer is cut off
+	 * (at most 30 s). */
 	atomic_store(&app->stopping, 1);
-	for (int i = 0; i < 3000 && atomic_load(&app->pending) > 0; i++)
+	for (int i = 0; i < 3000 && atomic_load(&srv.unanswered) > 0; i++)
 		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	col_deadlines_wait_cut(&srv.deadlines, 2000);
 	MHD_stop_daemon(d);

@@ -44,6 +44,10 @@ struct col_server {
 	struct col_deadlines deadlines;
 	size_t max_buffered;          /* --max-buffered */
 	atomic_size_t buffered;       /* body bytes reserved by requests now */
+	/* requests routed and not yet completed (their reply sent or the
+	 * client gone): a shutdown waits for them.  Counted before the route
+	 * reads app.stopping, so that a stop never misses one in between. */
+	atomic_int unanswered;
 };
 
 /* ---- http_server.c: MHD's callbacks for a request; cls is the col_server ---- */

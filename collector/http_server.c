@@ -73,6 +73,7 @@ struct request_state {
 	struct MHD_PostProcessor *parser;  /* while its body comes */
 	struct col_upload *upload;     /* what came; NULL for any other route */
 	uint64_t received;             /* body bytes, for the route's limit */
+	int routed;                    /* counted in col_server.unanswered */
 };
 
 /* What holds of a request between libmicrohttpd's calls: a refused body
@@ -623,6 +624,8 @@ static enum MHD_Result request_run(struct col_server *srv, struct MHD_Connection
 	req->body_len = st->body.len;
 	req->sender = &st->sender;
 	req->upload = st->upload;
+	st->routed = 1;
+	atomic_fetch_add(&srv->unanswered, 1);
 	st->route = col_route(app, req, &st->match, reply);
 	if (!reply->deferred)
 		return answer(conn, st, reply);
@@ -713,6 +716,8 @@ void col_http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	col_metrics_observe(&srv->app.metrics, st->route, st->status, secs);
 	col_log_request(srv->access_log, st->method, st->path, st->status, secs, end);
 	atomic_fetch_sub(&srv->buffered, st->reserved);
+	if (st->routed)
+		atomic_fetch_sub(&srv->unanswered, 1);
 	strbuf_release(&st->body);
 	drop_upload(st);
 	col_sender_release(&st->sender);

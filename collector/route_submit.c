@@ -229,7 +229,6 @@ static void pending_submit(struct col_app *app, struct col_pending *p, struct co
 		pending_finish(&p->deferred, reply);
 		return;
 	}
-	atomic_fetch_add(&app->pending, 1);
 	reply->deferred = &p->deferred;
 }
 
@@ -307,11 +306,10 @@ static void pending_finish(struct col_deferred *d, struct col_reply *reply)
 {
 	struct col_pending *p = (struct col_pending *)(void *)d;
 	struct col_app *app = p->app;
-	int deferred = p->job.state != COL_JOB_NEW;
 	struct col_reply dropped;
 
 	/* deferred: its job is back from the writer; else it never went */
-	assert(deferred ? p->job.state == COL_JOB_DONE : p->job.n == 0);
+	assert(p->job.state != COL_JOB_NEW ? p->job.state == COL_JOB_DONE : p->job.n == 0);
 	if (!reply) {
 		memset(&dropped, 0, sizeof(dropped));
 		strbuf_init(&dropped.body, 0);
@@ -331,8 +329,6 @@ static void pending_finish(struct col_deferred *d, struct col_reply *reply)
 	if (reply == &dropped)
 		strbuf_release(&dropped.body);
 	pending_free(p);
-	if (deferred)
-		atomic_fetch_sub(&app->pending, 1);
 }
 
 void col_handle_post(struct col_app *app, const struct col_request *req, struct col_reply *reply,
