@@ -436,6 +436,29 @@ static const char *const migrations[] = {
 	"  CHECK ((finished_at IS NULL) = (finished_day IS NULL)));"
 	"CREATE INDEX dossier_records_finished ON dossier_records(finished_day) WHERE finished_day IS NOT NULL;"
 	"CREATE INDEX responses_by_dossier ON responses(dossier_code) WHERE dossier_code IS NOT NULL;",
+	/* 11 -> 12: what a push to the national hub sends next (docs/hub.md):
+	 * a sequence number given when a row becomes visible -- a collector
+	 * rating at its commit (responses.seq), an import's rows all at its
+	 * flip to done (imports.seq), a dossier record whenever it is stored
+	 * or replaced (dossier_records.seq) -- never a rowid, which an import
+	 * that became visible late holds lower than rows pushed before it.
+	 * Rows stored before this version are numbered in the order they
+	 * became visible as far as it is known: ratings by id, then imports
+	 * in the order they finished.  The database's identity tells the hub
+	 * which numbering a mark belongs to (a new file starts from 0). */
+	"ALTER TABLE responses ADD COLUMN seq INTEGER;"            /* NULL: of an import (imports.seq) */
+	"ALTER TABLE imports ADD COLUMN seq INTEGER;"              /* NULL: not done */
+	"ALTER TABLE dossier_records ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE responses SET seq = id WHERE import_id IS NULL;"
+	"UPDATE imports SET seq = (SELECT coalesce(max(id), 0) FROM responses) + "
+	"  (SELECT count(*) FROM imports i WHERE i.state = 'done' AND "
+	"   (i.done_at < imports.done_at OR (i.done_at = imports.done_at AND i.id <= imports.id))) "
+	"  WHERE state = 'done';"
+	"UPDATE dossier_records SET seq = id;"
+	"CREATE UNIQUE INDEX responses_by_seq ON responses(seq) WHERE seq IS NOT NULL;"
+	"CREATE UNIQUE INDEX imports_by_seq ON imports(seq) WHERE seq IS NOT NULL;"
+	"CREATE INDEX dossier_records_by_seq ON dossier_records(seq);"
+	"INSERT OR IGNORE INTO settings(name, value) VALUES ('identity', lower(hex(randomblob(16))));",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -17,7 +17,7 @@
 #define DB_BUSY_TIMEOUT_MS 10000
 
 /* The schema version this build writes and expects. */
-#define DB_SCHEMA_VERSION 11
+#define DB_SCHEMA_VERSION 12
 #define DB_STRINGIFY_(x) #x
 #define DB_STRINGIFY(x) DB_STRINGIFY_(x)
 #define DB_SCHEMA_VERSION_TEXT DB_STRINGIFY(DB_SCHEMA_VERSION)  /* "10", for messages and tests */
@@ -30,6 +30,16 @@
  * DB_VISIBLE("responses"), in a WHERE clause. */
 #define DB_VISIBLE(r) \
 	"(" r ".import_id IS NULL OR " r ".import_id IN (SELECT id FROM imports WHERE state = 'done'))"
+
+/* The next visibility sequence number (docs/hub.md), as an SQL expression
+ * for the statement that makes a response visible: one more than any
+ * given to a rating or an import.  Read inside the write transaction, so
+ * numbers follow the commits. */
+#define DB_NEXT_SEQ \
+	"(max((SELECT coalesce(max(seq), 0) FROM responses), (SELECT coalesce(max(seq), 0) FROM imports)) + 1)"
+
+/* ... and a dossier record's, numbered apart */
+#define DB_NEXT_RECORD_SEQ "((SELECT coalesce(max(seq), 0) FROM dossier_records) + 1)"
 
 enum db_open_flags {
 	DB_CREATE = 1,   /* create the file and migrate it forward (sipas init) */

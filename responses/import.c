@@ -400,8 +400,8 @@ static int finish_part(void *arg, long n, int *done, struct err *e)
 {
 	struct copy *c = arg;
 	sqlite3_stmt *st = NULL;
-	int rc = db_prepare(c->db, "UPDATE imports SET state = 'done', done_at = ?2 WHERE id = ?1 AND "
-			    "state = 'pending'", &st, e);
+	int rc = db_prepare(c->db, "UPDATE imports SET state = 'done', done_at = ?2, seq = " DB_NEXT_SEQ " "
+			    "WHERE id = ?1 AND state = 'pending'", &st, e);
 
 	(void)n;
 	if (rc)

@@ -198,13 +198,14 @@ int records_store_new(sqlite3 *db, struct records_store **out, struct err *e)
 	if (!rc)
 		rc = db_prepare(db, "INSERT INTO dossier_records(agency_id, code, received_by, sector_id, procedure, "
 				"channel, received_at, due_at, finished_at, finished_day, complaint, updated_at, "
-				"stored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+				"stored_at, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+				DB_NEXT_RECORD_SEQ ") "
 				"ON CONFLICT (agency_id, code) DO UPDATE SET received_by = excluded.received_by, "
 				"sector_id = excluded.sector_id, procedure = excluded.procedure, "
 				"channel = excluded.channel, received_at = excluded.received_at, "
 				"due_at = excluded.due_at, finished_at = excluded.finished_at, "
 				"finished_day = excluded.finished_day, complaint = excluded.complaint, "
-				"updated_at = excluded.updated_at, stored_at = excluded.stored_at", &st->put, e);
+				"updated_at = excluded.updated_at, stored_at = excluded.stored_at, seq = excluded.seq", &st->put, e);
 	if (rc) {
 		records_store_free(st);
 		return rc;

@@ -51,8 +51,8 @@ static const struct store_sql {
 	"WHERE form_id = ?1 AND response_id = ?2 AND agency_id = ?3",
 	"INSERT INTO responses(form_id, response_id, ts, day, agency_id, sector_id, channel, "
 	"dossier_code, stratum_id, psu_id, weight, answers, choices, comment, digest, received_at, "
-	"device_id, officer_id) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+	"device_id, seq, officer_id) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, " DB_NEXT_SEQ ", "
 	/* the officer on duty at the kiosk, if the shift is of the rating's
 	 * day: read in the statement from the row the writer touches for the
 	 * kiosk's post anyway, so no query of its own, and never stale (a

@@ -255,7 +255,7 @@ static void migrates_version_7_forward_keeping_every_row(void)
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM devices WHERE pin_hash IS NULL AND pin_failures = 0"), 3);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM published WHERE early = 0"), 2);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM published_files"), 5);
-	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM settings"), 0);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM settings WHERE name <> 'identity'"), 0);
 	/* rows stored before imports had states are every reader's */
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM imports"), 0);
 	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses r WHERE " DB_VISIBLE("r")), 9);
@@ -376,6 +376,49 @@ static void migrates_version_10_forward_keeping_every_row(void)
 	CHECK_INT(sipas_run(NULL, "score", "--db", "old.db", "--period", "2026Q3", "--format", "csv", NULL)->status, 0);
 }
 
+/* tests/data/schema-v11.sql is a database as the release with schema 11
+ * wrote it (the schema 10 database above migrated, a system token, two
+ * dossier records).  init numbers what a push to the hub sends, in the
+ * order it became visible: ratings by id, then the done import after them,
+ * records by id; and gives the file an identity.  What becomes visible
+ * afterwards is numbered after all of it. */
+static void migrates_version_11_forward_numbering_what_a_push_sends(void)
+{
+	static const char *const tables[] = { "responses", "imports", "dossier_records", "devices", "device_agencies" };
+	long long before[sizeof(tables) / sizeof(tables[0])], max_id;
+	char sql[128];
+
+	CHECK_INT(load_dump("schema-v11.sql"), 0);
+	CHECK_INT(test_db_int("old.db", "PRAGMA user_version"), 11);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		before[i] = test_db_int("old.db", sql);
+	}
+	CHECK_INT(migrate_keeping_every_response(), 0);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		CHECK_INT(test_db_int("old.db", sql), before[i]);
+	}
+	max_id = test_db_int("old.db", "SELECT max(id) FROM responses");
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses WHERE import_id IS NULL AND seq = id"),
+		  test_db_int("old.db", "SELECT count(*) FROM responses WHERE import_id IS NULL"));
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM responses WHERE import_id IS NOT NULL AND seq IS NULL"),
+		  test_db_int("old.db", "SELECT count(*) FROM responses WHERE import_id IS NOT NULL"));
+	CHECK_INT(test_db_int("old.db", "SELECT seq FROM imports WHERE state = 'done'"), max_id + 1);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM dossier_records WHERE seq = id"), 2);
+	CHECK_INT(test_db_int("old.db", "SELECT length(value) FROM settings WHERE name = 'identity' "
+					"AND value NOT GLOB '*[^0-9a-f]*'"), 32);
+	/* a record stored again is numbered after every other */
+	CHECK_INT(test_db_exec("old.db", "UPDATE dossier_records SET updated_at = updated_at - 1 WHERE id = 1"), 0);
+	CHECK(test_write("rec.csv", "dossier,agency,sector,procedure,channel,received_at,complaint,updated_at\n"
+			 "000.00.23.H26-260701-0001,SO-XD,xay-dung,Cấp phép,direct,2026-07-01T08:00:00+07:00,0,"
+			 "2026-07-12T10:00:00+07:00\n") == 0);
+	CHECK_INT(sipas_run(NULL, "dossiers", "import", "--db", "old.db", "--records", "rec.csv", NULL)->status, 0);
+	CHECK_INT(test_db_int("old.db", "SELECT seq FROM dossier_records WHERE id = 1"), 3);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	CHECK_INT(test_db_int("old.db", "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
 static void help_and_unknown_commands(void)
 {
 	const struct cmd_result *r = sipas_run(NULL, "help", NULL);
@@ -404,6 +447,8 @@ const struct test_case db_tests[] = {
 	{ "migrates_version_8_forward_keeping_every_row", migrates_version_8_forward_keeping_every_row },
 	{ "migrates_version_9_forward_keeping_every_row", migrates_version_9_forward_keeping_every_row },
 	{ "migrates_version_10_forward_keeping_every_row", migrates_version_10_forward_keeping_every_row },
+	{ "migrates_version_11_forward_numbering_what_a_push_sends",
+	  migrates_version_11_forward_numbering_what_a_push_sends },
 	{ "migrates_version_6_forward_keeping_every_row", migrates_version_6_forward_keeping_every_row },
 	{ "help_and_unknown_commands", help_and_unknown_commands },
 	{ NULL, NULL }
