@@ -14,11 +14,11 @@
 #                 browser tests' npm packages (package-lock.json) into build/node
 #   make clean
 
-PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode xlsxwriter zlib libsodium libcurl
+PKGS      := libmicrohttpd sqlite3 gsl jansson gnutls libqrencode xlsxwriter zlib libsodium libcurl libpq
 DEBS      := libmicrohttpd-dev libsqlite3-dev libgsl-dev libjansson-dev libgnutls28-dev \
-             libqrencode-dev libxlsxwriter-dev zlib1g-dev libsodium-dev libcurl4-gnutls-dev pkg-config
+             libqrencode-dev libxlsxwriter-dev zlib1g-dev libsodium-dev libcurl4-gnutls-dev libpq-dev pkg-config
 TEST_DEBS := sqlite3 clang time openssl valgrind libxml2-utils unzip \
-             systemd procps python3-aiosmtpd
+             systemd procps python3-aiosmtpd postgresql-15
 # The browser tests: Debian's Chromium, driven by playwright-core from npm
 # (nodejs and npm from Debian only when there is no npm: some machines have a
 # nodejs that conflicts with Debian's npm).
@@ -45,7 +45,7 @@ LDLIBS   = $(PKG_LIBS) -lm -lpthread
 # may include the headers of its own folder and of the folders before it,
 # never of one after it (make check-layers); tests/, bench/ and fuzz/ may
 # include anything.  The engine is every layer but the last, cli/.
-LAYERS     := lib db forms responses scoring reports office monitor collector cli
+LAYERS     := lib db forms responses scoring reports hub office monitor collector cli
 ENGINE_SRC := $(sort $(wildcard $(patsubst %,%/*.c,$(filter-out cli,$(LAYERS)))))
 ENGINE_ASM := forms/builtin_data.S
 CLI_SRC    := $(sort $(wildcard cli/*.c))
@@ -81,7 +81,8 @@ deps-ok:
 test-deps-ok: deps-ok
 	@command -v sqlite3 >/dev/null && command -v xmllint >/dev/null && \
 		command -v unzip >/dev/null && command -v systemd-analyze >/dev/null && [ -x /bin/kill ] && \
-		/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || \
+		/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null && \
+		[ -x /usr/lib/postgresql/15/bin/initdb ] || \
 		$(MAKE) --no-print-directory deps
 
 browser-deps-ok: test-deps-ok
@@ -222,7 +223,7 @@ valgrind: $(BIN) $(BUILD)/tests/run build/fuzz/fuzz_body
 
 check-symbols: $(ENGINE_OBJ)
 	@bad=$$(nm -g --defined-only $(ENGINE_OBJ) | awk 'NF == 3 {print $$3}' | \
-		grep -Ev '^(array|err|strbuf|csv|dossier|utf8|period|db|store|import|progress|demo|form|registry|response|builtin|intmap|secret|link|device|col|score|rep|fuzz|url|published|clock|user|session|audit|scope|fold|cusum|wilson|funnel|alert|outbox|notify|hours|staff|live|comments|records)_' ); \
+		grep -Ev '^(array|err|strbuf|csv|dossier|utf8|period|db|store|import|progress|demo|form|registry|response|builtin|intmap|secret|link|device|col|score|rep|fuzz|url|published|clock|user|session|audit|scope|fold|cusum|wilson|funnel|alert|outbox|notify|hours|staff|live|comments|records|hub|push)_' ); \
 	if [ -n "$$bad" ]; then echo "exported symbols without a module prefix:"; echo "$$bad"; exit 1; fi
 
 # Every #include "…" of a layer's file (.c, .h, .S) resolved against its

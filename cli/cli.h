@@ -37,6 +37,7 @@ int cmd_agency(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_staff(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
+int cmd_hub(int argc, char **argv);
 
 extern const char cmd_init_usage[], cmd_import_usage[], cmd_dossiers_usage[], cmd_demo_usage[], cmd_serve_usage[],
 	cmd_score_usage[], cmd_device_usage[], cmd_link_usage[], cmd_publish_usage[],
@@ -45,6 +46,7 @@ extern const char cmd_agency_usage[];
 extern const char cmd_monitor_usage[];
 extern const char cmd_staff_usage[];
 extern const char cmd_notify_usage[];
+extern const char cmd_hub_usage[];
 
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
 const char *cli_db_path(const char *opt);
@@ -79,6 +81,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Print `usage` to stdout and return 0 (for --help). */
 int cli_help(const char *usage);
+
+/* Read a password from the first line of the file given to a command's
+ * `option` (never the command line, which other users can read) into out,
+ * of size `size`: 1 to size - 2 bytes, its line end dropped.  0, or a
+ * usage error printed (exit status 1); out is wiped on failure. */
+int cli_read_password(const char *cmd, const char *option, const char *path, char *out, size_t size);
 
 /* Reset getopt's state before a command parses its own options, with
  * getopt's own messages off (commands report through cli_usage_error). */

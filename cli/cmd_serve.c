@@ -112,27 +112,6 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
 
 /* The first line of the file path (the SMTP password) into out; wiped
  * when refused. */
-static int read_password(const char *path, char out[SMTP_PASSWORD_MAX + 1])
-{
-	FILE *fp = fopen(path, "r");
-	size_t n = 0;
-	int ok;
-
-	if (!fp)
-		return cli_usage_error("serve", "--smtp-password-file %s: %s", path, strerror(errno));
-	ok = fgets(out, SMTP_PASSWORD_MAX + 1, fp) != NULL;
-	fclose(fp);
-	if (ok)
-		n = strcspn(out, "\r\n");
-	if (!ok || n == 0 || n == SMTP_PASSWORD_MAX) {
-		secret_wipe(out, SMTP_PASSWORD_MAX + 1);
-		return cli_usage_error("serve", "--smtp-password-file %s: the password is its first line, "
-				       "1 to %d bytes", path, SMTP_PASSWORD_MAX - 1);
-	}
-	out[n] = '\0';
-	return 0;
-}
-
 /* The --smtp-* options together: an URL and a sender, or none of them;
  * TLS unless the server is this machine and --smtp-plain says so. */
 static int check_smtp(const struct notify_smtp *smtp, const char *password_file)
@@ -293,7 +272,8 @@ int cmd_serve(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
 	rc = check_smtp(&cfg.smtp, password_file);
-	if (!rc && password_file && (rc = read_password(password_file, password)) == 0)
+	if (!rc && password_file && (rc = cli_read_password("serve", "--smtp-password-file", password_file, password,
+								 sizeof(password))) == 0)
 		cfg.smtp.password = password;
 	if (rc)
 		return rc;

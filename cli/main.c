@@ -2,6 +2,7 @@
  * main.c - the `sipas` entry point: library policy at start-up, then the
  * command table (as git's builtin list).  Each command lives in its own file.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "../lib/secret.h"
 
 static const struct cli_command commands[] = {
 	{ "init", cmd_init, cmd_init_usage, "create or migrate the database; load forms and registry" },
@@ -28,6 +30,7 @@ static const struct cli_command commands[] = {
 	{ "audit", cmd_audit, cmd_audit_usage, "verify or list the audit log of administrative actions" },
 	{ "monitor", cmd_monitor, cmd_monitor_usage, "design the low-satisfaction alert's CUSUM (h, run lengths)" },
 	{ "link", cmd_link, cmd_link_usage, "the signed phone-survey link (and QR code) of a dossier" },
+	{ "hub", cmd_hub, cmd_hub_usage, "the national hub on PostgreSQL: its schema, a province's push role" },
 	{ "demo", cmd_demo, cmd_demo_usage, "fill an empty database with a synthetic year" },
 };
 
@@ -64,6 +67,27 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see 'sipas %s --help')\n", cmd);
 	return 1;
+}
+
+int cli_read_password(const char *cmd, const char *option, const char *path, char *out, size_t size)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+	int ok;
+
+	if (!fp)
+		return cli_usage_error(cmd, "%s %s: %s", option, path, strerror(errno));
+	ok = fgets(out, (int)size, fp) != NULL;
+	fclose(fp);
+	if (ok)
+		n = strcspn(out, "\r\n");
+	if (!ok || n == 0 || n == size - 1) {
+		secret_wipe(out, size);
+		return cli_usage_error(cmd, "%s %s: the password is its first line, 1 to %zu bytes", option, path,
+				       size - 2);
+	}
+	out[n] = '\0';
+	return 0;
 }
 
 int cli_help(const char *usage)

@@ -42,6 +42,7 @@ extern const struct test_case notify_tests[];
 extern const struct test_case comments_tests[];
 extern const struct test_case system_tests[];
 extern const struct test_case history_tests[];
+extern const struct test_case hub_tests[];
 
 static const struct {
 	const char *name;
@@ -62,7 +63,7 @@ static const struct {
 	{ "office", office_tests },
 	{ "monitor_stats", monitor_stats_tests },
 	{ "counters", counters_tests },
-	{ "history", history_tests },
+	{ "history", history_tests }, { "hub", hub_tests },
 	{ "notify", notify_tests },
 	{ "comments", comments_tests },
 	{ "system", system_tests },
@@ -631,7 +632,7 @@ static int run_case(const char *root, const char *suite, const struct test_case 
 		exit(case_failed ? 1 : 0);
 	}
 	waitpid(pid, &status, 0);
-	leftover = kill_leftover_servers();
+	leftover = kill_leftover_servers() + test_pg_reap(dir);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !leftover) {
 		printf("ok   %s.%s\n", suite, tc->name);
 		return 1;

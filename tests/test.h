@@ -118,6 +118,25 @@ pid_t test_helper_start(const char *out, char *const argv[]);
 /* End a helper's process group (SIGTERM) and reap it; pid <= 0: nothing. */
 void test_helper_stop(pid_t pid);
 
+/* A PostgreSQL 15 server of the case's own (tests/postgres.c): a new
+ * cluster in `dir` (under /tmp), started on a socket there and no TCP port;
+ * the superuser postgres connects by trust with `conninfo` (database
+ * postgres), any other role by password (scram-sha-256).  Fails the case,
+ * and returns -1, when PostgreSQL 15 is missing or does not start: the hub's
+ * tests never skip.  The runner stops it after the case, whatever happened. */
+struct test_pg {
+	char dir[64];
+	char conninfo[160];
+};
+int test_pg_start(struct test_pg *pg);
+
+/* Stop the server and remove its directory; always 0. */
+int test_pg_stop(struct test_pg *pg);
+
+/* For the runner: stop the servers a case in case_dir left running and
+ * remove their directories; how many were running. */
+int test_pg_reap(const char *case_dir);
+
 /* A TCP port free on 127.0.0.1 now, or 0. */
 int test_free_port(void);
 
