@@ -66,7 +66,7 @@ int score_parse_by(const char *s, int *by, struct err *e)
  * lies in one raking cell, so its sums take the raked weights afterwards
  * (score_accum_scale). */
 struct scan {
-	sqlite3 *db;
+	const struct score_source *src;
 	const struct form *form;
 	const struct period *period;
 	long rows;
@@ -115,28 +115,75 @@ int score_scan_prepare(sqlite3 *db, const char *form_id, const struct period *pe
 	return 0;
 }
 
+/* ---- the rows of the province's own database ---- */
+
+struct db_source {
+	sqlite3 *db;
+	const char *form_id;
+	const struct period *period;
+	sqlite3_stmt *st;
+};
+
+static int db_source_open(void *arg, struct err *e)
+{
+	struct db_source *s = arg;
+
+	sqlite3_finalize(s->st);
+	s->st = NULL;
+	return score_scan_prepare(s->db, s->form_id, s->period, &s->st, e);
+}
+
+static int db_source_next(void *arg, struct score_row *row, struct err *e)
+{
+	struct db_source *s = arg;
+	sqlite3_stmt *st = s->st;
+	int step = sqlite3_step(st);
+
+	if (step == SQLITE_DONE)
+		return SCORE_SOURCE_END;
+	if (step != SQLITE_ROW)
+		return db_fail(s->db, e, "reading responses");
+	row->agency_id = sqlite3_column_int64(st, 0);
+	row->sector_id = sqlite3_column_int64(st, 1);
+	row->stratum_id = sqlite3_column_int64(st, 2);
+	row->psu_id = sqlite3_column_int64(st, 3);
+	row->weight = sqlite3_column_double(st, 4);
+	row->answers = sqlite3_column_blob(st, 5);
+	row->n_answers = (size_t)sqlite3_column_bytes(st, 5);
+	row->choices = sqlite3_column_blob(st, 6);
+	row->n_choices = (size_t)sqlite3_column_bytes(st, 6);
+	row->day = sqlite3_column_int(st, 7);
+	return 0;
+}
+
+static void db_source_close(void *arg)
+{
+	struct db_source *s = arg;
+
+	sqlite3_finalize(s->st);
+	s->st = NULL;
+}
+
 static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum *acc, struct err *e)
 {
-	sqlite3_stmt *st = NULL;
+	const struct score_source *src = s->src;
+	struct score_row row;
 	struct progress prog;
-	int rc, step = SQLITE_DONE;
+	int rc;
 
-	rc = score_scan_prepare(s->db, s->form->id, s->period, &st, e);
+	rc = src->open(src->arg, e);
 	if (rc)
 		return rc;
 	progress_start(&prog, "scoring", 0);
 	s->rows = 0;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
-		double w = sqlite3_column_double(st, 4);
-		const uint8_t *answers = sqlite3_column_blob(st, 5);
+	while (!(rc = src->next(src->arg, &row, e))) {
+		long long agency = row.agency_id;
 		long successor = s->pool ? intmap_get(s->pool, (uint64_t)agency) : -1;
 		uint32_t cell = 0;
 
 		if (successor >= 0)
 			agency = successor;
-		if ((size_t)sqlite3_column_bytes(st, 5) != s->form->n_items ||
-		    (size_t)sqlite3_column_bytes(st, 6) != s->form->n_choices) {
+		if (row.n_answers != s->form->n_items || row.n_choices != s->form->n_choices) {
 			rc = err_set(e, ERR_INTERNAL, "a stored response does not match form %s",
 				     s->form->id);
 			break;
@@ -144,18 +191,16 @@ static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum
 		s->rows++;
 		progress_update(&prog, 0, (uint64_t)s->rows);
 		if (rake)   /* only raking reads the choices */
-			rc = score_rake_add(rake, agency, sector, sqlite3_column_blob(st, 6), w, &cell, e);
+			rc = score_rake_add(rake, agency, row.sector_id, row.choices, row.weight, &cell, e);
 		if (!rc)
-			rc = score_accum_add(acc, agency, sector, sqlite3_column_int64(st, 2), cell,
-					     sqlite3_column_int64(st, 3), w, answers, e);
+			rc = score_accum_add(acc, agency, row.sector_id, row.stratum_id, cell,
+					     row.psu_id, row.weight, row.answers, e);
 		if (rc)
 			break;
 	}
 	progress_end(&prog);
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(s->db, e, "reading responses");
-	sqlite3_finalize(st);
-	return rc;
+	src->close(src->arg);
+	return rc == SCORE_SOURCE_END ? 0 : rc;
 }
 
 /* ---- groups ---- */
@@ -585,13 +630,13 @@ static struct score_dossier_cell *cell_of(struct score_result *res, const struct
  * answers (the reasons given with the lowest face) per group, and the
  * ratings of each complete dossier cell.  sat[b] is 1 when the stored
  * answer byte b is satisfied. */
-static int counter_pass(sqlite3 *db, const struct form *f, const struct period *p, const uint8_t *sat,
+static int counter_pass(const struct score_source *src, const struct form *f, const uint8_t *sat,
 			struct score_result *res, struct err *e)
 {
 	struct intmap cells_of = INTMAP_INIT;
 	size_t first = 0, n_values = 0;
-	sqlite3_stmt *st = NULL;
-	int rc = 0, step = SQLITE_DONE;
+	struct score_row row;
+	int rc = 0, opened = 0;
 
 	while (first < f->n_choices && f->choices[first].is_demographic)
 		first++;
@@ -607,16 +652,14 @@ static int counter_pass(sqlite3 *db, const struct form *f, const struct period *
 			       (uint32_t)k) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = score_scan_prepare(db, f->id, p, &st, e);
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		long long agency = sqlite3_column_int64(st, 0), sector = sqlite3_column_int64(st, 1);
-		const uint8_t *answers = sqlite3_column_blob(st, 5);
-		const uint8_t *choices = sqlite3_column_blob(st, 6);
-		size_t len = (size_t)sqlite3_column_bytes(st, 6), slot = 0;
-		struct score_dossier_cell *cell = cell_of(res, &cells_of, agency, sector,
-							  period_quarter_of_day(sqlite3_column_int(st, 7)));
+		opened = !(rc = src->open(src->arg, e));
+	while (!rc && !(rc = src->next(src->arg, &row, e))) {
+		const uint8_t *answers = row.answers, *choices = row.choices;
+		size_t len = row.n_choices, slot = 0;
+		struct score_dossier_cell *cell = cell_of(res, &cells_of, row.agency_id, row.sector_id,
+							  period_quarter_of_day(row.day));
 
-		if (cell && (size_t)sqlite3_column_bytes(st, 5) > f->overall && answers[f->overall]) {
+		if (cell && row.n_answers > f->overall && answers[f->overall]) {
 			cell->ratings++;
 			cell->unsatisfied += !sat[answers[f->overall]];
 		}
@@ -625,15 +668,14 @@ static int counter_pass(sqlite3 *db, const struct form *f, const struct period *
 			if (c >= len || !choices[c] || choices[c] > f->choices[c].n_values)
 				continue;
 			for (size_t i = 0; i < res->n_groups; i++)
-				if (in_group(&res->groups[i], agency, sector))
+				if (in_group(&res->groups[i], row.agency_id, row.sector_id))
 					res->groups[i].followups[slot + choices[c] - 1]++;
 		}
 	}
-	if (!rc && step != SQLITE_DONE)
-		rc = db_fail(db, e, "reading responses");
-	sqlite3_finalize(st);
+	if (opened)
+		src->close(src->arg);
 	intmap_release(&cells_of);
-	return rc;
+	return rc == SCORE_SOURCE_END ? 0 : rc;
 }
 
 /* Each group's covered cells: its complete dossier cells, summed. */
@@ -656,13 +698,14 @@ static void cover_groups(struct score_result *res)
 	}
 }
 
-/* score_run, the respondents of the agencies in pool scored as those of
- * the agency it maps them to. */
-static int run(sqlite3 *db, const struct registry *reg, const struct form *form,
+/* score_run on the rows of src, the respondents of the agencies in pool
+ * scored as those of the agency it maps them to; db (NULL: none) holds the
+ * dossier totals of the counter method. */
+static int run(const struct score_source *src, sqlite3 *db, const struct registry *reg, const struct form *form,
 	       const struct period *period, const struct score_options *opts, const struct intmap *pool,
 	       struct score_result **out, struct err *e)
 {
-	struct scan scan = { db, form, period, 0, pool };
+	struct scan scan = { src, form, period, 0, pool };
 	struct score_calib cal, *calp = NULL;
 	struct score_accum acc;
 	struct score_rake *rake = NULL;
@@ -711,10 +754,10 @@ static int run(sqlite3 *db, const struct registry *reg, const struct form *form,
 		rc = group_estimates(form, &dg[i], &gl.v[i], e);
 		judge(reg, form, period_quarter_of_day(period->last_day), &gl.v[i]);
 	}
-	if (!rc && form->n_elements == 0)
+	if (!rc && form->n_elements == 0 && db)
 		rc = load_cells(db, reg, period, res, e);
 	if (!rc && form->n_elements == 0)
-		rc = counter_pass(db, form, period, sat, res, e);
+		rc = counter_pass(src, form, sat, res, e);
 	if (!rc)
 		cover_groups(res);
 	if (dg)
@@ -737,7 +780,17 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	      const struct period *period, const struct score_options *opts,
 	      struct score_result **out, struct err *e)
 {
-	return run(db, reg, form, period, opts, NULL, out, e);
+	struct db_source ds = { db, form->id, period, NULL };
+	struct score_source src = { db_source_open, db_source_next, db_source_close, &ds };
+
+	return run(&src, db, reg, form, period, opts, NULL, out, e);
+}
+
+int score_run_source(const struct score_source *src, const struct registry *reg, const struct form *form,
+		     const struct period *period, const struct score_options *opts,
+		     struct score_result **out, struct err *e)
+{
+	return run(src, NULL, reg, form, period, opts, NULL, out, e);
 }
 
 int score_run_as_of(sqlite3 *db, const struct registry *reg, const struct form *form,
@@ -754,8 +807,12 @@ int score_run_as_of(sqlite3 *db, const struct registry *reg, const struct form *
 		if (to != a && intmap_put(&pool, (uint64_t)a->id, (uint32_t)to->id) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	}
-	if (!rc)
-		rc = run(db, reg, form, period, opts, &pool, out, e);
+	if (!rc) {
+		struct db_source ds = { db, form->id, period, NULL };
+		struct score_source src = { db_source_open, db_source_next, db_source_close, &ds };
+
+		rc = run(&src, db, reg, form, period, opts, &pool, out, e);
+	}
 	intmap_release(&pool);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #define SIPAS_SCORE_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "../forms/form.h"
 #include "../forms/registry.h"
@@ -89,6 +90,9 @@ struct score_result {
 	 * dossier rows, by agency id, sector id and quarter; else none */
 	size_t n_dossier_cells;
 	struct score_dossier_cell *dossier_cells;
+	const char *unit;           /* what a group's agency stands for, for the printers
+				     * (static): NULL = "agency"; the hub's national
+				     * scores by province set "province" */
 };
 
 /* Raised whenever a scoring rule changes, and written with every result:
@@ -105,6 +109,31 @@ struct score_options {
 	const char *rake_path;      /* margins CSV, or NULL for design weights */
 };
 
+/* One response as scoring reads it; the bytes are borrowed until the
+ * source's next call. */
+struct score_row {
+	long long agency_id, sector_id;    /* the registry's ids */
+	long long stratum_id, psu_id;      /* any ids; psu_id 0: the response is its own PSU */
+	double weight;
+	const uint8_t *answers, *choices;
+	size_t n_answers, n_choices;
+	int32_t day;                       /* Vietnam date */
+};
+
+#define SCORE_SOURCE_END 1
+
+/* Where scoring reads a period's responses from: the province's database
+ * (score_run) or the national hub (hub/hub_score.h).  open starts at the
+ * first row, again after a close (the counter method reads the rows twice);
+ * next returns 0 with *row filled, SCORE_SOURCE_END after the last row, or
+ * an error; close ends a reading, also one cut short, and can't fail. */
+struct score_source {
+	int (*open)(void *arg, struct err *e);
+	int (*next)(void *arg, struct score_row *row, struct err *e);
+	void (*close)(void *arg);
+	void *arg;
+};
+
 /* Score the responses to `form` submitted within `period`, by the agencies
  * as they were then (an agency that existed on no day of the period, and
  * has no responses in it, gets no group).  On success *out
@@ -113,6 +142,13 @@ struct score_options {
 int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	      const struct period *period, const struct score_options *opts,
 	      struct score_result **out, struct err *e);
+
+/* score_run on the rows of src (whose agency and sector ids are reg's), for
+ * a source without dossier totals: the counter method then gives no
+ * dossier-based rate.  As score_run otherwise. */
+int score_run_source(const struct score_source *src, const struct registry *reg, const struct form *form,
+		     const struct period *period, const struct score_options *opts,
+		     struct score_result **out, struct err *e);
 
 /* score_run with the agencies as they stand on day `as_of` (Vietnam time):
  * the respondents of an agency that had ended by then are scored as its
