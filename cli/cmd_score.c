@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "../forms/registry.h"
 #include "../db/db.h"
+#include "../hub/hub_pg.h"
+#include "../hub/hub_score.h"
 #include "../lib/period.h"
 #include "../reports/rep_export.h"
 #include "../reports/rep_records.h"
@@ -21,6 +23,8 @@ const char cmd_score_usage[] =
 	"                   [--rake MARGINS.csv] [--as-of DAY] [--format json|csv|table] [--excel-vn]\n"
 	"                   [--db PATH]\n"
 	"       sipas score --period P --per-dossier [--format F] [--db PATH]\n"
+	"       sipas score --hub CONNINFO --period P [--by province|agency|sector|agency,sector]\n"
+	"                   [--province X] [--form ID] [--format json|csv|table] [--excel-vn]\n"
 	"\n"
 	"Compute satisfaction indices with 95% intervals and target verdicts for the\n"
 	"responses to one form submitted in period P (docs/scoring.md).\n"
@@ -48,6 +52,12 @@ const char cmd_score_usage[] =
 	"  --excel-vn      with --format csv: for Excel in Vietnamese settings (';'\n"
 	"                  between fields, decimal commas, a UTF-8 BOM)\n"
 	"  --per-dossier   the per-dossier rate from dossier records (see above)\n"
+	"  --hub CONNINFO  national scores from the hub (docs/hub.md): every province's\n"
+	"                  responses as one sample, agencies, strata and PSUs named\n"
+	"                  PROVINCE.CODE; a libpq connection string or service name\n"
+	"                  (passwords through PGPASSFILE or a service file)\n"
+	"  --by province   with --hub: one group per province after the country\n"
+	"  --province X    with --hub: only province X's responses\n"
 	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
 
 /* --per-dossier: the rate from dossier records, in the format asked for. */
@@ -104,6 +114,57 @@ static void warn_cell(const struct score_dossier_cell *c)
 	}
 }
 
+/* Print a result in `format`, then on stderr what the user should know of
+ * it: the raking's notice, no responses at all, the dossier cells left out. */
+static int print_scores(const struct score_result *res, const char *format, int excel_vn, const char *form_id,
+			const struct period *period, struct err *e)
+{
+	int rc = 0;
+
+	if (strcmp(format, "json") == 0) {
+		json_t *doc = rep_score_json(res);
+
+		if (!doc || rep_json_dumpf(doc, JSON_INDENT(1), stdout) != 0)
+			rc = err_set(e, ERR_IO, "writing JSON failed");
+		json_decref(doc);
+	} else if (strcmp(format, "csv") == 0 && excel_vn) {
+		rc = rep_score_csv_excel_vn(res, stdout, e);
+	} else if (strcmp(format, "csv") == 0) {
+		if (rep_score_csv(res, stdout))
+			rc = err_set(e, ERR_IO, "writing CSV failed");
+	} else if (rep_score_table(res, stdout)) {
+		rc = err_set(e, ERR_IO, "writing the table failed");
+	}
+	for (const char *l = res->notice; !rc && *l; l += *l == '\n') {
+		size_t len = strcspn(l, "\n");
+
+		fprintf(stderr, "sipas score: %.*s\n", (int)len, l);
+		l += len;
+	}
+	if (!rc && res->rows == 0)
+		fprintf(stderr, "sipas score: no responses to %s in %s\n", form_id, period->label);
+	for (size_t k = 0; !rc && k < res->n_dossier_cells; k++)
+		warn_cell(&res->dossier_cells[k]);
+	return rc;
+}
+
+/* --hub: the national scores, or one province's (province non-NULL). */
+static int score_hub(const char *conninfo, const char *form_id, const char *province, int by,
+		     const struct period *period, const char *format, int excel_vn, struct err *e)
+{
+	struct hub_scores *hs = NULL;
+	PGconn *conn = NULL;
+	int rc = hub_connect(conninfo, &conn, e);
+
+	if (!rc)
+		rc = hub_score_run(conn, form_id, province, by, period, &hs, e);
+	if (!rc)
+		rc = print_scores(hs->res, format, excel_vn, form_id, period, e);
+	hub_scores_free(hs);
+	PQfinish(conn);
+	return rc;
+}
+
 int cmd_score(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -116,10 +177,13 @@ int cmd_score(int argc, char **argv)
 		{ "as-of", required_argument, NULL, 'a' },
 		{ "excel-vn", no_argument, NULL, 'x' },
 		{ "per-dossier", no_argument, NULL, 'D' },
+		{ "hub", required_argument, NULL, 'H' },
+		{ "province", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *by_s = NULL, *as_of_s = NULL;
+	const char *hub = NULL, *province = NULL;
 	const char *format = isatty(STDOUT_FILENO) ? "table" : "json";
 	struct score_options so = { 0, NULL };
 	struct score_result *res = NULL;
@@ -141,6 +205,8 @@ int cmd_score(int argc, char **argv)
 		case 'a': as_of_s = optarg; break;
 		case 'x': excel_vn = 1; break;
 		case 'D': per_dossier = 1; break;
+		case 'H': hub = optarg; break;
+		case 'P': province = optarg; break;
 		case 'h': return cli_help(cmd_score_usage);
 		default: return cli_usage_error("score", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -155,14 +221,24 @@ int cmd_score(int argc, char **argv)
 		return cli_usage_error("score", "--excel-vn goes with --format csv");
 	if (per_dossier && (excel_vn || by_s || so.rake_path || form_given))
 		return cli_usage_error("score", "--per-dossier takes only --period, --format and --db");
+	if (hub && (db_opt || so.rake_path || as_of_s || per_dossier))
+		return cli_usage_error("score", "--hub does not go with --db, --rake, --as-of or --per-dossier");
+	if (province && !hub)
+		return cli_usage_error("score", "--province goes with --hub");
+	if (by_s && strcmp(by_s, "province") == 0 && !hub)
+		return cli_usage_error("score", "--by province goes with --hub (national scores)");
 	err_clear(&e);
 	rc = period_parse(period_s, &period, &e);
 	if (!rc)
 		rc = period_check_started(&period, period_today(), &e);
 	if (!rc && per_dossier)
 		return score_per_dossier(db_opt, &period, format, &e) ? cli_fail(&e) : 0;
-	if (!rc && by_s)
+	if (!rc && by_s && strcmp(by_s, "province") == 0)
+		so.by = HUB_SCORE_BY_PROVINCE;
+	else if (!rc && by_s)
 		rc = score_parse_by(by_s, &so.by, &e);
+	if (!rc && hub)
+		return score_hub(hub, form_id, province, so.by, &period, format, excel_vn, &e) ? cli_fail(&e) : 0;
 	if (!rc && as_of_s && period_parse_day(as_of_s, &as_of, NULL))
 		rc = err_set_field(&e, ERR_INVALID, "as-of", "--as-of '%s' is not a day (YYYY-MM-DD)", as_of_s);
 	if (!rc)
@@ -170,32 +246,8 @@ int cmd_score(int argc, char **argv)
 	if (!rc)
 		rc = as_of_s ? score_run_as_of(s.db, s.reg, s.form, &period, &so, as_of, &res, &e)
 			     : score_run(s.db, s.reg, s.form, &period, &so, &res, &e);
-	if (!rc) {
-		if (strcmp(format, "json") == 0) {
-			json_t *doc = rep_score_json(res);
-
-			if (!doc || rep_json_dumpf(doc, JSON_INDENT(1), stdout) != 0)
-				rc = err_set(&e, ERR_IO, "writing JSON failed");
-			json_decref(doc);
-		} else if (strcmp(format, "csv") == 0 && excel_vn) {
-			rc = rep_score_csv_excel_vn(res, stdout, &e);
-		} else if (strcmp(format, "csv") == 0) {
-			if (rep_score_csv(res, stdout))
-				rc = err_set(&e, ERR_IO, "writing CSV failed");
-		} else if (rep_score_table(res, stdout)) {
-			rc = err_set(&e, ERR_IO, "writing the table failed");
-		}
-		for (const char *l = res->notice; !rc && *l; l += *l == '\n') {
-			size_t len = strcspn(l, "\n");
-
-			fprintf(stderr, "sipas score: %.*s\n", (int)len, l);
-			l += len;
-		}
-		if (!rc && res->rows == 0)
-			fprintf(stderr, "sipas score: no responses to %s in %s\n", form_id, period.label);
-		for (size_t k = 0; !rc && k < res->n_dossier_cells; k++)
-			warn_cell(&res->dossier_cells[k]);
-	}
+	if (!rc)
+		rc = print_scores(res, format, excel_vn, form_id, &period, &e);
 	score_result_free(res);
 	cli_session_close(&s);
 	return rc ? cli_fail(&e) : 0;

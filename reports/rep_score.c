@@ -100,13 +100,19 @@ static void dossier_cells_json(const struct score_result *r, json_t *doc)
 	json_object_set_new(doc, "dossier_gaps", gaps);
 }
 
+/* What the groups' agencies are: agencies, or the hub's provinces. */
+static const char *unit_of(const struct score_result *r)
+{
+	return r->unit ? r->unit : "agency";
+}
+
 static json_t *group_json(const struct score_result *r, const struct score_group *g)
 {
 	const struct form *f = r->form;
 	json_t *o = json_object();
 	const char *status = score_status_name(g->status);
 
-	json_object_set_new(o, "agency", g->agency ? json_string(g->agency->code) : json_null());
+	json_object_set_new(o, unit_of(r), g->agency ? json_string(g->agency->code) : json_null());
 	json_object_set_new(o, "sector", g->sector ? json_string(g->sector->code) : json_null());
 	json_object_set_new(o, "n", json_integer(g->n));
 	json_object_set_new(o, "n_eff", json_real(g->n_eff));
@@ -237,8 +243,8 @@ int rep_score_csv(const struct score_result *r, FILE *fp)
 	int rc = 0;
 
 	strbuf_init(&sb, 0);
-	strbuf_addstr(&sb, "agency,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status,"
-		      "form,period,weights,formula_version");
+	strbuf_addf(&sb, "%s,sector,id,est,se,lo,hi,n,n_eff,df,ci,n_answered,target,status,"
+		    "form,period,weights,formula_version", unit_of(r));
 	strbuf_addstr(&sb, f->n_elements ? "\n" : COUNTER_CSV_HEADER "\n");
 	for (size_t i = 0; i < r->n_groups && !rc; i++) {
 		const struct score_group *g = &r->groups[i];
@@ -292,7 +298,7 @@ int rep_score_table(const struct score_result *r, FILE *fp)
 	strbuf_init(&sb, 0);
 	strbuf_addf(&sb, "%s  %s  %s weights  %ld responses\n\n", f->id, r->period.label,
 		    r->raked ? "raked" : "design", r->rows);
-	strbuf_addf(&sb, "%-16s %-16s %7s %8s %4s  %-22s%-22s%s%7s  %s\n", "agency", "sector", "n", "n_eff",
+	strbuf_addf(&sb, "%-16s %-16s %7s %8s %4s  %-22s%-22s%s%7s  %s\n", unit_of(r), "sector", "n", "n_eff",
 		    "df", f->n_elements ? "SIPAS index [95% CI]" : "satisfied [95% CI]",
 		    f->n_elements ? "overall [95% CI]" : "counter share",
 		    f->n_elements ? "" : "dossier rate [ratings covered]  ", "target", "status");

@@ -1,0 +1,504 @@
+/*
+ * test_hub_score.c - national scores from the hub (docs/hub.md, "National
+ * scores" and "The national report") on a real PostgreSQL 15: two
+ * provinces' databases on the hub score as their union in one SQLite
+ * database (agency, stratum and PSU codes prefixed by province, as the hub
+ * namespaces them); one province alone as its own database; a form that
+ * differs between provinces is refused; the national report's tied places
+ * are score_rank's, whose maths is checked by hand on a small case.
+ */
+#include "test.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/period.h"
+#include "../scoring/score_rank.h"
+
+/* 4 provinces, by hand (docs/hub.md): places 1 to 4 go to 0.90, 0.85,
+ * 0.80, 0.70.  The six p-values, smallest first, times 6, 5, 4, 3, 2, 1:
+ * (0,3) z 14.1; (2,3) z 6.71; (0,1) and (1,3) z 4.47, p 7.7e-6, 3.1e-5
+ * adjusted; (0,2) z 2.236, p 0.02535, adjusted 0.0507: not a difference at
+ * 5 % although it would be alone; (1,2) z 1.768, p 0.0771. */
+static void ranking_ties_places_holm_cannot_tell_apart(void)
+{
+	static const double est[4] = { 0.90, 0.80, 0.85, 0.70 }, se[4] = { 0.01, 0.02, 0.02, 0.01 };
+	static const int differ[6] = { 1, 0, 1, 0, 1, 1 };   /* (0,1) (0,2) (0,3) (1,2) (1,3) (2,3) */
+	struct score_rank r[4];
+	struct score_pair p[6];
+	struct err e;
+
+	CHECK_INT(score_rank(est, se, 4, 0.05, r, p, &e), 0);
+	CHECK_INT((int)r[0].place, 1);
+	CHECK_INT((int)r[2].place, 2);
+	CHECK_INT((int)r[1].place, 3);
+	CHECK_INT((int)r[3].place, 4);
+	for (int k = 0; k < 6; k++)
+		CHECK_INT(p[k].differ, differ[k]);
+	CHECK_INT((int)p[1].a, 0);
+	CHECK_INT((int)p[1].b, 2);
+	CHECK_NEAR(p[1].p, 0.025347, 1e-6);
+	CHECK_NEAR(p[1].p_holm, 0.050694, 1e-6);
+	CHECK_NEAR(p[3].p_holm, 0.077100, 1e-6);
+	CHECK_NEAR(p[0].p_holm, 4 * p[0].p, 1e-12);
+	/* 0.90 cannot be told from 0.85; 0.85 from either neighbour; 0.70 from none */
+	CHECK_INT((int)r[0].tied_first, 1);
+	CHECK_INT((int)r[0].tied_last, 2);
+	CHECK_INT((int)r[2].tied_first, 1);
+	CHECK_INT((int)r[2].tied_last, 3);
+	CHECK_INT((int)r[1].tied_first, 2);
+	CHECK_INT((int)r[1].tied_last, 3);
+	CHECK_INT((int)r[3].tied_first, 4);
+	CHECK_INT((int)r[3].tied_last, 4);
+}
+
+/* ---- two provinces ---- */
+
+/* in code order: the union database imports them in this order, as the
+ * hub numbers their strata and PSUs */
+static const char *const province_code[2] = { "DN", "HP" };
+static const char *const province_fixture[2] = { "sipas-2017-b", "sipas-2017-a" };
+
+static int pg_run(PGconn *conn, const char *sql, int n, const char *const *params)
+{
+	PGresult *res = n ? PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0) : PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+
+	if (rc)
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(conn));
+	PQclear(res);
+	return rc;
+}
+
+/* Copy a fixture's registry to dir, with one agency target more (province
+ * HP's own, for SO-XD) so that the national targets carry one. */
+static int copy_registry(const char *fixture, const char *dir, int with_agency_target)
+{
+	static const char *const files[3] = { "agencies.csv", "sectors.csv", "targets.csv" };
+	char path[4200];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "mkdir -p %s", dir);
+	if (system(path) != 0)
+		return -1;
+	for (int i = 0; i < 3 && !rc; i++) {
+		char *text;
+
+		snprintf(path, sizeof(path), "%s/%s/registry/%s", test_fixtures(), fixture, files[i]);
+		text = test_read(path);
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (!text)
+			return -1;
+		if (i == 2 && with_agency_target) {
+			char *more = NULL;
+
+			rc = asprintf(&more, "%sagency,SO-XD,0.85,2026Q1\n", text) < 0 ? -1 : test_write(path, more);
+			free(more);
+		} else {
+			rc = test_write(path, text);
+		}
+		free(text);
+	}
+	return rc;
+}
+
+/* Province i's database, p<i>.db, from its fixture. */
+static int province_db(int i)
+{
+	char reg[64], db[16], csv[4200];
+
+	snprintf(reg, sizeof(reg), "reg-%s", province_code[i]);
+	snprintf(db, sizeof(db), "%s.db", province_code[i]);
+	snprintf(csv, sizeof(csv), "%s/%s/responses.csv", test_fixtures(), province_fixture[i]);
+	if (copy_registry(province_fixture[i], reg, strcmp(province_code[i], "HP") == 0))
+		return -1;
+	if (sipas_run(NULL, "init", "--db", db, "--registry", reg, NULL)->status)
+		return -1;
+	return sipas_run(NULL, "import", "--db", db, "--form", "sipas-2017", csv, NULL)->status ? -1 : 0;
+}
+
+/* Write province p's stored rows to the hub as the owner, the way a push
+ * stores them: registry, form by content, responses keyed by quarter. */
+static int fill_hub(PGconn *conn, const char *p, const char *db_path)
+{
+	static const char *const reads[] = {
+		"SELECT f.code, f.json FROM forms f WHERE f.code = 'sipas-2017'",
+		"SELECT a.code, a.name, a.level, pa.code, a.valid_from, a.valid_to, su.code FROM agencies a "
+		"LEFT JOIN agencies pa ON pa.id = a.parent_id LEFT JOIN agencies su ON su.id = a.successor_id",
+		"SELECT code, name FROM sectors",
+		"SELECT scope, coalesce(code, ''), from_quarter, threshold FROM targets",
+		"SELECT r.response_id, r.day, r.ts, a.code, s.code, r.channel, r.dossier_code, st.code, ps.code, "
+		"r.weight, '\\x' || hex(r.answers), '\\x' || hex(r.choices), '\\x' || hex(r.digest) "
+		"FROM responses r JOIN agencies a ON a.id = r.agency_id JOIN sectors s ON s.id = r.sector_id "
+		"JOIN strata st ON st.id = r.stratum_id LEFT JOIN psus ps ON ps.id = r.psu_id ORDER BY r.id",
+	};
+	static const char *const writes[] = {
+		"WITH f AS (INSERT INTO sipas.forms(hash, code, json) VALUES (sha256(convert_to($3, 'UTF8')), $2, $3) "
+		"ON CONFLICT DO NOTHING) INSERT INTO sipas.province_forms(province, code, hash) "
+		"VALUES ($1, $2, sha256(convert_to($3, 'UTF8')))",
+		"INSERT INTO sipas.agencies(province, code, name, level, parent, valid_from, valid_to, successor) "
+		"VALUES ($1, $2, $3, $4, $5, date '1970-01-01' + $6::int, date '1970-01-01' + $7::int, $8)",
+		"INSERT INTO sipas.sectors(province, code, name) VALUES ($1, $2, $3)",
+		"INSERT INTO sipas.targets(province, scope, code, from_quarter, threshold) VALUES ($1, $2, $3, $4, $5)",
+		"INSERT INTO sipas.responses(province, quarter, form, agency, response_id, day, ts, sector, channel, "
+		"dossier_code, stratum, psu, weight, answers, choices, digest) VALUES ($1, $15, 'sipas-2017', $5, $2, "
+		"$3, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	};
+	sqlite3 *db = NULL;
+	int rc = pg_run(conn, "BEGIN", 0, NULL);
+
+	if (!rc)
+		rc = pg_run(conn, "INSERT INTO sipas.provinces(province) VALUES ($1) ON CONFLICT DO NOTHING", 1,
+			    (const char *const[]){ p });
+	if (!rc && sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		rc = -1;
+	for (size_t k = 0; !rc && k < sizeof(reads) / sizeof(reads[0]); k++) {
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_prepare_v2(db, reads[k], -1, &st, NULL) != SQLITE_OK) {
+			fprintf(stderr, "%s: %s\n", reads[k], sqlite3_errmsg(db));
+			rc = -1;
+			break;
+		}
+		while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+			const char *v[16] = { p };
+			char quarter[16], weight[32];
+			int n = sqlite3_column_count(st);
+
+			for (int c = 0; c < n; c++)
+				v[c + 1] = (const char *)sqlite3_column_text(st, c);
+			if (k == 4) {
+				snprintf(quarter, sizeof(quarter), "%d", period_quarter_of_day(atoi(v[2])));
+				v[14] = quarter;
+				snprintf(weight, sizeof(weight), "%.17g", sqlite3_column_double(st, 9));
+				v[10] = weight;   /* exactly, which SQLite's own text is not */
+			}
+			rc = pg_run(conn, writes[k], k == 4 ? 15 : n + 1, v);
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return rc ? -1 : pg_run(conn, "COMMIT", 0, NULL);
+}
+
+/* The union of the two provinces in one database, union.db, codes
+ * prefixed by province: agencies, strata, PSUs (and response ids, unique
+ * per form); sectors are national; targets are the shipped ones for all
+ * and by sector, and each province's agency targets. */
+static int union_db(void)
+{
+	char path[4200], *shipped;
+	FILE *ag = NULL, *se = NULL, *ta = NULL;
+	int rc = 0;
+
+	if (system("mkdir -p reg-union") != 0)
+		return -1;
+	ag = fopen("reg-union/agencies.csv", "w");
+	se = fopen("reg-union/sectors.csv", "w");
+	ta = fopen("reg-union/targets.csv", "w");
+	snprintf(path, sizeof(path), "%s/forms/registry/targets.csv", getenv("SIPAS_SOURCE"));
+	shipped = test_read(path);
+	if (!ag || !se || !ta || !shipped) {
+		rc = -1;
+		goto out;
+	}
+	fputs("code,name,level,parent\n", ag);
+	fputs("code,name\n", se);
+	fputs("scope,code,threshold,from_period\n", ta);
+	for (int i = 0; i < 2; i++) {
+		char line[1024];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "LC_ALL=C sort -t, -k1,1 reg-%s/agencies.csv | grep -v '^code,'", province_code[i]);
+		/* in code order, as the hub numbers them, so that both sum in
+		 * the same order */
+		fp = popen(path, "r");
+		while (fp && fgets(line, sizeof(line), fp)) {
+			char code[64], name[512], level[64], parent[64] = "";
+
+			if (sscanf(line, "%63[^,],%511[^,],%63[^,],%63[^,\n]", code, name, level, parent) >= 3)
+				fprintf(ag, "%s.%s,%s,%s,%s%s%s\n", province_code[i], code, name, level,
+					*parent ? province_code[i] : "", *parent ? "." : "", parent);
+		}
+		if (fp)
+			pclose(fp);
+		snprintf(path, sizeof(path), "reg-%s/targets.csv", province_code[i]);
+		fp = fopen(path, "r");
+		while (fp && fgets(line, sizeof(line), fp))
+			if (strncmp(line, "agency,", 7) == 0)
+				fprintf(ta, "agency,%s.%s", province_code[i], line + 7);
+		if (fp)
+			fclose(fp);
+	}
+	/* both fixtures have the same sectors: the union is either's */
+	{
+		char *sectors = test_read("reg-HP/sectors.csv"), *l;
+
+
+		rc = sectors ? 0 : -1;
+		for (l = sectors ? strchr(sectors, '\n') + 1 : NULL; l && *l; l = strchr(l, '\n') + 1)
+			fprintf(se, "%.*s\n", (int)strcspn(l, "\n"), l);
+		for (l = strchr(shipped, '\n') + 1; !rc && *l; l = strchr(l, '\n') + 1) {
+			char code[64] = "";
+
+			/* the shipped sector targets of sectors the provinces have */
+			if (sscanf(l, "sector,%63[^,]", code) == 1) {
+				char needle[80];
+
+				snprintf(needle, sizeof(needle), "\n%s,", code);
+				if (!strstr(sectors, needle))
+					continue;
+			}
+			fprintf(ta, "%.*s\n", (int)strcspn(l, "\n"), l);
+		}
+		free(sectors);
+	}
+out:
+	free(shipped);
+	if (ag)
+		fclose(ag);
+	if (se)
+		fclose(se);
+	if (ta)
+		fclose(ta);
+	if (rc || sipas_run(NULL, "init", "--db", "union.db", "--registry", "reg-union", NULL)->status)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		char line[4096], csv[64];
+		FILE *in, *out;
+
+		snprintf(path, sizeof(path), "%s/%s/responses.csv", test_fixtures(), province_fixture[i]);
+		snprintf(csv, sizeof(csv), "union-%s.csv", province_code[i]);
+		in = fopen(path, "r");
+		out = fopen(csv, "w");
+		/* quoted fields 0 (response_id), 2 (agency), 5 (stratum), 6 (psu) get the prefix */
+		for (int l = 0; in && out && fgets(line, sizeof(line), in); l++) {
+			char *f = line;
+
+			for (int field = 0; l && *f; field++) {
+				size_t len = strcspn(f, ",\n");
+
+				if ((field == 0 || field == 2 || field == 5 || field == 6) && len > 2 && f[0] == '"')
+					fprintf(out, "\"%s.%.*s", province_code[i], (int)len - 1, f + 1);
+				else
+					fprintf(out, "%.*s", (int)len, f);
+				f += len;
+				if (*f)
+					fputc(*f++, out);
+			}
+			if (!l)
+				fputs(line, out);
+		}
+		if (in)
+			fclose(in);
+		if (out)
+			fclose(out);
+		if (!in || !out || sipas_run(NULL, "import", "--db", "union.db", "--form", "sipas-2017", csv, NULL)->status)
+			return -1;
+	}
+	return 0;
+}
+
+/* A hub with both provinces on it; the provinces' own databases and their
+ * union beside it.  conn: the owner's connection. */
+static int two_provinces(struct test_pg *pg, PGconn **conn)
+{
+	if (test_pg_start(pg) != 0)
+		return -1;
+	if (sipas_run(NULL, "hub", "init", "--hub", pg->conninfo, NULL)->status)
+		return -1;
+	*conn = PQconnectdb(pg->conninfo);
+	if (PQstatus(*conn) != CONNECTION_OK)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		char db[16];
+
+		snprintf(db, sizeof(db), "%s.db", province_code[i]);
+		if (province_db(i) || fill_hub(*conn, province_code[i], db))
+			return -1;
+	}
+	return union_db();
+}
+
+/* Every number equal within 1e-12 (relative above 1), everything else
+ * equal; `skip` names object keys not compared (NULL: none). */
+static int same_json(const json_t *a, const json_t *b, const char *skip, const char *where)
+{
+	if (json_is_number(a) && json_is_number(b)) {
+		double x = json_number_value(a), y = json_number_value(b);
+
+		if (fabs(x - y) <= 1e-12 * fmax(1, fabs(x)))
+			return 1;
+		fprintf(stderr, "%s: %.17g != %.17g\n", where, x, y);
+		return 0;
+	}
+	if (json_is_object(a) && json_is_object(b)) {
+		const char *key;
+		json_t *v;
+
+		if (json_object_size(a) != json_object_size(b)) {
+			fprintf(stderr, "%s: %zu keys != %zu\n", where, json_object_size(a), json_object_size(b));
+			return 0;
+		}
+		json_object_foreach((json_t *)a, key, v) {
+			char at[512];
+
+			snprintf(at, sizeof(at), "%s.%s", where, key);
+			if ((!skip || !strstr(skip, key)) && !same_json(v, json_object_get(b, key), skip, at))
+				return 0;
+		}
+		return 1;
+	}
+	if (json_equal((json_t *)a, (json_t *)b))
+		return 1;
+	fprintf(stderr, "%s: values differ\n", where);
+	return 0;
+}
+
+/* The groups of a `sipas score --format json` output by "agency|sector"
+ * (agency codes without `strip` in front), each compared with the other
+ * output's; 1 when both have the same groups and numbers. */
+static int same_scores(const char *hub_out, const char *db_out, const char *strip, const char *skip)
+{
+	json_t *h = json_loads(hub_out, 0, NULL), *d = json_loads(db_out, 0, NULL);
+	json_t *hg = json_object_get(h, "groups"), *dg = json_object_get(d, "groups");
+	int ok = h && d && json_array_size(hg) > 1 && json_array_size(hg) == json_array_size(dg);
+
+	for (size_t i = 0; ok && i < json_array_size(dg); i++) {
+		json_t *g = json_array_get(dg, i), *found = NULL;
+		const char *agency = json_string_value(json_object_get(g, "agency"));
+		const char *sector = json_string_value(json_object_get(g, "sector"));
+		char want[128], where[160];
+
+		snprintf(want, sizeof(want), "%s%s", agency && strip ? strip : "", agency ? agency : "");
+		for (size_t k = 0; !found && k < json_array_size(hg); k++) {
+			json_t *x = json_array_get(hg, k);
+			const char *a = json_string_value(json_object_get(x, "agency"));
+			const char *s = json_string_value(json_object_get(x, "sector"));
+
+			if (!a == !agency && (!a || strcmp(a, want) == 0) && !s == !sector && (!s || strcmp(s, sector) == 0))
+				found = x;
+		}
+		snprintf(where, sizeof(where), "group %s/%s", agency ? agency : "(all)", sector ? sector : "(all)");
+		if (!found) {
+			fprintf(stderr, "%s: not in the hub's scores\n", where);
+			ok = 0;
+		} else {
+			json_t *copy = json_deep_copy(found);
+
+			json_object_set_new(copy, "agency", json_deep_copy(json_object_get(g, "agency")));
+			ok = same_json(g, copy, skip, where);
+			json_decref(copy);
+		}
+	}
+	json_decref(h);
+	json_decref(d);
+	return ok;
+}
+
+static void national_scores_equal_scoring_the_union(void)
+{
+	static const char *const bys[] = { "agency", "sector", "agency,sector" };
+	struct test_pg pg;
+	PGconn *conn = NULL;
+
+	if (two_provinces(&pg, &conn) != 0) {
+		CHECK(!"two provinces on the hub");
+		PQfinish(conn);
+		test_pg_stop(&pg);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(bys) / sizeof(bys[0]); i++) {
+		const struct cmd_result *r = sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", "--by",
+						       bys[i], "--format", "json", NULL);
+		char *hub = strdup(r->out);
+
+		CHECK_INT(r->status, 0);
+		r = sipas_run(NULL, "score", "--db", "union.db", "--period", "2026Q3", "--by", bys[i], "--format", "json",
+			      NULL);
+		CHECK_INT(r->status, 0);
+		CHECK(same_scores(hub, r->out, NULL, NULL));
+		free(hub);
+	}
+	/* HP's own agency target is national too, under its namespaced code */
+	CHECK_CONTAINS(sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", "--by", "agency",
+				 "--format", "csv", NULL)->out, "HP.SO-XD,,index,");
+	PQfinish(conn);
+	test_pg_stop(&pg);
+}
+
+/* --province X scores X's rows alone: its own database's figures (the
+ * verdicts aside, since the hub judges by the national targets). */
+static void one_province_equals_its_own_database(void)
+{
+	struct test_pg pg;
+	PGconn *conn = NULL;
+	const struct cmd_result *r;
+	char *hub;
+
+	if (two_provinces(&pg, &conn) != 0) {
+		CHECK(!"two provinces on the hub");
+		PQfinish(conn);
+		test_pg_stop(&pg);
+		return;
+	}
+	r = sipas_run(NULL, "score", "--hub", pg.conninfo, "--province", "DN", "--period", "2026Q3", "--format", "json",
+		      NULL);
+	CHECK_INT(r->status, 0);
+	hub = strdup(r->out);
+	r = sipas_run(NULL, "score", "--db", "DN.db", "--period", "2026Q3", "--format", "json", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK(same_scores(hub, r->out, "DN.", "target status"));
+	free(hub);
+	/* --by province without the hub is a usage error */
+	r = sipas_run(NULL, "score", "--db", "DN.db", "--period", "2026Q3", "--by", "province", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--by province goes with --hub");
+	PQfinish(conn);
+	test_pg_stop(&pg);
+}
+
+static void a_form_that_differs_between_provinces_is_refused(void)
+{
+	struct test_pg pg;
+	PGconn *conn = NULL;
+	const struct cmd_result *r;
+
+	if (two_provinces(&pg, &conn) != 0) {
+		CHECK(!"two provinces on the hub");
+		PQfinish(conn);
+		test_pg_stop(&pg);
+		return;
+	}
+	/* province QN's sipas-2017 has another title: another content */
+	CHECK_INT(pg_run(conn, "INSERT INTO sipas.provinces(province) VALUES ('QN');"
+			 "INSERT INTO sipas.forms(hash, code, json) SELECT sha256(convert_to(j, 'UTF8')), 'sipas-2017', j "
+			 "FROM (SELECT (json::jsonb || '{\"title\": \"another\"}')::text AS j FROM sipas.forms) f;"
+			 "INSERT INTO sipas.province_forms(province, code, hash) SELECT 'QN', 'sipas-2017', hash "
+			 "FROM sipas.forms WHERE json LIKE '%another%'", 0, NULL), 0);
+	r = sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", "--format", "json", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "form sipas-2017 differs between provinces");
+	CHECK_CONTAINS(r->err, "DN, HP (");
+	CHECK_CONTAINS(r->err, "QN (");
+	CHECK_INT((int)strlen(r->out), 0);
+	/* one province alone is one content */
+	CHECK_INT(sipas_run(NULL, "score", "--hub", pg.conninfo, "--province", "HP", "--period", "2026Q3", "--format",
+			    "json", NULL)->status, 0);
+	PQfinish(conn);
+	test_pg_stop(&pg);
+}
+
+const struct test_case hub_score_tests[] = {
+	{ "ranking_ties_places_holm_cannot_tell_apart", ranking_ties_places_holm_cannot_tell_apart },
+	{ "national_scores_equal_scoring_the_union", national_scores_equal_scoring_the_union },
+	{ "one_province_equals_its_own_database", one_province_equals_its_own_database },
+	{ "a_form_that_differs_between_provinces_is_refused", a_form_that_differs_between_provinces_is_refused },
+	{ NULL, NULL }
+};
