@@ -9,10 +9,13 @@
 #include "../reports/rep_publish.h"
 #include "../db/db.h"
 #include "../forms/registry.h"
+#include "../hub/hub_pg.h"
+#include "../hub/hub_report.h"
 #include "../reports/rep_report.h"
 
 const char cmd_report_usage[] =
 	"usage: sipas report --period P --out DIR [--form ID] [--db PATH]\n"
+	"       sipas report --hub CONNINFO --period P --out DIR [--form ID]\n"
 	"\n"
 	"Write the quarterly SIPAS report for quarter P into DIR (created if missing):\n"
 	"index.html, methodology.html, scores.csv, scores-excel-vn.csv (for Excel in\n"
@@ -24,7 +27,12 @@ const char cmd_report_usage[] =
 	"  --period P      a quarter, such as 2026Q3\n"
 	"  --out DIR       the output directory\n"
 	"  --form ID       the questionnaire (default sipas-2017)\n"
-	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n";
+	"  --db PATH       database file (default $SIPAS_DB, else ./sipas.db)\n"
+	"  --hub CONNINFO  the national report from the hub instead (docs/hub.md):\n"
+	"                  national.html, national.csv and national.json, the\n"
+	"                  country's index and the provinces ranked with their\n"
+	"                  intervals, places that cannot be told apart shown as one\n"
+	"                  range (pairwise tests, Holm-adjusted at 5%)\n";
 
 /* Say when the quarter was published and the database no longer gives the
  * figures that were (late ratings, a re-import): the public ones stay. */
@@ -43,6 +51,23 @@ static int note_if_published_differs(sqlite3 *db, const char *period_s, const ch
 	return rc;
 }
 
+/* --hub: the national report into out. */
+static int report_hub(const char *conninfo, const char *form_id, const struct period *period, const char *out,
+		      struct err *e)
+{
+	struct report_files files = { 0 };
+	PGconn *conn = NULL;
+	int rc = hub_connect(conninfo, &conn, e);
+
+	if (!rc)
+		rc = hub_report_render(conn, form_id, period, &files, e);
+	if (!rc)
+		rc = rep_files_write(&files, out, e);
+	rep_files_release(&files);
+	PQfinish(conn);
+	return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -50,10 +75,11 @@ int cmd_report(int argc, char **argv)
 		{ "period", required_argument, NULL, 'p' },
 		{ "form", required_argument, NULL, 'f' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "hub", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *out = NULL;
+	const char *db_opt = NULL, *period_s = NULL, *form_id = "sipas-2017", *out = NULL, *hub = NULL;
 	struct cli_session s = { NULL, NULL, NULL };
 	struct report_files files = { 0 };
 	struct period period;
@@ -67,6 +93,7 @@ int cmd_report(int argc, char **argv)
 		case 'p': period_s = optarg; break;
 		case 'f': form_id = optarg; break;
 		case 'o': out = optarg; break;
+		case 'H': hub = optarg; break;
 		case 'h': return cli_help(cmd_report_usage);
 		default: return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -77,17 +104,21 @@ int cmd_report(int argc, char **argv)
 		return cli_usage_error("report", "--period is required");
 	if (!out || !*out)
 		return cli_usage_error("report", "--out is required");
+	if (hub && db_opt)
+		return cli_usage_error("report", "--hub and --db do not go together");
 	err_clear(&e);
 	rc = period_parse(period_s, &period, &e);
 	if (!rc)
 		rc = period_check_started(&period, period_today(), &e);
-	if (!rc)
+	if (!rc && hub)
+		rc = report_hub(hub, form_id, &period, out, &e);
+	else if (!rc)
 		rc = cli_session_open(&s, db_opt, DB_READONLY, form_id, &e);
-	if (!rc)
+	if (!rc && !hub)
 		rc = rep_report_render(s.db, s.reg, s.form, period_s, NULL, &files, &e);
-	if (!rc)
+	if (!rc && !hub)
 		rc = rep_files_write(&files, out, &e);
-	if (!rc)
+	if (!rc && !hub)
 		rc = note_if_published_differs(s.db, period_s, form_id, &e);
 	rep_files_release(&files);
 	cli_session_close(&s);

@@ -102,6 +102,11 @@ static int add_file(struct report_files *f, const char *name, char *data, size_t
 	return 0;
 }
 
+int rep_files_add(struct report_files *f, const char *name, char *data, size_t size, struct err *e)
+{
+	return add_file(f, name, data, size, e);
+}
+
 /* Add the text of sb (emptied) as file `name`. */
 static int add_text(struct report_files *f, const char *name, struct strbuf *sb, struct err *e)
 {

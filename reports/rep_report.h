@@ -99,6 +99,11 @@ int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form
  * ERR_IO otherwise. */
 int rep_files_write(const struct report_files *f, const char *dir, struct err *e);
 
+/* Add file `name` to f (at most REP_MAX_FILES), taking `data` (size
+ * bytes; NULL: building it ran out of memory, ERR_NOMEM), which is freed
+ * when it cannot be added. */
+int rep_files_add(struct report_files *f, const char *name, char *data, size_t size, struct err *e);
+
 /* Free the files of f and empty it; f itself is the caller's. */
 void rep_files_release(struct report_files *f);
 

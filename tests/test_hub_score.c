@@ -495,10 +495,96 @@ static void a_form_that_differs_between_provinces_is_refused(void)
 	test_pg_stop(&pg);
 }
 
+/* --by province, then the national report: a third province QN with HP's
+ * very rows (the same estimates: tied, whatever else is), every province
+ * with its interval, the places those of score_rank on the by-province
+ * figures. */
+static void the_national_report_ranks_provinces_with_tied_places(void)
+{
+	struct test_pg pg;
+	PGconn *conn = NULL;
+	const struct cmd_result *r;
+	json_t *by = NULL, *rep = NULL, *groups, *country;
+	double est[3], se[3];
+	struct score_rank ranks[3];
+	struct score_pair pairs[3];
+	struct err e;
+	char *html;
+
+	if (two_provinces(&pg, &conn) != 0 || fill_hub(conn, "QN", "HP.db") != 0) {
+		CHECK(!"three provinces on the hub");
+		PQfinish(conn);
+		test_pg_stop(&pg);
+		return;
+	}
+	r = sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", "--by", "province", "--format", "json",
+		      NULL);
+	CHECK_INT(r->status, 0);
+	by = json_loads(r->out, 0, NULL);
+	groups = json_object_get(by, "groups");
+	CHECK_INT((int)json_array_size(groups), 4);
+	CHECK(json_is_null(json_object_get(json_array_get(groups, 0), "province")));
+	for (int i = 0; i < 3; i++) {
+		json_t *index = json_object_get(json_array_get(groups, (size_t)i + 1), "index");
+
+		est[i] = json_real_value(json_object_get(index, "est"));
+		se[i] = json_real_value(json_object_get(index, "se"));
+	}
+	CHECK_STR(json_string_value(json_object_get(json_array_get(groups, 1), "province")), "DN");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(groups, 3), "province")), "QN");
+	CHECK(est[1] == est[2] && se[1] == se[2]);
+	CHECK_INT(score_rank(est, se, 3, 0.05, ranks, pairs, &e), 0);
+	CHECK_CONTAINS(sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", "--by", "province",
+				 "--format", "csv", NULL)->out, "province,sector,id,");
+
+	r = sipas_run(NULL, "report", "--hub", pg.conninfo, "--period", "2026Q3", "--out", "national", NULL);
+	CHECK_INT(r->status, 0);
+	rep = json_load_file("national/national.json", 0, NULL);
+	CHECK(rep != NULL);
+	/* the country's index as --by province gives it */
+	country = json_object_get(rep, "country");
+	country = json_pack("{s:O, s:O, s:O, s:O, s:s}", "est", json_object_get(country, "est"), "se",
+			    json_object_get(country, "se"), "lo", json_object_get(country, "lo"), "hi",
+			    json_object_get(country, "hi"), "ci", "wald");
+	CHECK(same_json(json_object_get(json_array_get(groups, 0), "index"), country, NULL, "country"));
+	json_decref(country);
+	CHECK_INT((int)json_array_size(json_object_get(rep, "provinces")), 3);
+	CHECK_INT((int)json_array_size(json_object_get(rep, "pairs")), 3);
+	for (size_t k = 0; k < 3; k++) {
+		json_t *p = json_array_get(json_object_get(rep, "provinces"), k);
+		const char *code = json_string_value(json_object_get(p, "province"));
+		int i = strcmp(code, "DN") == 0 ? 0 : strcmp(code, "HP") == 0 ? 1 : 2;
+		json_t *tied = json_object_get(p, "tied_places");
+
+		CHECK_INT((int)json_integer_value(json_object_get(p, "place")), (int)k + 1);
+		CHECK_INT((int)json_integer_value(json_object_get(p, "place")), (int)ranks[i].place);
+		CHECK_INT((int)json_integer_value(json_array_get(tied, 0)), (int)ranks[i].tied_first);
+		CHECK_INT((int)json_integer_value(json_array_get(tied, 1)), (int)ranks[i].tied_last);
+		CHECK_NEAR(json_real_value(json_object_get(p, "est")), est[i], 1e-12);
+		CHECK(json_real_value(json_object_get(p, "lo")) < est[i] && est[i] < json_real_value(json_object_get(p, "hi")));
+	}
+	/* HP and QN, the same rows, share their places */
+	CHECK(!pairs[2].differ);
+	CHECK_INT((int)ranks[1].tied_first, (int)ranks[2].tied_first);
+	CHECK_INT((int)ranks[1].tied_last, (int)ranks[2].tied_last);
+	html = test_read("national/national.html");
+	CHECK(html != NULL);
+	CHECK_CONTAINS(html, "<td>DN</td>");
+	CHECK_CONTAINS(html, "<td>QN</td>");
+	CHECK_CONTAINS(html, "Holm");
+	CHECK(test_file_contains("national/national.csv", "province,place,tied_first,tied_last,est,se,lo,hi"));
+	free(html);
+	json_decref(by);
+	json_decref(rep);
+	PQfinish(conn);
+	test_pg_stop(&pg);
+}
+
 const struct test_case hub_score_tests[] = {
 	{ "ranking_ties_places_holm_cannot_tell_apart", ranking_ties_places_holm_cannot_tell_apart },
 	{ "national_scores_equal_scoring_the_union", national_scores_equal_scoring_the_union },
 	{ "one_province_equals_its_own_database", one_province_equals_its_own_database },
 	{ "a_form_that_differs_between_provinces_is_refused", a_form_that_differs_between_provinces_is_refused },
+	{ "the_national_report_ranks_provinces_with_tied_places", the_national_report_ranks_provinces_with_tied_places },
 	{ NULL, NULL }
 };
