@@ -23,7 +23,8 @@ struct push_source {
 	const char *province;
 	char identity[PUSH_IDENTITY_MAX];
 	sqlite3_stmt *collected;   /* collector ratings after a position, by seq */
-	sqlite3_stmt *imported;    /* done imports' rows after a position, by (imports.seq, id) */
+	sqlite3_stmt *imports;     /* done imports from a number on, by seq */
+	sqlite3_stmt *import_rows; /* an import's rows after an id */
 	sqlite3_stmt *records;     /* dossier records after a number */
 };
 
@@ -43,12 +44,13 @@ static const char collected_sql[] =
 	RESPONSE_SELECT "r.seq, r.id FROM responses r " RESPONSE_JOINS
 	"WHERE r.seq >= ?2 AND (r.seq > ?2 OR r.id > ?3) ORDER BY r.seq LIMIT ?4";
 
-/* CROSS JOIN: imports drive, by imports_by_seq, and each one's rows come
- * by responses_by_import in id order, which is the order asked for */
-static const char imported_sql[] =
-	RESPONSE_SELECT "i.seq, r.id FROM imports i CROSS JOIN responses r " RESPONSE_JOINS
-	"WHERE i.seq >= ?2 AND i.state = 'done' AND r.import_id = i.id AND (i.seq > ?2 OR r.id > ?3) "
-	"ORDER BY i.seq, r.id LIMIT ?4";
+/* the done imports from a visibility number on, and one import's rows
+ * after an id: two statements, not a join, which SQLite would sort */
+static const char imports_sql[] =
+	"SELECT id, seq FROM imports WHERE seq >= ?1 AND state = 'done' ORDER BY seq";
+static const char import_rows_sql[] =
+	RESPONSE_SELECT "?2, r.id FROM responses r " RESPONSE_JOINS
+	"WHERE r.import_id = ?3 AND r.id > ?4 ORDER BY r.id LIMIT ?5";
 
 static const char records_sql[] =
 	"SELECT ?1, a.code, d.code, rb.code, s.code, d.procedure, d.channel, d.received_at, d.due_at, "
@@ -107,7 +109,9 @@ int push_source_open(const char *path, const char *province, struct push_source 
 	if (!rc)
 		rc = db_prepare(src->db, collected_sql, &src->collected, e);
 	if (!rc)
-		rc = db_prepare(src->db, imported_sql, &src->imported, e);
+		rc = db_prepare(src->db, imports_sql, &src->imports, e);
+	if (!rc)
+		rc = db_prepare(src->db, import_rows_sql, &src->import_rows, e);
 	if (!rc)
 		rc = db_prepare(src->db, records_sql, &src->records, e);
 	if (rc) {
@@ -128,7 +132,8 @@ void push_source_close(struct push_source *src)
 	if (!src)
 		return;
 	sqlite3_finalize(src->collected);
-	sqlite3_finalize(src->imported);
+	sqlite3_finalize(src->imports);
+	sqlite3_finalize(src->import_rows);
 	sqlite3_finalize(src->records);
 	db_close(src->db);
 	free(src);
@@ -209,61 +214,82 @@ static int pos_before(const struct push_pos *a, const struct push_pos *b)
 	return a->seq < b->seq || (a->seq == b->seq && a->row < b->row);
 }
 
-static void bind_after(sqlite3_stmt *st, const char *province, const struct push_pos *after, size_t limit)
+/* One of the two ordered streams of rows merged by push_source_responses:
+ * its statement on a row (more 1) at position `at`, or ended (more 0). */
+struct stream {
+	sqlite3_stmt *st;
+	struct push_pos at;
+	int more;
+};
+
+static int stream_step(struct stream *s, struct err *e)
 {
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, province, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, after->seq);
-	sqlite3_bind_int64(st, 3, after->row);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+	s->more = step(s->st, e);
+	if (s->more == 1)
+		s->at = (struct push_pos){ sqlite3_column_int64(s->st, RESPONSE_SENT),
+					   sqlite3_column_int64(s->st, RESPONSE_SENT + 1) };
+	return s->more < 0 ? s->more : 0;
+}
+
+/* The imports' stream: the next row of this import, else (also when it
+ * has not begun) the first of the next import that has one. */
+static int imported_step(struct push_source *src, struct stream *s, const struct push_pos *after, size_t limit,
+			 struct err *e)
+{
+	int rc = s->more ? stream_step(s, e) : 0, more = 0;
+
+	while (!rc && !s->more && (more = step(src->imports, e)) == 1) {
+		int64_t seq = sqlite3_column_int64(src->imports, 1);
+
+		sqlite3_reset(s->st);
+		sqlite3_bind_text(s->st, 1, src->province, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s->st, 2, seq);
+		sqlite3_bind_int64(s->st, 3, sqlite3_column_int64(src->imports, 0));
+		sqlite3_bind_int64(s->st, 4, seq == after->seq ? after->row : 0);
+		sqlite3_bind_int64(s->st, 5, (sqlite3_int64)limit);
+		rc = stream_step(s, e);
+	}
+	return rc ? rc : more < 0 ? more : 0;
 }
 
 int push_source_responses(struct push_source *src, const struct push_pos *after, size_t limit,
 			  struct strbuf *copy, size_t *rows, struct push_pos *last, struct err *e)
 {
-	sqlite3_stmt *streams[2] = { src->collected, src->imported };
-	struct push_pos at[2];
-	int more[2], rc;
+	/* s[0] collector ratings, s[1] imports' rows; each is limited to
+	 * `limit`, so neither runs out early: the batch is full before */
+	struct stream s[2] = { { src->collected, { 0, 0 }, 0 }, { src->import_rows, { 0, 0 }, 0 } };
+	int rc;
 
 	*rows = 0;
 	*last = *after;
 	rc = db_exec(src->db, "BEGIN", e);
 	if (rc)
 		return rc;
-	/* a merge of the two ordered streams; each is limited to `limit`, so
-	 * neither runs out early: the batch is full before it could */
-	for (int i = 0; i < 2; i++) {
-		bind_after(streams[i], src->province, after, limit);
-		more[i] = step(streams[i], e);
-		if (more[i] < 0) {
-			rc = more[i];
-			goto out;
-		}
-		if (more[i])
-			at[i] = (struct push_pos){ sqlite3_column_int64(streams[i], RESPONSE_SENT),
-						   sqlite3_column_int64(streams[i], RESPONSE_SENT + 1) };
-	}
-	while (*rows < limit && (more[0] || more[1])) {
-		int i = !more[0] || (more[1] && pos_before(&at[1], &at[0]));
-
-		rc = copy_line(streams[i], RESPONSE_SENT, copy, e);
-		if (rc)
-			goto out;
-		assert(pos_before(last, &at[i]));
-		*last = at[i];
-		++*rows;
-		more[i] = step(streams[i], e);
-		if (more[i] < 0) {
-			rc = more[i];
-			goto out;
-		}
-		if (more[i])
-			at[i] = (struct push_pos){ sqlite3_column_int64(streams[i], RESPONSE_SENT),
-						   sqlite3_column_int64(streams[i], RESPONSE_SENT + 1) };
-	}
-out:
 	sqlite3_reset(src->collected);
-	sqlite3_reset(src->imported);
+	sqlite3_bind_text(src->collected, 1, src->province, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(src->collected, 2, after->seq);
+	sqlite3_bind_int64(src->collected, 3, after->row);
+	sqlite3_bind_int64(src->collected, 4, (sqlite3_int64)limit);
+	sqlite3_reset(src->imports);
+	sqlite3_bind_int64(src->imports, 1, after->seq);
+	sqlite3_reset(src->import_rows);
+	rc = stream_step(&s[0], e);
+	if (!rc)
+		rc = imported_step(src, &s[1], after, limit, e);
+	while (!rc && *rows < limit && (s[0].more || s[1].more)) {
+		int i = !s[0].more || (s[1].more && pos_before(&s[1].at, &s[0].at));
+
+		rc = copy_line(s[i].st, RESPONSE_SENT, copy, e);
+		if (rc)
+			break;
+		assert(pos_before(last, &s[i].at));
+		*last = s[i].at;
+		++*rows;
+		rc = i ? imported_step(src, &s[1], after, limit, e) : stream_step(&s[0], e);
+	}
+	sqlite3_reset(src->collected);
+	sqlite3_reset(src->imports);
+	sqlite3_reset(src->import_rows);
 	db_exec(src->db, "COMMIT", NULL);
 	return rc;
 }
