@@ -420,11 +420,58 @@ static void a_role_cannot_push_another_province(void)
 	hub_stop(&h);
 }
 
+#define RECORDS "dossier,agency,received_by,sector,procedure,channel,received_at,due_at,finished_at," \
+	"complaint,updated_at\n"
+
+/* Dossier records go after the mark's record number, a replaced one again
+ * (the hub's version replaced); dossier totals replace the province's. */
+static void dossier_records_and_totals_arrive(void)
+{
+	struct hub h;
+	const struct cmd_result *r;
+
+	if (hub_start(&h) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK_INT(province_db("a.db", "sipas-2017-a"), 0);
+	CHECK_INT(sipas_run(RECORDS "D1,SO-XD,,dat-dai,1.004227,direct,2026-07-01T08:00:00+07:00,2026-07-10,"
+			    "2026-07-05T10:00:00+07:00,0,2026-07-05T10:00:00+07:00\n"
+			    "D2,SO-XD,P-HUNGDAO,xay-dung,1.004227,online,2026-07-01T08:00:00+07:00,,,0,"
+			    "2026-07-01T08:00:00+07:00\n",
+			    "dossiers", "import", "--db", "a.db", "--records", "-", NULL)->status, 0);
+	CHECK_INT(sipas_run("period,agency,sector,dossiers\n2026Q3,SO-XD,dat-dai,120\n2026Q3,SO-YT,y-te,80\n",
+			    "dossiers", "import", "--db", "a.db", "-", NULL)->status, 0);
+	r = push(h.hp, "HP", "a.db");
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "2963 new, 0 already there, 0 changed), 2 records");
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.dossier_records WHERE province = 'HP' AND agency = 'SO-XD' "
+			      "AND received_by = 'SO-XD' AND code = 'D1' AND finished_at IS NOT NULL AND complaint = 0"), 1);
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.dossier_records WHERE code = 'D2' AND received_by = 'P-HUNGDAO' "
+			      "AND sector = 'xay-dung' AND channel = 'online' AND due_at IS NULL AND finished_at IS NULL"), 1);
+	CHECK_INT(hub_int(&h, "SELECT sum(dossiers) FROM sipas.dossier_totals WHERE province = 'HP' AND quarter = 2026 * 4 + 2"),
+		  200);
+	/* D1 complained about later; SO-YT's total corrected */
+	CHECK_INT(sipas_run(RECORDS "D1,SO-XD,,dat-dai,1.004227,direct,2026-07-01T08:00:00+07:00,2026-07-10,"
+			    "2026-07-05T10:00:00+07:00,1,2026-07-15T09:00:00+07:00\n",
+			    "dossiers", "import", "--db", "a.db", "--records", "-", NULL)->status, 0);
+	CHECK_INT(sipas_run("period,agency,sector,dossiers\n2026Q3,SO-YT,y-te,90\n", "dossiers", "import", "--db", "a.db",
+			    "-", NULL)->status, 0);
+	r = push(h.hp, "HP", "a.db");
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "push HP: 0 responses sent (0 new, 0 already there, 0 changed), 1 records");
+	CHECK_INT(hub_int(&h, "SELECT complaint FROM sipas.dossier_records WHERE code = 'D1'"), 1);
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.dossier_records"), 2);
+	CHECK_INT(hub_int(&h, "SELECT sum(dossiers) FROM sipas.dossier_totals WHERE province = 'HP'"), 210);
+	hub_stop(&h);
+}
+
 const struct test_case push_tests[] = {
 	{ "two_provinces_pushed_again_send_nothing_new", two_provinces_pushed_again_send_nothing_new },
 	{ "only_what_became_visible_since_is_sent", only_what_became_visible_since_is_sent },
 	{ "a_killed_push_resumes_exactly_once", a_killed_push_resumes_exactly_once },
 	{ "a_changed_response_is_reported_not_overwritten", a_changed_response_is_reported_not_overwritten },
 	{ "a_role_cannot_push_another_province", a_role_cannot_push_another_province },
+	{ "dossier_records_and_totals_arrive", dossier_records_and_totals_arrive },
 	{ NULL, NULL }
 };
