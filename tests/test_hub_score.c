@@ -12,12 +12,10 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/period.h"
 #include "../scoring/score_rank.h"
 
 /* 4 provinces, by hand (docs/hub.md): places 1 to 4 go to 0.90, 0.85,
@@ -123,68 +121,16 @@ static int province_db(int i)
 	return sipas_run(NULL, "import", "--db", db, "--form", "sipas-2017", csv, NULL)->status ? -1 : 0;
 }
 
-/* Write province p's stored rows to the hub as the owner, the way a push
- * stores them: registry, form by content, responses keyed by quarter. */
-static int fill_hub(PGconn *conn, const char *p, const char *db_path)
+/* Push database db_path to the hub as province p (registered with its
+ * push role first). */
+static int push(const struct test_pg *pg, const char *p, const char *db_path)
 {
-	static const char *const reads[] = {
-		"SELECT f.code, f.json FROM forms f WHERE f.code = 'sipas-2017'",
-		"SELECT a.code, a.name, a.level, pa.code, a.valid_from, a.valid_to, su.code FROM agencies a "
-		"LEFT JOIN agencies pa ON pa.id = a.parent_id LEFT JOIN agencies su ON su.id = a.successor_id",
-		"SELECT code, name FROM sectors",
-		"SELECT scope, coalesce(code, ''), from_quarter, threshold FROM targets",
-		"SELECT r.response_id, r.day, r.ts, a.code, s.code, r.channel, r.dossier_code, st.code, ps.code, "
-		"r.weight, '\\x' || hex(r.answers), '\\x' || hex(r.choices), '\\x' || hex(r.digest) "
-		"FROM responses r JOIN agencies a ON a.id = r.agency_id JOIN sectors s ON s.id = r.sector_id "
-		"JOIN strata st ON st.id = r.stratum_id LEFT JOIN psus ps ON ps.id = r.psu_id ORDER BY r.id",
-	};
-	static const char *const writes[] = {
-		"WITH f AS (INSERT INTO sipas.forms(hash, code, json) VALUES (sha256(convert_to($3, 'UTF8')), $2, $3) "
-		"ON CONFLICT DO NOTHING) INSERT INTO sipas.province_forms(province, code, hash) "
-		"VALUES ($1, $2, sha256(convert_to($3, 'UTF8')))",
-		"INSERT INTO sipas.agencies(province, code, name, level, parent, valid_from, valid_to, successor) "
-		"VALUES ($1, $2, $3, $4, $5, date '1970-01-01' + $6::int, date '1970-01-01' + $7::int, $8)",
-		"INSERT INTO sipas.sectors(province, code, name) VALUES ($1, $2, $3)",
-		"INSERT INTO sipas.targets(province, scope, code, from_quarter, threshold) VALUES ($1, $2, $3, $4, $5)",
-		"INSERT INTO sipas.responses(province, quarter, form, agency, response_id, day, ts, sector, channel, "
-		"dossier_code, stratum, psu, weight, answers, choices, digest) VALUES ($1, $15, 'sipas-2017', $5, $2, "
-		"$3, $4, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-	};
-	sqlite3 *db = NULL;
-	int rc = pg_run(conn, "BEGIN", 0, NULL);
+	char role[32];
 
-	if (!rc)
-		rc = pg_run(conn, "INSERT INTO sipas.provinces(province) VALUES ($1) ON CONFLICT DO NOTHING", 1,
-			    (const char *const[]){ p });
-	if (!rc && sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		rc = -1;
-	for (size_t k = 0; !rc && k < sizeof(reads) / sizeof(reads[0]); k++) {
-		sqlite3_stmt *st = NULL;
-
-		if (sqlite3_prepare_v2(db, reads[k], -1, &st, NULL) != SQLITE_OK) {
-			fprintf(stderr, "%s: %s\n", reads[k], sqlite3_errmsg(db));
-			rc = -1;
-			break;
-		}
-		while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-			const char *v[16] = { p };
-			char quarter[16], weight[32];
-			int n = sqlite3_column_count(st);
-
-			for (int c = 0; c < n; c++)
-				v[c + 1] = (const char *)sqlite3_column_text(st, c);
-			if (k == 4) {
-				snprintf(quarter, sizeof(quarter), "%d", period_quarter_of_day(atoi(v[2])));
-				v[14] = quarter;
-				snprintf(weight, sizeof(weight), "%.17g", sqlite3_column_double(st, 9));
-				v[10] = weight;   /* exactly, which SQLite's own text is not */
-			}
-			rc = pg_run(conn, writes[k], k == 4 ? 15 : n + 1, v);
-		}
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return rc ? -1 : pg_run(conn, "COMMIT", 0, NULL);
+	snprintf(role, sizeof(role), "push_%s", p);
+	if (sipas_run(NULL, "hub", "grant", "--hub", pg->conninfo, "--province", p, "--role", role, NULL)->status)
+		return -1;
+	return sipas_run(NULL, "push", "--hub", pg->conninfo, "--province", p, "--db", db_path, NULL)->status ? -1 : 0;
 }
 
 /* The union of the two provinces in one database, union.db, codes
@@ -305,8 +251,8 @@ out:
 	return 0;
 }
 
-/* A hub with both provinces on it; the provinces' own databases and their
- * union beside it.  conn: the owner's connection. */
+/* A hub with both provinces pushed to it; the provinces' own databases
+ * and their union beside it.  conn: the owner's connection. */
 static int two_provinces(struct test_pg *pg, PGconn **conn)
 {
 	if (test_pg_start(pg) != 0)
@@ -320,7 +266,7 @@ static int two_provinces(struct test_pg *pg, PGconn **conn)
 		char db[16];
 
 		snprintf(db, sizeof(db), "%s.db", province_code[i]);
-		if (province_db(i) || fill_hub(*conn, province_code[i], db))
+		if (province_db(i) || push(pg, province_code[i], db))
 			return -1;
 	}
 	return union_db();
@@ -479,9 +425,10 @@ static void a_form_that_differs_between_provinces_is_refused(void)
 	/* province QN's sipas-2017 has another title: another content */
 	CHECK_INT(pg_run(conn, "INSERT INTO sipas.provinces(province) VALUES ('QN');"
 			 "INSERT INTO sipas.forms(hash, code, json) SELECT sha256(convert_to(j, 'UTF8')), 'sipas-2017', j "
-			 "FROM (SELECT (json::jsonb || '{\"title\": \"another\"}')::text AS j FROM sipas.forms) f;"
+			 "FROM (SELECT (json::jsonb || '{\"title\": \"another\"}')::text AS j FROM sipas.forms "
+			 "WHERE code = 'sipas-2017') f;"
 			 "INSERT INTO sipas.province_forms(province, code, hash) SELECT 'QN', 'sipas-2017', hash "
-			 "FROM sipas.forms WHERE json LIKE '%another%'", 0, NULL), 0);
+			 "FROM sipas.forms WHERE code = 'sipas-2017' AND json LIKE '%another%'", 0, NULL), 0);
 	r = sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", "--format", "json", NULL);
 	CHECK_INT(r->status, 1);
 	CHECK_CONTAINS(r->err, "form sipas-2017 differs between provinces");
@@ -511,7 +458,7 @@ static void the_national_report_ranks_provinces_with_tied_places(void)
 	struct err e;
 	char *html;
 
-	if (two_provinces(&pg, &conn) != 0 || fill_hub(conn, "QN", "HP.db") != 0) {
+	if (two_provinces(&pg, &conn) != 0 || push(&pg, "QN", "HP.db") != 0) {
 		CHECK(!"three provinces on the hub");
 		PQfinish(conn);
 		test_pg_stop(&pg);
