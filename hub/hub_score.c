@@ -317,10 +317,11 @@ static int read_registry(PGconn *conn, const char *const params[2], int by_provi
 
 /* ---- the form ---- */
 
-/* The form of code params[0] that the scored provinces pushed: one
- * content for all of them. */
-static int read_form(PGconn *conn, const char *const params[2], struct form **out, size_t *n_provinces,
-		     struct strbuf *provinces, struct err *e)
+/* The form of code params[0] that the scored provinces pushed (one
+ * content for all of them), and those provinces as an array literal
+ * ('{DN,HP}') into provinces. */
+static int read_form(PGconn *conn, const char *const params[2], struct form **out, struct strbuf *provinces,
+		     struct err *e)
 {
 	PGresult *res = NULL;
 	int rc = hub_query(conn, "SELECT f.province, encode(f.hash, 'hex'), (SELECT count(DISTINCT hash) FROM "
@@ -354,7 +355,6 @@ static int read_form(PGconn *conn, const char *const params[2], struct form **ou
 		strbuf_release(&listed);
 		goto out;
 	}
-	*n_provinces = (size_t)PQntuples(res);
 	/* an array literal: province codes need no quoting (hub_province_ok) */
 	for (int i = 0; i < PQntuples(res); i++)
 		strbuf_addf(provinces, "%s%s", i ? "," : "'{", PQgetvalue(res, i, 0));
@@ -626,7 +626,7 @@ int hub_score_run(PGconn *conn, const char *form_code, const char *province, int
 		goto out;
 	rc = hub_schema_check(conn, e);
 	if (!rc)
-		rc = read_form(conn, params, &s->form, &s->n_provinces, &provinces, e);
+		rc = read_form(conn, params, &s->form, &provinces, e);
 	if (!rc)
 		rc = read_registry(conn, params, by_province, &s->reg, &agencies, &sectors, e);
 	if (!rc && (provinces.failed || !(rows = rows_sql(conn, form_code, strbuf_str(&provinces), period)) ||

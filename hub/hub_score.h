@@ -25,7 +25,6 @@ struct hub_scores {
 	struct form *form;          /* the provinces' common form */
 	struct registry *reg;       /* the national registry the groups point into */
 	struct score_result *res;   /* res->form is form */
-	size_t n_provinces;         /* the provinces scored (those that pushed the form) */
 };
 
 /* Score form `form_code` over `period` from the hub on conn: every

@@ -519,6 +519,7 @@ static void the_national_report_ranks_provinces_with_tied_places(void)
 	CHECK_CONTAINS(html, "<td>DN</td>");
 	CHECK_CONTAINS(html, "<td>QN</td>");
 	CHECK_CONTAINS(html, "Holm");
+	CHECK_INT(system("xmllint --noout national/national.html"), 0);
 	CHECK(test_file_contains("national/national.csv", "province,place,tied_first,tied_last,est,se,lo,hi"));
 	free(html);
 	json_decref(by);
