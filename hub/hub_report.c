@@ -236,6 +236,22 @@ static void places_of(struct strbuf *sb, const struct ranked *r)
 		strbuf_addf(sb, "%zu–%zu", r->rank.tied_first, r->rank.tied_last);
 }
 
+/* The provinces' indices as bars with their intervals and the target, in
+ * the table's order. */
+static void provinces_chart(const struct national *nat, struct strbuf *sb)
+{
+	const struct score_group **groups = malloc(nat->n * sizeof(*groups));
+
+	if (!groups) {
+		sb->failed = 1;
+		return;
+	}
+	for (size_t i = 1; i < nat->n; i++)
+		groups[i - 1] = nat->rows[i].g;
+	rep_svg_bars(sb, "tinh", "Chỉ số SIPAS theo tỉnh, khoảng tin cậy 95" REP_NBSP "%", groups, nat->n - 1, 1);
+	free(groups);
+}
+
 static void national_html(const struct national *nat, struct strbuf *sb)
 {
 	const struct score_result *res = nat->hs->res;
@@ -265,7 +281,12 @@ static void national_html(const struct national *nat, struct strbuf *sb)
 		differ += nat->pairs[k].differ != 0;
 	strbuf_addf(sb, "<p>%zu trong %zu cặp tỉnh khác nhau thật sự (mức 5" REP_NBSP "%%, hiệu chỉnh Holm); "
 		    "các cặp còn lại chưa phân biệt được với số phiếu đã có.</p>\n", differ, nat->n_pairs);
-	strbuf_addstr(sb, "</section>\n<section>\n<h2>Xếp hạng các tỉnh</h2>\n<table>\n<thead><tr>"
+	strbuf_addstr(sb, "</section>\n<section>\n<h2>Xếp hạng các tỉnh</h2>\n");
+	if (res->form->n_elements)
+		provinces_chart(nat, sb);
+	strbuf_addstr(sb, "<table>\n<caption>Nhóm hạng: các hạng mà tỉnh không phân biệt được với nhau. "
+		      "Tỉnh có dưới 30 phiếu (hoặc n hiệu dụng dưới 30) không được xếp hạng. "
+		      "Trọng số: thiết kế; khoảng tin cậy 95" REP_NBSP "%: Wald cho chỉ số.</caption>\n<thead><tr>"
 		      "<th class=\"num\">Hạng</th><th class=\"num\">Nhóm hạng</th><th>Tỉnh</th>"
 		      "<th class=\"num\">");
 	strbuf_addstr(sb, measure);
@@ -295,10 +316,7 @@ static void national_html(const struct national *nat, struct strbuf *sb)
 		strbuf_addstr(sb, rep_verdict_vi(r->g->status));
 		strbuf_addstr(sb, "</td></tr>\n");
 	}
-	strbuf_addstr(sb, "</tbody>\n<caption>Nhóm hạng: các hạng mà tỉnh không phân biệt được với nhau. "
-		      "Tỉnh có dưới 30 phiếu (hoặc n hiệu dụng dưới 30) không được xếp hạng. "
-		      "Trọng số: thiết kế; khoảng tin cậy 95" REP_NBSP "%: Wald cho chỉ số.</caption>\n</table>\n"
-		      "</section>\n<section>\n<h2>Phương pháp</h2>\n<p>Mỗi tỉnh là một mẫu độc lập: tầng và đơn vị "
+	strbuf_addstr(sb, "</tbody>\n</table>\n</section>\n<section>\n<h2>Phương pháp</h2>\n<p>Mỗi tỉnh là một mẫu độc lập: tầng và đơn vị "
 		      "mẫu cấp 1 (PSU) được đặt tên theo tỉnh, nên chỉ số cả nước là ước lượng theo thiết kế của "
 		      "hợp các mẫu. Với mỗi cặp tỉnh, hiệu hai chỉ số được chia cho căn của tổng hai phương sai "
 		      "(hai mẫu độc lập) và kiểm định hai phía theo phân phối chuẩn. Các giá trị p của mọi cặp "
