@@ -26,6 +26,10 @@
 #            BENCH_SCORES_ROWS=0 skips it
 #   kiosk    the kiosk page's first render in headless Chromium with the CPU throttled 4x
 #            (bench/kiosk_render.mjs; target: <= 1 s)
+#   hub      national scoring of BENCH_HUB_ROWS (default 10 M) responses from a PostgreSQL 15 hub
+#            started here (sipas score --hub, rows streamed by COPY) beside `sipas score` on the
+#            same rows in SQLite: wall time of each, the ratio, peak RSS (target <= 1 GiB);
+#            skipped under 20 GiB free, or with BENCH_HUB_ROWS=0
 # BENCH_SIZES overrides the sizes (default "1000000 10000000"); set but empty, it runs
 # only the ingest benchmark.
 set -euo pipefail
@@ -302,6 +306,55 @@ fi
 render=$(SIPAS_BIN="$SIPAS" SIPAS_NODE_DIR="$ROOT/build/node" node "$ROOT/bench/kiosk_render.mjs")
 row "kiosk first render, CPU 4x slower" "$(echo "$render" | sed -n 's/.*median \([0-9]*\) ms.*/\1 ms/p')" "" \
 	"$(echo "$render" | sed -n 's/.*(\(first contentful paint [0-9]* ms\)).*/\1/p'); target <= 1000 ms"
+
+# ---- national scoring from the hub: a PostgreSQL of its own, the same rows in SQLite ----
+# The province's database is pushed whole (one province holds all the rows:
+# what is measured is reading and scoring them, not how many provinces).
+# The server runs as user postgres in a directory of its own, on a socket
+# there, and is stopped by the trap whatever happens.
+HUB_ROWS="${BENCH_HUB_ROWS-10000000}"
+PG_BIN=/usr/lib/postgresql/15/bin
+hub_bench() {
+	local dir free_kib conn
+	free_kib=$(df -Pk "$OUT" | awk 'NR == 2 { print $4 }')
+	if [ "$free_kib" -lt $((20 * 1024 * 1024)) ]; then
+		row "national scoring from the hub" "skipped" "" "under 20 GiB free on $OUT"
+		return 0
+	fi
+	dir=$(mktemp -d /tmp/sipas-bench-hub.XXXXXX)
+	chown postgres "$dir"
+	trap 'runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+	runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+		-o "-k $dir -c listen_addresses='' -c shared_buffers=256MB -c max_wal_size=4GB" start >/dev/null
+	conn="host=$dir dbname=postgres user=postgres"
+	rm -f hub.db hub.db-wal hub.db-shm
+	"$SIPAS" init --db hub.db >/dev/null
+	"$SIPAS" demo --db hub.db --csv - --form sipas-2017 --period 2026Q3 --rows "$HUB_ROWS" |
+		"$SIPAS" import --db hub.db --form sipas-2017 - >/dev/null
+	"$SIPAS" hub init --hub "$conn" >/dev/null
+	"$SIPAS" hub grant --hub "$conn" --province P1 --role push_p1 >/dev/null
+	measure "$SIPAS" push --hub "$conn" --province P1 --db hub.db
+	row "hub filled: push of $HUB_ROWS responses" "$secs s" "$mib MiB" \
+		"$(awk -v n="$HUB_ROWS" -v s="$secs" 'BEGIN { printf "%.0f rows/s", n / s }')"
+	runuser -u postgres -- "$PG_BIN/psql" -h "$dir" -U postgres -d postgres -qc "VACUUM ANALYZE sipas.responses"
+	measure "$SIPAS" score --db hub.db --period 2026Q3 --by agency --format json
+	local sqlite_secs=$secs
+	row "score --by agency, $HUB_ROWS rows in SQLite" "$secs s" "$mib MiB" "baseline"
+	measure "$SIPAS" score --hub "$conn" --period 2026Q3 --by agency --format json
+	row "score --hub --by agency, the same rows" "$secs s" "$mib MiB" \
+		"$(ratio "$secs" "$sqlite_secs")x SQLite (target <= 1 GiB; the server's own memory not counted)"
+	measure "$SIPAS" score --hub "$conn" --period 2026Q3 --by province --format json
+	row "score --hub --by province, the same rows" "$secs s" "$mib MiB" "$(ratio "$secs" "$sqlite_secs")x SQLite"
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast stop >/dev/null
+	rm -rf "$dir" hub.db hub.db-wal hub.db-shm
+	trap - EXIT
+}
+if [ "$HUB_ROWS" != 0 ]; then
+	hub_bench
+else
+	row "national scoring from the hub" "skipped" "" "BENCH_HUB_ROWS=0"
+fi
 
 printf '%-46s %12s %10s   %s\n' "benchmark" "time" "peak RSS" "note"
 printf '%s\n' "${results[@]}"
