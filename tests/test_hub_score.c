@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../scoring/score_rank.h"
 
@@ -402,6 +403,30 @@ static void one_province_equals_its_own_database(void)
 	CHECK_INT(r->status, 0);
 	CHECK(same_scores(hub, r->out, "DN.", "target status"));
 	free(hub);
+	/* the ministry's readers score what the owner does; a province's push
+	 * role sees only its own rows, so it cannot score the country */
+	{
+		char pgpass[256], conninfo[256], *owner_out;
+
+		CHECK_INT(pg_run(conn, "CREATE ROLE minister LOGIN PASSWORD 'ministry secret' IN ROLE sipas_ministry;"
+				 "ALTER ROLE \"push_HP\" PASSWORD 'province secret'", 0, NULL), 0);
+		snprintf(pgpass, sizeof(pgpass), "%s:*:*:minister:ministry secret\n%s:*:*:push_HP:province secret\n",
+			 pg.dir, pg.dir);
+		CHECK_INT(test_write("pgpass", pgpass), 0);
+		CHECK_INT(chmod("pgpass", 0600), 0);
+		setenv("PGPASSFILE", "pgpass", 1);
+		owner_out = strdup(sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", "--format", "json",
+					     NULL)->out);
+		snprintf(conninfo, sizeof(conninfo), "host=%s dbname=postgres user=minister", pg.dir);
+		r = sipas_run(NULL, "score", "--hub", conninfo, "--period", "2026Q3", "--format", "json", NULL);
+		CHECK_INT(r->status, 0);
+		CHECK_STR(r->out, owner_out);
+		snprintf(conninfo, sizeof(conninfo), "host=%s dbname=postgres user=push_HP", pg.dir);
+		r = sipas_run(NULL, "score", "--hub", conninfo, "--period", "2026Q3", "--format", "json", NULL);
+		CHECK(strcmp(r->out, owner_out) != 0);
+		free(owner_out);
+		unsetenv("PGPASSFILE");
+	}
 	/* --by province without the hub is a usage error */
 	r = sipas_run(NULL, "score", "--db", "DN.db", "--period", "2026Q3", "--by", "province", NULL);
 	CHECK_INT(r->status, 1);
