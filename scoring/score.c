@@ -122,12 +122,14 @@ struct db_source {
 	const char *form_id;
 	const struct period *period;
 	sqlite3_stmt *st;
+	int whole;
 };
 
-static int db_source_open(void *arg, struct err *e)
+static int db_source_open(void *arg, int whole, struct err *e)
 {
 	struct db_source *s = arg;
 
+	s->whole = whole;
 	sqlite3_finalize(s->st);
 	s->st = NULL;
 	return score_scan_prepare(s->db, s->form_id, s->period, &s->st, e);
@@ -150,9 +152,11 @@ static int db_source_next(void *arg, struct score_row *row, struct err *e)
 	row->weight = sqlite3_column_double(st, 4);
 	row->answers = sqlite3_column_blob(st, 5);
 	row->n_answers = (size_t)sqlite3_column_bytes(st, 5);
-	row->choices = sqlite3_column_blob(st, 6);
+	/* the choices' address and the day cost more than the rest of the
+	 * row: only when asked */
+	row->choices = s->whole ? sqlite3_column_blob(st, 6) : NULL;
 	row->n_choices = (size_t)sqlite3_column_bytes(st, 6);
-	row->day = sqlite3_column_int(st, 7);
+	row->day = s->whole ? sqlite3_column_int(st, 7) : 0;
 	return 0;
 }
 
@@ -171,7 +175,7 @@ static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum
 	struct progress prog;
 	int rc;
 
-	rc = src->open(src->arg, e);
+	rc = src->open(src->arg, rake != NULL, e);   /* only raking reads the choices, none the day */
 	if (rc)
 		return rc;
 	progress_start(&prog, "scoring", 0);
@@ -190,7 +194,7 @@ static int scan_rows(struct scan *s, struct score_rake *rake, struct score_accum
 		}
 		s->rows++;
 		progress_update(&prog, 0, (uint64_t)s->rows);
-		if (rake)   /* only raking reads the choices */
+		if (rake)
 			rc = score_rake_add(rake, agency, row.sector_id, row.choices, row.weight, &cell, e);
 		if (!rc)
 			rc = score_accum_add(acc, agency, row.sector_id, row.stratum_id, cell,
@@ -652,7 +656,7 @@ static int counter_pass(const struct score_source *src, const struct form *f, co
 			       (uint32_t)k) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	if (!rc)
-		opened = !(rc = src->open(src->arg, e));
+		opened = !(rc = src->open(src->arg, 1, e));
 	while (!rc && !(rc = src->next(src->arg, &row, e))) {
 		const uint8_t *answers = row.answers, *choices = row.choices;
 		size_t len = row.n_choices, slot = 0;
@@ -780,7 +784,7 @@ int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
 	      const struct period *period, const struct score_options *opts,
 	      struct score_result **out, struct err *e)
 {
-	struct db_source ds = { db, form->id, period, NULL };
+	struct db_source ds = { db, form->id, period, NULL, 0 };
 	struct score_source src = { db_source_open, db_source_next, db_source_close, &ds };
 
 	return run(&src, db, reg, form, period, opts, NULL, out, e);
@@ -808,7 +812,7 @@ int score_run_as_of(sqlite3 *db, const struct registry *reg, const struct form *
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	}
 	if (!rc) {
-		struct db_source ds = { db, form->id, period, NULL };
+		struct db_source ds = { db, form->id, period, NULL, 0 };
 		struct score_source src = { db_source_open, db_source_next, db_source_close, &ds };
 
 		rc = run(&src, db, reg, form, period, opts, &pool, out, e);

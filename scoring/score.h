@@ -115,20 +115,22 @@ struct score_row {
 	long long agency_id, sector_id;    /* the registry's ids */
 	long long stratum_id, psu_id;      /* any ids; psu_id 0: the response is its own PSU */
 	double weight;
-	const uint8_t *answers, *choices;
+	const uint8_t *answers, *choices;  /* choices NULL unless the source was opened whole */
 	size_t n_answers, n_choices;
-	int32_t day;                       /* Vietnam date */
+	int32_t day;                       /* Vietnam date; 0 unless opened whole */
 };
 
 #define SCORE_SOURCE_END 1
 
 /* Where scoring reads a period's responses from: the province's database
  * (score_run) or the national hub (hub/hub_score.h).  open starts at the
- * first row, again after a close (the counter method reads the rows twice);
+ * first row, again after a close (the counter method reads the rows twice),
+ * with the choices' bytes and the day when whole is 1 (raking, the counter
+ * method);
  * next returns 0 with *row filled, SCORE_SOURCE_END after the last row, or
  * an error; close ends a reading, also one cut short, and can't fail. */
 struct score_source {
-	int (*open)(void *arg, struct err *e);
+	int (*open)(void *arg, int whole, struct err *e);
 	int (*next)(void *arg, struct score_row *row, struct err *e);
 	void (*close)(void *arg);
 	void *arg;
