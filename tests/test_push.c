@@ -96,23 +96,29 @@ static int province_db(const char *db, const char *fixture)
 	return sipas_run(NULL, "import", "--db", db, "--form", "sipas-2017", csv, NULL)->status ? -1 : 0;
 }
 
-/* Every visible response of db as "form,agency,response_id,digest" lines
- * in byte order, and the hub's of province p the same way: equal when the
- * hub holds each of the province's rows exactly once. */
+/* Every visible response of db as "form,agency,response_id,digest,..."
+ * lines (every column the hub keeps but the weight) in byte order, and the
+ * hub's of province p the same way: equal when the hub holds each of the
+ * province's rows exactly once, as the province has it. */
 static char *province_rows(const char *db)
 {
 	return test_db_text(db, "SELECT ifnull(group_concat(x, char(10)), '') FROM (SELECT f.code || ',' || a.code || "
-			    "',' || r.response_id || ',' || lower(hex(r.digest)) AS x FROM responses r "
-			    "JOIN forms f ON f.id = r.form_id JOIN agencies a ON a.id = r.agency_id WHERE "
-			    DB_VISIBLE("r") " ORDER BY x)");
+			    "',' || r.response_id || ',' || lower(hex(r.digest)) || ',' || r.day || ',' || r.ts || ',' || "
+			    "s.code || ',' || r.channel || ',' || st.code || ',' || ifnull(p.code, '-') || ',' || "
+			    "lower(hex(r.answers)) || ',' || lower(hex(r.choices)) AS x FROM responses r "
+			    "JOIN forms f ON f.id = r.form_id JOIN agencies a ON a.id = r.agency_id "
+			    "JOIN sectors s ON s.id = r.sector_id JOIN strata st ON st.id = r.stratum_id "
+			    "LEFT JOIN psus p ON p.id = r.psu_id WHERE " DB_VISIBLE("r") " ORDER BY x)");
 }
 
 static char *hub_rows(struct hub *h, const char *p)
 {
-	char sql[512];
+	char sql[1024];
 
 	snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg(x, E'\\n' ORDER BY x COLLATE \"C\"), '') FROM "
-		 "(SELECT form || ',' || agency || ',' || response_id || ',' || encode(digest, 'hex') AS x "
+		 "(SELECT form || ',' || agency || ',' || response_id || ',' || encode(digest, 'hex') || ',' || day || "
+		 "',' || ts || ',' || sector || ',' || channel || ',' || stratum || ',' || coalesce(psu, '-') || ',' || "
+		 "encode(answers, 'hex') || ',' || encode(choices, 'hex') AS x "
 		 "FROM sipas.responses WHERE province = '%s') t", p);
 	return hub_text(h, sql);
 }
