@@ -472,6 +472,32 @@ static void dossier_records_and_totals_arrive(void)
 	hub_stop(&h);
 }
 
+/* Bad arguments are named before anything is read or sent. */
+static void bad_arguments_are_named(void)
+{
+	static const char *const bad[][3] = {
+		{ "--batch", "0", "--batch '0' is not a number from 1 to 1000000" },
+		{ "--batch", "12x", "--batch '12x' is not a number" },
+		{ "--province", "H.P", "--province 'H.P' is not 1 to 12 letters" },
+		{ "--db", "missing.db", "missing.db: no database here" },
+	};
+	const struct cmd_result *r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = sipas_run(NULL, "push", "--hub", "host=/nonexistent", "--province", "HP", bad[i][0], bad[i][1], NULL);
+		CHECK_INT(r->status, 1);
+		CHECK_CONTAINS(r->err, bad[i][2]);
+	}
+	unsetenv("SIPAS_HUB");
+	r = sipas_run(NULL, "push", "--province", "HP", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "give the hub: --hub CONNINFO or SIPAS_HUB");
+	r = sipas_run(NULL, "push", "--help", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "$SIPAS_HUB");
+	CHECK_CONTAINS(r->out, "$SIPAS_PROVINCE");
+}
+
 const struct test_case push_tests[] = {
 	{ "two_provinces_pushed_again_send_nothing_new", two_provinces_pushed_again_send_nothing_new },
 	{ "only_what_became_visible_since_is_sent", only_what_became_visible_since_is_sent },
@@ -479,5 +505,6 @@ const struct test_case push_tests[] = {
 	{ "a_changed_response_is_reported_not_overwritten", a_changed_response_is_reported_not_overwritten },
 	{ "a_role_cannot_push_another_province", a_role_cannot_push_another_province },
 	{ "dossier_records_and_totals_arrive", dossier_records_and_totals_arrive },
+	{ "bad_arguments_are_named", bad_arguments_are_named },
 	{ NULL, NULL }
 };
