@@ -146,7 +146,7 @@ static void two_provinces_pushed_again_send_nothing_new(void)
 {
 	struct hub h;
 	const struct cmd_result *r;
-	char sql[256];
+	char sql[256], *identity;
 
 	if (hub_start(&h) != 0) {
 		CHECK(0);
@@ -188,8 +188,11 @@ static void two_provinces_pushed_again_send_nothing_new(void)
 	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.published WHERE province = 'HP'"),
 		  test_db_int("a.db", "SELECT count(*) FROM published_scores"));
 	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.published WHERE province = 'HN'"), 0);
+	identity = test_db_text("a.db", "SELECT value FROM settings WHERE name = 'identity'");
+	CHECK(identity && strlen(identity) == 32);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM sipas.marks WHERE province = 'HP' AND identity = '%s'",
-		 test_db_text("a.db", "SELECT value FROM settings WHERE name = 'identity'"));
+		 identity);
+	free(identity);
 	CHECK_INT(hub_int(&h, sql), 1);
 	hub_stop(&h);
 }
