@@ -478,6 +478,43 @@ static void dossier_records_and_totals_arrive(void)
 	hub_stop(&h);
 }
 
+/* A batch whose mark the hub refuses stores none of its rows: the rows
+ * and the mark commit together or not at all; the push says why, and the
+ * next one sends them. */
+static void a_batch_is_stored_with_its_mark_or_not_at_all(void)
+{
+	struct hub h;
+	const struct cmd_result *r;
+	PGresult *res;
+
+	if (hub_start(&h) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK_INT(province_db("a.db", "sipas-2017-a"), 0);
+	res = PQexec(h.owner, "CREATE FUNCTION sipas.refuse_mark() RETURNS trigger LANGUAGE plpgsql AS "
+		     "$$BEGIN IF NEW.response_row > 1000 THEN RAISE EXCEPTION 'no mark past 1000 today'; END IF; "
+		     "RETURN NEW; END$$; CREATE TRIGGER refuse BEFORE UPDATE ON sipas.marks FOR EACH ROW "
+		     "EXECUTE FUNCTION sipas.refuse_mark()");
+	CHECK_INT(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	r = sipas_run(NULL, "push", "--hub", h.hp, "--province", "HP", "--db", "a.db", "--batch", "700", NULL);
+	CHECK_INT(r->status, 2);
+	CHECK_CONTAINS(r->err, "no mark past 1000 today");
+	CHECK_CONTAINS(r->err, "700 responses were stored on the hub before this; the next push continues after them");
+	/* the first batch (700 rows, mark at its last) stayed; the second,
+	 * whose mark was refused, left nothing */
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.responses"), 700);
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.agencies WHERE province = 'HP'"), 10);
+	res = PQexec(h.owner, "DROP TRIGGER refuse ON sipas.marks");
+	PQclear(res);
+	r = sipas_run(NULL, "push", "--hub", h.hp, "--province", "HP", "--db", "a.db", "--batch", "700", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "push HP: 2263 responses sent (2263 new, 0 already there, 0 changed)");
+	check_same_rows(&h, "a.db", "HP");
+	hub_stop(&h);
+}
+
 /* Bad arguments are named before anything is read or sent. */
 static void bad_arguments_are_named(void)
 {
@@ -511,6 +548,7 @@ const struct test_case push_tests[] = {
 	{ "a_changed_response_is_reported_not_overwritten", a_changed_response_is_reported_not_overwritten },
 	{ "a_role_cannot_push_another_province", a_role_cannot_push_another_province },
 	{ "dossier_records_and_totals_arrive", dossier_records_and_totals_arrive },
+	{ "a_batch_is_stored_with_its_mark_or_not_at_all", a_batch_is_stored_with_its_mark_or_not_at_all },
 	{ "bad_arguments_are_named", bad_arguments_are_named },
 	{ NULL, NULL }
 };
