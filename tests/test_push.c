@@ -515,6 +515,62 @@ static void a_batch_is_stored_with_its_mark_or_not_at_all(void)
 	hub_stop(&h);
 }
 
+/* fixture a's responses with their ids prefixed by `prefix`, into file */
+static int renamed_responses(const char *file, char prefix)
+{
+	char csv[4200], *text;
+	int rc;
+
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	text = test_read(csv);
+	if (!text)
+		return -1;
+	for (char *p = strstr(text, "\n\"R"); p; p = strstr(p + 1, "\n\"R"))
+		p[2] = prefix;
+	rc = test_write(file, text);
+	free(text);
+	return rc;
+}
+
+/* After a backup is restored, the province numbers again what the hub's
+ * mark has passed: a plain push sends none of it, --full sends it, and
+ * pushes after that go on from the restored file's numbers. */
+static void full_sends_what_a_restored_backup_numbered_again(void)
+{
+	struct hub h;
+	const struct cmd_result *r;
+
+	if (hub_start(&h) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK_INT(province_db("a.db", "sipas-2017-a"), 0);
+	CHECK_INT(sipas_run(NULL, "backup", "--db", "a.db", "a.bak", NULL)->status, 0);
+	CHECK_INT(renamed_responses("x.csv", 'X'), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--db", "a.db", "--form", "sipas-2017", "x.csv", NULL)->status, 0);
+	CHECK_INT(push(h.hp, "HP", "a.db")->status, 0);
+	/* the restore, and new rows numbered as the lost ones were */
+	CHECK_INT(rename("a.bak", "a.db"), 0);
+	unlink("a.db-wal");
+	unlink("a.db-shm");
+	CHECK_INT(renamed_responses("y.csv", 'Y'), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--db", "a.db", "--form", "sipas-2017", "y.csv", NULL)->status, 0);
+	r = push(h.hp, "HP", "a.db");
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "push HP: 0 responses sent");
+	r = sipas_run(NULL, "push", "--hub", h.hp, "--province", "HP", "--db", "a.db", "--full", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "push HP: 5926 responses sent (2963 new, 2963 already there, 0 changed)");
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.responses WHERE response_id LIKE 'Y%'"), 2963);
+	r = push(h.hp, "HP", "a.db");
+	CHECK_CONTAINS(r->out, "push HP: 0 responses sent");
+	CHECK_INT(renamed_responses("z.csv", 'Z'), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--db", "a.db", "--form", "sipas-2017", "z.csv", NULL)->status, 0);
+	r = push(h.hp, "HP", "a.db");
+	CHECK_CONTAINS(r->out, "push HP: 2963 responses sent (2963 new, 0 already there");
+	hub_stop(&h);
+}
+
 /* Bad arguments are named before anything is read or sent. */
 static void bad_arguments_are_named(void)
 {
@@ -549,6 +605,7 @@ const struct test_case push_tests[] = {
 	{ "a_role_cannot_push_another_province", a_role_cannot_push_another_province },
 	{ "dossier_records_and_totals_arrive", dossier_records_and_totals_arrive },
 	{ "a_batch_is_stored_with_its_mark_or_not_at_all", a_batch_is_stored_with_its_mark_or_not_at_all },
+	{ "full_sends_what_a_restored_backup_numbered_again", full_sends_what_a_restored_backup_numbered_again },
 	{ "bad_arguments_are_named", bad_arguments_are_named },
 	{ NULL, NULL }
 };
