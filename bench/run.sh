@@ -26,10 +26,11 @@
 #            BENCH_SCORES_ROWS=0 skips it
 #   kiosk    the kiosk page's first render in headless Chromium with the CPU throttled 4x
 #            (bench/kiosk_render.mjs; target: <= 1 s)
-#   push     `sipas push` of a province's year of BENCH_PUSH_ROWS (default 4 M) responses to a
-#            PostgreSQL 15 the bench starts (and stops): rows/s; BENCH_PUSH_ROWS=0 skips it
 # BENCH_SIZES overrides the sizes (default "1000000 10000000"); set but empty, it runs
 # only the ingest benchmark.
+# push (printed after the table): `sipas push` of a province's year of BENCH_PUSH_ROWS
+# (default 4 M) responses to a PostgreSQL 15 the bench starts and stops, in rows/s;
+# BENCH_PUSH_ROWS=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
