@@ -121,10 +121,14 @@ $(BUILD)/tests/run: $(ENGINE_OBJ) $(TEST_OBJ) | test-deps-ok
 # (systemctl edit sipas).  Only without DESTDIR (a live install, not a
 # staged one) is the user created and systemd told to re-read its units.
 # INSTALL_BIN installs another build of the binary (the tests use it).
+# The push to the national hub (docs/hub.md): sipas-push.service and
+# sipas-push.timer beside sipas.service, and $(SYSCONFDIR)/sipas/push.env
+# (mode 0600), a template installed only where there is none.
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR  ?= /etc
 INSTALL_BIN ?= $(BIN)
 
 install: $(INSTALL_BIN)
@@ -133,6 +137,11 @@ install: $(INSTALL_BIN)
 	sed 's|@BINDIR@|$(BINDIR)|g' dist/sipas.service.in > $(DESTDIR)$(UNITDIR)/sipas.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/sipas.service
 	install -m 0644 dist/sipas.sysusers $(DESTDIR)$(SYSUSERSDIR)/sipas.conf
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/sipas-push.service.in > $(DESTDIR)$(UNITDIR)/sipas-push.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sipas-push.service
+	install -m 0644 dist/sipas-push.timer $(DESTDIR)$(UNITDIR)/sipas-push.timer
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/sipas
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sipas/push.env ] || install -m 0600 dist/push.env $(DESTDIR)$(SYSCONFDIR)/sipas/push.env
 	@if [ -z "$(DESTDIR)" ]; then \
 		if command -v systemd-sysusers >/dev/null; then systemd-sysusers $(SYSUSERSDIR)/sipas.conf; \
 		else echo "no systemd-sysusers: create the system user sipas (home /var/lib/sipas) yourself"; fi; \

@@ -38,6 +38,7 @@ int cmd_monitor(int argc, char **argv);
 int cmd_staff(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
 int cmd_hub(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 extern const char cmd_init_usage[], cmd_import_usage[], cmd_dossiers_usage[], cmd_demo_usage[], cmd_serve_usage[],
 	cmd_score_usage[], cmd_device_usage[], cmd_link_usage[], cmd_publish_usage[],
@@ -47,6 +48,7 @@ extern const char cmd_monitor_usage[];
 extern const char cmd_staff_usage[];
 extern const char cmd_notify_usage[];
 extern const char cmd_hub_usage[];
+extern const char cmd_push_usage[];
 
 /* The database path: the --db value if given, else $SIPAS_DB, else ./sipas.db. */
 const char *cli_db_path(const char *opt);

@@ -31,6 +31,7 @@ static const struct cli_command commands[] = {
 	{ "monitor", cmd_monitor, cmd_monitor_usage, "design the low-satisfaction alert's CUSUM (h, run lengths)" },
 	{ "link", cmd_link, cmd_link_usage, "the signed phone-survey link (and QR code) of a dossier" },
 	{ "hub", cmd_hub, cmd_hub_usage, "the national hub on PostgreSQL: its schema, a province's push role" },
+	{ "push", cmd_push, cmd_push_usage, "send what this province stored since its last push to the hub" },
 	{ "demo", cmd_demo, cmd_demo_usage, "fill an empty database with a synthetic year" },
 };
 

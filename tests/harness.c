@@ -43,6 +43,7 @@ extern const struct test_case comments_tests[];
 extern const struct test_case system_tests[];
 extern const struct test_case history_tests[];
 extern const struct test_case hub_tests[];
+extern const struct test_case push_tests[];
 
 static const struct {
 	const char *name;
@@ -63,7 +64,7 @@ static const struct {
 	{ "office", office_tests },
 	{ "monitor_stats", monitor_stats_tests },
 	{ "counters", counters_tests },
-	{ "history", history_tests }, { "hub", hub_tests },
+	{ "history", history_tests }, { "hub", hub_tests }, { "push", push_tests },
 	{ "notify", notify_tests },
 	{ "comments", comments_tests },
 	{ "system", system_tests },

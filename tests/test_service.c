@@ -5,6 +5,7 @@
  * clients post holds every rating acknowledged before it began; `make
  * check-layers` refuses an include that points up the layers.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,11 +128,26 @@ static void install_puts_files_where_documented(void)
 	CHECK(unit && !strstr(unit, "@BINDIR@"));
 	CHECK_CONTAINS(unit, "\nExecStartPre=/usr/bin/sipas init");
 	CHECK_CONTAINS(unit, "\nExecStart=/usr/bin/sipas serve");
+	/* the push's units, and its environment file: 0600, never replaced */
+	free(unit);
+	unit = test_read("root/usr/lib/systemd/system/sipas-push.service");
+	CHECK(unit && !strstr(unit, "@BINDIR@"));
+	CHECK_CONTAINS(unit, "\nExecStart=/usr/bin/sipas push --db /var/lib/sipas/sipas.db");
+	CHECK_INT(stat("root/usr/lib/systemd/system/sipas-push.timer", &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0644);
+	CHECK_INT(stat("root/etc/sipas/push.env", &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0600);
+	CHECK(test_file_contains("root/etc/sipas/push.env", "\nSIPAS_HUB=\n"));
+	CHECK(test_file_contains("root/etc/sipas/push.env", "\nSIPAS_PROVINCE=\n"));
+	CHECK_INT(test_write("root/etc/sipas/push.env", "SIPAS_HUB=service=hub\nSIPAS_PROVINCE=HP\n"), 0);
+	CHECK_INT(shell("make -s -C %s install DESTDIR=%s/root PREFIX=/usr INSTALL_BIN=%s > install.out 2>&1",
+			getenv("SIPAS_SOURCE"), here, getenv("SIPAS_BIN")), 0);
+	CHECK(test_file_contains("root/etc/sipas/push.env", "SIPAS_PROVINCE=HP\n"));
 	users = test_read("root/usr/lib/sysusers.d/sipas.conf");
 	CHECK(users);
 	/* a DESTDIR install creates no user on this machine: systemd-sysusers
 	 * creates it in the staged root, as a package's install would */
-	CHECK(mkdir("root/etc", 0755) == 0);
+	CHECK(mkdir("root/etc", 0755) == 0 || errno == EEXIST);
 	CHECK_INT(shell("systemd-sysusers --root=root > sysusers.out 2>&1"), 0);
 	passwd = test_read("root/etc/passwd");
 	CHECK(passwd && strstr(passwd, "sipas:x:"));
@@ -139,6 +155,41 @@ static void install_puts_files_where_documented(void)
 	free(passwd);
 	free(users);
 	free(unit);
+}
+
+/* The push's units (docs/hub.md): the service, one push as the user
+ * sipas with the hub and province from /etc/sipas/push.env, and its timer,
+ * every 5 minutes, pass `systemd-analyze verify`. */
+static void push_timer_units_pass_systemd_analyze_verify(void)
+{
+	char path[4200], *in, *unit, *timer;
+	const char *required[] = { "Type=oneshot\n", "User=sipas\n", "EnvironmentFile=/etc/sipas/push.env\n",
+				   "ProtectSystem=strict\n", "NoNewPrivileges=yes\n", NULL };
+
+	snprintf(path, sizeof(path), "%s/dist/sipas-push.service.in", getenv("SIPAS_SOURCE"));
+	in = test_read(path);
+	CHECK(in);
+	CHECK_CONTAINS(in, "\nExecStart=@BINDIR@/sipas push --db /var/lib/sipas/sipas.db\n");
+	unit = replace_all(in, "@BINDIR@/sipas", getenv("SIPAS_BIN"));
+	for (int i = 0; required[i]; i++)
+		CHECK_CONTAINS(unit, required[i]);
+	snprintf(path, sizeof(path), "%s/dist/sipas-push.timer", getenv("SIPAS_SOURCE"));
+	timer = test_read(path);
+	CHECK(timer);
+	CHECK_CONTAINS(timer, "\nOnUnitActiveSec=5min\n");
+	CHECK_CONTAINS(timer, "\nOnBootSec=");
+	CHECK_CONTAINS(timer, "\nWantedBy=timers.target\n");
+	CHECK_INT(test_write("sipas-push.service", unit), 0);
+	CHECK_INT(test_write("sipas-push.timer", timer), 0);
+	if (verify_unit("sipas-push.timer") != 0 || verify_unit("sipas-push.service") != 0) {
+		char *said = test_read("verify.out");
+
+		test_fail(__FILE__, __LINE__, "systemd-analyze verify: %s", said ? said : "(no output)");
+		free(said);
+	}
+	free(timer);
+	free(unit);
+	free(in);
 }
 
 /* `make check-layers` (the Makefile's LAYERS) run on a small tree in this
@@ -382,6 +433,7 @@ static void backup_never_overwrites_nor_leaves_a_partial_file(void)
 const struct test_case service_tests[] = {
 	{ "unit_passes_systemd_analyze_verify", unit_passes_systemd_analyze_verify },
 	{ "install_puts_files_where_documented", install_puts_files_where_documented },
+	{ "push_timer_units_pass_systemd_analyze_verify", push_timer_units_pass_systemd_analyze_verify },
 	{ "check_layers_refuses_an_include_up_the_layers", check_layers_refuses_an_include_up_the_layers },
 	{ "layer_order_is_the_same_in_the_makefile_and_the_design", layer_order_is_the_same_in_the_makefile_and_the_design },
 	{ "backup_under_load_keeps_every_acknowledged_rating", backup_under_load_keeps_every_acknowledged_rating },
