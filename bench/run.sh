@@ -32,6 +32,9 @@
 #            skipped under 20 GiB free, or with BENCH_HUB_ROWS=0
 # BENCH_SIZES overrides the sizes (default "1000000 10000000"); set but empty, it runs
 # only the ingest benchmark.
+# push (printed after the table): `sipas push` of a province's year of BENCH_PUSH_ROWS
+# (default 4 M) responses to a PostgreSQL 15 the bench starts and stops, in rows/s;
+# BENCH_PUSH_ROWS=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -358,3 +361,53 @@ fi
 
 printf '%-46s %12s %10s   %s\n' "benchmark" "time" "peak RSS" "note"
 printf '%s\n' "${results[@]}"
+
+# ---- push: a province's year to a PostgreSQL hub of the bench's own ----
+# The server is started as the tests start theirs (initdb as postgres in a
+# temporary directory, a socket there, no TCP) and stopped on exit whatever
+# happens; the push goes through a push role, row-level security and all.
+PUSH_PGBIN=/usr/lib/postgresql/15/bin
+PUSH_PGDIR=
+push_as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+push_pg_stop() {
+	[ -n "$PUSH_PGDIR" ] || return 0
+	push_as_postgres "$PUSH_PGBIN/pg_ctl" -D "$PUSH_PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
+	rm -rf "$PUSH_PGDIR"
+	PUSH_PGDIR=
+}
+bench_push() {
+	local rows=$1 hub push_hub q
+	if [ ! -x "$PUSH_PGBIN/initdb" ]; then
+		echo "push: skipped, PostgreSQL 15 is not installed (make deps)"
+		return 0
+	fi
+	PUSH_PGDIR=$(mktemp -d /tmp/sipas-bench-pg.XXXXXX)
+	trap push_pg_stop EXIT
+	[ "$(id -u)" = 0 ] && chown postgres "$PUSH_PGDIR"
+	push_as_postgres "$PUSH_PGBIN/initdb" -D "$PUSH_PGDIR/data" -A trust -U postgres >/dev/null
+	push_as_postgres "$PUSH_PGBIN/pg_ctl" -D "$PUSH_PGDIR/data" -l "$PUSH_PGDIR/log" -w \
+		-o "-k $PUSH_PGDIR -c listen_addresses= -c max_wal_size=4GB" start >/dev/null
+	hub="host=$PUSH_PGDIR dbname=postgres user=postgres"
+	push_hub="host=$PUSH_PGDIR dbname=postgres user=push_hp"
+	"$SIPAS" hub init --hub "$hub" >/dev/null
+	"$SIPAS" hub grant --hub "$hub" --province HP --role push_hp >/dev/null
+	rm -f push.db push.db-wal push.db-shm
+	"$SIPAS" init --db push.db >/dev/null
+	for q in 2025Q4 2026Q1 2026Q2 2026Q3; do
+		"$SIPAS" demo --db push.db --csv - --form sipas-2017 --period "$q" --rows $(( rows / 4 )) |
+			"$SIPAS" import --db push.db --form sipas-2017 - >/dev/null
+	done
+	measure "$SIPAS" push --db push.db --hub "$push_hub" --province HP
+	printf '%-46s %12s %10s   %s\n' "push $rows responses (a year) to the hub" "${secs} s" "${mib} MiB" \
+		"$(awk -v n="$rows" -v s="$secs" 'BEGIN { printf "%.0f rows/s", n / s }'); push role, 50,000 a transaction"
+	measure "$SIPAS" push --db push.db --hub "$push_hub" --province HP
+	printf '%-46s %12s %10s   %s\n' "push again (nothing new)" "${secs} s" "${mib} MiB" "forms, registry, the mark"
+	rm -f push.db push.db-wal push.db-shm
+	push_pg_stop
+}
+PUSH_ROWS="${BENCH_PUSH_ROWS-4000000}"
+if [ "$PUSH_ROWS" != 0 ]; then
+	bench_push "$PUSH_ROWS"
+else
+	echo "push: skipped (BENCH_PUSH_ROWS=0)"
+fi

@@ -226,7 +226,9 @@ static int push_responses(PGconn *conn, struct push_source *src, const struct pu
 	if (!rc) {
 		added = strtoull(PQcmdTuples(res), NULL, 10);
 		PQclear(res);
-		rc = report_changes(conn, o, &changed, e);
+		/* every row new (the usual push): none can have changed */
+		if (added < *rows)
+			rc = report_changes(conn, o, &changed, e);
 	}
 	snprintf(seq, sizeof(seq), "%lld", (long long)last.seq);
 	snprintf(row, sizeof(row), "%lld", (long long)last.row);

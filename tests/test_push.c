@@ -96,23 +96,29 @@ static int province_db(const char *db, const char *fixture)
 	return sipas_run(NULL, "import", "--db", db, "--form", "sipas-2017", csv, NULL)->status ? -1 : 0;
 }
 
-/* Every visible response of db as "form,agency,response_id,digest" lines
- * in byte order, and the hub's of province p the same way: equal when the
- * hub holds each of the province's rows exactly once. */
+/* Every visible response of db as "form,agency,response_id,digest,..."
+ * lines (every column the hub keeps but the weight) in byte order, and the
+ * hub's of province p the same way: equal when the hub holds each of the
+ * province's rows exactly once, as the province has it. */
 static char *province_rows(const char *db)
 {
 	return test_db_text(db, "SELECT ifnull(group_concat(x, char(10)), '') FROM (SELECT f.code || ',' || a.code || "
-			    "',' || r.response_id || ',' || lower(hex(r.digest)) AS x FROM responses r "
-			    "JOIN forms f ON f.id = r.form_id JOIN agencies a ON a.id = r.agency_id WHERE "
-			    DB_VISIBLE("r") " ORDER BY x)");
+			    "',' || r.response_id || ',' || lower(hex(r.digest)) || ',' || r.day || ',' || r.ts || ',' || "
+			    "s.code || ',' || r.channel || ',' || st.code || ',' || ifnull(p.code, '-') || ',' || "
+			    "lower(hex(r.answers)) || ',' || lower(hex(r.choices)) AS x FROM responses r "
+			    "JOIN forms f ON f.id = r.form_id JOIN agencies a ON a.id = r.agency_id "
+			    "JOIN sectors s ON s.id = r.sector_id JOIN strata st ON st.id = r.stratum_id "
+			    "LEFT JOIN psus p ON p.id = r.psu_id WHERE " DB_VISIBLE("r") " ORDER BY x)");
 }
 
 static char *hub_rows(struct hub *h, const char *p)
 {
-	char sql[512];
+	char sql[1024];
 
 	snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg(x, E'\\n' ORDER BY x COLLATE \"C\"), '') FROM "
-		 "(SELECT form || ',' || agency || ',' || response_id || ',' || encode(digest, 'hex') AS x "
+		 "(SELECT form || ',' || agency || ',' || response_id || ',' || encode(digest, 'hex') || ',' || day || "
+		 "',' || ts || ',' || sector || ',' || channel || ',' || stratum || ',' || coalesce(psu, '-') || ',' || "
+		 "encode(answers, 'hex') || ',' || encode(choices, 'hex') AS x "
 		 "FROM sipas.responses WHERE province = '%s') t", p);
 	return hub_text(h, sql);
 }
@@ -140,7 +146,7 @@ static void two_provinces_pushed_again_send_nothing_new(void)
 {
 	struct hub h;
 	const struct cmd_result *r;
-	char sql[256];
+	char sql[256], *identity;
 
 	if (hub_start(&h) != 0) {
 		CHECK(0);
@@ -182,8 +188,11 @@ static void two_provinces_pushed_again_send_nothing_new(void)
 	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.published WHERE province = 'HP'"),
 		  test_db_int("a.db", "SELECT count(*) FROM published_scores"));
 	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.published WHERE province = 'HN'"), 0);
+	identity = test_db_text("a.db", "SELECT value FROM settings WHERE name = 'identity'");
+	CHECK(identity && strlen(identity) == 32);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM sipas.marks WHERE province = 'HP' AND identity = '%s'",
-		 test_db_text("a.db", "SELECT value FROM settings WHERE name = 'identity'"));
+		 identity);
+	free(identity);
 	CHECK_INT(hub_int(&h, sql), 1);
 	hub_stop(&h);
 }
@@ -290,12 +299,12 @@ static void a_killed_push_resumes_exactly_once(void)
 	static const char *const moments[] = {
 		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'push_hp'",
 		"SELECT count(*) FROM pg_stat_activity WHERE usename = 'push_hp' AND query LIKE 'COPY push_stage_responses%'",
-		"SELECT count(*) FROM sipas.marks WHERE province = 'HP' AND response_seq > 0",
+		NULL,   /* the mark moved past where the last kill left it */
 	};
 	struct hub h;
 	const struct cmd_result *r;
 	long long before = 0;
-	char sql[512];
+	char sql[512], moved[256];
 
 	if (hub_start(&h) != 0) {
 		CHECK(0);
@@ -303,11 +312,14 @@ static void a_killed_push_resumes_exactly_once(void)
 	}
 	CHECK_INT(province_db("a.db", "sipas-2017-a"), 0);
 	for (size_t i = 0; i < sizeof(moments) / sizeof(moments[0]); i++) {
-		pid_t pid = push_start(&h, "100");
+		pid_t pid;
 		int status = 0;
 
+		snprintf(moved, sizeof(moved), "SELECT count(*) FROM sipas.marks WHERE province = 'HP' AND "
+			 "response_row > %lld", hub_int(&h, "SELECT coalesce(max(response_row), 0) FROM sipas.marks"));
+		pid = push_start(&h, "100");
 		CHECK(pid > 0);
-		CHECK_INT(hub_wait(&h, moments[i]), 0);
+		CHECK_INT(hub_wait(&h, moments[i] ? moments[i] : moved), 0);
 		kill(-pid, SIGKILL);
 		CHECK_INT(waitpid(pid, &status, 0), pid);
 		/* it was killed midway: the hub has some rows, not all, or none */
@@ -466,6 +478,125 @@ static void dossier_records_and_totals_arrive(void)
 	hub_stop(&h);
 }
 
+/* A batch whose mark the hub refuses stores none of its rows: the rows
+ * and the mark commit together or not at all; the push says why, and the
+ * next one sends them. */
+static void a_batch_is_stored_with_its_mark_or_not_at_all(void)
+{
+	struct hub h;
+	const struct cmd_result *r;
+	PGresult *res;
+
+	if (hub_start(&h) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK_INT(province_db("a.db", "sipas-2017-a"), 0);
+	res = PQexec(h.owner, "CREATE FUNCTION sipas.refuse_mark() RETURNS trigger LANGUAGE plpgsql AS "
+		     "$$BEGIN IF NEW.response_row > 1000 THEN RAISE EXCEPTION 'no mark past 1000 today'; END IF; "
+		     "RETURN NEW; END$$; CREATE TRIGGER refuse BEFORE UPDATE ON sipas.marks FOR EACH ROW "
+		     "EXECUTE FUNCTION sipas.refuse_mark()");
+	CHECK_INT(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	r = sipas_run(NULL, "push", "--hub", h.hp, "--province", "HP", "--db", "a.db", "--batch", "700", NULL);
+	CHECK_INT(r->status, 2);
+	CHECK_CONTAINS(r->err, "no mark past 1000 today");
+	CHECK_CONTAINS(r->err, "700 responses were stored on the hub before this; the next push continues after them");
+	/* the first batch (700 rows, mark at its last) stayed; the second,
+	 * whose mark was refused, left nothing */
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.responses"), 700);
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.agencies WHERE province = 'HP'"), 10);
+	res = PQexec(h.owner, "DROP TRIGGER refuse ON sipas.marks");
+	PQclear(res);
+	r = sipas_run(NULL, "push", "--hub", h.hp, "--province", "HP", "--db", "a.db", "--batch", "700", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "push HP: 2263 responses sent (2263 new, 0 already there, 0 changed)");
+	check_same_rows(&h, "a.db", "HP");
+	hub_stop(&h);
+}
+
+/* fixture a's responses with their ids prefixed by `prefix`, into file */
+static int renamed_responses(const char *file, char prefix)
+{
+	char csv[4200], *text;
+	int rc;
+
+	snprintf(csv, sizeof(csv), "%s/sipas-2017-a/responses.csv", test_fixtures());
+	text = test_read(csv);
+	if (!text)
+		return -1;
+	for (char *p = strstr(text, "\n\"R"); p; p = strstr(p + 1, "\n\"R"))
+		p[2] = prefix;
+	rc = test_write(file, text);
+	free(text);
+	return rc;
+}
+
+/* After a backup is restored, the province numbers again what the hub's
+ * mark has passed: a plain push sends none of it, --full sends it, and
+ * pushes after that go on from the restored file's numbers. */
+static void full_sends_what_a_restored_backup_numbered_again(void)
+{
+	struct hub h;
+	const struct cmd_result *r;
+
+	if (hub_start(&h) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK_INT(province_db("a.db", "sipas-2017-a"), 0);
+	CHECK_INT(sipas_run(NULL, "backup", "--db", "a.db", "a.bak", NULL)->status, 0);
+	CHECK_INT(renamed_responses("x.csv", 'X'), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--db", "a.db", "--form", "sipas-2017", "x.csv", NULL)->status, 0);
+	CHECK_INT(push(h.hp, "HP", "a.db")->status, 0);
+	/* the restore, and new rows numbered as the lost ones were */
+	CHECK_INT(rename("a.bak", "a.db"), 0);
+	unlink("a.db-wal");
+	unlink("a.db-shm");
+	CHECK_INT(renamed_responses("y.csv", 'Y'), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--db", "a.db", "--form", "sipas-2017", "y.csv", NULL)->status, 0);
+	r = push(h.hp, "HP", "a.db");
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "push HP: 0 responses sent");
+	r = sipas_run(NULL, "push", "--hub", h.hp, "--province", "HP", "--db", "a.db", "--full", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "push HP: 5926 responses sent (2963 new, 2963 already there, 0 changed)");
+	CHECK_INT(hub_int(&h, "SELECT count(*) FROM sipas.responses WHERE response_id LIKE 'Y%'"), 2963);
+	r = push(h.hp, "HP", "a.db");
+	CHECK_CONTAINS(r->out, "push HP: 0 responses sent");
+	CHECK_INT(renamed_responses("z.csv", 'Z'), 0);
+	CHECK_INT(sipas_run(NULL, "import", "--db", "a.db", "--form", "sipas-2017", "z.csv", NULL)->status, 0);
+	r = push(h.hp, "HP", "a.db");
+	CHECK_CONTAINS(r->out, "push HP: 2963 responses sent (2963 new, 0 already there");
+	hub_stop(&h);
+}
+
+/* Bad arguments are named before anything is read or sent. */
+static void bad_arguments_are_named(void)
+{
+	static const char *const bad[][3] = {
+		{ "--batch", "0", "--batch '0' is not a number from 1 to 1000000" },
+		{ "--batch", "12x", "--batch '12x' is not a number" },
+		{ "--province", "H.P", "--province 'H.P' is not 1 to 12 letters" },
+		{ "--db", "missing.db", "missing.db: no database here" },
+	};
+	const struct cmd_result *r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = sipas_run(NULL, "push", "--hub", "host=/nonexistent", "--province", "HP", bad[i][0], bad[i][1], NULL);
+		CHECK_INT(r->status, 1);
+		CHECK_CONTAINS(r->err, bad[i][2]);
+	}
+	unsetenv("SIPAS_HUB");
+	r = sipas_run(NULL, "push", "--province", "HP", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "give the hub: --hub CONNINFO or SIPAS_HUB");
+	r = sipas_run(NULL, "push", "--help", NULL);
+	CHECK_INT(r->status, 0);
+	CHECK_CONTAINS(r->out, "$SIPAS_HUB");
+	CHECK_CONTAINS(r->out, "$SIPAS_PROVINCE");
+}
+
 const struct test_case push_tests[] = {
 	{ "two_provinces_pushed_again_send_nothing_new", two_provinces_pushed_again_send_nothing_new },
 	{ "only_what_became_visible_since_is_sent", only_what_became_visible_since_is_sent },
@@ -473,5 +604,8 @@ const struct test_case push_tests[] = {
 	{ "a_changed_response_is_reported_not_overwritten", a_changed_response_is_reported_not_overwritten },
 	{ "a_role_cannot_push_another_province", a_role_cannot_push_another_province },
 	{ "dossier_records_and_totals_arrive", dossier_records_and_totals_arrive },
+	{ "a_batch_is_stored_with_its_mark_or_not_at_all", a_batch_is_stored_with_its_mark_or_not_at_all },
+	{ "full_sends_what_a_restored_backup_numbered_again", full_sends_what_a_restored_backup_numbered_again },
+	{ "bad_arguments_are_named", bad_arguments_are_named },
 	{ NULL, NULL }
 };

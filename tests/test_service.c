@@ -252,7 +252,7 @@ static void check_layers_refuses_an_include_up_the_layers(void)
 	said = test_read("layers.out");
 	CHECK(said);
 	CHECK_CONTAINS(said, "scoring/s.c:4: #include \"../reports/r.h\": scoring/ may not include reports/, a later layer"
-		       " (layers, lowest first: lib db forms responses scoring reports office monitor collector cli)\n");
+		       " (layers, lowest first: lib db forms responses scoring reports hub office monitor collector cli)\n");
 	CHECK_CONTAINS(said, "scoring/s.c:5: #include \"../tests/t.h\": a layer includes only layers");
 	CHECK_CONTAINS(said, "\n2 include(s) break the layer order");
 	CHECK(!strstr(said, "db/d.c") && !strstr(said, "reports/r.h:") && !strstr(said, "tests/t.c"));
