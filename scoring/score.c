@@ -780,14 +780,22 @@ static int run(const struct score_source *src, sqlite3 *db, const struct registr
 	return 0;
 }
 
-int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
-	      const struct period *period, const struct score_options *opts,
-	      struct score_result **out, struct err *e)
+/* run on the rows of the province's database db. */
+static int run_db(sqlite3 *db, const struct registry *reg, const struct form *form, const struct period *period,
+		  const struct score_options *opts, const struct intmap *pool, struct score_result **out,
+		  struct err *e)
 {
 	struct db_source ds = { db, form->id, period, NULL, 0 };
 	struct score_source src = { db_source_open, db_source_next, db_source_close, &ds };
 
-	return run(&src, db, reg, form, period, opts, NULL, out, e);
+	return run(&src, db, reg, form, period, opts, pool, out, e);
+}
+
+int score_run(sqlite3 *db, const struct registry *reg, const struct form *form,
+	      const struct period *period, const struct score_options *opts,
+	      struct score_result **out, struct err *e)
+{
+	return run_db(db, reg, form, period, opts, NULL, out, e);
 }
 
 int score_run_source(const struct score_source *src, const struct registry *reg, const struct form *form,
@@ -811,12 +819,8 @@ int score_run_as_of(sqlite3 *db, const struct registry *reg, const struct form *
 		if (to != a && intmap_put(&pool, (uint64_t)a->id, (uint32_t)to->id) < 0)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 	}
-	if (!rc) {
-		struct db_source ds = { db, form->id, period, NULL, 0 };
-		struct score_source src = { db_source_open, db_source_next, db_source_close, &ds };
-
-		rc = run(&src, db, reg, form, period, opts, &pool, out, e);
-	}
+	if (!rc)
+		rc = run_db(db, reg, form, period, opts, &pool, out, e);
 	intmap_release(&pool);
 	return rc;
 }
