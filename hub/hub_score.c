@@ -139,7 +139,9 @@ static int add_entry(struct registry_entry **v, size_t *n, size_t *cap, const ch
 	en->id = (long long)++*n;
 	en->valid_from = REGISTRY_ALWAYS_FROM;
 	en->valid_to = REGISTRY_STILL_VALID;
-	if ((province ? asprintf(&en->code, "%s.%s", province, code) : (en->code = strdup(code)) ? 0 : -1) < 0)
+	if (!province)
+		en->code = strdup(code);
+	else if (asprintf(&en->code, "%s.%s", province, code) < 0)
 		en->code = NULL;
 	en->name = strdup(name);
 	en->level = strdup(level);
@@ -188,7 +190,8 @@ static int builtin_targets(struct registry *reg, size_t *cap, struct err *e)
 
 /* The agencies of the scored provinces, namespaced, with their history;
  * each agency's key in `keys` maps to its entry's id (with by_province,
- * to its province's).  Ids are in (province, code) order. */
+ * to its province's).  Ids are in (province, code) order, bytewise, the
+ * order of the groups. */
 static int read_agencies(PGconn *conn, const char *const params[2], int by_province, struct registry *reg,
 			 struct names *keys, struct err *e)
 {
@@ -199,11 +202,12 @@ static int read_agencies(PGconn *conn, const char *const params[2], int by_provi
 
 	rc = hub_query(conn, "SELECT a.province, a.code, a.name, a.level, a.parent, "
 		       "a.valid_from - date '1970-01-01', a.valid_to - date '1970-01-01', a.successor "
-		       "FROM " HUB_SCHEMA ".agencies a WHERE " SCORED_PROVINCES("a") " ORDER BY 1, 2",
+		       "FROM " HUB_SCHEMA ".agencies a WHERE " SCORED_PROVINCES("a")
+		       " ORDER BY a.province COLLATE \"C\", a.code COLLATE \"C\"",
 		       2, params, &res, e);
 	if (!rc && by_province)
 		rc = hub_query(conn, "SELECT p.province FROM " HUB_SCHEMA ".provinces p WHERE "
-			       SCORED_PROVINCES("p") " ORDER BY 1", 2, params, &prov, e);
+			       SCORED_PROVINCES("p") " ORDER BY p.province COLLATE \"C\"", 2, params, &prov, e);
 	if (rc)
 		goto out;
 	for (int i = 0; by_province && i < PQntuples(prov) && !rc; i++)
@@ -282,7 +286,7 @@ static int read_registry(PGconn *conn, const char *const params[2], int by_provi
 	rc = read_agencies(conn, params, by_province, reg, agencies, e);
 	if (!rc)
 		rc = hub_query(conn, "SELECT s.code, min(s.name) FROM " HUB_SCHEMA ".sectors s WHERE "
-			       SCORED_PROVINCES("s") " GROUP BY 1 ORDER BY 1", 2, params, &res, e);
+			       SCORED_PROVINCES("s") " GROUP BY 1 ORDER BY s.code COLLATE \"C\"", 2, params, &res, e);
 	for (int i = 0; !rc && i < PQntuples(res); i++) {
 		const char *code = PQgetvalue(res, i, 0);
 
@@ -578,7 +582,8 @@ static int number_strata(struct hub_source *s, const char *rows, struct err *e)
 	char *sql = NULL, key[KEY_MAX];
 	int rc;
 
-	if (asprintf(&sql, "SELECT r.province, r.stratum, r.psu %s GROUP BY 1, 2, 3 ORDER BY r.province COLLATE \"C\", r.stratum COLLATE \"C\", r.psu COLLATE \"C\"", rows) < 0)
+	if (asprintf(&sql, "SELECT r.province, r.stratum, r.psu %s GROUP BY 1, 2, 3 ORDER BY r.province COLLATE \"C\", "
+		     "r.stratum COLLATE \"C\", r.psu COLLATE \"C\"", rows) < 0)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	rc = hub_query(s->conn, sql, 0, NULL, &res, e);
 	free(sql);

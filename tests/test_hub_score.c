@@ -163,8 +163,7 @@ static int union_db(void)
 		FILE *fp;
 
 		snprintf(path, sizeof(path), "LC_ALL=C sort -t, -k1,1 reg-%s/agencies.csv | grep -v '^code,'", province_code[i]);
-		/* in code order, as the hub numbers them, so that both sum in
-		 * the same order */
+		/* in code order, bytewise, as the hub lists them */
 		fp = popen(path, "r");
 		while (fp && fgets(line, sizeof(line), fp)) {
 			char code[64], name[512], level[64], parent[64] = "";
