@@ -552,11 +552,38 @@ static void the_national_report_ranks_provinces_with_tied_places(void)
 	test_pg_stop(&pg);
 }
 
+/* What a hub that cannot be scored says: no schema, no province, a
+ * province code that is none; nothing on stdout. */
+static void a_hub_with_nothing_to_score_says_why(void)
+{
+	struct test_pg pg;
+	const struct cmd_result *r;
+
+	if (test_pg_start(&pg) != 0)
+		return;
+	r = sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "the hub has no sipas schema: run sipas hub init");
+	CHECK_INT(sipas_run(NULL, "hub", "init", "--hub", pg.conninfo, NULL)->status, 0);
+	r = sipas_run(NULL, "score", "--hub", pg.conninfo, "--period", "2026Q3", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "no province has pushed form sipas-2017");
+	r = sipas_run(NULL, "report", "--hub", pg.conninfo, "--period", "2026Q3", "--out", "national", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "no province has pushed form sipas-2017");
+	r = sipas_run(NULL, "score", "--hub", pg.conninfo, "--province", "H P", "--period", "2026Q3", NULL);
+	CHECK_INT(r->status, 1);
+	CHECK_CONTAINS(r->err, "--province 'H P' is not 1 to 12 letters, digits or '-'");
+	CHECK_INT((int)strlen(r->out), 0);
+	test_pg_stop(&pg);
+}
+
 const struct test_case hub_score_tests[] = {
 	{ "ranking_ties_places_holm_cannot_tell_apart", ranking_ties_places_holm_cannot_tell_apart },
 	{ "national_scores_equal_scoring_the_union", national_scores_equal_scoring_the_union },
 	{ "one_province_equals_its_own_database", one_province_equals_its_own_database },
 	{ "a_form_that_differs_between_provinces_is_refused", a_form_that_differs_between_provinces_is_refused },
 	{ "the_national_report_ranks_provinces_with_tied_places", the_national_report_ranks_provinces_with_tied_places },
+	{ "a_hub_with_nothing_to_score_says_why", a_hub_with_nothing_to_score_says_why },
 	{ NULL, NULL }
 };
