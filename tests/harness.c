@@ -626,6 +626,9 @@ static int run_case(const char *root, const char *suite, const struct test_case 
 	fflush(stderr);
 	pid = fork();
 	if (pid == 0) {
+		/* a group of its own, so that what it ran (bin/sipas under
+		 * sipas_run) ends with it, also when the alarm cut it short */
+		setpgid(0, 0);
 		if (chdir(dir) != 0)
 			_exit(3);
 		alarm(CASE_TIMEOUT_SECONDS);
@@ -635,6 +638,7 @@ static int run_case(const char *root, const char *suite, const struct test_case 
 		exit(case_failed ? 1 : 0);
 	}
 	waitpid(pid, &status, 0);
+	kill(-pid, SIGKILL);
 	leftover = kill_leftover_servers() + test_pg_reap(dir);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !leftover) {
 		printf("ok   %s.%s\n", suite, tc->name);
