@@ -174,17 +174,6 @@ static json_t *national_json(const struct national *nat)
 	return doc;
 }
 
-static void csv_num(struct strbuf *sb, int known, double v)
-{
-	char num[REP_NUM_MAX];
-
-	strbuf_addch(sb, ',');
-	if (known) {
-		rep_num_shortest(v, num);
-		strbuf_addstr(sb, num);
-	}
-}
-
 /* province,place,tied_first,tied_last,est,se,lo,hi,n,n_eff,df,target,status:
  * the country first (province empty), then the provinces by place. */
 static void national_csv(const struct national *nat, struct strbuf *sb)
@@ -199,14 +188,14 @@ static void national_csv(const struct national *nat, struct strbuf *sb)
 			strbuf_addf(sb, ",%zu,%zu,%zu", r->rank.place, r->rank.tied_first, r->rank.tied_last);
 		else
 			strbuf_addstr(sb, ",,,");
-		csv_num(sb, r->on->defined, r->on->est);
-		csv_num(sb, r->on->defined && r->on->has_se, r->on->se);
-		csv_num(sb, r->on->defined && r->on->has_bounds, r->on->lo);
-		csv_num(sb, r->on->defined && r->on->has_bounds, r->on->hi);
+		rep_csv_num(sb, r->on->defined, r->on->est);
+		rep_csv_num(sb, r->on->defined && r->on->has_se, r->on->se);
+		rep_csv_num(sb, r->on->defined && r->on->has_bounds, r->on->lo);
+		rep_csv_num(sb, r->on->defined && r->on->has_bounds, r->on->hi);
 		strbuf_addf(sb, ",%ld", r->g->n);
-		csv_num(sb, 1, r->g->n_eff);
+		rep_csv_num(sb, 1, r->g->n_eff);
 		strbuf_addf(sb, ",%ld", r->g->df);
-		csv_num(sb, r->g->has_target, r->g->target);
+		rep_csv_num(sb, r->g->has_target, r->g->target);
 		strbuf_addf(sb, ",%s\n", status ? status : "");
 	}
 }

@@ -200,6 +200,23 @@ int hub_schema_check(PGconn *conn, struct err *e)
 	return 0;
 }
 
+int hub_check_reader(PGconn *conn, struct err *e)
+{
+	PGresult *res = NULL;
+	int rc = hub_query(conn, "SELECT current_user, r.rolsuper OR pg_has_role(current_user, '" HUB_MINISTRY_ROLE
+			   "', 'MEMBER') OR n.nspowner = r.oid FROM pg_roles r, pg_namespace n "
+			   "WHERE r.rolname = current_user AND n.nspname = '" HUB_SCHEMA "'", 0, NULL, &res, e);
+
+	if (rc)
+		return rc;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+		rc = err_set(e, ERR_INVALID, "role %s reads only its own province's rows (row-level security): "
+			     "national figures need the hub's owner or a member of " HUB_MINISTRY_ROLE,
+			     PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "?");
+	PQclear(res);
+	return rc;
+}
+
 /* The policies and grants of one province table. */
 static int protect_table(PGconn *conn, const char *table, struct err *e)
 {

@@ -37,6 +37,12 @@ int hub_schema_create(PGconn *conn, int *created, struct err *e);
  * ("run sipas hub init") or ERR_CONFLICT otherwise. */
 int hub_schema_check(PGconn *conn, struct err *e);
 
+/* Check that the connection's role reads every province's rows (the
+ * hub's owner, a superuser or a member of HUB_MINISTRY_ROLE): a push role
+ * sees its own province's alone, and national figures from it would be a
+ * country of one province.  ERR_INVALID naming the role otherwise. */
+int hub_check_reader(PGconn *conn, struct err *e);
+
 /* Register province `province` (a new one, or one already there) and
  * create the login role `role` (unless it exists) as its push role: a
  * member of HUB_PUSH_ROLE, mapped to that province alone.  A role already

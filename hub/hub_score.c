@@ -632,6 +632,8 @@ int hub_score_run(PGconn *conn, const char *form_code, const char *province, int
 		goto out;
 	rc = hub_schema_check(conn, e);
 	if (!rc)
+		rc = hub_check_reader(conn, e);
+	if (!rc)
 		rc = read_form(conn, params, &s->form, &provinces, e);
 	if (!rc)
 		rc = read_registry(conn, params, by_province, &s->reg, &agencies, &sectors, e);

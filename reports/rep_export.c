@@ -60,6 +60,17 @@ static int shorten_reals(const char *text, struct strbuf *out)
 	return out->failed ? -1 : 0;
 }
 
+void rep_csv_num(struct strbuf *sb, int known, double v)
+{
+	char num[REP_NUM_MAX];
+
+	strbuf_addch(sb, ',');
+	if (known) {
+		rep_num_shortest(v, num);
+		strbuf_addstr(sb, num);
+	}
+}
+
 char *rep_json_dumps(const json_t *doc, size_t flags)
 {
 	char *text = json_dumps(doc, flags | JSON_REAL_PRECISION(17));

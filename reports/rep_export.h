@@ -22,6 +22,10 @@
  * v, into buf (REP_NUM_MAX bytes). */
 void rep_num_shortest(double v, char buf[REP_NUM_MAX]);
 
+/* Append a CSV field to sb: ',' then v written shortest, or nothing after
+ * the ',' when v is not known (an empty field, never a made-up 0). */
+void rep_csv_num(struct strbuf *sb, int known, double v);
+
 /* json_dumps(doc, flags) with every real written shortest (a whole number
  * keeps its ".0", so it reads back as a real).  Owned by the caller (free);
  * NULL on out of memory. */

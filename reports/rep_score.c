@@ -171,17 +171,6 @@ json_t *rep_score_json(const struct score_result *r)
 	return doc;
 }
 
-static void csv_num(struct strbuf *sb, int known, double v)
-{
-	char num[REP_NUM_MAX];
-
-	strbuf_addch(sb, ',');
-	if (known) {
-		rep_num_shortest(v, num);
-		strbuf_addstr(sb, num);
-	}
-}
-
 /* The counter method's columns of a group (forms without elements, whose
  * groups have one row each): COUNTER_CSV_HEADER. */
 #define COUNTER_CSV_HEADER ",ratings,satisfied,share,dossiers,dossier_rate,dossier_cells,covered_ratings,covered_share"
@@ -192,17 +181,17 @@ static void counter_csv(struct strbuf *sb, const struct score_group *g)
 	int has_rate = score_dossier_rate(g, &rate);
 
 	strbuf_addf(sb, ",%ld,%ld", g->ratings, g->satisfied);
-	csv_num(sb, g->ratings > 0, share_of(g->satisfied, g->ratings));
+	rep_csv_num(sb, g->ratings > 0, share_of(g->satisfied, g->ratings));
 	if (g->has_dossiers)
 		strbuf_addf(sb, ",%lld", g->dossiers);
 	else
 		strbuf_addch(sb, ',');
-	csv_num(sb, has_rate, rate);
+	rep_csv_num(sb, has_rate, rate);
 	if (g->has_dossiers)
 		strbuf_addf(sb, ",%ld,%ld", g->dossier_cells, g->covered_ratings);
 	else
 		strbuf_addstr(sb, ",,");
-	csv_num(sb, g->has_dossiers && g->ratings > 0, share_of(g->covered_ratings, g->ratings));
+	rep_csv_num(sb, g->has_dossiers && g->ratings > 0, share_of(g->covered_ratings, g->ratings));
 }
 
 /* One estimate; `n` is its respondents who answered, or -1 for elements
@@ -217,16 +206,16 @@ static void csv_row(struct strbuf *sb, const struct score_result *r, const struc
 	csv_quote_cell(sb, g->sector ? g->sector->code : "");
 	strbuf_addch(sb, ',');
 	csv_quote_cell(sb, id);
-	csv_num(sb, est->defined, est->est);
-	csv_num(sb, est->defined && est->has_se, est->se);
-	csv_num(sb, est->defined && est->has_bounds, est->lo);
-	csv_num(sb, est->defined && est->has_bounds, est->hi);
+	rep_csv_num(sb, est->defined, est->est);
+	rep_csv_num(sb, est->defined && est->has_se, est->se);
+	rep_csv_num(sb, est->defined && est->has_bounds, est->lo);
+	rep_csv_num(sb, est->defined && est->has_bounds, est->hi);
 	strbuf_addf(sb, ",%ld", g->n);
-	csv_num(sb, 1, g->n_eff);
+	rep_csv_num(sb, 1, g->n_eff);
 	strbuf_addf(sb, ",%ld,%s,", g->df, score_ci_name(est->ci));
 	if (n >= 0)
 		strbuf_addf(sb, "%ld", n);
-	csv_num(sb, g->has_target, g->target);
+	rep_csv_num(sb, g->has_target, g->target);
 	/* every row says what it was computed from and how */
 	strbuf_addf(sb, ",%s,", status ? status : "");
 	csv_quote_cell(sb, r->form->id);

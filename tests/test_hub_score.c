@@ -403,7 +403,7 @@ static void one_province_equals_its_own_database(void)
 	CHECK(same_scores(hub, r->out, "DN.", "target status"));
 	free(hub);
 	/* the ministry's readers score what the owner does; a province's push
-	 * role sees only its own rows, so it cannot score the country */
+	 * role sees only its own rows: refused, rather than a country of one */
 	{
 		char pgpass[256], conninfo[256], *owner_out;
 
@@ -422,7 +422,9 @@ static void one_province_equals_its_own_database(void)
 		CHECK_STR(r->out, owner_out);
 		snprintf(conninfo, sizeof(conninfo), "host=%s dbname=postgres user=push_HP", pg.dir);
 		r = sipas_run(NULL, "score", "--hub", conninfo, "--period", "2026Q3", "--format", "json", NULL);
-		CHECK(strcmp(r->out, owner_out) != 0);
+		CHECK_INT(r->status, 1);
+		CHECK_CONTAINS(r->err, "role push_HP reads only its own province's rows");
+		CHECK_STR(r->out, "");
 		free(owner_out);
 		unsetenv("PGPASSFILE");
 	}
