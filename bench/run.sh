@@ -30,11 +30,11 @@
 #            started here (sipas score --hub, rows streamed by COPY) beside `sipas score` on the
 #            same rows in SQLite: wall time of each, the ratio, peak RSS (target <= 1 GiB);
 #            skipped under 20 GiB free, or with BENCH_HUB_ROWS=0
+#   push     `sipas push` of a province's year of BENCH_PUSH_ROWS (default 4 M) responses
+#            to the same kind of hub, through a push role: rows/s; again with nothing new;
+#            BENCH_PUSH_ROWS=0 skips it
 # BENCH_SIZES overrides the sizes (default "1000000 10000000"); set but empty, it runs
 # only the ingest benchmark.
-# push (printed after the table): `sipas push` of a province's year of BENCH_PUSH_ROWS
-# (default 4 M) responses to a PostgreSQL 15 the bench starts and stops, in rows/s;
-# BENCH_PUSH_ROWS=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -310,104 +310,96 @@ render=$(SIPAS_BIN="$SIPAS" SIPAS_NODE_DIR="$ROOT/build/node" node "$ROOT/bench/
 row "kiosk first render, CPU 4x slower" "$(echo "$render" | sed -n 's/.*median \([0-9]*\) ms.*/\1 ms/p')" "" \
 	"$(echo "$render" | sed -n 's/.*(\(first contentful paint [0-9]* ms\)).*/\1/p'); target <= 1000 ms"
 
-# ---- national scoring from the hub: a PostgreSQL of its own, the same rows in SQLite ----
-# The province's database is pushed whole (one province holds all the rows:
-# what is measured is reading and scoring them, not how many provinces).
-# The server runs as user postgres in a directory of its own, on a socket
-# there, and is stopped by the trap whatever happens.
-HUB_ROWS="${BENCH_HUB_ROWS-10000000}"
+# ---- the hub: a PostgreSQL 15 of the bench's own ----
+# Started as the tests start theirs (initdb as postgres in a temporary
+# directory, a socket there, no TCP) and stopped by the trap whatever
+# happens; one server at a time (HUB_PGDIR).
 PG_BIN=/usr/lib/postgresql/15/bin
+HUB_PGDIR=
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+hub_pg_stop() {
+	[ -n "$HUB_PGDIR" ] || return 0
+	as_postgres "$PG_BIN/pg_ctl" -D "$HUB_PGDIR/data" -m fast stop >/dev/null 2>&1 || true
+	rm -rf "$HUB_PGDIR"
+	HUB_PGDIR=
+	trap - EXIT
+}
+# Start a hub with the schema and province P1's push role push_p1; its
+# owner's CONNINFO in $hub, the push role's in $push_hub.
+hub_pg_start() {
+	HUB_PGDIR=$(mktemp -d /tmp/sipas-bench-hub.XXXXXX)
+	trap hub_pg_stop EXIT
+	[ "$(id -u)" = 0 ] && chown postgres "$HUB_PGDIR"
+	as_postgres "$PG_BIN/initdb" -D "$HUB_PGDIR/data" -A trust -U postgres >/dev/null
+	as_postgres "$PG_BIN/pg_ctl" -D "$HUB_PGDIR/data" -l "$HUB_PGDIR/log" -w \
+		-o "-k $HUB_PGDIR -c listen_addresses= -c shared_buffers=256MB -c max_wal_size=4GB" start >/dev/null
+	hub="host=$HUB_PGDIR dbname=postgres user=postgres"
+	push_hub="host=$HUB_PGDIR dbname=postgres user=push_p1"
+	"$SIPAS" hub init --hub "$hub" >/dev/null
+	"$SIPAS" hub grant --hub "$hub" --province P1 --role push_p1 >/dev/null
+}
+
+# push: a province's year (four quarters of BENCH_PUSH_ROWS / 4 imported
+# responses) through its push role, row-level security and all; then again,
+# with nothing new.
+PUSH_ROWS="${BENCH_PUSH_ROWS-4000000}"
+push_bench() {
+	local q
+	hub_pg_start
+	rm -f push.db push.db-wal push.db-shm
+	"$SIPAS" init --db push.db >/dev/null
+	for q in 2025Q4 2026Q1 2026Q2 2026Q3; do
+		"$SIPAS" demo --db push.db --csv - --form sipas-2017 --period "$q" --rows $(( PUSH_ROWS / 4 )) |
+			"$SIPAS" import --db push.db --form sipas-2017 - >/dev/null
+	done
+	measure "$SIPAS" push --db push.db --hub "$push_hub" --province P1
+	row "push $PUSH_ROWS responses (a year) to the hub" "$secs s" "$mib MiB" \
+		"$(awk -v n="$PUSH_ROWS" -v s="$secs" 'BEGIN { printf "%.0f rows/s", n / s }'); 50,000 a transaction"
+	measure "$SIPAS" push --db push.db --hub "$push_hub" --province P1
+	row "push again (nothing new)" "$secs s" "$mib MiB" "forms, registry, the mark"
+	rm -f push.db push.db-wal push.db-shm
+	hub_pg_stop
+}
+
+# hub: national scoring of BENCH_HUB_ROWS responses from the hub beside the
+# same rows in SQLite.  The province's database is pushed whole (one
+# province holds all the rows: what is measured is reading and scoring
+# them, not how many provinces).
+HUB_ROWS="${BENCH_HUB_ROWS-10000000}"
 hub_bench() {
-	local dir free_kib conn
+	local free_kib sqlite_secs
 	free_kib=$(df -Pk "$OUT" | awk 'NR == 2 { print $4 }')
 	if [ "$free_kib" -lt $((20 * 1024 * 1024)) ]; then
 		row "national scoring from the hub" "skipped" "" "under 20 GiB free on $OUT"
 		return 0
 	fi
-	dir=$(mktemp -d /tmp/sipas-bench-hub.XXXXXX)
-	chown postgres "$dir"
-	trap 'runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-	runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
-	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-		-o "-k $dir -c listen_addresses='' -c shared_buffers=256MB -c max_wal_size=4GB" start >/dev/null
-	conn="host=$dir dbname=postgres user=postgres"
+	hub_pg_start
 	rm -f hub.db hub.db-wal hub.db-shm
 	"$SIPAS" init --db hub.db >/dev/null
 	"$SIPAS" demo --db hub.db --csv - --form sipas-2017 --period 2026Q3 --rows "$HUB_ROWS" |
 		"$SIPAS" import --db hub.db --form sipas-2017 - >/dev/null
-	"$SIPAS" hub init --hub "$conn" >/dev/null
-	"$SIPAS" hub grant --hub "$conn" --province P1 --role push_p1 >/dev/null
-	measure "$SIPAS" push --hub "$conn" --province P1 --db hub.db
+	measure "$SIPAS" push --hub "$push_hub" --province P1 --db hub.db
 	row "hub filled: push of $HUB_ROWS responses" "$secs s" "$mib MiB" \
 		"$(awk -v n="$HUB_ROWS" -v s="$secs" 'BEGIN { printf "%.0f rows/s", n / s }')"
-	runuser -u postgres -- "$PG_BIN/psql" -h "$dir" -U postgres -d postgres -qc "VACUUM ANALYZE sipas.responses"
+	as_postgres "$PG_BIN/psql" -h "$HUB_PGDIR" -U postgres -d postgres -qc "VACUUM ANALYZE sipas.responses"
 	measure "$SIPAS" score --db hub.db --period 2026Q3 --by agency --format json
-	local sqlite_secs=$secs
+	sqlite_secs=$secs
 	row "score --by agency, $HUB_ROWS rows in SQLite" "$secs s" "$mib MiB" "baseline"
-	measure "$SIPAS" score --hub "$conn" --period 2026Q3 --by agency --format json
+	measure "$SIPAS" score --hub "$hub" --period 2026Q3 --by agency --format json
 	row "score --hub --by agency, the same rows" "$secs s" "$mib MiB" \
 		"$(ratio "$secs" "$sqlite_secs")x SQLite (target <= 1 GiB; the server's own memory not counted)"
-	measure "$SIPAS" score --hub "$conn" --period 2026Q3 --by province --format json
+	measure "$SIPAS" score --hub "$hub" --period 2026Q3 --by province --format json
 	row "score --hub --by province, the same rows" "$secs s" "$mib MiB" "$(ratio "$secs" "$sqlite_secs")x SQLite"
-	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast stop >/dev/null
-	rm -rf "$dir" hub.db hub.db-wal hub.db-shm
-	trap - EXIT
+	rm -f hub.db hub.db-wal hub.db-shm
+	hub_pg_stop
 }
-if [ "$HUB_ROWS" != 0 ]; then
-	hub_bench
+
+if [ ! -x "$PG_BIN/initdb" ]; then
+	row "push and national scoring from the hub" "skipped" "" "PostgreSQL 15 is not installed (make deps)"
 else
-	row "national scoring from the hub" "skipped" "" "BENCH_HUB_ROWS=0"
+	if [ "$PUSH_ROWS" != 0 ]; then push_bench; else row "push to the hub" "skipped" "" "BENCH_PUSH_ROWS=0"; fi
+	if [ "$HUB_ROWS" != 0 ]; then hub_bench; else row "national scoring from the hub" "skipped" "" "BENCH_HUB_ROWS=0"; fi
 fi
 
 printf '%-46s %12s %10s   %s\n' "benchmark" "time" "peak RSS" "note"
 printf '%s\n' "${results[@]}"
-
-# ---- push: a province's year to a PostgreSQL hub of the bench's own ----
-# The server is started as the tests start theirs (initdb as postgres in a
-# temporary directory, a socket there, no TCP) and stopped on exit whatever
-# happens; the push goes through a push role, row-level security and all.
-PUSH_PGBIN=/usr/lib/postgresql/15/bin
-PUSH_PGDIR=
-push_as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-push_pg_stop() {
-	[ -n "$PUSH_PGDIR" ] || return 0
-	push_as_postgres "$PUSH_PGBIN/pg_ctl" -D "$PUSH_PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
-	rm -rf "$PUSH_PGDIR"
-	PUSH_PGDIR=
-}
-bench_push() {
-	local rows=$1 hub push_hub q
-	if [ ! -x "$PUSH_PGBIN/initdb" ]; then
-		echo "push: skipped, PostgreSQL 15 is not installed (make deps)"
-		return 0
-	fi
-	PUSH_PGDIR=$(mktemp -d /tmp/sipas-bench-pg.XXXXXX)
-	trap push_pg_stop EXIT
-	[ "$(id -u)" = 0 ] && chown postgres "$PUSH_PGDIR"
-	push_as_postgres "$PUSH_PGBIN/initdb" -D "$PUSH_PGDIR/data" -A trust -U postgres >/dev/null
-	push_as_postgres "$PUSH_PGBIN/pg_ctl" -D "$PUSH_PGDIR/data" -l "$PUSH_PGDIR/log" -w \
-		-o "-k $PUSH_PGDIR -c listen_addresses= -c max_wal_size=4GB" start >/dev/null
-	hub="host=$PUSH_PGDIR dbname=postgres user=postgres"
-	push_hub="host=$PUSH_PGDIR dbname=postgres user=push_hp"
-	"$SIPAS" hub init --hub "$hub" >/dev/null
-	"$SIPAS" hub grant --hub "$hub" --province HP --role push_hp >/dev/null
-	rm -f push.db push.db-wal push.db-shm
-	"$SIPAS" init --db push.db >/dev/null
-	for q in 2025Q4 2026Q1 2026Q2 2026Q3; do
-		"$SIPAS" demo --db push.db --csv - --form sipas-2017 --period "$q" --rows $(( rows / 4 )) |
-			"$SIPAS" import --db push.db --form sipas-2017 - >/dev/null
-	done
-	measure "$SIPAS" push --db push.db --hub "$push_hub" --province HP
-	printf '%-46s %12s %10s   %s\n' "push $rows responses (a year) to the hub" "${secs} s" "${mib} MiB" \
-		"$(awk -v n="$rows" -v s="$secs" 'BEGIN { printf "%.0f rows/s", n / s }'); push role, 50,000 a transaction"
-	measure "$SIPAS" push --db push.db --hub "$push_hub" --province HP
-	printf '%-46s %12s %10s   %s\n' "push again (nothing new)" "${secs} s" "${mib} MiB" "forms, registry, the mark"
-	rm -f push.db push.db-wal push.db-shm
-	push_pg_stop
-}
-PUSH_ROWS="${BENCH_PUSH_ROWS-4000000}"
-if [ "$PUSH_ROWS" != 0 ]; then
-	bench_push "$PUSH_ROWS"
-else
-	echo "push: skipped (BENCH_PUSH_ROWS=0)"
-fi
