@@ -609,8 +609,18 @@ static void print_server_log_tail(const char *dir)
 	free(text);
 }
 
+/* Set by SIGINT, SIGTERM or SIGHUP to the runner: the case under way is
+ * ended and cleaned up like one that failed, then the runner stops. */
+static volatile sig_atomic_t runner_stopped;
+
+static void stop_runner(int sig)
+{
+	runner_stopped = sig;
+}
+
 /* Run one case in a child process inside its own directory; afterwards no
- * server it started is left running, whether it passed, failed or hung. */
+ * server it started is left running, whether it passed, failed or hung,
+ * or the runner itself was told to stop. */
 static int run_case(const char *root, const char *suite, const struct test_case *tc)
 {
 	char *dir = case_dir;
@@ -629,6 +639,9 @@ static int run_case(const char *root, const char *suite, const struct test_case 
 		/* a group of its own, so that what it ran (bin/sipas under
 		 * sipas_run) ends with it, also when the alarm cut it short */
 		setpgid(0, 0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		if (chdir(dir) != 0)
 			_exit(3);
 		alarm(CASE_TIMEOUT_SECONDS);
@@ -637,7 +650,10 @@ static int run_case(const char *root, const char *suite, const struct test_case 
 		free(last_run.err);
 		exit(case_failed ? 1 : 0);
 	}
-	waitpid(pid, &status, 0);
+	/* no SA_RESTART: a signal to the runner interrupts the wait */
+	while (waitpid(pid, &status, 0) < 0)
+		if (runner_stopped)
+			kill(-pid, SIGKILL);
 	kill(-pid, SIGKILL);
 	leftover = kill_leftover_servers() + test_pg_reap(dir);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !leftover) {
@@ -680,8 +696,16 @@ int main(int argc, char **argv)
 			setenv("SIPAS_SOURCE", source, 1);
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
-		for (const struct test_case *tc = suites[s].cases; tc->name; tc++) {
+	{
+		struct sigaction sa = { .sa_handler = stop_runner };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
+	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]) && !runner_stopped; s++) {
+		for (const struct test_case *tc = suites[s].cases; tc->name && !runner_stopped; tc++) {
 			char full[256];
 
 			snprintf(full, sizeof(full), "%s.%s", suites[s].name, tc->name);
