@@ -84,9 +84,7 @@ void rep_files_release(struct report_files *f)
 	f->n = 0;
 }
 
-/* Add file `name` to f, taking `data` (size bytes; NULL: building it ran
- * out of memory), which is freed when it cannot be added. */
-static int add_file(struct report_files *f, const char *name, char *data, size_t size, struct err *e)
+int rep_files_add(struct report_files *f, const char *name, char *data, size_t size, struct err *e)
 {
 	struct report_file *rf;
 
@@ -102,18 +100,13 @@ static int add_file(struct report_files *f, const char *name, char *data, size_t
 	return 0;
 }
 
-int rep_files_add(struct report_files *f, const char *name, char *data, size_t size, struct err *e)
-{
-	return add_file(f, name, data, size, e);
-}
-
 /* Add the text of sb (emptied) as file `name`. */
 static int add_text(struct report_files *f, const char *name, struct strbuf *sb, struct err *e)
 {
 	size_t len = 0;
 	char *data = strbuf_detach(sb, &len);
 
-	return add_file(f, name, data, len, e);
+	return rep_files_add(f, name, data, len, e);
 }
 
 /* What prints one file of the open data: arg's figures in `format` into fp. */
@@ -137,7 +130,7 @@ static int add_printed(struct report_files *f, const char *name, print_fn *print
 		free(data);
 		return err_prefix(e, "building %s", name);
 	}
-	return add_file(f, name, data, size, e);
+	return rep_files_add(f, name, data, size, e);
 }
 
 /* doc (taken; NULL: building it ran out of memory) as the open data's
@@ -355,7 +348,7 @@ int rep_report_render(sqlite3 *db, const struct registry *reg, const struct form
 
 		rc = rep_report_xlsx(&r, &xlsx, &size, e);
 		if (!rc)
-			rc = add_file(out, "scores.xlsx", xlsx, size, e);
+			rc = rep_files_add(out, "scores.xlsx", xlsx, size, e);
 	}
 out:
 	strbuf_release(&sb);
