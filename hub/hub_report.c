@@ -118,11 +118,6 @@ static const char *ranked_code(const struct national *nat, size_t k)
 
 /* ---- JSON and CSV ---- */
 
-static json_t *num_or_null(int known, double v)
-{
-	return known ? json_real(v) : json_null();
-}
-
 static json_t *row_json(const struct ranked *r)
 {
 	const struct score_estimate *on = r->on;
@@ -133,14 +128,11 @@ static json_t *row_json(const struct ranked *r)
 	json_object_set_new(o, "place", r->ranked ? json_integer((json_int_t)r->rank.place) : json_null());
 	json_object_set_new(o, "tied_places", r->ranked ? json_pack("[I, I]", (json_int_t)r->rank.tied_first,
 								    (json_int_t)r->rank.tied_last) : json_null());
-	json_object_set_new(o, "est", num_or_null(on->defined, on->est));
-	json_object_set_new(o, "se", num_or_null(on->defined && on->has_se, on->se));
-	json_object_set_new(o, "lo", num_or_null(on->defined && on->has_bounds, on->lo));
-	json_object_set_new(o, "hi", num_or_null(on->defined && on->has_bounds, on->hi));
+	rep_json_estimate(o, on);
 	json_object_set_new(o, "n", json_integer(r->g->n));
 	json_object_set_new(o, "n_eff", json_real(r->g->n_eff));
 	json_object_set_new(o, "df", json_integer(r->g->df));
-	json_object_set_new(o, "target", num_or_null(r->g->has_target, r->g->target));
+	json_object_set_new(o, "target", rep_json_num(r->g->has_target, r->g->target));
 	json_object_set_new(o, "status", score_status_name(r->g->status) ? json_string(score_status_name(r->g->status))
 									  : json_null());
 	return o;
@@ -188,10 +180,7 @@ static void national_csv(const struct national *nat, struct strbuf *sb)
 			strbuf_addf(sb, ",%zu,%zu,%zu", r->rank.place, r->rank.tied_first, r->rank.tied_last);
 		else
 			strbuf_addstr(sb, ",,,");
-		rep_csv_num(sb, r->on->defined, r->on->est);
-		rep_csv_num(sb, r->on->defined && r->on->has_se, r->on->se);
-		rep_csv_num(sb, r->on->defined && r->on->has_bounds, r->on->lo);
-		rep_csv_num(sb, r->on->defined && r->on->has_bounds, r->on->hi);
+		rep_csv_estimate(sb, r->on);
 		strbuf_addf(sb, ",%ld", r->g->n);
 		rep_csv_num(sb, 1, r->g->n_eff);
 		strbuf_addf(sb, ",%ld", r->g->df);

@@ -71,6 +71,27 @@ void rep_csv_num(struct strbuf *sb, int known, double v)
 	}
 }
 
+void rep_csv_estimate(struct strbuf *sb, const struct score_estimate *est)
+{
+	rep_csv_num(sb, est->defined, est->est);
+	rep_csv_num(sb, est->defined && est->has_se, est->se);
+	rep_csv_num(sb, est->defined && est->has_bounds, est->lo);
+	rep_csv_num(sb, est->defined && est->has_bounds, est->hi);
+}
+
+json_t *rep_json_num(int known, double v)
+{
+	return known ? json_real(v) : json_null();
+}
+
+void rep_json_estimate(json_t *o, const struct score_estimate *est)
+{
+	json_object_set_new(o, "est", rep_json_num(est->defined, est->est));
+	json_object_set_new(o, "se", rep_json_num(est->defined && est->has_se, est->se));
+	json_object_set_new(o, "lo", rep_json_num(est->defined && est->has_bounds, est->lo));
+	json_object_set_new(o, "hi", rep_json_num(est->defined && est->has_bounds, est->hi));
+}
+
 char *rep_json_dumps(const json_t *doc, size_t flags)
 {
 	char *text = json_dumps(doc, flags | JSON_REAL_PRECISION(17));

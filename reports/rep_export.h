@@ -26,6 +26,17 @@ void rep_num_shortest(double v, char buf[REP_NUM_MAX]);
  * the ',' when v is not known (an empty field, never a made-up 0). */
 void rep_csv_num(struct strbuf *sb, int known, double v);
 
+/* The four CSV fields of an estimate, each with its ',': est, se, lo, hi,
+ * empty where not known. */
+void rep_csv_estimate(struct strbuf *sb, const struct score_estimate *est);
+
+/* v as a JSON real, or null when not known.  A new reference. */
+json_t *rep_json_num(int known, double v);
+
+/* Set "est", "se", "lo" and "hi" of an estimate on object o, null where
+ * not known. */
+void rep_json_estimate(json_t *o, const struct score_estimate *est);
+
 /* json_dumps(doc, flags) with every real written shortest (a whole number
  * keeps its ".0", so it reads back as a real).  Owned by the caller (free);
  * NULL on out of memory. */

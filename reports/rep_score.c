@@ -12,11 +12,6 @@
 #include "../lib/period.h"
 #include "../lib/strbuf.h"
 
-static json_t *num_or_null(int known, double v)
-{
-	return known ? json_real(v) : json_null();
-}
-
 /* part / whole for the counter's shares, 0 when whole is 0 (shown as unknown). */
 static double share_of(long part, long whole)
 {
@@ -27,10 +22,7 @@ static json_t *estimate_json(const struct score_estimate *est, int with_n)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "est", num_or_null(est->defined, est->est));
-	json_object_set_new(o, "se", num_or_null(est->defined && est->has_se, est->se));
-	json_object_set_new(o, "lo", num_or_null(est->defined && est->has_bounds, est->lo));
-	json_object_set_new(o, "hi", num_or_null(est->defined && est->has_bounds, est->hi));
+	rep_json_estimate(o, est);
 	json_object_set_new(o, "ci", json_string(score_ci_name(est->ci)));
 	if (with_n)
 		json_object_set_new(o, "n", json_integer(est->n));
@@ -64,7 +56,7 @@ static json_t *coverage_json(const struct score_group *g)
 		return json_null();
 	return json_pack("{s:I, s:I, s:o}", "cells", (json_int_t)g->dossier_cells,
 			 "ratings", (json_int_t)g->covered_ratings,
-			 "share_of_ratings", num_or_null(g->ratings > 0, share_of(g->covered_ratings, g->ratings)));
+			 "share_of_ratings", rep_json_num(g->ratings > 0, share_of(g->covered_ratings, g->ratings)));
 }
 
 /* The period's dossier cells: those the rates count ("dossier_cells"),
@@ -136,15 +128,15 @@ static json_t *group_json(const struct score_result *r, const struct score_group
 
 		json_object_set_new(o, "counter", json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:b}",
 			"ratings", (json_int_t)g->ratings, "satisfied", (json_int_t)g->satisfied,
-			"share", num_or_null(g->ratings > 0, share_of(g->satisfied, g->ratings)),
+			"share", rep_json_num(g->ratings > 0, share_of(g->satisfied, g->ratings)),
 			"dossiers", g->has_dossiers ? json_integer(g->dossiers) : json_null(),
-			"dossier_rate", num_or_null(has_rate, rate),
+			"dossier_rate", rep_json_num(has_rate, rate),
 			"dossier_coverage", coverage_json(g),
 			"more_ratings_than_dossiers", score_more_ratings_than_dossiers(g)));
 		if (g->followups)
 			json_object_set_new(json_object_get(o, "counter"), "followups", followups_json(f, g));
 	}
-	json_object_set_new(o, "target", num_or_null(g->has_target, g->target));
+	json_object_set_new(o, "target", rep_json_num(g->has_target, g->target));
 	json_object_set_new(o, "status", status ? json_string(status) : json_null());
 	return o;
 }
@@ -206,10 +198,7 @@ static void csv_row(struct strbuf *sb, const struct score_result *r, const struc
 	csv_quote_cell(sb, g->sector ? g->sector->code : "");
 	strbuf_addch(sb, ',');
 	csv_quote_cell(sb, id);
-	rep_csv_num(sb, est->defined, est->est);
-	rep_csv_num(sb, est->defined && est->has_se, est->se);
-	rep_csv_num(sb, est->defined && est->has_bounds, est->lo);
-	rep_csv_num(sb, est->defined && est->has_bounds, est->hi);
+	rep_csv_estimate(sb, est);
 	strbuf_addf(sb, ",%ld", g->n);
 	rep_csv_num(sb, 1, g->n_eff);
 	strbuf_addf(sb, ",%ld,%s,", g->df, score_ci_name(est->ci));
