@@ -75,6 +75,9 @@ int hub_query(PGconn *conn, const char *sql, int n, const char *const *params, P
 		PQclear(res);
 		return hub_fail(conn, e, "the hub refused a query");
 	}
-	*out = res;
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
 	return 0;
 }

@@ -27,8 +27,8 @@ int hub_connect(const char *conninfo, PGconn **out, struct err *e);
 int hub_exec(PGconn *conn, const char *sql, struct err *e);
 
 /* Run `sql` with text parameters (NULL entries are SQL NULL) and keep its
- * result: *out owned (PQclear), also for a statement returning no rows.
- * ERR_DB on failure (nothing to clear). */
+ * result: *out owned (PQclear), also for a statement returning no rows;
+ * out NULL: the result is dropped.  ERR_DB on failure (nothing to clear). */
 int hub_query(PGconn *conn, const char *sql, int n, const char *const *params, PGresult **out,
 	      struct err *e);
 

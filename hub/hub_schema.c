@@ -238,7 +238,7 @@ int hub_schema_create(PGconn *conn, int *created, struct err *e)
 {
 	PGresult *res = NULL;
 	char version[32];
-	int rc, exists;
+	int rc, exists, made = 0;
 
 	*created = 0;
 	rc = hub_exec(conn, "BEGIN", e);
@@ -262,15 +262,15 @@ int hub_schema_create(PGconn *conn, int *created, struct err *e)
 	snprintf(version, sizeof(version), "%d", HUB_SCHEMA_VERSION);
 	if (!rc)
 		rc = hub_query(conn, "INSERT INTO " HUB_SCHEMA ".meta(name, value) VALUES ('version', $1)", 1,
-			       (const char *const[]){ version }, &res, e);
-	if (!rc) {
-		PQclear(res);
-		rc = hub_exec(conn, "COMMIT", e);
-		*created = !rc;
+			       (const char *const[]){ version }, NULL, e);
+	made = !rc;
+out:
+	if (rc) {
+		hub_exec(conn, "ROLLBACK", NULL);
 		return rc;
 	}
-out:
-	hub_exec(conn, rc ? "ROLLBACK" : "COMMIT", rc ? NULL : e);
+	rc = hub_exec(conn, "COMMIT", e);
+	*created = made && !rc;
 	return rc;
 }
 
@@ -305,10 +305,9 @@ int hub_grant(PGconn *conn, const char *province, const char *role, struct err *
 	PQclear(res);
 	if (!rc)
 		rc = hub_query(conn, "INSERT INTO " HUB_SCHEMA ".provinces(province) VALUES ($1) ON CONFLICT DO NOTHING",
-			       1, (const char *const[]){ province }, &res, e);
+			       1, (const char *const[]){ province }, NULL, e);
 	if (rc)
 		goto out;
-	PQclear(res);
 	rc = hub_query(conn, "SELECT 1 FROM pg_roles WHERE rolname = $1", 1, (const char *const[]){ role }, &res, e);
 	if (rc)
 		goto out;
@@ -322,9 +321,7 @@ int hub_grant(PGconn *conn, const char *province, const char *role, struct err *
 		rc = hub_exec(conn, sql, e);
 	if (!rc)
 		rc = hub_query(conn, "INSERT INTO " HUB_SCHEMA ".province_roles(role, province) VALUES ($1, $2) "
-			       "ON CONFLICT DO NOTHING", 2, (const char *const[]){ role, province }, &res, e);
-	if (!rc)
-		PQclear(res);
+			       "ON CONFLICT DO NOTHING", 2, (const char *const[]){ role, province }, NULL, e);
 out:
 	PQfreemem(quoted);
 	if (rc) {

@@ -19,19 +19,6 @@
 
 #define COPY_CHUNK (1 << 20)
 
-/* hub_query, its result dropped when out is NULL. */
-static int run(PGconn *conn, const char *sql, int n, const char *const *params, PGresult **out, struct err *e)
-{
-	PGresult *res = NULL;
-	int rc = hub_query(conn, sql, n, params, &res, e);
-
-	if (!rc && out)
-		*out = res;
-	else if (!rc)
-		PQclear(res);
-	return rc;
-}
-
 /* Create the stage of `table` (its `columns`) for this transaction and
  * COPY `copy` into it. */
 static int stage(PGconn *conn, const char *table, const char *columns, const struct strbuf *copy, struct err *e)
@@ -91,7 +78,7 @@ static int push_begin(PGconn *conn, const char *const *key, struct err *e)
 	int rc = hub_schema_check(conn, e), ok;
 
 	if (!rc)
-		rc = run(conn, "SELECT current_user, EXISTS (SELECT 1 FROM " HUB_SCHEMA ".provinces WHERE province = $1)",
+		rc = hub_query(conn, "SELECT current_user, EXISTS (SELECT 1 FROM " HUB_SCHEMA ".provinces WHERE province = $1)",
 			 1, key, &res, e);
 	if (rc)
 		return rc;
@@ -101,7 +88,7 @@ static int push_begin(PGconn *conn, const char *const *key, struct err *e)
 				   "province with sipas hub grant)", PQgetvalue(res, 0, 0), key[0]);
 	PQclear(res);
 	if (!rc)
-		rc = run(conn, "SELECT pg_try_advisory_lock(hashtext('sipas push ' || $1 || ' ' || $2))", 2, key,
+		rc = hub_query(conn, "SELECT pg_try_advisory_lock(hashtext('sipas push ' || $1 || ' ' || $2))", 2, key,
 			 &res, e);
 	if (rc)
 		return rc;
@@ -132,13 +119,13 @@ static int push_tables_and_mark(PGconn *conn, struct push_source *src, const str
 		rc = hub_exec(conn, "BEGIN", e);
 	if (rc)
 		goto out;
-	rc = run(conn, "INSERT INTO " HUB_SCHEMA ".marks(province, identity) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+	rc = hub_query(conn, "INSERT INTO " HUB_SCHEMA ".marks(province, identity) VALUES ($1, $2) ON CONFLICT DO NOTHING",
 		 2, key, NULL, e);
 	if (!rc && o->full)
-		rc = run(conn, "UPDATE " HUB_SCHEMA ".marks SET response_seq = 0, response_row = 0, record_seq = 0 "
+		rc = hub_query(conn, "UPDATE " HUB_SCHEMA ".marks SET response_seq = 0, response_row = 0, record_seq = 0 "
 			 "WHERE province = $1 AND identity = $2", 2, key, NULL, e);
 	if (!rc)
-		rc = run(conn, "SELECT response_seq, response_row, record_seq FROM " HUB_SCHEMA ".marks "
+		rc = hub_query(conn, "SELECT response_seq, response_row, record_seq FROM " HUB_SCHEMA ".marks "
 			 "WHERE province = $1 AND identity = $2 FOR UPDATE", 2, key, &res, e);
 	if (!rc) {
 		at->seq = atoll(PQgetvalue(res, 0, 0));
@@ -152,14 +139,14 @@ static int push_tables_and_mark(PGconn *conn, struct push_source *src, const str
 		rc = stage(conn, pt->table, pt->columns, &copies[t], e);
 		if (!rc && !pt->load[0]) {
 			snprintf(sql, sizeof(sql), "DELETE FROM " HUB_SCHEMA ".%s WHERE province = $1", pt->table);
-			rc = run(conn, sql, 1, key, NULL, e);
+			rc = hub_query(conn, sql, 1, key, NULL, e);
 			snprintf(sql, sizeof(sql), "INSERT INTO " HUB_SCHEMA ".%1$s(%2$s) SELECT %2$s FROM push_stage_%1$s",
 				 pt->table, pt->columns);
 			if (!rc)
-				rc = run(conn, sql, 0, NULL, NULL, e);
+				rc = hub_query(conn, sql, 0, NULL, NULL, e);
 		}
 		for (size_t i = 0; !rc && i < 3 && pt->load[i]; i++)
-			rc = run(conn, pt->load[i], strstr(pt->load[i], "$1") ? 1 : 0, key, NULL, e);
+			rc = hub_query(conn, pt->load[i], strstr(pt->load[i], "$1") ? 1 : 0, key, NULL, e);
 		if (strcmp(pt->table, "forms") == 0)
 			stats->forms = rows[t];
 		else if (strcmp(pt->table, "agencies") == 0)
@@ -177,7 +164,7 @@ out:
 static int report_changes(PGconn *conn, const struct push_options *o, size_t *n, struct err *e)
 {
 	PGresult *res = NULL;
-	int rc = run(conn,
+	int rc = hub_query(conn,
 		     "WITH c AS (SELECT s.province, s.quarter, s.form, s.agency, s.response_id, r.digest AS stored, "
 		     "  s.digest AS pushed FROM push_stage_responses s JOIN " HUB_SCHEMA ".responses r "
 		     "  ON r.province = s.province AND r.quarter = s.quarter AND r.form = s.form "
@@ -221,7 +208,7 @@ static int push_responses(PGconn *conn, struct push_source *src, const struct pu
 		return rc;
 	rc = stage(conn, "responses", PUSH_RESPONSE_COLUMNS, copy, e);
 	if (!rc)
-		rc = run(conn, "INSERT INTO " HUB_SCHEMA ".responses(" PUSH_RESPONSE_COLUMNS ") SELECT "
+		rc = hub_query(conn, "INSERT INTO " HUB_SCHEMA ".responses(" PUSH_RESPONSE_COLUMNS ") SELECT "
 			 PUSH_RESPONSE_COLUMNS " FROM push_stage_responses ON CONFLICT DO NOTHING", 0, NULL, &res, e);
 	if (!rc) {
 		added = strtoull(PQcmdTuples(res), NULL, 10);
@@ -233,7 +220,7 @@ static int push_responses(PGconn *conn, struct push_source *src, const struct pu
 	snprintf(seq, sizeof(seq), "%lld", (long long)last.seq);
 	snprintf(row, sizeof(row), "%lld", (long long)last.row);
 	if (!rc)
-		rc = run(conn, "UPDATE " HUB_SCHEMA ".marks SET response_seq = $3, response_row = $4, pushed_at = now() "
+		rc = hub_query(conn, "UPDATE " HUB_SCHEMA ".marks SET response_seq = $3, response_row = $4, pushed_at = now() "
 			 "WHERE province = $1 AND identity = $2", 4, (const char *const[]){ key[0], key[1], seq, row },
 			 NULL, e);
 	rc = finish(conn, rc, e);
@@ -263,7 +250,7 @@ static int push_records(PGconn *conn, struct push_source *src, const struct push
 	if (!rc)
 		rc = stage(conn, "dossier_records", PUSH_RECORD_COLUMNS, copy, e);
 	if (!rc)
-		rc = run(conn, "INSERT INTO " HUB_SCHEMA ".dossier_records(" PUSH_RECORD_COLUMNS ") SELECT "
+		rc = hub_query(conn, "INSERT INTO " HUB_SCHEMA ".dossier_records(" PUSH_RECORD_COLUMNS ") SELECT "
 			 PUSH_RECORD_COLUMNS " FROM push_stage_dossier_records ON CONFLICT (province, agency, code) "
 			 "DO UPDATE SET received_by = excluded.received_by, sector = excluded.sector, "
 			 "procedure = excluded.procedure, channel = excluded.channel, received_at = excluded.received_at, "
@@ -272,7 +259,7 @@ static int push_records(PGconn *conn, struct push_source *src, const struct push
 			 "updated_at = excluded.updated_at", 0, NULL, NULL, e);
 	snprintf(seq, sizeof(seq), "%lld", (long long)last);
 	if (!rc)
-		rc = run(conn, "UPDATE " HUB_SCHEMA ".marks SET record_seq = $3, pushed_at = now() "
+		rc = hub_query(conn, "UPDATE " HUB_SCHEMA ".marks SET record_seq = $3, pushed_at = now() "
 			 "WHERE province = $1 AND identity = $2", 3, (const char *const[]){ key[0], key[1], seq }, NULL, e);
 	rc = finish(conn, rc, e);
 	if (rc)
