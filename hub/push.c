@@ -39,15 +39,14 @@ static int stage(PGconn *conn, const char *table, const char *columns, const str
 		return hub_fail(conn, e, "the hub refused a copy");
 	}
 	PQclear(res);
-	for (size_t off = 0; off < copy->len; off += COPY_CHUNK) {
+	for (size_t off = 0; !rc && off < copy->len; off += COPY_CHUNK) {
 		size_t n = copy->len - off < COPY_CHUNK ? copy->len - off : COPY_CHUNK;
 
-		if (PQputCopyData(conn, copy->buf + off, (int)n) != 1) {
-			PQputCopyEnd(conn, "sending failed");
-			break;
-		}
+		if (PQputCopyData(conn, copy->buf + off, (int)n) != 1)
+			rc = hub_fail(conn, e, "sending to the hub");
 	}
-	if (PQputCopyEnd(conn, NULL) != 1)
+	/* a copy cut short ends with an error message: the server drops it */
+	if (PQputCopyEnd(conn, rc ? "sending failed" : NULL) != 1 && !rc)
 		rc = hub_fail(conn, e, "sending to the hub");
 	while ((res = PQgetResult(conn))) {
 		if (!rc && PQresultStatus(res) != PGRES_COMMAND_OK)
