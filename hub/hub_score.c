@@ -250,14 +250,14 @@ static int read_agencies(PGconn *conn, const char *const params[2], int by_provi
 	/* parents and successors by their namespaced codes, once all are in */
 	qsort(reg->agencies, reg->n_agencies, sizeof(*reg->agencies), cmp_code);
 	for (int i = 0; i < PQntuples(res); i++) {
-		char parent[KEY_MAX];
+		char code[KEY_MAX];
 		const struct registry_entry *en, *to;
 
-		snprintf(parent, sizeof(parent), "%s.%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-		en = registry_agency(reg, parent);
+		snprintf(code, sizeof(code), "%s.%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+		en = registry_agency(reg, code);
 		if (!PQgetisnull(res, i, 4) && *PQgetvalue(res, i, 4)) {
-			snprintf(parent, sizeof(parent), "%s.%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 4));
-			if ((to = registry_agency(reg, parent)))
+			snprintf(code, sizeof(code), "%s.%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 4));
+			if ((to = registry_agency(reg, code)))
 				((struct registry_entry *)en)->parent_id = to->id;
 		}
 		if (en->successor && (to = registry_agency(reg, en->successor)))
